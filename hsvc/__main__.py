@@ -1,0 +1,5 @@
+"""Run hsvc as ``python -m hsvc``."""
+
+from hsvc.cli import main
+
+main()

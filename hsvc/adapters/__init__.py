@@ -1,0 +1,1 @@
+"""Edges that read objects and DNS from the outside world."""

@@ -1,0 +1,547 @@
+"""Kubernetes object dicts -> hsvc.core.model, shared by both adapters.
+
+The dicts are what ``kubectl get -o json`` prints and what a YAML manifest
+holds: camelCase keys, ``null`` allowed wherever a field may be absent. Items of
+an API list carry no ``kind``/``apiVersion``, so the per-kind converters never
+read them; only :func:`object_from_dict` dispatches on them.
+
+Every converter is pure and raises only :class:`ConversionError`, whose
+``path`` locates the offending field so that the manifest adapter can turn it
+into ``file:line:col`` and the API adapter into a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
+
+from hsvc.core.model import (
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    LabelRequirement,
+    Labels,
+    LabelSelector,
+    Namespace,
+    ObjectRef,
+    Pod,
+    Service,
+    ServicePort,
+    Snapshot,
+    StatefulSet,
+    labels_of,
+)
+
+__all__ = [
+    "SERVICE_NAME_LABEL",
+    "ConversionError",
+    "KubeObject",
+    "PathPart",
+    "namespace_from_dict",
+    "object_from_dict",
+    "pod_from_dict",
+    "service_from_dict",
+    "slice_from_dict",
+    "slices_from_endpoints_dict",
+    "snapshot_from_dicts",
+    "statefulset_from_dict",
+]
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+"""The label tying an EndpointSlice to its Service (dns-records.md rule 2)."""
+
+_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+PathPart = str | int
+KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet
+_T = TypeVar("_T")
+
+
+class ConversionError(Exception):
+    """A field is missing or has the wrong type.
+
+    Attributes:
+        path: Keys and list indices from the object's root to the field, e.g.
+            ``("spec", "ports", 0, "port")``; empty for the object itself.
+        reason: What is wrong, e.g. ``"expected an integer, got str"``.
+        index: Position of the object in the input of
+            :func:`snapshot_from_dicts`, else ``None``.
+    """
+
+    def __init__(self, path: Sequence[PathPart], reason: str, index: int | None = None) -> None:
+        self.path = tuple(path)
+        self.reason = reason
+        self.index = index
+        super().__init__(f"{self.location}: {reason}" if self.path else reason)
+
+    @property
+    def location(self) -> str:
+        """The path as ``spec.ports[0].port``."""
+        text = ""
+        for part in self.path:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        return text
+
+
+# --- typed access ---------------------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _mapping(value: object, path: tuple[PathPart, ...]) -> Mapping[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConversionError(path, f"expected a mapping, got {_type_name(value)}")
+    return value
+
+
+def _list(value: object, path: tuple[PathPart, ...]) -> Sequence[object]:
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ConversionError(path, f"expected a list, got {_type_name(value)}")
+    return value
+
+
+def _str(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...], default: str = "") -> str:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ConversionError((*path, key), f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _required_str(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> str:
+    value = _str(obj, key, path)
+    if not value:
+        raise ConversionError((*path, key), "required field is missing or empty")
+    return value
+
+
+def _bool(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> bool | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConversionError((*path, key), f"expected true or false, got {_type_name(value)}")
+
+
+def _int(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    # bool is an int subclass; `port: true` is a typo, not port 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConversionError((*path, key), f"expected an integer, got {_type_name(value)}")
+    return value
+
+
+def _str_list(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> tuple[str, ...]:
+    items = _list(obj.get(key), (*path, key))
+    out: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ConversionError((*path, key, i), f"expected a string, got {_type_name(item)}")
+        out.append(item)
+    return tuple(out)
+
+
+def _labels(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> Labels:
+    mapping = _mapping(obj.get(key), (*path, key))
+    for name, value in mapping.items():
+        # The API rejects non-string label values; YAML's `version: 1` is the usual cause.
+        if not isinstance(value, str):
+            raise ConversionError((*path, key, name), f"expected a string, got {_type_name(value)}")
+    return labels_of({str(k): str(v) for k, v in mapping.items()})
+
+
+def _each(
+    obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]
+) -> Iterable[tuple[Mapping[str, object], tuple[PathPart, ...]]]:
+    """Yield each mapping of the list ``obj[key]`` with its path."""
+    for i, item in enumerate(_list(obj.get(key), (*path, key))):
+        item_path = (*path, key, i)
+        yield _mapping(item, item_path), item_path
+
+
+def _metadata(
+    obj: Mapping[str, object], default_namespace: str, *, namespaced: bool = True
+) -> tuple[Mapping[str, object], str, str]:
+    """Return ``(metadata, namespace, name)``."""
+    root = _mapping(obj, ())
+    meta = _mapping(root.get("metadata"), ("metadata",))
+    name = _required_str(meta, "name", ("metadata",))
+    namespace = _str(meta, "namespace", ("metadata",), default_namespace) if namespaced else ""
+    return meta, namespace, name
+
+
+def _spec(obj: Mapping[str, object], key: str = "spec") -> Mapping[str, object]:
+    return _mapping(obj.get(key), (key,))
+
+
+def _ref(
+    ref: Mapping[str, object], path: tuple[PathPart, ...], default_namespace: str
+) -> ObjectRef:
+    return ObjectRef(
+        kind=_str(ref, "kind", path),
+        namespace=_str(ref, "namespace", path, default_namespace),
+        name=_str(ref, "name", path),
+    )
+
+
+def _object_ref(
+    obj: Mapping[str, object], key: str, path: tuple[PathPart, ...], default_namespace: str
+) -> ObjectRef | None:
+    if obj.get(key) is None:
+        return None
+    ref_path = (*path, key)
+    return _ref(_mapping(obj[key], ref_path), ref_path, default_namespace)
+
+
+# --- per kind --------------------------------------------------------------------------------
+
+
+def namespace_from_dict(obj: Mapping[str, object]) -> Namespace:
+    """Convert a Namespace.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing, or a label is not a string.
+    """
+    meta, _, name = _metadata(obj, "", namespaced=False)
+    return Namespace(name=name, labels=_labels(meta, "labels", ("metadata",)))
+
+
+def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "default") -> Service:
+    """Convert a Service.
+
+    ``spec.clusterIPs`` wins over ``spec.clusterIP`` (the API keeps them equal;
+    manifests often carry only the singular field).
+
+    Raises:
+        ConversionError: A required field is missing or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    cluster_ips = _str_list(spec, "clusterIPs", ("spec",))
+    if not cluster_ips:
+        single = _str(spec, "clusterIP", ("spec",))
+        cluster_ips = (single,) if single else ()
+    ports: list[ServicePort] = []
+    for port, path in _each(spec, "ports", ("spec",)):
+        number = _int(port, "port", path)
+        if number is None:
+            raise ConversionError((*path, "port"), "required field is missing")
+        target = port.get("targetPort")
+        if target is not None and (isinstance(target, bool) or not isinstance(target, int | str)):
+            raise ConversionError(
+                (*path, "targetPort"), f"expected an integer or a string, got {_type_name(target)}"
+            )
+        ports.append(
+            ServicePort(
+                name=_str(port, "name", path),
+                protocol=_str(port, "protocol", path, "TCP"),
+                port=number,
+                target_port=target,
+            )
+        )
+    return Service(
+        namespace=namespace,
+        name=name,
+        type=_str(spec, "type", ("spec",), "ClusterIP"),
+        cluster_ips=cluster_ips,
+        external_name=_str(spec, "externalName", ("spec",)),
+        ports=tuple(ports),
+        selector=_labels(spec, "selector", ("spec",)),
+        publish_not_ready_addresses=bool(_bool(spec, "publishNotReadyAddresses", ("spec",))),
+        labels=_labels(meta, "labels", ("metadata",)),
+    )
+
+
+def _endpoint_ports(obj: Mapping[str, object]) -> tuple[EndpointPort, ...]:
+    return tuple(
+        EndpointPort(
+            name=_str(port, "name", path),
+            protocol=_str(port, "protocol", path, "TCP"),
+            port=_int(port, "port", path),
+        )
+        for port, path in _each(obj, "ports", ())
+    )
+
+
+def slice_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> EndpointSlice:
+    """Convert a ``discovery.k8s.io/v1`` EndpointSlice.
+
+    An absent condition stays ``None``: CoreDNS treats an absent ``ready`` as
+    ready (dns-records.md rule 2), which differs from ``false``.
+
+    Raises:
+        ConversionError: ``addressType`` or an endpoint's ``addresses`` is
+            missing, or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    labels = _labels(meta, "labels", ("metadata",))
+    endpoints: list[Endpoint] = []
+    for endpoint, path in _each(obj, "endpoints", ()):
+        addresses = _str_list(endpoint, "addresses", path)
+        if not addresses:
+            raise ConversionError((*path, "addresses"), "required field is missing or empty")
+        cond_path = (*path, "conditions")
+        conditions = _mapping(endpoint.get("conditions"), cond_path)
+        endpoints.append(
+            Endpoint(
+                addresses=addresses,
+                ready=_bool(conditions, "ready", cond_path),
+                serving=_bool(conditions, "serving", cond_path),
+                terminating=_bool(conditions, "terminating", cond_path),
+                hostname=_str(endpoint, "hostname", path),
+                target_ref=_object_ref(endpoint, "targetRef", path, namespace),
+                node_name=_str(endpoint, "nodeName", path),
+                zone=_str(endpoint, "zone", path),
+            )
+        )
+    return EndpointSlice(
+        namespace=namespace,
+        name=name,
+        service_name=dict(labels).get(SERVICE_NAME_LABEL, ""),
+        address_type=_required_str(_mapping(obj, ()), "addressType", ()),
+        endpoints=tuple(endpoints),
+        ports=_endpoint_ports(obj),
+        labels=labels,
+    )
+
+
+def slices_from_endpoints_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> tuple[EndpointSlice, ...]:
+    """Convert a core/v1 Endpoints object into the slices the mirroring controller would write.
+
+    One slice per subset (named ``<name>`` for the first, ``<name>-<i>`` after);
+    ``addresses`` become ready endpoints, ``notReadyAddresses`` endpoints with
+    ``ready: false``. An Endpoints without subsets gives one empty slice, as
+    a Service whose selector matches nothing has. The address type is taken
+    from the first address (Endpoints carry one family).
+
+    Raises:
+        ConversionError: An address has no ``ip``, or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    labels = dict(_labels(meta, "labels", ("metadata",)))
+    labels[SERVICE_NAME_LABEL] = name
+    slices: list[EndpointSlice] = []
+    subsets = list(_each(obj, "subsets", ()))
+    for i, (subset, path) in enumerate(subsets or [({}, ())]):
+        endpoints: list[Endpoint] = []
+        for key, ready in (("addresses", True), ("notReadyAddresses", False)):
+            for address, addr_path in _each(subset, key, path):
+                endpoints.append(
+                    Endpoint(
+                        addresses=(_required_str(address, "ip", addr_path),),
+                        ready=ready,
+                        serving=ready,
+                        hostname=_str(address, "hostname", addr_path),
+                        target_ref=_object_ref(address, "targetRef", addr_path, namespace),
+                        node_name=_str(address, "nodeName", addr_path),
+                    )
+                )
+        ipv6 = bool(endpoints) and ":" in endpoints[0].addresses[0]
+        slices.append(
+            EndpointSlice(
+                namespace=namespace,
+                name=name if i == 0 else f"{name}-{i}",
+                service_name=name,
+                address_type="IPv6" if ipv6 else "IPv4",
+                endpoints=tuple(endpoints),
+                ports=tuple(
+                    EndpointPort(
+                        name=_str(port, "name", port_path),
+                        protocol=_str(port, "protocol", port_path, "TCP"),
+                        port=_int(port, "port", port_path),
+                    )
+                    for port, port_path in _each(subset, "ports", path)
+                ),
+                labels=labels_of(labels),
+            )
+        )
+    return tuple(slices)
+
+
+def _pod_ready(status: Mapping[str, object]) -> bool:
+    """Whether the pod counts as ready.
+
+    A manifest has no ``status``: it declares a pod that is meant to run, so it
+    counts as ready. With ``conditions``, the Ready condition decides; with a
+    phase but no conditions (just created), only a running pod does.
+    """
+    if not status:
+        return True
+    if status.get("conditions") is None:
+        return status.get("phase") in (None, "Running")
+    for cond, path in _each(status, "conditions", ("status",)):
+        if _str(cond, "type", path) == "Ready":
+            return _str(cond, "status", path) == "True"
+    return False
+
+
+def _controller(meta: Mapping[str, object], namespace: str) -> ObjectRef | None:
+    """Return the controller owner reference, else the first owner, else None."""
+    owners = list(_each(meta, "ownerReferences", ("metadata",)))
+    for owner, path in owners:
+        if _bool(owner, "controller", path):
+            return _ref(owner, path, namespace)
+    if owners:
+        owner, path = owners[0]
+        return _ref(owner, path, namespace)
+    return None
+
+
+def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "default") -> Pod:
+    """Convert a Pod.
+
+    ``status.podIPs`` wins over ``status.podIP``; a ``deletionTimestamp`` marks
+    the pod as deleting. See :func:`_pod_ready` for readiness.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    status = _spec(obj, "status")
+    pod_ips = tuple(
+        _required_str(entry, "ip", path) for entry, path in _each(status, "podIPs", ("status",))
+    )
+    if not pod_ips:
+        single = _str(status, "podIP", ("status",))
+        pod_ips = (single,) if single else ()
+    return Pod(
+        namespace=namespace,
+        name=name,
+        labels=_labels(meta, "labels", ("metadata",)),
+        hostname=_str(spec, "hostname", ("spec",)),
+        subdomain=_str(spec, "subdomain", ("spec",)),
+        pod_ips=pod_ips,
+        phase=_str(status, "phase", ("status",), "Running"),
+        ready=_pod_ready(status),
+        deleting=meta.get("deletionTimestamp") is not None,
+        host_network=bool(_bool(spec, "hostNetwork", ("spec",))),
+        dns_policy=_str(spec, "dnsPolicy", ("spec",), "ClusterFirst"),
+        owner=_controller(meta, namespace),
+    )
+
+
+def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> LabelSelector:
+    requirements: list[LabelRequirement] = []
+    for expr, expr_path in _each(obj, "matchExpressions", path):
+        operator = _required_str(expr, "operator", expr_path)
+        if operator not in _SELECTOR_OPERATORS:
+            raise ConversionError(
+                (*expr_path, "operator"),
+                f"unknown operator {operator!r}; expected one of {', '.join(_SELECTOR_OPERATORS)}",
+            )
+        requirements.append(
+            LabelRequirement(
+                key=_required_str(expr, "key", expr_path),
+                operator=operator,
+                values=_str_list(expr, "values", expr_path),
+            )
+        )
+    return LabelSelector(
+        match_labels=_labels(obj, "matchLabels", path), match_expressions=tuple(requirements)
+    )
+
+
+def statefulset_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> StatefulSet:
+    """Convert an ``apps/v1`` StatefulSet.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing, a selector operator is
+            unknown, or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    template = _mapping(spec.get("template"), ("spec", "template"))
+    template_meta = _mapping(template.get("metadata"), ("spec", "template", "metadata"))
+    replicas = _int(spec, "replicas", ("spec",))
+    return StatefulSet(
+        namespace=namespace,
+        name=name,
+        service_name=_str(spec, "serviceName", ("spec",)),
+        # The API defaults an absent replicas to 1.
+        replicas=1 if replicas is None else replicas,
+        selector=_label_selector(
+            _mapping(spec.get("selector"), ("spec", "selector")), ("spec", "selector")
+        ),
+        template_labels=_labels(template_meta, "labels", ("spec", "template", "metadata")),
+    )
+
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+
+def object_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> tuple[KubeObject, ...]:
+    """Convert one object by its ``apiVersion`` and ``kind``.
+
+    Returns:
+        The model objects (several for a core/v1 Endpoints with several
+        subsets), or an empty tuple for a kind DNS does not read (Deployment,
+        ConfigMap, ...).
+
+    Raises:
+        ConversionError: ``kind`` is missing, or the object does not convert.
+    """
+    root = _mapping(obj, ())
+    kind = _required_str(root, "kind", ())
+    api_version = _str(root, "apiVersion", ())
+    group = api_version.rpartition("/")[0]
+    if kind == "Namespace" and group == "":
+        return (namespace_from_dict(root),)
+    if kind == "Service" and group == "":
+        return (service_from_dict(root, default_namespace=default_namespace),)
+    if kind == "Pod" and group == "":
+        return (pod_from_dict(root, default_namespace=default_namespace),)
+    if kind == "Endpoints" and group == "":
+        return slices_from_endpoints_dict(root, default_namespace=default_namespace)
+    if kind == "EndpointSlice" and group == "discovery.k8s.io":
+        return (slice_from_dict(root, default_namespace=default_namespace),)
+    if kind == "StatefulSet" and group == "apps":
+        return (statefulset_from_dict(root, default_namespace=default_namespace),)
+    return ()
+
+
+def _of_type(objects: Iterable[KubeObject], cls: type[_T]) -> tuple[_T, ...]:
+    return tuple(o for o in objects if isinstance(o, cls))
+
+
+def snapshot_from_dicts(
+    items: Iterable[Mapping[str, object]], *, default_namespace: str = "default"
+) -> Snapshot:
+    """Convert objects that carry ``kind``/``apiVersion`` into one Snapshot.
+
+    Kinds DNS does not read are skipped. Nested ``*List`` objects are not
+    flattened here; the caller does that (its error positions depend on it).
+
+    Raises:
+        ConversionError: An item does not convert; its ``index`` is the item's
+            position in ``items``.
+    """
+    objects: list[KubeObject] = []
+    for index, item in enumerate(items):
+        try:
+            objects.extend(object_from_dict(item, default_namespace=default_namespace))
+        except ConversionError as exc:
+            raise ConversionError(exc.path, exc.reason, index) from exc
+    return Snapshot(
+        namespaces=_of_type(objects, Namespace),
+        services=_of_type(objects, Service),
+        endpoint_slices=_of_type(objects, EndpointSlice),
+        pods=_of_type(objects, Pod),
+        stateful_sets=_of_type(objects, StatefulSet),
+    )

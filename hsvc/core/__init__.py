@@ -1,0 +1,1 @@
+"""The pure core: Kubernetes objects and DNS settings in, DNS answers out."""

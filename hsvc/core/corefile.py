@@ -1,0 +1,700 @@
+"""Read the kubernetes plugin's knobs from a CoreDNS Corefile (dns-records.md section 1).
+
+Pure text in, :class:`DnsSettings` out: no I/O. The lexer follows the Caddyfile rules
+CoreDNS uses (whitespace-separated tokens, ``"`` quotes a whole token, ``#`` starts a
+comment anywhere outside quotes); the option parsing follows CoreDNS
+``plugin/kubernetes/setup.go`` ``ParseStanza`` and zone normalisation follows
+``plugin/normalize.go`` ``SplitHostPort`` with ``plugin/pkg/cidr`` (commit 4b26cced).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, replace
+
+from hsvc.core.model import (
+    DnsSettings,
+    LabelRequirement,
+    LabelSelector,
+    PodsMode,
+    labels_of,
+)
+
+__all__ = [
+    "CorefileError",
+    "kubeadm_default_corefile",
+    "parse_corefile",
+    "settings_with_overrides",
+]
+
+# Defaults of the plugin itself when a knob is absent (CoreDNS kubernetes.go ``New``,
+# dns-records.md section 1). ``DnsSettings``' own defaults are kubeadm's, not these.
+PLUGIN_DEFAULT_TTL = 5
+PLUGIN_DEFAULT_PODS = PodsMode.DISABLED
+
+_MAX_TTL = 3600
+_DEFAULT_PORT = "53"
+# Transport prefixes CoreDNS strips from zones (plugin/pkg/parse/transport.go).
+_TRANSPORTS = ("tls://", "dns://", "quic://", "grpc://", "https3://", "https://", "unix://")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_PREFIX_LENGTH = re.compile(r"[0-9]{1,3}")
+
+
+class CorefileError(ValueError):
+    """A Corefile hsvc cannot read the kubernetes plugin's settings from.
+
+    Core code may not import :mod:`hsvc.errors`; the command layer wraps this into
+    an ``HsvcError`` (exit code 7, bad manifest) with the same fields.
+
+    Attributes:
+        source: Where the Corefile came from (file name or ``ConfigMap ns/name``).
+        line: 1-based line of the offending token, or ``None`` for the whole file.
+        reason: What is wrong, without the position.
+    """
+
+    def __init__(self, reason: str, *, source: str = "Corefile", line: int | None = None):
+        self.source = source
+        self.line = line
+        self.reason = reason
+        where = source if line is None else f"{source}:{line}"
+        super().__init__(f"{where}: {reason}")
+
+
+# --- lexer ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str
+    line: int
+    end_line: int
+    quoted: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.text == "{" and not self.quoted
+
+    @property
+    def is_close(self) -> bool:
+        return self.text == "}" and not self.quoted
+
+
+def _tokenize(text: str, source: str) -> list[_Token]:
+    """Split a Corefile into tokens the way the Caddyfile lexer does."""
+    tokens: list[_Token] = []
+    line = 1
+    val: list[str] = []
+    start = 1
+    quoted = False
+    escaped = False
+    comment = False
+    was_quoted = False
+
+    def flush() -> None:
+        nonlocal val, was_quoted
+        tokens.append(_Token("".join(val), start, line, was_quoted))
+        val = []
+        was_quoted = False
+
+    for ch in text:
+        if quoted:
+            if not escaped:
+                if ch == "\\":
+                    escaped = True
+                    continue
+                if ch == '"':
+                    quoted = False
+                    flush()
+                    continue
+            if ch == "\n":
+                line += 1
+            # Caddy only unescapes quotes; any other backslash stays.
+            if escaped and ch != '"':
+                val.append("\\")
+            val.append(ch)
+            escaped = False
+            continue
+        if ch in " \t\r\n\f\v":
+            if ch == "\n":
+                comment = False
+            if val:
+                flush()
+            if ch == "\n":
+                line += 1
+            continue
+        if ch == "#":
+            comment = True
+        if comment:
+            continue
+        if not val:
+            start = line
+            if ch == '"':
+                quoted = True
+                was_quoted = True
+                continue
+        val.append(ch)
+    if quoted:
+        raise CorefileError("unterminated quoted string", source=source, line=start)
+    if val:
+        flush()
+    return tokens
+
+
+# --- block structure -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Directive:
+    """One directive (or one option inside a directive's block) with its arguments."""
+
+    name: _Token
+    args: tuple[_Token, ...]
+    body: tuple[_Directive, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ServerBlock:
+    keys: tuple[_Token, ...]
+    directives: tuple[_Directive, ...]
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Token], source: str):
+        self.tokens = tokens
+        self.pos = 0
+        self.source = source
+
+    def error(self, reason: str, token: _Token | None) -> CorefileError:
+        return CorefileError(reason, source=self.source, line=None if token is None else token.line)
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def server_blocks(self) -> list[_ServerBlock]:
+        blocks: list[_ServerBlock] = []
+        while (tok := self.peek()) is not None:
+            if tok.is_open or tok.is_close:
+                raise self.error(f"unexpected {tok.text!r} where a server block should start", tok)
+            if tok.text == "import" and not tok.quoted:
+                # Imports name files we cannot see; their content is outside our reach.
+                self.skip_line()
+                continue
+            keys = self.keys()
+            nxt = self.peek()
+            if nxt is not None and nxt.is_open:
+                self.pos += 1
+                directives = self.body(closing=keys[0])
+            else:
+                # Caddyfile allows a single server block without braces.
+                directives = self.body(closing=None)
+            if len(keys) == 1 and keys[0].text.startswith("(") and keys[0].text.endswith(")"):
+                continue  # a snippet definition, not a server
+            blocks.append(_ServerBlock(tuple(keys), tuple(directives)))
+        return blocks
+
+    def skip_line(self) -> None:
+        first = self.tokens[self.pos]
+        self.pos += 1
+        last_line = first.end_line
+        while (tok := self.peek()) is not None and tok.line == last_line:
+            last_line = tok.end_line
+            self.pos += 1
+
+    def keys(self) -> list[_Token]:
+        keys: list[_Token] = []
+        expecting_another = False
+        last_line = self.tokens[self.pos].line
+        while (tok := self.peek()) is not None:
+            if tok.is_open:
+                if expecting_another:
+                    raise self.error("expected another address after ','", tok)
+                break
+            if tok.is_close:
+                raise self.error("unexpected '}' among server block addresses", tok)
+            if keys and not expecting_another and tok.line != last_line:
+                break
+            text = tok.text
+            expecting_another = text.endswith(",")
+            text = text.rstrip(",")
+            if text:
+                keys.append(_Token(text, tok.line, tok.end_line, tok.quoted))
+            last_line = tok.end_line
+            self.pos += 1
+        if expecting_another:
+            raise self.error("expected another address after ','", self.tokens[-1])
+        return keys
+
+    def body(self, *, closing: _Token | None) -> list[_Directive]:
+        directives: list[_Directive] = []
+        while (tok := self.peek()) is not None:
+            if tok.is_close:
+                if closing is None:
+                    raise self.error("unexpected '}' without a matching '{'", tok)
+                self.pos += 1
+                return directives
+            if tok.is_open:
+                raise self.error("unexpected '{' without a directive before it", tok)
+            directives.append(self.directive())
+        if closing is not None:
+            raise self.error("'{' is never closed", closing)
+        return directives
+
+    def directive(self) -> _Directive:
+        name = self.tokens[self.pos]
+        self.pos += 1
+        args: list[_Token] = []
+        last_line = name.end_line
+        while (tok := self.peek()) is not None and tok.line == last_line:
+            if tok.is_open or tok.is_close:
+                break
+            args.append(tok)
+            last_line = tok.end_line
+            self.pos += 1
+        body: list[_Directive] = []
+        tok = self.peek()
+        # CoreDNS wants the block's '{' on the directive's line; a '{' on the next
+        # line is accepted here too, since it can only belong to this directive.
+        if tok is not None and tok.is_open:
+            self.pos += 1
+            body = self.body(closing=tok)
+        return _Directive(name, tuple(args), tuple(body))
+
+
+# --- zones -----------------------------------------------------------------------
+
+
+def _split_host_port(key: str) -> tuple[str, str]:
+    """Strip the transport prefix and a trailing ``:port`` (CoreDNS ``SplitHostPort``)."""
+    for prefix in _TRANSPORTS:
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+            break
+    port = ""
+    colon = key.rfind(":")
+    if colon != -1 and _INTEGER.fullmatch(key[colon + 1 :]):
+        port = str(int(key[colon + 1 :]))
+        key = key[:colon]
+    return key, port
+
+
+def _fqdn(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+def _has_placeholder(name: str) -> bool:
+    return "{$" in name or "{%" in name
+
+
+def _is_domain_name(name: str) -> bool:
+    if name in ("", "."):
+        return name == "."
+    labels = name.removesuffix(".").split(".")
+    return len(name) <= 255 and all(0 < len(label) <= 63 for label in labels)
+
+
+def _reverse_zones(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[str]:
+    """Return the reverse zones CoreDNS serves for a CIDR (``cidr.Split`` + ``cidr.Reverse``).
+
+    A prefix is widened to the next label boundary (8 bits for in-addr.arpa, 4 bits for
+    ip6.arpa) by enumerating subnets: ``10.96.0.0/12`` serves ``96.10.in-addr.arpa.``
+    through ``111.10.in-addr.arpa.``.
+    """
+    step = 8 if network.version == 4 else 4
+    prefix = -(-network.prefixlen // step) * step
+    subnets = [network] if prefix == network.prefixlen else network.subnets(new_prefix=prefix)
+    zones = []
+    for subnet in subnets:
+        labels = subnet.network_address.reverse_pointer.split(".")
+        drop = (subnet.max_prefixlen - prefix) // step
+        zones.append(".".join(labels[drop:]) + ".")
+    return zones
+
+
+def _normalize_zone(key: str) -> list[str]:
+    """Return the zones one zone argument stands for; empty if CoreDNS would drop it.
+
+    CoreDNS ``OriginsFromArgsOrServerBlock`` silently skips arguments that are not
+    valid domain names, so this does too.
+    """
+    host, _ = _split_host_port(key)
+    if _has_placeholder(host):
+        return [_fqdn(host)]  # environment placeholder: left as written
+    if host == "":
+        host = "."
+    if not _is_domain_name(host):
+        return []
+    address, slash, length = host.partition("/")
+    if slash and _PREFIX_LENGTH.fullmatch(length):
+        if host.startswith(":") or (host.startswith("0") and ":" in host):
+            return []  # CoreDNS: "invalid CIDR"
+        try:
+            network = ipaddress.ip_network(f"{address}/{length}", strict=False)
+        except ValueError:
+            pass  # not a CIDR after all: an ordinary (odd) domain name
+        else:
+            return _reverse_zones(network)
+    return [_fqdn(host.lower())]
+
+
+def _zones_of(tokens: tuple[_Token, ...] | list[_Token]) -> tuple[str, ...]:
+    zones: list[str] = []
+    for tok in tokens:
+        for zone in _normalize_zone(tok.text):
+            if zone not in zones:
+                zones.append(zone)
+    return tuple(zones)
+
+
+def _is_reverse(zone: str) -> bool:
+    return zone.endswith(("in-addr.arpa.", "ip6.arpa."))
+
+
+# --- label selectors ---------------------------------------------------------------
+
+_SELECTOR_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|<|>|[^\s=!(),<>]+)")
+_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_VALUE = re.compile(rf"({_NAME})?")
+_LABEL_KEY = re.compile(
+    rf"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}"
+)
+
+
+def _parse_selector(text: str, *, source: str, line: int) -> LabelSelector:
+    """Parse a label selector string as ``metav1.ParseToLabelSelector`` does.
+
+    ``=``/``==`` go to ``match_labels``; ``in``, ``notin``, ``key`` and ``!key`` become
+    expressions. ``!=``, ``<`` and ``>`` are rejected, as Kubernetes rejects them there.
+    """
+
+    def fail(reason: str) -> CorefileError:
+        return CorefileError(
+            f"unable to parse label selector {text!r}: {reason}", source=source, line=line
+        )
+
+    tokens: list[str] = []
+    pos = 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        match = _SELECTOR_TOKEN.match(stripped, pos)
+        if match is None:  # pragma: no cover - the pattern accepts every character
+            raise fail(f"unexpected character at {pos}")
+        tokens.append(match.group(1))
+        pos = match.end()
+
+    def key_at(i: int) -> str:
+        if i >= len(tokens) or not _LABEL_KEY.fullmatch(tokens[i]) or len(tokens[i]) > 317:
+            raise fail("invalid label key" if i < len(tokens) else "missing label key")
+        return tokens[i]
+
+    def value_ok(value: str) -> str:
+        if not _LABEL_VALUE.fullmatch(value):
+            raise fail(f"invalid label value {value!r}")
+        return value
+
+    match_labels: dict[str, str] = {}
+    expressions: list[LabelRequirement] = []
+    i = 0
+    if not tokens:
+        raise fail("empty selector")
+    while i < len(tokens):
+        if tokens[i] == "!":
+            expressions.append(LabelRequirement(key=key_at(i + 1), operator="DoesNotExist"))
+            i += 2
+        else:
+            key = key_at(i)
+            i += 1
+            op = tokens[i] if i < len(tokens) else ","
+            if op == ",":
+                expressions.append(LabelRequirement(key=key, operator="Exists"))
+            elif op in ("=", "=="):
+                i += 1
+                value = ""
+                if i < len(tokens) and tokens[i] != ",":
+                    value = value_ok(tokens[i])
+                    i += 1
+                match_labels[key] = value
+            elif op in ("in", "notin"):
+                i += 1
+                if i >= len(tokens) or tokens[i] != "(":
+                    raise fail(f"expected '(' after {op!r}")
+                i += 1
+                values: set[str] = set()
+                expect_value = True
+                while i < len(tokens) and tokens[i] != ")":
+                    if tokens[i] == ",":
+                        if expect_value:
+                            values.add("")
+                        expect_value = True
+                    elif expect_value:
+                        values.add(value_ok(tokens[i]))
+                        expect_value = False
+                    else:
+                        raise fail(f"expected ',' or ')' before {tokens[i]!r}")
+                    i += 1
+                if i >= len(tokens):
+                    raise fail("missing ')'")
+                if expect_value:
+                    values.add("")
+                i += 1
+                expressions.append(
+                    LabelRequirement(
+                        key=key,
+                        operator="In" if op == "in" else "NotIn",
+                        values=tuple(sorted(values)),
+                    )
+                )
+            elif op in ("!=", "<", ">"):
+                raise fail(f"operator {op!r} is not supported in label selectors")
+            else:
+                raise fail(f"unexpected {op!r} after key {key!r}")
+        if i < len(tokens):
+            if tokens[i] != ",":
+                raise fail(f"expected ',' before {tokens[i]!r}")
+            i += 1
+            if i >= len(tokens):
+                raise fail("selector ends with ','")
+    return LabelSelector(match_labels=labels_of(match_labels), match_expressions=tuple(expressions))
+
+
+# --- the kubernetes stanza --------------------------------------------------------
+
+
+def _server_block_port(block: _ServerBlock) -> str:
+    if not block.keys:
+        return _DEFAULT_PORT
+    _, port = _split_host_port(block.keys[0].text)
+    return port or _DEFAULT_PORT
+
+
+def _find_kubernetes(
+    blocks: list[_ServerBlock], source: str
+) -> tuple[_ServerBlock, _Directive] | None:
+    found: list[tuple[_ServerBlock, _Directive]] = []
+    for block in blocks:
+        in_block = [d for d in block.directives if d.name.text == "kubernetes"]
+        if len(in_block) > 1:
+            raise CorefileError(
+                "the kubernetes plugin can only be used once per server block",
+                source=source,
+                line=in_block[1].name.line,
+            )
+        found.extend((block, d) for d in in_block)
+    if not found:
+        return None
+    # Several servers may each run the plugin; pods resolve through port 53, so that
+    # one wins, else the first in the file.
+    for block, directive in found:
+        if _server_block_port(block) == _DEFAULT_PORT:
+            return block, directive
+    return found[0]
+
+
+def _no_args(option: _Directive, source: str) -> None:
+    if option.args:
+        raise CorefileError(
+            f"{option.name.text} takes no arguments", source=source, line=option.args[0].line
+        )
+
+
+def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> DnsSettings:
+    """Read one ``kubernetes`` directive as CoreDNS ``ParseStanza`` does."""
+    zones = _zones_of(stanza.args) if stanza.args else _zones_of(block.keys)
+    if not any(not _is_reverse(z) for z in zones):
+        raise CorefileError(
+            "the kubernetes plugin needs a non-reverse zone", source=source, line=stanza.name.line
+        )
+    ttl = PLUGIN_DEFAULT_TTL
+    pods = PLUGIN_DEFAULT_PODS
+    endpoint_pod_names = False
+    namespaces: set[str] = set()
+    namespace_labels: LabelSelector | None = None
+    labels: LabelSelector | None = None
+    ignore_empty_service = False
+    noendpoints = False
+    zonal = False
+    fallthrough: tuple[str, ...] = ()
+    for option in stanza.body:
+        name = option.name.text
+        line = option.name.line
+        args = [a.text for a in option.args]
+        if name == "pods":
+            if len(args) != 1:
+                raise CorefileError("pods takes exactly one argument", source=source, line=line)
+            try:
+                pods = PodsMode(args[0])
+            except ValueError:
+                raise CorefileError(
+                    f"wrong value for pods: {args[0]!r}, must be one of: disabled, verified, "
+                    "insecure",
+                    source=source,
+                    line=line,
+                ) from None
+        elif name == "ttl":
+            if not args:
+                raise CorefileError("ttl needs a value", source=source, line=line)
+            # CoreDNS reads only the first argument (strconv.Atoi).
+            if not _INTEGER.fullmatch(args[0]):
+                raise CorefileError(f"ttl is not an integer: {args[0]!r}", source=source, line=line)
+            ttl = int(args[0])
+            if not 0 <= ttl <= _MAX_TTL:
+                raise CorefileError(
+                    f"ttl must be in range [0, {_MAX_TTL}]: {ttl}", source=source, line=line
+                )
+        elif name == "endpoint_pod_names":
+            _no_args(option, source)
+            endpoint_pod_names = True
+        elif name == "namespaces":
+            if not args:
+                raise CorefileError("namespaces needs at least one name", source=source, line=line)
+            namespaces.update(args)
+        elif name in ("labels", "namespace_labels"):
+            if not args:
+                raise CorefileError(f"{name} needs a label selector", source=source, line=line)
+            selector = _parse_selector(" ".join(args), source=source, line=line)
+            if name == "labels":
+                labels = selector
+            else:
+                namespace_labels = selector
+        elif name == "ignore":
+            # A bare "ignore" is accepted and does nothing, as in CoreDNS.
+            if args and args[0] != "empty_service":
+                raise CorefileError(
+                    f"unable to parse ignore value: {args[0]!r}", source=source, line=line
+                )
+            ignore_empty_service = ignore_empty_service or bool(args)
+        elif name == "noendpoints":
+            _no_args(option, source)
+            noendpoints = True
+        elif name == "zonal":
+            _no_args(option, source)
+            zonal = True
+        elif name == "fallthrough":
+            # A bare fallthrough covers every zone (CoreDNS fall.Root).
+            fallthrough = _zones_of(option.args) if option.args else (".",)
+        # Anything else (endpoint, tls, kubeconfig, multicluster, startup_timeout,
+        # apiserver_*, the removed upstream/resyncperiod...) changes no DNS answer.
+    if namespaces and namespace_labels is not None:
+        raise CorefileError(
+            "namespaces and namespace_labels cannot both be set",
+            source=source,
+            line=stanza.name.line,
+        )
+    if zonal and noendpoints:
+        raise CorefileError(
+            "zonal requires the endpoint cache; remove noendpoints",
+            source=source,
+            line=stanza.name.line,
+        )
+    return DnsSettings(
+        zones=zones,
+        ttl=ttl,
+        pods=pods,
+        endpoint_pod_names=endpoint_pod_names,
+        namespaces=tuple(sorted(namespaces)),
+        namespace_labels=namespace_labels,
+        labels=labels,
+        ignore_empty_service=ignore_empty_service,
+        noendpoints=noendpoints,
+        zonal=zonal,
+        fallthrough=fallthrough,
+        source=source,
+    )
+
+
+def parse_corefile(text: str, *, source: str) -> DnsSettings:
+    """Read the kubernetes plugin's settings from a Corefile.
+
+    Every field of the result comes from the Corefile or from the plugin's own
+    default (ttl 5, pods disabled, no fallthrough), never from kubeadm's. With
+    several server blocks running the plugin, the one on port 53 wins.
+
+    Args:
+        text: The Corefile, e.g. the ``Corefile`` key of the ``coredns`` ConfigMap.
+        source: Where it came from; shown in messages and kept as ``DnsSettings.source``.
+
+    Returns:
+        The settings of the ``kubernetes`` directive.
+
+    Raises:
+        CorefileError: The text is not a well-formed Corefile, has no ``kubernetes``
+            directive, or the directive has a value CoreDNS would refuse to start with.
+    """
+    blocks = _Parser(_tokenize(text, source), source).server_blocks()
+    found = _find_kubernetes(blocks, source)
+    if found is None:
+        raise CorefileError("no kubernetes plugin in any server block", source=source)
+    block, stanza = found
+    return _stanza_settings(block, stanza, source)
+
+
+def kubeadm_default_corefile(*, cluster_domain: str = "cluster.local") -> str:
+    """Return the Corefile kubeadm writes (``cmd/kubeadm/app/phases/addons/dns/manifests.go``)."""
+    return f""".:53 {{
+    errors
+    health {{
+       lameduck 5s
+    }}
+    ready
+    kubernetes {cluster_domain} in-addr.arpa ip6.arpa {{
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }}
+    prometheus :9153
+    forward . /etc/resolv.conf {{
+       max_concurrent 1000
+    }}
+    cache 30 {{
+       disable success {cluster_domain}
+       disable denial {cluster_domain}
+    }}
+    loop
+    reload
+    loadbalance
+}}
+"""
+
+
+def settings_with_overrides(
+    settings: DnsSettings,
+    *,
+    cluster_domain: str | None = None,
+    pods: PodsMode | None = None,
+    endpoint_pod_names: bool | None = None,
+    ttl: int | None = None,
+) -> DnsSettings:
+    """Return ``settings`` with command-line flags applied on top.
+
+    ``cluster_domain`` replaces the first forward zone (the primary zone). When any
+    flag is given, ``source`` gains ``" + flags"``.
+
+    Raises:
+        ValueError: ``ttl`` is outside 0-3600 or ``cluster_domain`` is empty.
+    """
+    if cluster_domain is None and pods is None and endpoint_pod_names is None and ttl is None:
+        return settings
+    zones = settings.zones
+    if cluster_domain is not None:
+        zone = _fqdn(cluster_domain.strip().lower())
+        if zone == ".":
+            raise ValueError("cluster domain must not be empty")
+        edited = list(zones)
+        index = next((i for i, z in enumerate(edited) if not _is_reverse(z)), None)
+        if index is None:
+            edited.insert(0, zone)
+        else:
+            edited[index] = zone
+        zones = tuple(dict.fromkeys(edited))
+    if ttl is not None and not 0 <= ttl <= _MAX_TTL:
+        raise ValueError(f"ttl must be in range [0, {_MAX_TTL}]: {ttl}")
+    return replace(
+        settings,
+        zones=zones,
+        pods=settings.pods if pods is None else PodsMode(pods),
+        endpoint_pod_names=(
+            settings.endpoint_pod_names if endpoint_pod_names is None else endpoint_pod_names
+        ),
+        ttl=settings.ttl if ttl is None else ttl,
+        source=f"{settings.source} + flags",
+    )

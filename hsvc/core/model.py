@@ -1,0 +1,432 @@
+"""What cluster DNS reads from Kubernetes, and what hsvc says about it.
+
+Frozen, slotted, keyword-only dataclasses: both sources (manifest files and the
+live API) convert into these at their edge, so nothing past an adapter sees a
+client model or a raw dict. Only the fields a dns-records.md rule reads are kept.
+
+Label maps are tuples of ``(key, value)`` pairs, sorted, so every object hashes.
+DNS names are absolute, lower-case and end with a dot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def labels_of(mapping: Mapping[str, str] | None) -> Labels:
+    """Return a label map in the hashable form the model uses."""
+    if not mapping:
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
+
+
+class RecordType(StrEnum):
+    """Record types cluster DNS serves."""
+
+    A = "A"
+    AAAA = "AAAA"
+    SRV = "SRV"
+    PTR = "PTR"
+    CNAME = "CNAME"
+    TXT = "TXT"
+    SOA = "SOA"
+    NS = "NS"
+
+
+class Rcode(StrEnum):
+    """Response codes, plus the outcomes of a query that got no response."""
+
+    NOERROR = "NOERROR"
+    NXDOMAIN = "NXDOMAIN"
+    SERVFAIL = "SERVFAIL"
+    REFUSED = "REFUSED"
+    TIMEOUT = "TIMEOUT"
+    ERROR = "ERROR"
+
+
+class PodsMode(StrEnum):
+    """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""
+
+    DISABLED = "disabled"
+    INSECURE = "insecure"
+    VERIFIED = "verified"
+
+
+# --- Kubernetes objects ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectRef:
+    """A reference to one Kubernetes object, for provenance and messages."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        if not self.namespace:
+            return f"{self.kind}/{self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabelRequirement:
+    """One ``matchExpressions`` entry of a label selector."""
+
+    key: str
+    operator: str  # In, NotIn, Exists, DoesNotExist
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabelSelector:
+    """A ``metav1.LabelSelector`` (StatefulSet ``spec.selector``)."""
+
+    match_labels: Labels = ()
+    match_expressions: tuple[LabelRequirement, ...] = ()
+
+    def matches(self, labels: Labels) -> bool:
+        """Return whether ``labels`` satisfy this selector."""
+        have = dict(labels)
+        if any(have.get(k) != v for k, v in self.match_labels):
+            return False
+        for req in self.match_expressions:
+            op = req.operator
+            present = req.key in have
+            if op == "In" and not (present and have[req.key] in req.values):
+                return False
+            if op == "NotIn" and present and have[req.key] in req.values:
+                return False
+            if op == "Exists" and not present:
+                return False
+            if op == "DoesNotExist" and present:
+                return False
+        return True
+
+
+def selector_matches(selector: Labels, labels: Labels) -> bool:
+    """Return whether a Service-style equality selector matches ``labels``.
+
+    An empty selector matches nothing here: a Service without a selector
+    selects no pods (its slices are written by hand).
+    """
+    if not selector:
+        return False
+    have = dict(labels)
+    return all(have.get(k) == v for k, v in selector)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Namespace:
+    """A namespace (dns-records.md rule 8: names exist only under existing ones)."""
+
+    name: str
+    labels: Labels = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServicePort:
+    """One entry of ``spec.ports``."""
+
+    name: str = ""
+    protocol: str = "TCP"
+    port: int
+    target_port: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    """A Service, as DNS classifies it (dns-records.md rule 7)."""
+
+    namespace: str
+    name: str
+    type: str = "ClusterIP"
+    cluster_ips: tuple[str, ...] = ()
+    external_name: str = ""
+    ports: tuple[ServicePort, ...] = ()
+    selector: Labels = ()
+    publish_not_ready_addresses: bool = False
+    labels: Labels = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This Service as an object reference."""
+        return ObjectRef(kind="Service", namespace=self.namespace, name=self.name)
+
+    @property
+    def is_external_name(self) -> bool:
+        """Whether DNS serves this Service as a CNAME (rule 24)."""
+        return self.type == "ExternalName"
+
+    @property
+    def is_headless(self) -> bool:
+        """Whether ``clusterIPs[0]`` is ``None`` (rule 7)."""
+        return (
+            not self.is_external_name
+            and bool(self.cluster_ips)
+            and self.cluster_ips[0].lower() == "none"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointPort:
+    """One entry of an EndpointSlice's ``ports``."""
+
+    name: str = ""
+    protocol: str = "TCP"
+    port: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoint:
+    """One entry of an EndpointSlice's ``endpoints``."""
+
+    addresses: tuple[str, ...]
+    # None means the condition is absent, which counts as ready (rule 2).
+    ready: bool | None = None
+    serving: bool | None = None
+    terminating: bool | None = None
+    hostname: str = ""
+    target_ref: ObjectRef | None = None
+    node_name: str = ""
+    zone: str = ""
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether CoreDNS publishes this endpoint (rule 2)."""
+        return self.ready is not False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointSlice:
+    """An EndpointSlice; ``service_name`` is its ``kubernetes.io/service-name`` label."""
+
+    namespace: str
+    name: str
+    service_name: str = ""
+    address_type: str = "IPv4"
+    endpoints: tuple[Endpoint, ...] = ()
+    ports: tuple[EndpointPort, ...] = ()
+    labels: Labels = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This slice as an object reference."""
+        return ObjectRef(kind="EndpointSlice", namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pod:
+    """A Pod, with the fields the EndpointSlice controller and DNS read."""
+
+    namespace: str
+    name: str
+    labels: Labels = ()
+    hostname: str = ""
+    subdomain: str = ""
+    pod_ips: tuple[str, ...] = ()
+    phase: str = "Running"
+    ready: bool = True
+    deleting: bool = False
+    host_network: bool = False
+    dns_policy: str = "ClusterFirst"
+    owner: ObjectRef | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This pod as an object reference."""
+        return ObjectRef(kind="Pod", namespace=self.namespace, name=self.name)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the pod has finished (never in slices, rule 3)."""
+        return self.phase in ("Succeeded", "Failed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatefulSet:
+    """A StatefulSet: its pods get ``<name>-<ordinal>`` under ``serviceName`` (rule 21)."""
+
+    namespace: str
+    name: str
+    service_name: str = ""
+    replicas: int = 1
+    selector: LabelSelector = field(default_factory=LabelSelector)
+    template_labels: Labels = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This StatefulSet as an object reference."""
+        return ObjectRef(kind="StatefulSet", namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """Every object DNS answers from, as one source saw them at one time."""
+
+    namespaces: tuple[Namespace, ...] = ()
+    services: tuple[Service, ...] = ()
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    stateful_sets: tuple[StatefulSet, ...] = ()
+    # Kinds the source could not read (e.g. forbidden), so results about them are weaker.
+    unreadable: tuple[str, ...] = ()
+
+
+# --- DNS settings --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DnsSettings:
+    """The kubernetes plugin's knobs (dns-records.md section 1).
+
+    ``zones`` are absolute and lower-case; the first forward zone is the primary
+    zone (PTR targets, rule 35). Defaults are kubeadm's Corefile.
+    """
+
+    zones: tuple[str, ...] = ("cluster.local.", "in-addr.arpa.", "ip6.arpa.")
+    ttl: int = 30
+    pods: PodsMode = PodsMode.INSECURE
+    endpoint_pod_names: bool = False
+    namespaces: tuple[str, ...] = ()  # empty: every namespace is exposed
+    namespace_labels: LabelSelector | None = None
+    labels: LabelSelector | None = None
+    ignore_empty_service: bool = False
+    noendpoints: bool = False
+    zonal: bool = False
+    fallthrough: tuple[str, ...] = ("in-addr.arpa.", "ip6.arpa.")
+    # Where these settings came from, shown to the user ("kubeadm defaults (assumed)").
+    source: str = "kubeadm defaults (assumed)"
+
+    @property
+    def forward_zones(self) -> tuple[str, ...]:
+        """The zones that are not reverse zones."""
+        return tuple(z for z in self.zones if not _is_reverse(z))
+
+    @property
+    def reverse_zones(self) -> tuple[str, ...]:
+        """The reverse (``in-addr.arpa.``/``ip6.arpa.``) zones."""
+        return tuple(z for z in self.zones if _is_reverse(z))
+
+    @property
+    def primary_zone(self) -> str:
+        """The zone used in PTR targets (rule 35): the first forward zone."""
+        forward = self.forward_zones
+        return forward[0] if forward else "cluster.local."
+
+
+def _is_reverse(zone: str) -> bool:
+    return zone.endswith(("in-addr.arpa.", "ip6.arpa."))
+
+
+# --- DNS data ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One resource record in presentation form (the JSON contract's record)."""
+
+    name: str
+    type: str
+    ttl: int
+    data: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity for set comparison: TTLs are compared separately (as "at most")."""
+        return (self.name.lower(), self.type, self.data.lower())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provenance:
+    """Why a record exists: the object it comes from and the rule that makes it."""
+
+    source: ObjectRef
+    rule: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpectedRecord:
+    """A positive record cluster DNS serves, with where it comes from."""
+
+    record: Record
+    group: str
+    provenance: tuple[Provenance, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NegativeExpectation:
+    """A name people expect that must not answer, and why."""
+
+    name: str
+    type: str
+    group: str
+    source: ObjectRef
+    rules: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DnsAnswer:
+    """What cluster DNS answers for one question, and the rules that decided it."""
+
+    name: str
+    type: str
+    rcode: Rcode
+    answer: tuple[Record, ...] = ()
+    additional: tuple[Record, ...] = ()
+    authority: tuple[Record, ...] = ()
+    rules: tuple[str, ...] = ()
+    explanation: str = ""
+    # One entry per ``answer`` record: the object and rule it comes from.
+    provenance: tuple[Provenance, ...] = ()
+    # Part of the real answer comes from outside the cluster's objects (an
+    # ExternalName target or a fallthrough zone resolved upstream): the actual
+    # answer may hold more than ``answer``.
+    open_ended: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nameserver:
+    """A DNS server to ask, and the vantage point it stands for."""
+
+    host: str
+    port: int = 53
+    # How the user should read it: "127.0.0.1:5353", "coredns-abc (port-forward)".
+    label: str = ""
+    tcp_only: bool = False
+
+    def __str__(self) -> str:
+        if self.label:
+            return self.label
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question:
+    """One (name, type) to ask."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """What one server answered to one question (or why it did not)."""
+
+    server: str
+    name: str
+    type: str
+    rcode: Rcode
+    answer: tuple[Record, ...] = ()
+    # The answer did not fit one DNS message even over TCP (or UDP was truncated
+    # and TCP failed): ``answer`` holds only what could be read.
+    too_large: bool = False
+    size: int = 0  # bytes of the response message, when one arrived
+    elapsed_ms: float = 0.0
+    error: str = ""  # why there is no response (timeout, refused connection, garbage)

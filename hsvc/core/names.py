@@ -1,0 +1,155 @@
+"""DNS name helpers: validation, absolute lower-case form, reverse names, dashed IPs.
+
+Everything here is pure; invalid input raises :class:`InvalidName` (a
+``ValueError``), which the command layer turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+MAX_LABEL = 63
+MAX_NAME = 253
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class InvalidName(ValueError):  # noqa: N818 - reads as "an invalid name"
+    """A string that cannot be a DNS name (or a Kubernetes name where one is needed)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"invalid name {name!r}: {reason}")
+
+
+def absolute(name: str) -> str:
+    """Return ``name`` lower-cased and ending with exactly one dot.
+
+    Raises:
+        InvalidName: on empty labels, labels over 63 octets, names over 253 octets
+            or characters that cannot appear in a DNS name.
+    """
+    text = name.strip()
+    if not text:
+        raise InvalidName(name, "empty name")
+    if text == ".":
+        return "."
+    if text.endswith("."):
+        text = text[:-1]
+    labels = text.split(".")
+    for label in labels:
+        if not label:
+            raise InvalidName(name, "empty label (two dots in a row, or a leading dot)")
+        if len(label.encode()) > MAX_LABEL:
+            raise InvalidName(name, f"label {label[:20]!r}… is longer than {MAX_LABEL} characters")
+        if any(ord(c) < 33 or ord(c) > 126 for c in label):
+            raise InvalidName(name, "contains spaces, control or non-ASCII characters")
+    if len(text) + 1 > MAX_NAME + 1:
+        raise InvalidName(name, f"longer than {MAX_NAME} characters")
+    return text.lower() + "."
+
+
+def labels(name: str) -> list[str]:
+    """Split an absolute name into its labels, leftmost first (the root has none)."""
+    stripped = name.rstrip(".")
+    return stripped.split(".") if stripped else []
+
+
+def is_subdomain(name: str, zone: str) -> bool:
+    """Return whether absolute ``name`` equals ``zone`` or lies beneath it."""
+    return name == zone or zone == "." or name.endswith("." + zone)
+
+
+def trim_zone(name: str, zone: str) -> list[str]:
+    """Return the labels of ``name`` left of ``zone`` (which it must lie in)."""
+    if name == zone:
+        return []
+    return labels(name[: -len(zone) - 1] + ".") if zone != "." else labels(name)
+
+
+def is_dns1123_label(text: str) -> bool:
+    """Return whether ``text`` is a valid RFC 1123 label (what a hostname must be)."""
+    return len(text) <= MAX_LABEL and bool(_DNS1123_LABEL.match(text))
+
+
+def is_valid_port_name(text: str) -> bool:
+    """Return whether ``text`` is a valid IANA service name as Kubernetes checks port names."""
+    return (
+        0 < len(text) <= 15
+        and bool(_PORT_NAME.match(text))
+        and "--" not in text
+        and any(c.isalpha() for c in text)
+    )
+
+
+def canonical_ip(text: str) -> str | None:
+    """Return the canonical (compressed) form of an IP address, or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def ip_family(text: str) -> int:
+    """Return 4 or 6 for an IP address string, 0 when it is not one."""
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return 0
+
+
+def reverse_name(ip: str) -> str:
+    """Return the PTR owner name of an address (full 32 nibbles for IPv6, rule 34)."""
+    return ipaddress.ip_address(ip).reverse_pointer.lower() + "."
+
+
+def address_from_reverse(name: str) -> str | None:
+    """Return the address a full reverse name stands for, or None if it is partial or malformed."""
+    parts = labels(name)
+    if name.endswith(".in-addr.arpa.") and len(parts) == 6:
+        octets = parts[:4]
+        if all(o.isdigit() and len(o) <= 3 for o in octets):
+            return canonical_ip(".".join(reversed(octets)))
+        return None
+    if name.endswith(".ip6.arpa.") and len(parts) == 34:
+        nibbles = parts[:32]
+        if all(len(n) == 1 and n in "0123456789abcdef" for n in nibbles):
+            hexstr = "".join(reversed(nibbles))
+            return canonical_ip(":".join(hexstr[i : i + 4] for i in range(0, 32, 4)))
+        return None
+    return None
+
+
+def dashed_ip(ip: str) -> str:
+    """Return an address as an endpoint label (rule 6 item 3).
+
+    IPv4 dots and IPv6 colons become dashes, in the address as written; a trailing
+    dash gets a ``0`` appended (``fd00:1::`` -> ``fd00-1--0``).
+    """
+    if "." in ip:
+        return ip.replace(".", "-")
+    label = ip.replace(":", "-")
+    return label + "0" if label.endswith("-") else label
+
+
+def ip_from_pod_label(label: str) -> str | None:
+    """Decode a pod-record label to an address, as the pods option does (rule 29).
+
+    Exactly three dashes and no ``--`` decode as IPv4, anything else as IPv6.
+    """
+    if label.count("-") == 3 and "--" not in label:
+        text = label.replace("-", ".")
+    else:
+        text = label.replace("-", ":")
+    return canonical_ip(text) if _strict_ip(text) else None
+
+
+def _strict_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

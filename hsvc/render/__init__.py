@@ -1,0 +1,1 @@
+"""Renderers: rich tables and JSON/YAML envelopes."""

@@ -1,0 +1,310 @@
+"""Rich tables for people. Every string from the cluster or DNS passes :func:`safe`.
+
+Cluster and DNS strings are never parsed as markup: they become ``rich.text.Text``
+with control characters shown as visible escapes, so ``[red]`` and ANSI or OSC
+sequences stay inert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from hsvc.commands import InspectReport, RecordsReport, ResolveReport, ServiceSummary, Source
+from hsvc.core.compare import Row, Verdict
+from hsvc.core.model import DnsAnswer, Observation, Rcode, Record
+from hsvc.core.records import GROUP_ORDER
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+MAX_CELL = 300
+
+GROUP_TITLES = {
+    "service": "Service name",
+    "endpoint": "Per-pod / endpoint names",
+    "srv": "SRV",
+    "ptr": "PTR",
+    "pod": "Pod records",
+    "cluster": "Cluster",
+}
+
+MARK = {
+    Verdict.OK: ("✓", "green"),
+    Verdict.MISSING: ("✗", "red"),
+    Verdict.UNEXPECTED: ("✗", "red"),
+    Verdict.WRONG: ("✗", "red"),
+    Verdict.TOO_LARGE: ("!", "yellow"),
+    Verdict.ERROR: ("?", "yellow"),
+}
+
+
+def safe(value: object, style: str = "") -> Text:
+    """Return ``value`` as inert text: control characters escaped, very long strings cut."""
+    text = str(value)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    return Text(text, style=style)
+
+
+class Names:
+    """Shortens names for narrow terminals: the cluster zone is implied."""
+
+    def __init__(self, zone: str, wide: bool) -> None:
+        self.suffix = "." + zone
+        self.wide = wide
+
+    def __call__(self, name: str) -> str:
+        if self.wide or not name.endswith(self.suffix):
+            return name
+        return name[: -len(self.suffix)]
+
+    def data(self, rec: Record) -> str:
+        if rec.type in ("SRV", "PTR", "CNAME", "NS"):
+            parts = rec.data.split(" ")
+            parts[-1] = self(parts[-1])
+            return " ".join(parts)
+        return rec.data
+
+
+def _answer_text(
+    answer: Sequence[Record], rcode: Rcode, short: Names, *, qtype: str | None = None
+) -> Text:
+    if rcode is not Rcode.NOERROR:
+        return safe(rcode.value, "bold")
+    shown = [r for r in answer if qtype is None or r.type in (qtype, "CNAME")]
+    if not shown:
+        return safe("NODATA", "bold")
+    text = Text()
+    for i, rec in enumerate(shown[:20]):
+        if i:
+            text.append("\n")
+        prefix = "CNAME " if rec.type == "CNAME" and qtype != "CNAME" else ""
+        text.append_text(safe(prefix + short.data(rec)))
+    if len(shown) > 20:
+        text.append(f"\n… {len(shown) - 20} more")
+    return text
+
+
+def _expected_text(answer: DnsAnswer, short: Names) -> Text:
+    text = _answer_text(answer.answer, answer.rcode, short, qtype=answer.type)
+    if answer.open_ended:
+        text.append(" (+upstream)", style="dim")
+    return text
+
+
+def _observed_text(obs: Observation, short: Names) -> Text:
+    if obs.rcode in (Rcode.TIMEOUT, Rcode.ERROR):
+        return safe(obs.rcode.value, "yellow")
+    return _answer_text(obs.answer, obs.rcode, short, qtype=obs.type)
+
+
+def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
+    """One line: DNS settings used and where they came from, and the servers asked."""
+    s = src.settings
+    text = Text("DNS: ", style="bold")
+    text.append_text(safe(f"zone {s.primary_zone} ttl {s.ttl} pods {s.pods.value} — {s.source}"))
+    if servers:
+        text.append("\nasked: ", style="bold")
+        text.append_text(safe(", ".join(servers)))
+    text.append("\nobjects: ", style="bold")
+    text.append_text(safe(src.origin))
+    return text
+
+
+def print_notes(console: Console, src: Source) -> None:
+    """Print the source's notes (assumptions, unreadable kinds) to ``console``."""
+    for note in src.notes:
+        console.print(safe("note: " + note, "yellow"))
+
+
+def records_table(console: Console, report: RecordsReport, *, wide: bool, headers: bool = True) -> None:
+    """Print ``hsvc records`` as tables."""
+    short = Names(report.source.settings.primary_zone, wide)
+    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=False)
+    table.add_column("NAME", overflow="fold", ratio=2)
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("TTL", justify="right", no_wrap=True)
+    table.add_column("DATA", overflow="fold", ratio=2)
+    if wide:
+        table.add_column("FROM", overflow="fold", ratio=2)
+    order = {g.value: i for i, g in enumerate(GROUP_ORDER)}
+    records = sorted(report.records, key=lambda e: order.get(e.group, 99))
+    group = None
+    for e in records:
+        if e.group != group and headers:
+            group = e.group
+            title = Text(GROUP_TITLES.get(group, group), style="bold cyan")
+            table.add_row(title, *([""] * (len(table.columns) - 1)))
+        cells = [
+            safe(short(e.record.name)),
+            e.record.type,
+            str(e.record.ttl),
+            safe(short.data(e.record)),
+        ]
+        if wide:
+            cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
+        table.add_row(*cells)
+    console.print(table)
+    if report.absent:
+        neg = Table(
+            title="Names that must not resolve" if headers else None,
+            box=box.SIMPLE,
+            show_header=headers,
+            title_justify="left",
+        )
+        neg.add_column("NAME", overflow="fold")
+        neg.add_column("TYPE")
+        neg.add_column("WHY", overflow="fold")
+        for n in report.absent:
+            neg.add_row(safe(short(n.name)), n.type, safe(f"{n.reason} ({', '.join(n.rules)})"))
+        console.print(neg)
+    if headers:
+        console.print(settings_line(report.source), style="dim")
+
+
+def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> None:
+    """Print ``hsvc resolve`` as one block per name."""
+    short = Names(report.source.settings.primary_zone, True)
+    for res in report.results:
+        chosen = res.candidates[res.chosen]
+        exp = chosen.expected
+        head = Text()
+        head.append_text(safe(res.query, "bold"))
+        head.append(f" {res.type}  → ")
+        head.append_text(safe(chosen.name))
+        if res.row is not None:
+            mark, colour = MARK[res.row.status]
+            head.append(f"  {mark} {res.row.status.value}", style=colour)
+        console.print(head)
+        lines = Table.grid(padding=(0, 1))
+        lines.add_column(style="dim", no_wrap=True)
+        lines.add_column(overflow="fold")
+        lines.add_row("expected", Group(_expected_text(exp, short), safe(", ".join(exp.rules), "dim")))
+        if res.row is not None:
+            for check in res.row.checks:
+                cell = _observed_text(check.observation, short)
+                if check.note:
+                    cell.append("  ")
+                    cell.append_text(safe(check.note, "yellow"))
+                lines.add_row(safe(check.observation.server), cell)
+        lines.add_row("because", safe(exp.explanation))
+        if exp.provenance:
+            origins = "; ".join(dict.fromkeys(f"{p.source} ({p.rule})" for p in exp.provenance))
+            lines.add_row("from", safe(origins))
+        broken = next((link for link in res.chain if not link.ok), None)
+        if broken is not None:
+            lines.add_row("broken", safe(f"{broken.check}: {broken.detail}"))
+            if broken.fix:
+                lines.add_row("fix", safe(broken.fix))
+        if len(res.candidates) > 1 or wide:
+            tried = ", ".join(
+                f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates
+            )
+            lines.add_row("tried", safe(tried))
+        console.print(lines)
+        console.print()
+
+
+def _rcode_word(answer: DnsAnswer) -> str:
+    if answer.rcode is Rcode.NOERROR and not answer.answer:
+        return "NODATA"
+    return answer.rcode.value
+
+
+def _service_header(s: ServiceSummary) -> Text:
+    svc = s.service
+    kind = "headless" if svc.is_headless else svc.type
+    text = Text()
+    text.append("Service ", style="bold")
+    text.append_text(safe(f"{svc.namespace}/{svc.name}", "bold"))
+    text.append(f"  {kind}")
+    if not svc.is_headless and svc.cluster_ips:
+        text.append_text(safe(" " + ",".join(svc.cluster_ips)))
+    if svc.is_external_name:
+        text.append_text(safe(" → " + svc.external_name))
+    selector = ",".join(f"{k}={v}" for k, v in svc.selector) or "(none)"
+    ports = ", ".join(f"{p.name or '(unnamed)'} {p.port}/{p.protocol}" for p in svc.ports) or "(none)"
+    text.append("\n  selector ")
+    text.append_text(safe(selector))
+    text.append("  ports ")
+    text.append_text(safe(ports))
+    if s.stateful_sets:
+        text.append("\n  StatefulSets ")
+        text.append_text(safe(", ".join(f"{st.name} ×{st.replicas}" for st in s.stateful_sets)))
+    text.append(f"\n  endpoints {s.ready} ready, {s.not_ready} not ready")
+    if svc.publish_not_ready_addresses:
+        text.append("  (publishNotReadyAddresses)")
+    return text
+
+
+def inspect_table(
+    console: Console, report: InspectReport, *, wide: bool, headers: bool = True
+) -> None:
+    """Print ``hsvc inspect``: headers, the side-by-side table, explanations, summary."""
+    short = Names(report.source.settings.primary_zone, wide)
+    if headers:
+        for s in report.services:
+            console.print(_service_header(s))
+        console.print(settings_line(report.source, report.servers), style="dim")
+        print_notes(console, report.source)
+    multi = len(report.servers) > 1
+    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("NAME", overflow="fold", ratio=3)
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("EXPECTED", overflow="fold", ratio=3)
+    if multi:
+        for server in report.servers:
+            table.add_column(safe(server), overflow="fold", ratio=2)
+    else:
+        table.add_column("ACTUAL", overflow="fold", ratio=3)
+    if wide:
+        table.add_column("RULES", overflow="fold", ratio=1)
+    explained: list[tuple[int, Row]] = []
+    group = None
+    for row in report.rows:
+        if row.group != group and headers:
+            group = row.group
+            cells: list[Text | str] = [Text(GROUP_TITLES.get(group, group), style="bold cyan")]
+            table.add_row("", *cells, *([""] * (len(table.columns) - 2)))
+        mark, colour = MARK[row.status]
+        ref = ""
+        if row.status is not Verdict.OK:
+            explained.append((len(explained) + 1, row))
+            ref = f"{len(explained)}"
+        cells = [
+            Text(f"{mark}{ref}", style=colour),
+            safe(short(row.name)),
+            row.type,
+            _expected_text(row.expected, short),
+        ]
+        server_cells = {c.observation.server: _observed_text(c.observation, short) for c in row.checks}
+        for server in report.servers:
+            cells.append(server_cells.get(server, Text("—")))
+        if wide:
+            cells.append(safe(", ".join(row.expected.rules)))
+        table.add_row(*cells)
+    console.print(table)
+    for number, row in explained:
+        line = Text(f"{number}. ", style="bold")
+        line.append_text(safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1]))
+        for check in row.checks:
+            if check.verdict is not Verdict.OK and check.note:
+                prefix = f"{check.observation.server}: " if multi else ""
+                line.append("\n   ")
+                line.append_text(safe(prefix + check.note))
+        why = row.reason or row.expected.explanation
+        if why:
+            line.append("\n   expected because: ", style="dim")
+            line.append_text(safe(why))
+        console.print(line)
+    summary = report.summary
+    parts = [f"{summary.get('total', 0)} checks"]
+    parts += [f"{v} {k}" for k, v in summary.items() if k != "total" and v]
+    ok = summary.get("ok", 0) == summary.get("total", 0)
+    console.print(Text(", ".join(parts), style="bold green" if ok else "bold red"))

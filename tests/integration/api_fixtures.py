@@ -1,0 +1,110 @@
+"""Fixtures for the emulated Kubernetes API server and the kubeconfig files that point at it.
+
+One plain-HTTP server and one HTTPS server (trustme CA, bearer token required)
+live for the whole session; each test gets them reset and loaded with the seed
+cluster (``tests/data/seed/*.yaml``). The official client reaches them only
+through a real kubeconfig file written under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.apiserver import ApiServer
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "data" / "seed"
+SEED_FILES = (SEED_DIR / "ms.yaml", SEED_DIR / "kube-system.yaml")
+TOKEN = "hsvc-test-token-5ecr3t"
+CONTEXT = "kind-hsvc"
+
+
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    *,
+    context: str = CONTEXT,
+    namespace: str | None = "ms",
+    token: str | None = TOKEN,
+    ca_file: Path | None = None,
+    current: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a kubeconfig with one cluster, user and context, all named after ``context``.
+
+    ``extra`` entries are merged into the top level (e.g. more ``contexts``).
+    """
+    cluster: dict[str, Any] = {"server": server}
+    if ca_file is not None:
+        cluster["certificate-authority"] = str(ca_file)
+    ctx: dict[str, Any] = {"cluster": context, "user": context}
+    if namespace is not None:
+        ctx["namespace"] = namespace
+    user: dict[str, Any] = {"token": token} if token is not None else {}
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": [{"name": context, "cluster": cluster}],
+        "users": [{"name": context, "user": user}],
+        "contexts": [{"name": context, "context": ctx}],
+    }
+    if current:
+        config["current-context"] = context
+    for key, value in (extra or {}).items():
+        if isinstance(value, list):
+            config.setdefault(key, []).extend(value)
+        else:
+            config[key] = value
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _fresh(server: ApiServer) -> ApiServer:
+    server.reset()
+    server.serve_endpointslices = True
+    server.add_yaml(*SEED_FILES)
+    return server
+
+
+@pytest.fixture(scope="session")
+def api_server_session() -> Iterator[ApiServer]:
+    with ApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def api_server(api_server_session: ApiServer) -> ApiServer:
+    """The plain-HTTP emulated apiserver, holding the seed cluster, with no faults."""
+    return _fresh(api_server_session)
+
+
+@pytest.fixture(scope="session")
+def api_server_tls_session() -> Iterator[ApiServer]:
+    with ApiServer(tls=True, token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def api_server_tls(api_server_tls_session: ApiServer) -> ApiServer:
+    """The HTTPS emulated apiserver (trustme CA, requires ``Bearer TOKEN``), seeded."""
+    return _fresh(api_server_tls_session)
+
+
+@pytest.fixture
+def kubeconfig(api_server: ApiServer, tmp_path: Path) -> Path:
+    """A kubeconfig for ``api_server``: context ``kind-hsvc``, namespace ``ms``, a token user."""
+    return write_kubeconfig(tmp_path / "kubeconfig", api_server.url)
+
+
+@pytest.fixture
+def kubeconfig_tls(api_server_tls: ApiServer, tmp_path: Path) -> Path:
+    """A kubeconfig for ``api_server_tls`` with its CA file and token."""
+    assert api_server_tls.ca_pem is not None
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(api_server_tls.ca_pem)
+    return write_kubeconfig(tmp_path / "kubeconfig-tls", api_server_tls.url, ca_file=ca_file)

@@ -1,0 +1,679 @@
+"""An emulated Kubernetes API server for tests: aiohttp in its own thread, read-only.
+
+Holds objects as the dicts ``kubectl get -o json`` prints and serves what hsvc
+and ``kubectl get`` need: discovery, GET one object, LIST (namespaced and
+cluster-wide) with ``labelSelector``, ``fieldSelector`` and ``limit``/``continue``,
+``Status`` bodies for errors. Every request is logged; anything but GET/HEAD is
+refused with 405 and logged, so tests can assert that hsvc never writes.
+
+Faults are injected per path with :meth:`ApiServer.inject` (401, 403 with the real
+apiserver's message, 500, delays).
+
+Usage::
+
+    with ApiServer() as api:
+        api.add_yaml(Path("tests/data/seed/ms.yaml"))
+        api.inject("/api/v1/namespaces/ms/pods", status=403)
+        ... api.url ... api.count(path="/api/v1/namespaces/ms/pods")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import fnmatch
+import json
+import re
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+# kind -> (group, version, resource, namespaced, short names)
+KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
+    "Namespace": ("", "v1", "namespaces", False, ("ns",)),
+    "Service": ("", "v1", "services", True, ("svc",)),
+    "Pod": ("", "v1", "pods", True, ("po",)),
+    "ConfigMap": ("", "v1", "configmaps", True, ("cm",)),
+    "Endpoints": ("", "v1", "endpoints", True, ("ep",)),
+    "Node": ("", "v1", "nodes", False, ("no",)),
+    "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True, ()),
+    "StatefulSet": ("apps", "v1", "statefulsets", True, ("sts",)),
+}
+RESOURCE_KIND = {(g, r): k for k, (g, _v, r, _n, _s) in KINDS.items()}
+GROUP_VERSIONS = {"discovery.k8s.io": "v1", "apps": "v1"}
+
+# Field selectors the real apiserver accepts per resource (besides metadata.*).
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "pods": ("spec.nodeName", "spec.hostNetwork", "status.phase", "status.podIP"),
+    "services": ("spec.clusterIP", "spec.type"),
+    "namespaces": ("status.phase",),
+}
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the server received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str | None
+
+    @property
+    def is_list(self) -> bool:
+        """Whether it is a first (non-continue) LIST page of some resource."""
+        parsed = parse_path(self.path)
+        return parsed is not None and parsed.name is None and "continue" not in self.query
+
+
+@dataclass
+class Rule:
+    """A fault injected for requests whose path matches ``pattern`` (fnmatch)."""
+
+    pattern: str
+    status: int | None = None
+    delay: float = 0.0
+    method: str | None = None
+    times: int | None = None  # None: forever
+    message: str | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return fnmatch.fnmatchcase(path, self.pattern)
+
+
+@dataclass(frozen=True)
+class ParsedPath:
+    """A resource path: group ("" for core), version, resource, namespace, name."""
+
+    group: str
+    version: str
+    resource: str
+    namespace: str | None
+    name: str | None
+
+
+_CORE = re.compile(r"^/api/(?P<v>v1)(?P<rest>/.*)$")
+_GROUP = re.compile(r"^/apis/(?P<g>[^/]+)/(?P<v>[^/]+)(?P<rest>/.*)$")
+
+
+def parse_path(path: str) -> ParsedPath | None:
+    """Split a resource URL path, or return None for anything else (discovery, junk)."""
+    if m := _CORE.match(path):
+        group, version, rest = "", m["v"], m["rest"]
+    elif m := _GROUP.match(path):
+        group, version, rest = m["g"], m["v"], m["rest"]
+    else:
+        return None
+    parts = [p for p in rest.split("/") if p]
+    namespace = None
+    if len(parts) >= 3 and parts[0] == "namespaces":
+        namespace, parts = parts[1], parts[2:]
+    if len(parts) == 1:
+        return ParsedPath(group, version, parts[0], namespace, None)
+    if len(parts) == 2:
+        return ParsedPath(group, version, parts[0], namespace, parts[1])
+    return None
+
+
+# --- selectors -----------------------------------------------------------------------------
+
+
+_SET_TERM = re.compile(r"^\s*(?P<key>[^\s!=()]+)\s+(?P<op>in|notin)\s+\((?P<values>[^)]*)\)\s*$")
+_EQ_TERM = re.compile(r"^\s*(?P<key>[^\s!=()]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=()]*)\s*$")
+_EXISTS_TERM = re.compile(r"^\s*(?P<not>!?)\s*(?P<key>[^\s!=()]+)\s*$")
+
+
+class SelectorError(ValueError):
+    """A selector the real apiserver would reject with 400."""
+
+
+def _split_terms(selector: str) -> list[str]:
+    terms, depth, current = [], 0, ""
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += ch
+    terms.append(current)
+    return [t for t in terms if t.strip()]
+
+
+def label_matcher(selector: str) -> Any:
+    """Compile a labelSelector string into ``labels -> bool``."""
+    checks = []
+    for term in _split_terms(selector):
+        if m := _SET_TERM.match(term):
+            values = {v.strip() for v in m["values"].split(",") if v.strip()}
+            key, op = m["key"], m["op"]
+            if op == "in":
+                checks.append(lambda ls, k=key, vs=values: k in ls and ls[k] in vs)
+            else:
+                checks.append(lambda ls, k=key, vs=values: k not in ls or ls[k] not in vs)
+        elif m := _EQ_TERM.match(term):
+            key, op, value = m["key"], m["op"], m["value"]
+            if op == "!=":
+                checks.append(lambda ls, k=key, v=value: ls.get(k) != v)
+            else:
+                checks.append(lambda ls, k=key, v=value: k in ls and ls[k] == v)
+        elif m := _EXISTS_TERM.match(term):
+            key = m["key"]
+            if m["not"]:
+                checks.append(lambda ls, k=key: k not in ls)
+            else:
+                checks.append(lambda ls, k=key: k in ls)
+        else:
+            raise SelectorError(f"unable to parse requirement: {term!r}")
+    return lambda labels: all(check(labels) for check in checks)
+
+
+def _field_value(obj: Mapping[str, Any], dotted: str) -> str:
+    value: Any = obj
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def field_matcher(selector: str, resource: str) -> Any:
+    """Compile a fieldSelector string into ``obj -> bool``; unknown fields are an error."""
+    allowed = ("metadata.name", "metadata.namespace", *FIELD_LABELS.get(resource, ()))
+    checks = []
+    for term in _split_terms(selector):
+        m = _EQ_TERM.match(term)
+        if not m:
+            raise SelectorError(f"invalid field selector: {term!r}")
+        key, op, value = m["key"], m["op"], m["value"]
+        if key not in allowed:
+            raise SelectorError(f"field label not supported: {key}")
+        if op == "!=":
+            checks.append(lambda o, k=key, v=value: _field_value(o, k) != v)
+        else:
+            checks.append(lambda o, k=key, v=value: _field_value(o, k) == v)
+    return lambda obj: all(check(obj) for check in checks)
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def status_body(code: int, reason: str, message: str, **details: str) -> dict[str, Any]:
+    """A ``meta/v1 Status`` failure body."""
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = dict(details)
+    return body
+
+
+class ApiServer:
+    """The emulated apiserver. Start with ``start()`` or ``with``; all methods are thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        tls: bool = False,
+        token: str | None = None,
+        user: str = "system:serviceaccount:ms:hsvc",
+        serve_endpointslices: bool = True,
+    ) -> None:
+        self.tls = tls
+        self.token = token
+        self.user = user
+        self.serve_endpointslices = serve_endpointslices
+        self.ca_pem: bytes | None = None
+        self.port = 0
+        self._lock = threading.Lock()
+        self._objects: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        self._rules: list[Rule] = []
+        self._log: list[LoggedRequest] = []
+        self._rv = 1000
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ssl: ssl.SSLContext | None = None
+        if tls:
+            import trustme
+
+            ca = trustme.CA()
+            cert = ca.issue_cert("127.0.0.1")
+            self._ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            cert.configure_cert(self._ssl)
+            self.ca_pem = ca.cert_pem.bytes()
+
+    # -- lifecycle --
+
+    @property
+    def url(self) -> str:
+        """``http(s)://127.0.0.1:PORT``."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def start(self) -> ApiServer:
+        """Start serving on 127.0.0.1, port 0, in a daemon thread."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+
+            async def setup() -> None:
+                self._stopping = asyncio.Event()
+                app = web.Application()
+                app.router.add_route("*", "/{tail:.*}", self._handle)
+                self._runner = web.AppRunner(app, access_log=None)
+                await self._runner.setup()
+                site = web.SockSite(self._runner, sock, ssl_context=self._ssl, shutdown_timeout=0.1)
+                await site.start()
+
+            loop.run_until_complete(setup())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"apiserver-{self.port}", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("emulated apiserver did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        loop, runner = self._loop, self._runner
+        if loop is None or runner is None or self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            assert self._stopping is not None
+            self._stopping.set()
+            await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(10)
+        self._loop = None
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget objects, rules and the request log."""
+        with self._lock:
+            self._objects.clear()
+            self._rules.clear()
+            self._log.clear()
+
+    # -- objects --
+
+    def add(self, *objects: Mapping[str, Any]) -> None:
+        """Store objects (dicts with ``kind``); ``*List`` objects are flattened."""
+        with self._lock:
+            for obj in objects:
+                kind = obj.get("kind", "")
+                if kind.endswith("List") and "items" in obj:
+                    for item in obj["items"]:
+                        self._store(item)
+                else:
+                    self._store(obj)
+
+    def _store(self, obj: Mapping[str, Any]) -> None:
+        kind = obj["kind"]
+        group, version, resource, namespaced, _ = KINDS[kind]
+        stored = json.loads(json.dumps(obj))
+        stored["apiVersion"] = f"{group}/{version}" if group else version
+        meta = stored.setdefault("metadata", {})
+        if namespaced:
+            meta.setdefault("namespace", "default")
+        else:
+            meta.pop("namespace", None)
+        self._rv += 1
+        meta["resourceVersion"] = str(self._rv)
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault("creationTimestamp", "2024-05-01T10:00:00Z")
+        key = (meta.get("namespace", ""), meta["name"])
+        self._objects.setdefault((group, resource), {})[key] = stored
+
+    def add_yaml(self, *paths: Path) -> None:
+        """Store every document of YAML files."""
+        for path in paths:
+            with path.open(encoding="utf-8") as f:
+                self.add(*(d for d in yaml.safe_load_all(f) if d))
+
+    def remove(self, kind: str, namespace: str, name: str) -> None:
+        """Delete an object (as the test's actor, not through HTTP)."""
+        group, _, resource, namespaced, _ = KINDS[kind]
+        with self._lock:
+            self._objects.get((group, resource), {}).pop((namespace if namespaced else "", name))
+
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        """Stored objects of a kind, sorted by namespace and name."""
+        group, _, resource, _, _ = KINDS[kind]
+        with self._lock:
+            store = self._objects.get((group, resource), {})
+            return [store[k] for k in sorted(store)]
+
+    # -- faults and log --
+
+    def inject(
+        self,
+        pattern: str,
+        *,
+        status: int | None = None,
+        delay: float = 0.0,
+        method: str | None = None,
+        times: int | None = None,
+        message: str | None = None,
+    ) -> Rule:
+        """Answer requests whose path matches ``pattern`` (fnmatch) with ``status`` after ``delay``.
+
+        ``status`` None with a delay only slows the normal answer. The first
+        matching rule wins.
+        """
+        rule = Rule(pattern, status, delay, method, times, message)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear_rules(self) -> None:
+        """Remove every injected fault."""
+        with self._lock:
+            self._rules.clear()
+
+    @property
+    def log(self) -> list[LoggedRequest]:
+        """A copy of the request log."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        """Empty the request log."""
+        with self._lock:
+            self._log.clear()
+
+    def requests(
+        self, *, method: str | None = None, path: str | None = None
+    ) -> list[LoggedRequest]:
+        """Logged requests, filtered by method and path glob."""
+        return [
+            r
+            for r in self.log
+            if (method is None or r.method == method)
+            and (path is None or fnmatch.fnmatchcase(r.path, path))
+        ]
+
+    def count(self, *, method: str | None = None, path: str | None = None) -> int:
+        """How many logged requests match."""
+        return len(self.requests(method=method, path=path))
+
+    @property
+    def mutations(self) -> list[LoggedRequest]:
+        """Logged requests that would change state (anything but GET/HEAD)."""
+        return [r for r in self.log if r.method not in ("GET", "HEAD")]
+
+    # -- HTTP --
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        with self._lock:
+            self._log.append(
+                LoggedRequest(
+                    request.method,
+                    path,
+                    dict(request.query),
+                    request.headers.get("Authorization"),
+                )
+            )
+            rule = next((r for r in self._rules if r.matches(request.method, path)), None)
+            if rule is not None:
+                rule.hits += 1
+        if rule is not None and rule.delay:
+            assert self._stopping is not None
+            try:
+                await asyncio.wait_for(self._stopping.wait(), rule.delay)
+            except TimeoutError:
+                pass
+        if request.method not in ("GET", "HEAD"):
+            return self._status(405, "MethodNotAllowed", "the emulated apiserver is read-only")
+        if (
+            self.token is not None
+            and request.headers.get("Authorization") != f"Bearer {self.token}"
+        ):
+            return self._status(401, "Unauthorized", "Unauthorized")
+        if rule is not None and rule.status is not None:
+            return self._fault(rule, request.method, path)
+        return self._serve(path, request.query)
+
+    @staticmethod
+    def _json(body: Any, status: int = 200) -> web.Response:
+        return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+
+    def _status(self, code: int, reason: str, message: str, **details: str) -> web.Response:
+        return self._json(status_body(code, reason, message, **details), code)
+
+    def _fault(self, rule: Rule, method: str, path: str) -> web.Response:
+        code = rule.status
+        assert code is not None
+        if code == 401:
+            return self._status(401, "Unauthorized", rule.message or "Unauthorized")
+        if code == 403:
+            parsed = parse_path(path)
+            if parsed is None:
+                message = f'forbidden: User "{self.user}" cannot get path "{path}"'
+                return self._status(403, "Forbidden", rule.message or message)
+            verb = {"GET": "get" if parsed.name else "list"}.get(method, method.lower())
+            subject = f'{parsed.resource} "{parsed.name}"' if parsed.name else parsed.resource
+            scope = (
+                f'in the namespace "{parsed.namespace}"'
+                if parsed.namespace
+                else "at the cluster scope"
+            )
+            message = (
+                f'{subject} is forbidden: User "{self.user}" cannot {verb} resource '
+                f'"{parsed.resource}" in API group "{parsed.group}" {scope}'
+            )
+            details = {"kind": parsed.resource}
+            if parsed.name:
+                details["name"] = parsed.name
+            if parsed.group:
+                details["group"] = parsed.group
+            return self._status(403, "Forbidden", rule.message or message, **details)
+        if code == 404:
+            return self._status(404, "NotFound", rule.message or "the server could not find it")
+        if code == 500:
+            message = rule.message or "Internal error occurred: injected failure"
+            return self._status(500, "InternalError", message)
+        return self._status(code, "Unknown", rule.message or f"injected {code}")
+
+    def _serve(self, path: str, query: Mapping[str, str]) -> web.Response:
+        discovery = self._discovery(path.rstrip("/") or "/")
+        if discovery is not None:
+            return self._json(discovery)
+        parsed = parse_path(path)
+        if parsed is None or parsed.version != (GROUP_VERSIONS.get(parsed.group) or "v1"):
+            return self._not_found_page()
+        if parsed.group == "discovery.k8s.io" and not self.serve_endpointslices:
+            return self._not_found_page()
+        kind = RESOURCE_KIND.get((parsed.group, parsed.resource))
+        if kind is None:
+            return self._not_found_page()
+        namespaced = KINDS[kind][3]
+        if parsed.namespace is not None and not namespaced:
+            return self._not_found_page()
+        if parsed.name is not None:
+            return self._get(parsed, kind, namespaced)
+        return self._list(parsed, kind, query)
+
+    def _not_found_page(self) -> web.Response:
+        # The real apiserver answers unknown paths with a plain-text 404, no Status.
+        return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+
+    def _get(self, parsed: ParsedPath, kind: str, namespaced: bool) -> web.Response:
+        assert parsed.name is not None
+        if namespaced and parsed.namespace is None:
+            return self._not_found_page()
+        key = (parsed.namespace or "", parsed.name)
+        with self._lock:
+            obj = self._objects.get((parsed.group, parsed.resource), {}).get(key)
+            body = json.loads(json.dumps(obj)) if obj is not None else None
+        if body is None:
+            details = {"name": parsed.name, "kind": parsed.resource}
+            if parsed.group:
+                details["group"] = parsed.group
+            resource = f"{parsed.resource}.{parsed.group}" if parsed.group else parsed.resource
+            return self._status(404, "NotFound", f'{resource} "{parsed.name}" not found', **details)
+        body["kind"] = kind
+        return self._json(body)
+
+    def _list(self, parsed: ParsedPath, kind: str, query: Mapping[str, str]) -> web.Response:
+        try:
+            labels_ok = label_matcher(query.get("labelSelector", ""))
+            fields_ok = field_matcher(query.get("fieldSelector", ""), parsed.resource)
+            limit = int(query.get("limit", "0") or 0)
+            offset, token_rv = self._decode_continue(query.get("continue"))
+        except (SelectorError, ValueError) as exc:
+            return self._status(400, "BadRequest", str(exc))
+        with self._lock:
+            store = self._objects.get((parsed.group, parsed.resource), {})
+            items = [
+                store[k]
+                for k in sorted(store)
+                if (parsed.namespace is None or k[0] == parsed.namespace)
+                and labels_ok(store[k]["metadata"].get("labels") or {})
+                and fields_ok(store[k])
+            ]
+            rv = token_rv or str(self._rv)
+            items = json.loads(json.dumps(items))
+        page = items[offset : offset + limit] if limit > 0 else items[offset:]
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        end = offset + len(page)
+        if limit > 0 and end < len(items):
+            meta["continue"] = base64.urlsafe_b64encode(
+                json.dumps({"offset": end, "rv": rv}).encode()
+            ).decode()
+            meta["remainingItemCount"] = len(items) - end
+        for item in page:
+            # Items of a real list carry no kind/apiVersion.
+            item.pop("kind", None)
+            item.pop("apiVersion", None)
+        group, version = KINDS[kind][0], KINDS[kind][1]
+        return self._json(
+            {
+                "kind": f"{kind}List",
+                "apiVersion": f"{group}/{version}" if group else version,
+                "metadata": meta,
+                "items": page,
+            }
+        )
+
+    @staticmethod
+    def _decode_continue(token: str | None) -> tuple[int, str | None]:
+        if not token:
+            return 0, None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            return int(data["offset"]), str(data["rv"])
+        except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"invalid continue token: {exc}") from exc
+
+    # -- discovery --
+
+    def _resources(self, group: str) -> list[dict[str, Any]]:
+        out = []
+        for kind, (g, _v, resource, namespaced, short) in KINDS.items():
+            if g != group:
+                continue
+            entry: dict[str, Any] = {
+                "name": resource,
+                "singularName": kind.lower(),
+                "namespaced": namespaced,
+                "kind": kind,
+                "verbs": ["get", "list"],
+            }
+            if short:
+                entry["shortNames"] = list(short)
+            out.append(entry)
+        return out
+
+    def _groups(self) -> Iterator[str]:
+        for group in GROUP_VERSIONS:
+            if group == "discovery.k8s.io" and not self.serve_endpointslices:
+                continue
+            yield group
+
+    def _group(self, group: str) -> dict[str, Any]:
+        gv = {"groupVersion": f"{group}/{GROUP_VERSIONS[group]}", "version": GROUP_VERSIONS[group]}
+        return {"name": group, "versions": [gv], "preferredVersion": gv}
+
+    def _discovery(self, path: str) -> dict[str, Any] | None:
+        if path == "/version":
+            return {
+                "major": "1",
+                "minor": "32",
+                "gitVersion": "v1.32.0-hsvc-emulated",
+                "platform": "linux/amd64",
+            }
+        if path == "/api":
+            return {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}
+                ],
+            }
+        if path == "/api/v1":
+            return {
+                "kind": "APIResourceList",
+                "groupVersion": "v1",
+                "resources": self._resources(""),
+            }
+        if path == "/apis":
+            return {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [self._group(g) for g in self._groups()],
+            }
+        for group in self._groups():
+            if path == f"/apis/{group}":
+                return {"kind": "APIGroup", "apiVersion": "v1", **self._group(group)}
+            if path == f"/apis/{group}/{GROUP_VERSIONS[group]}":
+                return {
+                    "kind": "APIResourceList",
+                    "apiVersion": "v1",
+                    "groupVersion": f"{group}/{GROUP_VERSIONS[group]}",
+                    "resources": self._resources(group),
+                }
+        return None

@@ -1,0 +1,206 @@
+"""A misbehaving DNS server on 127.0.0.1 (UDP and TCP on one port), in a thread.
+
+Modes:
+    silent    never answers; TCP connections are accepted and left hanging.
+    garbage   answers random bytes (never with the query's ID).
+    wrong-id  answers a well-formed response whose ID is the query's plus one.
+    truncate  UDP: TC set with a partial answer (3 A records); TCP: reads the
+              query and closes the connection.
+    truncate-tcp
+              TC set with the same partial answer over UDP and over TCP (an
+              answer that does not fit even 65535 bytes).
+    slow      answers correctly (NOERROR, one A record) after ``delay`` seconds,
+              and records the most queries it held at once (``max_outstanding``).
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import struct
+import threading
+import time
+from types import TracebackType
+from typing import Self
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rrset
+
+from hsvc.core.model import Nameserver
+
+HOST = "127.0.0.1"
+MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow")
+TRUNCATED_ADDRESSES = ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+
+
+class BadDnsServer:
+    """A DNS server that misbehaves in one chosen way; counts what it received."""
+
+    def __init__(self, mode: str, *, delay: float = 0.05) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        self.mode = mode
+        self.delay = delay
+        self.host = HOST
+        self.port = 0
+        self.udp_queries = 0
+        self.tcp_connections = 0
+        self.max_outstanding = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._udp: socket.socket | None = None
+        self._tcp: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        # slow mode: (due time, wire, address) not yet sent
+        self._pending: list[tuple[float, bytes, tuple[str, int]]] = []
+
+    @property
+    def nameserver(self) -> Nameserver:
+        """This server as hsvc's resolver addresses it."""
+        return Nameserver(host=self.host, port=self.port)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Bind UDP and TCP on one free port and serve in a daemon thread."""
+        for _ in range(50):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind((self.host, 0))
+            port = udp.getsockname()[1]
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                tcp.bind((self.host, port))
+            except OSError:
+                udp.close()
+                tcp.close()
+                continue
+            tcp.listen(64)
+            self._udp, self._tcp, self.port = udp, tcp, port
+            break
+        else:
+            raise RuntimeError("no port free for both UDP and TCP on 127.0.0.1")
+        self._thread = threading.Thread(
+            target=self._serve, name=f"bad-dns-{self.mode}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close every socket."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        for sock in [self._udp, self._tcp, *self._conns]:
+            if sock is not None:
+                sock.close()
+        self._udp = self._tcp = None
+        self._conns.clear()
+
+    # --- the loop ------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        assert self._udp is not None and self._tcp is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._udp, selectors.EVENT_READ, "udp")
+            selector.register(self._tcp, selectors.EVENT_READ, "listen")
+            while not self._stop.is_set():
+                for key, _ in selector.select(timeout=0.01):
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    if key.data == "udp":
+                        self._on_udp(sock)
+                    elif key.data == "listen":
+                        conn, _ = sock.accept()
+                        with self._lock:
+                            self.tcp_connections += 1
+                        self._conns.append(conn)
+                        selector.register(conn, selectors.EVENT_READ, "conn")
+                    elif not self._on_tcp(sock):
+                        selector.unregister(sock)
+                        self._conns.remove(sock)
+                        sock.close()
+                self._send_due()
+
+    def _on_udp(self, sock: socket.socket) -> None:
+        try:
+            wire, address = sock.recvfrom(65535)
+        except OSError:
+            return
+        with self._lock:
+            self.udp_queries += 1
+        if self.mode == "silent":
+            return
+        if self.mode == "slow":
+            self._pending.append(
+                (time.monotonic() + self.delay, self._reply(wire, tcp=False), address)
+            )
+            self.max_outstanding = max(self.max_outstanding, len(self._pending))
+            return
+        sock.sendto(self._reply(wire, tcp=False), address)
+
+    def _on_tcp(self, conn: socket.socket) -> bool:
+        """Serve one message on a TCP connection; return False to close it."""
+        try:
+            head = conn.recv(2)
+            if len(head) < 2:
+                return False
+            (length,) = struct.unpack("!H", head)
+            wire = b""
+            while len(wire) < length:
+                chunk = conn.recv(length - len(wire))
+                if not chunk:
+                    return False
+                wire += chunk
+        except OSError:
+            return False
+        if self.mode == "silent":
+            return True
+        if self.mode == "truncate":
+            return False
+        reply = self._reply(wire, tcp=True)
+        conn.sendall(struct.pack("!H", len(reply)) + reply)
+        return True
+
+    def _send_due(self) -> None:
+        if not self._pending or self._udp is None:
+            return
+        now = time.monotonic()
+        due = [item for item in self._pending if item[0] <= now]
+        self._pending = [item for item in self._pending if item[0] > now]
+        for _, wire, address in due:
+            self._udp.sendto(wire, address)
+
+    def _reply(self, wire: bytes, *, tcp: bool) -> bytes:
+        query_id = struct.unpack("!H", wire[:2])[0] if len(wire) >= 2 else 0
+        if self.mode == "garbage":
+            junk = bytearray(os.urandom(48))
+            junk[0:2] = struct.pack("!H", (query_id + 1) & 0xFFFF)
+            return bytes(junk)
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return b""
+        response = dns.message.make_response(query)
+        qname = query.question[0].name
+        truncate = self.mode == "truncate-tcp" or (self.mode == "truncate" and not tcp)
+        addresses = TRUNCATED_ADDRESSES if truncate else TRUNCATED_ADDRESSES[:1]
+        response.answer.append(dns.rrset.from_text_list(qname, 30, "IN", "A", list(addresses)))
+        if truncate:
+            response.flags |= dns.flags.TC
+        if self.mode == "wrong-id":
+            response.id = (query_id + 1) & 0xFFFF
+        return response.to_wire()

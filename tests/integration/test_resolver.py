@@ -1,0 +1,355 @@
+"""hsvc.adapters.resolver against a real knotd and a misbehaving server, on 127.0.0.1.
+
+The zone files below are the "actual" cluster DNS and are written by hand.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hsvc.adapters.resolver import EDNS_PAYLOAD, resolve_all
+from hsvc.core.model import Nameserver, Observation, Question, Rcode, Record
+from hsvc.errors import InvalidNameError, UsageError
+from tests.integration.badserver import TRUNCATED_ADDRESSES
+from tests.integration.knot import KnotServer, free_port
+
+pytestmark = pytest.mark.integration
+
+SOA = "@ SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30"
+
+CLUSTER_ZONE = f"""\
+$ORIGIN cluster.local.
+$TTL 30
+{SOA}
+@                           NS    ns.dns.cluster.local.
+ns.dns                      A     10.96.0.10
+dns-version                 TXT   "1.1.0"
+eureka.ms.svc               A     10.244.1.10
+eureka.ms.svc               A     10.244.2.11
+eureka.ms.svc               A     10.244.3.12
+eureka-0.eureka.ms.svc      A     10.244.1.10
+eureka-1.eureka.ms.svc      A     10.244.2.11
+eureka-2.eureka.ms.svc      A     10.244.3.12
+_eureka._tcp.eureka.ms.svc  SRV   0 33 8888 eureka-0.eureka.ms.svc.cluster.local.
+_eureka._tcp.eureka.ms.svc  SRV   0 33 8888 eureka-1.eureka.ms.svc.cluster.local.
+_eureka._tcp.eureka.ms.svc  SRV   0 33 8888 eureka-2.eureka.ms.svc.cluster.local.
+external.ms.svc       5     CNAME Example.COM.
+"""
+# 200 A records (~3.2 kB): over the 1232-byte EDNS payload, under 64 KiB.
+BIG = [f"10.1.{i // 250}.{i % 250 + 1}" for i in range(200)]
+# 5000 A records (~80 kB): over 65535 bytes, so knot answers SERVFAIL over TCP.
+HUGE = [f"10.2.{i // 250}.{i % 250 + 1}" for i in range(5000)]
+# 500 names, each with its own address, to catch crossed answers under load.
+LOAD = {f"pod-{i}.load.ms.svc.cluster.local.": f"10.3.{i // 250}.{i % 250 + 1}" for i in range(500)}
+
+REVERSE_ZONE = f"""\
+$ORIGIN 10.in-addr.arpa.
+$TTL 30
+{SOA.replace("@ SOA", "@ SOA", 1)}
+@                           NS    ns.dns.cluster.local.
+10.1.244                    PTR   eureka-0.eureka.ms.svc.cluster.local.
+"""
+
+
+def cluster_zone() -> str:
+    lines = [CLUSTER_ZONE]
+    lines += [f"big.ms.svc A {address}" for address in BIG]
+    lines += [f"huge.ms.svc A {address}" for address in HUGE]
+    lines += [f"{name} A {address}" for name, address in LOAD.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def knot():
+    zones = {
+        "cluster.local": cluster_zone(),
+        "10.in-addr.arpa": REVERSE_ZONE,
+        # Not a zone file: knot keeps the zone configured and answers SERVFAIL in it.
+        "broken.local": "this is not a zone file\n",
+    }
+    with KnotServer(zones) as server:
+        yield server
+
+
+def ask(server: Nameserver, name: str, type_: str, **options) -> Observation:
+    (observation,) = resolve_all([Question(name=name, type=type_)], [server], **options)
+    return observation
+
+
+def datas(observation: Observation) -> set[str]:
+    return {record.data for record in observation.answer}
+
+
+# --- answers knot gives --------------------------------------------------------------
+
+
+def test_a_set(knot):
+    obs = ask(knot.nameserver, "eureka.ms.svc.cluster.local", "A")
+    assert obs.rcode is Rcode.NOERROR
+    assert obs.error == ""
+    assert obs.too_large is False
+    assert obs.name == "eureka.ms.svc.cluster.local."
+    assert obs.type == "A"
+    assert sorted(obs.answer, key=lambda r: r.data) == [
+        Record(name="eureka.ms.svc.cluster.local.", type="A", ttl=30, data=address)
+        for address in ("10.244.1.10", "10.244.2.11", "10.244.3.12")
+    ]
+    assert 12 < obs.size <= EDNS_PAYLOAD
+    assert obs.elapsed_ms > 0
+
+
+def test_question_name_is_normalised(knot):
+    obs = ask(knot.nameserver, "Eureka-0.EUREKA.ms.svc.cluster.local.", "a")
+    assert (obs.name, obs.type) == ("eureka-0.eureka.ms.svc.cluster.local.", "A")
+    assert [(r.name, r.data) for r in obs.answer] == [
+        ("eureka-0.eureka.ms.svc.cluster.local.", "10.244.1.10")
+    ]
+
+
+def test_srv_presentation_form(knot):
+    obs = ask(knot.nameserver, "_eureka._tcp.eureka.ms.svc.cluster.local.", "SRV")
+    assert obs.rcode is Rcode.NOERROR
+    assert {r.name for r in obs.answer} == {"_eureka._tcp.eureka.ms.svc.cluster.local."}
+    assert {r.type for r in obs.answer} == {"SRV"}
+    assert datas(obs) == {f"0 33 8888 eureka-{i}.eureka.ms.svc.cluster.local." for i in range(3)}
+
+
+def test_ptr(knot):
+    obs = ask(knot.nameserver, "10.1.244.10.in-addr.arpa.", "PTR")
+    assert obs.rcode is Rcode.NOERROR
+    assert obs.answer == (
+        Record(
+            name="10.1.244.10.in-addr.arpa.",
+            type="PTR",
+            ttl=30,
+            data="eureka-0.eureka.ms.svc.cluster.local.",
+        ),
+    )
+
+
+def test_txt_is_quoted(knot):
+    obs = ask(knot.nameserver, "dns-version.cluster.local.", "TXT")
+    assert [r.data for r in obs.answer] == ['"1.1.0"']
+
+
+def test_cname_is_in_the_answer_lower_case(knot):
+    # knot is authoritative only: it answers the CNAME and does not chase example.com.
+    obs = ask(knot.nameserver, "external.ms.svc.cluster.local.", "A")
+    assert obs.rcode is Rcode.NOERROR
+    assert obs.answer == (
+        Record(name="external.ms.svc.cluster.local.", type="CNAME", ttl=5, data="example.com."),
+    )
+
+
+def test_nodata_is_noerror_without_records(knot):
+    obs = ask(knot.nameserver, "eureka.ms.svc.cluster.local.", "AAAA")
+    assert obs.rcode is Rcode.NOERROR
+    assert obs.answer == ()
+    assert obs.size > 12  # a real response (with the SOA in authority) arrived
+    assert obs.error == ""
+
+
+def test_nxdomain(knot):
+    obs = ask(knot.nameserver, "nosuch.ms.svc.cluster.local.", "A")
+    assert obs.rcode is Rcode.NXDOMAIN
+    assert obs.answer == ()
+    assert obs.error == ""
+
+
+def test_refused_outside_knots_zones(knot):
+    obs = ask(knot.nameserver, "example.org.", "A")
+    assert obs.rcode is Rcode.REFUSED
+    assert obs.answer == ()
+
+
+def test_servfail_for_a_zone_that_failed_to_load(knot):
+    obs = ask(knot.nameserver, "x.broken.local.", "A")
+    assert obs.rcode is Rcode.SERVFAIL
+    assert obs.answer == ()
+    assert obs.too_large is False
+
+
+def test_tcp_only_server(knot):
+    server = Nameserver(host=knot.host, port=knot.port, tcp_only=True)
+    obs = ask(server, "eureka.ms.svc.cluster.local.", "A")
+    assert obs.rcode is Rcode.NOERROR
+    assert len(obs.answer) == 3
+
+
+# --- truncation ---------------------------------------------------------------------------
+
+
+def test_truncated_udp_answer_is_retried_over_tcp(knot):
+    obs = ask(knot.nameserver, "big.ms.svc.cluster.local.", "A")
+    assert obs.rcode is Rcode.NOERROR
+    assert obs.too_large is False
+    assert obs.error == ""
+    assert len(obs.answer) == len(BIG)
+    assert datas(obs) == set(BIG)
+    # Only the TCP answer can exceed the EDNS payload the query offered.
+    assert obs.size > EDNS_PAYLOAD
+
+
+def test_too_large_when_knot_fails_over_tcp(knot):
+    obs = ask(knot.nameserver, "huge.ms.svc.cluster.local.", "A")
+    assert obs.too_large is True
+    assert obs.rcode is Rcode.NOERROR  # what the truncated UDP reply said
+    assert obs.error.startswith("answer truncated over UDP and TCP failed: ")
+    assert "SERVFAIL" in obs.error
+    assert len(obs.answer) < len(HUGE)
+
+
+def test_too_large_when_tcp_connection_is_closed(make_bad_dns):
+    bad = make_bad_dns("truncate")
+    obs = ask(bad.nameserver, "big.example.", "A", timeout=1.0)
+    assert obs.too_large is True
+    assert obs.error == "answer truncated over UDP and TCP failed: connection closed by server"
+    # The records the truncated UDP reply held are kept.
+    assert datas(obs) == set(TRUNCATED_ADDRESSES)
+    assert bad.udp_queries == 1
+    assert bad.tcp_connections == 1
+
+
+def test_too_large_when_tcp_answer_is_truncated_too(make_bad_dns):
+    bad = make_bad_dns("truncate-tcp")
+    obs = ask(bad.nameserver, "big.example.", "A", timeout=1.0)
+    assert obs.too_large is True
+    assert "truncated too" in obs.error
+    assert datas(obs) == set(TRUNCATED_ADDRESSES)
+    assert bad.tcp_connections == 1
+
+
+def test_tcp_only_server_that_closes_is_an_error_not_too_large(make_bad_dns):
+    bad = make_bad_dns("truncate")
+    server = Nameserver(host=bad.host, port=bad.port, tcp_only=True)
+    obs = ask(server, "big.example.", "A", timeout=1.0)
+    assert obs.rcode is Rcode.ERROR
+    assert obs.too_large is False
+    assert obs.error == "connection closed by server"
+    assert bad.udp_queries == 0
+
+
+# --- servers that fail ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_silent_server_times_out_after_retries(make_bad_dns, retries):
+    bad = make_bad_dns("silent")
+    began = time.monotonic()
+    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=0.3, retries=retries)
+    wall = time.monotonic() - began
+    attempts = retries + 1
+    assert obs.rcode is Rcode.TIMEOUT
+    assert obs.error.startswith("no response within 0.3s")
+    assert obs.answer == ()
+    assert obs.size == 0
+    assert bad.udp_queries == attempts
+    assert 0.3 * attempts * 1000 <= obs.elapsed_ms < (0.3 * attempts + 0.5) * 1000
+    assert wall < 0.3 * attempts + 0.7
+
+
+def test_garbage_is_an_error(make_bad_dns):
+    bad = make_bad_dns("garbage")
+    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
+    assert obs.rcode is Rcode.ERROR
+    assert obs.error.startswith(("malformed response", "response does not match"))
+    assert obs.elapsed_ms < 1000  # decided on arrival, not by the timeout
+
+
+def test_wrong_id_is_an_error(make_bad_dns):
+    bad = make_bad_dns("wrong-id")
+    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
+    assert obs.rcode is Rcode.ERROR
+    assert obs.error == "response does not match the query (wrong ID or question)"
+    assert obs.answer == ()
+    assert obs.elapsed_ms < 1000
+
+
+@pytest.mark.parametrize("tcp_only", [False, True], ids=["udp", "tcp"])
+def test_nothing_listening_is_connection_refused(tcp_only):
+    server = Nameserver(host="127.0.0.1", port=free_port(), tcp_only=tcp_only)
+    obs = ask(server, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
+    assert obs.rcode is Rcode.ERROR
+    assert obs.error == "connection refused"
+
+
+def test_failing_server_is_a_row_not_an_exception(knot, make_bad_dns):
+    silent = make_bad_dns("silent")
+    label = Nameserver(host=knot.host, port=knot.port, label="coredns-abc (port-forward)")
+    questions = [
+        Question(name="eureka-0.eureka.ms.svc.cluster.local.", type="A"),
+        Question(name="nosuch.ms.svc.cluster.local.", type="A"),
+    ]
+    observations = resolve_all(
+        questions, [knot.nameserver, silent.nameserver, label], timeout=0.3, retries=0
+    )
+    assert [(o.name, o.server, o.rcode) for o in observations] == [
+        ("eureka-0.eureka.ms.svc.cluster.local.", f"127.0.0.1:{knot.port}", Rcode.NOERROR),
+        ("eureka-0.eureka.ms.svc.cluster.local.", f"127.0.0.1:{silent.port}", Rcode.TIMEOUT),
+        ("eureka-0.eureka.ms.svc.cluster.local.", "coredns-abc (port-forward)", Rcode.NOERROR),
+        ("nosuch.ms.svc.cluster.local.", f"127.0.0.1:{knot.port}", Rcode.NXDOMAIN),
+        ("nosuch.ms.svc.cluster.local.", f"127.0.0.1:{silent.port}", Rcode.TIMEOUT),
+        ("nosuch.ms.svc.cluster.local.", "coredns-abc (port-forward)", Rcode.NXDOMAIN),
+    ]
+
+
+# --- concurrency, progress, input checks ----------------------------------------------------
+
+
+def test_many_questions_under_a_small_bound_all_answer_correctly(knot):
+    questions = [Question(name=name, type="A") for name in LOAD]
+    observations = resolve_all(questions, [knot.nameserver], concurrency=8, timeout=2.0)
+    assert len(observations) == len(LOAD)
+    assert [o.rcode for o in observations] == [Rcode.NOERROR] * len(LOAD)
+    # Each answer belongs to its own question: nothing crossed between queries.
+    assert [(o.name, datas(o)) for o in observations] == [
+        (name, {address}) for name, address in LOAD.items()
+    ]
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_concurrency_bound_is_respected(make_bad_dns, concurrency):
+    slow = make_bad_dns("slow", delay=0.05)
+    questions = [Question(name=f"q{i}.example.", type="A") for i in range(40)]
+    began = time.monotonic()
+    observations = resolve_all(questions, [slow.nameserver], concurrency=concurrency, timeout=2.0)
+    wall = time.monotonic() - began
+    assert [o.rcode for o in observations] == [Rcode.NOERROR] * 40
+    assert slow.udp_queries == 40
+    assert slow.max_outstanding == concurrency
+    assert wall >= 40 / concurrency * 0.05 * 0.9
+
+
+def test_progress_counts_finished_queries(knot):
+    seen: list[int] = []
+    questions = [Question(name=name, type="A") for name in list(LOAD)[:10]]
+    resolve_all(questions, [knot.nameserver, knot.nameserver], progress=seen.append)
+    assert seen == list(range(1, 21))
+
+
+def test_invalid_input_raises_before_anything_is_sent(make_bad_dns):
+    silent = make_bad_dns("silent")
+    good = Question(name="eureka.ms.svc.cluster.local.", type="A")
+    with pytest.raises(InvalidNameError, match=r"a\.\.b"):
+        resolve_all([good, Question(name="a..b", type="A")], [silent.nameserver])
+    with pytest.raises(UsageError, match="unknown record type 'XYZ'"):
+        resolve_all([good, Question(name="a.b", type="XYZ")], [silent.nameserver])
+    with pytest.raises(UsageError, match="not an IP address"):
+        resolve_all([good], [silent.nameserver, Nameserver(host="localhost")])
+    time.sleep(0.05)
+    assert silent.udp_queries == 0
+
+
+# --- the harness itself ------------------------------------------------------------------------
+
+
+def test_knot_serves_a_changed_zone_after_set_zone(make_knot):
+    zone = f"$ORIGIN ms.local.\n$TTL 30\n{SOA}\n@ NS ns.dns.cluster.local.\nweb A 10.0.0.1\n"
+    server = make_knot({"ms.local": zone})
+    assert datas(ask(server.nameserver, "web.ms.local.", "A")) == {"10.0.0.1"}
+    server.set_zone("ms.local", zone.replace("10.0.0.1", "10.0.0.2"))
+    assert datas(ask(server.nameserver, "web.ms.local.", "A")) == {"10.0.0.2"}
+    server.set_zone("other.local", zone.replace("ms.local.", "other.local."))
+    assert datas(ask(server.nameserver, "web.other.local.", "A")) == {"10.0.0.1"}

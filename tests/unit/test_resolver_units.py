@@ -1,0 +1,343 @@
+"""Pure parts of the resolver adapter and the resolv.conf reader: no sockets."""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rrset
+import pytest
+
+from hsvc.adapters import resolver
+from hsvc.adapters.resolver import parse_nameserver, read_resolv_conf, resolve_all
+from hsvc.core.model import Nameserver, Question, Rcode, Record
+from hsvc.errors import ExitCode, InvalidNameError, UsageError
+
+# --- parse_nameserver ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "port", "shown"),
+    [
+        ("10.96.0.10", "10.96.0.10", 53, "10.96.0.10:53"),
+        ("10.96.0.10:5353", "10.96.0.10", 5353, "10.96.0.10:5353"),
+        (" 127.0.0.1:53 ", "127.0.0.1", 53, "127.0.0.1:53"),
+        ("[fd00::10]:5353", "fd00::10", 5353, "[fd00::10]:5353"),
+        ("[fd00::10]", "fd00::10", 53, "[fd00::10]:53"),
+        ("fd00::10", "fd00::10", 53, "[fd00::10]:53"),
+        ("FD00:0:0::A", "fd00::a", 53, "[fd00::a]:53"),
+        ("::1", "::1", 53, "[::1]:53"),
+    ],
+    ids=[
+        "v4",
+        "v4-port",
+        "spaces",
+        "v6-port",
+        "v6-brackets",
+        "v6-bare",
+        "v6-normalised",
+        "v6-loop",
+    ],
+)
+def test_parse_nameserver(text, host, port, shown):
+    server = parse_nameserver(text)
+    assert server == Nameserver(host=host, port=port)
+    assert str(server) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("localhost", "'localhost' is not an IP address"),
+        ("coredns.kube-system:53", "is not an IP address"),
+        ("10.96.0.10:0", "port '0' is not a number from 1 to 65535"),
+        ("10.96.0.10:65536", "port '65536'"),
+        ("10.96.0.10:dns", "port 'dns'"),
+        ("10.96.0.10:", "port ''"),
+        ("[fd00::10", "expected [IPv6]"),
+        ("[fd00::10]5353", "expected [IPv6]"),
+        ("[10.0.0.1]:53", "only IPv6 addresses go in brackets"),
+        ("1.2.3.4.5", "is not an IP address"),
+        ("fd00::10:99999", "is not an IP address"),
+    ],
+)
+def test_parse_nameserver_rejects(text, reason):
+    with pytest.raises(UsageError, match="invalid --nameserver") as caught:
+        parse_nameserver(text)
+    assert reason in str(caught.value)
+    assert caught.value.exit_code is ExitCode.USAGE
+
+
+# --- read_resolv_conf ---------------------------------------------------------------------
+
+
+def test_resolv_conf_of_a_pod():
+    conf = read_resolv_conf(
+        "search ms.svc.cluster.local svc.cluster.local cluster.local\n"
+        "nameserver 10.96.0.10\n"
+        "options ndots:5\n"
+    )
+    assert conf.nameservers == (Nameserver(host="10.96.0.10", port=53),)
+    assert conf.search == ("ms.svc.cluster.local.", "svc.cluster.local.", "cluster.local.")
+    assert conf.ndots == 5
+    assert conf.options == ("ndots:5",)
+    assert conf.ignored == ()
+
+
+def test_resolv_conf_defaults_for_empty_text():
+    conf = read_resolv_conf("")
+    assert (conf.nameservers, conf.search, conf.ndots, conf.options) == ((), (), 1, ())
+
+
+def test_resolv_conf_comments_and_trailing_text():
+    conf = read_resolv_conf(
+        "# generated\n"
+        "; another comment\n"
+        "   \n"
+        "nameserver 10.0.0.1 # primary\n"
+        "nameserver 10.0.0.2;secondary\n"
+        "nameserver FD00::10\n"
+    )
+    assert [s.host for s in conf.nameservers] == ["10.0.0.1", "10.0.0.2", "fd00::10"]
+    assert conf.ignored == ()
+
+
+def test_resolv_conf_last_of_domain_and_search_wins():
+    assert read_resolv_conf("search a.example b.example\ndomain Corp.Example.\n").search == (
+        "corp.example.",
+    )
+    assert read_resolv_conf("domain corp.example\nsearch x.example .\n").search == ("x.example.",)
+
+
+def test_resolv_conf_options_add_up_and_ndots_is_capped():
+    conf = read_resolv_conf("options ndots:2 edns0\noptions timeout:1 attempts:3 ndots:30\n")
+    assert conf.options == ("ndots:2", "edns0", "timeout:1", "attempts:3", "ndots:30")
+    assert conf.ndots == 15
+
+
+def test_resolv_conf_lists_what_glibc_ignores():
+    conf = read_resolv_conf(
+        "nameserver 10.0.0.1\n"
+        "nameserver 10.0.0.2\n"
+        "nameserver 10.0.0.3\n"
+        "nameserver 10.0.0.4\n"
+        "nameserver coredns\n"
+        "options ndots:x\n"
+        "sortlist 10.0.0.0/8\n"
+    )
+    assert [s.host for s in conf.nameservers] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert conf.ndots == 1
+    assert conf.ignored == (
+        "line 4: nameserver 10.0.0.4 (only the first 3 nameservers are used)",
+        "line 5: nameserver coredns (not an IP address)",
+        "line 6: options ndots:x (ndots:x: ndots needs a number)",
+        "line 7: sortlist 10.0.0.0/8 (unknown keyword)",
+    )
+
+
+# --- question and input checks ------------------------------------------------------------------
+
+
+def test_prepare_normalises_name_and_type():
+    prepared = resolver._prepare(Question(name="Eureka.MS.svc.Cluster.Local", type="srv"))
+    assert (prepared.name, prepared.type) == ("eureka.ms.svc.cluster.local.", "SRV")
+    assert prepared.qname == dns.name.from_text("eureka.ms.svc.cluster.local.")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "empty name"),
+        ("@", "empty name"),
+        ("a..b", "a DNS label is empty"),
+        ("x" * 64 + ".local", "a DNS label is > 63 octets long"),
+        (".".join(["x" * 63] * 5), "a DNS name is > 255 octets long"),
+        ("bad name.local", "without spaces"),
+        ("café.local", "printable ASCII"),
+        ("tab\t.local", "without spaces"),
+        ("x\\", "escaped code"),
+    ],
+    ids=["empty", "at", "empty-label", "long-label", "long-name", "space", "idn", "tab", "escape"],
+)
+def test_prepare_rejects_names(name, reason):
+    with pytest.raises(InvalidNameError) as caught:
+        resolver._prepare(Question(name=name, type="A"))
+    assert reason in str(caught.value)
+    assert caught.value.exit_code is ExitCode.USAGE
+
+
+@pytest.mark.parametrize("type_", ["XYZ", "", "TYPE70000", "ANY", "AXFR", "OPT", "TYPE0"])
+def test_prepare_rejects_types(type_):
+    with pytest.raises(UsageError, match="type"):
+        resolver._prepare(Question(name="a.example.", type=type_))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"timeout": 0}, "--timeout"),
+        ({"timeout": float("nan")}, "--timeout"),
+        ({"timeout": float("inf")}, "--timeout"),
+        ({"concurrency": 0}, "--concurrency"),
+        ({"retries": -1}, "retries"),
+    ],
+)
+def test_resolve_all_rejects_options(options, message):
+    with pytest.raises(UsageError, match=message):
+        resolve_all(
+            [Question(name="a.example.", type="A")], [Nameserver(host="127.0.0.1")], **options
+        )
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        (Nameserver(host="localhost"), "is not an IP address"),
+        (Nameserver(host="10.0.0.1", port=0), "port 0"),
+        (Nameserver(host="10.0.0.1", port=70000), "port 70000"),
+    ],
+)
+def test_resolve_all_rejects_servers(server, message):
+    with pytest.raises(UsageError, match=message):
+        resolve_all([Question(name="a.example.", type="A")], [server])
+
+
+def test_resolve_all_with_nothing_to_ask_returns_nothing():
+    assert resolve_all([], [Nameserver(host="127.0.0.1")]) == []
+    assert resolve_all([Question(name="a.example.", type="A")], []) == []
+
+
+# --- reading responses --------------------------------------------------------------------------
+
+
+def response_for(
+    name: str, type_: str, *rrsets: dns.rrset.RRset, rcode: dns.rcode.Rcode = dns.rcode.NOERROR
+):
+    """A response as it arrives: built, sent to wire, read back with one RR per RRset."""
+    response = dns.message.make_response(dns.message.make_query(name, type_))
+    response.set_rcode(rcode)
+    response.answer.extend(rrsets)
+    return dns.message.from_wire(response.to_wire(), one_rr_per_rrset=True)
+
+
+def test_records_presentation_form_and_case():
+    message = response_for(
+        "Web.MS.svc.cluster.local.",
+        "A",
+        dns.rrset.from_text(
+            "Web.MS.svc.cluster.local.", 5, "IN", "CNAME", "Eureka.MS.svc.Cluster.Local."
+        ),
+        dns.rrset.from_text(
+            "Eureka.MS.svc.cluster.local.", 30, "IN", "A", "10.244.1.10", "10.244.2.11"
+        ),
+    )
+    # An RRset is a set: its records may come in any order.
+    assert sorted(resolver._records(message), key=lambda r: (r.type != "CNAME", r.data)) == [
+        Record(
+            name="web.ms.svc.cluster.local.",
+            type="CNAME",
+            ttl=5,
+            data="eureka.ms.svc.cluster.local.",
+        ),
+        Record(name="eureka.ms.svc.cluster.local.", type="A", ttl=30, data="10.244.1.10"),
+        Record(name="eureka.ms.svc.cluster.local.", type="A", ttl=30, data="10.244.2.11"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_", "text", "data"),
+    [
+        (
+            "SRV",
+            "0 50 8888 Eureka-0.Eureka.MS.svc.cluster.local.",
+            "0 50 8888 eureka-0.eureka.ms.svc.cluster.local.",
+        ),
+        ("PTR", "Eureka-0.Eureka.MS.svc.cluster.local.", "eureka-0.eureka.ms.svc.cluster.local."),
+        ("AAAA", "FD00:0::10", "fd00::10"),
+        ("TXT", '"1.1.0"', '"1.1.0"'),
+        ("TXT", '"Mixed Case" "two"', '"Mixed Case" "two"'),
+        (
+            "SOA",
+            "NS.dns.cluster.local. Host.cluster.local. 1 2 3 4 5",
+            "ns.dns.cluster.local. host.cluster.local. 1 2 3 4 5",
+        ),
+    ],
+    ids=["srv", "ptr", "aaaa", "txt", "txt-case-kept", "soa"],
+)
+def test_records_data(type_, text, data):
+    message = response_for(
+        "x.example.", type_, dns.rrset.from_text("x.example.", 30, "IN", type_, text)
+    )
+    (record,) = resolver._records(message)
+    assert (record.type, record.data) == (type_, data)
+
+
+def test_records_keep_each_ttl():
+    first = dns.rrset.from_text("x.example.", 10, "IN", "A", "10.0.0.1")
+    second = dns.rrset.from_text("x.example.", 20, "IN", "A", "10.0.0.2")
+    message = response_for("x.example.", "A", first, second)
+    assert [(r.data, r.ttl) for r in resolver._records(message)] == [
+        ("10.0.0.1", 10),
+        ("10.0.0.2", 20),
+    ]
+
+
+def test_records_only_from_the_answer_section():
+    message = response_for("x.example.", "A")
+    message.authority.append(
+        dns.rrset.from_text("example.", 30, "IN", "SOA", "ns.example. h.example. 1 2 3 4 5")
+    )
+    assert resolver._records(message) == ()
+
+
+@pytest.mark.parametrize(
+    ("rcode", "status", "error"),
+    [
+        (dns.rcode.NOERROR, Rcode.NOERROR, ""),
+        (dns.rcode.NXDOMAIN, Rcode.NXDOMAIN, ""),
+        (dns.rcode.SERVFAIL, Rcode.SERVFAIL, ""),
+        (dns.rcode.REFUSED, Rcode.REFUSED, ""),
+        (dns.rcode.FORMERR, Rcode.ERROR, "server answered FORMERR"),
+        (dns.rcode.NOTIMP, Rcode.ERROR, "server answered NOTIMP"),
+        (dns.rcode.BADVERS, Rcode.ERROR, "server answered BADVERS"),
+    ],
+)
+def test_status(rcode, status, error):
+    message = dns.message.make_response(dns.message.make_query("x.example.", "A", use_edns=0))
+    message.set_rcode(rcode)
+    message = dns.message.from_wire(message.to_wire())
+    assert resolver._status(message) == (status, error)
+
+
+@pytest.mark.parametrize(
+    ("exc_type", "args", "text"),
+    [
+        (dns.query.BadResponse, (), "response does not match the query (wrong ID or question)"),
+        (dns.message.ShortHeader, (), "malformed response: shorter than a DNS header"),
+        (dns.exception.FormError, (), "malformed response: DNS message is malformed"),
+        (ConnectionRefusedError, (111, "Connection refused"), "connection refused"),
+        (ConnectionResetError, (104, "Connection reset by peer"), "connection reset by server"),
+        (EOFError, ("EOF",), "connection closed by server"),
+        (OSError, (101, "Network is unreachable"), "network error: network is unreachable"),
+    ],
+    ids=["bad-response", "short", "formerr", "refused", "reset", "eof", "unreachable"],
+)
+def test_describe(exc_type, args, text):
+    assert resolver._describe(exc_type(*args)) == text
+
+
+def test_tcp_failure():
+    ok = response_for("x.example.", "A")
+    assert resolver._tcp_failure(ok) == ""
+    assert resolver._tcp_failure(response_for("x.example.", "A", rcode=dns.rcode.NXDOMAIN)) == ""
+    servfail = response_for("x.example.", "A", rcode=dns.rcode.SERVFAIL)
+    assert resolver._tcp_failure(servfail) == "server answered SERVFAIL"
+    truncated = response_for("x.example.", "A")
+    truncated.flags |= dns.flags.TC
+    assert "truncated too" in resolver._tcp_failure(truncated)
+    failure = resolver._Failure(Rcode.ERROR, "connection closed by server")
+    assert resolver._tcp_failure(failure) == "connection closed by server"
