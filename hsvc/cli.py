@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -24,7 +24,7 @@ from hsvc.errors import ExitCode, HsvcError
 log = logging.getLogger("hsvc")
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     """Output formats."""
 
     table = "table"
@@ -33,7 +33,7 @@ class Output(str, Enum):
     yaml = "yaml"
 
 
-class Pods(str, Enum):
+class Pods(StrEnum):
     """The Corefile's ``pods`` knob."""
 
     disabled = "disabled"
@@ -170,7 +170,11 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             int | None,
             typer.Option(
-                "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
+                "--ttl",
+                help="Record TTL the Corefile sets.",
+                min=0,
+                max=3600,
+                rich_help_panel=SETTINGS,
             ),
         ],
         None,
@@ -185,7 +189,9 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     "no_headers": (
         Annotated[
             bool,
-            typer.Option("--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT),
+            typer.Option(
+                "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
+            ),
         ],
         False,
     ),
@@ -193,7 +199,10 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             bool,
             typer.Option(
-                "--no-color", help="No colours (also NO_COLOR).", envvar="NO_COLOR", rich_help_panel=OUT
+                "--no-color",
+                help="No colours (also NO_COLOR).",
+                envvar="NO_COLOR",
+                rich_help_panel=OUT,
             ),
         ],
         False,
@@ -202,7 +211,9 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             bool,
             typer.Option(
-                "--debug", help="Show tracebacks and debug logs (never credentials).", rich_help_panel=OUT
+                "--debug",
+                help="Show tracebacks and debug logs (never credentials).",
+                rich_help_panel=OUT,
             ),
         ],
         False,
@@ -225,7 +236,9 @@ _LIVE: dict[str, tuple[Any, Any]] = {
     "timeout": (
         Annotated[
             float,
-            typer.Option("--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE),
+            typer.Option(
+                "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE
+            ),
         ],
         2.0,
     ),
@@ -233,7 +246,11 @@ _LIVE: dict[str, tuple[Any, Any]] = {
         Annotated[
             int,
             typer.Option(
-                "--concurrency", help="DNS queries in flight at once.", min=1, max=4096, rich_help_panel=LIVE
+                "--concurrency",
+                help="DNS queries in flight at once.",
+                min=1,
+                max=4096,
+                rich_help_panel=LIVE,
             ),
         ],
         64,
@@ -263,13 +280,17 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True),
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _command(*groups: dict[str, tuple[Any, Any]]) -> Callable[[Callable[..., int]], Callable[..., None]]:
+def _command(
+    *groups: dict[str, tuple[Any, Any]],
+) -> Callable[[Callable[..., int]], Callable[..., None]]:
     """Register a command with the shared options added to its signature.
 
     The wrapped function receives its own arguments plus ``opts`` (the shared options
@@ -413,7 +434,9 @@ class _Progress:
 
 @_command()
 def cmd_records(
-    service: Annotated[str | None, typer.Argument(help="Service name (default: every Service).")] = None,
+    service: Annotated[
+        str | None, typer.Argument(help="Service name (default: every Service).")
+    ] = None,
     *,
     shared: dict[str, Any],
 ) -> int:
@@ -441,7 +464,9 @@ def cmd_records(
 
 @_command(_LIVE)
 def cmd_resolve(
-    names: Annotated[list[str], typer.Argument(help="Names to resolve (short names are expanded).")],
+    names: Annotated[
+        list[str], typer.Argument(help="Names to resolve (short names are expanded).")
+    ],
     *,
     type: Annotated[str, typer.Option("--type", "-t", help="Record type.")] = "A",
     shared: dict[str, Any],
@@ -475,7 +500,9 @@ def cmd_resolve(
 
 @_command(_LIVE)
 def cmd_inspect(
-    service: Annotated[str | None, typer.Argument(help="Service name (default: every Service).")] = None,
+    service: Annotated[
+        str | None, typer.Argument(help="Service name (default: every Service).")
+    ] = None,
     *,
     shared: dict[str, Any],
 ) -> int:
@@ -498,7 +525,9 @@ def cmd_inspect(
     else:
         from hsvc.render.table import inspect_table
 
-        inspect_table(_console(shared), report, wide=output is Output.wide, headers=not shared["no_headers"])
+        inspect_table(
+            _console(shared), report, wide=output is Output.wide, headers=not shared["no_headers"]
+        )
     ok = all(r.status.value == "ok" for r in report.rows)
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 

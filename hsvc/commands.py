@@ -220,9 +220,9 @@ def _settings(opts: Options, *, cluster_corefile: tuple[str | None, str] | None)
 
             raise ManifestError(opts.corefile, str(exc.reason), getattr(exc, "line", None)) from exc
     elif cluster_corefile is not None and cluster_corefile[0]:
-        text, where = cluster_corefile
+        cluster_text, where = cluster_corefile
         try:
-            settings = parse_corefile(text or "", source=where)
+            settings = parse_corefile(cluster_text or "", source=where)
         except CorefileError as exc:
             log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
             settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
@@ -442,7 +442,7 @@ def pick_nameservers(opts: Options, source: Source) -> list[Nameserver]:
             text = ""
         conf = read_resolv_conf(text)
         if conf.nameservers:
-            return [parse_nameserver(ns) for ns in conf.nameservers]
+            return list(conf.nameservers)
     if source.kube_dns_ip:
         return [
             Nameserver(host=source.kube_dns_ip, port=53, label=f"kube-dns {source.kube_dns_ip}")

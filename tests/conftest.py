@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from hsvc.cli import main
 from hsvc.core.model import (
     DnsSettings,
     Endpoint,
@@ -128,7 +132,7 @@ def make_pod(
 
 def seed_snapshot(*, eureka_ready: dict[str, bool] | None = None) -> Snapshot:
     """The seed's cluster: namespace ms with eureka (headless + StatefulSet x3), gateway, mysql, portal."""
-    ready = {name: True for name in EUREKA_IPS} | (eureka_ready or {})
+    ready = dict.fromkeys(EUREKA_IPS, True) | (eureka_ready or {})
     eureka = make_service(
         "eureka", cluster_ip="None", ports=[("eureka", 8888)], selector=EUREKA_LABELS
     )
@@ -192,3 +196,25 @@ KUBEADM = DnsSettings()
 @pytest.fixture
 def seed() -> Snapshot:
     return seed_snapshot()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]):
+    def invoke(*args: str) -> Result:
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        captured = capsys.readouterr()
+        code = info.value.code
+        return Result(code=int(code) if code is not None else 0, out=captured.out, err=captured.err)
+
+    return invoke

@@ -237,6 +237,15 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
     return data
 
 
+def _first_wins(files: list[dict[str, Any]], key: str, inner: str) -> dict[str, dict[str, Any]]:
+    """Named entries of ``key`` across files; kubectl keeps the first of equal names."""
+    merged: dict[str, dict[str, Any]] = {}
+    for data in files:
+        for entry in data.get(key) or []:
+            merged.setdefault(entry["name"], entry.get(inner) or {})
+    return merged
+
+
 def _load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple[Any, KubeTarget]:
     """Merge ``paths`` as kubectl does and load ``context`` into a client Configuration.
 
@@ -257,11 +266,11 @@ def _load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple
     name = context or current
     if not name:
         raise ApiUnreachableError(f"kubeconfig {where} sets no current-context; pass --context")
-    contexts = {c["name"]: c.get("context") or {} for f in files for c in f.get("contexts") or []}
+    contexts = _first_wins(files, "contexts", "context")
     if name not in contexts:
         raise NotFoundError(f'context "{name}" does not exist in kubeconfig {where}')
     cluster_name = contexts[name].get("cluster")
-    clusters = {c["name"]: c.get("cluster") or {} for f in files for c in f.get("clusters") or []}
+    clusters = _first_wins(files, "clusters", "cluster")
     if cluster_name not in clusters or not clusters[cluster_name].get("server"):
         raise ApiUnreachableError(
             f'kubeconfig {where}: context "{name}" names cluster "{cluster_name}", '
@@ -456,7 +465,7 @@ class KubeSource:
         else:
             services = tuple(
                 self._convert(service_from_dict, o)
-                for o in self._list_all(_list("services", namespace), deadline)
+                for o in self._required(_list("services", namespace), deadline)
             )
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
             namespaces = tuple(Namespace(name=n) for n in sorted({s.namespace for s in services}))
@@ -584,6 +593,13 @@ class KubeSource:
         return tuple(s for o in endpoints for s in self._convert(slices_from_endpoints_dict, o))
 
     # -- transport --
+
+    def _required(self, request: _Request, deadline: float) -> list[dict[str, Any]]:
+        """LIST a kind hsvc cannot do without: every failure is an HsvcError."""
+        try:
+            return self._list_all(request, deadline)
+        except _ApiStatus as exc:
+            raise self._translate(exc) from exc
 
     def _optional(
         self, request: _Request, deadline: float, unreadable: list[str]

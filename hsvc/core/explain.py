@@ -299,6 +299,21 @@ def pod_name_link(cluster: ClusterDns, pod: Pod, svc: Service) -> Link:
             rules=("R3",),
             subject=pod.ref,
         )
+    in_slice = _slice_endpoint_ready(cluster, pod, svc)
+    if in_slice is False and pod.ready and not pod.deleting:
+        return Link(
+            check="ready",
+            ok=False,
+            detail=f"the endpoint of pod {pod.name} in Service {where}'s EndpointSlice is not "
+            "ready (the pod was not ready when the slice was written, and "
+            "publishNotReadyAddresses is off)",
+            rules=("R2", "R3", "R22"),
+            fix=(
+                "wait for the slice to catch up with the pod's readiness; if peers must resolve "
+                "each other before they are ready, set publishNotReadyAddresses: true"
+            ),
+            subject=pod.ref,
+        )
     if (not pod.ready or pod.deleting) and not svc.publish_not_ready_addresses:
         state = "terminating" if pod.deleting else "not ready"
         return Link(
@@ -331,6 +346,17 @@ def pod_name_link(cluster: ClusterDns, pod: Pod, svc: Service) -> Link:
         f"-l kubernetes.io/service-name={svc.name} -o yaml",
         subject=pod.ref,
     )
+
+
+def _slice_endpoint_ready(cluster: ClusterDns, pod: Pod, svc: Service) -> bool | None:
+    """Return the slice's ready condition for ``pod`` under ``svc``, None when it is in no slice."""
+    ips = set(pod.pod_ips)
+    for sl in cluster.slices.get((svc.namespace, svc.name), []):
+        for ep in sl.endpoints:
+            by_ref = ep.target_ref is not None and ep.target_ref.name == pod.name
+            if by_ref or ips.intersection(ep.addresses):
+                return ep.is_ready
+    return None
 
 
 def selected_pods(cluster: ClusterDns, svc: Service) -> list[Pod]:

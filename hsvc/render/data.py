@@ -145,7 +145,13 @@ def resolve_doc(report: ResolveReport) -> dict[str, Any]:
             ],
             "expected": expected(res.expected),
             "chain": [
-                {"check": link.check, "ok": link.ok, "detail": link.detail, "rules": list(link.rules), "fix": link.fix}
+                {
+                    "check": link.check,
+                    "ok": link.ok,
+                    "detail": link.detail,
+                    "rules": list(link.rules),
+                    "fix": link.fix,
+                }
                 for link in res.chain
             ],
         }
@@ -178,7 +184,8 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
                 "clusterIPs": list(s.service.cluster_ips),
                 "selector": dict(s.service.selector),
                 "ports": [
-                    {"name": p.name, "protocol": p.protocol, "port": p.port} for p in s.service.ports
+                    {"name": p.name, "protocol": p.protocol, "port": p.port}
+                    for p in s.service.ports
                 ],
                 "publishNotReadyAddresses": s.service.publish_not_ready_addresses,
                 "statefulSets": [st.name for st in s.stateful_sets],

@@ -52,23 +52,52 @@ def safe(value: object, style: str = "") -> Text:
 
 
 class Names:
-    """Shortens names for narrow terminals: the cluster zone is implied."""
+    """Shortens names for narrow terminals: the cluster zone is implied, PTR names show the IP."""
 
-    def __init__(self, zone: str, wide: bool) -> None:
+    def __init__(self, zone: str, wide: bool, *, compact_srv: bool = True) -> None:
         self.suffix = "." + zone
         self.wide = wide
+        self.compact_srv = compact_srv
 
     def __call__(self, name: str) -> str:
-        if self.wide or not name.endswith(self.suffix):
+        """Return ``name`` without the zone, a reverse name as its address (unless wide)."""
+        if self.wide:
+            return name
+        if name.endswith(".arpa."):
+            address = _address_from_reverse(name)
+            return address or name
+        if not name.endswith(self.suffix):
             return name
         return name[: -len(self.suffix)]
 
     def data(self, rec: Record) -> str:
-        if rec.type in ("SRV", "PTR", "CNAME", "NS"):
-            parts = rec.data.split(" ")
-            parts[-1] = self(parts[-1])
-            return " ".join(parts)
+        """Return a record's data with any target name shortened (SRV as ``target:port``).
+
+        SRV targets under the queried Service show only the endpoint label.
+        """
+        if self.wide:
+            return rec.data
+        parts = rec.data.split(" ")
+        if rec.type == "SRV" and len(parts) == 4 and not self.compact_srv:
+            return " ".join([*parts[:3], self(parts[3])])
+        if rec.type == "SRV" and len(parts) == 4:
+            target = parts[3]
+            labels = rec.name.split(".")
+            while labels and labels[0].startswith("_"):
+                labels.pop(0)
+            base = ".".join(labels)
+            if target.endswith("." + base):
+                return f"{target[: -len(base) - 1]}:{parts[2]}"
+            return f"{self(target)}:{parts[2]}"
+        if rec.type in ("PTR", "CNAME", "NS"):
+            return self(rec.data)
         return rec.data
+
+
+def _address_from_reverse(name: str) -> str | None:
+    from hsvc.core.names import address_from_reverse
+
+    return address_from_reverse(name)
 
 
 def _answer_text(
@@ -76,7 +105,10 @@ def _answer_text(
 ) -> Text:
     if rcode is not Rcode.NOERROR:
         return safe(rcode.value, "bold")
-    shown = [r for r in answer if qtype is None or r.type in (qtype, "CNAME")]
+    shown = sorted(
+        (r for r in answer if qtype is None or r.type in (qtype, "CNAME")),
+        key=lambda r: (r.type != "CNAME", short.data(r)),
+    )
     if not shown:
         return safe("NODATA", "bold")
     text = Text()
@@ -122,9 +154,11 @@ def print_notes(console: Console, src: Source) -> None:
         console.print(safe("note: " + note, "yellow"))
 
 
-def records_table(console: Console, report: RecordsReport, *, wide: bool, headers: bool = True) -> None:
+def records_table(
+    console: Console, report: RecordsReport, *, wide: bool, headers: bool = True
+) -> None:
     """Print ``hsvc records`` as tables."""
-    short = Names(report.source.settings.primary_zone, wide)
+    short = Names(report.source.settings.primary_zone, wide, compact_srv=False)
     table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=False)
     table.add_column("NAME", overflow="fold", ratio=2)
     table.add_column("TYPE", no_wrap=True)
@@ -140,7 +174,7 @@ def records_table(console: Console, report: RecordsReport, *, wide: bool, header
             group = e.group
             title = Text(GROUP_TITLES.get(group, group), style="bold cyan")
             table.add_row(title, *([""] * (len(table.columns) - 1)))
-        cells = [
+        cells: list[Text | str] = [
             safe(short(e.record.name)),
             e.record.type,
             str(e.record.ttl),
@@ -184,7 +218,9 @@ def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> No
         lines = Table.grid(padding=(0, 1))
         lines.add_column(style="dim", no_wrap=True)
         lines.add_column(overflow="fold")
-        lines.add_row("expected", Group(_expected_text(exp, short), safe(", ".join(exp.rules), "dim")))
+        lines.add_row(
+            "expected", Group(_expected_text(exp, short), safe(", ".join(exp.rules), "dim"))
+        )
         if res.row is not None:
             for check in res.row.checks:
                 cell = _observed_text(check.observation, short)
@@ -202,9 +238,7 @@ def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> No
             if broken.fix:
                 lines.add_row("fix", safe(broken.fix))
         if len(res.candidates) > 1 or wide:
-            tried = ", ".join(
-                f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates
-            )
+            tried = ", ".join(f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates)
             lines.add_row("tried", safe(tried))
         console.print(lines)
         console.print()
@@ -228,7 +262,9 @@ def _service_header(s: ServiceSummary) -> Text:
     if svc.is_external_name:
         text.append_text(safe(" → " + svc.external_name))
     selector = ",".join(f"{k}={v}" for k, v in svc.selector) or "(none)"
-    ports = ", ".join(f"{p.name or '(unnamed)'} {p.port}/{p.protocol}" for p in svc.ports) or "(none)"
+    ports = (
+        ", ".join(f"{p.name or '(unnamed)'} {p.port}/{p.protocol}" for p in svc.ports) or "(none)"
+    )
     text.append("\n  selector ")
     text.append_text(safe(selector))
     text.append("  ports ")
@@ -253,9 +289,9 @@ def inspect_table(
         console.print(settings_line(report.source, report.servers), style="dim")
         print_notes(console, report.source)
     multi = len(report.servers) > 1
-    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False)
+    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=True)
     table.add_column("", no_wrap=True)
-    table.add_column("NAME", overflow="fold", ratio=3)
+    table.add_column("NAME", overflow="fold", ratio=4)
     table.add_column("TYPE", no_wrap=True)
     table.add_column("EXPECTED", overflow="fold", ratio=3)
     if multi:
@@ -283,7 +319,9 @@ def inspect_table(
             row.type,
             _expected_text(row.expected, short),
         ]
-        server_cells = {c.observation.server: _observed_text(c.observation, short) for c in row.checks}
+        server_cells = {
+            c.observation.server: _observed_text(c.observation, short) for c in row.checks
+        }
         for server in report.servers:
             cells.append(server_cells.get(server, Text("—")))
         if wide:
@@ -292,7 +330,9 @@ def inspect_table(
     console.print(table)
     for number, row in explained:
         line = Text(f"{number}. ", style="bold")
-        line.append_text(safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1]))
+        line.append_text(
+            safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1])
+        )
         for check in row.checks:
             if check.verdict is not Verdict.OK and check.note:
                 prefix = f"{check.observation.server}: " if multi else ""

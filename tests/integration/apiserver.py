@@ -281,6 +281,7 @@ class ApiServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         ready = threading.Event()
+        failure: list[BaseException] = []
 
         def run() -> None:
             loop = asyncio.new_event_loop()
@@ -291,12 +292,18 @@ class ApiServer:
                 self._stopping = asyncio.Event()
                 app = web.Application()
                 app.router.add_route("*", "/{tail:.*}", self._handle)
-                self._runner = web.AppRunner(app, access_log=None)
+                self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
                 await self._runner.setup()
-                site = web.SockSite(self._runner, sock, ssl_context=self._ssl, shutdown_timeout=0.1)
-                await site.start()
+                await web.SockSite(self._runner, sock, ssl_context=self._ssl).start()
 
-            loop.run_until_complete(setup())
+            try:
+                loop.run_until_complete(setup())
+            except BaseException as exc:
+                failure.append(exc)
+                sock.close()
+                loop.close()
+                ready.set()
+                return
             ready.set()
             loop.run_forever()
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -304,8 +311,8 @@ class ApiServer:
 
         self._thread = threading.Thread(target=run, name=f"apiserver-{self.port}", daemon=True)
         self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("emulated apiserver did not start")
+        if not ready.wait(10) or failure:
+            raise RuntimeError("emulated apiserver did not start") from (failure or [None])[0]
         return self
 
     def stop(self) -> None:

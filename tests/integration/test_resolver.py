@@ -47,7 +47,7 @@ LOAD = {f"pod-{i}.load.ms.svc.cluster.local.": f"10.3.{i // 250}.{i % 250 + 1}" 
 REVERSE_ZONE = f"""\
 $ORIGIN 10.in-addr.arpa.
 $TTL 30
-{SOA.replace("@ SOA", "@ SOA", 1)}
+{SOA}
 @                           NS    ns.dns.cluster.local.
 10.1.244                    PTR   eureka-0.eureka.ms.svc.cluster.local.
 """
