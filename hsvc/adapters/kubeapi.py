@@ -159,12 +159,25 @@ def _get(resource: str, namespace: str | None, name: str, group: str = "") -> _R
 class _ApiStatus(Exception):  # noqa: N818  (a private signal, translated before it leaves)
     """The API answered with a non-2xx status."""
 
-    def __init__(self, request: _Request, status: int, reason: str, message: str) -> None:
+    def __init__(
+        self, request: _Request, status: int, reason: str, message: str, http_reason: str
+    ) -> None:
         self.request = request
         self.status = status
-        self.reason = reason
+        self.reason = reason  # from the Status body; "" when there was none
         self.message = message
-        super().__init__(f"{status} {reason}: {message}")
+        self.http_reason = http_reason
+        super().__init__(f"{status} {reason or http_reason}: {message}")
+
+    @property
+    def object_missing(self) -> bool:
+        """Whether the object does not exist (not: the path is not served at all).
+
+        The apiserver answers a missing object with a ``Status`` (reason
+        NotFound) and an unknown path with a plain-text 404; so does any other
+        web server, which must not make hsvc report a missing namespace.
+        """
+        return self.status == 404 and self.reason == "NotFound"
 
 
 # --- kubeconfig -----------------------------------------------------------------------------
@@ -547,7 +560,7 @@ class KubeSource:
         try:
             return (self._convert(namespace_from_dict, self._send(request, deadline)),)
         except _ApiStatus as exc:
-            if exc.status == 404:
+            if exc.object_missing:
                 raise NotFoundError(f'namespace "{namespace}" not found ({self.target})') from exc
             if exc.status != 403:
                 raise self._translate(exc) from exc
@@ -559,7 +572,7 @@ class KubeSource:
         try:
             obj = self._send(_get("services", namespace, name), deadline)
         except _ApiStatus as exc:
-            if exc.status == 404:
+            if exc.object_missing:
                 raise NotFoundError(
                     f'service "{name}" not found in namespace "{namespace}" ({self.target})'
                 ) from exc
@@ -693,7 +706,7 @@ class KubeSource:
         status = int(response.status)
         if not 200 <= status < 300:
             reason, message = _status_fields(data)
-            raise _ApiStatus(request, status, reason or str(response.reason or ""), message)
+            raise _ApiStatus(request, status, reason, message, str(response.reason or ""))
         try:
             decoded = json.loads(data)
         except ValueError as exc:
@@ -734,14 +747,12 @@ class KubeSource:
                 f"cannot {request.describe()}: forbidden; grant "
                 f'"{request.verb}" on "{request.qualified_resource}" ({self.target})'
             )
-        if exc.status == 404:
-            return NotFoundError(
-                f"cannot {request.describe()}: not found on {self.target.server} "
-                f'(context "{self.target.context}")'
-            )
-        detail = f"{exc.status} {exc.reason}".strip()
+        detail = f"{exc.status} {exc.reason or exc.http_reason}".strip()
         if exc.message:
             detail += f": {_one_line(exc.message)}"
+        if exc.status == 404:
+            # An object that is missing was handled by the caller; this path is not served.
+            return self._garbage(request, f"the server answered {detail}")
         return ApiUnreachableError(
             f"cannot {request.describe()}: the API server answered {detail} ({self.target})"
         )

@@ -29,7 +29,7 @@ import socket
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,8 @@ class SelectorError(ValueError):
 
 
 def _split_terms(selector: str) -> list[str]:
-    terms, depth, current = [], 0, ""
+    terms: list[str] = []
+    depth, current = 0, ""
     for ch in selector:
         if ch == "(":
             depth += 1
@@ -157,31 +158,32 @@ def _split_terms(selector: str) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
-def label_matcher(selector: str) -> Any:
+Check = Callable[[Mapping[str, Any]], bool]
+
+
+def _label_check(term: str) -> Check:
+    if m := _SET_TERM.match(term):
+        key = m["key"]
+        values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
+        if m["op"] == "in":
+            return lambda labels: key in labels and labels[key] in values
+        return lambda labels: labels.get(key) not in values
+    if m := _EQ_TERM.match(term):
+        key, value = m["key"], m["value"]
+        if m["op"] == "!=":
+            return lambda labels: labels.get(key) != value
+        return lambda labels: key in labels and labels[key] == value
+    if m := _EXISTS_TERM.match(term):
+        key = m["key"]
+        if m["not"]:
+            return lambda labels: key not in labels
+        return lambda labels: key in labels
+    raise SelectorError(f"unable to parse requirement: {term!r}")
+
+
+def label_matcher(selector: str) -> Check:
     """Compile a labelSelector string into ``labels -> bool``."""
-    checks = []
-    for term in _split_terms(selector):
-        if m := _SET_TERM.match(term):
-            values = {v.strip() for v in m["values"].split(",") if v.strip()}
-            key, op = m["key"], m["op"]
-            if op == "in":
-                checks.append(lambda ls, k=key, vs=values: k in ls and ls[k] in vs)
-            else:
-                checks.append(lambda ls, k=key, vs=values: k not in ls or ls[k] not in vs)
-        elif m := _EQ_TERM.match(term):
-            key, op, value = m["key"], m["op"], m["value"]
-            if op == "!=":
-                checks.append(lambda ls, k=key, v=value: ls.get(k) != v)
-            else:
-                checks.append(lambda ls, k=key, v=value: k in ls and ls[k] == v)
-        elif m := _EXISTS_TERM.match(term):
-            key = m["key"]
-            if m["not"]:
-                checks.append(lambda ls, k=key: k not in ls)
-            else:
-                checks.append(lambda ls, k=key: k in ls)
-        else:
-            raise SelectorError(f"unable to parse requirement: {term!r}")
+    checks = [_label_check(term) for term in _split_terms(selector)]
     return lambda labels: all(check(labels) for check in checks)
 
 
@@ -194,21 +196,22 @@ def _field_value(obj: Mapping[str, Any], dotted: str) -> str:
     return "" if value is None else str(value)
 
 
-def field_matcher(selector: str, resource: str) -> Any:
+def _field_check(term: str, allowed: tuple[str, ...]) -> Check:
+    m = _EQ_TERM.match(term)
+    if not m:
+        raise SelectorError(f"invalid field selector: {term!r}")
+    key, value = m["key"], m["value"]
+    if key not in allowed:
+        raise SelectorError(f"field label not supported: {key}")
+    if m["op"] == "!=":
+        return lambda obj: _field_value(obj, key) != value
+    return lambda obj: _field_value(obj, key) == value
+
+
+def field_matcher(selector: str, resource: str) -> Check:
     """Compile a fieldSelector string into ``obj -> bool``; unknown fields are an error."""
     allowed = ("metadata.name", "metadata.namespace", *FIELD_LABELS.get(resource, ()))
-    checks = []
-    for term in _split_terms(selector):
-        m = _EQ_TERM.match(term)
-        if not m:
-            raise SelectorError(f"invalid field selector: {term!r}")
-        key, op, value = m["key"], m["op"], m["value"]
-        if key not in allowed:
-            raise SelectorError(f"field label not supported: {key}")
-        if op == "!=":
-            checks.append(lambda o, k=key, v=value: _field_value(o, k) != v)
-        else:
-            checks.append(lambda o, k=key, v=value: _field_value(o, k) == v)
+    checks = [_field_check(term, allowed) for term in _split_terms(selector)]
     return lambda obj: all(check(obj) for check in checks)
 
 
@@ -312,7 +315,9 @@ class ApiServer:
         self._thread = threading.Thread(target=run, name=f"apiserver-{self.port}", daemon=True)
         self._thread.start()
         if not ready.wait(10) or failure:
-            raise RuntimeError("emulated apiserver did not start") from (failure or [None])[0]
+            raise RuntimeError("emulated apiserver did not start") from (
+                failure[0] if failure else None
+            )
         return self
 
     def stop(self) -> None:

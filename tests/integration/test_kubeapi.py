@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import shutil
 import socket
+import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +316,7 @@ def test_pagination_returns_every_item_once(api_server: ApiServer, kubeconfig: P
 def test_missing_service_is_not_found(api_server: ApiServer, kubeconfig: Path):
     with open_source(kubeconfig) as source, pytest.raises(NotFoundError) as info:
         source.snapshot("ms", "nope")
-    assert info.value.exit_code == ExitCode.NOT_FOUND == 3
+    assert info.value.exit_code == ExitCode.NOT_FOUND
     assert str(info.value) == (
         f'service "nope" not found in namespace "ms" (context "{CONTEXT}", server {api_server.url})'
     )
@@ -332,7 +338,7 @@ def test_rejected_credentials_are_access_denied(api_server: ApiServer, kubeconfi
     api_server.inject("*", status=401)
     with open_source(kubeconfig) as source, pytest.raises(AccessDeniedError) as info:
         source.snapshot("ms", None)
-    assert info.value.exit_code == ExitCode.ACCESS_DENIED == 4
+    assert info.value.exit_code == ExitCode.ACCESS_DENIED
     assert str(info.value) == (
         f'unauthorized: the credentials of context "{CONTEXT}" were rejected by '
         f"{api_server.url}; renew them (log in again)"
@@ -405,7 +411,7 @@ def test_server_error_is_unreachable_and_not_retried(api_server: ApiServer, kube
     api_server.inject(NS_PATHS["services"], status=500)
     with open_source(kubeconfig) as source, pytest.raises(ApiUnreachableError) as info:
         source.snapshot("ms", None)
-    assert info.value.exit_code == ExitCode.API_UNREACHABLE == 5
+    assert info.value.exit_code == ExitCode.API_UNREACHABLE
     assert str(info.value) == (
         'cannot list services in namespace "ms": the API server answered 500 InternalError: '
         "Internal error occurred: injected failure "
@@ -451,6 +457,20 @@ def test_not_an_apiserver_answer_is_unreachable(api_server: ApiServer, kubeconfi
     with open_source(kubeconfig) as source, pytest.raises(ApiUnreachableError) as info:
         source.snapshot("ms", None)
     assert "answered 502" in str(info.value)
+
+
+def test_plain_404_is_not_a_missing_namespace(tmp_path: Path):
+    # Any web server (or a proxy) answers 404; only a Status NotFound means "no such object".
+    with ApiServer() as other:
+        other.inject("*", status=418)
+        other.clear_rules()
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", other.url + "/not-k8s")
+        with open_source(kubeconfig) as source, pytest.raises(ApiUnreachableError) as info:
+            source.snapshot("ms", None)
+    assert str(info.value) == (
+        'cannot get namespaces "ms": the server answered 404 Not Found '
+        f'(context "{CONTEXT}", server {other.url}/not-k8s); is this a Kubernetes API server?'
+    )
 
 
 # --- kubeconfig ---------------------------------------------------------------------------------
@@ -739,3 +759,120 @@ def test_dns_config_unauthorized_is_an_error(api_server: ApiServer, kubeconfig: 
     with open_source(kubeconfig) as source, pytest.raises(AccessDeniedError):
         source.dns_config()
     assert api_server.count() == 1
+
+
+def test_https_certificate_authority_relative_to_the_kubeconfig(
+    api_server_tls: ApiServer, tmp_path: Path
+):
+    assert api_server_tls.ca_pem is not None
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(api_server_tls.ca_pem)
+    path = write_kubeconfig(tmp_path / "kubeconfig", api_server_tls.url)
+    data = yaml.safe_load(path.read_text())
+    data["clusters"][0]["cluster"]["certificate-authority"] = "certs/ca.pem"
+    path.write_text(yaml.safe_dump(data))
+    with open_source(path) as source:
+        assert len(source.snapshot("ms", None).services) == 4
+
+
+# --- the emulator itself ----------------------------------------------------------------------------
+
+
+def fetch(api: ApiServer, path: str, method: str = "GET") -> tuple[int, Any]:
+    request = urllib.request.Request(api.url + path, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            body = exc.read()
+        try:
+            return exc.code, json.loads(body)
+        except ValueError:
+            return exc.code, body.decode()
+
+
+def names(body: dict[str, Any]) -> list[str]:
+    return [item["metadata"]["name"] for item in body["items"]]
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=eureka", ["eureka-0", "eureka-1", "eureka-2"]),
+        ("app==gateway", ["gateway-7d9f8-abcde"]),
+        ("app!=eureka", ["gateway-7d9f8-abcde"]),
+        ("app in (gateway, other)", ["gateway-7d9f8-abcde"]),
+        ("app notin (eureka),project", []),
+        ("project", ["eureka-0", "eureka-1", "eureka-2"]),
+        ("!project", ["gateway-7d9f8-abcde"]),
+        ("app=eureka,project=ms", ["eureka-0", "eureka-1", "eureka-2"]),
+    ],
+)
+def test_emulator_label_selectors(api_server: ApiServer, selector: str, expected: list[str]):
+    query = urllib.parse.urlencode({"labelSelector": selector})
+    status, body = fetch(api_server, f"/api/v1/namespaces/ms/pods?{query}")
+    assert (status, names(body)) == (200, expected)
+    assert (body["kind"], body["apiVersion"]) == ("PodList", "v1")
+    assert all("kind" not in item for item in body["items"])
+
+
+def test_emulator_field_selectors_and_errors(api_server: ApiServer):
+    status, body = fetch(api_server, "/api/v1/services?fieldSelector=metadata.name%3Dkube-dns")
+    assert (status, names(body)) == (200, ["kube-dns"])
+    status, body = fetch(api_server, "/api/v1/pods?fieldSelector=spec.subdomain%3Deureka")
+    assert (status, body["reason"], body["message"]) == (
+        400,
+        "BadRequest",
+        "field label not supported: spec.subdomain",
+    )
+    status, body = fetch(api_server, "/api/v1/namespaces/ms/services/nope")
+    assert status == 404
+    assert (body["kind"], body["reason"], body["details"]) == (
+        "Status",
+        "NotFound",
+        {"name": "nope", "kind": "services"},
+    )
+    status, body = fetch(api_server, "/apis/example.com/v1/things")
+    assert (status, body) == (404, "404 page not found\n")
+
+
+def test_emulator_forbidden_message_matches_the_apiserver(api_server: ApiServer):
+    api_server.inject("*/pods", status=403)
+    status, body = fetch(api_server, "/api/v1/namespaces/ms/pods")
+    assert (status, body["reason"]) == (403, "Forbidden")
+    assert body["message"] == (
+        'pods is forbidden: User "system:serviceaccount:ms:hsvc" cannot list resource "pods" '
+        'in API group "" in the namespace "ms"'
+    )
+
+
+def test_emulator_refuses_and_records_writes(api_server: ApiServer):
+    status, body = fetch(api_server, "/api/v1/namespaces/ms/pods/eureka-0", method="DELETE")
+    assert (status, body["reason"]) == (405, "MethodNotAllowed")
+    assert [(r.method, r.path) for r in api_server.mutations] == [
+        ("DELETE", "/api/v1/namespaces/ms/pods/eureka-0")
+    ]
+    assert len(api_server.objects("Pod")) == 4
+
+
+def test_emulator_serves_kubectl(api_server: ApiServer, kubeconfig: Path, tmp_path: Path):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("kubectl is missing under CI")
+        pytest.skip("kubectl is not installed")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [kubectl, "--kubeconfig", str(kubeconfig), "get", "pods", "-l", "app=eureka", "-o", "name"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.split()) == (
+        0,
+        ["pod/eureka-0", "pod/eureka-1", "pod/eureka-2"],
+    )
+    assert api_server.mutations == []
