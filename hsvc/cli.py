@@ -407,22 +407,24 @@ def _emit(doc: dict[str, Any], output: Output) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr, only on a terminal."""
+    """A transient progress bar on stderr, only on a terminal and only for table output."""
 
-    def __init__(self, shared: dict[str, Any], total: int = 0) -> None:
+    def __init__(self, shared: dict[str, Any]) -> None:
         self.enabled = sys.stderr.isatty() and shared.get("output") in (Output.table, Output.wide)
-        self.bar: Any = None
         self.shared = shared
+        self.bar: Any = None
+        self.task: Any = None
 
-    def start(self, total: int) -> Callable[[int], None] | None:
+    def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
-            return None
-        from rich.progress import Progress
+            return
+        if self.bar is None:
+            from rich.progress import Progress
 
-        self.bar = Progress(console=_console(self.shared, stderr=True), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("resolving", total=total)
-        return lambda done: self.bar.update(task, completed=done)
+            self.bar = Progress(console=_console(self.shared, stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("resolving", total=total)
+        self.bar.update(self.task, completed=done)
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -514,7 +516,7 @@ def cmd_inspect(
 
     progress = _Progress(shared)
     try:
-        report = run_inspect(_options(shared), service, progress=progress.start(0))
+        report = run_inspect(_options(shared), service, progress=progress)
     finally:
         progress.stop()
     output: Output = shared["output"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ from hsvc.core.records import (
 from hsvc.errors import HsvcError, InvalidNameError, NoDnsError, NotFoundError, UsageError
 
 log = logging.getLogger(__name__)
+
+# Called with (queries done, queries in all) while DNS is asked.
+Progress = Callable[[int, int], None]
 
 RECORD_TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "MX", "ANY")
 
@@ -181,12 +185,14 @@ def load_source(opts: Options, *, service: str | None = None) -> Source:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
     from hsvc.adapters import kubeapi
 
-    src = kubeapi.connect(
+    with kubeapi.connect(
         kubeconfig=opts.kubeconfig, context=opts.context, request_timeout=opts.request_timeout
-    )
-    namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
-    snapshot = src.snapshot(namespace=namespace, service=service)
-    cluster_dns = src.dns_config()
+    ) as src:
+        # One deadline for every request of the command: errors within --request-timeout.
+        deadline = time.monotonic() + opts.request_timeout
+        namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
+        snapshot = src.snapshot(namespace=namespace, service=service, deadline=deadline)
+        cluster_dns = src.dns_config(deadline=deadline)
     settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))
     notes = list(_settings_notes(settings))
     notes.extend(
@@ -314,7 +320,7 @@ def run_resolve(
     queries: Sequence[str],
     qtype: str,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     live: bool,
 ) -> ResolveReport:
     """Say what cluster DNS answers (and, live, what it does answer) for names.
@@ -384,7 +390,7 @@ def run_inspect(
     opts: Options,
     service: str | None,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> InspectReport:
     """Work out every record for the scope, resolve them live and compare.
 
@@ -458,12 +464,14 @@ def _resolve(
     questions: list[Question],
     servers: Sequence[Nameserver],
     opts: Options,
-    progress: Callable[[int], None] | None,
+    progress: Progress | None,
 ) -> list[Observation]:
     from hsvc.adapters.resolver import resolve_all
 
+    total = len(questions) * len(servers)
+    report = None if progress is None else (lambda done: progress(done, total))
     return resolve_all(
-        questions, servers, timeout=opts.timeout, concurrency=opts.concurrency, progress=progress
+        questions, servers, timeout=opts.timeout, concurrency=opts.concurrency, progress=report
     )
 
 

@@ -434,7 +434,9 @@ class KubeSource:
 
     # -- public reads --
 
-    def snapshot(self, namespace: str | None, service: str | None = None) -> Snapshot:
+    def snapshot(
+        self, namespace: str | None, service: str | None = None, *, deadline: float | None = None
+    ) -> Snapshot:
         """Read the Services, EndpointSlices, Pods and StatefulSets DNS answers from.
 
         Requests, whatever the number of objects (each LIST may take several
@@ -460,6 +462,8 @@ class KubeSource:
             namespace: The namespace, or None for all namespaces.
             service: One Service in ``namespace`` (the context's namespace if
                 ``namespace`` is None).
+            deadline: ``time.monotonic()`` by which every request must be done
+                (default: now + the request timeout), so one command can share it.
 
         Raises:
             NotFoundError: The namespace or the Service does not exist.
@@ -467,7 +471,8 @@ class KubeSource:
             ApiUnreachableError: Connection, TLS or timeout failure, a server
                 error, or an object that cannot be read.
         """
-        deadline = time.monotonic() + self._timeout
+        if deadline is None:
+            deadline = time.monotonic() + self._timeout
         if service is not None and namespace is None:
             namespace = self.target.namespace
         unreadable: list[str] = []
@@ -505,7 +510,7 @@ class KubeSource:
             unreadable=tuple(unreadable),
         )
 
-    def dns_config(self) -> ClusterDns:
+    def dns_config(self, *, deadline: float | None = None) -> ClusterDns:
         """Read the CoreDNS Corefile and the cluster DNS Service's IP.
 
         Tries the ConfigMaps in :data:`COREFILE_CONFIGMAPS` and the Services in
@@ -517,7 +522,8 @@ class KubeSource:
             AccessDeniedError: Credentials rejected (401).
             ApiUnreachableError: Connection, TLS or timeout failure, or a server error.
         """
-        deadline = time.monotonic() + self._timeout
+        if deadline is None:
+            deadline = time.monotonic() + self._timeout
         corefile: str | None = None
         source = ""
         notes: list[str] = []

@@ -70,6 +70,9 @@ class _Lookup:
 
     items: list[_Item] = field(default_factory=list)
     nxdomain: bool = False
+    # The name exists even when ``items`` is empty: a zonal name answers NODATA for
+    # every type, TXT included (dns-records.md rule 42; CoreDNS kubernetes.go Services).
+    exists: bool = False
     rules: list[str] = field(default_factory=list)
     why: str = ""
 
@@ -259,16 +262,15 @@ class _Answerer:
         elif len(extra) == 2:
             port, proto = _strip_underscore(extra[0]), _strip_underscore(extra[1])
         elif (
-            len(extra) == 3
+            len(extra) >= 3
             and self.s.zonal
-            and extra[2] == "_zone"
-            and extra[1]
-            in (
-                "pin",
-                "prefer",
-            )
+            and kind == "svc"
+            and extra[-1] == "_zone"
+            and extra[-2] in ("pin", "prefer")
         ):
-            zonal = (extra[0], extra[1])
+            # Rule 42, as CoreDNS parse.go reads it: only under svc, and the topology
+            # zone is every label left of the directive (zone label values may hold dots).
+            zonal = (".".join(extra[:-2]), extra[-2])
         elif len(extra) > 2:
             return _nx("R9", f"{name} has too many labels before the Service name")
         if not self.c.namespace_exposed(namespace):
@@ -418,11 +420,20 @@ class _Answerer:
         chosen = [ep for ep in ready if ep.zone.lower() == topo]
         if not chosen and mode == "prefer":
             chosen = ready
+        # One item per (address, slice port), as for the Service name (rule 18), so SRV
+        # on a zonal name lists the slice ports (CoreDNS findServices addForZone).
         items = [
-            _Item(host=ep.address, port=0, target=f"{ep.name}.{base}", source=ep.source, rule="R42")
+            _Item(
+                host=ep.address,
+                port=p.port if p.port is not None else NO_PORT,
+                target=f"{ep.name}.{base}",
+                source=ep.source,
+                rule="R42",
+            )
             for ep in chosen
+            for p in ep.ports or (EndpointPort(port=NO_PORT),)
         ]
-        return _Lookup(items=items, rules=["R42"], why=f"zonal {mode} for zone {topo}")
+        return _Lookup(items=items, exists=True, rules=["R42"], why=f"zonal {mode} for zone {topo}")
 
     def _ep_why(self, svc: Service, endpoint: str) -> str:
         where = f"{svc.namespace}/{svc.name}"
@@ -438,8 +449,26 @@ class _Answerer:
             return self.ptr()
         if qtype == "TXT":
             return self.txt()
-        if qtype == "SOA" and self.name == self.zone:
-            return self.positive([(self.c.soa(self.zone), _apex_ref(self.zone), "R32")], ["R32"])
+        if qtype == "SOA":
+            if self.name == self.zone:
+                return self.positive(
+                    [(self.c.soa(self.zone), _apex_ref(self.zone), "R32")], ["R32"]
+                )
+            # dns-records.md rules 32/46 say "NODATA if the name exists"; CoreDNS's
+            # handler.go answers SOA only at the apex and never looks other names up,
+            # so SOA below the apex is NODATA even for absent names. We follow CoreDNS.
+            self.rules.extend(["R32", "R46"])
+            return self.negative(Rcode.NOERROR, "SOA exists only at the zone apex")
+        if qtype in ("AXFR", "IXFR"):
+            # Rule 46: the kubernetes plugin refuses zone transfers (handler.go); only
+            # the transfer plugin, which hsvc does not model, could allow them.
+            return DnsAnswer(
+                name=self.name,
+                type=qtype,
+                rcode=Rcode.REFUSED,
+                rules=("R46",),
+                explanation="REFUSED: zone transfers need the transfer plugin",
+            )
         if qtype == "NS" and self.name == self.zone:
             return self.ns()
         found = self.lookup(self.name)
@@ -618,7 +647,7 @@ class _Answerer:
         found = self.lookup(self.name)
         self.rules.extend(found.rules)
         self.rules.append("R45")
-        if found.items:
+        if found.items or found.exists:
             return self.negative(Rcode.NOERROR, f"{found.why}; no TXT records here")
         return self.negative(
             Rcode.NXDOMAIN, found.why + "; TXT on a name without records is NXDOMAIN (quirk)"

@@ -109,7 +109,7 @@ def records_doc(report: RecordsReport) -> dict[str, Any]:
         records=[
             record(e.record)
             | {
-                "group": e.group,
+                "group": str(e.group),
                 "sources": [ref(p.source) | {"rule": p.rule} for p in e.provenance],
             }
             for e in report.records
@@ -118,7 +118,7 @@ def records_doc(report: RecordsReport) -> dict[str, Any]:
             {
                 "name": n.name,
                 "type": n.type,
-                "group": n.group,
+                "group": str(n.group),
                 "subject": ref(n.source),
                 "rules": list(n.rules),
                 "reason": n.reason,
@@ -201,8 +201,10 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
 
 def dump(doc: dict[str, Any], fmt: str) -> str:
     """Serialise an envelope as JSON or YAML, keys sorted."""
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
     if fmt == "yaml":
         import yaml
 
-        return str(yaml.safe_dump(doc, sort_keys=True, default_flow_style=False))
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+        # Through JSON first, so YAML carries exactly the JSON document's plain types.
+        return str(yaml.safe_dump(json.loads(text), sort_keys=True, default_flow_style=False))
+    return text

@@ -37,7 +37,7 @@ from hsvc.errors import (
     NotFoundError,
     UsageError,
 )
-from tests.integration.api_fixtures import CONTEXT, TOKEN, write_kubeconfig
+from tests.integration.api_fixtures import CONTEXT, SEED_FILES, TOKEN, write_kubeconfig
 from tests.integration.apiserver import ApiServer
 
 pytestmark = pytest.mark.integration
@@ -281,7 +281,7 @@ def test_request_count_does_not_grow_with_pods(
         first_pages_small = sum(r.is_list for r in api_server.log)
         total_small = len(api_server.log)
         api_server.reset()
-        api_server.add_yaml(*(Path(__file__).parents[1] / "data" / "seed").glob("*.yaml"))
+        api_server.add_yaml(*SEED_FILES)
         add_pods(api_server, 300)
         big = source.snapshot(namespace, service)
     bulk = [p for p in big.pods if p.name.startswith("bulk-")]
@@ -462,8 +462,6 @@ def test_not_an_apiserver_answer_is_unreachable(api_server: ApiServer, kubeconfi
 def test_plain_404_is_not_a_missing_namespace(tmp_path: Path):
     # Any web server (or a proxy) answers 404; only a Status NotFound means "no such object".
     with ApiServer() as other:
-        other.inject("*", status=418)
-        other.clear_rules()
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", other.url + "/not-k8s")
         with open_source(kubeconfig) as source, pytest.raises(ApiUnreachableError) as info:
             source.snapshot("ms", None)
