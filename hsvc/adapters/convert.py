@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from hsvc.core.model import (
+    Deployment,
     Endpoint,
     EndpointPort,
     EndpointSlice,
@@ -37,6 +38,7 @@ __all__ = [
     "ConversionError",
     "KubeObject",
     "PathPart",
+    "deployment_from_dict",
     "namespace_from_dict",
     "object_from_dict",
     "pod_from_dict",
@@ -53,7 +55,7 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 PathPart = str | int
-KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet
+KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet | Deployment
 _T = TypeVar("_T")
 
 
@@ -387,6 +389,47 @@ def _pod_ready(status: Mapping[str, object]) -> bool:
     return False
 
 
+def _ready_since(status: Mapping[str, object]) -> str:
+    """Return the Ready condition's ``lastTransitionTime`` when it is True, else ""."""
+    for cond, path in _each(status, "conditions", ("status",)):
+        if _str(cond, "type", path) == "Ready" and _str(cond, "status", path) == "True":
+            return _str(cond, "lastTransitionTime", path)
+    return ""
+
+
+# Substrings that mark a cluster DNS name written into a container's settings.
+_CLUSTER_NAME_MARKS = (".svc.", ".pod.")
+
+
+def _hardcoded_names(pod_spec: Mapping[str, object], path: tuple[PathPart, ...]) -> tuple[str, ...]:
+    """Return env values, args and command words that contain a cluster DNS name.
+
+    Only these are read: ConfigMaps and mounted files are not (diagnostics that
+    rely on this say so).
+    """
+    found: dict[str, None] = {}
+    for key in ("initContainers", "containers"):
+        for container, c_path in _each(pod_spec, key, path):
+            words = [
+                *_str_list(container, "command", c_path),
+                *_str_list(container, "args", c_path),
+            ]
+            words += [_str(env, "value", e_path) for env, e_path in _each(container, "env", c_path)]
+            for word in words:
+                if any(mark in word.lower() for mark in _CLUSTER_NAME_MARKS):
+                    found.setdefault(word, None)
+    return tuple(found)
+
+
+def _template_spec(spec: Mapping[str, object]) -> tuple[Mapping[str, object], Mapping[str, object]]:
+    """Return ``(template metadata, template spec)`` of a workload's ``spec.template``."""
+    template = _mapping(spec.get("template"), ("spec", "template"))
+    return (
+        _mapping(template.get("metadata"), ("spec", "template", "metadata")),
+        _mapping(template.get("spec"), ("spec", "template", "spec")),
+    )
+
+
 def _controller(meta: Mapping[str, object], namespace: str) -> ObjectRef | None:
     """Return the controller owner reference, else the first owner, else None."""
     owners = list(_each(meta, "ownerReferences", ("metadata",)))
@@ -430,6 +473,8 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         host_network=bool(_bool(spec, "hostNetwork", ("spec",))),
         dns_policy=_str(spec, "dnsPolicy", ("spec",), "ClusterFirst"),
         owner=_controller(meta, namespace),
+        ready_since=_ready_since(status),
+        hardcoded_names=_hardcoded_names(spec, ("spec",)),
     )
 
 
@@ -465,8 +510,7 @@ def statefulset_from_dict(
     """
     _, namespace, name = _metadata(obj, default_namespace)
     spec = _spec(obj)
-    template = _mapping(spec.get("template"), ("spec", "template"))
-    template_meta = _mapping(template.get("metadata"), ("spec", "template", "metadata"))
+    template_meta, template_spec = _template_spec(spec)
     replicas = _int(spec, "replicas", ("spec",))
     return StatefulSet(
         namespace=namespace,
@@ -478,6 +522,32 @@ def statefulset_from_dict(
             _mapping(spec.get("selector"), ("spec", "selector")), ("spec", "selector")
         ),
         template_labels=_labels(template_meta, "labels", ("spec", "template", "metadata")),
+        pod_management_policy=_str(spec, "podManagementPolicy", ("spec",), "OrderedReady"),
+        hardcoded_names=_hardcoded_names(template_spec, ("spec", "template", "spec")),
+    )
+
+
+def deployment_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> Deployment:
+    """Convert an ``apps/v1`` Deployment (its pod template's DNS fields only).
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    template_meta, template_spec = _template_spec(spec)
+    replicas = _int(spec, "replicas", ("spec",))
+    t_path = ("spec", "template", "spec")
+    return Deployment(
+        namespace=namespace,
+        name=name,
+        replicas=1 if replicas is None else replicas,  # the API's default
+        template_labels=_labels(template_meta, "labels", ("spec", "template", "metadata")),
+        template_hostname=_str(template_spec, "hostname", t_path),
+        template_subdomain=_str(template_spec, "subdomain", t_path),
+        hardcoded_names=_hardcoded_names(template_spec, t_path),
     )
 
 
@@ -491,8 +561,8 @@ def object_from_dict(
 
     Returns:
         The model objects (several for a core/v1 Endpoints with several
-        subsets), or an empty tuple for a kind DNS does not read (Deployment,
-        ConfigMap, ...).
+        subsets), or an empty tuple for a kind DNS does not read (ConfigMap,
+        Ingress, ...).
 
     Raises:
         ConversionError: ``kind`` is missing, or the object does not convert.
@@ -513,6 +583,8 @@ def object_from_dict(
         return (slice_from_dict(root, default_namespace=default_namespace),)
     if kind == "StatefulSet" and group == "apps":
         return (statefulset_from_dict(root, default_namespace=default_namespace),)
+    if kind == "Deployment" and group == "apps":
+        return (deployment_from_dict(root, default_namespace=default_namespace),)
     return ()
 
 
@@ -544,4 +616,5 @@ def snapshot_from_dicts(
         endpoint_slices=_of_type(objects, EndpointSlice),
         pods=_of_type(objects, Pod),
         stateful_sets=_of_type(objects, StatefulSet),
+        deployments=_of_type(objects, Deployment),
     )

@@ -28,7 +28,16 @@ from hsvc.adapters.convert import (
     object_from_dict,
     slices_from_endpoints_dict,
 )
-from hsvc.core.model import EndpointSlice, Namespace, Pod, Service, Snapshot, StatefulSet
+from hsvc.core.model import (
+    Deployment,
+    EndpointSlice,
+    Namespace,
+    ObjectRef,
+    Pod,
+    Service,
+    Snapshot,
+    StatefulSet,
+)
 from hsvc.errors import ManifestError
 
 __all__ = [
@@ -63,11 +72,14 @@ class ManifestSet:
         snapshot: The objects DNS answers from.
         files: Every input read, in reading order (``<stdin>`` for ``-``).
         skipped: ``(kind, count)`` of objects DNS does not read, sorted by kind.
+        locations: ``(object, file, line)`` of every object kept, for messages
+            and SARIF locations (slices mirrored from an Endpoints point there).
     """
 
     snapshot: Snapshot
     files: tuple[str, ...]
     skipped: tuple[tuple[str, int], ...]
+    locations: tuple[tuple[ObjectRef, str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +100,7 @@ def load_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) 
         stdin: The stream ``-`` reads; ``sys.stdin`` when not given.
 
     Returns:
-        Namespaces, Services, EndpointSlices, Pods and StatefulSets; see
+        Namespaces, Services, EndpointSlices, Pods, StatefulSets and Deployments; see
         :func:`read_manifests` for the rules.
 
     Raises:
@@ -105,7 +117,7 @@ def read_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) 
     Rules: empty documents are skipped; ``*List`` objects are flattened (their
     items may omit ``kind``/``apiVersion``, as API lists do); objects without a
     namespace go to ``default``; kinds other than Namespace, Service,
-    EndpointSlice, Endpoints, Pod and StatefulSet are counted and dropped. A
+    EndpointSlice, Endpoints, Pod, StatefulSet and Deployment are counted and dropped. A
     core/v1 Endpoints becomes slices only when the input has no EndpointSlice for
     that Service (the mirroring the cluster would do). A namespace exists when a
     Namespace object is given or any object lives in it. When the same object
@@ -436,6 +448,7 @@ class _SnapshotBuilder:
         self.objects: dict[tuple[str, str, str], KubeObject] = {}
         self.endpoints: dict[tuple[str, str], tuple[EndpointSlice, ...]] = {}
         self.skipped: Counter[str] = Counter()
+        self.locations: dict[ObjectRef, tuple[str, int]] = {}
 
     def add(self, document: _Document) -> None:
         obj = document.obj
@@ -447,6 +460,8 @@ class _SnapshotBuilder:
                 if slices:
                     first = slices[0]
                     self.endpoints[(first.namespace, first.service_name)] = slices
+                    for sl in slices:
+                        self.locations[sl.ref] = _where(document)
                 return
             converted = object_from_dict(obj, default_namespace=_DEFAULT_NAMESPACE)
         except ConversionError as exc:
@@ -462,6 +477,7 @@ class _SnapshotBuilder:
                     "%s: a later %s %s replaces an earlier one", document.source, kind, item.name
                 )
             self.objects[(type(item).__name__, namespace, item.name)] = item
+            self.locations[_ref_of(item)] = _where(document)
 
     def build(self, files: tuple[str, ...]) -> ManifestSet:
         values = list(self.objects.values())
@@ -473,12 +489,14 @@ class _SnapshotBuilder:
                 slices.extend(mirrored)
         pods = tuple(o for o in values if isinstance(o, Pod))
         stateful_sets = tuple(o for o in values if isinstance(o, StatefulSet))
+        deployments = tuple(o for o in values if isinstance(o, Deployment))
         namespaces = {o.name: o for o in values if isinstance(o, Namespace)}
-        used: list[Service | EndpointSlice | Pod | StatefulSet] = [
+        used: list[Service | EndpointSlice | Pod | StatefulSet | Deployment] = [
             *services,
             *slices,
             *pods,
             *stateful_sets,
+            *deployments,
         ]
         for namespace in (o.namespace for o in used):
             namespaces.setdefault(namespace, Namespace(name=namespace))
@@ -488,10 +506,24 @@ class _SnapshotBuilder:
             endpoint_slices=tuple(slices),
             pods=pods,
             stateful_sets=stateful_sets,
+            deployments=deployments,
         )
         return ManifestSet(
-            snapshot=snapshot, files=files, skipped=tuple(sorted(self.skipped.items()))
+            snapshot=snapshot,
+            files=files,
+            skipped=tuple(sorted(self.skipped.items())),
+            locations=tuple((ref, f, line) for ref, (f, line) in self.locations.items()),
         )
 
 
-_KEPT_TYPES = (Namespace, Service, EndpointSlice, Pod, StatefulSet)
+_KEPT_TYPES = (Namespace, Service, EndpointSlice, Pod, StatefulSet, Deployment)
+
+
+def _ref_of(item: KubeObject) -> ObjectRef:
+    if isinstance(item, Namespace):
+        return ObjectRef(kind="Namespace", namespace="", name=item.name)
+    return item.ref
+
+
+def _where(document: _Document) -> tuple[str, int]:
+    return document.source, document.node.start_mark.line + 1

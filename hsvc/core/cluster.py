@@ -117,12 +117,12 @@ class ClusterDns:
                 canon = names.canonical_ip(ip)
                 if canon is not None:
                     self.services_by_ip.setdefault(canon, s)
+        # Rule 30: CoreDNS indexes only the primary podIP and compares it to the
+        # decoded label as a string, so the index keeps the address as written.
         self.pods_by_ip: dict[str, list[Pod]] = defaultdict(list)
         for pod in snapshot.pods:
             if pod.pod_ips:
-                canon = names.canonical_ip(pod.pod_ips[0])
-                if canon is not None:
-                    self.pods_by_ip[canon].append(pod)
+                self.pods_by_ip[pod.pod_ips[0].strip().lower()].append(pod)
 
     # -- indexing ------------------------------------------------------------
 
@@ -296,7 +296,9 @@ class _Answerer:
                 rules=["R29"],
                 why=f"pods insecure answers any decodable address ({ip}) without a pod lookup",
             )
-        for pod in self.c.pods_by_ip.get(ip, []):
+        # Verified mode matches the label as decoded, not normalised: a non-compressed
+        # IPv6 label ("fd00-1-0-0-0-0-0-5") finds no pod whose podIP reads "fd00:1::5".
+        for pod in self.c.pods_by_ip.get(names.decode_pod_label(label), []):
             if pod.namespace == namespace and pod.phase not in ("Succeeded", "Failed", "Unknown"):
                 return _Lookup(
                     items=[_Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],

@@ -48,6 +48,14 @@ class Rcode(StrEnum):
     ERROR = "ERROR"
 
 
+class Severity(StrEnum):
+    """How much a finding matters: ``error`` fails ``hsvc lint`` (exit 1)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
 class PodsMode(StrEnum):
     """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""
 
@@ -235,6 +243,10 @@ class Pod:
     host_network: bool = False
     dns_policy: str = "ClusterFirst"
     owner: ObjectRef | None = None
+    # RFC 3339 time the Ready condition last changed (to True when ``ready``); "" if unknown.
+    ready_since: str = ""
+    # Container env values, args and commands that name cluster DNS names (``.svc.``/``.pod.``).
+    hardcoded_names: tuple[str, ...] = ()
 
     @property
     def ref(self) -> ObjectRef:
@@ -257,11 +269,32 @@ class StatefulSet:
     replicas: int = 1
     selector: LabelSelector = field(default_factory=LabelSelector)
     template_labels: Labels = ()
+    # OrderedReady (the default) creates pod N+1 only once pod N is ready.
+    pod_management_policy: str = "OrderedReady"
+    hardcoded_names: tuple[str, ...] = ()  # as for Pod, from the pod template
 
     @property
     def ref(self) -> ObjectRef:
         """This StatefulSet as an object reference."""
         return ObjectRef(kind="StatefulSet", namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deployment:
+    """A Deployment's pod template: what its replicas' hostname/subdomain will be (rules 4, 21)."""
+
+    namespace: str
+    name: str
+    replicas: int = 1
+    template_labels: Labels = ()
+    template_hostname: str = ""
+    template_subdomain: str = ""
+    hardcoded_names: tuple[str, ...] = ()  # as for Pod, from the pod template
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This Deployment as an object reference."""
+        return ObjectRef(kind="Deployment", namespace=self.namespace, name=self.name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,6 +306,7 @@ class Snapshot:
     endpoint_slices: tuple[EndpointSlice, ...] = ()
     pods: tuple[Pod, ...] = ()
     stateful_sets: tuple[StatefulSet, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
     # Kinds the source could not read (e.g. forbidden), so results about them are weaker.
     unreadable: tuple[str, ...] = ()
 
@@ -430,3 +464,18 @@ class Observation:
     size: int = 0  # bytes of the response message, when one arrived
     elapsed_ms: float = 0.0
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
+
+
+# --- diagnostics -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One misconfiguration or explained mismatch (docs/reference/findings.md)."""
+
+    code: str  # stable: HSVC101, ...
+    severity: Severity
+    object: ObjectRef
+    message: str  # one line: what is wrong and what it does to DNS
+    hint: str  # the fix
+    rules: tuple[str, ...] = ()  # dns-records.md rules behind it

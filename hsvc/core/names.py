@@ -135,15 +135,19 @@ def dashed_ip(ip: str) -> str:
     return label + "0" if label.endswith("-") else label
 
 
-def ip_from_pod_label(label: str) -> str | None:
-    """Decode a pod-record label to an address, as the pods option does (rule 29).
+def decode_pod_label(label: str) -> str:
+    """Decode a pod-record label as the pods option does, without validating it (rule 29).
 
     Exactly three dashes and no ``--`` decode as IPv4, anything else as IPv6.
     """
     if label.count("-") == 3 and "--" not in label:
-        text = label.replace("-", ".")
-    else:
-        text = label.replace("-", ":")
+        return label.replace("-", ".")
+    return label.replace("-", ":")
+
+
+def ip_from_pod_label(label: str) -> str | None:
+    """Decode a pod-record label to a canonical address, or None if it is not one (rule 29)."""
+    text = decode_pod_label(label)
     return canonical_ip(text) if _strict_ip(text) else None
 
 

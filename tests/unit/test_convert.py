@@ -20,6 +20,7 @@ from hsvc.adapters.convert import (
     statefulset_from_dict,
 )
 from hsvc.core.model import (
+    Deployment,
     Endpoint,
     EndpointPort,
     EndpointSlice,
@@ -588,7 +589,8 @@ def test_namespace():
         ("v1", "Endpoints", EndpointSlice),
         ("discovery.k8s.io/v1", "EndpointSlice", EndpointSlice),
         ("apps/v1", "StatefulSet", StatefulSet),
-        ("apps/v1", "Deployment", None),
+        ("apps/v1", "Deployment", Deployment),
+        ("apps/v1", "DaemonSet", None),
         ("v1", "ConfigMap", None),
         ("example.com/v1", "Service", None),
     ],

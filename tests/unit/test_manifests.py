@@ -94,7 +94,7 @@ def test_list_kind_is_flattened(tmp_path: Path) -> None:
             spec: {hostname: web-0, subdomain: web}
             status: {podIP: 10.244.0.5}
           - apiVersion: apps/v1
-            kind: Deployment
+            kind: DaemonSet
             metadata: {name: api, namespace: ms}
         """,
     )
@@ -103,7 +103,7 @@ def test_list_kind_is_flattened(tmp_path: Path) -> None:
     assert [(p.name, p.pod_ips, p.hostname) for p in snapshot.pods] == [
         ("web-0", ("10.244.0.5",), "web-0")
     ]
-    assert result.skipped == (("Deployment", 1),)
+    assert result.skipped == (("DaemonSet", 1),)
 
 
 def test_typed_list_items_may_omit_kind_and_api_version(tmp_path: Path) -> None:
@@ -191,7 +191,7 @@ def test_skipped_kinds_are_counted(tmp_path: Path) -> None:
         metadata: {name: b}
         ---
         apiVersion: apps/v1
-        kind: Deployment
+        kind: DaemonSet
         metadata: {name: api, namespace: ms}
         ---
         apiVersion: networking.k8s.io/v1
@@ -199,7 +199,7 @@ def test_skipped_kinds_are_counted(tmp_path: Path) -> None:
         metadata: {generateName: web-}
         """,
     )
-    assert result.skipped == (("ConfigMap", 2), ("Deployment", 1), ("Ingress", 1))
+    assert result.skipped == (("ConfigMap", 2), ("DaemonSet", 1), ("Ingress", 1))
     assert result.snapshot.services == ()
     # Skipped objects do not make their namespace exist.
     assert result.snapshot.namespaces == ()

@@ -839,6 +839,14 @@ def test_rule30_pods_verified():
     assert is_nxdomain(c.answer(f"fd00--5.ms.pod.{Z}", "AAAA"))
 
 
+def test_rule30_verified_compares_the_decoded_label_as_written():
+    # CoreDNS compares the decoded label with status.podIP as strings: the same
+    # address spelled without compression finds no pod.
+    c = dns(build(pods=[make_pod("v6", "fd00:1::5")]), pods=PodsMode.VERIFIED)
+    assert data(c.answer(f"fd00-1--5.ms.pod.{Z}", "AAAA")) == {"fd00:1::5"}
+    assert is_nxdomain(c.answer(f"fd00-1-0-0-0-0-0-5.ms.pod.{Z}", "AAAA"))
+
+
 @pytest.mark.parametrize("prefix", ["a.", "a.b.", "_x._tcp."])
 def test_rule31_extra_labels_left_of_pod_address_are_ignored(prefix: str):
     ans = seed_dns().answer(f"{prefix}10-1-2-3.ms.pod.{Z}", "A")
