@@ -239,3 +239,43 @@ def test_table_output_shows_marks_and_explanations(
 def test_inspect_refuses_offline(run, flag: str) -> None:
     result = run("inspect", "eureka", "-n", "ms", "-f", SEED, flag)
     assert result.code == ExitCode.USAGE
+
+
+def test_resolve_live_shows_actual_next_to_expected(run, make_knot) -> None:
+    rows = [r for r in CLUSTER_ROWS if r[0] != "eureka-0.eureka.ms.svc"]
+    server = make_knot(seed_zones(rows))
+    result = run(
+        "resolve", "eureka-1.eureka", "eureka-0.eureka", "-n", "ms", "-f", SEED,
+        "--nameserver", f"127.0.0.1:{server.port}", "-o", "json",
+    )
+    assert result.code == ExitCode.MISMATCH
+    ok, missing = result.json()["results"]
+    assert ok["status"] == "ok" and ok["answeredBy"] == "eureka-1.eureka.ms.svc.cluster.local."
+    assert [r["data"] for r in ok["actual"][0]["answer"]] == ["10.244.2.45"]
+    # The short name's other candidates were asked too, as a pod's resolver would.
+    assert len(ok["candidates"]) == 4
+    assert ok["candidates"][1]["actual"][0]["rcode"] == "NXDOMAIN"
+    assert missing["status"] == "missing"
+    assert missing["expected"]["answer"][0]["data"] == "10.244.1.210"
+
+
+def test_resolve_live_table(run, make_knot) -> None:
+    server = make_knot(seed_zones())
+    result = run(
+        "resolve", "gateway", "-n", "ms", "-f", SEED, "--nameserver", f"127.0.0.1:{server.port}", "--no-color",
+    )
+    assert result.code == ExitCode.OK, result.err
+    assert "gateway.ms.svc.cluster.local." in result.out
+    assert "✓ ok" in result.out and "10.0.0.14" in result.out
+    assert f"127.0.0.1:{server.port}" in result.out
+
+
+@pytest.mark.parametrize("scope", [["-n", "ms"], ["-A"]])
+def test_inspect_every_service_in_scope(run, make_knot, scope: list[str]) -> None:
+    server = make_knot(seed_zones())
+    result = run("inspect", *scope, "-f", SEED, "--nameserver", f"127.0.0.1:{server.port}", "-o", "json")
+    doc = result.json()
+    assert {s["name"] for s in doc["services"]} == {"eureka", "gateway", "mysql-production", "portal"}
+    assert result.code == ExitCode.OK, [r for r in doc["rows"] if r["status"] != "ok"]
+    names = {r["name"] for r in doc["rows"]}
+    assert "portal.ms.svc.cluster.local." in names and "_mysql._tcp.mysql-production.ms.svc.cluster.local." in names
