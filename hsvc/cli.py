@@ -534,6 +534,42 @@ def cmd_inspect(
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 
+@_command()
+def cmd_demo(*, shared: dict[str, Any]) -> int:
+    """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.
+
+    Needs no cluster and no network. Exits 0 when the demo runs as designed: its
+    ✗ rows are part of the show. Only --output table|wide, --no-headers, --no-color
+    and --debug apply; the demo brings its own objects and DNS.
+
+    Example: hsvc demo
+    """
+    from hsvc.demo import STEPS, check_script, demo_cluster
+    from hsvc.errors import UsageError
+    from hsvc.render.demo import demo_intro, demo_outro, demo_step
+
+    output: Output = shared["output"]
+    if output in (Output.json, Output.yaml):
+        raise UsageError("demo prints a story; -o json|yaml is for inspect, records and resolve")
+    console = _console(shared)
+    played = []
+    with demo_cluster() as cluster:
+        demo_intro(console, cluster.address)
+        for number, step in enumerate(STEPS, start=1):
+            played.append(cluster.play(step))
+            demo_step(
+                console,
+                played[-1],
+                number,
+                len(STEPS),
+                wide=output is Output.wide,
+                headers=not shared["no_headers"],
+            )
+    demo_outro(console, played)
+    check_script(played)
+    return int(ExitCode.OK)
+
+
 # --- entry point ------------------------------------------------------------------------
 
 
@@ -580,8 +616,22 @@ def main(argv: list[str] | None = None) -> NoReturn:
         commands = set(getattr(get_command(app), "commands", {}))
         args = hoist_command(args, commands, _value_flags())
     try:
-        app(args=args, prog_name=prog)
-    except KeyboardInterrupt:
+        code = app(args=args, prog_name=prog, standalone_mode=False)
+    except typer.TyperException as exc:
+        sys.exit(_usage_error(exc))
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("hsvc: error: interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """Report a parsing error as one line (exit 2); ``hsvc`` alone prints the help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # typer vendors click; no public name
+        sys.stdout.write(exc.format_message() + "\n")
+        return int(ExitCode.OK)
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    _error(f"{message}{where}")
+    return int(getattr(exc, "exit_code", ExitCode.USAGE))

@@ -207,3 +207,25 @@ def test_version(run) -> None:
 
     result = run("--version")
     assert result.code == 0 and result.out.strip() == f"hsvc {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["records", "-o", "bogus"], "'bogus' is not one of"),
+        (["records", "--bogus"], "No such option: --bogus"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["inspect", "--timeout", "-1"], "--timeout"),
+    ],
+)
+def test_parse_errors_are_one_line_exit_2(run, args: list[str], fragment: str) -> None:
+    result = run(*args)
+    assert result.code == ExitCode.USAGE
+    assert result.err.startswith("hsvc: error: ") and result.err.count("\n") == 1
+    assert fragment in result.err and "--help" in result.err
+
+
+def test_no_arguments_prints_help(run) -> None:
+    result = run()
+    assert result.code == 0
+    assert "inspect" in result.out and "records" in result.out
