@@ -11,6 +11,7 @@ import functools
 import inspect
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -31,6 +32,16 @@ class Output(StrEnum):
     wide = "wide"
     json = "json"
     yaml = "yaml"
+
+
+class LintOutput(StrEnum):
+    """Output formats of ``lint``: the usual ones plus SARIF for code scanning."""
+
+    table = "table"
+    wide = "wide"
+    json = "json"
+    yaml = "yaml"
+    sarif = "sarif"
 
 
 class Pods(StrEnum):
@@ -200,8 +211,9 @@ _SHARED: dict[str, tuple[Any, Any]] = {
             bool,
             typer.Option(
                 "--no-color",
+                # NO_COLOR is read in _console, not as envvar=: no-color.org says any
+                # non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
                 help="No colours (also NO_COLOR).",
-                envvar="NO_COLOR",
                 rich_help_panel=OUT,
             ),
         ],
@@ -300,10 +312,13 @@ def _command(
     def register(fn: Callable[..., int]) -> Callable[..., None]:
         sig = inspect.signature(fn)
         own = [p for p in sig.parameters.values() if p.name != "shared"]
+        own_names = {p.name for p in own}
+        # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
             for group in (_SHARED, *groups)
             for name, (ann, default) in group.items()
+            if name not in own_names
         ]
         shared_names = {p.name for p in extra}
 
@@ -388,7 +403,7 @@ def _options(shared: dict[str, Any]) -> Any:
 def _console(shared: dict[str, Any], *, stderr: bool = False) -> Any:
     from rich.console import Console
 
-    no_color = bool(shared.get("no_color")) or "NO_COLOR" in os.environ
+    no_color = bool(shared.get("no_color")) or bool(os.environ.get("NO_COLOR"))
     return Console(
         file=sys.stderr if stderr else sys.stdout,
         no_color=no_color,
@@ -535,6 +550,48 @@ def cmd_inspect(
 
 
 @_command()
+def cmd_lint(
+    *,
+    output: Annotated[
+        LintOutput,
+        typer.Option(
+            "--output", "-o", help="Output format (sarif for code scanning).", rich_help_panel=OUT
+        ),
+    ] = LintOutput.table,
+    shared: dict[str, Any],
+) -> int:
+    """Check objects for mistakes that break their DNS names, without asking DNS.
+
+    Reads manifests (-f, for CI before deploying: every object in the files) or the
+    live API (-n NS, -A). Exits 1 when any finding is an error, else 0. Every code
+    is explained in docs/reference/findings.md.
+
+    Example: hsvc lint -f k8s/ -o sarif > hsvc.sarif
+    """
+    from hsvc.commands import run_lint
+    from hsvc.core.diagnose import has_errors
+
+    report = run_lint(_options(shared))
+    if output is LintOutput.sarif:
+        from hsvc.render.data import dump
+        from hsvc.render.sarif import sarif_doc
+
+        sys.stdout.write(dump(sarif_doc(report, __version__), "json"))
+    elif output in (LintOutput.json, LintOutput.yaml):
+        from hsvc.render.data import lint_doc
+
+        _emit(lint_doc(report), Output(output.value))
+    else:
+        from hsvc.render.table import lint_table, print_notes
+
+        headers = not shared["no_headers"]
+        lint_table(_console(shared), report, wide=output is LintOutput.wide, headers=headers)
+        if headers:
+            print_notes(_console(shared, stderr=True), report.source)
+    return int(ExitCode.MISMATCH if has_errors(report.findings) else ExitCode.OK)
+
+
+@_command()
 def cmd_demo(*, shared: dict[str, Any]) -> int:
     """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.
 
@@ -609,6 +666,10 @@ def hoist_command(argv: list[str], commands: set[str], value_flags: set[str]) ->
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # `hsvc ... | head` ends quietly like other Unix tools instead of exiting 1,
+        # which would read as "mismatch found".
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     if args and args[0] not in ("-h", "--help", "--version"):
         from typer.main import get_command

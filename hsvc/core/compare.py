@@ -132,12 +132,15 @@ def judge(expected: DnsAnswer, obs: Observation) -> Check:
     if expected.open_ended:
         extra = []  # records behind an outside CNAME come from upstream (rule 25)
     if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {_records_text(missing)}")
-        if extra:
-            parts.append(f"unexpected {_records_text(extra)}")
-        return Check(observation=obs, verdict=Verdict.WRONG, note="; ".join(parts))
+        note = _srv_note(missing, extra) if expected.type == "SRV" else None
+        if note is None:
+            parts = []
+            if missing:
+                parts.append(f"missing {_records_text(missing)}")
+            if extra:
+                parts.append(f"unexpected {_records_text(extra)}")
+            note = "; ".join(parts)
+        return Check(observation=obs, verdict=Verdict.WRONG, note=note)
     too_long = [(got[k].ttl, want[k].ttl) for k in want if k in got and got[k].ttl > want[k].ttl]
     if too_long:
         have, limit = too_long[0]
@@ -182,6 +185,42 @@ def summarize(rows: Sequence[Row]) -> dict[str, int]:
     """Count rows per status, every status present (zero included)."""
     counts = Counter(r.status.value for r in rows)
     return {v.value: counts.get(v.value, 0) for v in Verdict} | {"total": len(rows)}
+
+
+def _srv_note(missing: Sequence[Record], extra: Sequence[Record]) -> str | None:
+    """Say what differs in SRV sets by target and port, and weights apart (rule 19)."""
+
+    def split(records: Sequence[Record]) -> dict[tuple[str, str], str] | None:
+        out = {}
+        for rec in records:
+            fields = rec.data.split()
+            if len(fields) != 4:
+                return None
+            out[(fields[3].lower(), fields[2])] = fields[1]
+        return out
+
+    want, got = split(missing), split(extra)
+    if want is None or got is None:
+        return None
+    parts = []
+    gone = [f"{t}:{p}" for t, p in want if (t, p) not in got]
+    new = [f"{t}:{p}" for t, p in got if (t, p) not in want]
+    if gone:
+        parts.append("missing targets " + _names_text(gone))
+    if new:
+        parts.append("unexpected targets " + _names_text(new))
+    weights, expected_weights = sorted(set(got.values())), sorted(set(want.values()))
+    if weights and expected_weights and weights != expected_weights:
+        parts.append(
+            f"weight {'/'.join(weights)}, expected {'/'.join(expected_weights)} "
+            "(rule 19: floor(100/N) over the answering endpoints)"
+        )
+    return "; ".join(parts) or None
+
+
+def _names_text(items: Sequence[str], limit: int = 3) -> str:
+    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def _rcode_word(answer: DnsAnswer) -> str:
