@@ -44,6 +44,15 @@ class LintOutput(StrEnum):
     sarif = "sarif"
 
 
+class Via(StrEnum):
+    """Where live DNS is asked from (hsvc.vantage)."""
+
+    auto = "auto"
+    direct = "direct"
+    port_forward = "port-forward"
+    exec = "exec"
+
+
 class Pods(StrEnum):
     """The Corefile's ``pods`` knob."""
 
@@ -267,6 +276,43 @@ _LIVE: dict[str, tuple[Any, Any]] = {
         ],
         64,
     ),
+    "via": (
+        Annotated[
+            Via,
+            typer.Option(
+                "--via",
+                help=(
+                    "Where to ask from: port-forward to every CoreDNS replica, direct to "
+                    "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
+                    "--nameserver (or running in a pod, or -f) direct, else port-forward."
+                ),
+                envvar="HSVC_VIA",
+                rich_help_panel=LIVE,
+            ),
+        ],
+        Via.auto,
+    ),
+    "pod": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--pod",
+                help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
+                "and tools (--via exec).",
+                rich_help_panel=LIVE,
+            ),
+        ],
+        None,
+    ),
+    "container": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE
+            ),
+        ],
+        None,
+    ),
 }
 
 app = typer.Typer(
@@ -397,6 +443,10 @@ def _options(shared: dict[str, Any]) -> Any:
         nameservers=tuple(shared.get("nameserver") or ()),
         timeout=float(shared.get("timeout") or 2.0),
         concurrency=int(shared.get("concurrency") or 64),
+        via=str(getattr(shared.get("via"), "value", None) or "auto"),
+        pod=shared.get("pod"),
+        container=shared.get("container"),
+        in_pod=bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
     )
 
 

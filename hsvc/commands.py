@@ -8,20 +8,23 @@ of kubernetes, dnspython or PyYAML.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from hsvc.core import names
+from hsvc.core import names, searchpath
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.compare import Row, compare, summarize
+from hsvc.core.compare import Disagreement, Row, compare, disagreements, summarize
+from hsvc.core.diagnose import diagnose
 from hsvc.core.explain import Link, explain_name, first_broken
 from hsvc.core.model import (
     DnsAnswer,
     DnsSettings,
     ExpectedRecord,
+    Finding,
+    Labels,
     Nameserver,
     NegativeExpectation,
     ObjectRef,
@@ -32,7 +35,9 @@ from hsvc.core.model import (
     Service,
     Snapshot,
     StatefulSet,
+    selector_matches,
 )
+from hsvc.core.podexec import SystemAnswer
 from hsvc.core.records import (
     Expectation,
     Group,
@@ -40,7 +45,10 @@ from hsvc.core.records import (
     expected_records,
     negative_expectations,
 )
+from hsvc.core.resolvconf import ResolvConf
+from hsvc.core.searchpath import Libc, Walk
 from hsvc.errors import HsvcError, InvalidNameError, NoDnsError, NotFoundError, UsageError
+from hsvc.vantage import PodView, direct_nameservers, reach_dns
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,10 @@ class Options:
     nameservers: tuple[str, ...] = ()
     timeout: float = 2.0
     concurrency: int = 64
+    via: str = "auto"  # auto, direct, port-forward, exec (hsvc.vantage)
+    pod: str | None = None  # --via exec: the pod whose view to check
+    container: str | None = None
+    in_pod: bool = False  # KUBERNETES_SERVICE_HOST is set (read by the CLI)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +92,11 @@ class Source:
     origin: str  # "manifests: a.yaml" / "context kind-x (https://...)"
     namespace: str | None  # the namespace in scope, None for all
     kube_dns_ip: str | None = None
+    # Namespace and label selector of the cluster DNS pods (the DNS Service's selector).
+    dns_pods: tuple[str, str] = ("kube-system", "k8s-app=kube-dns")
     notes: tuple[str, ...] = ()
+    # Manifest file and line of each object, when the objects came from files.
+    locations: tuple[tuple[ObjectRef, str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,11 +127,24 @@ class Resolution:
     chosen: int  # index into candidates
     chain: tuple[Link, ...] = ()
     row: Row | None = None
+    search: SearchView | None = None
 
     @property
     def expected(self) -> DnsAnswer:
         """The expected answer of the candidate that answers."""
         return self.candidates[self.chosen].expected
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchView:
+    """How getaddrinfo in a pod walks the search list for one name (A and AAAA per candidate)."""
+
+    resolv_conf: ResolvConf
+    assumed: bool  # ClusterFirst assumed, not read from a pod
+    libc: str  # the pod's C library ("" when unknown: both walks are shown)
+    expected: tuple[Walk, ...]  # per libc, from the objects
+    actual: tuple[Walk, ...] = ()  # per libc, from the answers seen
+    getaddrinfo: SystemAnswer | None = None  # what getent ahosts said in the pod
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +154,8 @@ class ResolveReport:
     source: Source
     results: list[Resolution]
     servers: tuple[str, ...] = ()
+    # About where the answers came from: the pod's resolv.conf warnings, replicas.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +177,11 @@ class InspectReport:
     rows: list[Row]
     servers: tuple[str, ...]
     summary: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    # About where the answers came from (replicas not asked, stream failures, pod warnings).
+    notes: tuple[str, ...] = ()
+    # Servers (replicas) whose answers differ from the others' (hsvc.core.compare).
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
@@ -169,17 +205,18 @@ def load_source(opts: Options, *, service: str | None = None) -> Source:
         NotFoundError, AccessDeniedError, ApiUnreachableError: from the live API.
     """
     if opts.files:
-        from hsvc.adapters.manifests import load_manifests
+        from hsvc.adapters.manifests import read_manifests
 
-        snapshot = load_manifests(opts.files)
+        manifest_set = read_manifests(opts.files)
         settings = _settings(opts, cluster_corefile=None)
         namespace = None if opts.all_namespaces else (opts.namespace or "default")
         return Source(
-            snapshot=snapshot,
+            snapshot=manifest_set.snapshot,
             settings=settings,
             origin="manifests: " + ", ".join(opts.files),
             namespace=namespace,
             notes=_settings_notes(settings),
+            locations=manifest_set.locations,
         )
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
@@ -205,6 +242,7 @@ def load_source(opts: Options, *, service: str | None = None) -> Source:
         origin=f"context {src.target.context!r} ({src.target.server})",
         namespace=namespace,
         kube_dns_ip=cluster_dns.kube_dns_ip,
+        dns_pods=(cluster_dns.dns_namespace, cluster_dns.dns_selector),
         notes=tuple(notes),
     )
 
@@ -297,22 +335,13 @@ def run_records(opts: Options, service: str | None) -> RecordsReport:
 
 
 def search_candidates(name: str, namespace: str, zone: str, ndots: int = 5) -> list[str]:
-    """Return the names a pod's resolver tries for ``name``, in order (ClusterFirst resolv.conf).
-
-    The search list is ``<ns>.svc.<zone> svc.<zone> <zone>`` with ``ndots:5``: a
-    name with fewer dots is tried with each suffix first, then as it is.
+    """Return the names glibc tries for ``name`` in a ClusterFirst pod, in order.
 
     Raises:
         InvalidName: ``name`` cannot be a DNS name.
     """
-    if name.endswith("."):
-        return [names.absolute(name)]
-    base = names.absolute(name)
-    search = [f"{namespace}.svc.{zone}", f"svc.{zone}", zone]
-    expanded = [names.absolute(base[:-1] + "." + s) for s in search]
-    if name.count(".") >= ndots:
-        return [base, *expanded]
-    return [*expanded, base]
+    names.absolute(name)
+    return searchpath.candidates(name, searchpath.cluster_first(namespace, zone, ndots))
 
 
 def run_resolve(
@@ -334,20 +363,28 @@ def run_resolve(
     cluster = ClusterDns(source.snapshot, source.settings)
     ns = source.namespace or "default"
     zone = source.settings.primary_zone
-    per_query: list[list[str]] = []
     for q in queries:
         try:
-            per_query.append(search_candidates(q, ns, zone))
+            names.absolute(q)
         except names.InvalidName as exc:
             raise InvalidNameError(name=q, reason=exc.reason) from exc
+    conf = searchpath.cluster_first(ns, zone)
     observations: dict[tuple[str, str], list[Observation]] = {}
     servers: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    pod: PodView | None = None
     if live:
-        servers_ns = pick_nameservers(opts, source)
-        servers = tuple(str(s) for s in servers_ns)
-        questions = [Question(name=c, type=qtype) for cands in per_query for c in cands]
-        for obs in _resolve(questions, servers_ns, opts, progress):
+        # A and AAAA for every candidate: what getaddrinfo asks (the search view).
+        types = list(dict.fromkeys(["A", "AAAA", qtype]))
+        with reach_dns(opts, source, progress) as vantage:
+            seen = vantage.lookup(queries, types, conf, Libc.GLIBC)
+        pod, servers, notes = vantage.pod, vantage.labels, tuple(vantage.notes)
+        for obs in seen:
             observations.setdefault((obs.name, obs.type), []).append(obs)
+    if pod is not None:
+        conf = pod.conf
+    libcs = (pod.libc,) if pod is not None and pod.lookups.libc else (Libc.GLIBC, Libc.MUSL)
+    per_query = [searchpath.candidates(q, conf, libcs[0]) for q in queries]
     results = []
     for q, cands in zip(queries, per_query, strict=True):
         candidates = tuple(
@@ -361,7 +398,7 @@ def run_resolve(
         chosen = _answering(candidates)
         chosen_name = candidates[chosen].name
         chain = (
-            tuple(explain_name(cluster, chosen_name))
+            _explain_candidates(cluster, candidates, chosen)
             if not candidates[chosen].expected.answer
             else ()
         )
@@ -378,12 +415,67 @@ def run_resolve(
                 ],
                 candidates[chosen].observations,
             )[0]
+        view = _search_view(cluster, q, conf, libcs, observations, pod, live=live)
         results.append(
             Resolution(
-                query=q, type=qtype, candidates=candidates, chosen=chosen, chain=chain, row=row
+                query=q,
+                type=qtype,
+                candidates=candidates,
+                chosen=chosen,
+                chain=chain,
+                row=row,
+                search=view,
             )
         )
-    return ResolveReport(source=source, results=results, servers=servers)
+    return ResolveReport(source=source, results=results, servers=servers, notes=notes)
+
+
+def _search_view(
+    cluster: ClusterDns,
+    query: str,
+    conf: ResolvConf,
+    libcs: Sequence[Libc],
+    observations: dict[tuple[str, str], list[Observation]],
+    pod: PodView | None,
+    *,
+    live: bool,
+) -> SearchView:
+    """Walk the search list for ``query`` as each libc would: by the objects, and as answered."""
+
+    def expected(libc: Libc) -> Callable[[str], searchpath.Outcome]:
+        def ask(name: str) -> searchpath.Outcome:
+            a, aaaa = cluster.answer(name, "A"), cluster.answer(name, "AAAA")
+            if a.rcode is Rcode.REFUSED:
+                return searchpath.Outcome.UPSTREAM  # outside the cluster zones
+            return searchpath.outcome(
+                (a.rcode, bool(a.answer)), (aaaa.rcode, bool(aaaa.answer)), libc
+            )
+
+        return ask
+
+    def actual(libc: Libc) -> Callable[[str], searchpath.Outcome]:
+        def ask(name: str) -> searchpath.Outcome:
+            a, aaaa = observations.get((name, "A")), observations.get((name, "AAAA"))
+            if not a or not aaaa:
+                return searchpath.Outcome.UPSTREAM  # not asked: unknown
+            return searchpath.outcome(
+                (a[0].rcode, bool(a[0].answer)), (aaaa[0].rcode, bool(aaaa[0].answer)), libc
+            )
+
+        return ask
+
+    return SearchView(
+        resolv_conf=conf,
+        assumed=pod is None,
+        libc=pod.lookups.libc_detail if pod is not None and pod.lookups.libc else "",
+        expected=tuple(searchpath.walk(query, conf, libc, expected(libc)) for libc in libcs),
+        actual=(
+            tuple(searchpath.walk(query, conf, libc, actual(libc)) for libc in libcs)
+            if live
+            else ()
+        ),
+        getaddrinfo=pod.lookups.system.get(query) if pod is not None else None,
+    )
 
 
 def run_inspect(
@@ -401,19 +493,44 @@ def run_inspect(
     """
     if opts.offline:
         raise UsageError("inspect always queries DNS; --offline is only for records and resolve")
+    started = time.monotonic()
     source = load_source(opts, service=service)
+    loaded = time.monotonic()
     cluster, items = plan(source, service)
-    servers = pick_nameservers(opts, source)
+    planned = time.monotonic()
     questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
-    observations = _resolve(questions, servers, opts, progress)
+    with reach_dns(opts, source, progress) as vantage:
+        observations = vantage.ask(questions)
+    servers = vantage.servers
+    resolved = time.monotonic()
     rows = compare(items, observations)
     summaries = _summaries(cluster, source, service)
+    # benchmarks/run.py reads this line (with --debug) to split the wall time.
+    log.debug(
+        "inspect phases: source %.0f ms, plan %.0f ms, resolve %.0f ms, compare %.0f ms",
+        (loaded - started) * 1000,
+        (planned - loaded) * 1000,
+        (resolved - planned) * 1000,
+        (time.monotonic() - resolved) * 1000,
+    )
+    findings = diagnose(
+        cluster,
+        namespace=source.namespace,
+        rows=rows,
+        observed=not opts.files,
+        now=datetime.now(UTC),
+    )
+    if service is not None:
+        findings = _about_service(findings, cluster, service)
     report = InspectReport(
         source=source,
         services=summaries,
         rows=rows,
         servers=tuple(str(s) for s in servers),
         summary=summarize(rows),
+        findings=findings,
+        notes=tuple(vantage.notes),
+        disagreements=disagreements(rows),
     )
     if rows and not report.answered:
         raise NoDnsError(
@@ -424,55 +541,50 @@ def run_inspect(
     return report
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LintReport:
+    """What ``hsvc lint`` shows."""
+
+    source: Source
+    findings: list[Finding]
+
+    @property
+    def locations(self) -> dict[ObjectRef, tuple[str, int]]:
+        """Manifest file and line per object (empty for live objects)."""
+        return {ref: (path, line) for ref, path, line in self.source.locations}
+
+
+def run_lint(opts: Options) -> LintReport:
+    """Check objects for misconfigurations that break cluster DNS names, without asking DNS.
+
+    With ``-f`` every object in the files is checked (``-n`` narrows it to one
+    namespace); live, the namespace in scope (or ``-A``).
+
+    Raises:
+        HsvcError: from the source (see :func:`load_source`).
+    """
+    source = load_source(opts)
+    cluster = ClusterDns(source.snapshot, source.settings)
+    scope = source.namespace
+    if opts.files and not opts.namespace:
+        scope = None  # a CI check reads every object it is given
+    elif scope is not None and scope not in cluster.namespaces and not opts.files:
+        raise NotFoundError(f'namespace "{scope}" not found ({source.origin})')
+    findings = diagnose(cluster, namespace=scope, observed=not opts.files)
+    return LintReport(source=replace(source, namespace=scope), findings=findings)
+
+
 # --- helpers -------------------------------------------------------------------------
 
 
 def pick_nameservers(opts: Options, source: Source) -> list[Nameserver]:
-    """Return the DNS servers to ask: ``--nameserver``, else the pod's resolv.conf, else kube-dns.
+    """Return the DNS servers to ask directly: ``--nameserver``, the pod's, else kube-dns.
 
     Raises:
         UsageError: a malformed ``--nameserver``.
         NoDnsError: no server can be found.
     """
-    from hsvc.adapters.resolver import parse_nameserver
-
-    if opts.nameservers:
-        return [parse_nameserver(text) for text in opts.nameservers]
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        # Inside a pod: ask what the pod's own resolver asks.
-        from hsvc.adapters.resolver import read_resolv_conf
-
-        try:
-            text = Path("/etc/resolv.conf").read_text(encoding="utf-8")
-        except OSError:
-            text = ""
-        conf = read_resolv_conf(text)
-        if conf.nameservers:
-            return list(conf.nameservers)
-    if source.kube_dns_ip:
-        return [
-            Nameserver(host=source.kube_dns_ip, port=53, label=f"kube-dns {source.kube_dns_ip}")
-        ]
-    raise NoDnsError(
-        "no DNS server to ask: pass --nameserver HOST[:PORT] (the cluster DNS Service IP when "
-        "you can reach it, or 127.0.0.1:PORT after "
-        "'kubectl -n kube-system port-forward svc/kube-dns PORT:53' for TCP)"
-    )
-
-
-def _resolve(
-    questions: list[Question],
-    servers: Sequence[Nameserver],
-    opts: Options,
-    progress: Progress | None,
-) -> list[Observation]:
-    from hsvc.adapters.resolver import resolve_all
-
-    total = len(questions) * len(servers)
-    report = None if progress is None else (lambda done: progress(done, total))
-    return resolve_all(
-        questions, servers, timeout=opts.timeout, concurrency=opts.concurrency, progress=report
-    )
+    return direct_nameservers(opts, source)
 
 
 def _check_type(qtype: str) -> str:
@@ -494,6 +606,27 @@ def _answering(candidates: Sequence[Candidate]) -> int:
     return len(candidates) - 1
 
 
+def _explain_candidates(
+    cluster: ClusterDns, candidates: Sequence[Candidate], chosen: int
+) -> tuple[Link, ...]:
+    """Explain the candidate that gets furthest along its chain (the one the user meant).
+
+    When no search-path candidate answers, the resolver returns the last one's
+    answer (often the bare name, outside the cluster zones), but the name the
+    user meant is the candidate that passes the most links.
+    """
+    chains = [explain_name(cluster, c.name) for c in candidates]
+    best = max(range(len(chains)), key=lambda i: (sum(link.ok for link in chains[i]), -i))
+    if sum(link.ok for link in chains[best]) <= sum(link.ok for link in chains[chosen]):
+        return tuple(chains[chosen])
+    note = Link(
+        check="candidate",
+        ok=True,
+        detail=f"explaining {candidates[best].name}, the search-path candidate that gets furthest",
+    )
+    return (note, *chains[best])
+
+
 def _reason(chain: Sequence[Link]) -> str:
     link = first_broken(list(chain))
     if link is None:
@@ -513,6 +646,33 @@ def _subject(answer: DnsAnswer) -> ObjectRef:
     if answer.provenance:
         return answer.provenance[0].source
     return ObjectRef(kind="Name", namespace="", name=answer.name)
+
+
+def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:
+    """Keep the findings that concern one Service: itself, or a workload or pod it names or selects.
+
+    Findings about live rows (6xx) are all kept: the rows are the Service's.
+    """
+    snap = cluster.snapshot
+    labels: dict[tuple[str, str, str], tuple[str, Labels]] = {}
+    for s in snap.stateful_sets:
+        labels[("StatefulSet", s.namespace, s.name)] = (s.service_name, s.template_labels)
+    for d in snap.deployments:
+        labels[("Deployment", d.namespace, d.name)] = (d.template_subdomain, d.template_labels)
+    for p in snap.pods:
+        labels[("Pod", p.namespace, p.name)] = (p.subdomain, p.labels)
+    kept = []
+    for f in findings:
+        obj = f.object
+        svc = cluster.service(obj.namespace, service)
+        entry = labels.get((obj.kind, obj.namespace, obj.name))
+        if f.code.startswith("HSVC6") or (obj.kind == "Service" and obj.name == service):
+            kept.append(f)
+        elif svc is not None and entry is not None:
+            subdomain, have = entry
+            if subdomain == service or selector_matches(svc.selector, have):
+                kept.append(f)
+    return kept
 
 
 def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list[ServiceSummary]:
@@ -542,11 +702,13 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
 __all__ = [
     "HsvcError",
     "InspectReport",
+    "LintReport",
     "Options",
     "RecordsReport",
     "ResolveReport",
     "load_source",
     "run_inspect",
+    "run_lint",
     "run_records",
     "run_resolve",
 ]

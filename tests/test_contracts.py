@@ -25,15 +25,23 @@ def loaded_modules(*argv: str) -> set[str]:
         "    pass\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["records", "--help"], ["inspect", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["records", "--help"], ["inspect", "--help"], ["--version"]]
+)
 def test_help_loads_no_heavy_modules(argv: list[str]) -> None:
     modules = loaded_modules(*argv)
     assert "hsvc.cli" in modules
-    heavy = {m for m in modules if m.split(".")[0] in ("kubernetes", "urllib3", "yaml") or m.startswith("dns.")}
+    heavy = {
+        m
+        for m in modules
+        if m.split(".")[0] in ("kubernetes", "urllib3", "yaml") or m.startswith("dns.")
+    }
     assert not heavy, sorted(heavy)[:10]
 
 
@@ -70,7 +78,9 @@ def test_cli_reference_is_generated_from_the_app() -> None:
         cwd=ROOT,
     )
     committed = (ROOT / "docs" / "reference" / "cli.md").read_text()
-    assert committed.strip() == out.stdout.strip(), "run: python -m typer hsvc.cli utils docs --name hsvc --output docs/reference/cli.md"
+    assert committed.strip() == out.stdout.strip(), (
+        "run: python -m typer hsvc.cli utils docs --name hsvc --output docs/reference/cli.md"
+    )
 
 
 def test_every_command_and_option_is_documented() -> None:

@@ -21,6 +21,7 @@ from hsvc.core import names
 from hsvc.core.model import (
     DnsAnswer,
     DnsSettings,
+    Endpoint,
     EndpointPort,
     EndpointSlice,
     Namespace,
@@ -32,6 +33,7 @@ from hsvc.core.model import (
     Record,
     Service,
     Snapshot,
+    selector_matches,
 )
 
 DNS_SCHEMA_VERSION = "1.1.0"
@@ -100,6 +102,11 @@ class ClusterDns:
             if sl.service_name and (sel is None or sel.matches(sl.labels)):
                 self.slices[(sl.namespace, sl.service_name)].append(sl)
         self.endpoints: dict[tuple[str, str], list[PublishedEndpoint]] = defaultdict(list)
+        # (namespace, service, endpoint label): an endpoint name's lookup stays O(1)
+        # with thousands of endpoints behind one Service.
+        self.endpoints_by_name: dict[tuple[str, str, str], list[PublishedEndpoint]] = defaultdict(
+            list
+        )
         self.endpoints_by_ip: dict[str, list[tuple[str, str, PublishedEndpoint]]] = defaultdict(
             list
         )
@@ -108,6 +115,7 @@ class ClusterDns:
                 for sl in slices:
                     for ep in self._published(sl):
                         self.endpoints[(ns, svc)].append(ep)
+                        self.endpoints_by_name[(ns, svc, ep.name)].append(ep)
                         self.endpoints_by_ip[ep.address].append((ns, svc, ep))
         self.services_by_ip: dict[str, Service] = {}
         for s in self.services.values():
@@ -123,6 +131,27 @@ class ClusterDns:
         for pod in snapshot.pods:
             if pod.pod_ips:
                 self.pods_by_ip[pod.pod_ips[0].strip().lower()].append(pod)
+        # Pods by namespace, hostname, name, any IP and label, for the planner and the
+        # explanations: a scan of every pod per name would be quadratic at thousands.
+        self.pods_by_namespace: dict[str, list[Pod]] = defaultdict(list)
+        self.pods_by_hostname: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_name: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_subdomain: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_any_ip: dict[str, list[Pod]] = defaultdict(list)
+        self._pods_by_label: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
+        self._pod_order: dict[int, int] = {}
+        for position, pod in enumerate(snapshot.pods):
+            self._pod_order[id(pod)] = position
+            self.pods_by_namespace[pod.namespace].append(pod)
+            self.pods_by_hostname[(pod.namespace, pod.hostname.lower())].append(pod)
+            self.pods_by_name[(pod.namespace, pod.name.lower())].append(pod)
+            self.pods_by_subdomain[(pod.namespace, pod.subdomain)].append(pod)
+            for ip in pod.pod_ips:
+                self.pods_by_any_ip[ip].append(pod)
+            for key, value in pod.labels:
+                self._pods_by_label[(pod.namespace, key, value)].append(pod)
+        self._selected: dict[tuple[str, str], list[Pod]] = {}
+        self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
 
     # -- indexing ------------------------------------------------------------
 
@@ -226,6 +255,46 @@ class ClusterDns:
     def ready_endpoints(self, namespace: str, service: str) -> list[PublishedEndpoint]:
         """Return the published endpoints of a Service (rules 1, 2, 6)."""
         return self.endpoints.get((namespace, service), [])
+
+    def selected_pods(self, svc: Service) -> list[Pod]:
+        """Return the pods a Service's selector matches, in its namespace, in snapshot order."""
+        key = (svc.namespace, svc.name)
+        if key not in self._selected:
+            # The pods carrying the selector's rarest label, then the full check.
+            candidates = min(
+                (self._pods_by_label.get((svc.namespace, k, v), []) for k, v in svc.selector),
+                key=len,
+                default=[],
+            )
+            self._selected[key] = [
+                p for p in candidates if selector_matches(svc.selector, p.labels)
+            ]
+        return self._selected[key]
+
+    def pods_of(self, svc: Service) -> list[Pod]:
+        """Return the pods a Service selects or that name it as subdomain, in snapshot order."""
+        chosen = {id(p): p for p in self.selected_pods(svc)}
+        for pod in self.pods_by_subdomain.get((svc.namespace, svc.name), []):
+            chosen.setdefault(id(pod), pod)
+        return sorted(chosen.values(), key=lambda p: self._pod_order[id(p)])
+
+    def slice_endpoint(self, namespace: str, service: str, pod: Pod) -> Endpoint | None:
+        """Return the first endpoint in the Service's slices that is ``pod`` (targetRef or IP)."""
+        index = self._slice_index.get((namespace, service))
+        if index is None:
+            index = {}
+            position = 0
+            for sl in self.slices.get((namespace, service), []):
+                for ep in sl.endpoints:
+                    if ep.target_ref is not None:
+                        index.setdefault(("ref", ep.target_ref.name), (position, ep))
+                    for address in ep.addresses:
+                        index.setdefault(("ip", address), (position, ep))
+                    position += 1
+            self._slice_index[(namespace, service)] = index
+        found = [index.get(("ref", pod.name))] + [index.get(("ip", ip)) for ip in pod.pod_ips]
+        first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
+        return first[1] if first is not None else None
 
 
 class _Answerer:
@@ -356,9 +425,8 @@ class _Answerer:
             if port:
                 rule = "R18"
             items = []
-            for ep in ready:
-                if endpoint and ep.name != endpoint:
-                    continue
+            named = self.c.endpoints_by_name.get((namespace, name, endpoint), [])
+            for ep in named if endpoint else ready:
                 target = f"{ep.name}.{base}"
                 for p in ep.ports or (EndpointPort(port=NO_PORT),):
                     if not _port_matches(port, proto, p.name, p.protocol):
@@ -574,7 +642,7 @@ class _Answerer:
                     (
                         Record(name=self.name, type="SRV", ttl=self.s.ttl, data=data),
                         item.source,
-                        item.rule,
+                        _SRV_RULE.get(item.rule, item.rule),
                     )
                 )
             if (item.target, item.host) not in seen_glue:
@@ -587,7 +655,8 @@ class _Answerer:
             return self.negative(
                 Rcode.NOERROR, f"{found.why}; its slices have no ports, so no SRV (rule 5)"
             )
-        return self.positive(records, found.rules, why=found.why, additional=additional)
+        rules = [_SRV_RULE.get(r, r) for r in found.rules]
+        return self.positive(records, rules, why=found.why, additional=additional)
 
     def ptr(self) -> DnsAnswer:
         address = names.address_from_reverse(self.name)
@@ -724,6 +793,11 @@ class _Answerer:
             explanation=f"{label}: {text}" if text else label,
             open_ended=open_ended,
         )
+
+
+# SRV at a bare Service name is its own rule: all ports of a ClusterIP Service
+# (rule 14), all slice ports of a headless one (rule 18).
+_SRV_RULE = {"R12": "R14", "R16": "R18"}
 
 
 def _nx(rule: str, why: str) -> _Lookup:

@@ -81,20 +81,104 @@ def record_key(record: Record) -> tuple[str, str, str]:
     return (name, rtype, data)
 
 
+# The most bytes one DNS message can hold: TCP frames it with a 16-bit length
+# (RFC 1035 4.2.2), and UDP with EDNS0 allows no more.
+MAX_MESSAGE = 65535
+
+
+def answer_wire_size(answer: DnsAnswer) -> int:
+    """Return the fewest bytes a DNS message holding every record of ``answer`` takes.
+
+    Header (12), question (name + 4), an EDNS OPT record (11), and per record a
+    2-byte compression pointer for its owner, 10 bytes of type, class, TTL and
+    length, and its data: 4 for A, 16 for AAAA, 6 plus the whole target for SRV
+    (RFC 2782 forbids compressing it; neither CoreDNS's miekg/dns nor knot
+    does), 2 for a name that may be compressed (PTR, CNAME, NS), else the
+    text's length. The additional section (SRV glue) is left out: servers drop
+    it first. A lower bound, so a size over :data:`MAX_MESSAGE` cannot fit.
+    """
+    size = 12 + _name_size(answer.name) + 4 + 11
+    for rec in answer.answer:
+        size += 12 + _rdata_size(rec)
+    return size
+
+
+def _name_size(name: str) -> int:
+    """Bytes of an absolute name in wire form: a length byte per label, the root's zero."""
+    text = name.rstrip(".")
+    return len(text) + 2 if text else 1
+
+
+def _rdata_size(rec: Record) -> int:
+    if rec.type == "A":
+        return 4
+    if rec.type == "AAAA":
+        return 16
+    if rec.type == "SRV":
+        return 6 + _name_size(rec.data.rsplit(" ", 1)[-1])
+    if rec.type in ("PTR", "CNAME", "NS"):
+        return 2
+    return len(rec.data)
+
+
+def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> Check:
+    """A row whose answer does not fit one DNS message: what could be checked, what clients see."""
+    want = {record_key(r) for r in expected.answer}
+    checked = sum(1 for r in obs.answer if record_key(r) in want)
+    if size > MAX_MESSAGE:
+        head = (
+            f"too large for one DNS message: the {len(want)} expected records need at least "
+            f"{size} bytes, over the {MAX_MESSAGE} a message holds"
+        )
+    else:
+        head = f"the answer did not arrive whole ({len(want)} records expected)"
+    sent = f"the server sent {checked} of {len(want)}"
+    if obs.size:
+        sent += f" in {obs.size} bytes"
+    if obs.error or obs.rcode in _FAILED:
+        sent += f" ({obs.error or obs.rcode.value})"
+    if size > MAX_MESSAGE:
+        clients = (
+            "clients get a truncated answer (TC) over UDP, and over TCP part of the set "
+            "(CoreDNS) or SERVFAIL (knot): a client that needs every member gets an incomplete list"
+        )
+    else:
+        clients = "clients that cannot retry over TCP get a truncated answer"
+    return Check(observation=obs, verdict=Verdict.TOO_LARGE, note=f"{head}; {sent}. {clients}")
+
+
+def _cut_short(want: set[tuple[str, str, str]], obs: Observation) -> bool:
+    """Whether ``obs`` is what an answer too large to send turns into: a failure, or part of it."""
+    if obs.rcode in (Rcode.SERVFAIL, Rcode.TIMEOUT, Rcode.ERROR):
+        return True
+    got = {record_key(r) for r in obs.answer}
+    return obs.rcode is Rcode.NOERROR and got < want
+
+
 def judge(expected: DnsAnswer, obs: Observation) -> Check:
     """Judge one observation against the expected answer."""
+    size = answer_wire_size(expected)
     if obs.too_large:
-        seen = len([r for r in obs.answer if r.type == expected.type])
-        total = len(expected.answer)
+        return _too_large(expected, obs, size)
+    if size > MAX_MESSAGE and _cut_short({record_key(r) for r in expected.answer}, obs):
+        return _too_large(expected, obs, size)
+    check = _judge(expected, obs)
+    if size > MAX_MESSAGE:
+        # The server sent all of it, so it compressed what CoreDNS may not: say so.
+        note = (
+            f"the {len(expected.answer)} expected records need at least {size} bytes, over "
+            f"the {MAX_MESSAGE} one DNS message holds; this server fit them in {obs.size} bytes, "
+            "CoreDNS truncates such an answer"
+        )
         return Check(
             observation=obs,
-            verdict=Verdict.TOO_LARGE,
-            note=(
-                f"the answer does not fit one DNS message ({obs.size or 'over 65535'} bytes seen; "
-                f"{seen} of {total} expected records could be checked); clients get a truncated "
-                f"answer or SERVFAIL. {obs.error}".strip()
-            ),
+            verdict=check.verdict,
+            note=f"{check.note}; {note}" if check.note else note,
         )
+    return check
+
+
+def _judge(expected: DnsAnswer, obs: Observation) -> Check:
     if obs.rcode in _FAILED:
         detail = obs.error or obs.rcode.value
         return Check(observation=obs, verdict=Verdict.ERROR, note=f"{obs.rcode.value}: {detail}")
@@ -239,3 +323,53 @@ def _records_text(records: Sequence[Record], limit: int = 3) -> str:
     shown = ", ".join(r.data for r in records[:limit])
     more = f" (+{len(records) - limit} more)" if len(records) > limit else ""
     return shown + more
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disagreement:
+    """A server (a CoreDNS replica) whose answers differ from what the other servers say."""
+
+    server: str
+    rows: tuple[str, ...]  # "name TYPE" of each row where it stands apart
+    wrong: int  # of those, rows where it also differs from the objects
+    total: int  # rows it answered
+
+
+def _answer_key(obs: Observation) -> tuple[str, frozenset[tuple[str, str, str]]]:
+    rcode = obs.rcode.value
+    if obs.rcode in (Rcode.TIMEOUT, Rcode.ERROR):
+        rcode = "no response"
+    return rcode, frozenset(record_key(r) for r in obs.answer)
+
+
+def disagreements(rows: Sequence[Row]) -> list[Disagreement]:
+    """Find servers that answer differently from the others (a stale or broken replica).
+
+    On each row with answers from three or more servers, a server in a minority
+    (fewer servers gave its answer than gave the most common one) stands apart;
+    with two servers, both do when they differ. A replica whose informer lags
+    stands apart exactly on the rows its stale data touches.
+    """
+    apart: dict[str, list[str]] = {}
+    wrong: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for row in rows:
+        checks = [c for c in row.checks if not c.observation.low_confidence]
+        for check in checks:
+            answered[check.observation.server] += 1
+        if len(checks) < 2:
+            continue
+        groups = Counter(_answer_key(c.observation) for c in checks)
+        if len(groups) < 2:
+            continue
+        top = max(groups.values())
+        for check in checks:
+            key = _answer_key(check.observation)
+            if groups[key] < top or (len(checks) == 2 and groups[key] == 1):
+                apart.setdefault(check.observation.server, []).append(f"{row.name} {row.type}")
+                if check.verdict is not Verdict.OK:
+                    wrong[check.observation.server] += 1
+    return [
+        Disagreement(server=server, rows=tuple(names), wrong=wrong[server], total=answered[server])
+        for server, names in sorted(apart.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]

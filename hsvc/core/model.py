@@ -464,6 +464,8 @@ class Observation:
     size: int = 0  # bytes of the response message, when one arrived
     elapsed_ms: float = 0.0
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
+    # From a tool known to misreport (BusyBox nslookup): a mismatch may not be real.
+    low_confidence: bool = False
 
 
 # --- diagnostics -------------------------------------------------------------------

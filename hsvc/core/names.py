@@ -6,6 +6,7 @@ Everything here is pure; invalid input raises :class:`InvalidName` (a
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -45,7 +46,8 @@ def absolute(name: str) -> str:
             raise InvalidName(name, "empty label (two dots in a row, or a leading dot)")
         if len(label.encode()) > MAX_LABEL:
             raise InvalidName(name, f"label {label[:20]!r}… is longer than {MAX_LABEL} characters")
-        if any(ord(c) < 33 or ord(c) > 126 for c in label):
+        # Printable ASCII without the space, i.e. every character in 33..126.
+        if not (label.isascii() and label.isprintable()) or " " in label:
             raise InvalidName(name, "contains spaces, control or non-ASCII characters")
     if len(text) + 1 > MAX_NAME + 1:
         raise InvalidName(name, f"longer than {MAX_NAME} characters")
@@ -85,6 +87,9 @@ def is_valid_port_name(text: str) -> bool:
     )
 
 
+# Cached: answering thousands of questions parses the same few thousand addresses
+# again and again, and ipaddress parsing is slow.
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_ip(text: str) -> str | None:
     """Return the canonical (compressed) form of an IP address, or None if it is not one."""
     try:
@@ -93,6 +98,7 @@ def canonical_ip(text: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ip_family(text: str) -> int:
     """Return 4 or 6 for an IP address string, 0 when it is not one."""
     try:

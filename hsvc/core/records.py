@@ -10,8 +10,9 @@ reason (the first broken link of :func:`~hsvc.core.explain.explain_name`).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,7 +28,6 @@ from hsvc.core.model import (
     PodsMode,
     Provenance,
     Service,
-    selector_matches,
 )
 
 
@@ -143,12 +143,12 @@ class _Plan:
         name: str,
         qtype: str,
         *,
-        expected_by_people: bool | str = False,
+        expected_by_people: bool | str | Callable[[], str] = False,
     ) -> DnsAnswer | None:
         """Add one question; a name people expect that gets no data becomes a negative row.
 
         ``expected_by_people`` is True to explain a missing answer with the chain, or
-        the reason itself.
+        the reason itself, or a function that words it (called only for a missing answer).
         """
         key = (name, qtype)
         if key in self.items:
@@ -164,6 +164,8 @@ class _Plan:
         if expected_by_people and not answer.answer:
             if isinstance(expected_by_people, str):
                 reason = expected_by_people
+            elif callable(expected_by_people):
+                reason = expected_by_people()
             else:
                 reason = _reason_for(self.c, name, answer)
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=reason)
@@ -205,9 +207,8 @@ class _Plan:
         for ep in ready:
             self.ask(Group.PTR, ep.source, names.reverse_name(ep.address), "PTR")
         self.per_pod_names(svc, ns_pods, base)
-        for pod in ns_pods:
-            if pod.subdomain == svc.name or selector_matches(svc.selector, pod.labels):
-                self.pod_records(pod)
+        for pod in self.c.pods_of(svc):
+            self.pod_records(pod)
 
     def endpoint_names(self, svc: Service, ready: list[PublishedEndpoint], base: str) -> None:
         seen: set[tuple[str, int]] = set()
@@ -224,15 +225,16 @@ class _Plan:
         for sts in self.c.snapshot.stateful_sets:
             if sts.namespace != svc.namespace or sts.service_name != svc.name:
                 continue
-            pods = {p.name: p for p in ns_pods}
             for ordinal in range(sts.replicas):
                 pod_name = f"{sts.name}-{ordinal}"
                 name = f"{pod_name}.{base}"
-                if pod_name not in pods:
+                if (svc.namespace, pod_name) not in self.c.pods_by_name:
                     missing = f"pod {pod_name} of StatefulSet {sts.name} does not exist (yet)"
                     self.ask(Group.ENDPOINT, sts.ref, name, "A", expected_by_people=missing)
-        for pod in ns_pods:
-            selected = selector_matches(svc.selector, pod.labels)
+        # Only pods the Service selects or that name it as subdomain matter here.
+        selected_ids = {id(p) for p in self.c.selected_pods(svc)}
+        for pod in self.c.pods_of(svc):
+            selected = id(pod) in selected_ids
             if not pod.hostname:
                 if selected and pod.pod_ips and not self.c.settings.endpoint_pod_names:
                     # People try <pod-name>.<svc>; without a hostname the endpoint is
@@ -255,8 +257,7 @@ class _Plan:
             name = f"{pod.hostname.lower()}.{base}"
             if (name, "A") in self.items or (name, "AAAA") in self.items:
                 continue
-            link = pod_name_link(self.c, pod, svc)
-            reason = f"{link.detail}; {link.fix}" if link.fix else link.detail
+            reason = functools.partial(_pod_reason, self.c, pod, svc)
             self.ask(Group.ENDPOINT, pod.ref, name, "A", expected_by_people=reason)
 
     def pod_records(self, pod: Pod) -> None:
@@ -276,6 +277,11 @@ class _Plan:
                 f"{names.dashed_ip(canon)}.{pod.namespace}.pod.{self.zone}",
                 qtype,
             )
+
+
+def _pod_reason(cluster: ClusterDns, pod: Pod, svc: Service) -> str:
+    link = pod_name_link(cluster, pod, svc)
+    return f"{link.detail}; {link.fix}" if link.fix else link.detail
 
 
 def _reason_for(cluster: ClusterDns, name: str, answer: DnsAnswer) -> str:

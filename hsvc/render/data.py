@@ -8,12 +8,21 @@ do their own escaping.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from hsvc.commands import InspectReport, RecordsReport, ResolveReport, Source
+from hsvc.commands import (
+    InspectReport,
+    LintReport,
+    RecordsReport,
+    ResolveReport,
+    SearchView,
+    Source,
+)
 from hsvc.core.compare import Row
-from hsvc.core.model import DnsAnswer, DnsSettings, ObjectRef, Observation, Record
+from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
+from hsvc.core.searchpath import Walk
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -81,6 +90,7 @@ def observation(obs: Observation) -> dict[str, Any]:
         "size": obs.size,
         "error": obs.error,
         "elapsedMs": round(obs.elapsed_ms, 2),
+        "lowConfidence": obs.low_confidence,
     }
 
 
@@ -158,6 +168,8 @@ def resolve_doc(report: ResolveReport) -> dict[str, Any]:
         if res.row is not None:
             item["actual"] = row(res.row)["actual"]
             item["status"] = res.row.status.value
+        if res.search is not None:
+            item["search"] = search_view(res.search)
         results.append(item)
     return envelope(
         "ResolveResult",
@@ -165,11 +177,86 @@ def resolve_doc(report: ResolveReport) -> dict[str, Any]:
         settings=settings(report.source.settings),
         servers=list(report.servers),
         results=results,
+        notes=list(report.notes),
     )
 
 
+def walk(w: Walk, seen: str) -> dict[str, Any]:
+    """One libc's walk of the search list (``seen``: expected or actual)."""
+    return {
+        "libc": w.libc.value,
+        "from": seen,
+        "steps": [
+            {"name": s.name, "outcome": s.outcome.value, "action": s.action.value} for s in w.steps
+        ],
+        "answeredBy": w.answered,
+        "queries": w.queries,
+    }
+
+
+def search_view(view: SearchView) -> dict[str, Any]:
+    """How getaddrinfo walks the search list for one name."""
+    conf = view.resolv_conf
+    gai = view.getaddrinfo
+    return {
+        "resolvConf": {
+            "search": list(conf.search),
+            "ndots": conf.ndots,
+            "options": list(conf.options),
+            "nameservers": [str(n) for n in conf.nameservers],
+            "assumed": view.assumed,
+        },
+        "libc": view.libc,
+        "walks": [walk(w, "expected") for w in view.expected]
+        + [walk(w, "actual") for w in view.actual],
+        "getaddrinfo": None
+        if gai is None
+        else {
+            "tool": gai.tool,
+            "ok": gai.ok,
+            "canonical": gai.canonical,
+            "addresses": list(gai.addresses),
+            "error": gai.error,
+        },
+    }
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    """One finding: code, severity, object, message, hint (docs/reference/findings.md)."""
+    return {
+        "code": f.code,
+        "severity": f.severity.value,
+        "object": ref(f.object),
+        "message": f.message,
+        "hint": f.hint,
+    }
+
+
+def lint_doc(report: LintReport) -> dict[str, Any]:
+    """``hsvc lint -o json``: findings, each with the manifest location when known."""
+    locations = report.locations
+    items = []
+    for f in report.findings:
+        item = finding(f) | {"rules": list(f.rules)}
+        where = locations.get(f.object)
+        if where is not None:
+            item["location"] = {"file": where[0], "line": where[1]}
+        items.append(item)
+    counts = {s: sum(1 for f in report.findings if f.severity.value == s) for s in _SEVERITIES}
+    return envelope(
+        "LintResult",
+        source=source(report.source),
+        settings=settings(report.source.settings),
+        findings=items,
+        summary=counts | {"total": len(report.findings)},
+    )
+
+
+_SEVERITIES = ("error", "warning", "info")
+
+
 def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """``hsvc inspect -o json``."""
+    """``hsvc inspect -o json``; ``findings`` defaults to the report's own."""
     return envelope(
         "Inspection",
         source=source(report.source),
@@ -194,17 +281,87 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
             for s in report.services
         ],
         rows=[row(r) for r in report.rows],
-        findings=list(findings),
+        findings=list(findings) or [finding(f) for f in report.findings],
         summary=report.summary,
+        notes=list(report.notes),
+        disagreements=[
+            {"server": d.server, "rows": list(d.rows), "wrong": d.wrong, "total": d.total}
+            for d in report.disagreements
+        ],
     )
 
 
 def dump(doc: dict[str, Any], fmt: str) -> str:
     """Serialise an envelope as JSON or YAML, keys sorted."""
-    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    text = pretty_json(doc) + "\n"
     if fmt == "yaml":
         import yaml
 
         # Through JSON first, so YAML carries exactly the JSON document's plain types.
         return str(yaml.safe_dump(json.loads(text), sort_keys=True, default_flow_style=False))
     return text
+
+
+class _NotPlain(Exception):  # noqa: N818  (a private signal: leave the document to json)
+    """A value :func:`pretty_json` does not write itself."""
+
+
+def pretty_json(doc: object) -> str:
+    """Return ``json.dumps(doc, indent=2, sort_keys=True)``, byte for byte, ~3 times faster.
+
+    With ``indent`` the standard library drops its C encoder for a Python one;
+    at thousands of rows (an inspect of 2,000 pods is ~12 MB) that alone takes
+    half a second. This walks the plain types documents are made of (str keys;
+    str, int, finite float, bool, None, list, dict values) with the C string
+    escaper, and hands anything else to ``json.dumps``.
+    """
+    out: list[str] = []
+    write = out.append
+    escape = json.encoder.encode_basestring_ascii
+
+    def walk(value: object, indent: str) -> None:
+        # Exact type checks: subclasses (enums) go to json.dumps, which knows them.
+        if type(value) is str:
+            write(escape(value))
+        elif type(value) is dict:
+            if not value:
+                write("{}")
+                return
+            inner = indent + "  "
+            sep = "{\n" + inner
+            for key in sorted(value):
+                if type(key) is not str:
+                    raise _NotPlain
+                write(sep)
+                write(escape(key))
+                write(": ")
+                walk(value[key], inner)
+                sep = ",\n" + inner
+            write("\n" + indent + "}")
+        elif type(value) is list:
+            if not value:
+                write("[]")
+                return
+            inner = indent + "  "
+            sep = "[\n" + inner
+            for item in value:
+                write(sep)
+                walk(item, inner)
+                sep = ",\n" + inner
+            write("\n" + indent + "]")
+        elif value is None:
+            write("null")
+        elif type(value) is bool:
+            write("true" if value else "false")
+        elif type(value) is int:
+            write(int.__repr__(value))
+        elif type(value) is float and math.isfinite(value):
+            write(float.__repr__(value))
+        else:
+            raise _NotPlain
+
+    try:
+        walk(doc, "")
+    except (_NotPlain, TypeError):  # TypeError: keys that do not sort
+        return json.dumps(doc, indent=2, sort_keys=True)
+    return "".join(out)

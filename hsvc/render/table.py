@@ -15,10 +15,19 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from hsvc.commands import InspectReport, RecordsReport, ResolveReport, ServiceSummary, Source
+from hsvc.commands import (
+    InspectReport,
+    LintReport,
+    RecordsReport,
+    ResolveReport,
+    SearchView,
+    ServiceSummary,
+    Source,
+)
 from hsvc.core.compare import Row, Verdict
-from hsvc.core.model import DnsAnswer, Observation, Rcode, Record
+from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
 from hsvc.core.records import GROUP_ORDER
+from hsvc.core.searchpath import Walk
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_CELL = 300
@@ -240,8 +249,49 @@ def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> No
         if len(res.candidates) > 1 or wide:
             tried = ", ".join(f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates)
             lines.add_row("tried", safe(tried))
+        if res.search is not None:
+            for key, text in search_rows(res.search):
+                lines.add_row(key, safe(text))
         console.print(lines)
         console.print()
+    for note in report.notes:
+        console.print(safe("note: " + note, "yellow"))
+
+
+def _walk_text(walk: Walk) -> str:
+    steps = " → ".join(f"{step.name} {step.outcome.value.upper()}" for step in walk.steps)
+    end = "answers" if walk.answered else "fails"
+    return f"{steps} ({end}; {walk.queries} queries)"
+
+
+def search_rows(view: SearchView) -> list[tuple[str, str]]:
+    """Label/text rows for how getaddrinfo walks the search list (A and AAAA per candidate)."""
+    conf = view.resolv_conf
+    where = "ClusterFirst, assumed" if view.assumed else "the pod's"
+    rows = [
+        (
+            "search",
+            f"{' '.join(d.rstrip('.') for d in conf.search) or '(none)'}; ndots {conf.ndots} "
+            f"({where})",
+        )
+    ]
+    for seen, walks in (("expected", view.expected), ("actual", view.actual)):
+        if not walks:
+            continue
+        same = len({_walk_text(w) for w in walks}) == 1
+        shown = walks[:1] if same else walks
+        for w in shown:
+            libc = "glibc/musl" if same and len(walks) > 1 else w.libc.value
+            rows.append((f"{libc} {seen}", _walk_text(w)))
+    gai = view.getaddrinfo
+    if gai is not None:
+        got = (
+            f"{gai.canonical.rstrip('.')} {' '.join(gai.addresses)}"
+            if gai.ok
+            else f"fails: {gai.error}"
+        )
+        rows.append(("getaddrinfo", f"{got} ({gai.tool}{', ' + view.libc if view.libc else ''})"))
+    return rows
 
 
 def _rcode_word(answer: DnsAnswer) -> str:
@@ -343,8 +393,99 @@ def inspect_table(
             line.append("\n   expected because: ", style="dim")
             line.append_text(safe(why))
         console.print(line)
+    if report.findings:
+        findings_table(console, report.findings, wide=wide, headers=headers)
     summary = report.summary
     parts = [f"{summary.get('total', 0)} checks"]
     parts += [f"{v} {k}" for k, v in summary.items() if k != "total" and v]
     ok = summary.get("ok", 0) == summary.get("total", 0)
     console.print(Text(", ".join(parts), style="bold green" if ok else "bold red"))
+    for odd in report.disagreements:
+        line = Text(
+            f"replica {odd.server} disagrees with the others on {len(odd.rows)} of "
+            f"{odd.total} rows ({odd.wrong} also wrong against the objects): ",
+            style="bold red" if odd.wrong else "bold yellow",
+        )
+        line.append_text(safe(", ".join(odd.rows[:5]) + (" …" if len(odd.rows) > 5 else "")))
+        console.print(line)
+    for note in report.notes:
+        console.print(safe("note: " + note, "yellow"))
+
+
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def findings_table(
+    console: Console,
+    findings: Sequence[Finding],
+    *,
+    wide: bool,
+    headers: bool = True,
+    locations: dict[ObjectRef, tuple[str, int]] | None = None,
+) -> None:
+    """Print findings: severity, code, object (and its file:line), message with the fix."""
+    where = locations or {}
+    table = Table(
+        title="Findings" if headers else None,
+        title_justify="left",
+        box=box.SIMPLE,
+        show_header=headers,
+        pad_edge=False,
+        expand=True,
+    )
+    table.add_column("SEVERITY", no_wrap=True)
+    table.add_column("CODE", no_wrap=True)
+    table.add_column("OBJECT", overflow="fold", ratio=2)
+    table.add_column("MESSAGE", overflow="fold", ratio=5)
+    if wide:
+        table.add_column("RULES", overflow="fold")
+    for f in findings:
+        ref = f.object
+        obj = safe(ref.kind)
+        obj.append("\n")
+        obj.append_text(safe(f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name))
+        if f.object in where:
+            path, line = where[f.object]
+            obj.append("\n")
+            obj.append_text(safe(f"{path}:{line}", "dim"))
+        message = safe(f.message)
+        message.append("\nfix: ", style="dim")
+        message.append_text(safe(f.hint))
+        cells: list[Text | str] = [
+            Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
+            f.code,
+            obj,
+            message,
+        ]
+        if wide:
+            cells.append(", ".join(f.rules))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def findings_summary(findings: Sequence[Finding]) -> Text:
+    """One line: how many findings of each severity."""
+    if not findings:
+        return Text("no findings", style="bold green")
+    counts = [
+        (sum(1 for f in findings if f.severity is sev), sev)
+        for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    ]
+    words = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+    parts = [
+        f"{n} {words[sev]}{'s' if n != 1 and sev is not Severity.INFO else ''}"
+        for n, sev in counts
+        if n
+    ]
+    style = "bold red" if counts[0][0] else "bold yellow" if counts[1][0] else "bold"
+    return Text(", ".join(parts), style=style)
+
+
+def lint_table(console: Console, report: LintReport, *, wide: bool, headers: bool = True) -> None:
+    """Print ``hsvc lint``: the findings table and a one-line summary."""
+    if report.findings:
+        findings_table(
+            console, report.findings, wide=wide, headers=headers, locations=report.locations
+        )
+    if headers:
+        console.print(findings_summary(report.findings))

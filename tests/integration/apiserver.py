@@ -9,6 +9,13 @@ refused with 405 and logged, so tests can assert that hsvc never writes.
 Faults are injected per path with :meth:`ApiServer.inject` (401, 403 with the real
 apiserver's message, 500, delays).
 
+``pods/portforward`` and ``pods/exec`` are served as websockets
+(``v4.channel.k8s.io``), as the kubelet does behind the real apiserver: a
+port-forward relays the bytes of one TCP connection to the address a test
+registered with :meth:`ApiServer.forward` (a knotd standing in for a CoreDNS
+replica); an exec answers with the stdout and exit code a test registered with
+:meth:`ApiServer.on_exec` (captured from real tools) and logs the command.
+
 Usage::
 
     with ApiServer() as api:
@@ -28,6 +35,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 # kind -> (group, version, resource, namespaced, short names)
 KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
@@ -73,6 +81,29 @@ class LoggedRequest:
         """Whether it is a first (non-continue) LIST page of some resource."""
         parsed = parse_path(self.path)
         return parsed is not None and parsed.name is None and "continue" not in self.query
+
+
+@dataclass(frozen=True)
+class ExecReply:
+    """What an exec in a pod prints and returns."""
+
+    stdout: str
+    stderr: str = ""
+    exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class ExecCall:
+    """One exec the server received."""
+
+    namespace: str
+    pod: str
+    container: str | None
+    command: tuple[str, ...]
+
+
+_STREAM_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/(exec|portforward)$")
+V4_CHANNEL = "v4.channel.k8s.io"
 
 
 @dataclass
@@ -256,6 +287,11 @@ class ApiServer:
         self._rules: list[Rule] = []
         self._log: list[LoggedRequest] = []
         self._rv = 1000
+        self._forwards: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self._execs: dict[tuple[str, str], ExecReply] = {}
+        self.exec_log: list[ExecCall] = []
+        self.streams_open = 0  # websockets open right now (port-forward and exec)
+        self.streams_total = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -348,6 +384,10 @@ class ApiServer:
             self._objects.clear()
             self._rules.clear()
             self._log.clear()
+            self._forwards.clear()
+            self._execs.clear()
+            self.exec_log.clear()
+            self.streams_total = 0
 
     # -- objects --
 
@@ -397,6 +437,27 @@ class ApiServer:
         with self._lock:
             store = self._objects.get((group, resource), {})
             return [store[k] for k in sorted(store)]
+
+    # -- websocket subresources --
+
+    def forward(self, namespace: str, pod: str, port: int, to: tuple[str, int]) -> None:
+        """Relay port-forwards to ``pod``'s ``port`` to the TCP address ``to``."""
+        with self._lock:
+            self._forwards[(namespace, pod, port)] = to
+
+    def on_exec(
+        self, namespace: str, pod: str, stdout: str, *, stderr: str = "", exit_code: int = 0
+    ) -> None:
+        """Answer an exec in ``pod`` with this output and exit code."""
+        with self._lock:
+            self._execs[(namespace, pod)] = ExecReply(stdout, stderr, exit_code)
+
+    def streams_closed(self, timeout: float = 2.0) -> bool:
+        """Wait until every websocket has ended (the server learns of a close a moment later)."""
+        deadline = time.monotonic() + timeout
+        while self.streams_open and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.streams_open == 0
 
     # -- faults and log --
 
@@ -480,13 +541,14 @@ class ApiServer:
                 pass
         if request.method not in ("GET", "HEAD"):
             return self._status(405, "MethodNotAllowed", "the emulated apiserver is read-only")
-        if (
-            self.token is not None
-            and request.headers.get("Authorization") != f"Bearer {self.token}"
+        if self.token is not None and not _bearer_ok(
+            request.headers.get("Authorization"), self.token
         ):
             return self._status(401, "Unauthorized", "Unauthorized")
         if rule is not None and rule.status is not None:
             return self._fault(rule, request.method, path)
+        if m := _STREAM_PATH.match(path):
+            return await self._stream(request, m[1], m[2], m[3])
         return self._serve(path, request.query)
 
     @staticmethod
@@ -503,6 +565,13 @@ class ApiServer:
             return self._status(401, "Unauthorized", rule.message or "Unauthorized")
         if code == 403:
             parsed = parse_path(path)
+            if m := _STREAM_PATH.match(path):
+                message = (
+                    f'pods "{m[2]}" is forbidden: User "{self.user}" cannot create resource '
+                    f'"pods/{m[3]}" in API group "" in the namespace "{m[1]}"'
+                )
+                details = {"name": m[2], "kind": "pods"}
+                return self._status(403, "Forbidden", rule.message or message, **details)
             if parsed is None:
                 message = f'forbidden: User "{self.user}" cannot get path "{path}"'
                 return self._status(403, "Forbidden", rule.message or message)
@@ -588,8 +657,9 @@ class ApiServer:
                 and fields_ok(store[k])
             ]
             rv = token_rv or str(self._rv)
-            items = json.loads(json.dumps(items))
-        page = items[offset : offset + limit] if limit > 0 else items[offset:]
+            # Copy only the page served (benchmarks list thousands of pods, page by page).
+            page = items[offset : offset + limit] if limit > 0 else items[offset:]
+            page = json.loads(json.dumps(page))
         meta: dict[str, Any] = {"resourceVersion": rv}
         end = offset + len(page)
         if limit > 0 and end < len(items):
@@ -620,6 +690,100 @@ class ApiServer:
             return int(data["offset"]), str(data["rv"])
         except (binascii.Error, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"invalid continue token: {exc}") from exc
+
+    # -- websockets (v4.channel.k8s.io) --
+
+    async def _stream(
+        self, request: web.Request, namespace: str, pod: str, kind: str
+    ) -> web.StreamResponse:
+        with self._lock:
+            exists = (namespace, pod) in self._objects.get(("", "pods"), {})
+        if not exists:
+            return self._status(404, "NotFound", f'pods "{pod}" not found', name=pod, kind="pods")
+        ws = web.WebSocketResponse(protocols=(V4_CHANNEL,))
+        if not ws.can_prepare(request).ok:
+            return self._status(400, "BadRequest", "upgrade request required")
+        await ws.prepare(request)
+        with self._lock:
+            self.streams_open += 1
+            self.streams_total += 1
+        try:
+            if kind == "portforward":
+                await self._portforward(ws, request, namespace, pod)
+            else:
+                await self._exec(ws, request, namespace, pod)
+        finally:
+            with self._lock:
+                self.streams_open -= 1
+            await ws.close()
+        return ws
+
+    async def _portforward(
+        self, ws: web.WebSocketResponse, request: web.Request, namespace: str, pod: str
+    ) -> None:
+        port = int(request.query.get("ports", "0").split(",")[0] or 0)
+        # The kubelet opens each port's data and error channel with the port number.
+        for channel in (0, 1):
+            await ws.send_bytes(bytes([channel]) + port.to_bytes(2, "little"))
+        with self._lock:
+            target = self._forwards.get((namespace, pod, port))
+        try:
+            if target is None:
+                raise ConnectionRefusedError("connection refused")
+            reader, writer = await asyncio.open_connection(*target)
+        except OSError as exc:
+            message = (
+                f"error forwarding port {port} to pod {pod}, uid : failed to connect to "
+                f"localhost:{port} inside namespace {namespace}: {exc.strerror or exc}"
+            )
+            await ws.send_bytes(b"\x01" + message.encode())
+            return
+
+        async def to_pod() -> None:
+            async for msg in ws:
+                if msg.type is WSMsgType.BINARY and msg.data[:1] == b"\x00":
+                    writer.write(msg.data[1:])
+                    await writer.drain()
+            writer.close()
+
+        async def from_pod() -> None:
+            while data := await reader.read(65536):
+                await ws.send_bytes(b"\x00" + data)
+            await ws.close()
+
+        tasks = [asyncio.ensure_future(to_pod()), asyncio.ensure_future(from_pod())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            writer.close()
+
+    async def _exec(
+        self, ws: web.WebSocketResponse, request: web.Request, namespace: str, pod: str
+    ) -> None:
+        command = tuple(request.query.getall("command", []))
+        with self._lock:
+            self.exec_log.append(ExecCall(namespace, pod, request.query.get("container"), command))
+            reply = self._execs.get((namespace, pod))
+        if reply is None:
+            reply = ExecReply("", f"exec: {command[:1]}: not found\n", 127)
+        if reply.stdout:
+            await ws.send_bytes(b"\x01" + reply.stdout.encode())
+        if reply.stderr:
+            await ws.send_bytes(b"\x02" + reply.stderr.encode())
+        if reply.exit_code == 0:
+            status: dict[str, Any] = {"metadata": {}, "status": "Success"}
+        else:
+            status = {
+                "metadata": {},
+                "status": "Failure",
+                "message": f"command terminated with non-zero exit code: {reply.exit_code}",
+                "reason": "NonZeroExitCode",
+                "details": {"causes": [{"reason": "ExitCode", "message": str(reply.exit_code)}]},
+            }
+        await ws.send_bytes(b"\x03" + json.dumps(status).encode())
 
     # -- discovery --
 
@@ -689,3 +853,11 @@ class ApiServer:
                     "resources": self._resources(group),
                 }
         return None
+
+
+def _bearer_ok(header: str | None, token: str) -> bool:
+    """Whether an Authorization header carries ``token``; the scheme is case-insensitive (RFC 7235)."""
+    if not header:
+        return False
+    scheme, _, value = header.partition(" ")
+    return scheme.lower() == "bearer" and value.strip() == token

@@ -245,8 +245,17 @@ def test_resolve_live_shows_actual_next_to_expected(run, make_knot) -> None:
     rows = [r for r in CLUSTER_ROWS if r[0] != "eureka-0.eureka.ms.svc"]
     server = make_knot(seed_zones(rows))
     result = run(
-        "resolve", "eureka-1.eureka", "eureka-0.eureka", "-n", "ms", "-f", SEED,
-        "--nameserver", f"127.0.0.1:{server.port}", "-o", "json",
+        "resolve",
+        "eureka-1.eureka",
+        "eureka-0.eureka",
+        "-n",
+        "ms",
+        "-f",
+        SEED,
+        "--nameserver",
+        f"127.0.0.1:{server.port}",
+        "-o",
+        "json",
     )
     assert result.code == ExitCode.MISMATCH
     ok, missing = result.json()["results"]
@@ -262,7 +271,15 @@ def test_resolve_live_shows_actual_next_to_expected(run, make_knot) -> None:
 def test_resolve_live_table(run, make_knot) -> None:
     server = make_knot(seed_zones())
     result = run(
-        "resolve", "gateway", "-n", "ms", "-f", SEED, "--nameserver", f"127.0.0.1:{server.port}", "--no-color",
+        "resolve",
+        "gateway",
+        "-n",
+        "ms",
+        "-f",
+        SEED,
+        "--nameserver",
+        f"127.0.0.1:{server.port}",
+        "--no-color",
     )
     assert result.code == ExitCode.OK, result.err
     assert "gateway.ms.svc.cluster.local." in result.out
@@ -273,9 +290,19 @@ def test_resolve_live_table(run, make_knot) -> None:
 @pytest.mark.parametrize("scope", [["-n", "ms"], ["-A"]])
 def test_inspect_every_service_in_scope(run, make_knot, scope: list[str]) -> None:
     server = make_knot(seed_zones())
-    result = run("inspect", *scope, "-f", SEED, "--nameserver", f"127.0.0.1:{server.port}", "-o", "json")
+    result = run(
+        "inspect", *scope, "-f", SEED, "--nameserver", f"127.0.0.1:{server.port}", "-o", "json"
+    )
     doc = result.json()
-    assert {s["name"] for s in doc["services"]} == {"eureka", "gateway", "mysql-production", "portal"}
+    assert {s["name"] for s in doc["services"]} == {
+        "eureka",
+        "gateway",
+        "mysql-production",
+        "portal",
+    }
     assert result.code == ExitCode.OK, [r for r in doc["rows"] if r["status"] != "ok"]
     names = {r["name"] for r in doc["rows"]}
-    assert "portal.ms.svc.cluster.local." in names and "_mysql._tcp.mysql-production.ms.svc.cluster.local." in names
+    assert (
+        "portal.ms.svc.cluster.local." in names
+        and "_mysql._tcp.mysql-production.ms.svc.cluster.local." in names
+    )

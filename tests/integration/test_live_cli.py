@@ -46,16 +46,34 @@ def test_live_namespace_defaults_to_the_contexts(run, kubeconfig: Path) -> None:
 def test_live_inspect_all_ok_and_stale(run, kubeconfig: Path, make_knot) -> None:
     good = make_knot(seed_zones())
     result = run(
-        "inspect", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig),
-        "--nameserver", f"127.0.0.1:{good.port}", "-o", "json",
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        f"127.0.0.1:{good.port}",
+        "-o",
+        "json",
     )
     assert result.code == ExitCode.OK, result.out + result.err
     assert {r["status"] for r in result.json()["rows"]} == {"ok"}
-    cluster = replace(replace(CLUSTER_ROWS, "10.244.2.45", "10.244.2.99"), "10-244-2-45", "10-244-2-99")
+    cluster = replace(
+        replace(CLUSTER_ROWS, "10.244.2.45", "10.244.2.99"), "10-244-2-45", "10-244-2-99"
+    )
     stale = make_knot(seed_zones(cluster, replace(REVERSE_ROWS, "45.2.244", "99.2.244")))
     result = run(
-        "inspect", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig),
-        "--nameserver", f"127.0.0.1:{stale.port}", "-o", "json",
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        f"127.0.0.1:{stale.port}",
+        "-o",
+        "json",
     )
     assert result.code == ExitCode.MISMATCH
     flagged = {(r["name"], r["type"]) for r in result.json()["rows"] if r["status"] != "ok"}
@@ -76,7 +94,10 @@ def test_flags_after_and_before_the_subcommand(run, kubeconfig: Path) -> None:
 
 def test_api_requests_are_constant_in_pod_count(run, api_server, kubeconfig: Path) -> None:
     api_server.clear_log()
-    assert run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json").code == 0
+    assert (
+        run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json").code
+        == 0
+    )
     small = len(api_server.log)
     pods = []
     for i in range(3, 300):
@@ -91,8 +112,101 @@ def test_api_requests_are_constant_in_pod_count(run, api_server, kubeconfig: Pat
         )
     api_server.add(*pods)
     api_server.clear_log()
-    assert run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json").code == 0
+    assert (
+        run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json").code
+        == 0
+    )
     assert len(api_server.log) == small
+    assert api_server.mutations == []
+
+
+def scaled_eureka(replicas: int) -> list[dict]:
+    """The seed's eureka StatefulSet at ``replicas``: its pods and slices, ready (as the API shows them)."""
+    objects: list[dict] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "eureka", "namespace": "ms"},
+            "spec": {
+                "serviceName": "eureka",
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "eureka", "project": "ms"}},
+                "template": {"metadata": {"labels": {"app": "eureka", "project": "ms"}}},
+            },
+        }
+    ]
+    ips = {i: f"10.246.{i // 250}.{i % 250 + 1}" for i in range(3, replicas)}
+    for i, ip in ips.items():
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"eureka-{i}",
+                    "namespace": "ms",
+                    "labels": {"app": "eureka", "project": "ms"},
+                },
+                "spec": {
+                    "hostname": f"eureka-{i}",
+                    "subdomain": "eureka",
+                    "containers": [{"name": "c", "image": "x"}],
+                },
+                "status": {
+                    "phase": "Running",
+                    "podIP": ip,
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                },
+            }
+        )
+    objects.append(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": "eureka-more",
+                "namespace": "ms",
+                "labels": {"kubernetes.io/service-name": "eureka"},
+            },
+            "addressType": "IPv4",
+            "ports": [{"name": "eureka", "port": 8888, "protocol": "TCP"}],
+            "endpoints": [
+                {"addresses": [ip], "hostname": f"eureka-{i}", "conditions": {"ready": True}}
+                for i, ip in ips.items()
+            ],
+        }
+    )
+    return objects
+
+
+def test_inspect_api_requests_are_constant_in_replica_count(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    knot = make_knot(seed_zones())
+    args = [
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+        "-o",
+        "json",
+    ]
+
+    def requests() -> tuple[list[tuple[str, str]], int]:
+        api_server.clear_log()
+        result = run(*args)
+        assert result.code in (ExitCode.OK, ExitCode.MISMATCH), result.err
+        return [(r.method, r.path) for r in api_server.log], len(result.json()["rows"])
+
+    small, small_rows = requests()
+    api_server.add(*scaled_eureka(300))
+    large, large_rows = requests()
+    # 100 times the pods, the same requests (300 pods fit one LIST page of 500).
+    assert large_rows > 50 * small_rows
+    assert large == small
     assert api_server.mutations == []
 
 
@@ -137,7 +251,17 @@ def test_live_unauthorized(run, api_server_tls, tmp_path: Path) -> None:
 
 
 def test_live_https_with_token(run, kubeconfig_tls: Path) -> None:
-    result = run("records", "gateway", "-n", "ms", "--kubeconfig", str(kubeconfig_tls), "-o", "json", "--debug")
+    result = run(
+        "records",
+        "gateway",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig_tls),
+        "-o",
+        "json",
+        "--debug",
+    )
     assert result.code == 0, result.err
     assert TOKEN not in result.out + result.err
 
@@ -154,6 +278,8 @@ def test_live_unreachable_within_the_timeout(run, tmp_path: Path) -> None:
 def test_live_slow_api_times_out(run, api_server, kubeconfig: Path) -> None:
     api_server.inject("*", delay=3.0)
     started = time.monotonic()
-    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "--request-timeout", "0.5")
+    result = run(
+        "records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "--request-timeout", "0.5"
+    )
     assert result.code == ExitCode.API_UNREACHABLE
     assert time.monotonic() - started < 1.5 + 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hsvc.core.compare import Verdict, judge, worst
+from hsvc.core.compare import MAX_MESSAGE, Verdict, answer_wire_size, judge, worst
 from hsvc.core.model import DnsAnswer, Observation, Rcode, Record
 
 NAME = "eureka.ms.svc.cluster.local."
@@ -14,7 +14,9 @@ def rec(data: str, rtype: str = "A", ttl: int = 30, name: str = NAME) -> Record:
     return Record(name=name, type=rtype, ttl=ttl, data=data)
 
 
-def expected(*records: Record, rcode: Rcode = Rcode.NOERROR, open_ended: bool = False, qtype: str = "A") -> DnsAnswer:
+def expected(
+    *records: Record, rcode: Rcode = Rcode.NOERROR, open_ended: bool = False, qtype: str = "A"
+) -> DnsAnswer:
     return DnsAnswer(name=NAME, type=qtype, rcode=rcode, answer=records, open_ended=open_ended)
 
 
@@ -23,7 +25,9 @@ def seen(*records: Record, rcode: Rcode = Rcode.NOERROR, qtype: str = "A", **kw)
 
 
 def test_same_set_in_any_order_and_lower_ttl_is_ok() -> None:
-    check = judge(expected(rec("10.0.0.1"), rec("10.0.0.2")), seen(rec("10.0.0.2", ttl=3), rec("10.0.0.1")))
+    check = judge(
+        expected(rec("10.0.0.1"), rec("10.0.0.2")), seen(rec("10.0.0.2", ttl=3), rec("10.0.0.1"))
+    )
     assert check.verdict is Verdict.OK
 
 
@@ -55,7 +59,12 @@ def test_stale_address_is_wrong_and_named() -> None:
 
 def test_srv_weight_difference_is_explained() -> None:
     want = expected(rec("0 50 8888 a.x.", "SRV"), rec("0 50 8888 b.x.", "SRV"), qtype="SRV")
-    got = seen(rec("0 33 8888 a.x.", "SRV"), rec("0 33 8888 b.x.", "SRV"), rec("0 33 8888 c.x.", "SRV"), qtype="SRV")
+    got = seen(
+        rec("0 33 8888 a.x.", "SRV"),
+        rec("0 33 8888 b.x.", "SRV"),
+        rec("0 33 8888 c.x.", "SRV"),
+        qtype="SRV",
+    )
     check = judge(want, got)
     assert check.verdict is Verdict.WRONG
     assert "unexpected targets c.x.:8888" in check.note and "weight 33, expected 50" in check.note
@@ -68,16 +77,23 @@ def test_server_failures_are_errors(rcode: Rcode) -> None:
 
 
 def test_too_large_is_its_own_status() -> None:
-    check = judge(expected(rec("10.0.0.1"), rec("10.0.0.2")), seen(rec("10.0.0.1"), too_large=True, size=512))
+    check = judge(
+        expected(rec("10.0.0.1"), rec("10.0.0.2")), seen(rec("10.0.0.1"), too_large=True, size=512)
+    )
     assert check.verdict is Verdict.TOO_LARGE
     assert "1 of 2" in check.note
 
 
 def test_open_ended_answers_accept_upstream_records() -> None:
     cname = Record(name=NAME, type="CNAME", ttl=30, data="example.com.")
-    check = judge(expected(cname, open_ended=True), seen(cname, rec("93.184.216.34", name="example.com.")))
+    check = judge(
+        expected(cname, open_ended=True), seen(cname, rec("93.184.216.34", name="example.com."))
+    )
     assert check.verdict is Verdict.OK
-    assert judge(expected(rcode=Rcode.NXDOMAIN, open_ended=True), seen(rec("1.2.3.4"))).verdict is Verdict.OK
+    assert (
+        judge(expected(rcode=Rcode.NXDOMAIN, open_ended=True), seen(rec("1.2.3.4"))).verdict
+        is Verdict.OK
+    )
 
 
 def test_soa_serial_is_not_compared() -> None:
@@ -90,3 +106,86 @@ def test_worst_picks_the_most_telling_verdict() -> None:
     assert worst([Verdict.OK, Verdict.ERROR, Verdict.WRONG]) is Verdict.WRONG
     assert worst([Verdict.OK, Verdict.ERROR]) is Verdict.ERROR
     assert worst([]) is Verdict.OK
+
+
+# --- answers too large for one DNS message ---------------------------------------------------------
+
+SRV_NAME = "_http._tcp.web.bench.svc.cluster.local."
+
+
+def srv_set(count: int) -> list[Record]:
+    return [
+        rec(f"0 1 8080 web-{i}.web.bench.svc.cluster.local.", "SRV", name=SRV_NAME)
+        for i in range(count)
+    ]
+
+
+def srv_expected(count: int) -> DnsAnswer:
+    return DnsAnswer(name=SRV_NAME, type="SRV", rcode=Rcode.NOERROR, answer=tuple(srv_set(count)))
+
+
+def srv_seen(records, **kw) -> Observation:
+    return Observation(
+        server="s",
+        name=SRV_NAME,
+        type="SRV",
+        answer=tuple(records),
+        **{"rcode": Rcode.NOERROR, **kw},
+    )
+
+
+def test_answer_wire_size_counts_header_question_and_each_record() -> None:
+    two = expected(rec("10.0.0.1"), rec("10.0.0.2"))
+    assert answer_wire_size(two) == 12 + (len(NAME) + 1) + 4 + 11 + 2 * (2 + 10 + 4)
+    one_srv = srv_expected(1)
+    target = "web-0.web.bench.svc.cluster.local."
+    assert (
+        answer_wire_size(one_srv)
+        == 12 + (len(SRV_NAME) + 1) + 4 + 11 + 2 + 10 + 6 + len(target) + 1
+    )
+
+
+def test_a_two_thousand_pod_srv_set_cannot_fit() -> None:
+    assert answer_wire_size(srv_expected(1000)) < MAX_MESSAGE < answer_wire_size(srv_expected(2000))
+
+
+def test_too_large_names_size_checked_records_and_what_clients_see() -> None:
+    obs = srv_seen(
+        [],
+        too_large=True,
+        size=70,
+        error="answer truncated over UDP and TCP failed: server answered SERVFAIL",
+    )
+    check = judge(srv_expected(2000), obs)
+    assert check.verdict is Verdict.TOO_LARGE
+    size = answer_wire_size(srv_expected(2000))
+    assert f"need at least {size} bytes" in check.note
+    assert "0 of 2000" in check.note and "SERVFAIL" in check.note and "clients get" in check.note
+
+
+@pytest.mark.parametrize(
+    "obs",
+    [
+        srv_seen(srv_set(2000)[:1100]),  # a cut-down set without TC (as CoreDNS over TCP may send)
+        srv_seen([], rcode=Rcode.SERVFAIL),
+        srv_seen([], rcode=Rcode.TIMEOUT, error="no response within 2s"),
+    ],
+    ids=["part-of-the-set", "servfail", "timeout"],
+)
+def test_an_oversized_expectation_cut_short_is_too_large_not_a_mismatch(obs: Observation) -> None:
+    check = judge(srv_expected(2000), obs)
+    assert check.verdict is Verdict.TOO_LARGE
+    assert f"{len(obs.answer)} of 2000" in check.note
+
+
+def test_an_oversized_expectation_sent_whole_is_ok_with_the_size_noted() -> None:
+    check = judge(srv_expected(2000), srv_seen(srv_set(2000), size=60000))
+    assert check.verdict is Verdict.OK
+    assert "over the 65535" in check.note and "60000" in check.note
+
+
+def test_an_oversized_expectation_with_a_foreign_record_is_still_wrong() -> None:
+    stale = rec("0 1 8080 gone-9.web.bench.svc.cluster.local.", "SRV", name=SRV_NAME)
+    check = judge(srv_expected(2000), srv_seen([*srv_set(2000)[:10], stale]))
+    assert check.verdict is Verdict.WRONG
+    assert "over the 65535" in check.note

@@ -49,7 +49,9 @@ def test_safe_escapes_control_characters_and_keeps_markup_literal() -> None:
     assert len(safe("x" * 5000).plain) <= 300
 
 
-def test_tables_show_hostile_strings_inert(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tables_show_hostile_strings_inert(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COLUMNS", "250")
     path = hostile_manifest(tmp_path)
     result = run("records", "-n", "ms", "-f", str(path), "--offline", "--no-color", "-o", "wide")
@@ -71,6 +73,16 @@ def test_json_keeps_hostile_strings_exact(run, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("output", ["table", "wide"])
 def test_error_messages_are_escaped(run, tmp_path: Path, output: str) -> None:
-    result = run("records", f"no{ESC}[31mpe", "-n", "ms", "-f", str(hostile_manifest(tmp_path)), "--offline", "-o", output)
+    result = run(
+        "records",
+        f"no{ESC}[31mpe",
+        "-n",
+        "ms",
+        "-f",
+        str(hostile_manifest(tmp_path)),
+        "--offline",
+        "-o",
+        output,
+    )
     assert result.code == 2
     assert ESC not in result.err

@@ -9,7 +9,16 @@ SEED = str(DATA / "seed" / "ms.yaml")
 
 RECORD_KEYS = {"name", "type", "ttl", "data"}
 EXPECTED_KEYS = {"rcode", "answer", "rules", "explanation", "sources", "openEnded"}
-SETTINGS_KEYS = {"zones", "ttl", "pods", "endpointPodNames", "namespaces", "ignoreEmptyService", "noendpoints", "source"}
+SETTINGS_KEYS = {
+    "zones",
+    "ttl",
+    "pods",
+    "endpointPodNames",
+    "namespaces",
+    "ignoreEmptyService",
+    "noendpoints",
+    "source",
+}
 
 
 def test_records_envelope(run) -> None:
@@ -30,10 +39,21 @@ def test_records_envelope(run) -> None:
 
 def test_resolve_envelope(run) -> None:
     doc = run("resolve", "eureka", "nope", "-n", "ms", "-f", SEED, "--offline", "-o", "json").json()
-    assert set(doc) == {"apiVersion", "kind", "source", "settings", "servers", "results"}
+    assert set(doc) == {"apiVersion", "kind", "source", "settings", "servers", "results", "notes"}
     assert doc["kind"] == "ResolveResult"
     found, missing = doc["results"]
-    assert set(found) == {"query", "answeredBy", "candidates", "expected", "chain"}
+    assert set(found) == {"query", "answeredBy", "candidates", "expected", "chain", "search"}
+    assert set(found["search"]) == {"resolvConf", "libc", "walks", "getaddrinfo"}
+    assert set(found["search"]["resolvConf"]) == {
+        "search",
+        "ndots",
+        "options",
+        "nameservers",
+        "assumed",
+    }
+    for walk in found["search"]["walks"]:
+        assert set(walk) == {"libc", "from", "steps", "answeredBy", "queries"}
+        assert all(set(s) == {"name", "outcome", "action"} for s in walk["steps"])
     assert set(found["expected"]) == EXPECTED_KEYS
     assert set(found["query"]) == {"name", "type"}
     assert all(set(r) == RECORD_KEYS for r in found["expected"]["answer"])
@@ -44,5 +64,7 @@ def test_yaml_carries_the_same_document(run) -> None:
     import yaml
 
     as_json = run("records", "gateway", "-n", "ms", "-f", SEED, "--offline", "-o", "json").json()
-    as_yaml = yaml.safe_load(run("records", "gateway", "-n", "ms", "-f", SEED, "--offline", "-o", "yaml").out)
+    as_yaml = yaml.safe_load(
+        run("records", "gateway", "-n", "ms", "-f", SEED, "--offline", "-o", "yaml").out
+    )
     assert as_yaml == as_json

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import dns.exception
 import dns.flags
 import dns.message
@@ -10,6 +12,8 @@ import dns.query
 import dns.rcode
 import dns.rrset
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hsvc.adapters import resolver
 from hsvc.adapters.resolver import parse_nameserver, read_resolv_conf, resolve_all
@@ -310,7 +314,7 @@ def test_status(rcode, status, error):
     message = dns.message.make_response(dns.message.make_query("x.example.", "A", use_edns=0))
     message.set_rcode(rcode)
     message = dns.message.from_wire(message.to_wire())
-    assert resolver._status(message) == (status, error)
+    assert resolver._status(message.rcode()) == (status, error)
 
 
 @pytest.mark.parametrize(
@@ -331,13 +335,187 @@ def test_describe(exc_type, args, text):
 
 
 def test_tcp_failure():
-    ok = response_for("x.example.", "A")
-    assert resolver._tcp_failure(ok) == ""
-    assert resolver._tcp_failure(response_for("x.example.", "A", rcode=dns.rcode.NXDOMAIN)) == ""
+    def failure(message) -> str:
+        return resolver._tcp_failure(resolver._response(message))
+
+    assert failure(response_for("x.example.", "A")) == ""
+    assert failure(response_for("x.example.", "A", rcode=dns.rcode.NXDOMAIN)) == ""
     servfail = response_for("x.example.", "A", rcode=dns.rcode.SERVFAIL)
-    assert resolver._tcp_failure(servfail) == "server answered SERVFAIL"
+    assert failure(servfail) == "server answered SERVFAIL"
     truncated = response_for("x.example.", "A")
     truncated.flags |= dns.flags.TC
-    assert "truncated too" in resolver._tcp_failure(truncated)
+    assert "truncated too" in failure(truncated)
     failure = resolver._Failure(Rcode.ERROR, "connection closed by server")
     assert resolver._tcp_failure(failure) == "connection closed by server"
+
+
+# --- the fast reader: the same Records as dnspython, or None to leave it to dnspython --------
+
+
+def wire_of(
+    name: str,
+    type_: str,
+    *answer: dns.rrset.RRset,
+    authority: tuple[dns.rrset.RRset, ...] = (),
+    additional: tuple[dns.rrset.RRset, ...] = (),
+    rcode: dns.rcode.Rcode = dns.rcode.NOERROR,
+) -> bytes:
+    response = dns.message.make_response(
+        dns.message.make_query(name, type_, use_edns=0, payload=1232)
+    )
+    response.set_rcode(rcode)
+    response.answer.extend(answer)
+    response.authority.extend(authority)
+    response.additional.extend(additional)
+    return response.to_wire()
+
+
+def by_dnspython(wire: bytes):
+    return resolver._response(dns.message.from_wire(wire, one_rr_per_rrset=True))
+
+
+SOA_RR = dns.rrset.from_text(
+    "cluster.local.", 30, "IN", "SOA", "ns.dns.cluster.local. hostmaster.cluster.local. 1 2 3 4 5"
+)
+FAST_CASES = {
+    "a-set": wire_of(
+        "web.ms.svc.cluster.local.",
+        "A",
+        dns.rrset.from_text("web.ms.svc.cluster.local.", 30, "IN", "A", "10.0.0.1", "10.0.0.2"),
+    ),
+    "cname-chain-mixed-case": wire_of(
+        "Web.MS.svc.cluster.local.",
+        "A",
+        dns.rrset.from_text(
+            "Web.MS.svc.cluster.local.", 5, "IN", "CNAME", "Eureka.MS.svc.Cluster.Local."
+        ),
+        dns.rrset.from_text("Eureka.MS.svc.cluster.local.", 30, "IN", "A", "10.244.1.10"),
+    ),
+    "aaaa": wire_of(
+        "x.example.",
+        "AAAA",
+        dns.rrset.from_text("x.example.", 30, "IN", "AAAA", "FD00:0::10", "::ffff:1.2.3.4"),
+    ),
+    "ptr": wire_of(
+        "10.1.244.10.in-addr.arpa.",
+        "PTR",
+        dns.rrset.from_text(
+            "10.1.244.10.in-addr.arpa.", 30, "IN", "PTR", "Eureka-0.eureka.ms.svc.cluster.local."
+        ),
+    ),
+    "srv-with-glue": wire_of(
+        "_http._tcp.web.ms.svc.cluster.local.",
+        "SRV",
+        dns.rrset.from_text(
+            "_http._tcp.web.ms.svc.cluster.local.",
+            30,
+            "IN",
+            "SRV",
+            "0 50 8080 web-0.web.ms.svc.cluster.local.",
+            "0 50 8080 Web-1.web.ms.svc.cluster.local.",
+        ),
+        additional=(
+            dns.rrset.from_text("web-0.web.ms.svc.cluster.local.", 30, "IN", "A", "10.0.0.1"),
+        ),
+    ),
+    "ns-at-apex": wire_of(
+        "cluster.local.",
+        "NS",
+        dns.rrset.from_text("cluster.local.", 30, "IN", "NS", "ns.dns.cluster.local."),
+    ),
+    "nxdomain-with-soa": wire_of(
+        "nosuch.ms.svc.cluster.local.", "A", authority=(SOA_RR,), rcode=dns.rcode.NXDOMAIN
+    ),
+    "nodata-with-soa": wire_of("web.ms.svc.cluster.local.", "AAAA", authority=(SOA_RR,)),
+    "servfail": wire_of("web.ms.svc.cluster.local.", "A", rcode=dns.rcode.SERVFAIL),
+    "refused": wire_of("example.com.", "A", rcode=dns.rcode.REFUSED),
+}
+
+
+@pytest.mark.parametrize("wire", FAST_CASES.values(), ids=FAST_CASES.keys())
+def test_fast_reader_reads_what_dnspython_reads(wire: bytes):
+    fast = resolver._decode(wire)
+    assert fast is not None
+    assert fast == by_dnspython(wire)
+
+
+def _set_flags(wire: bytes, flags: int) -> bytes:
+    return wire[:2] + (int.from_bytes(wire[2:4], "big") | flags).to_bytes(2, "big") + wire[4:]
+
+
+A_WIRE = FAST_CASES["a-set"]
+OTHER_CASES = {
+    "txt": wire_of(
+        "x.example.", "TXT", dns.rrset.from_text("x.example.", 30, "IN", "TXT", '"1.1.0"')
+    ),
+    "mx": wire_of(
+        "x.example.", "MX", dns.rrset.from_text("x.example.", 30, "IN", "MX", "10 mail.example.")
+    ),
+    "truncated": _set_flags(A_WIRE, dns.flags.TC),
+    "trailing-byte": A_WIRE + b"\x00",
+    "cut-short": A_WIRE[:-3],
+    "escaped-label": wire_of(
+        "x.example.", "PTR", dns.rrset.from_text("x.example.", 30, "IN", "PTR", "a\\.b.example.")
+    ),
+    "space-in-label": wire_of(
+        "x.example.", "PTR", dns.rrset.from_text("x.example.", 30, "IN", "PTR", "a\\032b.example.")
+    ),
+    "formerr": wire_of("x.example.", "A", rcode=dns.rcode.FORMERR),
+    "badvers": wire_of("x.example.", "A", rcode=dns.rcode.BADVERS),
+    "chaos-class": wire_of(
+        "x.example.", "A", dns.rrset.from_text("x.example.", 30, "CH", "A", "x.example. 1")
+    ),
+    # The owner of the answer points at itself: not backwards, so dnspython rejects it.
+    "self-pointer": A_WIRE[:42] + b"\xc0\x2a" + A_WIRE[44:],
+}
+
+
+@pytest.mark.parametrize("wire", OTHER_CASES.values(), ids=OTHER_CASES.keys())
+def test_fast_reader_leaves_the_rest_to_dnspython(wire: bytes):
+    assert resolver._decode(wire) is None
+
+
+LABEL = st.text(alphabet="abcXYZ019-_", min_size=1, max_size=12)
+ODD_LABEL = st.text(alphabet='abcXYZ019-_ *.\\"', min_size=1, max_size=12)
+
+
+@st.composite
+def names_(draw, label=LABEL) -> str:
+    labels = draw(st.lists(label, min_size=1, max_size=4))
+    return (
+        ".".join(
+            lab.replace("\\", "\\\\").replace(".", "\\.").replace('"', '\\"').replace(" ", "\\032")
+            for lab in labels
+        )
+        + ".example."
+    )
+
+
+@st.composite
+def records_(draw, label=LABEL) -> dns.rrset.RRset:
+    owner = draw(names_(label))
+    type_ = draw(st.sampled_from(["A", "AAAA", "PTR", "CNAME", "SRV", "NS"]))
+    if type_ == "A":
+        data = str(ipaddress.IPv4Address(draw(st.integers(0, 2**32 - 1))))
+    elif type_ == "AAAA":
+        data = str(ipaddress.IPv6Address(draw(st.integers(0, 2**128 - 1))))
+    elif type_ == "SRV":
+        data = f"{draw(st.integers(0, 65535))} {draw(st.integers(0, 65535))} {draw(st.integers(0, 65535))} {draw(names_(label))}"
+    else:
+        data = draw(names_(label))
+    return dns.rrset.from_text(owner, draw(st.integers(0, 2**31 - 1)), "IN", type_, data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(records_(), max_size=6), st.sampled_from(["A", "SRV", "PTR"]))
+def test_fast_reader_property_plain_names(rrsets, qtype):
+    wire = wire_of("q.example.", qtype, *rrsets, authority=(SOA_RR,))
+    assert resolver._decode(wire) == by_dnspython(wire)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(records_(ODD_LABEL), max_size=6))
+def test_fast_reader_property_any_names(rrsets):
+    wire = wire_of("q.example.", "A", *rrsets)
+    fast = resolver._decode(wire)
+    assert fast is None or fast == by_dnspython(wire)

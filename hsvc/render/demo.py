@@ -1,0 +1,116 @@
+"""The ``hsvc demo`` story: narration around the ordinary ``inspect`` tables.
+
+The words come from :mod:`hsvc.demo` (the script); this module only lays them
+out. Names and addresses from the recording pass :func:`~hsvc.render.table.safe`
+like every other string from a cluster or DNS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hsvc.core.compare import Row
+from hsvc.core.model import Rcode
+from hsvc.core.records import Group
+from hsvc.demo import INTRO, OUTRO, Played
+from hsvc.render.table import Names, inspect_table, safe
+
+TITLE = "hsvc demo: cluster DNS of a headless and a ClusterIP Service"
+
+
+def demo_intro(console: Console, address: str) -> None:
+    """Print the demo's title and what it replays."""
+    console.print(Text(TITLE, style="bold"))
+    for paragraph in INTRO:
+        console.print()
+        console.print(Text(paragraph.format(address=address)))
+
+
+def demo_step(
+    console: Console, played: Played, number: int, total: int, *, wide: bool, headers: bool
+) -> None:
+    """Print one step: its story, the equivalent command, the inspection, its moral."""
+    step = played.step
+    console.print()
+    console.rule(Text(f"Step {number}/{total}: {step.title}", style="bold"), align="left")
+    console.print(Text(step.story))
+    console.print()
+    _command(console, step.command, "on your cluster")
+    console.print()
+    inspect_table(console, played.report, wide=wide, headers=headers)
+    for paragraph in step.moral:
+        console.print()
+        console.print(Text(paragraph))
+    if step.hints:
+        console.print()
+        for hint in step.hints:
+            _command(console, hint)
+
+
+def demo_outro(console: Console, played: Sequence[Played]) -> None:
+    """Print the Services side by side, then where to go next."""
+    console.print()
+    console.rule(Text("Side by side", style="bold"), align="left")
+    console.print(side_by_side(played))
+    for paragraph in OUTRO:
+        console.print()
+        console.print(Text(paragraph))
+
+
+def side_by_side(played: Sequence[Played]) -> Table:
+    """Return what DNS must answer for each Service, one column per Service."""
+    table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
+    table.add_column("", style="bold", no_wrap=True)
+    columns = []
+    for p in played:
+        summary = next(s for s in p.report.services if s.service.name == p.step.service)
+        headless = summary.service.is_headless
+        kind = "headless" if headless else summary.service.type
+        table.add_column(safe(f"{p.step.service} ({kind})"), overflow="fold")
+        how = "every ready pod" if headless else "its virtual IP"
+        columns.append((p.report.rows, Names(p.report.source.settings.primary_zone, False), how))
+    facts: tuple[tuple[str, Callable[[Row], bool]], ...] = (
+        ("Service name", lambda r: r.group is Group.SERVICE and r.type in ("A", "AAAA")),
+        ("names below it", lambda r: r.group is Group.ENDPOINT and bool(r.expected.answer)),
+        (
+            "must not resolve",
+            lambda r: r.group is Group.ENDPOINT and r.expected.rcode is Rcode.NXDOMAIN,
+        ),
+        ("SRV targets", lambda r: r.group is Group.SRV and r.name.startswith("_")),
+    )
+    for label, wanted in facts:
+        cells = []
+        for rows, short, how in columns:
+            matching = [r for r in rows if wanted(r)]
+            if label == "Service name":
+                cell = _lines(short.data(rec) for r in matching for rec in r.expected.answer)
+                cell.append(f"\n({how})", style="dim")
+            elif label == "SRV targets":
+                cell = _lines(short.data(rec) for r in matching for rec in r.expected.answer)
+            else:
+                cell = _lines(short(r.name) for r in matching)
+            cells.append(cell)
+        table.add_row(label, *cells)
+    return table
+
+
+def _lines(values: Iterable[str]) -> Text:
+    text = Text()
+    for i, value in enumerate(sorted(dict.fromkeys(values))):
+        if i:
+            text.append("\n")
+        text.append_text(safe(value))
+    return text or Text("none", style="dim")
+
+
+def _command(console: Console, command: str, note: str = "") -> None:
+    text = Text("  $ ", style="dim")
+    text.append(command, style="bold")
+    if note:
+        text.append(f"   ({note})", style="dim")
+    console.print(text)
