@@ -717,10 +717,12 @@ def hoist_command(argv: list[str], commands: set[str], value_flags: set[str]) ->
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # A large inspect builds millions of long-lived objects and few cycles; with the
-    # default thresholds the cyclic GC rescans them again and again (up to a quarter
-    # of the run, docs/reference/benchmarks.md). Collect rarely, as mypy does.
-    gc.set_threshold(200_000, 30, 30)
+    if argv is None:
+        # The process is ours (not a test calling main): a large inspect builds
+        # millions of long-lived objects and few cycles, which the cyclic GC would
+        # rescan again and again (up to a quarter of the run, docs/reference/
+        # benchmarks.md). Collect rarely, as mypy does.
+        gc.set_threshold(200_000, 30, 30)
     if argv is None and hasattr(signal, "SIGPIPE"):
         # `hsvc ... | head` ends quietly like other Unix tools instead of exiting 1,
         # which would read as "mismatch found".

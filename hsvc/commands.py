@@ -281,9 +281,10 @@ def _settings(opts: Options, *, cluster_corefile: tuple[str | None, str] | None)
 
 def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:
     if "assumed" in settings.source:
+        zone = settings.primary_zone.rstrip(".")
         return (
-            "DNS settings: assuming kubeadm's Corefile (zone cluster.local, pods insecure, "
-            "ttl 30); pass --corefile or --cluster-domain if your cluster differs",
+            f"DNS settings: assuming kubeadm's Corefile (zone {zone}, pods "
+            f"{settings.pods.value}, ttl {settings.ttl}); pass --corefile if your cluster differs",
         )
     return ()
 
@@ -427,7 +428,21 @@ def run_resolve(
                 search=view,
             )
         )
-    return ResolveReport(source=source, results=results, servers=servers, notes=notes)
+    report = ResolveReport(source=source, results=results, servers=servers, notes=notes)
+    if (
+        live
+        and observations
+        and not any(
+            o.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)
+            for seen in observations.values()
+            for o in seen
+        )
+    ):
+        raise NoDnsError(
+            "no DNS server answered any query (" + ", ".join(servers) + f", timeout "
+            f"{opts.timeout}s); check --nameserver and that the server is reachable"
+        )
+    return report
 
 
 def _search_view(

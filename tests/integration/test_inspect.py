@@ -306,3 +306,21 @@ def test_inspect_every_service_in_scope(run, make_knot, scope: list[str]) -> Non
         "portal.ms.svc.cluster.local." in names
         and "_mysql._tcp.mysql-production.ms.svc.cluster.local." in names
     )
+
+
+def test_resolve_with_no_server_answering_exits_6(run, make_bad_dns) -> None:
+    silent = make_bad_dns("silent")
+    result = run(
+        "resolve",
+        "gateway.ms.svc.cluster.local.",
+        "-n",
+        "ms",
+        "-f",
+        SEED,
+        "--nameserver",
+        f"127.0.0.1:{silent.port}",
+        "--timeout",
+        "0.2",
+    )
+    assert result.code == ExitCode.NO_DNS
+    assert "no DNS server answered" in result.err
