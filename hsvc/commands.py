@@ -196,7 +196,9 @@ class InspectReport:
 # --- sources ---------------------------------------------------------------------
 
 
-def load_source(opts: Options, *, service: str | None = None) -> Source:
+def load_source(
+    opts: Options, *, service: str | None = None, with_deployments: bool = False
+) -> Source:
     """Return the objects and DNS settings from manifest files or the live API.
 
     Raises:
@@ -228,7 +230,12 @@ def load_source(opts: Options, *, service: str | None = None) -> Source:
         # One deadline for every request of the command: errors within --request-timeout.
         deadline = time.monotonic() + opts.request_timeout
         namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
-        snapshot = src.snapshot(namespace=namespace, service=service, deadline=deadline)
+        snapshot = src.snapshot(
+            namespace=namespace,
+            service=service,
+            deadline=deadline,
+            with_deployments=with_deployments,
+        )
         cluster_dns = src.dns_config(deadline=deadline)
     settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))
     notes = list(_settings_notes(settings))
@@ -578,7 +585,7 @@ def run_lint(opts: Options) -> LintReport:
     Raises:
         HsvcError: from the source (see :func:`load_source`).
     """
-    source = load_source(opts)
+    source = load_source(opts, with_deployments=True)
     cluster = ClusterDns(source.snapshot, source.settings)
     scope = source.namespace
     if opts.files and not opts.namespace:

@@ -36,6 +36,7 @@ from hsvc import __version__
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
     ConversionError,
+    deployment_from_dict,
     namespace_from_dict,
     pod_from_dict,
     service_from_dict,
@@ -44,6 +45,7 @@ from hsvc.adapters.convert import (
     statefulset_from_dict,
 )
 from hsvc.core.model import (
+    Deployment,
     EndpointSlice,
     Nameserver,
     Namespace,
@@ -447,7 +449,12 @@ class KubeSource:
     # -- public reads --
 
     def snapshot(
-        self, namespace: str | None, service: str | None = None, *, deadline: float | None = None
+        self,
+        namespace: str | None,
+        service: str | None = None,
+        *,
+        deadline: float | None = None,
+        with_deployments: bool = False,
     ) -> Snapshot:
         """Read the Services, EndpointSlices, Pods and StatefulSets DNS answers from.
 
@@ -476,6 +483,7 @@ class KubeSource:
                 ``namespace`` is None).
             deadline: ``time.monotonic()`` by which every request must be done
                 (default: now + the request timeout), so one command can share it.
+            with_deployments: Also LIST Deployments (for lint's template checks).
 
         Raises:
             NotFoundError: The namespace or the Service does not exist.
@@ -513,12 +521,22 @@ class KubeSource:
         if service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == service)
             pods = _pods_for_service(services[0], slices, stateful_sets, pods)
+        deployments: tuple[Deployment, ...] = ()
+        if with_deployments:
+            # Only lint reads them (a template's hostname); one more LIST, still constant.
+            deployments = tuple(
+                self._convert(deployment_from_dict, o)
+                for o in self._optional(
+                    _list("deployments", namespace, group="apps"), deadline, unreadable
+                )
+            )
         return Snapshot(
             namespaces=namespaces,
             services=services,
             endpoint_slices=slices,
             pods=pods,
             stateful_sets=stateful_sets,
+            deployments=deployments,
             unreadable=tuple(unreadable),
         )
 

@@ -55,6 +55,7 @@ KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "Node": ("", "v1", "nodes", False, ("no",)),
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True, ()),
     "StatefulSet": ("apps", "v1", "statefulsets", True, ("sts",)),
+    "Deployment": ("apps", "v1", "deployments", True, ("deploy",)),
 }
 RESOURCE_KIND = {(g, r): k for k, (g, _v, r, _n, _s) in KINDS.items()}
 GROUP_VERSIONS = {"discovery.k8s.io": "v1", "apps": "v1"}

@@ -54,3 +54,27 @@ def test_live_lint_without_pods_skips_pod_based_checks(run, api_server, kubeconf
     codes = {f["code"] for f in result.json()["findings"]}
     assert "HSVC201" not in codes and "HSVC202" in codes
     assert any("pods" in n for n in result.json()["source"]["notes"])
+
+
+def test_live_lint_reads_deployment_templates(run, api_server, kubeconfig: Path) -> None:
+    api_server.add(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "ms"},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"hostname": "web", "containers": [{"name": "c", "image": "x"}]},
+                },
+            },
+        }
+    )
+    api_server.clear_log()
+    result = lint(run, kubeconfig, "-n", "ms", "-o", "json")
+    codes = {(f["code"], f["object"]["name"]) for f in result.json()["findings"]}
+    assert ("HSVC405", "web") in codes
+    assert api_server.count(method="GET", path="*/deployments") == 1
+    assert api_server.mutations == []
