@@ -25,6 +25,8 @@ from hsvc.errors import ExitCode, HsvcError
 
 log = logging.getLogger("hsvc")
 
+MAX_ERROR = 2000  # characters of one error line
+
 
 class Output(StrEnum):
     """Output formats."""
@@ -325,6 +327,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain help: rendering it with rich costs ~0.1 s at every `--help` (benchmarks.md).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -408,16 +412,25 @@ def _guarded(fn: Callable[..., int], kwargs: dict[str, Any], shared: dict[str, A
 def _error(message: str) -> None:
     from hsvc.render.table import safe
 
-    text = safe(message).plain
+    # An error line is cut far later than a table cell: its end says what to do.
+    text = safe(message, limit=MAX_ERROR).plain
     sys.stderr.write(f"hsvc: error: {text}\n")
 
 
+class _InertFormatter(logging.Formatter):
+    """Log lines with control characters escaped, as in tables: logs quote cluster text too."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
+        from hsvc.render.table import safe
+
+        # Only the message: a --debug traceback keeps its lines.
+        return safe(super().formatMessage(record), limit=MAX_ERROR).plain
+
+
 def _setup_logging(debug: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="hsvc: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_InertFormatter("hsvc: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
     # Even with --debug: the client's and urllib3's debug logs may carry headers.
     for noisy in ("kubernetes", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -445,10 +446,7 @@ def run_resolve(
             for o in seen
         )
     ):
-        raise NoDnsError(
-            "no DNS server answered any query (" + ", ".join(servers) + f", timeout "
-            f"{opts.timeout}s); check --nameserver and that the server is reachable"
-        )
+        raise _nobody_answered([o for seen in observations.values() for o in seen])
     return report
 
 
@@ -555,11 +553,7 @@ def run_inspect(
         disagreements=disagreements(rows),
     )
     if rows and not report.answered:
-        raise NoDnsError(
-            "no DNS server answered any query ("
-            + ", ".join(report.servers)
-            + f", timeout {opts.timeout}s); check --nameserver and that the server is reachable"
-        )
+        raise _nobody_answered([c.observation for r in rows for c in r.checks])
     return report
 
 
@@ -607,6 +601,22 @@ def pick_nameservers(opts: Options, source: Source) -> list[Nameserver]:
         NoDnsError: no server can be found.
     """
     return direct_nameservers(opts, source)
+
+
+def _nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
+    """Say what each server did instead of answering: silence, garbage, refused connections.
+
+    A server that sends garbage answers at once; calling that a timeout would send
+    the user looking at the network instead of at the server.
+    """
+    why: dict[str, Counter[str]] = {}
+    for obs in observations:
+        why.setdefault(obs.server, Counter())[obs.error or obs.rcode.value] += 1
+    servers = "; ".join(f"{server}: {errors.most_common(1)[0][0]}" for server, errors in why.items())
+    return NoDnsError(
+        f"no DNS server answered any query ({servers}); "
+        "check --nameserver and that the server is reachable"
+    )
 
 
 def _check_type(qtype: str) -> str:

@@ -54,6 +54,15 @@ class InvalidNameError(UsageError):
     """A DNS name or Kubernetes name that cannot exist."""
 
     fmt = "invalid name {name!r}: {reason}"
+    shown: ClassVar[int] = 80  # characters of the name quoted in the message
+
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        name = fields.get("name")
+        if message is None and isinstance(name, str) and len(name) > self.shown:
+            # A pasted blob must not push the reason out of sight.
+            quoted = f"{name[: self.shown]!r}... ({len(name)} characters)"
+            message = f"invalid name {quoted}: {fields.get('reason')}"
+        super().__init__(message, **fields)
 
 
 class NotFoundError(HsvcError):

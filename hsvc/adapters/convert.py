@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
+from hsvc.core import names
 from hsvc.core.model import (
     Deployment,
     Endpoint,
@@ -170,14 +171,42 @@ def _each(
 
 
 def _metadata(
-    obj: Mapping[str, object], default_namespace: str, *, namespaced: bool = True
+    obj: Mapping[str, object],
+    default_namespace: str,
+    *,
+    namespaced: bool = True,
+    label: bool = False,
 ) -> tuple[Mapping[str, object], str, str]:
-    """Return ``(metadata, namespace, name)``."""
+    """Return ``(metadata, namespace, name)``, names checked as the API server checks them.
+
+    Namespaces (and, with ``label``, the name) must be RFC 1123 labels, other names
+    RFC 1123 subdomains. The API never holds anything else, but a manifest may, and
+    a Service named ``Web_1`` would otherwise show records no cluster can serve.
+    """
     root = _mapping(obj, ())
     meta = _mapping(root.get("metadata"), ("metadata",))
     name = _required_str(meta, "name", ("metadata",))
+    _check_name(name, ("metadata", "name"), label=label)
     namespace = _str(meta, "namespace", ("metadata",), default_namespace) if namespaced else ""
+    if namespaced:
+        _check_name(namespace, ("metadata", "namespace"), label=True)
     return meta, namespace, name
+
+
+def _check_name(text: str, path: tuple[PathPart, ...], *, label: bool) -> None:
+    if label and not names.is_dns1123_label(text):
+        raise ConversionError(
+            path,
+            f"invalid value {text!r}: a lowercase RFC 1123 label must consist of lower case "
+            "alphanumeric characters or '-', start and end with one, and be at most 63 long",
+        )
+    if not names.is_dns1123_subdomain(text):
+        raise ConversionError(
+            path,
+            f"invalid value {text!r}: a lowercase RFC 1123 subdomain must consist of lower case "
+            "alphanumeric characters, '-' or '.', start and end with an alphanumeric character, "
+            "and be at most 253 long",
+        )
 
 
 def _spec(obj: Mapping[str, object], key: str = "spec") -> Mapping[str, object]:
@@ -212,7 +241,7 @@ def namespace_from_dict(obj: Mapping[str, object]) -> Namespace:
     Raises:
         ConversionError: ``metadata.name`` is missing, or a label is not a string.
     """
-    meta, _, name = _metadata(obj, "", namespaced=False)
+    meta, _, name = _metadata(obj, "", namespaced=False, label=True)
     return Namespace(name=name, labels=_labels(meta, "labels", ("metadata",)))
 
 
@@ -225,7 +254,7 @@ def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "de
     Raises:
         ConversionError: A required field is missing or a field has the wrong type.
     """
-    meta, namespace, name = _metadata(obj, default_namespace)
+    meta, namespace, name = _metadata(obj, default_namespace, label=True)
     spec = _spec(obj)
     cluster_ips = _str_list(spec, "clusterIPs", ("spec",))
     if not cluster_ips:

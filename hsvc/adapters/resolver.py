@@ -222,7 +222,8 @@ def _prepare(question: Question) -> _Prepared:
     text = question.name
     if not text or text == "@":
         raise InvalidNameError(name=text, reason="empty name")
-    if not text.isascii() or any(c.isspace() or not c.isprintable() for c in text):
+    # In ASCII the only printable white space is the space itself.
+    if not text.isascii() or not text.isprintable() or " " in text:
         raise InvalidNameError(
             name=text, reason="only printable ASCII without spaces; write IDN names as xn--"
         )
@@ -553,9 +554,8 @@ async def _resolve(
             sockets.close()
 
     try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(concurrency, len(jobs))):
-                group.create_task(worker())
+        # gather, not a TaskGroup: a bug surfaces as its own exception, not a group.
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(jobs)))))
     finally:
         await _pipelines().close()
     return [r for r in results if r is not None]

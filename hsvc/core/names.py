@@ -74,7 +74,13 @@ def trim_zone(name: str, zone: str) -> list[str]:
 
 def is_dns1123_label(text: str) -> bool:
     """Return whether ``text`` is a valid RFC 1123 label (what a hostname must be)."""
-    return len(text) <= MAX_LABEL and bool(_DNS1123_LABEL.match(text))
+    # fullmatch: `$` alone would let a trailing newline through.
+    return len(text) <= MAX_LABEL and bool(_DNS1123_LABEL.fullmatch(text))
+
+
+def is_dns1123_subdomain(text: str) -> bool:
+    """Return whether ``text`` is a valid RFC 1123 subdomain (what most object names must be)."""
+    return 0 < len(text) <= 253 and all(is_dns1123_label(part) for part in text.split("."))
 
 
 def is_valid_port_name(text: str) -> bool:

@@ -51,12 +51,12 @@ MARK = {
 }
 
 
-def safe(value: object, style: str = "") -> Text:
-    """Return ``value`` as inert text: control characters escaped, very long strings cut."""
+def safe(value: object, style: str = "", *, limit: int = MAX_CELL) -> Text:
+    """Return ``value`` as inert text: control characters escaped, strings over ``limit`` cut."""
     text = str(value)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    if len(text) > MAX_CELL:
-        text = text[: MAX_CELL - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     return Text(text, style=style)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,109 @@ def test_error_messages_are_escaped(run, tmp_path: Path, output: str) -> None:
     )
     assert result.code == 2
     assert ESC not in result.err
+
+
+# --- error messages and findings ------------------------------------------------------------
+
+HOSTILE = f"[red]boom[/red]{ESC}[2J{OSC_LINK}\x9b31m\u202e"
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def assert_inert(text: str) -> None:
+    assert not RAW_CONTROL.findall(text), repr(text)
+
+
+def one_error_line(err: str) -> str:
+    assert err.startswith("hsvc: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert_inert(err)
+    return err
+
+
+def test_unknown_namespace_error_is_inert(run, tmp_path: Path) -> None:
+    path = hostile_manifest(tmp_path)
+    result = run("records", "-n", HOSTILE, "-f", str(path), "--offline")
+    assert result.code == 3
+    assert "[red]boom[/red]\\x1b[2J" in one_error_line(result.err)
+
+
+def test_unknown_context_error_is_inert(run, tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:9"}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "c",
+            }
+        )
+    )
+    result = run("records", "--kubeconfig", str(kubeconfig), "--context", HOSTILE)
+    assert result.code == 3
+    assert "does not exist" in one_error_line(result.err)
+
+
+def test_manifest_error_quoting_cluster_text_is_inert(run, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": HOSTILE, "namespace": "ms"}}
+    path.write_text(json.dumps(bad))
+    result = run("records", "-f", str(path), "--offline")
+    assert result.code == 7
+    assert "bad.json:1" in one_error_line(result.err)
+
+
+def findings_manifest(tmp_path: Path) -> Path:
+    """A StatefulSet whose serviceName and a Service whose selector carry HOSTILE."""
+    doc = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "web", "namespace": "ms"},
+                "spec": {"clusterIP": "10.0.0.9", "selector": {"app": HOSTILE}},
+            },
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": {"name": "db", "namespace": "ms"},
+                "spec": {
+                    "serviceName": HOSTILE,
+                    "selector": {"matchLabels": {"a": "b"}},
+                    "template": {"metadata": {"labels": {"a": "b"}}},
+                },
+            },
+        ],
+    }
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("output", ["table", "wide"])
+def test_lint_findings_table_is_inert(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    result = run("lint", "-f", str(findings_manifest(tmp_path)), "-o", output, "--no-color")
+    assert result.code == 1, result.err
+    assert_inert(result.out + result.err)
+    assert "HSVC102" in result.out and "HSVC201" in result.out
+    assert "[red]boom[/red]" in result.out  # literal, not applied
+
+
+@pytest.mark.parametrize("output", ["json", "sarif"])
+def test_lint_findings_json_keeps_cluster_text(run, tmp_path: Path, output: str) -> None:
+    result = run("lint", "-f", str(findings_manifest(tmp_path)), "-o", output)
+    assert result.code == 1, result.err
+    assert ESC not in result.out  # JSON escapes it
+    doc = json.loads(result.out)
+    text = json.dumps(doc, ensure_ascii=False)
+    assert "[red]boom[/red]" in text
+    if output == "json":
+        (selector,) = [f for f in doc["findings"] if f["code"] == "HSVC201"]
+        assert HOSTILE in selector["message"]  # the selector, exactly as the object has it
