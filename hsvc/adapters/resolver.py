@@ -769,18 +769,7 @@ def _read(wire: bytes, qid: int, section: bytes) -> _Response | _Failure:
     """Check that ``wire`` answers the query and read it: the fast path, else dnspython."""
     if not _answers(wire, qid, section):
         return _Failure(Rcode.ERROR, _MISMATCH)
-    fast = _decode(wire)
-    if fast is not None:
-        return fast
-    try:
-        message = dns.message.from_wire(wire, one_rr_per_rrset=True, raise_on_truncation=True)
-    except dns.message.Truncated as exc:
-        # Carries whatever parsed before the cut, which is what a too-large answer keeps.
-        partial: dns.message.Message = exc.message()  # type: ignore[no-untyped-call]  # untyped in dnspython 2.9
-        return _response(partial)
-    except dns.exception.DNSException as exc:
-        return _Failure(Rcode.ERROR, _describe(exc))
-    return _response(message)
+    return _read_wire(wire)
 
 
 def _timed_out(timeout: float, attempts: int) -> _Failure:
@@ -861,6 +850,9 @@ class _TcpConnection:
         for waiter in self.pending.values():
             if not waiter.done():
                 waiter.set_exception(_Closed())
+                # Mark it retrieved: an asker that already gave up must not make asyncio
+                # log "Future exception was never retrieved" on stderr.
+                waiter.exception()
 
     def close(self) -> None:
         self.retired = True
