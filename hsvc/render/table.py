@@ -7,7 +7,9 @@ sequences stay inert.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from rich import box
@@ -31,6 +33,9 @@ from hsvc.core.searchpath import Walk
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_CELL = 300
+# A group of more rows than this lists its problems and only a few ok rows (not -o wide).
+COLLAPSE_AT = 40
+COLLAPSED_OK_ROWS = 5
 
 GROUP_TITLES = {
     "service": "Service name",
@@ -116,7 +121,7 @@ def _answer_text(
         return safe(rcode.value, "bold")
     shown = sorted(
         (r for r in answer if qtype is None or r.type in (qtype, "CNAME")),
-        key=lambda r: (r.type != "CNAME", short.data(r)),
+        key=lambda r: (r.type != "CNAME", _sort_key(short.data(r))),
     )
     if not shown:
         return safe("NODATA", "bold")
@@ -131,6 +136,15 @@ def _answer_text(
     return text
 
 
+def _sort_key(text: str) -> tuple[int, int, str]:
+    """Addresses in numeric order, everything else after them alphabetically."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return (1, 0, text)
+    return (0, int(ip), text)
+
+
 def _expected_text(answer: DnsAnswer, short: Names) -> Text:
     text = _answer_text(answer.answer, answer.rcode, short, qtype=answer.type)
     if answer.open_ended:
@@ -139,6 +153,8 @@ def _expected_text(answer: DnsAnswer, short: Names) -> Text:
 
 
 def _observed_text(obs: Observation, short: Names) -> Text:
+    if obs.too_large:
+        return safe("TOO LARGE", "yellow")
     if obs.rcode in (Rcode.TIMEOUT, Rcode.ERROR):
         return safe(obs.rcode.value, "yellow")
     return _answer_text(obs.answer, obs.rcode, short, qtype=obs.type)
@@ -328,6 +344,14 @@ def _service_header(s: ServiceSummary) -> Text:
     return text
 
 
+def _hidden_line(table: Table, group: str | None, hidden: dict[str, int]) -> None:
+    """Close a collapsed group with the count of ``ok`` rows not listed."""
+    count = hidden.get(group or "", 0)
+    if count:
+        cells = [Text(f"… {count} more ok", style="green")]
+        table.add_row(Text("✓", style="green"), *cells, *([""] * (len(table.columns) - 2)))
+
+
 def inspect_table(
     console: Console, report: InspectReport, *, wide: bool, headers: bool = True
 ) -> None:
@@ -353,17 +377,28 @@ def inspect_table(
         table.add_column("RULES", overflow="fold", ratio=1)
     explained: list[tuple[int, Row]] = []
     group = None
+    shown_ok: dict[str, int] = {}
+    hidden_ok: dict[str, int] = {}
+    group_sizes = Counter(row.group for row in report.rows)
     for row in report.rows:
-        if row.group != group and headers:
+        if row.group != group:
+            _hidden_line(table, group, hidden_ok)
             group = row.group
-            cells: list[Text | str] = [Text(GROUP_TITLES.get(group, group), style="bold cyan")]
-            table.add_row("", *cells, *([""] * (len(table.columns) - 2)))
+            if headers:
+                title: list[Text | str] = [Text(GROUP_TITLES.get(group, group), style="bold cyan")]
+                table.add_row("", *title, *([""] * (len(table.columns) - 2)))
+        if row.status is Verdict.OK and not wide and group_sizes[row.group] > COLLAPSE_AT:
+            # Big groups (thousands of pods) show their problems and a few good rows.
+            shown_ok[row.group] = shown_ok.get(row.group, 0) + 1
+            if shown_ok[row.group] > COLLAPSED_OK_ROWS:
+                hidden_ok[row.group] = hidden_ok.get(row.group, 0) + 1
+                continue
         mark, colour = MARK[row.status]
         ref = ""
         if row.status is not Verdict.OK:
             explained.append((len(explained) + 1, row))
             ref = f"{len(explained)}"
-        cells = [
+        cells: list[Text | str] = [
             Text(f"{mark}{ref}", style=colour),
             safe(short(row.name)),
             row.type,
@@ -377,7 +412,12 @@ def inspect_table(
         if wide:
             cells.append(safe(", ".join(row.expected.rules)))
         table.add_row(*cells)
+    _hidden_line(table, group, hidden_ok)
     console.print(table)
+    if hidden_ok:
+        console.print(
+            Text("(ok rows of large groups are counted; -o wide lists every row)", style="dim")
+        )
     for number, row in explained:
         line = Text(f"{number}. ", style="bold")
         line.append_text(

@@ -158,3 +158,20 @@ def test_an_srv_set_over_64_kib_is_too_large_not_a_mismatch(
     # Nothing else is flagged: the one too-large row is the only non-ok row.
     assert doc["summary"]["too-large"] == 1
     assert doc["summary"]["ok"] == doc["summary"]["total"] - 1 == 3 * N + 4
+
+    # As a table, the thousands of ok rows collapse: problems listed, the rest counted.
+    table = run(
+        "inspect",
+        "kafka",
+        "-n",
+        NS,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+        "--no-color",
+    )
+    assert table.code == ExitCode.MISMATCH
+    assert "… 595 more ok" in table.out and "-o wide lists every row" in table.out
+    assert table.out.count("\n") < 300
+    assert "too-large" in table.out
