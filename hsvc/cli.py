@@ -18,7 +18,11 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
-import typer
+try:
+    import typer
+except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (exit-codes.md)
+    sys.stderr.write("hsvc: error: interrupted\n")
+    sys.exit(130)
 
 from hsvc import __version__
 from hsvc.errors import ExitCode, HsvcError
@@ -398,8 +402,7 @@ def _guarded(fn: Callable[..., int], kwargs: dict[str, Any], shared: dict[str, A
         _error(exc.message)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        _error("interrupted")
-        return int(ExitCode.INTERRUPTED)
+        return int(ExitCode.INTERRUPTED)  # reported by main, like a Ctrl-C while parsing
     except typer.Exit:
         raise
     except Exception as exc:  # the one catch-all: the CLI boundary
@@ -741,18 +744,21 @@ def main(argv: list[str] | None = None) -> NoReturn:
         # which would read as "mismatch found".
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
-    if args and args[0] not in ("-h", "--help", "--version"):
-        from typer.main import get_command
-
-        commands = set(getattr(get_command(app), "commands", {}))
-        args = hoist_command(args, commands, _value_flags())
     try:
+        if args and args[0] not in ("-h", "--help", "--version"):
+            from typer.main import get_command
+
+            commands = set(getattr(get_command(app), "commands", {}))
+            args = hoist_command(args, commands, _value_flags())
         code = app(args=args, prog_name=prog, standalone_mode=False)
     except typer.TyperException as exc:
         sys.exit(_usage_error(exc))
     except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("hsvc: error: interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        code = ExitCode.INTERRUPTED
+    if code == ExitCode.INTERRUPTED:
+        # From _guarded, or from typer, which turns a Ctrl-C outside the command
+        # (while parsing) into a silent exit 130.
+        _error("interrupted")
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -612,7 +612,9 @@ def _nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
     why: dict[str, Counter[str]] = {}
     for obs in observations:
         why.setdefault(obs.server, Counter())[obs.error or obs.rcode.value] += 1
-    servers = "; ".join(f"{server}: {errors.most_common(1)[0][0]}" for server, errors in why.items())
+    servers = "; ".join(
+        f"{server}: {errors.most_common(1)[0][0]}" for server, errors in why.items()
+    )
     return NoDnsError(
         f"no DNS server answered any query ({servers}); "
         "check --nameserver and that the server is reachable"

@@ -11,11 +11,16 @@ Modes:
               answer that does not fit even 65535 bytes).
     slow      answers correctly (NOERROR, one A record) after ``delay`` seconds,
               and records the most queries it held at once (``max_outstanding``).
+    drop      loses a ``loss`` share of UDP queries (seeded, see :meth:`BadDnsServer.drops`)
+              and answers the rest: forwarded to ``upstream`` (a knotd) when given,
+              else itself as ``slow`` does without the delay. TCP is never dropped and
+              always answered by the server itself.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import selectors
 import socket
 import struct
@@ -27,23 +32,41 @@ from typing import Self
 import dns.exception
 import dns.flags
 import dns.message
+import dns.rdatatype
 import dns.rrset
 
 from hsvc.core.model import Nameserver
 
 HOST = "127.0.0.1"
-MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow")
+MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow", "drop")
 TRUNCATED_ADDRESSES = ("10.0.0.1", "10.0.0.2", "10.0.0.3")
 
 
 class BadDnsServer:
     """A DNS server that misbehaves in one chosen way; counts what it received."""
 
-    def __init__(self, mode: str, *, delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        mode: str,
+        *,
+        delay: float = 0.05,
+        loss: float = 0.1,
+        seed: int = 0,
+        upstream: Nameserver | None = None,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         self.mode = mode
         self.delay = delay
+        self.loss = loss
+        self.seed = seed
+        self.upstream = upstream
+        self.dropped = 0
+        self._seen: dict[tuple[str, str], int] = {}  # drop mode: queries per question so far
+        # drop mode with upstream: our query ID -> (the client's ID, its address)
+        self._relayed: dict[int, tuple[bytes, tuple[str, int]]] = {}
+        self._next_id = 0
+        self._up: socket.socket | None = None
         self.host = HOST
         self.port = 0
         self.udp_queries = 0
@@ -93,6 +116,9 @@ class BadDnsServer:
             break
         else:
             raise RuntimeError("no port free for both UDP and TCP on 127.0.0.1")
+        if self.upstream is not None:
+            self._up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._up.connect((self.upstream.host, self.upstream.port))
         self._thread = threading.Thread(
             target=self._serve, name=f"bad-dns-{self.mode}", daemon=True
         )
@@ -104,10 +130,10 @@ class BadDnsServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        for sock in [self._udp, self._tcp, *self._conns]:
+        for sock in [self._udp, self._tcp, self._up, *self._conns]:
             if sock is not None:
                 sock.close()
-        self._udp = self._tcp = None
+        self._udp = self._tcp = self._up = None
         self._conns.clear()
 
     # --- the loop ------------------------------------------------------------------
@@ -117,12 +143,16 @@ class BadDnsServer:
         with selectors.DefaultSelector() as selector:
             selector.register(self._udp, selectors.EVENT_READ, "udp")
             selector.register(self._tcp, selectors.EVENT_READ, "listen")
+            if self._up is not None:
+                selector.register(self._up, selectors.EVENT_READ, "upstream")
             while not self._stop.is_set():
                 for key, _ in selector.select(timeout=0.01):
                     sock = key.fileobj
                     assert isinstance(sock, socket.socket)
                     if key.data == "udp":
                         self._on_udp(sock)
+                    elif key.data == "upstream":
+                        self._on_upstream(sock)
                     elif key.data == "listen":
                         conn, _ = sock.accept()
                         with self._lock:
@@ -144,6 +174,9 @@ class BadDnsServer:
             self.udp_queries += 1
         if self.mode == "silent":
             return
+        if self.mode == "drop":
+            self._drop_or_answer(sock, wire, address)
+            return
         if self.mode == "slow":
             self._pending.append(
                 (time.monotonic() + self.delay, self._reply(wire, tcp=False), address)
@@ -151,6 +184,48 @@ class BadDnsServer:
             self.max_outstanding = max(self.max_outstanding, len(self._pending))
             return
         sock.sendto(self._reply(wire, tcp=False), address)
+
+    # --- drop mode -------------------------------------------------------------------
+
+    def drops(self, name: str, qtype: str, attempt: int) -> bool:
+        """Whether the ``attempt``-th query (from 0) for ``name``/``qtype`` is lost.
+
+        Decided by the seed and the question, not by arrival order, so a test knows
+        in advance which questions lose every attempt, however queries interleave.
+        """
+        key = f"{self.seed}:{name.lower()}:{qtype.upper()}:{attempt}"
+        return random.Random(key).random() < self.loss
+
+    def _drop_or_answer(self, sock: socket.socket, wire: bytes, address: tuple[str, int]) -> None:
+        try:
+            question = dns.message.from_wire(wire).question[0]
+        except (dns.exception.DNSException, IndexError):
+            return
+        name = question.name.to_text()
+        qtype = dns.rdatatype.to_text(question.rdtype)
+        with self._lock:
+            attempt = self._seen.get((name, qtype), 0)
+            self._seen[(name, qtype)] = attempt + 1
+        if self.drops(name, qtype, attempt):
+            with self._lock:
+                self.dropped += 1
+            return
+        if self._up is None:
+            sock.sendto(self._reply(wire, tcp=False), address)
+            return
+        self._next_id = (self._next_id + 1) & 0xFFFF
+        self._relayed[self._next_id] = (wire[:2], address)
+        self._up.send(struct.pack("!H", self._next_id) + wire[2:])
+
+    def _on_upstream(self, sock: socket.socket) -> None:
+        try:
+            reply = sock.recv(65535)
+        except OSError:
+            return
+        found = self._relayed.pop(struct.unpack("!H", reply[:2])[0], None)
+        if found is not None and self._udp is not None:
+            client_id, address = found
+            self._udp.sendto(client_id + reply[2:], address)
 
     def _on_tcp(self, conn: socket.socket) -> bool:
         """Serve one message on a TCP connection; return False to close it."""

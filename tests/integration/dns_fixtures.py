@@ -7,6 +7,7 @@ started when the test ends.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def make_bad_dns() -> Iterator[Callable[..., BadDnsServer]]:
     """Start a misbehaving DNS server: ``make_bad_dns("silent")`` (see badserver.MODES)."""
     started: list[BadDnsServer] = []
 
-    def make(mode: str, **options: float) -> BadDnsServer:
+    def make(mode: str, **options: Any) -> BadDnsServer:
         server = BadDnsServer(mode, **options)
         started.append(server)
         server.start()

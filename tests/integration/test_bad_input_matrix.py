@@ -139,7 +139,9 @@ def truncated_then_tcp(env: Env) -> Call:
         + "".join(f"- addresses: [{ip}]\n  conditions: {{ready: true}}\n" for ip in ips),
         encoding="utf-8",
     )
-    zone = f"$ORIGIN cluster.local.\n@ 30 IN SOA {SOA}\n@ 30 IN NS ns.dns\nns.dns 30 IN A 10.96.0.10\n"
+    zone = (
+        f"$ORIGIN cluster.local.\n@ 30 IN SOA {SOA}\n@ 30 IN NS ns.dns\nns.dns 30 IN A 10.96.0.10\n"
+    )
     zone += "".join(f"big.ms.svc 30 IN A {ip}\n" for ip in ips)
     knot = env.knot({"cluster.local.": zone})
     return Call(
@@ -160,7 +162,9 @@ def truncated_then_tcp(env: Env) -> Call:
 
 def servfail(env: Env) -> Call:
     zones = seed_zones()
-    zones["cluster.local."] = "not a zone file\n"  # knot serves a zone that fails to load as SERVFAIL
+    zones["cluster.local."] = (
+        "not a zone file\n"  # knot serves a zone that fails to load as SERVFAIL
+    )
     return env.dns(env.knot(zones))
 
 
@@ -266,9 +270,7 @@ CASES: list[tuple[str, Callable[[Env], Call], int, str, float]] = [
     ),
     (
         "token-expired-401",
-        lambda e: e.api(
-            "records", inject=("*", {"status": 401, "message": "token has expired"})
-        ),
+        lambda e: e.api("records", inject=("*", {"status": 401, "message": "token has expired"})),
         ExitCode.ACCESS_DENIED,
         "renew them",
         5,

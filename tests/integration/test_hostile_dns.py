@@ -154,7 +154,9 @@ def test_hostile_corefile_and_context_stay_inert_in_logs(api_server, tmp_path: P
     # A process of its own: in-process, pytest's log capture replaces hsvc's log handler.
     # The context name (from a kubeconfig someone handed over) is logged with --debug.
     kubeconfig = write_kubeconfig(tmp_path / "kc", api_server.url, context=f"ctx{HOSTILE}")
-    corefile = f".:53 {{\n    kubernetes cluster.local {{\n        labels {HOSTILE} in (\n    }}\n}}\n"
+    corefile = (
+        f".:53 {{\n    kubernetes cluster.local {{\n        labels {HOSTILE} in (\n    }}\n}}\n"
+    )
     api_server.add(
         {
             "apiVersion": "v1",
@@ -164,9 +166,9 @@ def test_hostile_corefile_and_context_stay_inert_in_logs(api_server, tmp_path: P
         }
     )
     for debug in ([], ["--debug"]):
+        args = ["records", "gateway", "-n", "ms", "--kubeconfig", str(kubeconfig), *debug]
         result = subprocess.run(
-            [sys.executable, "-m", "hsvc", "records", "gateway", "-n", "ms"]
-            + ["--kubeconfig", str(kubeconfig), *debug],
+            [sys.executable, "-m", "hsvc", *args],
             capture_output=True,
             text=True,
             timeout=30,
