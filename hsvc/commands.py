@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 # Called with (queries done, queries in all) while DNS is asked.
 Progress = Callable[[int, int], None]
 
-RECORD_TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "MX", "ANY")
+RECORD_TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "MX")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
