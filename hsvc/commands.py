@@ -343,16 +343,6 @@ def run_records(opts: Options, service: str | None) -> RecordsReport:
     )
 
 
-def search_candidates(name: str, namespace: str, zone: str, ndots: int = 5) -> list[str]:
-    """Return the names glibc tries for ``name`` in a ClusterFirst pod, in order.
-
-    Raises:
-        InvalidName: ``name`` cannot be a DNS name.
-    """
-    names.absolute(name)
-    return searchpath.candidates(name, searchpath.cluster_first(namespace, zone, ndots))
-
-
 def run_resolve(
     opts: Options,
     queries: Sequence[str],

@@ -14,7 +14,6 @@ MAX_LABEL = 63
 MAX_NAME = 253
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class InvalidName(ValueError):  # noqa: N818 - reads as "an invalid name"
@@ -81,16 +80,6 @@ def is_dns1123_label(text: str) -> bool:
 def is_dns1123_subdomain(text: str) -> bool:
     """Return whether ``text`` is a valid RFC 1123 subdomain (what most object names must be)."""
     return 0 < len(text) <= 253 and all(is_dns1123_label(part) for part in text.split("."))
-
-
-def is_valid_port_name(text: str) -> bool:
-    """Return whether ``text`` is a valid IANA service name as Kubernetes checks port names."""
-    return (
-        0 < len(text) <= 15
-        and bool(_PORT_NAME.match(text))
-        and "--" not in text
-        and any(c.isalpha() for c in text)
-    )
 
 
 # Cached: answering thousands of questions parses the same few thousand addresses

@@ -24,7 +24,7 @@ import ipaddress
 import math
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hsvc.core.model import Question, Rcode, Record
@@ -473,10 +473,3 @@ def _data(rtype: str, data: str) -> str:
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
-def questions_for(names: Iterable[str], types: Iterable[str]) -> list[Question]:
-    """Every (name, type) pair, each once, in order."""
-    wanted = list(types)
-    out = [Question(name=n, type=t) for n in names for t in wanted]
-    return list(dict.fromkeys(out))
