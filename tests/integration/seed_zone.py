@@ -88,3 +88,20 @@ def seed_zones(
 def replace(rows: Iterable[tuple[str, ...]], old: str, new: str) -> list[tuple[str, ...]]:
     """Rows with ``old`` replaced by ``new`` in owners and data (e.g. a stale pod IP)."""
     return [tuple(field.replace(old, new) for field in row) for row in rows]
+
+
+def stale_eureka1_zones() -> dict[str, str]:
+    """The seed's zones still serving eureka-1's old IP (10.244.2.99) after it moved to .45."""
+    cluster = replace(
+        replace(CLUSTER_ROWS, "10.244.2.45", "10.244.2.99"), "10-244-2-45", "10-244-2-99"
+    )
+    return seed_zones(cluster, replace(REVERSE_ROWS, "45.2.244", "99.2.244"))
+
+
+# The rows a stale eureka-1 IP touches, and what each must say.
+STALE_EUREKA1_ROWS = {
+    ("eureka.ms.svc.cluster.local.", "A"): "wrong",
+    ("eureka-1.eureka.ms.svc.cluster.local.", "A"): "wrong",
+    ("45.2.244.10.in-addr.arpa.", "PTR"): "missing",
+    ("10-244-2-45.ms.pod.cluster.local.", "A"): "missing",
+}

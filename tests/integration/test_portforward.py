@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from hsvc.errors import ExitCode
-from tests.integration.seed_zone import CLUSTER_ROWS, REVERSE_ROWS, replace, seed_zones
+from tests.integration.seed_zone import (
+    seed_zones,
+    stale_eureka1_zones,
+)
 
 REPLICAS = ("coredns-5d78c9869d-abcde", "coredns-5d78c9869d-fghij", "coredns-5d78c9869d-stale")
 STALE = REPLICAS[2]
@@ -34,20 +37,12 @@ def coredns_pod(name: str, ip: str, *, phase: str = "Running") -> dict:
     }
 
 
-def stale_zones() -> dict[str, str]:
-    # This replica's informer missed eureka-1's new IP.
-    cluster = replace(
-        replace(CLUSTER_ROWS, "10.244.2.45", "10.244.2.99"), "10-244-2-45", "10-244-2-99"
-    )
-    return seed_zones(cluster, replace(REVERSE_ROWS, "45.2.244", "99.2.244"))
-
-
 @pytest.fixture
 def replicas(api_server, make_knot):
     """Three CoreDNS pods in the emulated cluster, each port-forwarded to its own knotd."""
     servers = {}
     for i, name in enumerate(REPLICAS):
-        knot = make_knot(stale_zones() if name == STALE else seed_zones())
+        knot = make_knot(stale_eureka1_zones() if name == STALE else seed_zones())
         api_server.add(coredns_pod(name, f"10.244.0.{10 + i}"))
         api_server.forward("kube-system", name, 53, ("127.0.0.1", knot.port))
         servers[name] = knot
