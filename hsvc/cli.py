@@ -577,7 +577,9 @@ def cmd_resolve(
         from hsvc.render.table import print_notes
 
         print_notes(_console(shared, stderr=True), report.source)
-    if live and any(r.row is not None and r.row.status.value != "ok" for r in report.results):
+    if live and any(
+        r.row is not None and r.row.status.value not in ("ok", "uncertain") for r in report.results
+    ):
         return int(ExitCode.MISMATCH)
     return int(ExitCode.OK)
 
@@ -612,7 +614,7 @@ def cmd_inspect(
         inspect_table(
             _console(shared), report, wide=output is Output.wide, headers=not shared["no_headers"]
         )
-    ok = all(r.status.value == "ok" for r in report.rows)
+    ok = all(r.status.value in ("ok", "uncertain") for r in report.rows)
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 

@@ -53,6 +53,7 @@ MARK = {
     Verdict.WRONG: ("✗", "red"),
     Verdict.TOO_LARGE: ("!", "yellow"),
     Verdict.ERROR: ("?", "yellow"),
+    Verdict.UNCERTAIN: ("~", "cyan"),
 }
 
 
@@ -441,6 +442,15 @@ def inspect_table(
     ok = summary.get("ok", 0) == summary.get("total", 0)
     console.print(Text(", ".join(parts), style="bold green" if ok else "bold red"))
     for odd in report.disagreements:
+        if not odd.rows:
+            console.print(
+                Text(
+                    f"server {odd.server} sent no response to {odd.silent} of "
+                    f"{odd.silent + odd.total} queries (silent, not disagreeing)",
+                    style="bold yellow",
+                )
+            )
+            continue
         line = Text(
             f"replica {odd.server} disagrees with the others on {len(odd.rows)} of "
             f"{odd.total} rows ({odd.wrong} also wrong against the objects): ",
