@@ -995,8 +995,8 @@ class KubeSource:
             raise self._garbage(request, "the answer is not a JSON object")
         if decoded.get("kind") == "Status":
             # A failure must come with a failure status code; one inside a 200 is not data.
-            message = decoded.get("message")
-            why = f": {_one_line(message)}" if isinstance(message, str) and message else ""
+            said = decoded.get("message")
+            why = f": {_one_line(said)}" if isinstance(said, str) and said else ""
             raise self._garbage(request, f"the server answered 200 with a Status{why}")
         return decoded
 
