@@ -889,8 +889,13 @@ class KubeSource:
                 return None
             raise self._translate(exc) from exc
 
-    def _list_all(self, request: _Request, deadline: float) -> list[dict[str, Any]]:
+    def _list_all(
+        self, request: _Request, deadline: float, versions: list[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Every item of a LIST, page by page.
+
+        The list's ``metadata.resourceVersion`` (where a watch resumes) is
+        appended to ``versions`` when it is given.
 
         Raises:
             _ApiStatus: A page was answered with a non-2xx status.
@@ -907,6 +912,8 @@ class KubeSource:
             meta = body.get("metadata")
             token = meta.get("continue") if isinstance(meta, dict) else None
             if not token:
+                if versions is not None and isinstance(meta, dict):
+                    versions.append(str(meta.get("resourceVersion") or ""))
                 return items
 
     def _send(self, request: _Request, deadline: float, token: str | None = None) -> dict[str, Any]:
