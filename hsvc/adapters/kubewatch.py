@@ -59,8 +59,10 @@ from hsvc.adapters.convert import (
     slice_from_dict,
     statefulset_from_dict,
 )
-from hsvc.adapters.kubeapi import KubeSource, _ApiStatus, _pods_for_service, _Request
+from hsvc.adapters.kubeapi import KubeSource
+from hsvc.adapters.kuberest import ApiStatus, Request, status_fields
 from hsvc.core.model import EndpointSlice, Namespace, Pod, Service, Snapshot, StatefulSet
+from hsvc.core.scope import pods_for_service
 from hsvc.errors import AccessDeniedError, ApiUnreachableError, HsvcError
 
 __all__ = ["Change", "KindStats", "WatchEngine", "WatchScope"]
@@ -112,7 +114,7 @@ class KindStats:
 @dataclass(frozen=True, slots=True)
 class _Kind:
     name: str
-    request: _Request
+    request: Request
     convert: Callable[[Mapping[str, object]], ModelObject]
 
 
@@ -133,7 +135,7 @@ def _kinds(scope: WatchScope) -> list[_Kind]:
     return [
         _Kind(
             "Service",
-            _Request(
+            Request(
                 verb="list",
                 resource="services",
                 namespace=ns,
@@ -143,7 +145,7 @@ def _kinds(scope: WatchScope) -> list[_Kind]:
         ),
         _Kind(
             "EndpointSlice",
-            _Request(
+            Request(
                 verb="list",
                 resource="endpointslices",
                 group="discovery.k8s.io",
@@ -152,10 +154,10 @@ def _kinds(scope: WatchScope) -> list[_Kind]:
             ),
             slice_from_dict,
         ),
-        _Kind("Pod", _Request(verb="list", resource="pods", namespace=ns), pod_from_dict),
+        _Kind("Pod", Request(verb="list", resource="pods", namespace=ns), pod_from_dict),
         _Kind(
             "StatefulSet",
-            _Request(verb="list", resource="statefulsets", group="apps", namespace=ns),
+            Request(verb="list", resource="statefulsets", group="apps", namespace=ns),
             statefulset_from_dict,
         ),
     ]
@@ -252,7 +254,7 @@ class WatchEngine:
         if self.scope.service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == self.scope.service)
             if services:
-                pods = _pods_for_service(services[0], slices, stateful_sets, pods)
+                pods = pods_for_service(services[0], slices, stateful_sets, pods)
             else:
                 pods = ()
         return Snapshot(
@@ -471,7 +473,7 @@ class WatchEngine:
         deadline = time.monotonic() + self._source._timeout
         try:
             items = self._source._list_all(kind.request, deadline, versions)
-        except _ApiStatus as exc:
+        except ApiStatus as exc:
             if exc.status == 403 and initial and kind.name != "Service":
                 note = f"{kind.request.qualified_resource} (list forbidden {kind.request.scope})"
                 self._unreadable.append(note)
@@ -523,8 +525,6 @@ def _differences(
         )
 
 
-def _status(request: _Request, status: int, data: bytes, http_reason: str) -> _ApiStatus:
-    from hsvc.adapters.kubeapi import _status_fields
-
-    reason, message = _status_fields(data)
-    return _ApiStatus(request, status, reason, message, http_reason)
+def _status(request: Request, status: int, data: bytes, http_reason: str) -> ApiStatus:
+    reason, message = status_fields(data)
+    return ApiStatus(request, status, reason, message, http_reason)
