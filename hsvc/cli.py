@@ -134,8 +134,13 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     ),
     "context": (
         Annotated[
-            str | None,
-            typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
+            list[str] | None,
+            typer.Option(
+                "--context",
+                help="Kubeconfig context to use (inspect, records, lint: repeatable, "
+                "each context checked on its own).",
+                rich_help_panel=CLUSTER,
+            ),
         ],
         None,
     ),
@@ -322,6 +327,34 @@ _LIVE: dict[str, tuple[Any, Any]] = {
     ),
 }
 
+# Options of the commands that can run over several contexts (hsvc.fleet).
+_FLEET: dict[str, tuple[Any, Any]] = {
+    "all_contexts": (
+        Annotated[
+            bool,
+            typer.Option(
+                "--all-contexts",
+                help="Every context of the kubeconfig, each checked on its own, one summary.",
+                rich_help_panel=CLUSTER,
+            ),
+        ],
+        False,
+    ),
+    "parallel": (
+        Annotated[
+            int,
+            typer.Option(
+                "--parallel",
+                help="Contexts checked at once (with several contexts).",
+                min=1,
+                max=64,
+                rich_help_panel=CLUSTER,
+            ),
+        ],
+        4,
+    ),
+}
+
 app = typer.Typer(
     name="hsvc",
     help=(
@@ -442,13 +475,20 @@ def _setup_logging(debug: bool) -> None:
 def _options(shared: dict[str, Any]) -> Any:
     from hsvc.commands import Options
     from hsvc.core.model import PodsMode
+    from hsvc.errors import UsageError
 
     pods = shared.get("pods")
+    contexts = tuple(dict.fromkeys(shared.get("context") or ()))
+    if len(contexts) > 1 and "parallel" not in shared:
+        raise UsageError("--context is given once here; several are for inspect, records and lint")
     return Options(
         files=tuple(shared.get("filename") or ()),
         offline=bool(shared.get("offline")),
         kubeconfig=shared.get("kubeconfig"),
-        context=shared.get("context"),
+        context=contexts[0] if len(contexts) == 1 else None,
+        contexts=contexts,
+        all_contexts=bool(shared.get("all_contexts")),
+        parallel=int(shared.get("parallel") or 4),
         namespace=shared.get("namespace"),
         all_namespaces=bool(shared.get("all_namespaces")),
         request_timeout=float(shared.get("request_timeout") or 10.0),
@@ -513,10 +553,45 @@ class _Progress:
             self.bar.stop()
 
 
+def _fleet(command: str, opts: Any, shared: dict[str, Any], work: Callable[[Any], Any]) -> int:
+    """Run a command over several contexts: progress per context on stderr, one summary."""
+    from hsvc import fleet
+    from hsvc.render.table import safe
+
+    judge: Callable[[Any], int] = {  # type: ignore[assignment]  # one judge per report type
+        "inspect": fleet.inspect_code,
+        "records": fleet.records_code,
+        "lint": fleet.lint_code,
+    }[command]
+
+    def progress(context: str, event: str, detail: str) -> None:
+        name = safe(context).plain
+        if event == "start":
+            sys.stderr.write(f"hsvc: context {name}: started\n")
+        elif event == "done":
+            sys.stderr.write(f"hsvc: context {name}: done ({detail})\n")
+        else:
+            why = safe(detail, limit=MAX_ERROR).plain
+            sys.stderr.write(f"hsvc: context {name}: error: {why}\n")
+        sys.stderr.flush()
+
+    report = fleet.run_fleet(command, opts, work, judge, progress=progress)
+    output = shared["output"]
+    if output.value in ("json", "yaml"):
+        from hsvc.render.fleet import fleet_doc
+
+        _emit(fleet_doc(report), Output(output.value))
+    else:
+        from hsvc.render.fleet import fleet_table
+
+        fleet_table(_console(shared), report, headers=not shared["no_headers"])
+    return report.exit_code
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
-@_command()
+@_command(_FLEET)
 def cmd_records(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -529,8 +604,12 @@ def cmd_records(
     Example: hsvc records eureka -n ms -f manifests/ --offline
     """
     from hsvc.commands import run_records
+    from hsvc.fleet import is_fleet
 
-    report = run_records(_options(shared), service)
+    opts = _options(shared)
+    if is_fleet(opts):
+        return _fleet("records", opts, shared, lambda o: run_records(o, service))
+    report = run_records(opts, service)
     output: Output = shared["output"]
     if output in (Output.json, Output.yaml):
         from hsvc.render.data import records_doc
@@ -582,7 +661,7 @@ def cmd_resolve(
     return int(ExitCode.OK)
 
 
-@_command(_LIVE)
+@_command(_LIVE, _FLEET)
 def cmd_inspect(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -595,10 +674,14 @@ def cmd_inspect(
     Example: hsvc inspect eureka -n ms
     """
     from hsvc.commands import run_inspect
+    from hsvc.fleet import is_fleet
 
+    opts = _options(shared)
+    if is_fleet(opts):
+        return _fleet("inspect", opts, shared, lambda o: run_inspect(o, service))
     progress = _Progress(shared)
     try:
-        report = run_inspect(_options(shared), service, progress=progress)
+        report = run_inspect(opts, service, progress=progress)
     finally:
         progress.stop()
     output: Output = shared["output"]
@@ -616,7 +699,7 @@ def cmd_inspect(
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 
-@_command()
+@_command(_FLEET)
 def cmd_lint(
     *,
     output: Annotated[
@@ -637,8 +720,17 @@ def cmd_lint(
     """
     from hsvc.commands import run_lint
     from hsvc.core.diagnose import has_errors
+    from hsvc.fleet import is_fleet
 
-    report = run_lint(_options(shared))
+    opts = _options(shared)
+    if is_fleet(opts):
+        if output is LintOutput.sarif:
+            from hsvc.errors import UsageError
+
+            raise UsageError("-o sarif describes one run; with several contexts use -o json")
+        shared["output"] = Output(output.value)
+        return _fleet("lint", opts, shared, run_lint)
+    report = run_lint(opts)
     if output is LintOutput.sarif:
         from hsvc.render.data import dump
         from hsvc.render.sarif import sarif_doc

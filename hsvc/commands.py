@@ -67,6 +67,10 @@ class Options:
     offline: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    # Several contexts (--context repeated, or --all-contexts): hsvc.fleet runs each.
+    contexts: tuple[str, ...] = ()
+    all_contexts: bool = False
+    parallel: int = 4  # contexts at once
     namespace: str | None = None
     all_namespaces: bool = False
     request_timeout: float = 10.0

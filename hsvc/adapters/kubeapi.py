@@ -63,7 +63,15 @@ from hsvc.errors import (
     UsageError,
 )
 
-__all__ = ["ClusterDns", "ExecResult", "KubeSource", "KubeTarget", "PortForwards", "connect"]
+__all__ = [
+    "ClusterDns",
+    "ExecResult",
+    "KubeSource",
+    "KubeTarget",
+    "PortForwards",
+    "connect",
+    "list_contexts",
+]
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -320,6 +328,22 @@ def _load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple
         raise ApiUnreachableError(f'kubeconfig {where}: context "{name}": {exc}') from exc
     server = _strip_userinfo(str(configuration.host))
     return configuration, KubeTarget(context=name, server=server, namespace=str(namespace))
+
+
+def list_contexts(kubeconfig: str | None = None) -> tuple[list[str], str]:
+    """Return every context of the merged kubeconfig (first file wins, as kubectl), in order.
+
+    Returns:
+        The context names and where the kubeconfig came from (for messages).
+
+    Raises:
+        ApiUnreachableError: No kubeconfig, or one that cannot be read.
+    """
+    paths, where = _kubeconfig_paths(kubeconfig)
+    if not paths:
+        raise ApiUnreachableError(f"no kubeconfig found ({where}): --all-contexts needs one")
+    files = [_read_kubeconfig(p) for p in paths]
+    return list(_first_wins(files, "contexts", "context")), where
 
 
 def _load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
