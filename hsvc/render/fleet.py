@@ -8,8 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from hsvc.commands import InspectReport, LintReport, RecordsReport
-from hsvc.fleet import FleetReport
+from hsvc.commands.fleet import FleetReport
+from hsvc.core.report import InspectReport, LintReport, RecordsReport
 from hsvc.render.data import envelope, inspect_doc, lint_doc, records_doc
 from hsvc.render.table import safe
 

@@ -1,6 +1,6 @@
 """One command over many kubeconfig contexts: ``--context A --context B`` or ``--all-contexts``.
 
-Each context runs the ordinary command (:func:`hsvc.commands.run_inspect`,
+Each context runs the ordinary command (:func:`hsvc.commands.inspect.run_inspect`,
 ``run_records``, ``run_lint``) with its own options: its own API connection, its
 own ``--request-timeout`` deadline and its own DNS vantage point (the CoreDNS
 replicas of that cluster, through its API server, unless ``--nameserver`` says
@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from hsvc.commands import InspectReport, LintReport, Options, RecordsReport
-from hsvc.core.diagnose import has_errors
+from hsvc.commands.options import Options
+from hsvc.core.report import InspectReport, LintReport, RecordsReport
 from hsvc.core.tally import ServiceTally, lint_tally, records_tally, tally
 from hsvc.errors import ExitCode, HsvcError, UsageError
 
@@ -90,7 +90,6 @@ def run_fleet(
     command: str,
     opts: Options,
     work: Callable[[Options], R],
-    judge: Callable[[R], int],
     *,
     progress: FleetProgress | None = None,
 ) -> FleetReport[R]:
@@ -123,7 +122,7 @@ def run_fleet(
                 context=context, exit_code=int(exc.exit_code), seconds=seconds, error=exc.message
             )
         seconds = time.monotonic() - started
-        code = judge(report)
+        code = int(ExitCode.OK if report.ok else ExitCode.MISMATCH)
         tell(context, "done", f"exit {code}")
         return ContextResult(context=context, exit_code=code, seconds=seconds, report=report)
 
@@ -155,19 +154,3 @@ def _summary(results: Sequence[ContextResult[R]]) -> tuple[tuple[str, ServiceTal
             tallies = lint_tally(report.findings)
         out.extend((result.context, t) for t in tallies)
     return tuple(out)
-
-
-def inspect_code(report: InspectReport) -> int:
-    """Exit code of one context's inspect: 1 when any row is not ok."""
-    ok = all(r.status.value == "ok" for r in report.rows)
-    return int(ExitCode.OK if ok else ExitCode.MISMATCH)
-
-
-def records_code(report: RecordsReport) -> int:
-    """Exit code of one context's records: always 0 once it ran."""
-    return int(ExitCode.OK)
-
-
-def lint_code(report: LintReport) -> int:
-    """Exit code of one context's lint: 1 when any finding is an error."""
-    return int(ExitCode.MISMATCH if has_errors(report.findings) else ExitCode.OK)
