@@ -72,7 +72,7 @@ def contexts_of(opts: Options) -> list[str]:
             raise UsageError("--all-contexts and --context exclude each other")
         if opts.files:
             raise UsageError("--all-contexts reads live clusters; it does not apply with -f")
-        from hsvc.adapters.kubeapi import list_contexts
+        from hsvc.adapters.kubeconfig import list_contexts
 
         names, where = list_contexts(opts.kubeconfig)
         if not names:
