@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer  # noqa: TID251
 
-from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, REQUEST_TIMEOUT, Via
+from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, PARALLEL, REQUEST_TIMEOUT, Via
 from hsvc.core.vocabulary import PodsMode
 
 
@@ -76,8 +76,31 @@ KubeconfigOpt = Annotated[
     ),
 ]
 ContextOpt = Annotated[
-    str | None,
-    typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
+    list[str] | None,
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use (inspect, records, lint: repeatable, "
+        "each context checked on its own).",
+        rich_help_panel=CLUSTER,
+    ),
+]
+AllContextsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-contexts",
+        help="Every context of the kubeconfig, each checked on its own, one summary.",
+        rich_help_panel=CLUSTER,
+    ),
+]
+ParallelOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        help="Contexts checked at once (with several contexts).",
+        min=1,
+        max=64,
+        rich_help_panel=CLUSTER,
+    ),
 ]
 RequestTimeoutOpt = Annotated[
     float,
@@ -232,6 +255,11 @@ LIVE: FlagGroup = (
     ("via", ViaOpt, Via.AUTO),
     ("pod", PodOpt, None),
     ("container", ContainerOpt, None),
+)
+# The commands that can run over several contexts (hsvc.commands.fleet).
+FLEET: FlagGroup = (
+    ("all_contexts", AllContextsOpt, False),
+    ("parallel", ParallelOpt, PARALLEL),
 )
 
 
