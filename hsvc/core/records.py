@@ -93,7 +93,7 @@ def expectations(
                 if namespace is None or ns == namespace:
                     for pod in pods:
                         plan.pod_records(pod)
-        plan.ask(Group.CLUSTER, _zone_ref(zone), f"dns-version.{zone}", "TXT")
+        plan.ask(Group.CLUSTER, _zone_ref(zone), names.under(zone, "dns-version"), "TXT")
     return plan.done()
 
 
@@ -172,7 +172,7 @@ class _Plan:
 
     def service(self, svc: Service) -> None:
         ref = svc.ref
-        base = f"{svc.name}.{svc.namespace}.svc.{self.zone}"
+        base = names.under(self.zone, f"{svc.name}.{svc.namespace}.svc")
         if svc.is_external_name:
             self.ask(Group.SERVICE, ref, base, "CNAME", expected_by_people=True)
             return
@@ -232,7 +232,7 @@ class _Plan:
 
     def orphan_slices(self, ns: str, svc_name: str, entries: list[SliceEndpoint]) -> None:
         """Slices whose Service does not exist: PTRs still answer (rule 36)."""
-        base = f"{svc_name}.{ns}.svc.{self.zone}"
+        base = names.under(self.zone, f"{svc_name}.{ns}.svc")
         for entry in entries:
             subject = entry.endpoint.target_ref or entry.slice.ref
             qtype = "A" if names.ip_family(entry.address) == 4 else "AAAA"
@@ -304,7 +304,7 @@ class _Plan:
             self.ask(
                 Group.POD,
                 pod.ref,
-                f"{names.dashed_ip(canon)}.{pod.namespace}.pod.{self.zone}",
+                names.under(self.zone, f"{names.dashed_ip(canon)}.{pod.namespace}.pod"),
                 qtype,
                 expected_by_people=True,
             )
