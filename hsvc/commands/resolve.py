@@ -234,10 +234,10 @@ def _reverse_queries(queries: Sequence[str], qtype: str) -> tuple[list[str], str
 def _check_query(query: str) -> None:
     """Refuse a name no client can ask (exit 2): bad labels, lengths, characters."""
     try:
-        names.absolute(query)
+        decoded = names.absolute(query)  # escapes decoded, as the resolver sends them
     except names.InvalidName as exc:
         raise InvalidNameError(name=query, reason=exc.reason) from exc
-    bad = [label for label in query.rstrip(".").split(".") if not _QUERY_LABEL.fullmatch(label)]
+    bad = [label for label in names.labels(decoded) if not _QUERY_LABEL.fullmatch(label)]
     if bad:
         raise InvalidNameError(
             name=query,

@@ -14,12 +14,30 @@ the order the EndpointSlice controller and CoreDNS apply them, as trace steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from hsvc.core.model import Endpoint, Pod, Service, Step, selector_matches
+from hsvc.core.model import DnsSettings, Endpoint, Pod, Service, Snapshot, Step, selector_matches
 
-if TYPE_CHECKING:
-    from hsvc.core.cluster import ClusterDns
+
+class ClusterDns(Protocol):
+    """The indexes of :class:`hsvc.core.cluster.ClusterDns` these conditions read."""
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The objects."""
+
+    @property
+    def settings(self) -> DnsSettings:
+        """The plugin's knobs."""
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        """The Service the plugin sees under that name."""
+
+    def has_slices(self, namespace: str, service: str) -> bool:
+        """Whether any slice belongs to the Service."""
+
+    def slice_endpoint(self, namespace: str, service: str, pod: Pod) -> Endpoint | None:
+        """The pod's endpoint in the Service's slices."""
 
 
 # --- predicates ---------------------------------------------------------------------
