@@ -68,6 +68,14 @@ class Pods(StrEnum):
     verified = "verified"
 
 
+class DnsFlavour(StrEnum):
+    """The DNS server behind the cluster DNS Service (hsvc.core.flavour)."""
+
+    coredns = "coredns"
+    kube_dns = "kube-dns"
+    cloud_dns = "cloud-dns"
+
+
 CLUSTER = "Cluster (like kubectl)"
 SETTINGS = "DNS settings"
 LIVE = "Live DNS"
@@ -201,6 +209,29 @@ _SHARED: dict[str, tuple[Any, Any]] = {
                 help="Record TTL the Corefile sets.",
                 min=0,
                 max=3600,
+                rich_help_panel=SETTINGS,
+            ),
+        ],
+        None,
+    ),
+    "dns_flavour": (
+        Annotated[
+            DnsFlavour | None,
+            typer.Option(
+                "--dns-flavour",
+                help="DNS server whose rules to apply (else detected live, else coredns).",
+                rich_help_panel=SETTINGS,
+            ),
+        ],
+        None,
+    ),
+    "dns_version": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--dns-version",
+                help="CoreDNS version whose rules to apply, e.g. 1.12.0 (else detected live, "
+                "else 1.14.7).",
                 rich_help_panel=SETTINGS,
             ),
         ],
@@ -457,6 +488,8 @@ def _options(shared: dict[str, Any]) -> Any:
         pods=PodsMode(pods.value) if pods is not None else None,
         endpoint_pod_names=shared.get("endpoint_pod_names"),
         ttl=shared.get("ttl"),
+        dns_flavour=getattr(shared.get("dns_flavour"), "value", None),
+        dns_version=shared.get("dns_version"),
         nameservers=tuple(shared.get("nameserver") or ()),
         timeout=float(shared.get("timeout") or 2.0),
         concurrency=int(shared.get("concurrency") or 64),
