@@ -890,7 +890,13 @@ class KubeSource:
             raise self._translate(exc) from exc
 
     def _list_all(self, request: _Request, deadline: float) -> list[dict[str, Any]]:
-        """Every item of a LIST, page by page.
+        """Every item of a LIST, page by page: the one reader of list answers.
+
+        A page must be a list object: ``items`` a list of objects (``null`` reads
+        as empty, as client-go reads it), ``metadata`` a mapping, no ``Status``.
+        Anything else is an error, never "no objects": a headless Service must
+        not lose its endpoints to a broken answer. A ``continue`` token seen
+        before would loop forever and is an error too.
 
         Raises:
             _ApiStatus: A page was answered with a non-2xx status.
@@ -898,16 +904,39 @@ class KubeSource:
         """
         items: list[dict[str, Any]] = []
         token: str | None = None
+        seen: set[str] = set()
         while True:
             body = self._send(request, deadline, token)
-            page = body.get("items") or []
+            if "items" not in body:
+                raise self._garbage(request, 'the list answer has no "items"')
+            page = body["items"]
+            if page is None:
+                page = []
             if not isinstance(page, list):
-                raise self._garbage(request, '"items" is not a list')
-            items.extend(i for i in page if isinstance(i, dict))
+                raise self._garbage(request, f'"items" is {_json_type(page)}, not a list')
+            for index, item in enumerate(page):
+                if not isinstance(item, dict):
+                    raise self._garbage(
+                        request, f"item {len(items) + index} is {_json_type(item)}, not an object"
+                    )
+            items.extend(page)
             meta = body.get("metadata")
-            token = meta.get("continue") if isinstance(meta, dict) else None
+            if meta is None:
+                meta = {}
+            if not isinstance(meta, dict):
+                raise self._garbage(request, f'"metadata" is {_json_type(meta)}, not an object')
+            token = meta.get("continue")
+            if token is not None and not isinstance(token, str):
+                raise self._garbage(request, f'"continue" is {_json_type(token)}, not a string')
             if not token:
                 return items
+            if token in seen:
+                raise self._garbage(
+                    request,
+                    f"the server sent the same continue token again after {len(seen) + 1} "
+                    "pages (the list would never end)",
+                )
+            seen.add(token)
 
     def _send(self, request: _Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
@@ -960,8 +989,15 @@ class KubeSource:
             decoded = json.loads(data)
         except ValueError as exc:
             raise self._garbage(request, "the answer is not JSON") from exc
+        except RecursionError as exc:
+            raise self._garbage(request, "the answer is JSON nested too deeply to read") from exc
         if not isinstance(decoded, dict):
             raise self._garbage(request, "the answer is not a JSON object")
+        if decoded.get("kind") == "Status":
+            # A failure must come with a failure status code; one inside a 200 is not data.
+            said = decoded.get("message")
+            why = f": {_one_line(said)}" if isinstance(said, str) and said else ""
+            raise self._garbage(request, f"the server answered 200 with a Status{why}")
         return decoded
 
     # -- error translation --
@@ -1062,11 +1098,26 @@ def _one_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def _json_type(value: object) -> str:
+    """``an object``, ``a string``: what a JSON value is, for messages."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else type(value).__name__
+
+
 def _status_fields(data: bytes) -> tuple[str, str]:
     """Return ``(reason, message)`` from a ``Status`` body, or empty strings."""
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "", ""
     if not isinstance(body, dict):
         return "", ""
@@ -1127,7 +1178,7 @@ def _exec_status(text: str) -> tuple[int | None, str]:
     """Read the exec status channel: ``(exit code, "")`` or ``(None, why it did not run)``."""
     try:
         status = json.loads(text) if text.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, _one_line(text)
     if not isinstance(status, dict) or status.get("status") == "Success":
         return 0, ""

@@ -211,6 +211,17 @@ def _judge(expected: DnsAnswer, obs: Observation) -> Check:
             verdict=Verdict.MISSING,
             note=f"expected {len(want)} record(s), got {_rcode_word_obs(obs)}",
         )
+    if obs.rcode is not expected.rcode:
+        # Data is expected, so the expected rcode is NOERROR. A stub resolver reads
+        # the rcode first: NXDOMAIN means "no such name" whatever the answer holds.
+        return Check(
+            observation=obs,
+            verdict=Verdict.MISSING,
+            note=(
+                f"expected {len(want)} record(s), got {obs.rcode.value} with "
+                f"{_records_text(obs.answer)} in the answer section, which clients ignore"
+            ),
+        )
     missing = [want[k] for k in want if k not in got]
     extra = [got[k] for k in got if k not in want]
     if expected.open_ended:

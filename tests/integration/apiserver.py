@@ -118,6 +118,10 @@ class Rule:
     times: int | None = None  # None: forever
     message: str | None = None
     hits: int = 0
+    # Hostile answers: ``body`` (bytes, or a JSON value) served with ``status`` (200 by
+    # default); ``stream`` an async function writing the whole response itself.
+    body: Any = None
+    stream: Any = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -471,13 +475,17 @@ class ApiServer:
         method: str | None = None,
         times: int | None = None,
         message: str | None = None,
+        body: Any = None,
+        stream: Any = None,
     ) -> Rule:
         """Answer requests whose path matches ``pattern`` (fnmatch) with ``status`` after ``delay``.
 
         ``status`` None with a delay only slows the normal answer. The first
-        matching rule wins.
+        matching rule wins. ``body`` replaces the answer's body (bytes as they are,
+        anything else as JSON); ``stream(request)`` answers the request itself
+        (trickling, endless bodies).
         """
-        rule = Rule(pattern, status, delay, method, times, message)
+        rule = Rule(pattern, status, delay, method, times, message, body=body, stream=stream)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -546,6 +554,14 @@ class ApiServer:
             request.headers.get("Authorization"), self.token
         ):
             return self._status(401, "Unauthorized", "Unauthorized")
+        if rule is not None and rule.stream is not None:
+            response: web.StreamResponse = await rule.stream(request)
+            return response
+        if rule is not None and rule.body is not None:
+            raw = rule.body if isinstance(rule.body, bytes) else json.dumps(rule.body).encode()
+            return web.Response(
+                status=rule.status or 200, body=raw, content_type="application/json"
+            )
         if rule is not None and rule.status is not None:
             return self._fault(rule, request.method, path)
         if m := _STREAM_PATH.match(path):

@@ -15,6 +15,10 @@ Modes:
               and answers the rest: forwarded to ``upstream`` (a knotd) when given,
               else itself as ``slow`` does without the delay. TCP is never dropped and
               always answered by the server itself.
+    script    answers what ``script(query)`` returns: a list of messages (or raw wire)
+              sent in order, over UDP as datagrams and over TCP framed. Hostile
+              answers are written this way: NXDOMAIN with data, class CH, a stray
+              datagram with another ID before the real answer, REFUSED, NOTIMP, ...
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -38,7 +43,8 @@ import dns.rrset
 from hsvc.core.model import Nameserver
 
 HOST = "127.0.0.1"
-MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow", "drop")
+MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow", "drop", "script")
+Script = Callable[[dns.message.Message], list["dns.message.Message | bytes"]]
 TRUNCATED_ADDRESSES = ("10.0.0.1", "10.0.0.2", "10.0.0.3")
 
 
@@ -53,6 +59,7 @@ class BadDnsServer:
         loss: float = 0.1,
         seed: int = 0,
         upstream: Nameserver | None = None,
+        script: Script | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
@@ -61,6 +68,7 @@ class BadDnsServer:
         self.loss = loss
         self.seed = seed
         self.upstream = upstream
+        self.script = script
         self.dropped = 0
         self._seen: dict[tuple[str, str], int] = {}  # drop mode: queries per question so far
         # drop mode with upstream: our query ID -> (the client's ID, its address)
@@ -177,6 +185,10 @@ class BadDnsServer:
         if self.mode == "drop":
             self._drop_or_answer(sock, wire, address)
             return
+        if self.mode == "script":
+            for reply in self._scripted(wire):
+                sock.sendto(reply, address)
+            return
         if self.mode == "slow":
             self._pending.append(
                 (time.monotonic() + self.delay, self._reply(wire, tcp=False), address)
@@ -246,6 +258,10 @@ class BadDnsServer:
             return True
         if self.mode == "truncate":
             return False
+        if self.mode == "script":
+            for reply in self._scripted(wire):
+                conn.sendall(struct.pack("!H", len(reply)) + reply)
+            return True
         reply = self._reply(wire, tcp=True)
         conn.sendall(struct.pack("!H", len(reply)) + reply)
         return True
@@ -258,6 +274,14 @@ class BadDnsServer:
         self._pending = [item for item in self._pending if item[0] > now]
         for _, wire, address in due:
             self._udp.sendto(wire, address)
+
+    def _scripted(self, wire: bytes) -> list[bytes]:
+        assert self.script is not None
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return []
+        return [m if isinstance(m, bytes) else m.to_wire() for m in self.script(query)]
 
     def _reply(self, wire: bytes, *, tcp: bool) -> bytes:
         query_id = struct.unpack("!H", wire[:2])[0] if len(wire) >= 2 else 0

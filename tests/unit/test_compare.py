@@ -189,3 +189,10 @@ def test_an_oversized_expectation_with_a_foreign_record_is_still_wrong() -> None
     check = judge(srv_expected(2000), srv_seen([*srv_set(2000)[:10], stale]))
     assert check.verdict is Verdict.WRONG
     assert "over the 65535" in check.note
+
+
+def test_nxdomain_carrying_the_expected_records_is_missing() -> None:
+    # Issue 13 item 1: stub resolvers read NXDOMAIN as "not found", answer section or not.
+    check = judge(expected(rec("10.0.0.14")), seen(rec("10.0.0.14"), rcode=Rcode.NXDOMAIN))
+    assert check.verdict is Verdict.MISSING
+    assert "NXDOMAIN" in check.note and "10.0.0.14" in check.note

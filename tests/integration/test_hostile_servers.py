@@ -1,0 +1,138 @@
+"""Hostile API and DNS servers on 127.0.0.1: hsvc neither misreports, hangs, leaks nor crashes.
+
+Each test drives ``hsvc`` through a real kubeconfig against the emulated API server
+(``apiserver.py``) or against a DNS server that answers as a test scripts it
+(``badserver.py``, mode ``script``), and checks the exit code, the one-line message
+and a time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rrset
+import pytest
+
+from hsvc.errors import ExitCode
+
+pytestmark = pytest.mark.integration
+
+WEB = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ms}
+spec: {clusterIP: 10.0.0.14, ports: [{name: http, port: 80}]}
+"""
+WEB_NAME = "web.ms.svc.cluster.local."
+
+
+def write(tmp_path: Path, text: str, name: str = "m.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def resolve_json(run, manifest: str, server: Any, *names: str, extra: tuple[str, ...] = ()):
+    started = time.monotonic()
+    result = run(
+        "resolve",
+        *(names or (WEB_NAME,)),
+        "-n",
+        "ms",
+        "-f",
+        manifest,
+        "--nameserver",
+        f"127.0.0.1:{server.port}",
+        "--timeout",
+        "0.5",
+        "-o",
+        "json",
+        *extra,
+    )
+    return result, time.monotonic() - started
+
+
+def reply(query: dns.message.Message, *records: str, rcode: int = dns.rcode.NOERROR):
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    response.set_rcode(rcode)
+    qname = query.question[0].name
+    for text in records:
+        response.answer.append(dns.rrset.from_text(qname, 30, "IN", "A", text))
+    return response
+
+
+def statuses(out: str) -> list[str]:
+    doc = json.loads(out)
+    return [result["status"] for result in doc["results"]]
+
+
+# --- misreported data ---------------------------------------------------------------------
+
+
+def test_nxdomain_carrying_the_expected_record_is_not_ok(run, make_bad_dns, tmp_path) -> None:
+    server = make_bad_dns(
+        "script", script=lambda q: [reply(q, "10.0.0.14", rcode=dns.rcode.NXDOMAIN)]
+    )
+    result, elapsed = resolve_json(run, write(tmp_path, WEB), server)
+    assert result.code == ExitCode.MISMATCH, result.out + result.err
+    assert statuses(result.out) == ["missing"]
+    assert "NXDOMAIN" in result.out and elapsed < 5
+
+
+SLICES = "/apis/discovery.k8s.io/v1/namespaces/ms/endpointslices"
+PAGE_ONE = {"kind": "EndpointSliceList", "metadata": {"continue": "next"}, "items": []}
+FAILURE = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "status": "Failure",
+    "message": "etcd: leader lost",
+}
+
+
+@pytest.mark.parametrize(
+    ("bodies", "fragment"),
+    [
+        pytest.param([{"items": {}}], '"items" is an object, not a list', id="items-object"),
+        pytest.param([{"items": ""}], '"items" is a string, not a list', id="items-string"),
+        pytest.param([{"items": 0}], '"items" is a number, not a list', id="items-zero"),
+        pytest.param([{"kind": "EndpointSliceList"}], 'has no "items"', id="items-missing"),
+        pytest.param([FAILURE], "answered 200 with a Status: etcd: leader lost", id="status-200"),
+        pytest.param([{"items": [1, "x"]}], "item 0 is a number, not an object", id="non-objects"),
+        pytest.param([PAGE_ONE, {}], 'has no "items"', id="second-page-empty-object"),
+        pytest.param([{"items": [], "metadata": []}], '"metadata" is a list', id="metadata-list"),
+    ],
+)
+def test_malformed_list_is_an_error_not_no_objects(
+    run, api_server, kubeconfig, bodies, fragment
+) -> None:
+    for body in bodies:
+        api_server.inject(SLICES, body=body, times=1)
+    started = time.monotonic()
+    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
+    assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
+    assert fragment in result.err and result.err.count("\n") == 1, result.err
+    assert "Traceback" not in result.err and time.monotonic() - started < 5
+
+
+def test_a_continue_token_that_never_advances_is_an_error(run, api_server, kubeconfig) -> None:
+    api_server.inject(SLICES, body=PAGE_ONE)
+    started = time.monotonic()
+    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
+    assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
+    assert "same continue token again" in result.err
+    assert api_server.count(path=SLICES) == 2
+    assert time.monotonic() - started < 3
+
+
+def test_deeply_nested_json_is_an_error_not_a_crash(run, api_server, kubeconfig) -> None:
+    api_server.inject(SLICES, body=b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}")
+    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
+    assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
+    assert "nested too deeply" in result.err and "Traceback" not in result.err
