@@ -20,7 +20,7 @@ import socket
 import struct
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -519,6 +519,38 @@ def _observation(
 # --- I/O ---------------------------------------------------------------------------
 
 
+# Fail fast (a silent server costs one query's timeout, not minutes): before a run of
+# more than this many questions, each server is asked its first question alone ...
+PROBE_OVER = 8
+# ... and a server that answered none of its first this many questions is asked no more.
+SILENT_AFTER = 8
+
+
+class _ServerState:
+    """What one server did so far: whether it ever answered, how many times it did not."""
+
+    __slots__ = ("answered", "first_error", "silent", "unanswered")
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.unanswered = 0
+        self.first_error = ""
+        self.silent = ""  # why it is asked no more ("" while it is asked)
+
+    def saw(self, obs: Observation, limit: int) -> None:
+        if obs.rcode not in (Rcode.TIMEOUT, Rcode.ERROR):
+            self.answered = True
+            return
+        self.unanswered += 1
+        self.first_error = self.first_error or obs.error or obs.rcode.value
+        if not self.answered and self.unanswered >= limit and not self.silent:
+            self.silent = (
+                f"server silent: no response to its first {self.unanswered} "
+                f"{'query' if self.unanswered == 1 else 'queries'} ({self.first_error}); "
+                "not asked the rest"
+            )
+
+
 async def _resolve(
     questions: list[_Prepared],
     servers: list[Nameserver],
@@ -534,31 +566,63 @@ async def _resolve(
     of its own. Reusing sockets spares a socket, a connect and a selector
     registration per query, which at thousands of queries cost more than the
     exchange itself.
+
+    A big run starts with a probe: each server's first question, alone. A server
+    that gets no response to it (or, in any run, to its first :data:`SILENT_AFTER`
+    questions) is asked nothing more: its remaining questions become ``ERROR``
+    observations saying "server silent", and the others go on.
     """
     jobs = [(question, server) for question in questions for server in servers]
     results: list[Observation | None] = [None] * len(jobs)
-    pending = iter(range(len(jobs)))  # shared: each index goes to one worker
+    states = {server: _ServerState() for server in servers}
     finished = 0
+    probing = len(questions) > PROBE_OVER
+    probe = list(range(len(servers))) if probing else []
 
-    async def worker() -> None:
+    async def worker(pending: Iterator[int], limit: int) -> None:
         nonlocal finished
         sockets = _Sockets()
         try:
             for i in pending:
+                if results[i] is not None:
+                    continue  # answered by the probe
                 question, server = jobs[i]
-                results[i] = await _ask(question, server, sockets, timeout, retries)
+                state = states[server]
+                if state.silent:
+                    results[i] = _silent(question, str(server), state.silent)
+                else:
+                    results[i] = obs = await _ask(question, server, sockets, timeout, retries)
+                    state.saw(obs, limit)
                 finished += 1
                 if progress is not None:
                     progress(finished)
         finally:
             sockets.close()
 
-    try:
+    async def run(indices: Sequence[int], limit: int) -> None:
+        pending = iter(indices)  # shared: each index goes to one worker
         # gather, not a TaskGroup: a bug surfaces as its own exception, not a group.
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(jobs)))))
+        await asyncio.gather(
+            *(worker(pending, limit) for _ in range(min(concurrency, len(indices))))
+        )
+
+    try:
+        if probe:
+            await run(probe, 1)
+        await run(range(len(jobs)), SILENT_AFTER)
     finally:
         await _pipelines().close()
+    for server, state in states.items():
+        if state.silent:
+            log.debug("%s: %s", server, state.silent)
     return [r for r in results if r is not None]
+
+
+def _silent(question: _Prepared, server: str, why: str) -> Observation:
+    """The observation of a question not asked because its server never answered."""
+    return Observation(
+        server=server, name=question.name, type=question.type, rcode=Rcode.ERROR, error=why
+    )
 
 
 async def _ask(

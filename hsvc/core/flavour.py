@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from hsvc.core.model import DnsSettings
+from hsvc.core.vocabulary import Flavour
 
 __all__ = [
     "RULE_RANGES",
@@ -38,14 +38,6 @@ __all__ = [
     "settings_for",
     "version_from_image",
 ]
-
-
-class Flavour(StrEnum):
-    """The DNS server behind the cluster DNS Service (``--dns-flavour``)."""
-
-    COREDNS = "coredns"
-    KUBE_DNS = "kube-dns"  # kubedns + dnsmasq (GKE's default, old clusters)
-    CLOUD_DNS = "cloud-dns"  # GKE Cloud DNS: no DNS pods, answered on the node
 
 
 Version = tuple[int, int, int]

@@ -1,0 +1,25 @@
+"""Closed vocabularies the CLI needs at import time (kept apart from the model: ``--help`` speed).
+
+The model's dataclasses cost milliseconds to build; an option's choices must be
+known when the CLI module loads, so they live here alone.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PodsMode(StrEnum):
+    """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""
+
+    DISABLED = "disabled"
+    INSECURE = "insecure"
+    VERIFIED = "verified"
+
+
+class Flavour(StrEnum):
+    """The DNS server behind the cluster DNS Service (``--dns-flavour``, hsvc.core.flavour)."""
+
+    COREDNS = "coredns"
+    KUBE_DNS = "kube-dns"  # kubedns + dnsmasq (GKE's default, old clusters)
+    CLOUD_DNS = "cloud-dns"  # GKE Cloud DNS: no DNS pods, answered on the node
