@@ -12,11 +12,18 @@ into ``file:line:col`` and the API adapter into a one-line message.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from hsvc.core import names
 from hsvc.core.model import (
+    BackendRef,
+    ConfigData,
+    ConfigSource,
     Deployment,
     Endpoint,
     EndpointPort,
@@ -31,14 +38,21 @@ from hsvc.core.model import (
     ServicePort,
     Snapshot,
     StatefulSet,
+    TextValue,
+    ValueKind,
+    ValueSite,
+    Workload,
     labels_of,
 )
 
 __all__ = [
     "SERVICE_NAME_LABEL",
+    "WORKLOAD_KINDS",
     "ConversionError",
     "KubeObject",
     "PathPart",
+    "backends_from_dict",
+    "config_data_from_dict",
     "deployment_from_dict",
     "namespace_from_dict",
     "object_from_dict",
@@ -48,6 +62,7 @@ __all__ = [
     "slices_from_endpoints_dict",
     "snapshot_from_dicts",
     "statefulset_from_dict",
+    "workload_from_dict",
 ]
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -56,7 +71,17 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 PathPart = str | int
-KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet | Deployment
+KubeObject = (
+    Namespace
+    | Service
+    | EndpointSlice
+    | Pod
+    | StatefulSet
+    | Deployment
+    | Workload
+    | ConfigData
+    | BackendRef
+)
 _T = TypeVar("_T")
 
 
@@ -209,6 +234,78 @@ def _check_name(text: str, path: tuple[PathPart, ...], *, label: bool) -> None:
         )
 
 
+# --- values checked as the API server checks them (k8s.io/kubernetes pkg/apis/core/validation) --
+
+_PROTOCOLS = ("TCP", "UDP", "SCTP")
+_SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+_ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")
+_IANA_SVC_NAME = re.compile(r"[-a-z0-9]+")
+_IANA_LETTER = re.compile(r"[a-z]")
+
+
+def _ip_version(text: str) -> int:
+    """Return 4 or 6 for an address the API server accepts, 0 for anything else.
+
+    A zone (``fe80::1%eth0``) is refused, as Go's ``net.ParseIP`` refuses it;
+    Python's ipaddress would keep it and fail later on the reverse name.
+    """
+    if "%" in text or text != text.strip():
+        return 0
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return 0
+
+
+def _check_ip(text: str, path: tuple[PathPart, ...], family: int = 0) -> None:
+    version = _ip_version(text)
+    if not version or (family and version != family):
+        kind = f"an IPv{family} address" if family else "an IP address"
+        raise ConversionError(path, f"invalid value {text!r}: must be {kind}")
+
+
+def _check_port(number: int, path: tuple[PathPart, ...]) -> None:
+    if not 1 <= number <= 65535:
+        raise ConversionError(path, f"invalid value {number}: must be between 1 and 65535")
+
+
+def _check_protocol(protocol: str, path: tuple[PathPart, ...]) -> None:
+    if protocol not in _PROTOCOLS:
+        raise ConversionError(
+            path, f"unsupported value {protocol!r}: must be one of {', '.join(_PROTOCOLS)}"
+        )
+
+
+def _check_label(text: str, path: tuple[PathPart, ...]) -> None:
+    """A port name, a hostname or a subdomain: an RFC 1123 label (apimachinery IsDNS1123Label)."""
+    if not names.is_dns1123_label(text):
+        raise ConversionError(
+            path,
+            f"invalid value {text!r}: must be an RFC 1123 label (lower case alphanumeric "
+            "characters or '-', starting and ending with one, at most 63 long)",
+        )
+
+
+def _check_target_port(target: int | str, path: tuple[PathPart, ...]) -> None:
+    """A number 1-65535 or an IANA service name (apimachinery IsValidPortName)."""
+    if isinstance(target, int):
+        _check_port(target, path)
+        return
+    if not (
+        0 < len(target) <= 15
+        and _IANA_SVC_NAME.fullmatch(target)
+        and _IANA_LETTER.search(target)
+        and "--" not in target
+        and not target.startswith("-")
+        and not target.endswith("-")
+    ):
+        raise ConversionError(
+            path,
+            f"invalid value {target!r}: must be a port number or an IANA service name "
+            "(at most 15 lower case alphanumeric characters or '-', with a letter)",
+        )
+
+
 def _spec(obj: Mapping[str, object], key: str = "spec") -> Mapping[str, object]:
     return _mapping(obj.get(key), (key,))
 
@@ -255,35 +352,69 @@ def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "de
         ConversionError: A required field is missing or a field has the wrong type.
     """
     meta, namespace, name = _metadata(obj, default_namespace, label=True)
+    if not names.is_dns1035_label(name):
+        raise ConversionError(
+            ("metadata", "name"),
+            f"invalid value {name!r}: a Service name must be an RFC 1035 label (lower case "
+            "alphanumeric characters or '-', starting with a letter, at most 63 long)",
+        )
     spec = _spec(obj)
+    service_type = _str(spec, "type", ("spec",), "ClusterIP")
+    if service_type not in _SERVICE_TYPES:
+        raise ConversionError(
+            ("spec", "type"),
+            f"unsupported value {service_type!r}: must be one of {', '.join(_SERVICE_TYPES)}",
+        )
     cluster_ips = _str_list(spec, "clusterIPs", ("spec",))
+    ip_key = "clusterIPs"
     if not cluster_ips:
         single = _str(spec, "clusterIP", ("spec",))
         cluster_ips = (single,) if single else ()
+        ip_key = "clusterIP"
+    for i, ip in enumerate(cluster_ips):
+        if ip != "None" and ip != "":
+            _check_ip(ip, ("spec", ip_key, i) if ip_key == "clusterIPs" else ("spec", ip_key))
     ports: list[ServicePort] = []
     for port, path in _each(spec, "ports", ("spec",)):
         number = _int(port, "port", path)
         if number is None:
             raise ConversionError((*path, "port"), "required field is missing")
+        _check_port(number, (*path, "port"))
         target = port.get("targetPort")
         if target is not None and (isinstance(target, bool) or not isinstance(target, int | str)):
             raise ConversionError(
                 (*path, "targetPort"), f"expected an integer or a string, got {_type_name(target)}"
             )
+        if target is not None and target != "":
+            _check_target_port(target, (*path, "targetPort"))
+        # An invalid port name is lint's (HSVC302): it yields no SRV record, not a wrong one.
+        port_name = _str(port, "name", path)
+        protocol = _str(port, "protocol", path, "TCP")
+        _check_protocol(protocol, (*path, "protocol"))
         ports.append(
             ServicePort(
-                name=_str(port, "name", path),
-                protocol=_str(port, "protocol", path, "TCP"),
+                name=port_name,
+                protocol=protocol,
                 port=number,
                 target_port=target,
             )
         )
+    external_name = _str(spec, "externalName", ("spec",))
+    if service_type == "ExternalName":
+        # The API server trims one trailing dot, then wants an RFC 1123 subdomain.
+        bare = external_name.removesuffix(".")
+        if not names.is_dns1123_subdomain(bare):
+            raise ConversionError(
+                ("spec", "externalName"),
+                f"invalid value {external_name!r}: must be an RFC 1123 subdomain (lower case "
+                "alphanumeric characters, '-' or '.', at most 253 long)",
+            )
     return Service(
         namespace=namespace,
         name=name,
-        type=_str(spec, "type", ("spec",), "ClusterIP"),
+        type=service_type,
         cluster_ips=cluster_ips,
-        external_name=_str(spec, "externalName", ("spec",)),
+        external_name=external_name,
         ports=tuple(ports),
         selector=_labels(spec, "selector", ("spec",)),
         publish_not_ready_addresses=bool(_bool(spec, "publishNotReadyAddresses", ("spec",))),
@@ -291,14 +422,24 @@ def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "de
     )
 
 
+def _endpoint_port(
+    port: Mapping[str, object], path: tuple[PathPart, ...], *, required: bool
+) -> EndpointPort:
+    name = _str(port, "name", path)
+    protocol = _str(port, "protocol", path, "TCP")
+    _check_protocol(protocol, (*path, "protocol"))
+    number = _int(port, "port", path)
+    if number is None and required:
+        raise ConversionError((*path, "port"), "required field is missing")
+    if number is not None:
+        _check_port(number, (*path, "port"))
+    return EndpointPort(name=name, protocol=protocol, port=number)
+
+
 def _endpoint_ports(obj: Mapping[str, object]) -> tuple[EndpointPort, ...]:
+    # An EndpointSlice port may leave the number out ("all ports"); core/v1 may not.
     return tuple(
-        EndpointPort(
-            name=_str(port, "name", path),
-            protocol=_str(port, "protocol", path, "TCP"),
-            port=_int(port, "port", path),
-        )
-        for port, path in _each(obj, "ports", ())
+        _endpoint_port(port, path, required=False) for port, path in _each(obj, "ports", ())
     )
 
 
@@ -316,11 +457,29 @@ def slice_from_dict(
     """
     meta, namespace, name = _metadata(obj, default_namespace)
     labels = _labels(meta, "labels", ("metadata",))
+    address_type = _required_str(_mapping(obj, ()), "addressType", ())
+    if address_type not in _ADDRESS_TYPES:
+        raise ConversionError(
+            ("addressType",),
+            f"unsupported value {address_type!r}: must be one of {', '.join(_ADDRESS_TYPES)}",
+        )
     endpoints: list[Endpoint] = []
     for endpoint, path in _each(obj, "endpoints", ()):
         addresses = _str_list(endpoint, "addresses", path)
         if not addresses:
             raise ConversionError((*path, "addresses"), "required field is missing or empty")
+        for i, address in enumerate(addresses):
+            if address_type == "FQDN":
+                if not names.is_dns1123_subdomain(address):
+                    raise ConversionError(
+                        (*path, "addresses", i),
+                        f"invalid value {address!r}: must be an RFC 1123 subdomain",
+                    )
+            else:
+                _check_ip(address, (*path, "addresses", i), 4 if address_type == "IPv4" else 6)
+        hostname = _str(endpoint, "hostname", path)
+        if hostname:
+            _check_label(hostname, (*path, "hostname"))
         cond_path = (*path, "conditions")
         conditions = _mapping(endpoint.get("conditions"), cond_path)
         endpoints.append(
@@ -329,7 +488,7 @@ def slice_from_dict(
                 ready=_bool(conditions, "ready", cond_path),
                 serving=_bool(conditions, "serving", cond_path),
                 terminating=_bool(conditions, "terminating", cond_path),
-                hostname=_str(endpoint, "hostname", path),
+                hostname=hostname,
                 target_ref=_object_ref(endpoint, "targetRef", path, namespace),
                 node_name=_str(endpoint, "nodeName", path),
                 zone=_str(endpoint, "zone", path),
@@ -339,7 +498,7 @@ def slice_from_dict(
         namespace=namespace,
         name=name,
         service_name=dict(labels).get(SERVICE_NAME_LABEL, ""),
-        address_type=_required_str(_mapping(obj, ()), "addressType", ()),
+        address_type=address_type,
         endpoints=tuple(endpoints),
         ports=_endpoint_ports(obj),
         labels=labels,
@@ -369,12 +528,17 @@ def slices_from_endpoints_dict(
         endpoints: list[Endpoint] = []
         for key, ready in (("addresses", True), ("notReadyAddresses", False)):
             for address, addr_path in _each(subset, key, path):
+                ip = _required_str(address, "ip", addr_path)
+                _check_ip(ip, (*addr_path, "ip"))
+                hostname = _str(address, "hostname", addr_path)
+                if hostname:
+                    _check_label(hostname, (*addr_path, "hostname"))
                 endpoints.append(
                     Endpoint(
-                        addresses=(_required_str(address, "ip", addr_path),),
+                        addresses=(ip,),
                         ready=ready,
                         serving=ready,
-                        hostname=_str(address, "hostname", addr_path),
+                        hostname=hostname,
                         target_ref=_object_ref(address, "targetRef", addr_path, namespace),
                         node_name=_str(address, "nodeName", addr_path),
                     )
@@ -388,11 +552,7 @@ def slices_from_endpoints_dict(
                 address_type="IPv6" if ipv6 else "IPv4",
                 endpoints=tuple(endpoints),
                 ports=tuple(
-                    EndpointPort(
-                        name=_str(port, "name", port_path),
-                        protocol=_str(port, "protocol", port_path, "TCP"),
-                        port=_int(port, "port", port_path),
-                    )
+                    _endpoint_port(port, port_path, required=True)
                     for port, port_path in _each(subset, "ports", path)
                 ),
                 labels=labels_of(labels),
@@ -486,15 +646,24 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
     pod_ips = tuple(
         _required_str(entry, "ip", path) for entry, path in _each(status, "podIPs", ("status",))
     )
+    for i, ip in enumerate(pod_ips):
+        _check_ip(ip, ("status", "podIPs", i, "ip"))
     if not pod_ips:
         single = _str(status, "podIP", ("status",))
+        if single:
+            _check_ip(single, ("status", "podIP"))
         pod_ips = (single,) if single else ()
+    hostname = _str(spec, "hostname", ("spec",))
+    subdomain = _str(spec, "subdomain", ("spec",))
+    for key, value in (("hostname", hostname), ("subdomain", subdomain)):
+        if value:
+            _check_label(value, ("spec", key))
     return Pod(
         namespace=namespace,
         name=name,
         labels=_labels(meta, "labels", ("metadata",)),
-        hostname=_str(spec, "hostname", ("spec",)),
-        subdomain=_str(spec, "subdomain", ("spec",)),
+        hostname=hostname,
+        subdomain=subdomain,
         pod_ips=pod_ips,
         phase=_str(status, "phase", ("status",), "Running"),
         ready=_pod_ready(status),
@@ -528,6 +697,13 @@ def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> La
     )
 
 
+def _check_replicas(replicas: int | None) -> None:
+    if replicas is not None and replicas < 0:
+        raise ConversionError(
+            ("spec", "replicas"), f"invalid value {replicas}: must be greater than or equal to 0"
+        )
+
+
 def statefulset_from_dict(
     obj: Mapping[str, object], *, default_namespace: str = "default"
 ) -> StatefulSet:
@@ -541,6 +717,7 @@ def statefulset_from_dict(
     spec = _spec(obj)
     template_meta, template_spec = _template_spec(spec)
     replicas = _int(spec, "replicas", ("spec",))
+    _check_replicas(replicas)
     return StatefulSet(
         namespace=namespace,
         name=name,
@@ -568,6 +745,7 @@ def deployment_from_dict(
     spec = _spec(obj)
     template_meta, template_spec = _template_spec(spec)
     replicas = _int(spec, "replicas", ("spec",))
+    _check_replicas(replicas)
     t_path = ("spec", "template", "spec")
     return Deployment(
         namespace=namespace,
@@ -580,18 +758,302 @@ def deployment_from_dict(
     )
 
 
+# --- what apps read (hsvc.core.references) ------------------------------------------------
+
+# kind -> (API group, path of the pod spec from the object's root)
+WORKLOAD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Pod": ("", ("spec",)),
+    "Deployment": ("apps", ("spec", "template", "spec")),
+    "StatefulSet": ("apps", ("spec", "template", "spec")),
+    "DaemonSet": ("apps", ("spec", "template", "spec")),
+    "ReplicaSet": ("apps", ("spec", "template", "spec")),
+    "Job": ("batch", ("spec", "template", "spec")),
+    "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template", "spec")),
+}
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _field_text(path: Sequence[PathPart]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _pod_spec_at(root: Mapping[str, object], spec_path: tuple[str, ...]) -> Mapping[str, object]:
+    node: Mapping[str, object] = root
+    for i, key in enumerate(spec_path):
+        node = _mapping(node.get(key), spec_path[: i + 1])
+    return node
+
+
+def workload_from_dict(
+    obj: Mapping[str, object], kind: str, *, default_namespace: str = "default"
+) -> Workload:
+    """Convert any pod-bearing object into the strings its containers read.
+
+    Read: ``env[].value`` (and ``valueFrom`` ConfigMap/Secret key references),
+    ``envFrom``, ``command``, ``args`` and the probes' ``httpGet.host`` and
+    ``tcpSocket.host`` of every init and app container.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    root = _mapping(obj, ())
+    spec_path = WORKLOAD_KINDS[kind][1]
+    pod_spec = _pod_spec_at(root, spec_path)
+    ref = ObjectRef(kind=kind, namespace=namespace, name=name)
+    values: list[TextValue] = []
+    sources: list[ConfigSource] = []
+    for list_key in ("initContainers", "containers"):
+        for container, c_path in _each(pod_spec, list_key, spec_path):
+            cname = _str(container, "name", c_path)
+            c_field = _field_text(c_path)
+
+            def site(path: tuple[PathPart, ...], shown: str) -> ValueSite:
+                return ValueSite(object=ref, path=path, field=shown)
+
+            for word_key, vkind in (("command", ValueKind.COMMAND), ("args", ValueKind.ARGS)):
+                for i, word in enumerate(_str_list(container, word_key, c_path)):
+                    path = (*c_path, word_key, i)
+                    values.append(
+                        TextValue(
+                            kind=vkind,
+                            text=word,
+                            site=site(path, _field_text(path)),
+                            container=cname,
+                        )
+                    )
+            for env, e_path in _each(container, "env", c_path):
+                env_name = _str(env, "name", e_path)
+                shown = f"{c_field}.env[{env_name}]"
+                value = env.get("value")
+                if isinstance(value, str):
+                    values.append(
+                        TextValue(
+                            kind=ValueKind.ENV,
+                            text=value,
+                            site=site((*e_path, "value"), shown),
+                            container=cname,
+                            key=env_name,
+                        )
+                    )
+                value_from = _mapping(env.get("valueFrom"), (*e_path, "valueFrom"))
+                for ref_key, ref_kind in (
+                    ("configMapKeyRef", "ConfigMap"),
+                    ("secretKeyRef", "Secret"),
+                ):
+                    key_ref = _mapping(value_from.get(ref_key), (*e_path, "valueFrom", ref_key))
+                    if key_ref:
+                        k_path = (*e_path, "valueFrom", ref_key)
+                        sources.append(
+                            ConfigSource(
+                                kind=ref_kind,
+                                name=_str(key_ref, "name", k_path),
+                                key=_str(key_ref, "key", k_path),
+                                env=env_name,
+                                container=cname,
+                                field=shown,
+                                path=k_path,
+                            )
+                        )
+            for env_from, f_path in _each(container, "envFrom", c_path):
+                prefix = _str(env_from, "prefix", f_path)
+                for ref_key, ref_kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                    from_ref = _mapping(env_from.get(ref_key), (*f_path, ref_key))
+                    if from_ref:
+                        sources.append(
+                            ConfigSource(
+                                kind=ref_kind,
+                                name=_str(from_ref, "name", (*f_path, ref_key)),
+                                env=prefix,
+                                container=cname,
+                                field=_field_text(f_path),
+                                path=f_path,
+                            )
+                        )
+            for probe_key in _PROBES:
+                probe = _mapping(container.get(probe_key), (*c_path, probe_key))
+                for action in ("httpGet", "tcpSocket"):
+                    handler = _mapping(probe.get(action), (*c_path, probe_key, action))
+                    host = _str(handler, "host", (*c_path, probe_key, action))
+                    if host:
+                        path = (*c_path, probe_key, action, "host")
+                        values.append(
+                            TextValue(
+                                kind=ValueKind.PROBE,
+                                text=host,
+                                site=site(path, _field_text(path)),
+                                container=cname,
+                            )
+                        )
+    return Workload(
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        values=tuple(values),
+        sources=tuple(sources),
+        owner=_controller(meta, namespace) if kind == "Pod" else None,
+    )
+
+
+def config_data_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default", secret_values: bool = False
+) -> ConfigData:
+    """Convert a ConfigMap or a Secret into its keys and (for ConfigMaps) its values.
+
+    A Secret's values are decoded only with ``secret_values``; otherwise only its
+    key names are kept, so nothing downstream can print them. Binary data and
+    values that are not UTF-8 are skipped.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    root = _mapping(obj, ())
+    kind = _str(root, "kind", (), "ConfigMap")
+    ref = ObjectRef(kind=kind, namespace=namespace, name=name)
+    keys: dict[str, None] = {}
+    values: list[TextValue] = []
+    read_values = kind == "ConfigMap" or secret_values
+    for data_key in ("data", "stringData"):
+        data = _mapping(root.get(data_key), (data_key,))
+        for key, raw in data.items():
+            keys.setdefault(str(key), None)
+            if not read_values or raw is None:
+                continue
+            if not isinstance(raw, str):
+                # Never echo the value: a Secret's would leak into the message.
+                raise ConversionError(
+                    (data_key, str(key)), f"expected a string, got {_type_name(raw)}"
+                )
+            text: str | None = raw
+            if kind == "Secret" and data_key == "data":
+                text = _decode_secret(raw)
+            if text is None:
+                continue
+            values.append(
+                TextValue(
+                    kind=ValueKind.CONFIG,
+                    text=text,
+                    site=ValueSite(
+                        object=ref, path=(data_key, str(key)), field=f"{data_key}[{key}]"
+                    ),
+                    key=str(key),
+                )
+            )
+    return ConfigData(
+        kind=kind, namespace=namespace, name=name, keys=tuple(keys), values=tuple(values)
+    )
+
+
+def _decode_secret(raw: str) -> str | None:
+    try:
+        return base64.b64decode(raw, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _value_at(root: Mapping[str, object], path: Sequence[PathPart]) -> object:
+    node: object = root
+    for part in path:
+        if isinstance(part, int):
+            ok = isinstance(node, Sequence) and not isinstance(node, str) and part < len(node)
+            node = node[part] if ok else None  # type: ignore[index]  # narrowed by ok
+        else:
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _backend_port(port: Mapping[str, object], path: tuple[PathPart, ...]) -> tuple[int | None, str]:
+    return _int(port, "number", path), _str(port, "name", path)
+
+
+def backends_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> tuple[BackendRef, ...]:
+    """Return the Services an Ingress (``networking.k8s.io/v1``) or HTTPRoute sends traffic to.
+
+    Ingress: ``spec.defaultBackend.service`` and every
+    ``spec.rules[].http.paths[].backend.service``. HTTPRoute: every
+    ``spec.rules[].backendRefs[]`` whose kind is Service (the default).
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    root = _mapping(obj, ())
+    kind = _str(root, "kind", ())
+    route = ObjectRef(kind=kind, namespace=namespace, name=name)
+    spec = _spec(root)
+    out: list[BackendRef] = []
+
+    def add(
+        service: str, path: tuple[PathPart, ...], port: int | None, port_name: str, ns: str
+    ) -> None:
+        if service:
+            site = ValueSite(object=route, path=(*path, "name"), field=_field_text((*path, "name")))
+            out.append(
+                BackendRef(
+                    route=route,
+                    namespace=ns,
+                    service=service,
+                    port=port,
+                    port_name=port_name,
+                    site=site,
+                )
+            )
+
+    if kind == "Ingress":
+        candidates: list[tuple[PathPart, ...]] = [("spec", "defaultBackend", "service")]
+        for rule, r_path in _each(spec, "rules", ("spec",)):
+            http = _mapping(rule.get("http"), (*r_path, "http"))
+            for _p, p_path in _each(http, "paths", (*r_path, "http")):
+                candidates.append((*p_path, "backend", "service"))
+        for path in candidates:
+            svc = _mapping(_value_at(root, path), path)
+            if svc:
+                port = _mapping(svc.get("port"), (*path, "port"))
+                number, port_name = _backend_port(port, (*path, "port"))
+                add(_str(svc, "name", path), path, number, port_name, namespace)
+        return tuple(out)
+    for rule, r_path in _each(spec, "rules", ("spec",)):
+        for backend, b_path in _each(rule, "backendRefs", r_path):
+            if _str(backend, "kind", b_path, "Service") != "Service" or _str(
+                backend, "group", b_path
+            ):
+                continue
+            add(
+                _str(backend, "name", b_path),
+                b_path,
+                _int(backend, "port", b_path),
+                "",
+                _str(backend, "namespace", b_path, namespace),
+            )
+    return tuple(out)
+
+
 # --- dispatch ----------------------------------------------------------------------------------
 
 
 def object_from_dict(
-    obj: Mapping[str, object], *, default_namespace: str = "default"
+    obj: Mapping[str, object],
+    *,
+    default_namespace: str = "default",
+    references: bool = False,
+    secret_values: bool = False,
 ) -> tuple[KubeObject, ...]:
     """Convert one object by its ``apiVersion`` and ``kind``.
 
+    With ``references``, pod-bearing kinds also give a :class:`Workload` (what
+    their containers read), ConfigMaps and Secrets a :class:`ConfigData` (Secret
+    values only with ``secret_values``), Ingresses and HTTPRoutes their
+    :class:`BackendRef` list.
+
     Returns:
         The model objects (several for a core/v1 Endpoints with several
-        subsets), or an empty tuple for a kind DNS does not read (ConfigMap,
-        Ingress, ...).
+        subsets), or an empty tuple for a kind hsvc does not read.
 
     Raises:
         ConversionError: ``kind`` is missing, or the object does not convert.
@@ -600,20 +1062,39 @@ def object_from_dict(
     kind = _required_str(root, "kind", ())
     api_version = _str(root, "apiVersion", ())
     group = api_version.rpartition("/")[0]
+    workload: Workload | None = None
+    if references and kind in WORKLOAD_KINDS and WORKLOAD_KINDS[kind][0] == group:
+        workload = workload_from_dict(root, kind, default_namespace=default_namespace)
+    extra: tuple[Workload, ...] = () if workload is None else (workload,)
     if kind == "Namespace" and group == "":
         return (namespace_from_dict(root),)
     if kind == "Service" and group == "":
         return (service_from_dict(root, default_namespace=default_namespace),)
     if kind == "Pod" and group == "":
-        return (pod_from_dict(root, default_namespace=default_namespace),)
+        return (pod_from_dict(root, default_namespace=default_namespace), *extra)
     if kind == "Endpoints" and group == "":
         return slices_from_endpoints_dict(root, default_namespace=default_namespace)
     if kind == "EndpointSlice" and group == "discovery.k8s.io":
         return (slice_from_dict(root, default_namespace=default_namespace),)
     if kind == "StatefulSet" and group == "apps":
-        return (statefulset_from_dict(root, default_namespace=default_namespace),)
+        return (statefulset_from_dict(root, default_namespace=default_namespace), *extra)
     if kind == "Deployment" and group == "apps":
-        return (deployment_from_dict(root, default_namespace=default_namespace),)
+        return (deployment_from_dict(root, default_namespace=default_namespace), *extra)
+    if workload is not None:
+        return (workload,)
+    if not references:
+        return ()
+    if kind in ("ConfigMap", "Secret") and group == "":
+        return (
+            config_data_from_dict(
+                root, default_namespace=default_namespace, secret_values=secret_values
+            ),
+        )
+    if (kind, group) in (
+        ("Ingress", "networking.k8s.io"),
+        ("HTTPRoute", "gateway.networking.k8s.io"),
+    ):
+        return backends_from_dict(root, default_namespace=default_namespace)
     return ()
 
 
@@ -622,7 +1103,11 @@ def _of_type(objects: Iterable[KubeObject], cls: type[_T]) -> tuple[_T, ...]:
 
 
 def snapshot_from_dicts(
-    items: Iterable[Mapping[str, object]], *, default_namespace: str = "default"
+    items: Iterable[Mapping[str, object]],
+    *,
+    default_namespace: str = "default",
+    references: bool = False,
+    secret_values: bool = False,
 ) -> Snapshot:
     """Convert objects that carry ``kind``/``apiVersion`` into one Snapshot.
 
@@ -636,7 +1121,14 @@ def snapshot_from_dicts(
     objects: list[KubeObject] = []
     for index, item in enumerate(items):
         try:
-            objects.extend(object_from_dict(item, default_namespace=default_namespace))
+            objects.extend(
+                object_from_dict(
+                    item,
+                    default_namespace=default_namespace,
+                    references=references,
+                    secret_values=secret_values,
+                )
+            )
         except ConversionError as exc:
             raise ConversionError(exc.path, exc.reason, index) from exc
     return Snapshot(
@@ -646,4 +1138,7 @@ def snapshot_from_dicts(
         pods=_of_type(objects, Pod),
         stateful_sets=_of_type(objects, StatefulSet),
         deployments=_of_type(objects, Deployment),
+        workloads=_of_type(objects, Workload),
+        config_data=_of_type(objects, ConfigData),
+        backends=_of_type(objects, BackendRef),
     )

@@ -10,6 +10,7 @@ finding has a stable code (documented in docs/reference/findings.md), grouped by
 - 4xx names and hostnames (rules 4, 6, 17, 24-26)
 - 5xx DNS settings and the cluster domain (rules 8, 9, 28, 40, 41)
 - 6xx live DNS answers (rules 43, 44)
+- 7xx names apps use, checked by :mod:`hsvc.core.refcheck` (``--references``)
 
 ``observed`` says whether the snapshot is the cluster's state (API) rather than
 manifests meant for it: only observed snapshots are expected to hold
@@ -39,6 +40,7 @@ from hsvc.core.model import (
     StatefulSet,
     selector_matches,
 )
+from hsvc.core.refcheck import REFERENCE_CHECKS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,6 +212,12 @@ CHECKS: dict[str, Check] = {
         ),
     )
 }
+
+# 7xx the names apps use (hsvc.core.refcheck, ``hsvc lint --references``).
+CHECKS.update(
+    (code, Check(code=code, severity=severity, title=title, rules=rules))
+    for code, severity, title, rules in REFERENCE_CHECKS
+)
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
