@@ -17,6 +17,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TypeVar
 
 from hsvc.core import names
@@ -673,7 +674,19 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         owner=_controller(meta, namespace),
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
+        dns_port=_dns_port(spec, ("spec",)),
     )
+
+
+def _dns_port(spec: Mapping[str, object], path: tuple[PathPart, ...]) -> int | None:
+    """The containerPort a DNS server listens on: named ``dns`` (kubeadm, OpenShift), UDP."""
+    for container, c_path in _each(spec, "containers", path):
+        for port, p_path in _each(container, "ports", c_path):
+            protocol = _str(port, "protocol", p_path, "TCP")
+            number = _int(port, "containerPort", p_path)
+            if _str(port, "name", p_path) == "dns" and protocol == "UDP" and number:
+                return number
+    return None
 
 
 def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> LabelSelector:
@@ -761,15 +774,17 @@ def deployment_from_dict(
 # --- what apps read (hsvc.core.references) ------------------------------------------------
 
 # kind -> (API group, path of the pod spec from the object's root)
-WORKLOAD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Pod": ("", ("spec",)),
-    "Deployment": ("apps", ("spec", "template", "spec")),
-    "StatefulSet": ("apps", ("spec", "template", "spec")),
-    "DaemonSet": ("apps", ("spec", "template", "spec")),
-    "ReplicaSet": ("apps", ("spec", "template", "spec")),
-    "Job": ("batch", ("spec", "template", "spec")),
-    "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template", "spec")),
-}
+WORKLOAD_KINDS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "Pod": ("", ("spec",)),
+        "Deployment": ("apps", ("spec", "template", "spec")),
+        "StatefulSet": ("apps", ("spec", "template", "spec")),
+        "DaemonSet": ("apps", ("spec", "template", "spec")),
+        "ReplicaSet": ("apps", ("spec", "template", "spec")),
+        "Job": ("batch", ("spec", "template", "spec")),
+        "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template", "spec")),
+    }
+)
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 

@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+import yaml  # noqa: TID251
 
 from hsvc.errors import (
     ApiUnreachableError,
@@ -124,9 +124,9 @@ def load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple[
         NotFoundError: ``context`` is not in the kubeconfig.
         ApiUnreachableError: The kubeconfig cannot be used.
     """
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config as typed_kube_config
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import kube_config as typed_kube_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
 
     kube_config: Any = typed_kube_config  # its loaders are untyped; keep their Any here
 
@@ -188,9 +188,9 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     Raises:
         ApiUnreachableError: Not running in a pod (or its account files are missing).
     """
-    from kubernetes.client import Configuration
-    from kubernetes.config import incluster_config as typed_incluster_config
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import incluster_config as typed_incluster_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
 
     incluster_config: Any = typed_incluster_config  # untyped loader; keep its Any here
 
@@ -198,16 +198,21 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
         raise ApiUnreachableError(
             f"no kubeconfig found ({where}) and not running in a cluster; pass --kubeconfig"
         )
+    # Where the kubelet mounts the account (token, ca.crt, namespace); HSVC_SERVICE_ACCOUNT_DIR
+    # points elsewhere (a projected volume at another path, tests).
+    account = os.environ.get("HSVC_SERVICE_ACCOUNT_DIR") or os.path.dirname(
+        incluster_config.SERVICE_TOKEN_FILENAME
+    )
     configuration = Configuration()
     try:
         incluster_config.InClusterConfigLoader(
-            token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
-            cert_filename=incluster_config.SERVICE_CERT_FILENAME,
+            token_filename=os.path.join(account, "token"),
+            cert_filename=os.path.join(account, "ca.crt"),
         ).load_and_set(configuration)
     except (ConfigException, OSError) as exc:
         raise ApiUnreachableError(f"cannot use the in-cluster service account: {exc}") from exc
     namespace = "default"
-    ns_file = os.path.join(os.path.dirname(incluster_config.SERVICE_TOKEN_FILENAME), "namespace")
+    ns_file = os.path.join(account, "namespace")
     try:
         with open(ns_file, encoding="utf-8") as f:
             namespace = f.read().strip() or namespace
