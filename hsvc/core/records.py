@@ -213,7 +213,7 @@ class _Plan:
             ep = entry.endpoint
             subject = ep.target_ref or entry.slice.ref
             qtype = "A" if names.ip_family(entry.address) == 4 else "AAAA"
-            labels = {entry.name, names.dashed_ip(entry.address).lower()}
+            labels = {entry.name, self.c.dashed(entry.address)}
             if ep.hostname:
                 labels.add(ep.hostname.lower())
             if ep.target_ref is not None and (
@@ -271,7 +271,7 @@ class _Plan:
                 # by its dashed IP (rule 6) unless endpoint_pod_names is on.
                 labels.append(pod.name.lower())
             if selected:
-                labels.extend(names.dashed_ip(ip).lower() for ip in pod.pod_ips)
+                labels.extend(self.c.dashed(ip) for ip in pod.pod_ips)
             for label in labels:
                 for qtype in qtypes:
                     self.ask(
@@ -304,7 +304,7 @@ class _Plan:
             self.ask(
                 Group.POD,
                 pod.ref,
-                names.under(self.zone, f"{names.dashed_ip(canon)}.{pod.namespace}.pod"),
+                names.under(self.zone, f"{self.c.dashed(canon)}.{pod.namespace}.pod"),
                 qtype,
                 expected_by_people=True,
             )

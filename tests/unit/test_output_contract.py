@@ -27,6 +27,7 @@ SETTINGS_KEYS = {
     "ignoreEmptyService",
     "noendpoints",
     "source",
+    "dnsServer",
 }
 
 
