@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
+import yaml  # noqa: TID251
 
 __all__ = [
     "MAX_ALIAS_DEPTH",
