@@ -12,6 +12,7 @@ kubectl (go-yaml) refuses "excessive aliasing" the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml  # noqa: TID251
 
@@ -39,7 +40,7 @@ class YamlLimitError(Exception):
     """A document over the limits; ``mark`` is where the offending part starts."""
 
     reason: str
-    mark: yaml.Mark | None
+    mark: Any  # yaml.Mark, or the C loader's Mark: both have .line and .column
 
 
 def check_nesting(text: str, loader: type[yaml.SafeLoader]) -> None:
