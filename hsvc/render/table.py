@@ -18,7 +18,16 @@ from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row, Verdict
-from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
+from hsvc.core.model import (
+    DnsAnswer,
+    Finding,
+    ObjectRef,
+    Observation,
+    Rcode,
+    Record,
+    Severity,
+    rcode_word,
+)
 from hsvc.core.records import GROUP_ORDER
 from hsvc.core.report import (
     InspectReport,
@@ -284,7 +293,7 @@ def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> No
             if broken.fix:
                 lines.add_row("fix", safe(broken.fix))
         if len(res.candidates) > 1 or wide:
-            tried = ", ".join(f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates)
+            tried = ", ".join(f"{c.name} ({rcode_word(c.expected)})" for c in res.candidates)
             lines.add_row("tried", safe(tried))
         if res.search is not None:
             for key, text in search_rows(res.search):
@@ -329,12 +338,6 @@ def search_rows(view: SearchView) -> list[tuple[str, str]]:
         )
         rows.append(("getaddrinfo", f"{got} ({gai.tool}{', ' + view.libc if view.libc else ''})"))
     return rows
-
-
-def _rcode_word(answer: DnsAnswer) -> str:
-    if answer.rcode is Rcode.NOERROR and not answer.answer:
-        return "NODATA"
-    return answer.rcode.value
 
 
 def _service_header(s: ServiceSummary) -> Text:
