@@ -242,6 +242,8 @@ class Pod:
     ready_since: str = ""
     # Container env values, args and commands that name cluster DNS names (``.svc.``/``.pod.``).
     hardcoded_names: tuple[str, ...] = ()
+    # The UDP container port named "dns" (a CoreDNS replica's; OpenShift's listen on 5353).
+    dns_port: int | None = None
 
     @property
     def ref(self) -> ObjectRef:
