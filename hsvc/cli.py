@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
@@ -224,6 +224,32 @@ ContainerOpt = Annotated[
     str | None,
     typer.Option("--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE),
 ]
+
+ReferencesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--references",
+        help="Also check every cluster name apps use: env, args, ConfigMaps, probes, "
+        "Ingress/HTTPRoute backends, ExternalName targets (one more LIST per kind live).",
+    ),
+]
+IncludeSecretsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-secrets",
+        help="With --references, read Secret values too (only names found in them are "
+        "shown; live, one more LIST).",
+    ),
+]
+
+
+def _with_references(opts: Options, references: bool, include_secrets: bool) -> Options:
+    if include_secrets and not references:
+        from hsvc.errors import UsageError
+
+        raise UsageError("--include-secrets needs --references")
+    return replace(opts, references=references, include_secrets=include_secrets)
+
 
 # Options shared by the commands: (name, alias, default). Added to each command's
 # signature by `_command`, so every command accepts them before or after its
@@ -589,19 +615,23 @@ def cmd_lint(
             "--output", "-o", help="Output format (sarif for code scanning).", rich_help_panel=OUT
         ),
     ] = LintOutput.table,
+    references: ReferencesOpt = False,
+    include_secrets: IncludeSecretsOpt = False,
     run: Invocation,
 ) -> int:
     """Check objects for mistakes that break their DNS names, without asking DNS.
 
-    Reads manifests (-f, for CI before deploying: every object in the files) or the
-    live API (-n NS, -A). Exits 1 when any finding is an error, else 0. Every code
-    is explained in docs/reference/findings.md.
+    Reads manifests (-f, for CI before deploying: every object in the files; -f -
+    reads a rendered chart from stdin) or the live API (-n NS, -A). With
+    --references, also checks every cluster name the workloads, ConfigMaps, routes
+    and ExternalName Services use. Exits 1 when any finding is an error, else 0.
+    Every code is explained in docs/reference/findings.md.
 
-    Example: hsvc lint -f k8s/ -o sarif > hsvc.sarif
+    Example: helm template ./chart | hsvc lint -f - --references -o sarif > hsvc.sarif
     """
     from hsvc.commands.lint import run_lint
 
-    report = run_lint(run.opts)
+    report = run_lint(_with_references(run.opts, references, include_secrets))
     if output is LintOutput.sarif:
         from hsvc.render.sarif import sarif_doc
 

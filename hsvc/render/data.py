@@ -234,21 +234,28 @@ def finding(f: Finding) -> dict[str, Any]:
 
 def lint_doc(report: LintReport) -> dict[str, Any]:
     """``hsvc lint -o json``: findings, each with the manifest location when known."""
-    locations = report.locations
     items = []
     for f in report.findings:
         item = finding(f) | {"rules": list(f.rules)}
-        where = locations.get(f.object)
+        where = report.location_of(f)
         if where is not None:
             item["location"] = {"file": where[0], "line": where[1]}
+        if f.site is not None:
+            item["field"] = {"object": ref(f.site.object), "path": f.site.field}
         items.append(item)
     counts = {s: sum(1 for f in report.findings if f.severity.value == s) for s in _SEVERITIES}
+    summary: dict[str, Any] = counts | {"total": len(report.findings)}
+    if report.references is not None:
+        summary["references"] = {
+            "checked": len(report.references),
+            "broken": sum(1 for c in report.references if not c.ok),
+        }
     return envelope(
         "LintResult",
         source=source(report.source),
         settings=settings(report.source.settings),
         findings=items,
-        summary=counts | {"total": len(report.findings)},
+        summary=summary,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich import box
 from rich.console import Console, Group
@@ -462,6 +462,7 @@ def findings_table(
     wide: bool,
     headers: bool = True,
     locations: dict[ObjectRef, tuple[str, int]] | None = None,
+    locate: Callable[[Finding], tuple[str, int] | None] | None = None,
 ) -> None:
     """Print findings: severity, code, object (and its file:line), message with the fix."""
     where = locations or {}
@@ -484,8 +485,9 @@ def findings_table(
         obj = safe(ref.kind)
         obj.append("\n")
         obj.append_text(safe(f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name))
-        if f.object in where:
-            path, line = where[f.object]
+        at = locate(f) if locate is not None else where.get(f.object)
+        if at is not None:
+            path, line = at
             obj.append("\n")
             obj.append_text(safe(f"{path}:{line}", "dim"))
         message = safe(f.message)
@@ -525,7 +527,7 @@ def lint_table(console: Console, report: LintReport, *, wide: bool, headers: boo
     """Print ``hsvc lint``: the findings table and a one-line summary."""
     if report.findings:
         findings_table(
-            console, report.findings, wide=wide, headers=headers, locations=report.locations
+            console, report.findings, wide=wide, headers=headers, locate=report.location_of
         )
     if headers:
         console.print(findings_summary(report.findings))
