@@ -582,9 +582,20 @@ def cmd_inspect(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
+    references: Annotated[
+        bool,
+        typer.Option(
+            "--references",
+            help="List who uses the Service: every name apps use that points at it "
+            "(workloads and ConfigMaps in scope; one more LIST per kind live).",
+        ),
+    ] = False,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
+
+    With --references, lists the workloads that use the Service's names ("used by:
+    deploy/api env KAFKA_BOOTSTRAP"), so a broken Service shows who breaks with it.
 
     Example: hsvc inspect eureka -n ms
     """
@@ -592,7 +603,9 @@ def cmd_inspect(
 
     progress = _Progress(run)
     try:
-        report = run_inspect(run.opts, service, progress=progress)
+        report = run_inspect(
+            _with_references(run.opts, references, False), service, progress=progress
+        )
     finally:
         progress.stop()
     if run.out.data:

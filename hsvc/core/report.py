@@ -147,8 +147,9 @@ class InspectReport:
     notes: tuple[str, ...] = ()
     # Servers (replicas) whose answers differ from the others' (hsvc.core.compare).
     disagreements: list[Disagreement] = field(default_factory=list)
-    # With --references: the names apps use that point at the inspected Services.
-    used_by: list[Checked] = field(default_factory=list)
+    # With --references: the names apps use that point at the inspected Services
+    # (None: not asked for).
+    used_by: list[Checked] | None = None
 
     @property
     def answered(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from hsvc.core.compare import Row
 from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
+from hsvc.core.refcheck import describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
@@ -262,6 +263,26 @@ def lint_doc(report: LintReport) -> dict[str, Any]:
 _SEVERITIES = ("error", "warning", "info")
 
 
+def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]:
+    """``usedBy`` of one inspected Service, present only with ``--references``."""
+    if report.used_by is None:
+        return {}
+    return {
+        "usedBy": [
+            {
+                "by": describe_use(c.reference),
+                "object": ref(c.reference.owner),
+                "field": c.reference.field,
+                "name": c.reference.name,
+                "ok": c.ok,
+                "rcode": c.answer.rcode.value,
+            }
+            for c in report.used_by
+            if c.service == (namespace, name)
+        ]
+    }
+
+
 def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """``hsvc inspect -o json``; ``findings`` defaults to the report's own."""
     return envelope(
@@ -285,6 +306,7 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
                 "statefulSets": [st.name for st in s.stateful_sets],
                 "endpoints": {"ready": s.ready, "notReady": s.not_ready},
             }
+            | _used_by(report, s.service.namespace, s.service.name)
             for s in report.services
         ],
         rows=[row(r) for r in report.rows],

@@ -20,6 +20,7 @@ from rich.text import Text
 from hsvc.core.compare import Row, Verdict
 from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
 from hsvc.core.records import GROUP_ORDER
+from hsvc.core.refcheck import Checked, describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
@@ -344,6 +345,25 @@ def _service_header(s: ServiceSummary) -> Text:
     return text
 
 
+def _used_by(s: ServiceSummary, checked: Sequence[Checked]) -> Text:
+    """The references into one Service: who breaks with it ("used by: deploy/api env X")."""
+    key = (s.service.namespace, s.service.name)
+    mine = [c for c in checked if c.service == key]
+    text = Text("  used by", style="bold")
+    if not mine:
+        text.append(" (no reference found in the objects read)", style="dim")
+        return text
+    for c in mine:
+        text.append("\n    ")
+        text.append("✓ " if c.ok else "✗ ", style="green" if c.ok else "red")
+        text.append_text(safe(describe_use(c.reference)))
+        text.append("  ")
+        text.append_text(safe(c.reference.name, "dim"))
+        if not c.ok:
+            text.append_text(safe(f"  {c.answer.rcode.value}", "red"))
+    return text
+
+
 def _hidden_line(table: Table, group: str | None, hidden: dict[str, int]) -> None:
     """Close a collapsed group with the count of ``ok`` rows not listed."""
     count = hidden.get(group or "", 0)
@@ -360,6 +380,8 @@ def inspect_table(
     if headers:
         for s in report.services:
             console.print(_service_header(s))
+            if report.used_by is not None:
+                console.print(_used_by(s, report.used_by))
         console.print(settings_line(report.source, report.servers), style="dim")
         print_notes(console, report.source)
     multi = len(report.servers) > 1
