@@ -26,7 +26,14 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
     sys.exit(130)
 
 from hsvc import __version__
-from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, REQUEST_TIMEOUT, Options, Via
+from hsvc.commands.options import (
+    CONCURRENCY,
+    DNS_TIMEOUT,
+    PARALLEL,
+    REQUEST_TIMEOUT,
+    Options,
+    Via,
+)
 from hsvc.core.vocabulary import PodsMode
 from hsvc.errors import ExitCode, HsvcError
 from hsvc.terminal import Environment
@@ -100,8 +107,31 @@ KubeconfigOpt = Annotated[
     ),
 ]
 ContextOpt = Annotated[
-    str | None,
-    typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
+    list[str] | None,
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use (inspect, records, lint: repeatable, "
+        "each context checked on its own).",
+        rich_help_panel=CLUSTER,
+    ),
+]
+AllContextsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-contexts",
+        help="Every context of the kubeconfig, each checked on its own, one summary.",
+        rich_help_panel=CLUSTER,
+    ),
+]
+ParallelOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        help="Contexts checked at once (with several contexts).",
+        min=1,
+        max=64,
+        rich_help_panel=CLUSTER,
+    ),
 ]
 RequestTimeoutOpt = Annotated[
     float,
@@ -281,7 +311,12 @@ _LIVE: _Group = (
     ("pod", PodOpt, None),
     ("container", ContainerOpt, None),
 )
-_DEFAULTS = {name: default for name, _alias, default in (*_SHARED, *_LIVE)}
+# The commands that can run over several contexts (hsvc.commands.fleet).
+_FLEET: _Group = (
+    ("all_contexts", AllContextsOpt, False),
+    ("parallel", ParallelOpt, PARALLEL),
+)
+_DEFAULTS = {name: default for name, _alias, default in (*_SHARED, *_LIVE, *_FLEET)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,11 +361,19 @@ class Invocation:
 def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
     """Gather the flags into the frozen options, once per command."""
     given = _DEFAULTS | flags
+    contexts = tuple(dict.fromkeys(given["context"] or ()))
+    if len(contexts) > 1 and "parallel" not in flags:
+        from hsvc.errors import UsageError
+
+        raise UsageError("--context is given once here; several are for inspect, records and lint")
     opts = Options(
         files=tuple(given["filename"] or ()),
         offline=given["offline"],
         kubeconfig=given["kubeconfig"],
-        context=given["context"],
+        context=contexts[0] if len(contexts) == 1 else None,
+        contexts=contexts,
+        all_contexts=given["all_contexts"],
+        parallel=given["parallel"],
         namespace=given["namespace"],
         all_namespaces=given["all_namespaces"],
         request_timeout=given["request_timeout"],
@@ -512,10 +555,40 @@ def _exit_code(ok: bool) -> int:
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 
+def _fleet(command: str, run: Invocation, output: str, work: Callable[[Options], Any]) -> int:
+    """Run a command over several contexts: progress per context on stderr, one summary."""
+    from hsvc.commands.fleet import run_fleet
+    from hsvc.render.table import safe
+
+    stderr = run.env.stderr
+
+    def progress(context: str, event: str, detail: str) -> None:
+        name = safe(context).plain
+        if event == "start":
+            stderr.write(f"hsvc: context {name}: started\n")
+        elif event == "done":
+            stderr.write(f"hsvc: context {name}: done ({detail})\n")
+        else:
+            why = safe(detail, limit=MAX_ERROR).plain
+            stderr.write(f"hsvc: context {name}: error: {why}\n")
+        stderr.flush()
+
+    report = run_fleet(command, run.opts, work, progress=progress)
+    if output in ("json", "yaml"):
+        from hsvc.render.fleet import fleet_doc
+
+        run.emit(fleet_doc(report), output)
+    else:
+        from hsvc.render.fleet import fleet_table
+
+        fleet_table(run.console(), report, headers=run.out.headers)
+    return report.exit_code
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
-@_command()
+@_command(_FLEET)
 def cmd_records(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -527,8 +600,11 @@ def cmd_records(
 
     Example: hsvc records eureka -n ms -f manifests/ --offline
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.records import run_records
 
+    if is_fleet(run.opts):
+        return _fleet("records", run, run.out.output.value, lambda o: run_records(o, service))
     report = run_records(run.opts, service)
     if run.out.data:
         from hsvc.render.data import records_doc
@@ -576,7 +652,7 @@ def cmd_resolve(
     return _exit_code(report.ok)
 
 
-@_command(_LIVE)
+@_command(_LIVE, _FLEET)
 def cmd_inspect(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -599,13 +675,15 @@ def cmd_inspect(
 
     Example: hsvc inspect eureka -n ms
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.inspect import run_inspect
 
+    run = replace(run, opts=_with_references(run.opts, references, False))
+    if is_fleet(run.opts):
+        return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
     progress = _Progress(run)
     try:
-        report = run_inspect(
-            _with_references(run.opts, references, False), service, progress=progress
-        )
+        report = run_inspect(run.opts, service, progress=progress)
     finally:
         progress.stop()
     if run.out.data:
@@ -619,7 +697,7 @@ def cmd_inspect(
     return _exit_code(report.ok)
 
 
-@_command()
+@_command(_FLEET)
 def cmd_lint(
     *,
     output: Annotated[
@@ -642,9 +720,17 @@ def cmd_lint(
 
     Example: helm template ./chart | hsvc lint -f - --references -o sarif > hsvc.sarif
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.lint import run_lint
 
-    report = run_lint(_with_references(run.opts, references, include_secrets))
+    run = replace(run, opts=_with_references(run.opts, references, include_secrets))
+    if is_fleet(run.opts):
+        if output is LintOutput.sarif:
+            from hsvc.errors import UsageError
+
+            raise UsageError("-o sarif describes one run; with several contexts use -o json")
+        return _fleet("lint", run, output.value, run_lint)
+    report = run_lint(run.opts)
     if output is LintOutput.sarif:
         from hsvc.render.sarif import sarif_doc
 

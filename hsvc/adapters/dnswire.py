@@ -129,6 +129,10 @@ def _records(message: dns.message.Message) -> tuple[Record, ...]:
     """Convert the answer section into Records in presentation form."""
     records: list[Record] = []
     for rrset in message.answer:
+        if rrset.rdclass != dns.rdataclass.IN:
+            # Class IN only: a CH or HS record is no answer to an IN question (stub
+            # resolvers drop it), however equal its bytes.
+            continue
         owner = rrset.name.canonicalize().to_text()
         caseless = rrset.rdtype in _CASELESS_TYPES
         for rdata in rrset:

@@ -166,6 +166,22 @@ def load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple[
     return configuration, KubeTarget(context=name, server=server, namespace=str(namespace))
 
 
+def list_contexts(kubeconfig: str | None = None) -> tuple[list[str], str]:
+    """Return every context of the merged kubeconfig (first file wins, as kubectl), in order.
+
+    Returns:
+        The context names and where the kubeconfig came from (for messages).
+
+    Raises:
+        ApiUnreachableError: No kubeconfig, or one that cannot be read.
+    """
+    paths, where = kubeconfig_paths(kubeconfig)
+    if not paths:
+        raise ApiUnreachableError(f"no kubeconfig found ({where}): --all-contexts needs one")
+    files = [_read_kubeconfig(p) for p in paths]
+    return list(_first_wins(files, "contexts", "context")), where
+
+
 def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     """Use the pod's service account, as kubectl does when there is no kubeconfig.
 

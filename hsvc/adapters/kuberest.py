@@ -187,14 +187,18 @@ class RestClient:
                 return None
             raise self._translate(exc) from exc
 
-    def _list_all(self, request: Request, deadline: float) -> list[dict[str, Any]]:
+    def _list_all(
+        self, request: Request, deadline: float, versions: list[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Every item of a LIST, page by page: the one reader of list answers.
 
         A page must be a list object: ``items`` a list of objects (``null`` reads
         as empty, as client-go reads it), ``metadata`` a mapping, no ``Status``.
         Anything else is an error, never "no objects": a headless Service must
         not lose its endpoints to a broken answer. A ``continue`` token seen
-        before would loop forever and is an error too.
+        before would loop forever and is an error too. The list's
+        ``metadata.resourceVersion`` (where a watch resumes) is appended to
+        ``versions`` when it is given.
 
         Raises:
             ApiStatus: A page was answered with a non-2xx status.
@@ -227,6 +231,8 @@ class RestClient:
             if token is not None and not isinstance(token, str):
                 raise self._garbage(request, f'"continue" is {_json_type(token)}, not a string')
             if not token:
+                if versions is not None:
+                    versions.append(str(meta.get("resourceVersion") or ""))
                 return items
             if token in seen:
                 raise self._garbage(
