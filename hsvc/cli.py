@@ -16,327 +16,38 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 try:
-    import typer
+    import typer  # noqa: TID251
 except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (exit-codes.md)
     sys.stderr.write("hsvc: error: interrupted\n")
     sys.exit(130)
 
 from hsvc import __version__
-from hsvc.commands.options import (
-    CONCURRENCY,
-    DNS_TIMEOUT,
-    PARALLEL,
-    REQUEST_TIMEOUT,
-    Options,
-    Via,
-)
-from hsvc.core.vocabulary import PodsMode
+from hsvc.commands.options import Options
 from hsvc.errors import ExitCode, HsvcError
+from hsvc.flags import (
+    FLEET,
+    LIVE,
+    OUT,
+    SHARED,
+    FlagGroup,
+    IncludeSecretsOpt,
+    InspectReferencesOpt,
+    LintOutput,
+    OutputOptions,
+    ReferencesOpt,
+    defaults,
+)
 from hsvc.terminal import Environment
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console  # noqa: TID251
 
 log = logging.getLogger("hsvc")
 
 MAX_ERROR = 2000  # characters of one error line
-
-
-class Output(StrEnum):
-    """Output formats."""
-
-    table = "table"
-    wide = "wide"
-    json = "json"
-    yaml = "yaml"
-
-
-class LintOutput(StrEnum):
-    """Output formats of ``lint``: the usual ones plus SARIF for code scanning."""
-
-    table = "table"
-    wide = "wide"
-    json = "json"
-    yaml = "yaml"
-    sarif = "sarif"
-
-
-CLUSTER = "Cluster (like kubectl)"
-SETTINGS = "DNS settings"
-LIVE = "Live DNS"
-OUT = "Output"
-
-# --- options: one alias per flag; each default is written once, in _SHARED / _LIVE --------
-
-NamespaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--namespace",
-        "-n",
-        help="Namespace (default: the context's namespace, else 'default').",
-        rich_help_panel=CLUSTER,
-    ),
-]
-AllNamespacesOpt = Annotated[
-    bool,
-    typer.Option("--all-namespaces", "-A", help="Every namespace.", rich_help_panel=CLUSTER),
-]
-FilenameOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--filename",
-        "-f",
-        help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
-        rich_help_panel=CLUSTER,
-    ),
-]
-OfflineOpt = Annotated[
-    bool,
-    typer.Option("--offline", help="Never touch the network (needs -f).", rich_help_panel=CLUSTER),
-]
-KubeconfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kubeconfig",
-        help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
-        rich_help_panel=CLUSTER,
-    ),
-]
-ContextOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--context",
-        help="Kubeconfig context to use (inspect, records, lint: repeatable, "
-        "each context checked on its own).",
-        rich_help_panel=CLUSTER,
-    ),
-]
-AllContextsOpt = Annotated[
-    bool,
-    typer.Option(
-        "--all-contexts",
-        help="Every context of the kubeconfig, each checked on its own, one summary.",
-        rich_help_panel=CLUSTER,
-    ),
-]
-ParallelOpt = Annotated[
-    int,
-    typer.Option(
-        "--parallel",
-        help="Contexts checked at once (with several contexts).",
-        min=1,
-        max=64,
-        rich_help_panel=CLUSTER,
-    ),
-]
-RequestTimeoutOpt = Annotated[
-    float,
-    typer.Option(
-        "--request-timeout",
-        help="Seconds to wait for each API request.",
-        min=0.1,
-        rich_help_panel=CLUSTER,
-    ),
-]
-CorefileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--corefile",
-        help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
-        rich_help_panel=SETTINGS,
-    ),
-]
-ClusterDomainOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--cluster-domain",
-        help="Cluster zone (default cluster.local).",
-        envvar="HSVC_CLUSTER_DOMAIN",
-        rich_help_panel=SETTINGS,
-    ),
-]
-PodsOpt = Annotated[
-    PodsMode | None,
-    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
-]
-EndpointPodNamesOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--endpoint-pod-names/--no-endpoint-pod-names",
-        help="Name hostname-less endpoints after their pod.",
-        rich_help_panel=SETTINGS,
-        show_default=False,
-    ),
-]
-TtlOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
-    ),
-]
-OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
-]
-NoHeadersOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
-    ),
-]
-NoColorOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-color",
-        # NO_COLOR is read by Environment.from_process, not as envvar=: no-color.org says
-        # any non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
-        help="No colours (also NO_COLOR).",
-        rich_help_panel=OUT,
-    ),
-]
-DebugOpt = Annotated[
-    bool,
-    typer.Option(
-        "--debug", help="Show tracebacks and debug logs (never credentials).", rich_help_panel=OUT
-    ),
-]
-NameserverOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--nameserver",
-        help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
-        envvar="HSVC_NAMESERVER",
-        rich_help_panel=LIVE,
-    ),
-]
-TimeoutOpt = Annotated[
-    float,
-    typer.Option(
-        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE
-    ),
-]
-ConcurrencyOpt = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        help="DNS queries in flight at once.",
-        min=1,
-        max=4096,
-        rich_help_panel=LIVE,
-    ),
-]
-ViaOpt = Annotated[
-    Via,
-    typer.Option(
-        "--via",
-        help=(
-            "Where to ask from: port-forward to every CoreDNS replica, direct to "
-            "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
-            "--nameserver (or running in a pod, or -f) direct, else port-forward."
-        ),
-        envvar="HSVC_VIA",
-        rich_help_panel=LIVE,
-    ),
-]
-PodOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--pod",
-        help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
-        "and tools (--via exec).",
-        rich_help_panel=LIVE,
-    ),
-]
-ContainerOpt = Annotated[
-    str | None,
-    typer.Option("--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE),
-]
-
-ReferencesOpt = Annotated[
-    bool,
-    typer.Option(
-        "--references",
-        help="Also check every cluster name apps use: env, args, ConfigMaps, probes, "
-        "Ingress/HTTPRoute backends, ExternalName targets (one more LIST per kind live).",
-    ),
-]
-IncludeSecretsOpt = Annotated[
-    bool,
-    typer.Option(
-        "--include-secrets",
-        help="With --references, read Secret values too (only names found in them are "
-        "shown; live, one more LIST).",
-    ),
-]
-
-
-def _with_references(opts: Options, references: bool, include_secrets: bool) -> Options:
-    if include_secrets and not references:
-        from hsvc.errors import UsageError
-
-        raise UsageError("--include-secrets needs --references")
-    return replace(opts, references=references, include_secrets=include_secrets)
-
-
-# Options shared by the commands: (name, alias, default). Added to each command's
-# signature by `_command`, so every command accepts them before or after its
-# arguments and lists them in its --help.
-_Group = tuple[tuple[str, Any, Any], ...]
-_SHARED: _Group = (
-    ("namespace", NamespaceOpt, None),
-    ("all_namespaces", AllNamespacesOpt, False),
-    ("filename", FilenameOpt, None),
-    ("offline", OfflineOpt, False),
-    ("kubeconfig", KubeconfigOpt, None),
-    ("context", ContextOpt, None),
-    ("request_timeout", RequestTimeoutOpt, REQUEST_TIMEOUT),
-    ("corefile", CorefileOpt, None),
-    ("cluster_domain", ClusterDomainOpt, None),
-    ("pods", PodsOpt, None),
-    ("endpoint_pod_names", EndpointPodNamesOpt, None),
-    ("ttl", TtlOpt, None),
-    ("output", OutputOpt, Output.table),
-    ("no_headers", NoHeadersOpt, False),
-    ("no_color", NoColorOpt, False),
-    ("debug", DebugOpt, False),
-)
-_LIVE: _Group = (
-    ("nameserver", NameserverOpt, None),
-    ("timeout", TimeoutOpt, DNS_TIMEOUT),
-    ("concurrency", ConcurrencyOpt, CONCURRENCY),
-    ("via", ViaOpt, Via.AUTO),
-    ("pod", PodOpt, None),
-    ("container", ContainerOpt, None),
-)
-# The commands that can run over several contexts (hsvc.commands.fleet).
-_FLEET: _Group = (
-    ("all_contexts", AllContextsOpt, False),
-    ("parallel", ParallelOpt, PARALLEL),
-)
-_DEFAULTS = {name: default for name, _alias, default in (*_SHARED, *_LIVE, *_FLEET)}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutputOptions:
-    """How results are shown (shared by every command)."""
-
-    output: Output = Output.table
-    headers: bool = True
-    no_color: bool = False
-    debug: bool = False
-
-    @property
-    def data(self) -> bool:
-        """Whether the output is a document (json, yaml) rather than tables."""
-        return self.output in (Output.json, Output.yaml)
-
-    @property
-    def wide(self) -> bool:
-        """Whether tables show every column and row."""
-        return self.output is Output.wide
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -360,7 +71,7 @@ class Invocation:
 
 def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
     """Gather the flags into the frozen options, once per command."""
-    given = _DEFAULTS | flags
+    given = defaults(SHARED, LIVE, FLEET) | flags
     contexts = tuple(dict.fromkeys(given["context"] or ()))
     if len(contexts) > 1 and "parallel" not in flags:
         from hsvc.errors import UsageError
@@ -433,7 +144,7 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _command(*groups: _Group) -> Callable[[Callable[..., int]], Callable[..., None]]:
+def _command(*groups: FlagGroup) -> Callable[[Callable[..., int]], Callable[..., None]]:
     """Register a command with the shared options added to its signature.
 
     The wrapped function receives its own arguments plus ``run`` (the
@@ -447,7 +158,7 @@ def _command(*groups: _Group) -> Callable[[Callable[..., int]], Callable[..., No
         # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
-            for group in (_SHARED, *groups)
+            for group in (SHARED, *groups)
             for name, ann, default in group
             if name not in own_names
         ]
@@ -539,7 +250,7 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is None:
-            from rich.progress import Progress
+            from rich.progress import Progress  # noqa: TID251
 
             self.bar = Progress(console=self.run.console(stderr=True), transient=True)
             self.bar.start()
@@ -588,7 +299,7 @@ def _fleet(command: str, run: Invocation, output: str, work: Callable[[Options],
 # --- commands ---------------------------------------------------------------------------
 
 
-@_command(_FLEET)
+@_command(FLEET)
 def cmd_records(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -619,7 +330,7 @@ def cmd_records(
     return _exit_code(report.ok)
 
 
-@_command(_LIVE)
+@_command(LIVE)
 def cmd_resolve(
     names: Annotated[
         list[str], typer.Argument(help="Names to resolve (short names are expanded).")
@@ -652,20 +363,13 @@ def cmd_resolve(
     return _exit_code(report.ok)
 
 
-@_command(_LIVE, _FLEET)
+@_command(LIVE, FLEET)
 def cmd_inspect(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
-    references: Annotated[
-        bool,
-        typer.Option(
-            "--references",
-            help="List who uses the Service: every name apps use that points at it "
-            "(workloads and ConfigMaps in scope; one more LIST per kind live).",
-        ),
-    ] = False,
+    references: InspectReferencesOpt = False,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
@@ -697,7 +401,15 @@ def cmd_inspect(
     return _exit_code(report.ok)
 
 
-@_command(_FLEET)
+def _with_references(opts: Options, references: bool, include_secrets: bool) -> Options:
+    if include_secrets and not references:
+        from hsvc.errors import UsageError
+
+        raise UsageError("--include-secrets needs --references")
+    return replace(opts, references=references, include_secrets=include_secrets)
+
+
+@_command(FLEET)
 def cmd_lint(
     *,
     output: Annotated[
@@ -789,7 +501,7 @@ def cmd_demo(*, run: Invocation) -> int:
 
 def _value_flags() -> set[str]:
     """Option names that take a value, across every command (for argument hoisting)."""
-    from typer.main import get_command
+    from typer.main import get_command  # noqa: TID251
 
     group = get_command(app)
     flags: set[str] = set()
@@ -842,7 +554,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            from typer.main import get_command
+            from typer.main import get_command  # noqa: TID251
 
             commands = set(getattr(get_command(app), "commands", {}))
             args = hoist_command(args, commands, _value_flags())

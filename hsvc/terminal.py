@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console  # noqa: TID251
 
 RESOLV_CONF = "/etc/resolv.conf"
 
@@ -67,7 +67,7 @@ class Environment:
 
     def console(self, *, stderr: bool = False, no_color: bool = False) -> Console:
         """Build a console on stdout (or stderr): no markup, no highlighting, no emoji."""
-        from rich.console import Console
+        from rich.console import Console  # noqa: TID251
 
         plain = no_color or self.colors is False
         return Console(

@@ -17,6 +17,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TypeVar
 
 from hsvc.core import names
@@ -761,15 +762,17 @@ def deployment_from_dict(
 # --- what apps read (hsvc.core.references) ------------------------------------------------
 
 # kind -> (API group, path of the pod spec from the object's root)
-WORKLOAD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Pod": ("", ("spec",)),
-    "Deployment": ("apps", ("spec", "template", "spec")),
-    "StatefulSet": ("apps", ("spec", "template", "spec")),
-    "DaemonSet": ("apps", ("spec", "template", "spec")),
-    "ReplicaSet": ("apps", ("spec", "template", "spec")),
-    "Job": ("batch", ("spec", "template", "spec")),
-    "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template", "spec")),
-}
+WORKLOAD_KINDS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "Pod": ("", ("spec",)),
+        "Deployment": ("apps", ("spec", "template", "spec")),
+        "StatefulSet": ("apps", ("spec", "template", "spec")),
+        "DaemonSet": ("apps", ("spec", "template", "spec")),
+        "ReplicaSet": ("apps", ("spec", "template", "spec")),
+        "Job": ("batch", ("spec", "template", "spec")),
+        "CronJob": ("batch", ("spec", "jobTemplate", "spec", "template", "spec")),
+    }
+)
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 

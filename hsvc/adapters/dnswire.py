@@ -14,17 +14,17 @@ import time
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import dns.exception
-import dns.flags
-import dns.ipv4
-import dns.ipv6
-import dns.message
-import dns.name
-import dns.opcode
-import dns.query
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
+import dns.exception  # noqa: TID251
+import dns.flags  # noqa: TID251
+import dns.ipv4  # noqa: TID251
+import dns.ipv6  # noqa: TID251
+import dns.message  # noqa: TID251
+import dns.name  # noqa: TID251
+import dns.opcode  # noqa: TID251
+import dns.query  # noqa: TID251
+import dns.rcode  # noqa: TID251
+import dns.rdataclass  # noqa: TID251
+import dns.rdatatype  # noqa: TID251
 
 from hsvc.core.model import Observation, Question, Rcode, Record
 from hsvc.errors import InvalidNameError, UsageError

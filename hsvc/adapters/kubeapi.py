@@ -165,7 +165,7 @@ class KubeSource(StreamClient):
         else:
             configuration, target = load_in_cluster(where)
 
-        from kubernetes.client import ApiClient
+        from kubernetes.client import ApiClient  # noqa: TID251
 
         # test-harness.md: urllib3 retries a failed GET 3 more times unless this is
         # set before the ApiClient (and its pool) is built. Never set .debug: it

@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+import yaml  # noqa: TID251
 
 from hsvc.errors import (
     ApiUnreachableError,
@@ -124,9 +124,9 @@ def load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple[
         NotFoundError: ``context`` is not in the kubeconfig.
         ApiUnreachableError: The kubeconfig cannot be used.
     """
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config as typed_kube_config
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import kube_config as typed_kube_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
 
     kube_config: Any = typed_kube_config  # its loaders are untyped; keep their Any here
 
@@ -188,9 +188,9 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     Raises:
         ApiUnreachableError: Not running in a pod (or its account files are missing).
     """
-    from kubernetes.client import Configuration
-    from kubernetes.config import incluster_config as typed_incluster_config
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import incluster_config as typed_incluster_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
 
     incluster_config: Any = typed_incluster_config  # untyped loader; keep its Any here
 

@@ -249,7 +249,7 @@ class RestClient:
             ApiStatus: The answer's status is not 2xx.
             ApiUnreachableError: Timeout, connection or TLS failure, or not JSON.
         """
-        from kubernetes.client.exceptions import ApiException
+        from kubernetes.client.exceptions import ApiException  # noqa: TID251
 
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -89,7 +89,7 @@ class StreamClient(RestClient):
             ApiUnreachableError: The API server cannot be reached, or the command
                 did not finish within ``timeout``.
         """
-        from kubernetes.stream import ws_client as typed_ws_client
+        from kubernetes.stream import ws_client as typed_ws_client  # noqa: TID251
 
         ws_client: Any = typed_ws_client  # partly typed; keep its Any here
 
@@ -135,7 +135,7 @@ class StreamClient(RestClient):
     def _stream_url(
         self, request: Request, query: list[tuple[str, str]]
     ) -> tuple[str, dict[str, str]]:
-        from kubernetes.stream import ws_client as typed_ws_client
+        from kubernetes.stream import ws_client as typed_ws_client  # noqa: TID251
 
         ws_client: Any = typed_ws_client  # partly typed; keep its Any here
 
@@ -154,7 +154,7 @@ class StreamClient(RestClient):
         Raises:
             HsvcError: Translated handshake or transport failure.
         """
-        from kubernetes.stream import ws_client as typed_ws_client
+        from kubernetes.stream import ws_client as typed_ws_client  # noqa: TID251
 
         ws_client: Any = typed_ws_client  # partly typed; keep its Any here
 

@@ -292,8 +292,8 @@ class WatchEngine:
     # -- the per-kind loop --
 
     def _run(self, kind: _Kind, version: str) -> None:
-        from kubernetes import watch as typed_watch
-        from kubernetes.client.exceptions import ApiException
+        from kubernetes import watch as typed_watch  # noqa: TID251
+        from kubernetes.client.exceptions import ApiException  # noqa: TID251
 
         watch_module: Any = typed_watch  # untyped; keep its Any here
 

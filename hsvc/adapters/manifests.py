@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
+import yaml  # noqa: TID251
 
 from hsvc.adapters.convert import (
     ConversionError,

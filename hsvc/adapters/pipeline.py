@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-import dns.entropy
-import dns.query
+import dns.entropy  # noqa: TID251
+import dns.query  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,

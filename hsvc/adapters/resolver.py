@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
-import dns.asyncquery
-import dns.entropy
-import dns.inet
+import dns.asyncquery  # noqa: TID251
+import dns.entropy  # noqa: TID251
+import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     EDNS_PAYLOAD,

@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from dataclasses import replace
+from typing import TypeVar
 
 from hsvc.commands.options import Options
-from hsvc.core.report import InspectReport, LintReport, RecordsReport
+from hsvc.core.report import ContextResult, FleetReport, InspectReport, LintReport, RecordsReport
 from hsvc.core.tally import ServiceTally, lint_tally, records_tally, tally
 from hsvc.errors import ExitCode, HsvcError, UsageError
 
@@ -33,31 +33,6 @@ MAX_PARALLEL = 64
 
 # Called with (context, event, detail): event is "start", "done" or "error".
 FleetProgress = Callable[[str, str, str], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContextResult(Generic[R]):
-    """What one context gave: a report, or the error that stopped it."""
-
-    context: str
-    exit_code: int
-    seconds: float
-    report: R | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FleetReport(Generic[R]):
-    """Every context's result, in the order asked, and one summary across them."""
-
-    command: str  # inspect, records, lint
-    results: tuple[ContextResult[R], ...]
-    summary: tuple[tuple[str, ServiceTally], ...]  # (context, tally)
-
-    @property
-    def exit_code(self) -> int:
-        """The worst of the contexts' exit codes."""
-        return max((r.exit_code for r in self.results), default=int(ExitCode.OK))
 
 
 def contexts_of(opts: Options) -> list[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
+from rich import box  # noqa: TID251
+from rich.console import Console  # noqa: TID251
+from rich.table import Table  # noqa: TID251
 
-from hsvc.commands.fleet import FleetReport
-from hsvc.core.report import InspectReport, LintReport, RecordsReport
+from hsvc.core.report import FleetReport, InspectReport, LintReport, RecordsReport
 from hsvc.render.data import envelope, inspect_doc, lint_doc, records_doc
 from hsvc.render.table import safe
 

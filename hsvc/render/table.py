@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from rich import box
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
+from rich import box  # noqa: TID251
+from rich.console import Console, Group  # noqa: TID251
+from rich.table import Table  # noqa: TID251
+from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row, Verdict
 from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
