@@ -69,9 +69,9 @@ def run_inspect(
         findings = _about_service(findings, cluster, service)
     used_by = None
     if opts.references:
-        from hsvc.commands.lint import check_app_references
+        from hsvc.core.refcheck import check_app_references
 
-        checked, _found = check_app_references(source, cluster, None, observed=not opts.files)
+        checked, _found = check_app_references(cluster, scope=None, observed=not opts.files)
         inspected = {(s.service.namespace, s.service.name) for s in summaries}
         used_by = [c for c in checked if c.service in inspected]
     report = InspectReport(

@@ -8,12 +8,9 @@ from dataclasses import replace
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.desired import desired_snapshot
 from hsvc.core.diagnose import diagnose, sort_findings
-from hsvc.core.model import Finding
-from hsvc.core.refcheck import Checked, check_references, reweigh_governing
-from hsvc.core.references import scan
-from hsvc.core.report import LintReport, Source
+from hsvc.core.refcheck import check_app_references, reweigh_governing
+from hsvc.core.report import LintReport
 from hsvc.errors import NotFoundError
 
 
@@ -40,7 +37,7 @@ def run_lint(opts: Options) -> LintReport:
     findings = diagnose(cluster, namespace=scope, observed=not opts.files)
     if not opts.references:
         return LintReport(source=replace(source, namespace=scope), findings=findings)
-    checked, found = check_app_references(source, cluster, scope, observed=not opts.files)
+    checked, found = check_app_references(cluster, scope=scope, observed=not opts.files)
     # The reference findings name these hard-coded names with their field (HSVC706, HSVC701).
     kept = [f for f in findings if f.code not in _SUPERSEDED]
     merged = sort_findings([*reweigh_governing(kept, checked), *found])
@@ -48,17 +45,3 @@ def run_lint(opts: Options) -> LintReport:
 
 
 _SUPERSEDED = frozenset({"HSVC501", "HSVC502"})
-
-
-def check_app_references(
-    source: Source, cluster: ClusterDns, scope: str | None, *, observed: bool
-) -> tuple[list[Checked], list[Finding]]:
-    """Scan what apps read and check every name in scope against the engine.
-
-    From manifests the names are checked against the desired state (every
-    replica exists and is ready: :func:`~hsvc.core.desired.desired_snapshot`);
-    live, against the cluster as it is.
-    """
-    references = [r for r in scan(source.snapshot) if scope is None or r.namespace == scope]
-    engine = cluster if observed else ClusterDns(desired_snapshot(source.snapshot), source.settings)
-    return check_references(engine, references, observed=observed)
