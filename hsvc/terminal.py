@@ -48,6 +48,7 @@ class Environment:
         return cls(
             colors=False if os.environ.get("NO_COLOR") else None,
             in_pod=bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
+            resolv_conf_path=os.environ.get("HSVC_RESOLV_CONF") or RESOLV_CONF,
         )
 
     @property

@@ -674,7 +674,19 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         owner=_controller(meta, namespace),
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
+        dns_port=_dns_port(spec, ("spec",)),
     )
+
+
+def _dns_port(spec: Mapping[str, object], path: tuple[PathPart, ...]) -> int | None:
+    """The containerPort a DNS server listens on: named ``dns`` (kubeadm, OpenShift), UDP."""
+    for container, c_path in _each(spec, "containers", path):
+        for port, p_path in _each(container, "ports", c_path):
+            protocol = _str(port, "protocol", p_path, "TCP")
+            number = _int(port, "containerPort", p_path)
+            if _str(port, "name", p_path) == "dns" and protocol == "UDP" and number:
+                return number
+    return None
 
 
 def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> LabelSelector:

@@ -198,16 +198,21 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
         raise ApiUnreachableError(
             f"no kubeconfig found ({where}) and not running in a cluster; pass --kubeconfig"
         )
+    # Where the kubelet mounts the account (token, ca.crt, namespace); HSVC_SERVICE_ACCOUNT_DIR
+    # points elsewhere (a projected volume at another path, tests).
+    account = os.environ.get("HSVC_SERVICE_ACCOUNT_DIR") or os.path.dirname(
+        incluster_config.SERVICE_TOKEN_FILENAME
+    )
     configuration = Configuration()
     try:
         incluster_config.InClusterConfigLoader(
-            token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
-            cert_filename=incluster_config.SERVICE_CERT_FILENAME,
+            token_filename=os.path.join(account, "token"),
+            cert_filename=os.path.join(account, "ca.crt"),
         ).load_and_set(configuration)
     except (ConfigException, OSError) as exc:
         raise ApiUnreachableError(f"cannot use the in-cluster service account: {exc}") from exc
     namespace = "default"
-    ns_file = os.path.join(os.path.dirname(incluster_config.SERVICE_TOKEN_FILENAME), "namespace")
+    ns_file = os.path.join(account, "namespace")
     try:
         with open(ns_file, encoding="utf-8") as f:
             namespace = f.read().strip() or namespace
