@@ -228,7 +228,7 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
             observation=obs,
             verdict=Verdict.MISSING,
             note=f"expected {expected.type} data ({'; '.join(expected.predicted)}), "
-            f"got {_rcode_word_obs(obs)}",
+            f"got {rcode_word(obs)}",
         )
     if not want:
         if expected.open_ended:
