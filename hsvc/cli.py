@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 try:
     import typer
@@ -25,7 +26,13 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
     sys.exit(130)
 
 from hsvc import __version__
+from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, REQUEST_TIMEOUT, Options, Via
+from hsvc.core.vocabulary import PodsMode
 from hsvc.errors import ExitCode, HsvcError
+from hsvc.terminal import Environment
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 log = logging.getLogger("hsvc")
 
@@ -51,276 +58,278 @@ class LintOutput(StrEnum):
     sarif = "sarif"
 
 
-class Via(StrEnum):
-    """Where live DNS is asked from (hsvc.vantage)."""
-
-    auto = "auto"
-    direct = "direct"
-    port_forward = "port-forward"
-    exec = "exec"
-
-
-class Pods(StrEnum):
-    """The Corefile's ``pods`` knob."""
-
-    disabled = "disabled"
-    insecure = "insecure"
-    verified = "verified"
-
-
 CLUSTER = "Cluster (like kubectl)"
 SETTINGS = "DNS settings"
 LIVE = "Live DNS"
 OUT = "Output"
 
-# Options shared by the commands: name -> (annotation, default). Added to each
-# command's signature by `_command`, so every command accepts them before or after
-# its arguments and lists them in its --help.
-_SHARED: dict[str, tuple[Any, Any]] = {
-    "namespace": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--namespace",
-                "-n",
-                help="Namespace (default: the context's namespace, else 'default').",
-                rich_help_panel=CLUSTER,
-            ),
-        ],
-        None,
-    ),
-    "all_namespaces": (
-        Annotated[
-            bool,
-            typer.Option(
-                "--all-namespaces", "-A", help="Every namespace.", rich_help_panel=CLUSTER
-            ),
-        ],
-        False,
-    ),
-    "filename": (
-        Annotated[
-            list[str] | None,
-            typer.Option(
-                "--filename",
-                "-f",
-                help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
-                rich_help_panel=CLUSTER,
-            ),
-        ],
-        None,
-    ),
-    "offline": (
-        Annotated[
-            bool,
-            typer.Option(
-                "--offline",
-                help="Never touch the network (needs -f).",
-                rich_help_panel=CLUSTER,
-            ),
-        ],
-        False,
-    ),
-    "kubeconfig": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--kubeconfig",
-                help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
-                rich_help_panel=CLUSTER,
-            ),
-        ],
-        None,
-    ),
-    "context": (
-        Annotated[
-            str | None,
-            typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
-        ],
-        None,
-    ),
-    "request_timeout": (
-        Annotated[
-            float,
-            typer.Option(
-                "--request-timeout",
-                help="Seconds to wait for each API request.",
-                min=0.1,
-                rich_help_panel=CLUSTER,
-            ),
-        ],
-        10.0,
-    ),
-    "corefile": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--corefile",
-                help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
-                rich_help_panel=SETTINGS,
-            ),
-        ],
-        None,
-    ),
-    "cluster_domain": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--cluster-domain",
-                help="Cluster zone (default cluster.local).",
-                envvar="HSVC_CLUSTER_DOMAIN",
-                rich_help_panel=SETTINGS,
-            ),
-        ],
-        None,
-    ),
-    "pods": (
-        Annotated[
-            Pods | None,
-            typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
-        ],
-        None,
-    ),
-    "endpoint_pod_names": (
-        Annotated[
-            bool | None,
-            typer.Option(
-                "--endpoint-pod-names/--no-endpoint-pod-names",
-                help="Name hostname-less endpoints after their pod.",
-                rich_help_panel=SETTINGS,
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    "ttl": (
-        Annotated[
-            int | None,
-            typer.Option(
-                "--ttl",
-                help="Record TTL the Corefile sets.",
-                min=0,
-                max=3600,
-                rich_help_panel=SETTINGS,
-            ),
-        ],
-        None,
-    ),
-    "output": (
-        Annotated[
-            Output,
-            typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT),
-        ],
-        Output.table,
-    ),
-    "no_headers": (
-        Annotated[
-            bool,
-            typer.Option(
-                "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
-            ),
-        ],
-        False,
-    ),
-    "no_color": (
-        Annotated[
-            bool,
-            typer.Option(
-                "--no-color",
-                # NO_COLOR is read in _console, not as envvar=: no-color.org says any
-                # non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
-                help="No colours (also NO_COLOR).",
-                rich_help_panel=OUT,
-            ),
-        ],
-        False,
-    ),
-    "debug": (
-        Annotated[
-            bool,
-            typer.Option(
-                "--debug",
-                help="Show tracebacks and debug logs (never credentials).",
-                rich_help_panel=OUT,
-            ),
-        ],
-        False,
-    ),
-}
+# --- options: one alias per flag; each default is written once, in _SHARED / _LIVE --------
 
-_LIVE: dict[str, tuple[Any, Any]] = {
-    "nameserver": (
-        Annotated[
-            list[str] | None,
-            typer.Option(
-                "--nameserver",
-                help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
-                envvar="HSVC_NAMESERVER",
-                rich_help_panel=LIVE,
-            ),
-        ],
-        None,
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        help="Namespace (default: the context's namespace, else 'default').",
+        rich_help_panel=CLUSTER,
     ),
-    "timeout": (
-        Annotated[
-            float,
-            typer.Option(
-                "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE
-            ),
-        ],
-        2.0,
+]
+AllNamespacesOpt = Annotated[
+    bool,
+    typer.Option("--all-namespaces", "-A", help="Every namespace.", rich_help_panel=CLUSTER),
+]
+FilenameOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filename",
+        "-f",
+        help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
+        rich_help_panel=CLUSTER,
     ),
-    "concurrency": (
-        Annotated[
-            int,
-            typer.Option(
-                "--concurrency",
-                help="DNS queries in flight at once.",
-                min=1,
-                max=4096,
-                rich_help_panel=LIVE,
-            ),
-        ],
-        64,
+]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option("--offline", help="Never touch the network (needs -f).", rich_help_panel=CLUSTER),
+]
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
+        rich_help_panel=CLUSTER,
     ),
-    "via": (
-        Annotated[
-            Via,
-            typer.Option(
-                "--via",
-                help=(
-                    "Where to ask from: port-forward to every CoreDNS replica, direct to "
-                    "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
-                    "--nameserver (or running in a pod, or -f) direct, else port-forward."
-                ),
-                envvar="HSVC_VIA",
-                rich_help_panel=LIVE,
-            ),
-        ],
-        Via.auto,
+]
+ContextOpt = Annotated[
+    str | None,
+    typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
+]
+RequestTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--request-timeout",
+        help="Seconds to wait for each API request.",
+        min=0.1,
+        rich_help_panel=CLUSTER,
     ),
-    "pod": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--pod",
-                help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
-                "and tools (--via exec).",
-                rich_help_panel=LIVE,
-            ),
-        ],
-        None,
+]
+CorefileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--corefile",
+        help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
+        rich_help_panel=SETTINGS,
     ),
-    "container": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE
-            ),
-        ],
-        None,
+]
+ClusterDomainOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-domain",
+        help="Cluster zone (default cluster.local).",
+        envvar="HSVC_CLUSTER_DOMAIN",
+        rich_help_panel=SETTINGS,
     ),
-}
+]
+PodsOpt = Annotated[
+    PodsMode | None,
+    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
+]
+EndpointPodNamesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--endpoint-pod-names/--no-endpoint-pod-names",
+        help="Name hostname-less endpoints after their pod.",
+        rich_help_panel=SETTINGS,
+        show_default=False,
+    ),
+]
+TtlOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
+    ),
+]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
+]
+NoHeadersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
+    ),
+]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        # NO_COLOR is read by Environment.from_process, not as envvar=: no-color.org says
+        # any non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
+        help="No colours (also NO_COLOR).",
+        rich_help_panel=OUT,
+    ),
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug", help="Show tracebacks and debug logs (never credentials).", rich_help_panel=OUT
+    ),
+]
+NameserverOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--nameserver",
+        help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
+        envvar="HSVC_NAMESERVER",
+        rich_help_panel=LIVE,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        help="DNS queries in flight at once.",
+        min=1,
+        max=4096,
+        rich_help_panel=LIVE,
+    ),
+]
+ViaOpt = Annotated[
+    Via,
+    typer.Option(
+        "--via",
+        help=(
+            "Where to ask from: port-forward to every CoreDNS replica, direct to "
+            "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
+            "--nameserver (or running in a pod, or -f) direct, else port-forward."
+        ),
+        envvar="HSVC_VIA",
+        rich_help_panel=LIVE,
+    ),
+]
+PodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pod",
+        help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
+        "and tools (--via exec).",
+        rich_help_panel=LIVE,
+    ),
+]
+ContainerOpt = Annotated[
+    str | None,
+    typer.Option("--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE),
+]
+
+# Options shared by the commands: (name, alias, default). Added to each command's
+# signature by `_command`, so every command accepts them before or after its
+# arguments and lists them in its --help.
+_Group = tuple[tuple[str, Any, Any], ...]
+_SHARED: _Group = (
+    ("namespace", NamespaceOpt, None),
+    ("all_namespaces", AllNamespacesOpt, False),
+    ("filename", FilenameOpt, None),
+    ("offline", OfflineOpt, False),
+    ("kubeconfig", KubeconfigOpt, None),
+    ("context", ContextOpt, None),
+    ("request_timeout", RequestTimeoutOpt, REQUEST_TIMEOUT),
+    ("corefile", CorefileOpt, None),
+    ("cluster_domain", ClusterDomainOpt, None),
+    ("pods", PodsOpt, None),
+    ("endpoint_pod_names", EndpointPodNamesOpt, None),
+    ("ttl", TtlOpt, None),
+    ("output", OutputOpt, Output.table),
+    ("no_headers", NoHeadersOpt, False),
+    ("no_color", NoColorOpt, False),
+    ("debug", DebugOpt, False),
+)
+_LIVE: _Group = (
+    ("nameserver", NameserverOpt, None),
+    ("timeout", TimeoutOpt, DNS_TIMEOUT),
+    ("concurrency", ConcurrencyOpt, CONCURRENCY),
+    ("via", ViaOpt, Via.AUTO),
+    ("pod", PodOpt, None),
+    ("container", ContainerOpt, None),
+)
+_DEFAULTS = {name: default for name, _alias, default in (*_SHARED, *_LIVE)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputOptions:
+    """How results are shown (shared by every command)."""
+
+    output: Output = Output.table
+    headers: bool = True
+    no_color: bool = False
+    debug: bool = False
+
+    @property
+    def data(self) -> bool:
+        """Whether the output is a document (json, yaml) rather than tables."""
+        return self.output in (Output.json, Output.yaml)
+
+    @property
+    def wide(self) -> bool:
+        """Whether tables show every column and row."""
+        return self.output is Output.wide
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """One command's options, output options and terminal, built once by the wrapper."""
+
+    opts: Options
+    out: OutputOptions
+    env: Environment
+
+    def console(self, *, stderr: bool = False) -> "Console":
+        """A console on the environment's stdout (or stderr), honouring --no-color."""
+        return self.env.console(stderr=stderr, no_color=self.out.no_color)
+
+    def emit(self, doc: dict[str, Any], fmt: str) -> None:
+        """Write one document (json, yaml) to stdout."""
+        from hsvc.render.data import dump
+
+        self.env.stdout.write(dump(doc, fmt))
+
+
+def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
+    """Gather the flags into the frozen options, once per command."""
+    given = _DEFAULTS | flags
+    opts = Options(
+        files=tuple(given["filename"] or ()),
+        offline=given["offline"],
+        kubeconfig=given["kubeconfig"],
+        context=given["context"],
+        namespace=given["namespace"],
+        all_namespaces=given["all_namespaces"],
+        request_timeout=given["request_timeout"],
+        corefile=given["corefile"],
+        cluster_domain=given["cluster_domain"],
+        pods=given["pods"],
+        endpoint_pod_names=given["endpoint_pod_names"],
+        ttl=given["ttl"],
+        nameservers=tuple(given["nameserver"] or ()),
+        timeout=given["timeout"],
+        concurrency=given["concurrency"],
+        via=given["via"],
+        pod=given["pod"],
+        container=given["container"],
+        in_pod=env.in_pod,
+        resolv_conf=env.resolv_conf(),
+    )
+    out = OutputOptions(
+        output=given["output"],
+        headers=not given["no_headers"],
+        no_color=given["no_color"],
+        debug=given["debug"],
+    )
+    return Invocation(opts=opts, out=out, env=env)
+
 
 app = typer.Typer(
     name="hsvc",
@@ -355,51 +364,57 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _command(
-    *groups: dict[str, tuple[Any, Any]],
-) -> Callable[[Callable[..., int]], Callable[..., None]]:
+def _command(*groups: _Group) -> Callable[[Callable[..., int]], Callable[..., None]]:
     """Register a command with the shared options added to its signature.
 
-    The wrapped function receives its own arguments plus ``opts`` (the shared options
-    as a dict) and returns an exit code; errors are turned into codes here.
+    The wrapped function receives its own arguments plus ``run`` (the
+    :class:`Invocation`) and returns an exit code; errors are turned into codes here.
     """
 
     def register(fn: Callable[..., int]) -> Callable[..., None]:
         sig = inspect.signature(fn)
-        own = [p for p in sig.parameters.values() if p.name != "shared"]
+        own = [p for p in sig.parameters.values() if p.name != "run"]
         own_names = {p.name for p in own}
         # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
             for group in (_SHARED, *groups)
-            for name, (ann, default) in group.items()
+            for name, ann, default in group
             if name not in own_names
         ]
         shared_names = {p.name for p in extra}
+        ctx_param = inspect.Parameter(
+            "ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
 
         @functools.wraps(fn)
         def wrapper(**kwargs: Any) -> None:
-            shared = {k: kwargs.pop(k) for k in list(kwargs) if k in shared_names}
-            code = _guarded(fn, kwargs, shared)
+            ctx: typer.Context = kwargs.pop("ctx")
+            env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_process()
+            flags = {k: kwargs.pop(k) for k in list(kwargs) if k in shared_names}
+            code = _guarded(fn, kwargs, flags, env)
             raise typer.Exit(int(code))
 
-        wrapper.__signature__ = sig.replace(parameters=[*own, *extra], return_annotation=None)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *extra]}
+        params = [*own, *extra, ctx_param]
+        wrapper.__signature__ = sig.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
         app.command(name=fn.__name__.removeprefix("cmd_"))(wrapper)
         return wrapper
 
     return register
 
 
-def _guarded(fn: Callable[..., int], kwargs: dict[str, Any], shared: dict[str, Any]) -> int:
-    debug = bool(shared.get("debug"))
-    _setup_logging(debug)
+def _guarded(
+    fn: Callable[..., int], kwargs: dict[str, Any], flags: dict[str, Any], env: Environment
+) -> int:
+    debug = bool(flags.get("debug"))
+    _setup_logging(debug, env.stderr)
     try:
-        return fn(**kwargs, shared=shared)
+        return fn(**kwargs, run=_invocation(flags, env))
     except HsvcError as exc:
         if debug:
             log.debug("error", exc_info=True)
-        _error(exc.message)
+        _error(exc.message, env.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)  # reported by main, like a Ctrl-C while parsing
@@ -408,16 +423,19 @@ def _guarded(fn: Callable[..., int], kwargs: dict[str, Any], shared: dict[str, A
     except Exception as exc:  # the one catch-all: the CLI boundary
         if debug:
             raise
-        _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            env.stderr,
+        )
         return int(ExitCode.INTERNAL)
 
 
-def _error(message: str) -> None:
+def _error(message: str, stderr: TextIO) -> None:
     from hsvc.render.table import safe
 
     # An error line is cut far later than a table cell: its end says what to do.
     text = safe(message, limit=MAX_ERROR).plain
-    sys.stderr.write(f"hsvc: error: {text}\n")
+    stderr.write(f"hsvc: error: {text}\n")
 
 
 class _InertFormatter(logging.Formatter):
@@ -430,8 +448,8 @@ class _InertFormatter(logging.Formatter):
         return safe(super().formatMessage(record), limit=MAX_ERROR).plain
 
 
-def _setup_logging(debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _setup_logging(debug: bool, stream: TextIO) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_InertFormatter("hsvc: %(levelname)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
     # Even with --debug: the client's and urllib3's debug logs may carry headers.
@@ -439,61 +457,12 @@ def _setup_logging(debug: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _options(shared: dict[str, Any]) -> Any:
-    from hsvc.commands import Options
-    from hsvc.core.model import PodsMode
-
-    pods = shared.get("pods")
-    return Options(
-        files=tuple(shared.get("filename") or ()),
-        offline=bool(shared.get("offline")),
-        kubeconfig=shared.get("kubeconfig"),
-        context=shared.get("context"),
-        namespace=shared.get("namespace"),
-        all_namespaces=bool(shared.get("all_namespaces")),
-        request_timeout=float(shared.get("request_timeout") or 10.0),
-        corefile=shared.get("corefile"),
-        cluster_domain=shared.get("cluster_domain"),
-        pods=PodsMode(pods.value) if pods is not None else None,
-        endpoint_pod_names=shared.get("endpoint_pod_names"),
-        ttl=shared.get("ttl"),
-        nameservers=tuple(shared.get("nameserver") or ()),
-        timeout=float(shared.get("timeout") or 2.0),
-        concurrency=int(shared.get("concurrency") or 64),
-        via=str(getattr(shared.get("via"), "value", None) or "auto"),
-        pod=shared.get("pod"),
-        container=shared.get("container"),
-        in_pod=bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
-    )
-
-
-def _console(shared: dict[str, Any], *, stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    no_color = bool(shared.get("no_color")) or bool(os.environ.get("NO_COLOR"))
-    return Console(
-        file=sys.stderr if stderr else sys.stdout,
-        no_color=no_color,
-        color_system=None if no_color else "auto",
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-
-
-def _emit(doc: dict[str, Any], output: Output) -> None:
-    from hsvc.render.data import dump
-
-    sys.stdout.write(dump(doc, output.value))
-
-
 class _Progress:
     """A transient progress bar on stderr, only on a terminal and only for table output."""
 
-    def __init__(self, shared: dict[str, Any]) -> None:
-        self.enabled = sys.stderr.isatty() and shared.get("output") in (Output.table, Output.wide)
-        self.shared = shared
+    def __init__(self, run: Invocation) -> None:
+        self.enabled = run.env.stderr_isatty and not run.out.data
+        self.run = run
         self.bar: Any = None
         self.task: Any = None
 
@@ -503,7 +472,7 @@ class _Progress:
         if self.bar is None:
             from rich.progress import Progress
 
-            self.bar = Progress(console=_console(self.shared, stderr=True), transient=True)
+            self.bar = Progress(console=self.run.console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("resolving", total=total)
         self.bar.update(self.task, completed=done)
@@ -511,6 +480,10 @@ class _Progress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _exit_code(ok: bool) -> int:
+    return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -522,28 +495,26 @@ def cmd_records(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
-    shared: dict[str, Any],
+    run: Invocation,
 ) -> int:
     """List the records cluster DNS serves for a Service (or namespace), and names it must not.
 
     Example: hsvc records eureka -n ms -f manifests/ --offline
     """
-    from hsvc.commands import run_records
+    from hsvc.commands.records import run_records
 
-    report = run_records(_options(shared), service)
-    output: Output = shared["output"]
-    if output in (Output.json, Output.yaml):
+    report = run_records(run.opts, service)
+    if run.out.data:
         from hsvc.render.data import records_doc
 
-        _emit(records_doc(report), output)
+        run.emit(records_doc(report), run.out.output.value)
     else:
         from hsvc.render.table import print_notes, records_table
 
-        console = _console(shared)
-        records_table(console, report, wide=output is Output.wide, headers=not shared["no_headers"])
-        if not shared["no_headers"]:
-            print_notes(_console(shared, stderr=True), report.source)
-    return int(ExitCode.OK)
+        records_table(run.console(), report, wide=run.out.wide, headers=run.out.headers)
+        if run.out.headers:
+            print_notes(run.console(stderr=True), report.source)
+    return _exit_code(report.ok)
 
 
 @_command(_LIVE)
@@ -553,33 +524,30 @@ def cmd_resolve(
     ],
     *,
     type: Annotated[str, typer.Option("--type", "-t", help="Record type.")] = "A",
-    shared: dict[str, Any],
+    run: Invocation,
 ) -> int:
     """Say what cluster DNS answers for names, why, and (live) what it does answer.
 
     Example: hsvc resolve eureka-1.eureka -n ms --nameserver 10.96.0.10
     """
-    from hsvc.commands import run_resolve
+    from hsvc.commands.resolve import run_resolve
 
-    opts = _options(shared)
+    opts = run.opts
     live = not opts.offline and bool(opts.nameservers or not opts.files)
     report = run_resolve(opts, names, type, live=live)
-    output: Output = shared["output"]
-    if output in (Output.json, Output.yaml):
+    if run.out.data:
         from hsvc.render.data import resolve_doc
 
-        _emit(resolve_doc(report), output)
+        run.emit(resolve_doc(report), run.out.output.value)
     else:
         from hsvc.render.table import resolve_blocks
 
-        resolve_blocks(_console(shared), report, wide=output is Output.wide)
-    if not shared["no_headers"]:
+        resolve_blocks(run.console(), report, wide=run.out.wide)
+    if run.out.headers:
         from hsvc.render.table import print_notes
 
-        print_notes(_console(shared, stderr=True), report.source)
-    if live and any(r.row is not None and r.row.status.value != "ok" for r in report.results):
-        return int(ExitCode.MISMATCH)
-    return int(ExitCode.OK)
+        print_notes(run.console(stderr=True), report.source)
+    return _exit_code(report.ok)
 
 
 @_command(_LIVE)
@@ -588,32 +556,28 @@ def cmd_inspect(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
-    shared: dict[str, Any],
+    run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
 
     Example: hsvc inspect eureka -n ms
     """
-    from hsvc.commands import run_inspect
+    from hsvc.commands.inspect import run_inspect
 
-    progress = _Progress(shared)
+    progress = _Progress(run)
     try:
-        report = run_inspect(_options(shared), service, progress=progress)
+        report = run_inspect(run.opts, service, progress=progress)
     finally:
         progress.stop()
-    output: Output = shared["output"]
-    if output in (Output.json, Output.yaml):
+    if run.out.data:
         from hsvc.render.data import inspect_doc
 
-        _emit(inspect_doc(report), output)
+        run.emit(inspect_doc(report), run.out.output.value)
     else:
         from hsvc.render.table import inspect_table
 
-        inspect_table(
-            _console(shared), report, wide=output is Output.wide, headers=not shared["no_headers"]
-        )
-    ok = all(r.status.value == "ok" for r in report.rows)
-    return int(ExitCode.OK if ok else ExitCode.MISMATCH)
+        inspect_table(run.console(), report, wide=run.out.wide, headers=run.out.headers)
+    return _exit_code(report.ok)
 
 
 @_command()
@@ -625,7 +589,7 @@ def cmd_lint(
             "--output", "-o", help="Output format (sarif for code scanning).", rich_help_panel=OUT
         ),
     ] = LintOutput.table,
-    shared: dict[str, Any],
+    run: Invocation,
 ) -> int:
     """Check objects for mistakes that break their DNS names, without asking DNS.
 
@@ -635,31 +599,29 @@ def cmd_lint(
 
     Example: hsvc lint -f k8s/ -o sarif > hsvc.sarif
     """
-    from hsvc.commands import run_lint
-    from hsvc.core.diagnose import has_errors
+    from hsvc.commands.lint import run_lint
 
-    report = run_lint(_options(shared))
+    report = run_lint(run.opts)
     if output is LintOutput.sarif:
-        from hsvc.render.data import dump
         from hsvc.render.sarif import sarif_doc
 
-        sys.stdout.write(dump(sarif_doc(report, __version__), "json"))
+        run.emit(sarif_doc(report, __version__), "json")
     elif output in (LintOutput.json, LintOutput.yaml):
         from hsvc.render.data import lint_doc
 
-        _emit(lint_doc(report), Output(output.value))
+        run.emit(lint_doc(report), output.value)
     else:
         from hsvc.render.table import lint_table, print_notes
 
-        headers = not shared["no_headers"]
-        lint_table(_console(shared), report, wide=output is LintOutput.wide, headers=headers)
+        headers = run.out.headers
+        lint_table(run.console(), report, wide=output is LintOutput.wide, headers=headers)
         if headers:
-            print_notes(_console(shared, stderr=True), report.source)
-    return int(ExitCode.MISMATCH if has_errors(report.findings) else ExitCode.OK)
+            print_notes(run.console(stderr=True), report.source)
+    return _exit_code(report.ok)
 
 
 @_command()
-def cmd_demo(*, shared: dict[str, Any]) -> int:
+def cmd_demo(*, run: Invocation) -> int:
     """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.
 
     Needs no cluster and no network. Exits 0 when the demo runs as designed: its
@@ -668,17 +630,16 @@ def cmd_demo(*, shared: dict[str, Any]) -> int:
 
     Example: hsvc demo
     """
-    from hsvc.demo import STEPS, check_script, demo_cluster
+    from hsvc.commands.demo import INTRO, OUTRO, STEPS, check_script, demo_cluster
     from hsvc.errors import UsageError
     from hsvc.render.demo import demo_intro, demo_outro, demo_step
 
-    output: Output = shared["output"]
-    if output in (Output.json, Output.yaml):
+    if run.out.data:
         raise UsageError("demo prints a story; -o json|yaml is for inspect, records and resolve")
-    console = _console(shared)
+    console = run.console()
     played = []
     with demo_cluster() as cluster:
-        demo_intro(console, cluster.address)
+        demo_intro(console, cluster.address, INTRO)
         for number, step in enumerate(STEPS, start=1):
             played.append(cluster.play(step))
             demo_step(
@@ -686,10 +647,10 @@ def cmd_demo(*, shared: dict[str, Any]) -> int:
                 played[-1],
                 number,
                 len(STEPS),
-                wide=output is Output.wide,
-                headers=not shared["no_headers"],
+                wide=run.out.wide,
+                headers=run.out.headers,
             )
-    demo_outro(console, played)
+    demo_outro(console, played, OUTRO)
     check_script(played)
     return int(ExitCode.OK)
 
@@ -730,8 +691,14 @@ def hoist_command(argv: list[str], commands: set[str], value_flags: set[str]) ->
     return argv
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``)."""
+def main(argv: list[str] | None = None, env: Environment | None = None) -> NoReturn:
+    """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``).
+
+    Args:
+        argv: The arguments (default: the process's).
+        env: The terminal to run in (default: the process's streams and variables).
+    """
+    env = env if env is not None else Environment.from_process()
     args = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
         # The process is ours (not a test calling main): a large inspect builds
@@ -750,25 +717,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
             commands = set(getattr(get_command(app), "commands", {}))
             args = hoist_command(args, commands, _value_flags())
-        code = app(args=args, prog_name=prog, standalone_mode=False)
+        code = app(args=args, prog_name=prog, standalone_mode=False, obj=env)
     except typer.TyperException as exc:
-        sys.exit(_usage_error(exc))
+        sys.exit(_usage_error(exc, env))
     except (KeyboardInterrupt, typer.Abort):
         code = ExitCode.INTERRUPTED
     if code == ExitCode.INTERRUPTED:
         # From _guarded, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
-        _error("interrupted")
+        _error("interrupted", env.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _usage_error(exc: typer.TyperException) -> int:
+def _usage_error(exc: typer.TyperException, env: Environment) -> int:
     """Report a parsing error as one line (exit 2); ``hsvc`` alone prints the help."""
     if type(exc).__name__ == "NoArgsIsHelpError":  # typer vendors click; no public name
-        sys.stdout.write(exc.format_message() + "\n")
+        env.stdout.write(exc.format_message() + "\n")
         return int(ExitCode.OK)
     ctx = getattr(exc, "ctx", None)
     where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     message = " ".join(exc.format_message().split())
-    _error(f"{message}{where}")
+    _error(f"{message}{where}", env.stderr)
     return int(getattr(exc, "exit_code", ExitCode.USAGE))

@@ -12,6 +12,8 @@ into ``file:line:col`` and the API adapter into a one-line message.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
@@ -209,6 +211,78 @@ def _check_name(text: str, path: tuple[PathPart, ...], *, label: bool) -> None:
         )
 
 
+# --- values checked as the API server checks them (k8s.io/kubernetes pkg/apis/core/validation) --
+
+_PROTOCOLS = ("TCP", "UDP", "SCTP")
+_SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+_ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")
+_IANA_SVC_NAME = re.compile(r"[-a-z0-9]+")
+_IANA_LETTER = re.compile(r"[a-z]")
+
+
+def _ip_version(text: str) -> int:
+    """Return 4 or 6 for an address the API server accepts, 0 for anything else.
+
+    A zone (``fe80::1%eth0``) is refused, as Go's ``net.ParseIP`` refuses it;
+    Python's ipaddress would keep it and fail later on the reverse name.
+    """
+    if "%" in text or text != text.strip():
+        return 0
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return 0
+
+
+def _check_ip(text: str, path: tuple[PathPart, ...], family: int = 0) -> None:
+    version = _ip_version(text)
+    if not version or (family and version != family):
+        kind = f"an IPv{family} address" if family else "an IP address"
+        raise ConversionError(path, f"invalid value {text!r}: must be {kind}")
+
+
+def _check_port(number: int, path: tuple[PathPart, ...]) -> None:
+    if not 1 <= number <= 65535:
+        raise ConversionError(path, f"invalid value {number}: must be between 1 and 65535")
+
+
+def _check_protocol(protocol: str, path: tuple[PathPart, ...]) -> None:
+    if protocol not in _PROTOCOLS:
+        raise ConversionError(
+            path, f"unsupported value {protocol!r}: must be one of {', '.join(_PROTOCOLS)}"
+        )
+
+
+def _check_label(text: str, path: tuple[PathPart, ...]) -> None:
+    """A port name, a hostname or a subdomain: an RFC 1123 label (apimachinery IsDNS1123Label)."""
+    if not names.is_dns1123_label(text):
+        raise ConversionError(
+            path,
+            f"invalid value {text!r}: must be an RFC 1123 label (lower case alphanumeric "
+            "characters or '-', starting and ending with one, at most 63 long)",
+        )
+
+
+def _check_target_port(target: int | str, path: tuple[PathPart, ...]) -> None:
+    """A number 1-65535 or an IANA service name (apimachinery IsValidPortName)."""
+    if isinstance(target, int):
+        _check_port(target, path)
+        return
+    if not (
+        0 < len(target) <= 15
+        and _IANA_SVC_NAME.fullmatch(target)
+        and _IANA_LETTER.search(target)
+        and "--" not in target
+        and not target.startswith("-")
+        and not target.endswith("-")
+    ):
+        raise ConversionError(
+            path,
+            f"invalid value {target!r}: must be a port number or an IANA service name "
+            "(at most 15 lower case alphanumeric characters or '-', with a letter)",
+        )
+
+
 def _spec(obj: Mapping[str, object], key: str = "spec") -> Mapping[str, object]:
     return _mapping(obj.get(key), (key,))
 
@@ -255,35 +329,69 @@ def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "de
         ConversionError: A required field is missing or a field has the wrong type.
     """
     meta, namespace, name = _metadata(obj, default_namespace, label=True)
+    if not names.is_dns1035_label(name):
+        raise ConversionError(
+            ("metadata", "name"),
+            f"invalid value {name!r}: a Service name must be an RFC 1035 label (lower case "
+            "alphanumeric characters or '-', starting with a letter, at most 63 long)",
+        )
     spec = _spec(obj)
+    service_type = _str(spec, "type", ("spec",), "ClusterIP")
+    if service_type not in _SERVICE_TYPES:
+        raise ConversionError(
+            ("spec", "type"),
+            f"unsupported value {service_type!r}: must be one of {', '.join(_SERVICE_TYPES)}",
+        )
     cluster_ips = _str_list(spec, "clusterIPs", ("spec",))
+    ip_key = "clusterIPs"
     if not cluster_ips:
         single = _str(spec, "clusterIP", ("spec",))
         cluster_ips = (single,) if single else ()
+        ip_key = "clusterIP"
+    for i, ip in enumerate(cluster_ips):
+        if ip != "None" and ip != "":
+            _check_ip(ip, ("spec", ip_key, i) if ip_key == "clusterIPs" else ("spec", ip_key))
     ports: list[ServicePort] = []
     for port, path in _each(spec, "ports", ("spec",)):
         number = _int(port, "port", path)
         if number is None:
             raise ConversionError((*path, "port"), "required field is missing")
+        _check_port(number, (*path, "port"))
         target = port.get("targetPort")
         if target is not None and (isinstance(target, bool) or not isinstance(target, int | str)):
             raise ConversionError(
                 (*path, "targetPort"), f"expected an integer or a string, got {_type_name(target)}"
             )
+        if target is not None and target != "":
+            _check_target_port(target, (*path, "targetPort"))
+        # An invalid port name is lint's (HSVC302): it yields no SRV record, not a wrong one.
+        port_name = _str(port, "name", path)
+        protocol = _str(port, "protocol", path, "TCP")
+        _check_protocol(protocol, (*path, "protocol"))
         ports.append(
             ServicePort(
-                name=_str(port, "name", path),
-                protocol=_str(port, "protocol", path, "TCP"),
+                name=port_name,
+                protocol=protocol,
                 port=number,
                 target_port=target,
             )
         )
+    external_name = _str(spec, "externalName", ("spec",))
+    if service_type == "ExternalName":
+        # The API server trims one trailing dot, then wants an RFC 1123 subdomain.
+        bare = external_name.removesuffix(".")
+        if not names.is_dns1123_subdomain(bare):
+            raise ConversionError(
+                ("spec", "externalName"),
+                f"invalid value {external_name!r}: must be an RFC 1123 subdomain (lower case "
+                "alphanumeric characters, '-' or '.', at most 253 long)",
+            )
     return Service(
         namespace=namespace,
         name=name,
-        type=_str(spec, "type", ("spec",), "ClusterIP"),
+        type=service_type,
         cluster_ips=cluster_ips,
-        external_name=_str(spec, "externalName", ("spec",)),
+        external_name=external_name,
         ports=tuple(ports),
         selector=_labels(spec, "selector", ("spec",)),
         publish_not_ready_addresses=bool(_bool(spec, "publishNotReadyAddresses", ("spec",))),
@@ -291,14 +399,24 @@ def service_from_dict(obj: Mapping[str, object], *, default_namespace: str = "de
     )
 
 
+def _endpoint_port(
+    port: Mapping[str, object], path: tuple[PathPart, ...], *, required: bool
+) -> EndpointPort:
+    name = _str(port, "name", path)
+    protocol = _str(port, "protocol", path, "TCP")
+    _check_protocol(protocol, (*path, "protocol"))
+    number = _int(port, "port", path)
+    if number is None and required:
+        raise ConversionError((*path, "port"), "required field is missing")
+    if number is not None:
+        _check_port(number, (*path, "port"))
+    return EndpointPort(name=name, protocol=protocol, port=number)
+
+
 def _endpoint_ports(obj: Mapping[str, object]) -> tuple[EndpointPort, ...]:
+    # An EndpointSlice port may leave the number out ("all ports"); core/v1 may not.
     return tuple(
-        EndpointPort(
-            name=_str(port, "name", path),
-            protocol=_str(port, "protocol", path, "TCP"),
-            port=_int(port, "port", path),
-        )
-        for port, path in _each(obj, "ports", ())
+        _endpoint_port(port, path, required=False) for port, path in _each(obj, "ports", ())
     )
 
 
@@ -316,11 +434,29 @@ def slice_from_dict(
     """
     meta, namespace, name = _metadata(obj, default_namespace)
     labels = _labels(meta, "labels", ("metadata",))
+    address_type = _required_str(_mapping(obj, ()), "addressType", ())
+    if address_type not in _ADDRESS_TYPES:
+        raise ConversionError(
+            ("addressType",),
+            f"unsupported value {address_type!r}: must be one of {', '.join(_ADDRESS_TYPES)}",
+        )
     endpoints: list[Endpoint] = []
     for endpoint, path in _each(obj, "endpoints", ()):
         addresses = _str_list(endpoint, "addresses", path)
         if not addresses:
             raise ConversionError((*path, "addresses"), "required field is missing or empty")
+        for i, address in enumerate(addresses):
+            if address_type == "FQDN":
+                if not names.is_dns1123_subdomain(address):
+                    raise ConversionError(
+                        (*path, "addresses", i),
+                        f"invalid value {address!r}: must be an RFC 1123 subdomain",
+                    )
+            else:
+                _check_ip(address, (*path, "addresses", i), 4 if address_type == "IPv4" else 6)
+        hostname = _str(endpoint, "hostname", path)
+        if hostname:
+            _check_label(hostname, (*path, "hostname"))
         cond_path = (*path, "conditions")
         conditions = _mapping(endpoint.get("conditions"), cond_path)
         endpoints.append(
@@ -329,7 +465,7 @@ def slice_from_dict(
                 ready=_bool(conditions, "ready", cond_path),
                 serving=_bool(conditions, "serving", cond_path),
                 terminating=_bool(conditions, "terminating", cond_path),
-                hostname=_str(endpoint, "hostname", path),
+                hostname=hostname,
                 target_ref=_object_ref(endpoint, "targetRef", path, namespace),
                 node_name=_str(endpoint, "nodeName", path),
                 zone=_str(endpoint, "zone", path),
@@ -339,7 +475,7 @@ def slice_from_dict(
         namespace=namespace,
         name=name,
         service_name=dict(labels).get(SERVICE_NAME_LABEL, ""),
-        address_type=_required_str(_mapping(obj, ()), "addressType", ()),
+        address_type=address_type,
         endpoints=tuple(endpoints),
         ports=_endpoint_ports(obj),
         labels=labels,
@@ -369,12 +505,17 @@ def slices_from_endpoints_dict(
         endpoints: list[Endpoint] = []
         for key, ready in (("addresses", True), ("notReadyAddresses", False)):
             for address, addr_path in _each(subset, key, path):
+                ip = _required_str(address, "ip", addr_path)
+                _check_ip(ip, (*addr_path, "ip"))
+                hostname = _str(address, "hostname", addr_path)
+                if hostname:
+                    _check_label(hostname, (*addr_path, "hostname"))
                 endpoints.append(
                     Endpoint(
-                        addresses=(_required_str(address, "ip", addr_path),),
+                        addresses=(ip,),
                         ready=ready,
                         serving=ready,
-                        hostname=_str(address, "hostname", addr_path),
+                        hostname=hostname,
                         target_ref=_object_ref(address, "targetRef", addr_path, namespace),
                         node_name=_str(address, "nodeName", addr_path),
                     )
@@ -388,11 +529,7 @@ def slices_from_endpoints_dict(
                 address_type="IPv6" if ipv6 else "IPv4",
                 endpoints=tuple(endpoints),
                 ports=tuple(
-                    EndpointPort(
-                        name=_str(port, "name", port_path),
-                        protocol=_str(port, "protocol", port_path, "TCP"),
-                        port=_int(port, "port", port_path),
-                    )
+                    _endpoint_port(port, port_path, required=True)
                     for port, port_path in _each(subset, "ports", path)
                 ),
                 labels=labels_of(labels),
@@ -486,15 +623,24 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
     pod_ips = tuple(
         _required_str(entry, "ip", path) for entry, path in _each(status, "podIPs", ("status",))
     )
+    for i, ip in enumerate(pod_ips):
+        _check_ip(ip, ("status", "podIPs", i, "ip"))
     if not pod_ips:
         single = _str(status, "podIP", ("status",))
+        if single:
+            _check_ip(single, ("status", "podIP"))
         pod_ips = (single,) if single else ()
+    hostname = _str(spec, "hostname", ("spec",))
+    subdomain = _str(spec, "subdomain", ("spec",))
+    for key, value in (("hostname", hostname), ("subdomain", subdomain)):
+        if value:
+            _check_label(value, ("spec", key))
     return Pod(
         namespace=namespace,
         name=name,
         labels=_labels(meta, "labels", ("metadata",)),
-        hostname=_str(spec, "hostname", ("spec",)),
-        subdomain=_str(spec, "subdomain", ("spec",)),
+        hostname=hostname,
+        subdomain=subdomain,
         pod_ips=pod_ips,
         phase=_str(status, "phase", ("status",), "Running"),
         ready=_pod_ready(status),
@@ -528,6 +674,13 @@ def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> La
     )
 
 
+def _check_replicas(replicas: int | None) -> None:
+    if replicas is not None and replicas < 0:
+        raise ConversionError(
+            ("spec", "replicas"), f"invalid value {replicas}: must be greater than or equal to 0"
+        )
+
+
 def statefulset_from_dict(
     obj: Mapping[str, object], *, default_namespace: str = "default"
 ) -> StatefulSet:
@@ -541,6 +694,7 @@ def statefulset_from_dict(
     spec = _spec(obj)
     template_meta, template_spec = _template_spec(spec)
     replicas = _int(spec, "replicas", ("spec",))
+    _check_replicas(replicas)
     return StatefulSet(
         namespace=namespace,
         name=name,
@@ -568,6 +722,7 @@ def deployment_from_dict(
     spec = _spec(obj)
     template_meta, template_spec = _template_spec(spec)
     replicas = _int(spec, "replicas", ("spec",))
+    _check_replicas(replicas)
     t_path = ("spec", "template", "spec")
     return Deployment(
         namespace=namespace,

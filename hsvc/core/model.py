@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Re-exported: its home is hsvc.core.vocabulary, light enough for the CLI to import.
+from hsvc.core.vocabulary import PodsMode as PodsMode
+
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -54,14 +57,6 @@ class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-
-class PodsMode(StrEnum):
-    """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""
-
-    DISABLED = "disabled"
-    INSECURE = "insecure"
-    VERIFIED = "verified"
 
 
 # --- Kubernetes objects ------------------------------------------------------

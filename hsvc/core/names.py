@@ -82,6 +82,14 @@ def is_dns1123_subdomain(text: str) -> bool:
     return 0 < len(text) <= 253 and all(is_dns1123_label(part) for part in text.split("."))
 
 
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def is_dns1035_label(text: str) -> bool:
+    """Return whether ``text`` is a valid RFC 1035 label (apimachinery IsDNS1035Label)."""
+    return len(text) <= MAX_LABEL and bool(_DNS1035_LABEL.fullmatch(text))
+
+
 # Cached: answering thousands of questions parses the same few thousand addresses
 # again and again, and ipaddress parsing is slow.
 @functools.lru_cache(maxsize=1 << 16)

@@ -12,7 +12,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hsvc.commands import (
+from hsvc.core.compare import Row
+from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
+from hsvc.core.report import (
     InspectReport,
     LintReport,
     RecordsReport,
@@ -20,8 +22,6 @@ from hsvc.commands import (
     SearchView,
     Source,
 )
-from hsvc.core.compare import Row
-from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
 from hsvc.core.searchpath import Walk
 
 API_VERSION = "hsvc/v1alpha1"

@@ -1,6 +1,6 @@
 """The ``hsvc demo`` story: narration around the ordinary ``inspect`` tables.
 
-The words come from :mod:`hsvc.demo` (the script); this module only lays them
+The words come from :mod:`hsvc.commands.demo` (the script); this module only lays them
 out. Names and addresses from the recording pass :func:`~hsvc.render.table.safe`
 like every other string from a cluster or DNS.
 """
@@ -17,16 +17,16 @@ from rich.text import Text
 from hsvc.core.compare import Row
 from hsvc.core.model import Rcode
 from hsvc.core.records import Group
-from hsvc.demo import INTRO, OUTRO, Played
+from hsvc.core.report import Played
 from hsvc.render.table import Names, inspect_table, safe
 
 TITLE = "hsvc demo: cluster DNS of a headless and a ClusterIP Service"
 
 
-def demo_intro(console: Console, address: str) -> None:
-    """Print the demo's title and what it replays."""
+def demo_intro(console: Console, address: str, intro: Sequence[str]) -> None:
+    """Print the demo's title and what it replays (``intro``, paragraphs naming ``{address}``)."""
     console.print(Text(TITLE, style="bold"))
-    for paragraph in INTRO:
+    for paragraph in intro:
         console.print()
         console.print(Text(paragraph.format(address=address)))
 
@@ -52,12 +52,12 @@ def demo_step(
             _command(console, hint)
 
 
-def demo_outro(console: Console, played: Sequence[Played]) -> None:
-    """Print the Services side by side, then where to go next."""
+def demo_outro(console: Console, played: Sequence[Played], outro: Sequence[str]) -> None:
+    """Print the Services side by side, then where to go next (``outro``, paragraphs)."""
     console.print()
     console.rule(Text("Side by side", style="bold"), align="left")
     console.print(side_by_side(played))
-    for paragraph in OUTRO:
+    for paragraph in outro:
         console.print()
         console.print(Text(paragraph))
 

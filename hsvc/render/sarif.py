@@ -14,9 +14,9 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from hsvc.commands import LintReport
 from hsvc.core.diagnose import CHECKS
 from hsvc.core.model import Finding, ObjectRef, Severity
+from hsvc.core.report import LintReport
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

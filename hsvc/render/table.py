@@ -17,7 +17,10 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from hsvc.commands import (
+from hsvc.core.compare import Row, Verdict
+from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
+from hsvc.core.records import GROUP_ORDER
+from hsvc.core.report import (
     InspectReport,
     LintReport,
     RecordsReport,
@@ -26,9 +29,6 @@ from hsvc.commands import (
     ServiceSummary,
     Source,
 )
-from hsvc.core.compare import Row, Verdict
-from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
-from hsvc.core.records import GROUP_ORDER
 from hsvc.core.searchpath import Walk
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -18,9 +18,9 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
-from hsvc import demo
 from hsvc.adapters.demo_server import PlaybackServer, ZoneError
 from hsvc.adapters.manifests import load_manifests
+from hsvc.commands import demo
 from hsvc.errors import ExitCode
 from tests.integration.seed_zone import CLUSTER_ROWS, REVERSE_ROWS
 

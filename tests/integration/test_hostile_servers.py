@@ -136,3 +136,49 @@ def test_deeply_nested_json_is_an_error_not_a_crash(run, api_server, kubeconfig)
     result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
     assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
     assert "nested too deeply" in result.err and "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        pytest.param({"clusterIP": "fe80::1%eth0"}, "spec.clusterIP", id="cluster-ip-zone"),
+        pytest.param({"clusterIP": "not-an-ip"}, "spec.clusterIP", id="cluster-ip-garbage"),
+        pytest.param({"clusterIP": "10.0.0.9", "ports": [{"port": 70000}]}, "port", id="port"),
+        pytest.param(
+            {"type": "ExternalName", "externalName": "a b.com"}, "externalName", id="external"
+        ),
+    ],
+)
+def test_api_object_the_api_server_would_refuse_is_an_error(
+    run, api_server, kubeconfig, spec, fragment
+) -> None:
+    body = {"kind": "Service", "metadata": {"name": "eureka", "namespace": "ms"}, "spec": spec}
+    api_server.inject("/api/v1/namespaces/ms/services/eureka", body=body)
+    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
+    assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
+    assert "sent an object hsvc cannot read (eureka)" in result.err and fragment in result.err
+    assert "Traceback" not in result.err and result.err.count("\n") == 1
+
+
+def test_api_endpoint_hostname_the_api_server_would_refuse_is_an_error(
+    run, api_server, kubeconfig
+) -> None:
+    page = {
+        "kind": "EndpointSliceList",
+        "metadata": {},
+        "items": [
+            {
+                "metadata": {
+                    "name": "eureka-x",
+                    "namespace": "ms",
+                    "labels": {"kubernetes.io/service-name": "eureka"},
+                },
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.244.9.9"], "hostname": "h" * 64}],
+            }
+        ],
+    }
+    api_server.inject(SLICES, body=page)
+    result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
+    assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
+    assert "endpoints[0].hostname" in result.err and "RFC 1123 label" in result.err

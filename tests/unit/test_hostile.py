@@ -12,6 +12,8 @@ from hsvc.render.table import safe
 
 ESC = "\x1b"
 OSC_LINK = "\x1b]8;;http://127.0.0.1/x\x07click\x1b]8;;\x07"
+# The API server accepts only an RFC 1123 subdomain here; markup is refused (below).
+EXTERNAL = "x.example.com"
 
 
 def hostile_manifest(tmp_path: Path) -> Path:
@@ -34,7 +36,7 @@ def hostile_manifest(tmp_path: Path) -> Path:
                 "apiVersion": "v1",
                 "kind": "Service",
                 "metadata": {"name": "ext", "namespace": "ms"},
-                "spec": {"type": "ExternalName", "externalName": "[bold]x[/bold].example.com"},
+                "spec": {"type": "ExternalName", "externalName": EXTERNAL},
             },
         ],
     }
@@ -59,7 +61,8 @@ def test_tables_show_hostile_strings_inert(
     assert result.code == 0, result.err
     out = result.out
     assert ESC not in out and "\x07" not in out and "\x08" not in out
-    assert "[bold]x[/bold].example.com." in out  # markup shown literally, not applied
+    assert "x.example.com." in out
+    assert "[red]" not in out  # the selector's markup is no record
 
 
 def test_json_keeps_hostile_strings_exact(run, tmp_path: Path) -> None:
@@ -69,7 +72,22 @@ def test_json_keeps_hostile_strings_exact(run, tmp_path: Path) -> None:
     assert ESC not in result.out  # JSON escapes control characters itself
     doc = json.loads(result.out)
     cname = [r for r in doc["records"] if r["type"] == "CNAME"]
-    assert cname[0]["data"] == "[bold]x[/bold].example.com."
+    assert cname[0]["data"] == "x.example.com."
+
+
+def test_external_name_with_markup_is_refused_and_quoted_inert(run, tmp_path: Path) -> None:
+    path = tmp_path / "ext.json"
+    bad = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "ext", "namespace": "ms"},
+        "spec": {"type": "ExternalName", "externalName": f"[bold]x[/bold]{ESC}[2J.example.com"},
+    }
+    path.write_text(json.dumps(bad))
+    result = run("records", "-n", "ms", "-f", str(path), "--offline")
+    assert result.code == 7
+    line = one_error_line(result.err)
+    assert "spec.externalName" in line and "[bold]x[/bold]" in line  # literal, not applied
 
 
 @pytest.mark.parametrize("output", ["table", "wide"])

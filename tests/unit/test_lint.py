@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hsvc.commands import InspectReport, Source
 from hsvc.core.diagnose import CHECKS
 from hsvc.core.model import DnsSettings, Finding, ObjectRef, Severity, Snapshot
+from hsvc.core.report import InspectReport, Source
 from hsvc.errors import ExitCode
 from hsvc.render.data import inspect_doc
 

@@ -105,3 +105,21 @@ def test_resolve_notes_go_to_stderr(run) -> None:
     assert result.code == ExitCode.OK, result.err
     json.loads(result.out)
     assert "note:" in result.err and "note:" not in result.out
+
+
+def test_an_injected_environment_sets_streams_and_width_without_patching() -> None:
+    # httpie's MockEnvironment: the terminal is passed in, the process is untouched.
+    import io
+
+    from hsvc.cli import main
+    from hsvc.terminal import Environment
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as info:
+        main([*RECORDS], env=Environment(stdout=out, stderr=err, width=60, colors=False))
+    assert info.value.code == ExitCode.OK, err.getvalue()
+    lines = out.getvalue().splitlines()
+    assert any(line.lstrip().startswith("eureka.ms.svc") for line in lines)
+    assert max(len(line) for line in lines) <= 60 < 80
+    assert not ANSI.search(out.getvalue())
+    assert "assuming kubeadm's Corefile" in err.getvalue()  # notes: the injected stderr

@@ -49,10 +49,15 @@ SEED_MANIFESTS = (
 
 def inspect_questions() -> list:
     """The questions ``hsvc inspect eureka -n ms`` asks (from the seed manifests)."""
-    from hsvc.commands import Options, load_source, plan
+    from contextlib import ExitStack
+
+    from hsvc.commands.options import Options
+    from hsvc.commands.source import Api, load_source, plan
     from hsvc.core.model import Question
 
-    source = load_source(Options(files=tuple(str(p) for p in SEED_MANIFESTS), namespace="ms"))
+    opts = Options(files=tuple(str(p) for p in SEED_MANIFESTS), namespace="ms")
+    with ExitStack() as stack:
+        source = load_source(opts, Api(opts, stack))
     _cluster, items = plan(source, "eureka")
     return [Question(name=e.expected.name, type=e.expected.type) for e in items]
 

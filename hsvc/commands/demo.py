@@ -3,7 +3,7 @@
 The objects come from manifests bundled in ``hsvc/data/demo/``; the DNS answers
 from zone files recorded from that cluster's CoreDNS, played back by
 :class:`~hsvc.adapters.demo_server.PlaybackServer`. Each step is an ordinary
-:func:`~hsvc.commands.run_inspect` against that server, so the demo shows exactly
+:func:`~hsvc.commands.inspect.run_inspect` against that server, so the demo shows exactly
 what ``hsvc inspect`` shows on a real cluster.
 
 The script is data: every step names the rows that must come out not ok (the
@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from hsvc.commands import InspectReport, Options, run_inspect
+from hsvc.commands.inspect import run_inspect
+from hsvc.commands.options import Options
+from hsvc.core.report import DemoStep, InspectReport, Played
 from hsvc.errors import HsvcError
 
 __all__ = [
@@ -30,8 +32,6 @@ __all__ = [
     "STEPS",
     "DemoCluster",
     "DemoOffScriptError",
-    "Played",
-    "Step",
     "check_script",
     "data_dir",
     "demo_cluster",
@@ -47,20 +47,6 @@ DATA_FILES = (MANIFESTS, COREFILE, *ZONES)
 """Every file of ``hsvc/data/demo/`` the demo reads."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    """One step of the story: a Service to inspect, what to say, what must come out."""
-
-    service: str
-    title: str
-    story: str
-    command: str  # the same inspection on a real cluster
-    moral: tuple[str, ...]  # paragraphs
-    hints: tuple[str, ...] = ()  # more commands to run on a real cluster
-    # (name, type, verdict) of every row that must not be ok; all other rows must be ok.
-    off: tuple[tuple[str, str, str], ...] = ()
-
-
 INTRO = (
     "This replays namespace ms of a small cluster: its objects come from manifests "
     "bundled with hsvc, its DNS answers from zone files recorded from the cluster's "
@@ -69,8 +55,8 @@ INTRO = (
     "pods of StatefulSet eureka, started failing.",
 )
 
-STEPS: tuple[Step, ...] = (
-    Step(
+STEPS: tuple[DemoStep, ...] = (
+    DemoStep(
         service="eureka",
         title="a headless Service (eureka)",
         story=(
@@ -104,7 +90,7 @@ STEPS: tuple[Step, ...] = (
             ("_eureka._tcp.eureka.ms.svc.cluster.local.", "SRV", "wrong"),
         ),
     ),
-    Step(
+    DemoStep(
         service="gateway",
         title="a ClusterIP Service (gateway)",
         story=(
@@ -131,15 +117,6 @@ OUTRO = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Played:
-    """One step as it ran: the inspection and whatever did not go as scripted."""
-
-    step: Step
-    report: InspectReport
-    surprises: tuple[str, ...] = ()
-
-
 class DemoOffScriptError(HsvcError):
     """The demo's inspections did not come out as its script says: a bug in hsvc."""
 
@@ -161,11 +138,11 @@ class DemoCluster:
         self.options = options
         self.address = address
 
-    def play(self, step: Step) -> Played:
+    def play(self, step: DemoStep) -> Played:
         """Inspect the step's Service against the demo's DNS server.
 
         Raises:
-            HsvcError: from :func:`~hsvc.commands.run_inspect` (a broken install).
+            HsvcError: from :func:`~hsvc.commands.inspect.run_inspect` (a broken install).
         """
         report = _relabel(run_inspect(self.options, step.service))
         return Played(step=step, report=report, surprises=_surprises(step, report))
@@ -210,7 +187,7 @@ def check_script(played: Sequence[Played]) -> None:
         raise DemoOffScriptError(first=surprises[0], more=more)
 
 
-def _surprises(step: Step, report: InspectReport) -> tuple[str, ...]:
+def _surprises(step: DemoStep, report: InspectReport) -> tuple[str, ...]:
     scripted = {(name, rtype): verdict for name, rtype, verdict in step.off}
     seen = {(row.name, row.type): row.status.value for row in report.rows}
     out = [

@@ -1,0 +1,133 @@
+"""``hsvc inspect``: every record for the scope, resolved live and compared row by row."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+
+from hsvc.commands.options import Options
+from hsvc.commands.source import Api, load_source, plan
+from hsvc.commands.vantage import Progress, labels, nobody_answered, open_vantage
+from hsvc.core.cluster import ClusterDns
+from hsvc.core.compare import compare, disagreements, summarize
+from hsvc.core.diagnose import diagnose
+from hsvc.core.model import Finding, Labels, Question, selector_matches
+from hsvc.core.report import InspectReport, ServiceSummary, Source
+from hsvc.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+def run_inspect(
+    opts: Options,
+    service: str | None,
+    *,
+    progress: Progress | None = None,
+) -> InspectReport:
+    """Work out every record for the scope, resolve them live and compare.
+
+    Raises:
+        UsageError: ``--offline`` (inspect always asks DNS).
+        NoDnsError: no DNS server to ask, or none answered at all.
+        HsvcError: from the source.
+    """
+    if opts.offline:
+        raise UsageError("inspect always queries DNS; --offline is only for records and resolve")
+    started = time.monotonic()
+    with ExitStack() as stack:
+        api = Api(opts, stack)
+        source = load_source(opts, api, service=service)
+        loaded = time.monotonic()
+        cluster, items = plan(source, service)
+        planned = time.monotonic()
+        questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
+        vantage = open_vantage(opts, source, api, stack, progress)
+        observations = vantage.ask(questions)
+        servers, notes = labels(vantage), tuple(vantage.notes)
+    resolved = time.monotonic()
+    rows = compare(items, observations)
+    summaries = _summaries(cluster, source, service)
+    # benchmarks/run.py reads this line (with --debug) to split the wall time.
+    log.debug(
+        "inspect phases: source %.0f ms, plan %.0f ms, resolve %.0f ms, compare %.0f ms",
+        (loaded - started) * 1000,
+        (planned - loaded) * 1000,
+        (resolved - planned) * 1000,
+        (time.monotonic() - resolved) * 1000,
+    )
+    findings = diagnose(
+        cluster,
+        namespace=source.namespace,
+        rows=rows,
+        observed=not opts.files,
+        now=datetime.now(UTC),
+    )
+    if service is not None:
+        findings = _about_service(findings, cluster, service)
+    report = InspectReport(
+        source=source,
+        services=summaries,
+        rows=rows,
+        servers=servers,
+        summary=summarize(rows),
+        findings=findings,
+        notes=notes,
+        disagreements=disagreements(rows),
+    )
+    if rows and not report.answered:
+        raise nobody_answered([c.observation for r in rows for c in r.checks])
+    return report
+
+
+def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:
+    """Keep the findings that concern one Service: itself, or a workload or pod it names or selects.
+
+    Findings about live rows (6xx) are all kept: the rows are the Service's.
+    """
+    snap = cluster.snapshot
+    labels: dict[tuple[str, str, str], tuple[str, Labels]] = {}
+    for s in snap.stateful_sets:
+        labels[("StatefulSet", s.namespace, s.name)] = (s.service_name, s.template_labels)
+    for d in snap.deployments:
+        labels[("Deployment", d.namespace, d.name)] = (d.template_subdomain, d.template_labels)
+    for p in snap.pods:
+        labels[("Pod", p.namespace, p.name)] = (p.subdomain, p.labels)
+    kept = []
+    for f in findings:
+        obj = f.object
+        svc = cluster.service(obj.namespace, service)
+        entry = labels.get((obj.kind, obj.namespace, obj.name))
+        if f.code.startswith("HSVC6") or (obj.kind == "Service" and obj.name == service):
+            kept.append(f)
+        elif svc is not None and entry is not None:
+            subdomain, have = entry
+            if subdomain == service or selector_matches(svc.selector, have):
+                kept.append(f)
+    return kept
+
+
+def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list[ServiceSummary]:
+    out = []
+    for svc in sorted(cluster.services.values(), key=lambda s: (s.namespace, s.name)):
+        if source.namespace is not None and svc.namespace != source.namespace:
+            continue
+        if service is not None and svc.name != service:
+            continue
+        stses = tuple(
+            s
+            for s in source.snapshot.stateful_sets
+            if s.namespace == svc.namespace and s.service_name == svc.name
+        )
+        total = [
+            ep for sl in cluster.slices.get((svc.namespace, svc.name), []) for ep in sl.endpoints
+        ]
+        ready = sum(1 for ep in total if ep.is_ready)
+        out.append(
+            ServiceSummary(
+                service=svc, stateful_sets=stses, ready=ready, not_ready=len(total) - ready
+            )
+        )
+    return out

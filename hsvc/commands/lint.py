@@ -1,0 +1,34 @@
+"""``hsvc lint``: misconfigurations that break cluster DNS names, found without asking DNS."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import replace
+
+from hsvc.commands.options import Options
+from hsvc.commands.source import Api, load_source
+from hsvc.core.cluster import ClusterDns
+from hsvc.core.diagnose import diagnose
+from hsvc.core.report import LintReport
+from hsvc.errors import NotFoundError
+
+
+def run_lint(opts: Options) -> LintReport:
+    """Check objects for misconfigurations that break cluster DNS names, without asking DNS.
+
+    With ``-f`` every object in the files is checked (``-n`` narrows it to one
+    namespace); live, the namespace in scope (or ``-A``).
+
+    Raises:
+        HsvcError: from the source (see :func:`~hsvc.commands.source.load_source`).
+    """
+    with ExitStack() as stack:
+        source = load_source(opts, Api(opts, stack), with_deployments=True)
+    cluster = ClusterDns(source.snapshot, source.settings)
+    scope = source.namespace
+    if opts.files and not opts.namespace:
+        scope = None  # a CI check reads every object it is given
+    elif scope is not None and scope not in cluster.namespaces and not opts.files:
+        raise NotFoundError(f'namespace "{scope}" not found ({source.origin})')
+    findings = diagnose(cluster, namespace=scope, observed=not opts.files)
+    return LintReport(source=replace(source, namespace=scope), findings=findings)

@@ -1,0 +1,181 @@
+"""Where a command's objects and DNS settings come from: manifest files or the live API.
+
+A command opens at most one API connection (:class:`Api`), shared by the source
+and the vantage point, so a kubeconfig is loaded (and an exec credential plugin
+run) once per command.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hsvc.commands.options import Options
+from hsvc.core import names
+from hsvc.core.cluster import ClusterDns
+from hsvc.core.model import DnsSettings
+from hsvc.core.records import Expectation, expectations
+from hsvc.core.report import Source
+from hsvc.errors import InvalidNameError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from hsvc.adapters.kubeapi import KubeSource
+
+log = logging.getLogger(__name__)
+
+
+class Api:
+    """The command's one API connection: opened on first use, closed with ``stack``."""
+
+    def __init__(self, opts: Options, stack: ExitStack) -> None:
+        self._opts = opts
+        self._stack = stack
+        self._source: KubeSource | None = None
+
+    def get(self) -> KubeSource:
+        """Return the connection, loading the kubeconfig the first time only.
+
+        Raises:
+            HsvcError: the kubeconfig is missing, unusable or names no such context.
+        """
+        if self._source is None:
+            from hsvc.adapters import kubeapi
+
+            opts = self._opts
+            self._source = self._stack.enter_context(
+                kubeapi.connect(
+                    kubeconfig=opts.kubeconfig,
+                    context=opts.context,
+                    request_timeout=opts.request_timeout,
+                )
+            )
+        return self._source
+
+
+def load_source(
+    opts: Options, api: Api, *, service: str | None = None, with_deployments: bool = False
+) -> Source:
+    """Return the objects and DNS settings from manifest files or the live API.
+
+    Raises:
+        UsageError: ``--offline`` without ``-f``.
+        ManifestError: a manifest or Corefile cannot be read.
+        NotFoundError, AccessDeniedError, ApiUnreachableError: from the live API.
+    """
+    if opts.files:
+        from hsvc.adapters.manifests import read_manifests
+
+        manifest_set = read_manifests(opts.files)
+        settings = _settings(opts, cluster_corefile=None)
+        namespace = None if opts.all_namespaces else (opts.namespace or "default")
+        return Source(
+            snapshot=manifest_set.snapshot,
+            settings=settings,
+            origin="manifests: " + ", ".join(opts.files),
+            namespace=namespace,
+            notes=_settings_notes(settings),
+            locations=manifest_set.locations,
+        )
+    if opts.offline:
+        raise UsageError("--offline needs objects from manifest files: pass -f PATH")
+    src = api.get()
+    # One deadline for every request of the command: errors within --request-timeout.
+    deadline = time.monotonic() + opts.request_timeout
+    namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
+    snapshot = src.snapshot(
+        namespace=namespace,
+        service=service,
+        deadline=deadline,
+        with_deployments=with_deployments,
+    )
+    cluster_dns = src.dns_config(deadline=deadline)
+    settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))
+    notes = list(_settings_notes(settings))
+    notes.extend(
+        f"could not read {what}; results that depend on it are weaker"
+        for what in snapshot.unreadable
+    )
+    return Source(
+        snapshot=snapshot,
+        settings=settings,
+        origin=f"context {src.target.context!r} ({src.target.server})",
+        namespace=namespace,
+        kube_dns_ip=cluster_dns.kube_dns_ip,
+        dns_pods=(cluster_dns.dns_namespace, cluster_dns.dns_selector),
+        notes=tuple(notes),
+    )
+
+
+def _settings(opts: Options, *, cluster_corefile: tuple[str | None, str] | None) -> DnsSettings:
+    from hsvc.core.corefile import CorefileError, parse_corefile, settings_with_overrides
+
+    settings = DnsSettings()
+    if opts.corefile:
+        path = Path(opts.corefile)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read --corefile {opts.corefile}: {exc.strerror}") from exc
+        try:
+            settings = parse_corefile(text, source=f"Corefile {opts.corefile}")
+        except CorefileError as exc:
+            from hsvc.errors import ManifestError
+
+            raise ManifestError(opts.corefile, str(exc.reason), getattr(exc, "line", None)) from exc
+    elif cluster_corefile is not None and cluster_corefile[0]:
+        cluster_text, where = cluster_corefile
+        try:
+            settings = parse_corefile(cluster_text or "", source=where)
+        except CorefileError as exc:
+            log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
+            settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
+    return settings_with_overrides(
+        settings,
+        cluster_domain=opts.cluster_domain,
+        pods=opts.pods,
+        endpoint_pod_names=opts.endpoint_pod_names,
+        ttl=opts.ttl,
+    )
+
+
+def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:
+    if "assumed" in settings.source:
+        zone = settings.primary_zone.rstrip(".")
+        return (
+            f"DNS settings: assuming kubeadm's Corefile (zone {zone}, pods "
+            f"{settings.pods.value}, ttl {settings.ttl}); pass --corefile if your cluster differs",
+        )
+    return ()
+
+
+def _require_scope(source: Source, cluster: ClusterDns, service: str | None) -> None:
+    ns = source.namespace
+    if ns is not None and ns not in cluster.namespaces:
+        raise NotFoundError(f'namespace "{ns}" not found ({source.origin})')
+    if service is not None:
+        if not names.is_dns1123_label(service):
+            raise InvalidNameError(name=service, reason="a Service name is a DNS-1123 label")
+        if ns is None:
+            if not any(s.name == service for s in source.snapshot.services):
+                raise NotFoundError(
+                    f'service "{service}" not found in any namespace ({source.origin})'
+                )
+        elif (ns, service) not in {(s.namespace, s.name) for s in source.snapshot.services}:
+            raise NotFoundError(
+                f'service "{service}" not found in namespace "{ns}" ({source.origin})'
+            )
+
+
+def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectation]]:
+    """Build the answer engine and the questions for the scope.
+
+    Raises:
+        NotFoundError: the namespace or Service is not in the source.
+        InvalidNameError: the Service name cannot exist.
+    """
+    cluster = ClusterDns(source.snapshot, source.settings)
+    _require_scope(source, cluster, service)
+    return cluster, expectations(cluster, namespace=source.namespace, service=service)

@@ -1,0 +1,522 @@
+"""Where live DNS answers come from: a server asked directly, every CoreDNS replica, or a pod.
+
+:func:`open_vantage` picks the vantage point from ``--via`` and holds what it
+needs open (port-forward streams) until the command's ``ExitStack`` closes:
+
+``direct`` (:class:`DirectVantage`)
+    ``--nameserver`` servers, else (inside a pod) the pod's resolv.conf
+    nameservers, else the cluster DNS Service IP; over UDP, TCP on truncation.
+``port-forward`` (:class:`PortForwardVantage`)
+    one port-forward per CoreDNS replica through the API server, DNS over TCP
+    (port-forward carries TCP only); every replica is asked every question and
+    labelled with its pod's name. The default outside a pod without ``--nameserver``:
+    the Service IP is rarely reachable from a laptop, and finding that out costs
+    a timeout, while a port-forward always works where the API server does.
+``exec`` (:class:`ExecVantage`)
+    one exec of a lookup script in an existing pod (``--pod``): its own
+    resolver, search list and tools (:mod:`hsvc.core.podexec`).
+
+Every Observation's ``server`` names its vantage point. Each class is built
+from narrow arguments: the command's one API connection, DNS parameters, and
+the resolv.conf text the CLI read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from hsvc.commands.options import Options, Via
+from hsvc.commands.source import Api
+from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
+from hsvc.core.podexec import PodLookups, lookup_script, parse_lookups
+from hsvc.core.report import Source
+from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
+from hsvc.core.searchpath import Libc, candidates, resolv_conf_warnings
+from hsvc.errors import NoDnsError, UsageError
+
+if TYPE_CHECKING:
+    from hsvc.adapters.kubeapi import KubeSource, PortForwards
+
+log = logging.getLogger(__name__)
+
+DNS_PORT = 53
+EXEC_TIMEOUT_FLOOR = 20.0  # seconds an exec of the lookup script may take, at least
+
+# Called with (queries done, queries in all) while DNS is asked.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DnsParams:
+    """How to ask DNS: per-attempt timeout, queries in flight, progress callback."""
+
+    timeout: float
+    concurrency: int
+    progress: Progress | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PodView:
+    """What an exec in a pod showed: its resolv.conf, libc and tools, and the warnings."""
+
+    namespace: str
+    name: str
+    container: str | None
+    conf: ResolvConf
+    lookups: PodLookups
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``pod ms/client`` (``pod ms/client/c`` with a container)."""
+        where = f"{self.namespace}/{self.name}"
+        return f"pod {where}/{self.container}" if self.container else f"pod {where}"
+
+    @property
+    def libc(self) -> Libc:
+        """The pod's libc; glibc when it cannot be told."""
+        return self.lookups.libc or Libc.GLIBC
+
+
+class Vantage(Protocol):
+    """The servers (or pod) answers come from, and how to ask them."""
+
+    @property
+    def servers(self) -> Sequence[Nameserver]:
+        """Every server asked, as rows name them."""
+
+    @property
+    def notes(self) -> Sequence[str]:
+        """What the reader should know about where the answers came from."""
+
+    @property
+    def pod(self) -> PodView | None:
+        """What the pod showed (exec only)."""
+
+    def ask(self, questions: list[Question]) -> list[Observation]:
+        """Ask every server every question (absolute names, no search list)."""
+
+    def lookup(
+        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
+    ) -> list[Observation]:
+        """Ask every candidate a resolver may try for each name, for each type."""
+
+
+def labels(vantage: Vantage) -> tuple[str, ...]:
+    """How each server of ``vantage`` is named in rows."""
+    return tuple(str(s) for s in vantage.servers)
+
+
+def _all_candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
+    """Every candidate either libc may try (glibc's and musl's orders differ, not their set)."""
+    return list(dict.fromkeys([*candidates(name, conf, libc), *candidates(name, conf, Libc.MUSL)]))
+
+
+def _candidate_questions(
+    names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
+) -> list[Question]:
+    wanted = [
+        Question(name=c, type=t)
+        for n in names
+        for c in _all_candidates(n, conf, libc)
+        for t in types
+    ]
+    return list(dict.fromkeys(wanted))
+
+
+def _resolve(
+    questions: list[Question], servers: Sequence[Nameserver], dns: DnsParams
+) -> list[Observation]:
+    from hsvc.adapters.resolver import resolve_all
+
+    total = len(questions) * len(servers)
+    progress = dns.progress
+    report = None if progress is None else (lambda done: progress(done, total))
+    return resolve_all(
+        questions, servers, timeout=dns.timeout, concurrency=dns.concurrency, progress=report
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectVantage:
+    """Servers asked directly over UDP (TCP on truncation)."""
+
+    servers: tuple[Nameserver, ...]
+    dns: DnsParams
+    notes: tuple[str, ...] = ()
+    pod: None = None
+
+    def ask(self, questions: list[Question]) -> list[Observation]:
+        """Ask every server every question.
+
+        Raises:
+            HsvcError: from the resolver.
+        """
+        return _resolve(questions, self.servers, self.dns)
+
+    def lookup(
+        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
+    ) -> list[Observation]:
+        """Ask every search-list candidate of each name, for each type.
+
+        Raises:
+            HsvcError: from the resolver.
+        """
+        return self.ask(_candidate_questions(names, types, conf, libc))
+
+
+class PortForwardVantage:
+    """Every running CoreDNS replica, each through its own port-forward (DNS over TCP)."""
+
+    pod: None = None
+
+    def __init__(self, forwards: PortForwards, dns: DnsParams, notes: Sequence[str]) -> None:
+        self._forwards = forwards
+        self._dns = dns
+        self._notes = list(notes)
+
+    @classmethod
+    def open(
+        cls, api: KubeSource, dns_pods: tuple[str, str], dns: DnsParams, stack: ExitStack
+    ) -> PortForwardVantage:
+        """Port-forward to every running replica; the relays close with ``stack``.
+
+        Raises:
+            NoDnsError: no replica runs.
+            HsvcError: from the API.
+        """
+        namespace, selector = dns_pods
+        pods = api.dns_replicas(namespace, selector)
+        running = [p for p in pods if p.phase == "Running" and p.pod_ips and not p.deleting]
+        notes = [
+            f"replica {p.name} is not running ({p.phase}{', terminating' if p.deleting else ''}): "
+            "not asked"
+            for p in pods
+            if p not in running
+        ]
+        if not running:
+            raise NoDnsError(
+                f"no running cluster DNS pod in namespace {namespace!r} with labels {selector!r} "
+                f"({api.target}); pass --nameserver, or --via exec --pod POD"
+            )
+        notes.extend(
+            f"replica {p.name} is running but not ready: asked anyway"
+            for p in running
+            if not p.ready
+        )
+        forwards = stack.enter_context(api.forward(running, DNS_PORT))
+        log.debug("port-forwarding to %d replicas: %s", len(running), [p.name for p in running])
+        return cls(forwards, dns, notes)
+
+    @property
+    def servers(self) -> Sequence[Nameserver]:
+        """One server per replica, labelled with its pod's name."""
+        return self._forwards.nameservers
+
+    @property
+    def notes(self) -> Sequence[str]:
+        """Replicas not asked, and streams that failed while asking."""
+        return tuple(self._notes)
+
+    def ask(self, questions: list[Question]) -> list[Observation]:
+        """Ask every replica every question.
+
+        Raises:
+            HsvcError: from the resolver.
+        """
+        observations = _resolve(questions, self.servers, self._dns)
+        for problem in self._forwards.problems():
+            if problem not in self._notes:
+                self._notes.append(problem)
+        return observations
+
+    def lookup(
+        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
+    ) -> list[Observation]:
+        """Ask every search-list candidate of each name, for each type.
+
+        Raises:
+            HsvcError: from the resolver.
+        """
+        return self.ask(_candidate_questions(names, types, conf, libc))
+
+
+@dataclass(slots=True, kw_only=True)
+class _Seen:
+    """What the last exec showed (an exec vantage fills it in as it asks)."""
+
+    pod: PodView | None = None
+    servers: list[Nameserver] = field(default_factory=list)
+
+
+class ExecVantage:
+    """Lookups run inside an existing pod, one exec each time answers are needed."""
+
+    def __init__(
+        self,
+        api: KubeSource,
+        pod: Pod,
+        *,
+        container: str | None,
+        timeout: float,
+        zone: str,
+        kube_dns_ip: str | None,
+    ) -> None:
+        self._api = api
+        self._pod = pod
+        self._container = container
+        self._timeout = timeout
+        self._zone = zone
+        self._kube_dns_ip = kube_dns_ip
+        self._seen = _Seen()
+
+    @classmethod
+    def open(
+        cls,
+        api: KubeSource,
+        target: str,
+        *,
+        namespace: str,
+        container: str | None,
+        timeout: float,
+        zone: str,
+        kube_dns_ip: str | None,
+    ) -> ExecVantage:
+        """Find ``target`` ([NAMESPACE/]NAME, else in ``namespace``) and check that it runs.
+
+        Raises:
+            UsageError: the pod does not run.
+            HsvcError: from the API.
+        """
+        name = target
+        if "/" in target:
+            namespace, name = target.split("/", 1)
+        pod = api.get_pod(namespace, name)
+        if pod.phase != "Running":
+            raise UsageError(f"pod {namespace}/{name} is {pod.phase}, not Running: cannot exec")
+        return cls(
+            api, pod, container=container, timeout=timeout, zone=zone, kube_dns_ip=kube_dns_ip
+        )
+
+    @property
+    def servers(self) -> Sequence[Nameserver]:
+        """One server per tool the pod used (dig, nslookup, getent)."""
+        return tuple(self._seen.servers)
+
+    @property
+    def notes(self) -> Sequence[str]:
+        """The pod's own warnings: its resolv.conf, missing tools."""
+        return self._seen.pod.warnings if self._seen.pod is not None else ()
+
+    @property
+    def pod(self) -> PodView | None:
+        """What the last exec showed."""
+        return self._seen.pod
+
+    def _run(
+        self, lookups: Sequence[str], types: Sequence[str], questions: Sequence[Question]
+    ) -> str:
+        pod = self._pod
+        script = lookup_script(lookups, types, questions, timeout=self._timeout)
+        queries = len(questions) + len(lookups) * len(types) * 8
+        limit = max(EXEC_TIMEOUT_FLOOR, self._timeout * 2 + queries * 0.05)
+        started = time.monotonic()
+        result = self._api.exec_in_pod(
+            pod.namespace, pod.name, ["sh", "-c", script], container=self._container, timeout=limit
+        )
+        elapsed = (time.monotonic() - started) * 1000
+        log.debug("exec in %s/%s took %.0f ms", pod.namespace, pod.name, elapsed)
+        if result.exit_code != 0 and "@@hsvc@@" not in result.stdout:
+            raise NoDnsError(
+                f"the lookup script could not run in pod {pod.namespace}/{pod.name}: "
+                f"{_first(result.stderr) or f'exit {result.exit_code}'} (no sh in the image? "
+                "use --via port-forward, or a pod with a shell)"
+            )
+        return result.stdout
+
+    def _observe(self, text: str) -> list[Observation]:
+        lookups = parse_lookups(text)
+        conf = read_resolv_conf(lookups.resolv_conf or "")
+        pod = self._pod
+        warnings = (
+            *lookups.problems,
+            *resolv_conf_warnings(
+                conf,
+                namespace=pod.namespace,
+                zone=self._zone,
+                dns_policy=pod.dns_policy,
+                host_network=pod.host_network,
+                kube_dns_ip=self._kube_dns_ip,
+            ),
+        )
+        view = PodView(
+            namespace=pod.namespace,
+            name=pod.name,
+            container=self._container,
+            conf=conf,
+            lookups=lookups,
+            warnings=warnings,
+        )
+        self._seen.pod = view
+        out = []
+        for answer in lookups.answers.values():
+            label = f"{view.label} ({answer.tool})"
+            if label not in [str(s) for s in self._seen.servers]:
+                self._seen.servers.append(Nameserver(host="0.0.0.0", label=label))
+            out.append(
+                Observation(
+                    server=label,
+                    name=answer.name,
+                    type=answer.type,
+                    rcode=answer.rcode,
+                    answer=answer.answer,
+                    error=answer.error,
+                    low_confidence=answer.low_confidence,
+                )
+            )
+        return out
+
+    def ask(self, questions: list[Question]) -> list[Observation]:
+        """Ask each question with the pod's dig (or nslookup), absolute names.
+
+        Raises:
+            HsvcError: from the exec.
+        """
+        got = self._observe(self._run([], [], questions))
+        asked = {(o.name, o.type) for o in got}
+        label = f"{self.pod.label if self.pod else 'pod'} (no dig or nslookup)"
+        missing = [
+            Observation(
+                server=label,
+                name=q.name,
+                type=q.type,
+                rcode=Rcode.ERROR,
+                error="not asked: the image has neither dig nor nslookup",
+            )
+            for q in questions
+            if (q.name, q.type) not in asked
+        ]
+        return got + missing
+
+    def lookup(
+        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
+    ) -> list[Observation]:
+        """Look each name up as the pod's own resolver does (its search list, its libc).
+
+        Raises:
+            HsvcError: from the exec.
+        """
+        return self._observe(self._run(names, types, []))
+
+
+def _first(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def via_of(opts: Options) -> Via:
+    """Resolve ``--via auto`` to a mode.
+
+    Raises:
+        UsageError: ``--pod`` without ``--via exec``.
+    """
+    via = opts.via
+    if opts.pod and via not in (Via.AUTO, Via.EXEC):
+        raise UsageError(f"--pod is for --via exec, not --via {via.value}")
+    if via is not Via.AUTO:
+        return via
+    if opts.pod:
+        return Via.EXEC
+    if opts.nameservers or opts.in_pod or opts.files:
+        return Via.DIRECT
+    return Via.PORT_FORWARD
+
+
+def direct_nameservers(
+    nameservers: Sequence[str], *, resolv_conf: str | None, kube_dns_ip: str | None
+) -> list[Nameserver]:
+    """Return ``--nameserver``, else the pod's resolv.conf servers, else the kube-dns IP.
+
+    Args:
+        nameservers: ``--nameserver`` values, HOST[:PORT].
+        resolv_conf: The pod's /etc/resolv.conf when running in one, else None.
+        kube_dns_ip: The cluster DNS Service IP, when known.
+
+    Raises:
+        UsageError: a malformed ``--nameserver``.
+        NoDnsError: no server can be found.
+    """
+    from hsvc.adapters.resolver import parse_nameserver
+
+    if nameservers:
+        return [parse_nameserver(text) for text in nameservers]
+    if resolv_conf is not None:
+        # Inside a pod: ask what the pod's own resolver asks.
+        conf = read_resolv_conf(resolv_conf)
+        if conf.nameservers:
+            return list(conf.nameservers)
+    if kube_dns_ip:
+        return [Nameserver(host=kube_dns_ip, port=DNS_PORT, label=f"kube-dns {kube_dns_ip}")]
+    raise NoDnsError(
+        "no DNS server to ask: pass --nameserver HOST[:PORT] (the cluster DNS Service IP when "
+        "you can reach it), or --via port-forward to ask every CoreDNS replica through the "
+        "API server"
+    )
+
+
+def open_vantage(
+    opts: Options, source: Source, api: Api, stack: ExitStack, progress: Progress | None = None
+) -> Vantage:
+    """Open the vantage point ``--via`` asks for; whatever it holds open closes with ``stack``.
+
+    Raises:
+        UsageError: bad ``--via``/``--pod`` combinations or a malformed ``--nameserver``.
+        NoDnsError: no server to ask, or no CoreDNS replica to forward to.
+        AccessDeniedError: ``pods/portforward`` or ``pods/exec`` not granted.
+        HsvcError: other API failures.
+    """
+    mode = via_of(opts)
+    dns = DnsParams(timeout=opts.timeout, concurrency=opts.concurrency, progress=progress)
+    if mode is Via.EXEC:
+        if not opts.pod:
+            raise UsageError("--via exec needs --pod POD (a running pod whose view to check)")
+        return ExecVantage.open(
+            api.get(),
+            opts.pod,
+            namespace=source.namespace or opts.namespace or "default",
+            container=opts.container,
+            timeout=opts.timeout,
+            zone=source.settings.primary_zone,
+            kube_dns_ip=source.kube_dns_ip,
+        )
+    if mode is Via.PORT_FORWARD:
+        return PortForwardVantage.open(api.get(), source.dns_pods, dns, stack)
+    servers = direct_nameservers(
+        opts.nameservers,
+        resolv_conf=opts.resolv_conf if opts.in_pod else None,
+        kube_dns_ip=source.kube_dns_ip,
+    )
+    return DirectVantage(servers=tuple(servers), dns=dns)
+
+
+def nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
+    """Say what each server did instead of answering: silence, garbage, refused connections.
+
+    A server that sends garbage answers at once; calling that a timeout would send
+    the user looking at the network instead of at the server.
+    """
+    why: dict[str, Counter[str]] = {}
+    for obs in observations:
+        why.setdefault(obs.server, Counter())[obs.error or obs.rcode.value] += 1
+    servers = "; ".join(
+        f"{server}: {errors.most_common(1)[0][0]}" for server, errors in why.items()
+    )
+    return NoDnsError(
+        f"no DNS server answered any query ({servers}); "
+        "check --nameserver and that the server is reachable"
+    )

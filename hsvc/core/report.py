@@ -1,0 +1,210 @@
+"""What each command returns: plain data that renderers read and the CLI maps to exit codes.
+
+Results are values (as pipx's ``OperationResult``): commands build them, renderers
+turn them into tables or documents, and the CLI reads their ``ok`` to pick the
+exit code. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hsvc.core.compare import Disagreement, Row, Verdict
+from hsvc.core.explain import Link
+from hsvc.core.model import (
+    DnsAnswer,
+    DnsSettings,
+    ExpectedRecord,
+    Finding,
+    NegativeExpectation,
+    ObjectRef,
+    Observation,
+    Rcode,
+    Service,
+    Severity,
+    Snapshot,
+    StatefulSet,
+)
+from hsvc.core.podexec import SystemAnswer
+from hsvc.core.resolvconf import ResolvConf
+from hsvc.core.searchpath import Walk
+
+# Responses that are not answers: nothing was heard, or nothing usable.
+_SILENT = (Rcode.TIMEOUT, Rcode.ERROR)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """The objects and DNS settings a command works from, and where they came from."""
+
+    snapshot: Snapshot
+    settings: DnsSettings
+    origin: str  # "manifests: a.yaml" / "context kind-x (https://...)"
+    namespace: str | None  # the namespace in scope, None for all
+    kube_dns_ip: str | None = None
+    # Namespace and label selector of the cluster DNS pods (the DNS Service's selector).
+    dns_pods: tuple[str, str] = ("kube-system", "k8s-app=kube-dns")
+    notes: tuple[str, ...] = ()
+    # Manifest file and line of each object, when the objects came from files.
+    locations: tuple[tuple[ObjectRef, str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordsReport:
+    """What ``hsvc records`` shows."""
+
+    source: Source
+    records: list[ExpectedRecord]
+    absent: list[NegativeExpectation]
+
+    @property
+    def ok(self) -> bool:
+        """Always true: listing what DNS must serve finds no mismatch."""
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """One absolute name a resolver tries for a short name, and what it gets."""
+
+    name: str
+    expected: DnsAnswer
+    observations: tuple[Observation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchView:
+    """How getaddrinfo in a pod walks the search list for one name (A and AAAA per candidate)."""
+
+    resolv_conf: ResolvConf
+    assumed: bool  # ClusterFirst assumed, not read from a pod
+    libc: str  # the pod's C library ("" when unknown: both walks are shown)
+    expected: tuple[Walk, ...]  # per libc, from the objects
+    actual: tuple[Walk, ...] = ()  # per libc, from the answers seen
+    getaddrinfo: SystemAnswer | None = None  # what getent ahosts said in the pod
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolution:
+    """One name asked by the user: its candidates, the one that answers, why."""
+
+    query: str
+    type: str
+    candidates: tuple[Candidate, ...]
+    chosen: int  # index into candidates
+    chain: tuple[Link, ...] = ()
+    row: Row | None = None
+    search: SearchView | None = None
+
+    @property
+    def expected(self) -> DnsAnswer:
+        """The expected answer of the candidate that answers."""
+        return self.candidates[self.chosen].expected
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveReport:
+    """What ``hsvc resolve`` shows."""
+
+    source: Source
+    results: list[Resolution]
+    servers: tuple[str, ...] = ()
+    # About where the answers came from: the pod's resolv.conf warnings, replicas.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every name asked live got the answer cluster DNS must give (offline: true)."""
+        return all(r.row is None or r.row.status is Verdict.OK for r in self.results)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSummary:
+    """The header of one inspected Service."""
+
+    service: Service
+    stateful_sets: tuple[StatefulSet, ...]
+    ready: int
+    not_ready: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectReport:
+    """What ``hsvc inspect`` shows."""
+
+    source: Source
+    services: list[ServiceSummary]
+    rows: list[Row]
+    servers: tuple[str, ...]
+    summary: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    # About where the answers came from (replicas not asked, stream failures, pod warnings).
+    notes: tuple[str, ...] = ()
+    # Servers (replicas) whose answers differ from the others' (hsvc.core.compare).
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        """Whether at least one server gave at least one response."""
+        return any(c.observation.rcode not in _SILENT for r in self.rows for c in r.checks)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every row is ok (``hsvc inspect`` exits 1 otherwise)."""
+        return all(r.status is Verdict.OK for r in self.rows)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LintReport:
+    """What ``hsvc lint`` shows."""
+
+    source: Source
+    findings: list[Finding]
+
+    @property
+    def locations(self) -> dict[ObjectRef, tuple[str, int]]:
+        """Manifest file and line per object (empty for live objects)."""
+        return {ref: (path, line) for ref, path, line in self.source.locations}
+
+    @property
+    def ok(self) -> bool:
+        """Whether no finding is an error (``hsvc lint`` exits 1 otherwise)."""
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoStep:
+    """One step of the demo's story: a Service to inspect, what to say, what must come out."""
+
+    service: str
+    title: str
+    story: str
+    command: str  # the same inspection on a real cluster
+    moral: tuple[str, ...]  # paragraphs
+    hints: tuple[str, ...] = ()  # more commands to run on a real cluster
+    # (name, type, verdict) of every row that must not be ok; all other rows must be ok.
+    off: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Played:
+    """One demo step as it ran: the inspection and whatever did not go as scripted."""
+
+    step: DemoStep
+    report: InspectReport
+    surprises: tuple[str, ...] = ()
+
+
+__all__ = [
+    "Candidate",
+    "DemoStep",
+    "InspectReport",
+    "LintReport",
+    "Played",
+    "RecordsReport",
+    "Resolution",
+    "ResolveReport",
+    "SearchView",
+    "ServiceSummary",
+    "Source",
+]

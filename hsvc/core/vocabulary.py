@@ -1,0 +1,17 @@
+"""Closed vocabularies the CLI needs at import time (kept apart from the model: ``--help`` speed).
+
+The model's dataclasses cost milliseconds to build; an option's choices must be
+known when the CLI module loads, so they live here alone.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PodsMode(StrEnum):
+    """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""
+
+    DISABLED = "disabled"
+    INSECURE = "insecure"
+    VERIFIED = "verified"
