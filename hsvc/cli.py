@@ -556,14 +556,36 @@ def cmd_inspect(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
+    only_failures: Annotated[
+        bool,
+        typer.Option(
+            "--only-failures",
+            help="Show only the rows that are not ok, grouped by Service, with their explanations.",
+            rich_help_panel=OUT,
+        ),
+    ] = False,
+    all_rows: Annotated[
+        bool,
+        typer.Option(
+            "--all-rows",
+            help="Show every row of every Service (the default for one small Service).",
+            rich_help_panel=OUT,
+        ),
+    ] = False,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
 
+    For -A, a namespace or several Services it prints one line per Service, then
+    only the rows that are not ok (--all-rows: every row).
+
     Example: hsvc inspect eureka -n ms
     """
     from hsvc.commands.inspect import run_inspect
+    from hsvc.errors import UsageError
 
+    if only_failures and all_rows:
+        raise UsageError("--only-failures and --all-rows exclude each other; pass one")
     progress = _Progress(run)
     try:
         report = run_inspect(run.opts, service, progress=progress)
@@ -574,9 +596,32 @@ def cmd_inspect(
 
         run.emit(inspect_doc(report), run.out.output.value)
     else:
-        from hsvc.render.table import inspect_table
+        from hsvc.render.summary import inspect_summary
+        from hsvc.render.table import COLLAPSE_AT, inspect_table, print_notes
 
-        inspect_table(run.console(), report, wide=run.out.wide, headers=run.out.headers)
+        console = run.console()
+        many = service is None or len(report.services) > 1 or len(report.rows) > COLLAPSE_AT
+        if all_rows or (many is False and not only_failures):
+            inspect_table(
+                console,
+                report,
+                wide=run.out.wide,
+                headers=run.out.headers,
+                collapse=not all_rows,
+            )
+        else:
+            inspect_summary(
+                console,
+                report,
+                wide=run.out.wide,
+                headers=run.out.headers,
+                services=not only_failures,
+            )
+        if run.out.headers:
+            stderr = run.console(stderr=True)
+            print_notes(stderr, report.source)
+            for note in report.notes:
+                print_notes(stderr, note)
     return _exit_code(report.ok)
 
 
