@@ -27,7 +27,7 @@ import dns.asyncquery  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 
-from hsvc.adapters import kubeapi, resolver  # noqa: E402
+from hsvc.adapters import dnswire, kubeapi, pipeline, resolver  # noqa: E402
 from hsvc.core.model import Question  # noqa: E402
 from tests.integration.api_fixtures import SEED_FILES, write_kubeconfig  # noqa: E402
 from tests.integration.apiserver import ApiServer  # noqa: E402
@@ -49,8 +49,8 @@ class PerQuery:
                 query, server.host, port=server.port, timeout=timeout
             )
         except (dns.exception.DNSException, OSError, EOFError) as exc:
-            return resolver._Failure(resolver.Rcode.ERROR, str(exc))
-        return resolver._response(message)
+            return dnswire._Failure(dnswire.Rcode.ERROR, str(exc))
+        return dnswire._response(message)
 
     async def close(self):
         pass
@@ -68,21 +68,23 @@ def questions() -> list[Question]:
 
 def measure(api: ApiServer, kubeconfig: Path, strategy: str) -> tuple[float, int, int]:
     """Return (seconds, streams opened, failed answers) for one run."""
-    original = resolver._pipelines
+    original = resolver.Pipelines
+    connections = pipeline.PIPELINE_CONNECTIONS
     if strategy == "per-query":
-        resolver._pipelines = PerQuery  # type: ignore[assignment]
+        resolver.Pipelines = lambda connections: PerQuery()  # type: ignore[assignment,misc]
     else:
-        resolver.PIPELINE_CONNECTIONS = int(strategy.rsplit("x", 1)[1])
+        connections = int(strategy.rsplit("x", 1)[1])
     before = api.streams_total
     started = time.monotonic()
     try:
         with kubeapi.connect(kubeconfig=str(kubeconfig)) as src:
             pods = src.dns_replicas()
             with src.forward(pods) as forwards:
-                got = resolver.resolve_all(questions(), forwards.nameservers, timeout=5.0)
+                got = resolver.resolve_all(
+                    questions(), forwards.nameservers, timeout=5.0, tcp_connections=connections
+                )
     finally:
-        resolver._pipelines = original
-        resolver.PIPELINE_CONNECTIONS = 2
+        resolver.Pipelines = original  # type: ignore[misc]
     elapsed = time.monotonic() - started
     failed = sum(1 for o in got if o.rcode.value in ("TIMEOUT", "ERROR"))
     return elapsed, api.streams_total - before, failed

@@ -16,266 +16,26 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 try:
-    import typer
+    import typer  # noqa: TID251
 except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (exit-codes.md)
     sys.stderr.write("hsvc: error: interrupted\n")
     sys.exit(130)
 
 from hsvc import __version__
-from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, REQUEST_TIMEOUT, Options, Via
-from hsvc.core.vocabulary import PodsMode
+from hsvc.commands.options import Options
 from hsvc.errors import ExitCode, HsvcError
+from hsvc.flags import FLEET, LIVE, OUT, SHARED, FlagGroup, LintOutput, OutputOptions, defaults
 from hsvc.terminal import Environment
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console  # noqa: TID251
 
 log = logging.getLogger("hsvc")
 
 MAX_ERROR = 2000  # characters of one error line
-
-
-class Output(StrEnum):
-    """Output formats."""
-
-    table = "table"
-    wide = "wide"
-    json = "json"
-    yaml = "yaml"
-
-
-class LintOutput(StrEnum):
-    """Output formats of ``lint``: the usual ones plus SARIF for code scanning."""
-
-    table = "table"
-    wide = "wide"
-    json = "json"
-    yaml = "yaml"
-    sarif = "sarif"
-
-
-CLUSTER = "Cluster (like kubectl)"
-SETTINGS = "DNS settings"
-LIVE = "Live DNS"
-OUT = "Output"
-
-# --- options: one alias per flag; each default is written once, in _SHARED / _LIVE --------
-
-NamespaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--namespace",
-        "-n",
-        help="Namespace (default: the context's namespace, else 'default').",
-        rich_help_panel=CLUSTER,
-    ),
-]
-AllNamespacesOpt = Annotated[
-    bool,
-    typer.Option("--all-namespaces", "-A", help="Every namespace.", rich_help_panel=CLUSTER),
-]
-FilenameOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--filename",
-        "-f",
-        help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
-        rich_help_panel=CLUSTER,
-    ),
-]
-OfflineOpt = Annotated[
-    bool,
-    typer.Option("--offline", help="Never touch the network (needs -f).", rich_help_panel=CLUSTER),
-]
-KubeconfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kubeconfig",
-        help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
-        rich_help_panel=CLUSTER,
-    ),
-]
-ContextOpt = Annotated[
-    str | None,
-    typer.Option("--context", help="Kubeconfig context to use.", rich_help_panel=CLUSTER),
-]
-RequestTimeoutOpt = Annotated[
-    float,
-    typer.Option(
-        "--request-timeout",
-        help="Seconds to wait for each API request.",
-        min=0.1,
-        rich_help_panel=CLUSTER,
-    ),
-]
-CorefileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--corefile",
-        help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
-        rich_help_panel=SETTINGS,
-    ),
-]
-ClusterDomainOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--cluster-domain",
-        help="Cluster zone (default cluster.local).",
-        envvar="HSVC_CLUSTER_DOMAIN",
-        rich_help_panel=SETTINGS,
-    ),
-]
-PodsOpt = Annotated[
-    PodsMode | None,
-    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
-]
-EndpointPodNamesOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--endpoint-pod-names/--no-endpoint-pod-names",
-        help="Name hostname-less endpoints after their pod.",
-        rich_help_panel=SETTINGS,
-        show_default=False,
-    ),
-]
-TtlOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
-    ),
-]
-OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
-]
-NoHeadersOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
-    ),
-]
-NoColorOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-color",
-        # NO_COLOR is read by Environment.from_process, not as envvar=: no-color.org says
-        # any non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
-        help="No colours (also NO_COLOR).",
-        rich_help_panel=OUT,
-    ),
-]
-DebugOpt = Annotated[
-    bool,
-    typer.Option(
-        "--debug", help="Show tracebacks and debug logs (never credentials).", rich_help_panel=OUT
-    ),
-]
-NameserverOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--nameserver",
-        help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
-        envvar="HSVC_NAMESERVER",
-        rich_help_panel=LIVE,
-    ),
-]
-TimeoutOpt = Annotated[
-    float,
-    typer.Option(
-        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE
-    ),
-]
-ConcurrencyOpt = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        help="DNS queries in flight at once.",
-        min=1,
-        max=4096,
-        rich_help_panel=LIVE,
-    ),
-]
-ViaOpt = Annotated[
-    Via,
-    typer.Option(
-        "--via",
-        help=(
-            "Where to ask from: port-forward to every CoreDNS replica, direct to "
-            "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
-            "--nameserver (or running in a pod, or -f) direct, else port-forward."
-        ),
-        envvar="HSVC_VIA",
-        rich_help_panel=LIVE,
-    ),
-]
-PodOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--pod",
-        help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
-        "and tools (--via exec).",
-        rich_help_panel=LIVE,
-    ),
-]
-ContainerOpt = Annotated[
-    str | None,
-    typer.Option("--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE),
-]
-
-# Options shared by the commands: (name, alias, default). Added to each command's
-# signature by `_command`, so every command accepts them before or after its
-# arguments and lists them in its --help.
-_Group = tuple[tuple[str, Any, Any], ...]
-_SHARED: _Group = (
-    ("namespace", NamespaceOpt, None),
-    ("all_namespaces", AllNamespacesOpt, False),
-    ("filename", FilenameOpt, None),
-    ("offline", OfflineOpt, False),
-    ("kubeconfig", KubeconfigOpt, None),
-    ("context", ContextOpt, None),
-    ("request_timeout", RequestTimeoutOpt, REQUEST_TIMEOUT),
-    ("corefile", CorefileOpt, None),
-    ("cluster_domain", ClusterDomainOpt, None),
-    ("pods", PodsOpt, None),
-    ("endpoint_pod_names", EndpointPodNamesOpt, None),
-    ("ttl", TtlOpt, None),
-    ("output", OutputOpt, Output.table),
-    ("no_headers", NoHeadersOpt, False),
-    ("no_color", NoColorOpt, False),
-    ("debug", DebugOpt, False),
-)
-_LIVE: _Group = (
-    ("nameserver", NameserverOpt, None),
-    ("timeout", TimeoutOpt, DNS_TIMEOUT),
-    ("concurrency", ConcurrencyOpt, CONCURRENCY),
-    ("via", ViaOpt, Via.AUTO),
-    ("pod", PodOpt, None),
-    ("container", ContainerOpt, None),
-)
-_DEFAULTS = {name: default for name, _alias, default in (*_SHARED, *_LIVE)}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutputOptions:
-    """How results are shown (shared by every command)."""
-
-    output: Output = Output.table
-    headers: bool = True
-    no_color: bool = False
-    debug: bool = False
-
-    @property
-    def data(self) -> bool:
-        """Whether the output is a document (json, yaml) rather than tables."""
-        return self.output in (Output.json, Output.yaml)
-
-    @property
-    def wide(self) -> bool:
-        """Whether tables show every column and row."""
-        return self.output is Output.wide
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -299,12 +59,20 @@ class Invocation:
 
 def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
     """Gather the flags into the frozen options, once per command."""
-    given = _DEFAULTS | flags
+    given = defaults(SHARED, LIVE, FLEET) | flags
+    contexts = tuple(dict.fromkeys(given["context"] or ()))
+    if len(contexts) > 1 and "parallel" not in flags:
+        from hsvc.errors import UsageError
+
+        raise UsageError("--context is given once here; several are for inspect, records and lint")
     opts = Options(
         files=tuple(given["filename"] or ()),
         offline=given["offline"],
         kubeconfig=given["kubeconfig"],
-        context=given["context"],
+        context=contexts[0] if len(contexts) == 1 else None,
+        contexts=contexts,
+        all_contexts=given["all_contexts"],
+        parallel=given["parallel"],
         namespace=given["namespace"],
         all_namespaces=given["all_namespaces"],
         request_timeout=given["request_timeout"],
@@ -364,7 +132,7 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _command(*groups: _Group) -> Callable[[Callable[..., int]], Callable[..., None]]:
+def _command(*groups: FlagGroup) -> Callable[[Callable[..., int]], Callable[..., None]]:
     """Register a command with the shared options added to its signature.
 
     The wrapped function receives its own arguments plus ``run`` (the
@@ -378,7 +146,7 @@ def _command(*groups: _Group) -> Callable[[Callable[..., int]], Callable[..., No
         # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
-            for group in (_SHARED, *groups)
+            for group in (SHARED, *groups)
             for name, ann, default in group
             if name not in own_names
         ]
@@ -470,7 +238,7 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is None:
-            from rich.progress import Progress
+            from rich.progress import Progress  # noqa: TID251
 
             self.bar = Progress(console=self.run.console(stderr=True), transient=True)
             self.bar.start()
@@ -486,10 +254,40 @@ def _exit_code(ok: bool) -> int:
     return int(ExitCode.OK if ok else ExitCode.MISMATCH)
 
 
+def _fleet(command: str, run: Invocation, output: str, work: Callable[[Options], Any]) -> int:
+    """Run a command over several contexts: progress per context on stderr, one summary."""
+    from hsvc.commands.fleet import run_fleet
+    from hsvc.render.table import safe
+
+    stderr = run.env.stderr
+
+    def progress(context: str, event: str, detail: str) -> None:
+        name = safe(context).plain
+        if event == "start":
+            stderr.write(f"hsvc: context {name}: started\n")
+        elif event == "done":
+            stderr.write(f"hsvc: context {name}: done ({detail})\n")
+        else:
+            why = safe(detail, limit=MAX_ERROR).plain
+            stderr.write(f"hsvc: context {name}: error: {why}\n")
+        stderr.flush()
+
+    report = run_fleet(command, run.opts, work, progress=progress)
+    if output in ("json", "yaml"):
+        from hsvc.render.fleet import fleet_doc
+
+        run.emit(fleet_doc(report), output)
+    else:
+        from hsvc.render.fleet import fleet_table
+
+        fleet_table(run.console(), report, headers=run.out.headers)
+    return report.exit_code
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
-@_command()
+@_command(FLEET)
 def cmd_records(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -501,8 +299,11 @@ def cmd_records(
 
     Example: hsvc records eureka -n ms -f manifests/ --offline
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.records import run_records
 
+    if is_fleet(run.opts):
+        return _fleet("records", run, run.out.output.value, lambda o: run_records(o, service))
     report = run_records(run.opts, service)
     if run.out.data:
         from hsvc.render.data import records_doc
@@ -517,7 +318,7 @@ def cmd_records(
     return _exit_code(report.ok)
 
 
-@_command(_LIVE)
+@_command(LIVE)
 def cmd_resolve(
     names: Annotated[
         list[str], typer.Argument(help="Names to resolve (short names are expanded).")
@@ -550,7 +351,7 @@ def cmd_resolve(
     return _exit_code(report.ok)
 
 
-@_command(_LIVE)
+@_command(LIVE, FLEET)
 def cmd_inspect(
     service: Annotated[
         str | None, typer.Argument(help="Service name (default: every Service).")
@@ -581,11 +382,14 @@ def cmd_inspect(
 
     Example: hsvc inspect eureka -n ms
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.inspect import run_inspect
     from hsvc.errors import UsageError
 
     if only_failures and all_rows:
         raise UsageError("--only-failures and --all-rows exclude each other; pass one")
+    if is_fleet(run.opts):
+        return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
     progress = _Progress(run)
     try:
         report = run_inspect(run.opts, service, progress=progress)
@@ -625,7 +429,7 @@ def cmd_inspect(
     return _exit_code(report.ok)
 
 
-@_command()
+@_command(FLEET)
 def cmd_lint(
     *,
     output: Annotated[
@@ -644,8 +448,15 @@ def cmd_lint(
 
     Example: hsvc lint -f k8s/ -o sarif > hsvc.sarif
     """
+    from hsvc.commands.fleet import is_fleet
     from hsvc.commands.lint import run_lint
 
+    if is_fleet(run.opts):
+        if output is LintOutput.sarif:
+            from hsvc.errors import UsageError
+
+            raise UsageError("-o sarif describes one run; with several contexts use -o json")
+        return _fleet("lint", run, output.value, run_lint)
     report = run_lint(run.opts)
     if output is LintOutput.sarif:
         from hsvc.render.sarif import sarif_doc
@@ -705,7 +516,7 @@ def cmd_demo(*, run: Invocation) -> int:
 
 def _value_flags() -> set[str]:
     """Option names that take a value, across every command (for argument hoisting)."""
-    from typer.main import get_command
+    from typer.main import get_command  # noqa: TID251
 
     group = get_command(app)
     flags: set[str] = set()
@@ -758,7 +569,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            from typer.main import get_command
+            from typer.main import get_command  # noqa: TID251
 
             commands = set(getattr(get_command(app), "commands", {}))
             args = hoist_command(args, commands, _value_flags())

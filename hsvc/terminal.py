@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console  # noqa: TID251
 
 RESOLV_CONF = "/etc/resolv.conf"
 # The width used when stdout is not a terminal and COLUMNS is unset: nothing wraps.
@@ -90,6 +90,7 @@ class Environment:
             in_pod=bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
             # Not a terminal and no COLUMNS: a file or a pipe, where nothing should wrap.
             width=None if terminal or os.environ.get("COLUMNS") else UNBOUNDED,
+            resolv_conf_path=os.environ.get("HSVC_RESOLV_CONF") or RESOLV_CONF,
         )
 
     @property
@@ -109,7 +110,7 @@ class Environment:
 
     def console(self, *, stderr: bool = False, no_color: bool = False) -> Console:
         """Build a console on stdout (or stderr): no markup, no highlighting, no emoji."""
-        from rich.console import Console
+        from rich.console import Console  # noqa: TID251
 
         plain = no_color or self.colors is False
         return Console(

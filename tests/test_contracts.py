@@ -101,6 +101,6 @@ def test_every_command_and_option_is_documented() -> None:
 
 def test_environment_variables_are_documented() -> None:
     text = (ROOT / "docs" / "reference" / "environment.md").read_text()
-    source = (ROOT / "hsvc" / "cli.py").read_text()
+    source = (ROOT / "hsvc" / "flags.py").read_text()
     for var in set(re.findall(r'envvar="([A-Z_]+)"', source)):
         assert f"`{var}`" in text, var

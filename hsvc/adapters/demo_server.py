@@ -22,17 +22,17 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Self, cast
 
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.opcode
-import dns.rcode
-import dns.rdataclass
-import dns.rdataset
-import dns.rdatatype
-import dns.rrset
-import dns.zone
+import dns.exception  # noqa: TID251
+import dns.flags  # noqa: TID251
+import dns.message  # noqa: TID251
+import dns.name  # noqa: TID251
+import dns.opcode  # noqa: TID251
+import dns.rcode  # noqa: TID251
+import dns.rdataclass  # noqa: TID251
+import dns.rdataset  # noqa: TID251
+import dns.rdatatype  # noqa: TID251
+import dns.rrset  # noqa: TID251
+import dns.zone  # noqa: TID251
 
 from hsvc.errors import HsvcError, NoDnsError
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
+import yaml  # noqa: TID251
 
 from hsvc.adapters.convert import (
     ConversionError,
@@ -29,14 +29,18 @@ from hsvc.adapters.convert import (
     slices_from_endpoints_dict,
 )
 from hsvc.core.model import (
+    BackendRef,
+    ConfigData,
     Deployment,
     EndpointSlice,
+    FieldPath,
     Namespace,
     ObjectRef,
     Pod,
     Service,
     Snapshot,
     StatefulSet,
+    Workload,
 )
 from hsvc.errors import ManifestError
 
@@ -74,12 +78,18 @@ class ManifestSet:
         skipped: ``(kind, count)`` of objects DNS does not read, sorted by kind.
         locations: ``(object, file, line)`` of every object kept, for messages
             and SARIF locations (slices mirrored from an Endpoints point there).
+        value_lines: ``(object, field path, file, line, block)`` of every value the
+            reference scanner reads (read with ``references``): ``line`` is where
+            the value starts, ``block`` whether it is a ``|``/``>`` block whose
+            text starts on the next line (so a name on the text's line N is on
+            ``line + 1 + N``).
     """
 
     snapshot: Snapshot
     files: tuple[str, ...]
     skipped: tuple[tuple[str, int], ...]
     locations: tuple[tuple[ObjectRef, str, int], ...] = ()
+    value_lines: tuple[tuple[ObjectRef, FieldPath, str, int, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +121,13 @@ def load_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) 
     return read_manifests(paths, stdin=stdin).snapshot
 
 
-def read_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) -> ManifestSet:
+def read_manifests(
+    paths: Sequence[str | Path],
+    *,
+    stdin: TextIO | None = None,
+    references: bool = False,
+    include_secrets: bool = False,
+) -> ManifestSet:
     """Read manifest files and folders, keeping what DNS reads and counting the rest.
 
     Rules: empty documents are skipped; ``*List`` objects are flattened (their
@@ -123,9 +139,16 @@ def read_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) 
     Namespace object is given or any object lives in it. When the same object
     appears twice, the later one wins, as with ``kubectl apply``.
 
+    With ``references`` the objects apps read are kept too (pod templates of every
+    workload kind, ConfigMaps, Secrets by key name, Ingresses, HTTPRoutes), with the
+    line of every value the reference scanner reads; such objects without a
+    ``metadata.name`` (``generateName``) are skipped.
+
     Args:
         paths: As for :func:`load_manifests`.
         stdin: As for :func:`load_manifests`.
+        references: Also keep what apps read (:mod:`hsvc.core.references`).
+        include_secrets: Keep Secret values too (only with ``references``).
 
     Returns:
         The snapshot, the inputs read and the skipped kinds.
@@ -133,7 +156,7 @@ def read_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) 
     Raises:
         ManifestError: As for :func:`load_manifests`.
     """
-    builder = _SnapshotBuilder()
+    builder = _SnapshotBuilder(references=references, include_secrets=include_secrets)
     files: list[str] = []
     for name, path in _inputs(paths):
         text = _read(name, path, stdin)
@@ -444,11 +467,14 @@ def _conversion_error(document: _Document, exc: ConversionError) -> ManifestErro
 class _SnapshotBuilder:
     """Collects converted objects; the later of two equal objects wins."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, references: bool = False, include_secrets: bool = False) -> None:
         self.objects: dict[tuple[str, str, str], KubeObject] = {}
         self.endpoints: dict[tuple[str, str], tuple[EndpointSlice, ...]] = {}
         self.skipped: Counter[str] = Counter()
         self.locations: dict[ObjectRef, tuple[str, int]] = {}
+        self.references = references
+        self.include_secrets = include_secrets
+        self.value_lines: dict[tuple[ObjectRef, FieldPath], tuple[str, int, bool]] = {}
 
     def add(self, document: _Document) -> None:
         obj = document.obj
@@ -463,13 +489,31 @@ class _SnapshotBuilder:
                     for sl in slices:
                         self.locations[sl.ref] = _where(document)
                 return
-            converted = object_from_dict(obj, default_namespace=_DEFAULT_NAMESPACE)
+            if self.references and kind in _APP_ONLY and not _has_name(obj):
+                self.skipped[kind] += 1  # generateName: nothing can refer to it by name
+                return
+            converted = object_from_dict(
+                obj,
+                default_namespace=_DEFAULT_NAMESPACE,
+                references=self.references,
+                secret_values=self.include_secrets,
+            )
         except ConversionError as exc:
             raise _conversion_error(document, exc) from exc
         kept = [o for o in converted if isinstance(o, _KEPT_TYPES)]
         if not kept:
             self.skipped[kind] += 1
-        for item in kept:
+        for index, item in enumerate(kept):
+            if isinstance(item, BackendRef):
+                key = ("BackendRef", f"{item.route}", str(index))
+                self.objects[key] = item
+                self._value_line(document, item.site.object, item.site.path)
+                continue
+            if isinstance(item, Workload | ConfigData):
+                key = (f"{type(item).__name__}/{item.kind}", item.namespace, item.name)
+                self.objects[key] = item
+                self._app_lines(document, item)
+                continue
             namespace = "" if isinstance(item, Namespace) else item.namespace
             previous = self.objects.get((type(item).__name__, namespace, item.name))
             if previous is not None and previous != item:
@@ -478,6 +522,21 @@ class _SnapshotBuilder:
                 )
             self.objects[(type(item).__name__, namespace, item.name)] = item
             self.locations[_ref_of(item)] = _where(document)
+            if self.references and isinstance(item, Service) and item.is_external_name:
+                self._value_line(document, item.ref, ("spec", "externalName"))
+
+    def _app_lines(self, document: _Document, item: Workload | ConfigData) -> None:
+        self.locations[item.ref] = _where(document)
+        for value in item.values:
+            self._value_line(document, item.ref, value.site.path)
+        if isinstance(item, Workload):
+            for source in item.sources:
+                self._value_line(document, item.ref, source.path)
+
+    def _value_line(self, document: _Document, ref: ObjectRef, path: FieldPath) -> None:
+        node = _locate(document.node, path)
+        block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+        self.value_lines[(ref, path)] = (document.source, node.start_mark.line + 1, block)
 
     def build(self, files: tuple[str, ...]) -> ManifestSet:
         values = list(self.objects.values())
@@ -500,6 +559,8 @@ class _SnapshotBuilder:
         ]
         for namespace in (o.namespace for o in used):
             namespaces.setdefault(namespace, Namespace(name=namespace))
+        for namespace in (o.namespace for o in values if isinstance(o, Workload | ConfigData)):
+            namespaces.setdefault(namespace, Namespace(name=namespace))
         snapshot = Snapshot(
             namespaces=tuple(namespaces[n] for n in sorted(namespaces)),
             services=services,
@@ -507,21 +568,49 @@ class _SnapshotBuilder:
             pods=pods,
             stateful_sets=stateful_sets,
             deployments=deployments,
+            workloads=tuple(o for o in values if isinstance(o, Workload)),
+            config_data=tuple(o for o in values if isinstance(o, ConfigData)),
+            backends=tuple(o for o in values if isinstance(o, BackendRef)),
         )
         return ManifestSet(
             snapshot=snapshot,
             files=files,
             skipped=tuple(sorted(self.skipped.items())),
             locations=tuple((ref, f, line) for ref, (f, line) in self.locations.items()),
+            value_lines=tuple(
+                (ref, path, f, line, block)
+                for (ref, path), (f, line, block) in self.value_lines.items()
+            ),
         )
 
 
-_KEPT_TYPES = (Namespace, Service, EndpointSlice, Pod, StatefulSet, Deployment)
+_KEPT_TYPES = (
+    Namespace,
+    Service,
+    EndpointSlice,
+    Pod,
+    StatefulSet,
+    Deployment,
+    Workload,
+    ConfigData,
+    BackendRef,
+)
+# Kinds read only for references: an object of these without a name is skipped.
+_APP_ONLY = frozenset(
+    {"ConfigMap", "Secret", "Ingress", "HTTPRoute", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
+)
+
+
+def _has_name(obj: Mapping[str, object]) -> bool:
+    meta = obj.get("metadata")
+    return isinstance(meta, Mapping) and isinstance(meta.get("name"), str) and bool(meta["name"])
 
 
 def _ref_of(item: KubeObject) -> ObjectRef:
     if isinstance(item, Namespace):
         return ObjectRef(kind="Namespace", namespace="", name=item.name)
+    if isinstance(item, BackendRef):
+        return item.route
     return item.ref
 
 

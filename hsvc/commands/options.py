@@ -11,6 +11,7 @@ from hsvc.core.vocabulary import PodsMode
 REQUEST_TIMEOUT = 10.0  # seconds per API request (and for the command's API work)
 DNS_TIMEOUT = 2.0  # seconds per DNS query attempt
 CONCURRENCY = 64  # DNS queries in flight at once
+PARALLEL = 4  # contexts checked at once (hsvc.commands.fleet)
 
 
 class Via(StrEnum):
@@ -30,6 +31,10 @@ class Options:
     offline: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    # Several contexts (--context repeated, or --all-contexts): hsvc.commands.fleet runs each.
+    contexts: tuple[str, ...] = ()
+    all_contexts: bool = False
+    parallel: int = PARALLEL
     namespace: str | None = None
     all_namespaces: bool = False
     request_timeout: float = REQUEST_TIMEOUT

@@ -38,7 +38,7 @@ from hsvc.core.podexec import PodLookups, lookup_script, parse_lookups
 from hsvc.core.report import Source
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.core.searchpath import Libc, candidates, resolv_conf_warnings
-from hsvc.errors import NoDnsError, UsageError
+from hsvc.errors import AccessDeniedError, NoDnsError, UsageError
 
 if TYPE_CHECKING:
     from hsvc.adapters.kubeapi import KubeSource, PortForwards
@@ -501,7 +501,42 @@ def open_vantage(
         resolv_conf=opts.resolv_conf if opts.in_pod else None,
         kube_dns_ip=source.kube_dns_ip,
     )
-    return DirectVantage(servers=tuple(servers), dns=dns)
+    notes: tuple[str, ...] = ()
+    if opts.in_pod and not opts.nameservers and not opts.files:
+        replicas, notes = pod_replicas(api.get(), source.dns_pods)
+        servers = [*servers, *(r for r in replicas if r not in servers)]
+    return DirectVantage(servers=tuple(servers), dns=dns, notes=notes)
+
+
+def pod_replicas(
+    api: KubeSource, dns_pods: tuple[str, str]
+) -> tuple[list[Nameserver], tuple[str, ...]]:
+    """Inside a pod: every running CoreDNS replica at its pod IP, asked directly.
+
+    The pod network reaches every replica, so no port-forward is needed; asking
+    each one (besides the Service IP the pod's resolv.conf names) shows a replica
+    that answers apart. The port is the replica's ``dns`` UDP container port (53
+    when it names none).
+
+    Raises:
+        HsvcError: from the API, except 403 (noted: the resolv.conf servers are still asked).
+    """
+    namespace, selector = dns_pods
+    try:
+        pods = api.dns_replicas(namespace, selector)
+    except AccessDeniedError as exc:
+        return [], (f"CoreDNS replicas not asked one by one: {exc.message}",)
+    servers = [
+        Nameserver(host=p.pod_ips[0], port=p.dns_port or DNS_PORT, label=f"{p.name} (pod IP)")
+        for p in pods
+        if p.phase == "Running" and p.pod_ips and not p.deleting
+    ]
+    notes = tuple(
+        f"replica {p.name} is not running ({p.phase}): not asked"
+        for p in pods
+        if p.phase != "Running" or not p.pod_ips
+    )
+    return servers, notes
 
 
 def nobody_answered(observations: Sequence[Observation]) -> NoDnsError:

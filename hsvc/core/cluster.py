@@ -243,7 +243,8 @@ class ClusterDns:
             type="SOA",
             ttl=ttl,
             data=(
-                f"ns.dns.{zone} hostmaster.{zone} 0 {SOA_REFRESH} {SOA_RETRY} "
+                f"{names.under(zone, 'ns.dns')} {names.under(zone, 'hostmaster')} "
+                f"0 {SOA_REFRESH} {SOA_RETRY} "
                 f"{SOA_EXPIRE} {self.settings.ttl}"
             ),
         )
@@ -415,7 +416,7 @@ class _Answerer:
                 rules=["R24"],
                 why=f"ExternalName Service {namespace}/{name} is a CNAME to {host}",
             )
-        base = f"{name}.{namespace}.svc.{self.zone}"
+        base = names.under(self.zone, f"{name}.{namespace}.svc")
         if zonal is not None:
             return self._zonal(svc, ready, zonal, base)
         if svc.is_headless or endpoint:
@@ -635,6 +636,9 @@ class _Answerer:
         for item in items:
             if item.port == NO_PORT:
                 continue  # rule 5: a slice without ports gives no SRV
+            if not names.fits(item.target):
+                # Over 253 characters: no DNS message can carry the target (lint HSVC402).
+                continue
             if (item.target, item.port) not in seen_srv:
                 seen_srv.add((item.target, item.port))
                 data = f"0 {weight} {item.port} {item.target}"
@@ -671,13 +675,9 @@ class _Answerer:
             )
         primary = self.s.primary_zone
         svc = self.c.services_by_ip.get(address)
-        if svc is not None and self._ptr_namespace_ok(svc.namespace):
-            rec = Record(
-                name=self.name,
-                type="PTR",
-                ttl=self.s.ttl,
-                data=f"{svc.name}.{svc.namespace}.svc.{primary}",
-            )
+        svc_ptr = names.under(primary, f"{svc.name}.{svc.namespace}.svc") if svc else ""
+        if svc is not None and self._ptr_namespace_ok(svc.namespace) and names.fits(svc_ptr):
+            rec = Record(name=self.name, type="PTR", ttl=self.s.ttl, data=svc_ptr)
             return self.positive(
                 [(rec, svc.ref, "R35")],
                 ["R34", "R35"],
@@ -688,9 +688,9 @@ class _Answerer:
         for ns, svc_name, ep in self.c.endpoints_by_ip.get(address, []):
             if not self._ptr_namespace_ok(ns):
                 continue
-            data = f"{ep.name}.{svc_name}.{ns}.svc.{primary}"
-            if data in seen:
-                continue
+            data = names.under(primary, f"{ep.name}.{svc_name}.{ns}.svc")
+            if data in seen or not names.fits(data):
+                continue  # a name over 253 characters cannot be sent (lint HSVC402)
             seen.add(data)
             out.append(
                 (Record(name=self.name, type="PTR", ttl=self.s.ttl, data=data), ep.source, "R36")
@@ -728,7 +728,7 @@ class _Answerer:
         kube_dns = self.c.service("kube-system", "kube-dns")
         self.rules.append("R32")
         if kube_dns is not None and not kube_dns.is_headless:
-            target = f"kube-dns.kube-system.svc.{self.zone}"
+            target = names.under(self.zone, "kube-dns.kube-system.svc")
             glue = [
                 Record(
                     name=target,
@@ -741,7 +741,9 @@ class _Answerer:
             ]
             rec = Record(name=self.name, type="NS", ttl=self.s.ttl, data=target)
             return self.positive([(rec, kube_dns.ref, "R32")], ["R32"], additional=glue)
-        rec = Record(name=self.name, type="NS", ttl=self.s.ttl, data=f"ns.dns.{self.zone}")
+        rec = Record(
+            name=self.name, type="NS", ttl=self.s.ttl, data=names.under(self.zone, "ns.dns")
+        )
         return self.positive([(rec, _apex_ref(self.zone), "R32")], ["R32"], open_ended=False)
 
     # ---- building the answer ---------------------------------------------------------

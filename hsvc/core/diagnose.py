@@ -10,6 +10,7 @@ finding has a stable code (documented in docs/reference/findings.md), grouped by
 - 4xx names and hostnames (rules 4, 6, 17, 24-26)
 - 5xx DNS settings and the cluster domain (rules 8, 9, 28, 40, 41)
 - 6xx live DNS answers (rules 43, 44)
+- 7xx names apps use, checked by :mod:`hsvc.core.refcheck` (``--references``)
 
 ``observed`` says whether the snapshot is the cluster's state (API) rather than
 manifests meant for it: only observed snapshots are expected to hold
@@ -39,6 +40,7 @@ from hsvc.core.model import (
     StatefulSet,
     selector_matches,
 )
+from hsvc.core.refcheck import REFERENCE_CHECKS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +213,12 @@ CHECKS: dict[str, Check] = {
     )
 }
 
+# 7xx the names apps use (hsvc.core.refcheck, ``hsvc lint --references``).
+CHECKS.update(
+    (code, Check(code=code, severity=severity, title=title, rules=rules))
+    for code, severity, title, rules in REFERENCE_CHECKS
+)
+
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 # A StatefulSet's name plus "-" and a 10-character hash is the pods'
@@ -293,6 +301,7 @@ class _Diagnosis:
         self.ns = namespace
         self.observed = observed
         self.zone = self.s.primary_zone
+        self.long_names: set[str] = set()
         self.found: list[Finding] = []
         self.pods_unreadable = any(u.startswith("pods") for u in self.snap.unreadable)
         self.slices_unreadable = any(
@@ -391,10 +400,20 @@ class _Diagnosis:
             return
         if sts.service_name and sts.replicas > 0:
             longest = f"{sts.name}-{sts.replicas - 1}.{sts.service_name}.{sts.namespace}.svc."
-            self.name_length(sts.ref, longest + self.zone)
+            self.name_length(sts.ref, names.under(self.zone, longest.rstrip(".")))
+
+    def endpoint_name_lengths(self, svc: Service) -> None:
+        # An endpoint name is an SRV target and PTR data; over 253 characters no DNS
+        # message can carry it, so CoreDNS cannot serve those records.
+        for ep in self.c.ready_endpoints(svc.namespace, svc.name):
+            name = names.under(self.zone, f"{ep.name}.{svc.name}.{svc.namespace}.svc")
+            self.name_length(ep.source, name)
 
     def name_length(self, obj: ObjectRef, name: str) -> None:
+        if name in self.long_names:
+            return  # the same name seen from a pod and from its endpoint
         if len(name.rstrip(".")) > names.MAX_NAME:
+            self.long_names.add(name)
             self.add(
                 "HSVC402",
                 obj,
@@ -551,6 +570,7 @@ class _Diagnosis:
                 self.external_name(svc)
                 continue
             self.ports(svc)
+            self.endpoint_name_lengths(svc)
             slices = self.c.slices.get((svc.namespace, svc.name), [])
             if svc.selector:
                 self.selection(svc)
@@ -779,7 +799,9 @@ class _Diagnosis:
                 "use a StatefulSet for stable per-pod names, or drop spec.hostname",
             )
             if sub:
-                self.name_length(deploy.ref, f"{host}.{sub}.{deploy.namespace}.svc.{self.zone}")
+                self.name_length(
+                    deploy.ref, names.under(self.zone, f"{host}.{sub}.{deploy.namespace}.svc")
+                )
         elif sub:
             self.add(
                 "HSVC406",
@@ -807,7 +829,7 @@ class _Diagnosis:
         if pod.subdomain:
             self.subdomain_service(pod.ref, pod.namespace, pod.subdomain, f"pod {pod.name}")
             if pod.hostname:
-                name = f"{pod.hostname}.{pod.subdomain}.{pod.namespace}.svc.{self.zone}"
+                name = names.under(self.zone, f"{pod.hostname}.{pod.subdomain}.{pod.namespace}.svc")
                 self.name_length(pod.ref, name)
 
     def valid_labels(self, obj: ObjectRef, hostname: str, subdomain: str) -> bool:

@@ -242,6 +242,8 @@ class Pod:
     ready_since: str = ""
     # Container env values, args and commands that name cluster DNS names (``.svc.``/``.pod.``).
     hardcoded_names: tuple[str, ...] = ()
+    # The UDP container port named "dns" (a CoreDNS replica's; OpenShift's listen on 5353).
+    dns_port: int | None = None
 
     @property
     def ref(self) -> ObjectRef:
@@ -302,6 +304,11 @@ class Snapshot:
     pods: tuple[Pod, ...] = ()
     stateful_sets: tuple[StatefulSet, ...] = ()
     deployments: tuple[Deployment, ...] = ()
+    # What apps read (hsvc.core.references): every pod-bearing object's container
+    # strings, ConfigMap and Secret data, Ingress/HTTPRoute backends.
+    workloads: tuple[Workload, ...] = ()
+    config_data: tuple[ConfigData, ...] = ()
+    backends: tuple[BackendRef, ...] = ()
     # Kinds the source could not read (e.g. forbidden), so results about them are weaker.
     unreadable: tuple[str, ...] = ()
 
@@ -476,3 +483,101 @@ class Finding:
     message: str  # one line: what is wrong and what it does to DNS
     hint: str  # the fix
     rules: tuple[str, ...] = ()  # dns-records.md rules behind it
+    # Where in the objects the offending value is written, when one value is the cause.
+    site: ValueSite | None = None
+
+
+# --- what apps read (the reference scanner's input) --------------------------------
+
+
+FieldPath = tuple[str | int, ...]
+
+
+class ValueKind(StrEnum):
+    """Where a string an app reads sits."""
+
+    ENV = "env"
+    ARGS = "args"
+    COMMAND = "command"
+    PROBE = "probe"  # a probe's host field: kubelet, not the pod, resolves it
+    CONFIG = "config"  # a ConfigMap (or Secret) data value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValueSite:
+    """Where one value is written: the object, its field path, the line inside the value."""
+
+    object: ObjectRef
+    path: FieldPath  # from the object's root, e.g. ("data", "server.properties")
+    field: str  # as people read it: ``spec.template.spec.containers[0].env[KAFKA_BOOTSTRAP]``
+    line: int = 0  # 0-based line within a multi-line value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextValue:
+    """One string a container reads: an env value, an argument, a probe host, a data value."""
+
+    kind: ValueKind
+    text: str
+    site: ValueSite
+    container: str = ""
+    key: str = ""  # the env variable or data key it is stored under
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigSource:
+    """A container's ``envFrom`` or ``valueFrom`` pointing at a ConfigMap or Secret."""
+
+    kind: str  # ConfigMap or Secret
+    name: str
+    container: str
+    field: str  # the envFrom / env entry, as people read it
+    path: FieldPath = ()  # the same, from the object's root
+    key: str = ""  # one key (valueFrom); "" for every key (envFrom)
+    env: str = ""  # the variable the key becomes (valueFrom) or the prefix (envFrom)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workload:
+    """Any object with a pod template (or a pod): what its containers read."""
+
+    kind: str  # Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet
+    namespace: str
+    name: str
+    values: tuple[TextValue, ...] = ()
+    sources: tuple[ConfigSource, ...] = ()
+    owner: ObjectRef | None = None  # a pod's controller
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This workload as an object reference."""
+        return ObjectRef(kind=self.kind, namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigData:
+    """A ConfigMap, or a Secret: its keys, and its values only when they may be read."""
+
+    kind: str  # ConfigMap or Secret
+    namespace: str
+    name: str
+    keys: tuple[str, ...] = ()
+    # Secret values are read only on explicit request (``--include-secrets``).
+    values: tuple[TextValue, ...] = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This object as a reference."""
+        return ObjectRef(kind=self.kind, namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackendRef:
+    """An Ingress or HTTPRoute backend: a Service by name, and the port it is sent to."""
+
+    route: ObjectRef
+    namespace: str  # the Service's namespace
+    service: str
+    port: int | None = None
+    port_name: str = ""
+    site: ValueSite

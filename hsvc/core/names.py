@@ -26,7 +26,12 @@ class InvalidName(ValueError):  # noqa: N818 - reads as "an invalid name"
 
 
 def absolute(name: str) -> str:
-    """Return ``name`` lower-cased and ending with exactly one dot.
+    r"""Return ``name`` lower-cased and ending with exactly one dot.
+
+    ``\DDD`` and ``\X`` escapes (RFC 1035 5.1) are decoded and the name is
+    written back in the presentation form DNS libraries print (dnspython's
+    ``to_text``): ``\103ateway`` is ``gateway``, an escaped dot stays ``\.``.
+    So a name as typed and the same name as a server echoes it compare equal.
 
     Raises:
         InvalidName: on empty labels, labels over 63 octets, names over 253 octets
@@ -37,20 +42,83 @@ def absolute(name: str) -> str:
         raise InvalidName(name, "empty name")
     if text == ".":
         return "."
-    if text.endswith("."):
-        text = text[:-1]
-    labels = text.split(".")
-    for label in labels:
+    # Printable ASCII without the space, i.e. every character in 33..126.
+    if not (text.isascii() and text.isprintable()) or " " in text:
+        raise InvalidName(name, "contains spaces, control or non-ASCII characters")
+    parts = _wire_labels(name, text)
+    for label in parts:
         if not label:
             raise InvalidName(name, "empty label (two dots in a row, or a leading dot)")
-        if len(label.encode()) > MAX_LABEL:
-            raise InvalidName(name, f"label {label[:20]!r}… is longer than {MAX_LABEL} characters")
-        # Printable ASCII without the space, i.e. every character in 33..126.
-        if not (label.isascii() and label.isprintable()) or " " in label:
-            raise InvalidName(name, "contains spaces, control or non-ASCII characters")
-    if len(text) + 1 > MAX_NAME + 1:
+        if len(label) > MAX_LABEL:
+            shown = _present(label)
+            raise InvalidName(name, f"label {shown[:20]!r}… is longer than {MAX_LABEL} characters")
+    if sum(len(label) + 1 for label in parts) - 1 > MAX_NAME:
         raise InvalidName(name, f"longer than {MAX_NAME} characters")
-    return text.lower() + "."
+    return ".".join(_present(label.lower()) for label in parts) + "."
+
+
+# Bytes a presentation-form label escapes with a backslash (dnspython's _escaped).
+_ESCAPED = frozenset(b'"().;\\@$')
+
+
+def _wire_labels(name: str, text: str) -> list[bytes]:
+    """Split presentation text into labels as bytes, decoding escapes; a final dot ends it."""
+    labels: list[bytes] = []
+    label = bytearray()
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == ".":
+            labels.append(bytes(label))
+            label = bytearray()
+            i += 1
+            if i == len(text):
+                return labels  # the trailing dot of an absolute name
+            continue
+        if char != "\\":
+            label.append(ord(char))
+            i += 1
+            continue
+        digits = text[i + 1 : i + 4]
+        if digits[:1].isdigit():
+            if len(digits) < 3 or not digits.isdigit() or int(digits) > 255:
+                raise InvalidName(name, "a \\DDD escape needs three digits, at most 255")
+            label.append(int(digits))
+            i += 4
+        elif digits:
+            label.append(ord(digits[0]))
+            i += 2
+        else:
+            raise InvalidName(name, "a backslash ends the name")
+    labels.append(bytes(label))
+    return labels
+
+
+def _present(label: bytes) -> str:
+    """A label in presentation form, escaped as dnspython escapes it."""
+    out = []
+    for byte in label:
+        if byte in _ESCAPED:
+            out.append("\\" + chr(byte))
+        elif 0x20 < byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03d}")
+    return "".join(out)
+
+
+def under(zone: str, prefix: str) -> str:
+    """Return the absolute name ``prefix`` under ``zone``: ``a.b`` under ``.`` is ``a.b.``.
+
+    Cluster zones may be the root (``kubernetes .``): gluing with a dot would
+    give ``a.b..``, a name with an empty label.
+    """
+    return f"{prefix}." if zone == "." else f"{prefix}.{zone}"
+
+
+def fits(name: str) -> bool:
+    """Return whether an absolute name is at most 253 characters (255 octets on the wire)."""
+    return len(name.rstrip(".")) <= MAX_NAME
 
 
 def labels(name: str) -> list[str]:

@@ -89,7 +89,10 @@ def expectations(
                 for pod in pods:
                     plan.pod_records(pod)
     plan.ask(
-        Group.CLUSTER, _zone_ref(cluster), f"dns-version.{cluster.settings.primary_zone}", "TXT"
+        Group.CLUSTER,
+        _zone_ref(cluster),
+        names.under(cluster.settings.primary_zone, "dns-version"),
+        "TXT",
     )
     return plan.done()
 
@@ -177,7 +180,7 @@ class _Plan:
 
     def service(self, svc: Service, ns_pods: list[Pod]) -> None:
         ref = svc.ref
-        base = f"{svc.name}.{svc.namespace}.svc.{self.zone}"
+        base = names.under(self.zone, f"{svc.name}.{svc.namespace}.svc")
         if svc.is_external_name:
             self.ask(Group.SERVICE, ref, base, "CNAME", expected_by_people=True)
             return
@@ -274,7 +277,7 @@ class _Plan:
             self.ask(
                 Group.POD,
                 pod.ref,
-                f"{names.dashed_ip(canon)}.{pod.namespace}.pod.{self.zone}",
+                names.under(self.zone, f"{names.dashed_ip(canon)}.{pod.namespace}.pod"),
                 qtype,
             )
 

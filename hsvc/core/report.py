@@ -8,6 +8,7 @@ exit code. Nothing here does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from hsvc.core.compare import Disagreement, Row, Verdict
 from hsvc.core.explain import Link
@@ -28,6 +29,7 @@ from hsvc.core.model import (
 from hsvc.core.podexec import SystemAnswer
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Walk
+from hsvc.core.tally import ServiceTally
 
 # Responses that are not answers: nothing was heard, or nothing usable.
 _SILENT = (Rcode.TIMEOUT, Rcode.ERROR)
@@ -195,9 +197,40 @@ class Played:
     surprises: tuple[str, ...] = ()
 
 
+# The reports a run over several contexts collects (hsvc.commands.fleet).
+FleetR = TypeVar("FleetR", InspectReport, RecordsReport, LintReport)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextResult(Generic[FleetR]):
+    """What one context gave: a report, or the error that stopped it."""
+
+    context: str
+    exit_code: int
+    seconds: float
+    report: FleetR | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetReport(Generic[FleetR]):
+    """Every context's result, in the order asked, and one summary across them."""
+
+    command: str  # inspect, records, lint
+    results: tuple[ContextResult[FleetR], ...]
+    summary: tuple[tuple[str, ServiceTally], ...]  # (context, tally)
+
+    @property
+    def exit_code(self) -> int:
+        """The worst of the contexts' exit codes."""
+        return max((r.exit_code for r in self.results), default=0)  # 0: ExitCode.OK
+
+
 __all__ = [
     "Candidate",
+    "ContextResult",
     "DemoStep",
+    "FleetReport",
     "InspectReport",
     "LintReport",
     "Played",

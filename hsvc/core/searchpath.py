@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hsvc.core import names
 from hsvc.core.model import Rcode
 from hsvc.core.resolvconf import ResolvConf
 
@@ -100,18 +101,30 @@ def cluster_first(namespace: str, zone: str, ndots: int = CLUSTER_FIRST_NDOTS) -
     """Return the resolv.conf kubelet writes for dnsPolicy ClusterFirst (without node domains)."""
     zone = zone.rstrip(".") + "."
     return ResolvConf(
-        search=(f"{namespace}.svc.{zone}", f"svc.{zone}", zone),
+        search=(names.under(zone, f"{namespace}.svc"), names.under(zone, "svc"), zone),
         ndots=ndots,
         options=(f"ndots:{ndots}",),
     )
 
 
 def candidates(name: str, conf: ResolvConf, libc: Libc = Libc.GLIBC) -> list[str]:
-    """Return every absolute name ``libc`` may ask for ``name``, in order.
+    r"""Return every absolute name ``libc`` may ask for ``name``, in order.
 
     Which of them are really asked depends on the answers (see :func:`walk`).
     Names that would exceed 253 characters are left out, as both libcs skip them.
+    Escapes are decoded (``\119eb`` is ``web``), as the resolver sends them.
     """
+    return _unique([_canonical(c) for c in _candidates(name, conf, libc)])
+
+
+def _canonical(name: str) -> str:
+    try:
+        return names.absolute(name)
+    except names.InvalidName:
+        return name.lower()
+
+
+def _candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
     if name.endswith("."):
         return [name.lower()]
     base = name.lower()

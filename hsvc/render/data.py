@@ -298,7 +298,7 @@ def dump(doc: dict[str, Any], fmt: str) -> str:
     """Serialise an envelope as JSON or YAML, keys sorted."""
     text = pretty_json(doc) + "\n"
     if fmt == "yaml":
-        import yaml
+        import yaml  # noqa: TID251
 
         # Through JSON first, so YAML carries exactly the JSON document's plain types.
         return str(yaml.safe_dump(json.loads(text), sort_keys=True, default_flow_style=False))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from rich import box  # noqa: TID251
+from rich.console import Console  # noqa: TID251
+from rich.table import Table  # noqa: TID251
+from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row
 from hsvc.core.model import Rcode

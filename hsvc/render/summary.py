@@ -9,8 +9,8 @@ prints only the second part; ``--all-rows`` the full table (``inspect_table``).
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.text import Text
+from rich.console import Console  # noqa: TID251
+from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Verdict
 from hsvc.core.model import Finding, Severity

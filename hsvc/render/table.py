@@ -13,10 +13,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich import box
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
+from rich import box  # noqa: TID251
+from rich.console import Console, Group  # noqa: TID251
+from rich.table import Table  # noqa: TID251
+from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row, Verdict
 from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
@@ -34,7 +34,28 @@ from hsvc.core.searchpath import Walk
 from hsvc.core.summary import Explanation, explanations
 from hsvc.terminal import UNBOUNDED
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters that would act instead of showing, or show as nothing: C0, DEL and C1
+# controls; and invisible format characters that let one name pass for another or
+# reorder text -- soft hyphen, Arabic letter mark, Mongolian vowel separator,
+# zero-width space/joiners and direction marks (U+200B-U+200F), line and paragraph
+# separators, bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), word joiner and invisible operators (U+2060-U+206F), the byte
+# order mark / zero-width no-break space (U+FEFF), interlinear annotations and tags.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
 MAX_CELL = 300
 # A group of more rows than this lists its problems and only a few ok rows (not -o wide).
 COLLAPSE_AT = 40
@@ -62,7 +83,7 @@ MARK = {
 def safe(value: object, style: str = "", *, limit: int = MAX_CELL) -> Text:
     """Return ``value`` as inert text: control characters escaped, strings over ``limit`` cut."""
     text = str(value)
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _CONTROL.sub(_escape, text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return Text(text, style=style)

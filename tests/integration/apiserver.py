@@ -9,6 +9,20 @@ refused with 405 and logged, so tests can assert that hsvc never writes.
 Faults are injected per path with :meth:`ApiServer.inject` (401, 403 with the real
 apiserver's message, 500, delays).
 
+Watches (``?watch=true``) are served as the real apiserver does (test-harness.md,
+"Watch"): every stored object and every LIST carries a ``resourceVersion``; a
+watch from RV streams only the changes after RV as newline-delimited JSON events
+(``Content-Type: application/json``, chunked), with ``labelSelector`` and
+``fieldSelector`` applied (an object that stops matching is sent as ``DELETED``),
+``BOOKMARK`` events every :attr:`ApiServer.bookmark_interval` seconds when
+``allowWatchBookmarks=true``, an end after ``timeoutSeconds``, and an ``ERROR``
+event with a 410 ``Status`` for a version older than the history kept
+(:meth:`ApiServer.compact`, :meth:`ApiServer.expire_watches`).
+``sendInitialEvents=true`` (client-go's watch-list) sends every current object as
+``ADDED`` and a bookmark annotated ``k8s.io/initial-events-end``. Tests change
+objects with :meth:`ApiServer.add` (an existing name is MODIFIED) and
+:meth:`ApiServer.remove`.
+
 ``pods/portforward`` and ``pods/exec`` are served as websockets
 (``v4.channel.k8s.io``), as the kubelet does behind the real apiserver: a
 port-forward relays the bytes of one TCP connection to the address a test
@@ -29,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import fnmatch
 import json
 import re
@@ -78,10 +93,20 @@ class LoggedRequest:
     authorization: str | None
 
     @property
+    def is_watch(self) -> bool:
+        """Whether it opened a watch (``?watch=true``)."""
+        return self.query.get("watch", "").lower() in ("true", "1")
+
+    @property
     def is_list(self) -> bool:
-        """Whether it is a first (non-continue) LIST page of some resource."""
+        """Whether it is a first (non-continue) LIST page of some resource (not a watch)."""
         parsed = parse_path(self.path)
-        return parsed is not None and parsed.name is None and "continue" not in self.query
+        return (
+            parsed is not None
+            and parsed.name is None
+            and "continue" not in self.query
+            and not self.is_watch
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,17 @@ class ExecCall:
 
 _STREAM_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/(exec|portforward)$")
 V4_CHANNEL = "v4.channel.k8s.io"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stored change: the object before (None when added) and after (None when deleted)."""
+
+    rv: int
+    group: str
+    resource: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
 
 
 @dataclass
@@ -292,6 +328,13 @@ class ApiServer:
         self._rules: list[Rule] = []
         self._log: list[LoggedRequest] = []
         self._rv = 1000
+        # Every change since the oldest version still kept (older ones answer 410).
+        self._history: list[Change] = []
+        self._oldest_rv = self._rv
+        self._wakeups: set[asyncio.Future[None]] = set()
+        self.bookmark_interval = 1.0  # seconds between BOOKMARK events on a watch
+        self.watches_open = 0
+        self._generation = 0  # bumped by expire_watches: open watches end with 410
         self._forwards: dict[tuple[str, str, int], tuple[str, int]] = {}
         self._execs: dict[tuple[str, str], ExecReply] = {}
         self.exec_log: list[ExecCall] = []
@@ -370,6 +413,9 @@ class ApiServer:
         async def shutdown() -> None:
             assert self._stopping is not None
             self._stopping.set()
+            for future in list(self._wakeups):
+                if not future.done():
+                    future.set_result(None)
             await runner.cleanup()
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
@@ -387,6 +433,9 @@ class ApiServer:
         """Forget objects, rules and the request log."""
         with self._lock:
             self._objects.clear()
+            self._history.clear()
+            self._oldest_rv = self._rv
+            self.bookmark_interval = 1.0
             self._rules.clear()
             self._log.clear()
             self._forwards.clear()
@@ -397,7 +446,11 @@ class ApiServer:
     # -- objects --
 
     def add(self, *objects: Mapping[str, Any]) -> None:
-        """Store objects (dicts with ``kind``); ``*List`` objects are flattened."""
+        """Store objects (dicts with ``kind``); ``*List`` objects are flattened.
+
+        An object whose kind, namespace and name are already stored replaces it
+        (a MODIFIED event for watches); a new one is ADDED.
+        """
         with self._lock:
             for obj in objects:
                 kind = obj.get("kind", "")
@@ -406,6 +459,7 @@ class ApiServer:
                         self._store(item)
                 else:
                     self._store(obj)
+        self._wake()
 
     def _store(self, obj: Mapping[str, Any]) -> None:
         kind = obj["kind"]
@@ -419,10 +473,16 @@ class ApiServer:
             meta.pop("namespace", None)
         self._rv += 1
         meta["resourceVersion"] = str(self._rv)
+        key = (meta.get("namespace", ""), meta["name"])
+        store = self._objects.setdefault((group, resource), {})
+        old = store.get(key)
+        if old is not None:
+            meta.setdefault("uid", old["metadata"].get("uid"))
+            meta.setdefault("creationTimestamp", old["metadata"].get("creationTimestamp"))
         meta.setdefault("uid", str(uuid.uuid4()))
         meta.setdefault("creationTimestamp", "2024-05-01T10:00:00Z")
-        key = (meta.get("namespace", ""), meta["name"])
-        self._objects.setdefault((group, resource), {})[key] = stored
+        store[key] = stored
+        self._history.append(Change(self._rv, group, resource, old, stored))
 
     def add_yaml(self, *paths: Path) -> None:
         """Store every document of YAML files."""
@@ -434,7 +494,54 @@ class ApiServer:
         """Delete an object (as the test's actor, not through HTTP)."""
         group, _, resource, namespaced, _ = KINDS[kind]
         with self._lock:
-            self._objects.get((group, resource), {}).pop((namespace if namespaced else "", name))
+            old = self._objects.get((group, resource), {}).pop(
+                (namespace if namespaced else "", name)
+            )
+            self._rv += 1
+            gone = json.loads(json.dumps(old))
+            gone["metadata"]["resourceVersion"] = str(self._rv)
+            self._history.append(Change(self._rv, group, resource, gone, None))
+        self._wake()
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """A copy of one stored object (edit it and :meth:`add` it back to modify it)."""
+        group, _, resource, namespaced, _ = KINDS[kind]
+        with self._lock:
+            obj = self._objects[(group, resource)][(namespace if namespaced else "", name)]
+            copy: dict[str, Any] = json.loads(json.dumps(obj))
+        copy["kind"] = kind
+        return copy
+
+    @property
+    def resource_version(self) -> int:
+        """The newest resourceVersion handed out."""
+        with self._lock:
+            return self._rv
+
+    def compact(self) -> None:
+        """Forget the change history: a watch from any older version now gets 410 Gone."""
+        with self._lock:
+            self._history.clear()
+            self._oldest_rv = self._rv
+
+    def expire_watches(self) -> None:
+        """Compact, and end every open watch with an ERROR event carrying 410 (as etcd compaction)."""
+        with self._lock:
+            self._generation += 1
+        self.compact()
+        self._wake()
+
+    def _wake(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def wake() -> None:
+            for future in list(self._wakeups):
+                if not future.done():
+                    future.set_result(None)
+
+        loop.call_soon_threadsafe(wake)
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Stored objects of a kind, sorted by namespace and name."""
@@ -566,6 +673,8 @@ class ApiServer:
             return self._fault(rule, request.method, path)
         if m := _STREAM_PATH.match(path):
             return await self._stream(request, m[1], m[2], m[3])
+        if request.query.get("watch", "").lower() in ("true", "1"):
+            return await self._watch(request, path)
         return self._serve(path, request.query)
 
     @staticmethod
@@ -708,6 +817,138 @@ class ApiServer:
         except (binascii.Error, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"invalid continue token: {exc}") from exc
 
+    # -- watches --
+
+    async def _watch(self, request: web.Request, path: str) -> web.StreamResponse:
+        parsed = parse_path(path)
+        if (
+            parsed is None
+            or parsed.name is not None
+            or parsed.version != (GROUP_VERSIONS.get(parsed.group) or "v1")
+            or (parsed.group == "discovery.k8s.io" and not self.serve_endpointslices)
+        ):
+            return self._not_found_page()
+        kind = RESOURCE_KIND.get((parsed.group, parsed.resource))
+        if kind is None or (parsed.namespace is not None and not KINDS[kind][3]):
+            return self._not_found_page()
+        query = request.query
+        try:
+            labels_ok = label_matcher(query.get("labelSelector", ""))
+            fields_ok = field_matcher(query.get("fieldSelector", ""), parsed.resource)
+            timeout = float(query.get("timeoutSeconds", "0") or 0)
+            since = int(query.get("resourceVersion", "0") or 0)
+        except (SelectorError, ValueError) as exc:
+            return self._status(400, "BadRequest", str(exc))
+        bookmarks = query.get("allowWatchBookmarks", "").lower() in ("true", "1")
+        initial = query.get("sendInitialEvents", "").lower() in ("true", "1")
+        group, version = KINDS[kind][0], KINDS[kind][1]
+        api_version = f"{group}/{version}" if group else version
+
+        def matches(obj: Mapping[str, Any] | None) -> bool:
+            if obj is None:
+                return False
+            meta = obj["metadata"]
+            return (
+                (parsed.namespace is None or meta.get("namespace") == parsed.namespace)
+                and labels_ok(meta.get("labels") or {})
+                and fields_ok(obj)
+            )
+
+        def line(kind_of_event: str, obj: Mapping[str, Any]) -> bytes:
+            body = dict(obj)
+            if kind_of_event not in ("BOOKMARK", "ERROR"):
+                body["kind"], body["apiVersion"] = kind, api_version
+            return (json.dumps({"type": kind_of_event, "object": body}) + "\n").encode()
+
+        def bookmark(rv: int, *, end_of_initial: bool = False) -> bytes:
+            meta: dict[str, Any] = {"resourceVersion": str(rv)}
+            if end_of_initial:
+                meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+            return line("BOOKMARK", {"kind": kind, "apiVersion": api_version, "metadata": meta})
+
+        gone = line(
+            "ERROR",
+            status_body(410, "Expired", f"too old resource version: {since} ({self._oldest_rv})"),
+        )
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout > 0 else None
+        with self._lock:
+            self.watches_open += 1
+            generation = self._generation
+            expired = bool(since) and since < self._oldest_rv and not initial
+            start = self._rv
+            chunks: list[bytes] = []
+            if not expired and (not since or initial):
+                # No version (or watch-list): the current state first, as ADDED.
+                store = self._objects.get((parsed.group, parsed.resource), {})
+                chunks = [line("ADDED", store[k]) for k in sorted(store) if matches(store[k])]
+                if initial:
+                    chunks.append(bookmark(start, end_of_initial=True))
+            elif not expired:
+                start = since
+        try:
+            if expired:
+                await response.write(gone)
+                return response
+            for chunk in chunks:
+                await response.write(chunk)
+            next_bookmark = loop.time() + self.bookmark_interval
+            while True:
+                wakeup: asyncio.Future[None] = loop.create_future()
+                self._wakeups.add(wakeup)
+                try:
+                    with self._lock:
+                        if self._generation != generation:
+                            expired = True
+                        index = bisect.bisect_right(self._history, start, key=lambda c: c.rv)
+                        changes = [
+                            c
+                            for c in self._history[index:]
+                            if (c.group, c.resource) == (parsed.group, parsed.resource)
+                        ]
+                        start = max(start, self._rv)
+                    if expired:
+                        await response.write(gone)
+                        return response
+                    for change in changes:
+                        before, after = matches(change.old), matches(change.new)
+                        if after:
+                            assert change.new is not None
+                            await response.write(
+                                line("MODIFIED" if before else "ADDED", change.new)
+                            )
+                        elif before:
+                            # Deleted, or no longer selected: the client must forget it.
+                            gone_obj = change.new if change.new is not None else change.old
+                            assert gone_obj is not None
+                            await response.write(line("DELETED", gone_obj))
+                    now = loop.time()
+                    if bookmarks and now >= next_bookmark:
+                        await response.write(bookmark(start))
+                        next_bookmark = now + self.bookmark_interval
+                    if deadline is not None and now >= deadline:
+                        return response
+                    assert self._stopping is not None
+                    if self._stopping.is_set():
+                        return response
+                    wait = next_bookmark - now if bookmarks else self.bookmark_interval
+                    if deadline is not None:
+                        wait = min(wait, deadline - now)
+                    try:
+                        await asyncio.wait_for(wakeup, max(wait, 0.001))
+                    except TimeoutError:
+                        pass
+                finally:
+                    self._wakeups.discard(wakeup)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+        finally:
+            with self._lock:
+                self.watches_open -= 1
+
     # -- websockets (v4.channel.k8s.io) --
 
     async def _stream(
@@ -814,7 +1055,7 @@ class ApiServer:
                 "singularName": kind.lower(),
                 "namespaced": namespaced,
                 "kind": kind,
-                "verbs": ["get", "list"],
+                "verbs": ["get", "list", "watch"],
             }
             if short:
                 entry["shortNames"] = list(short)

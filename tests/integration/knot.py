@@ -74,10 +74,12 @@ class KnotServer:
     file does not load are served as SERVFAIL (knot's behaviour), which tests use.
     """
 
-    def __init__(self, zones: Mapping[str, str]) -> None:
+    def __init__(self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0) -> None:
+        """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port."""
         self.zones = {_origin(origin): text for origin, text in zones.items()}
-        self.host = HOST
-        self.port = 0
+        self.host = host
+        self.port = port
+        self._fixed_port = port
         self.dir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Path | None = None
@@ -108,7 +110,7 @@ class KnotServer:
         self._log = self.dir / "knotd.log"
         last_log = ""
         for _ in range(5):
-            self.port = free_port()
+            self.port = self._fixed_port or free_port()
             self._write_conf()
             with self._log.open("wb") as log:
                 self._process = subprocess.Popen(

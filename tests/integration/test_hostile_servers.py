@@ -182,3 +182,28 @@ def test_api_endpoint_hostname_the_api_server_would_refuse_is_an_error(
     result = run("records", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig))
     assert result.code == ExitCode.API_UNREACHABLE, result.out + result.err
     assert "endpoints[0].hostname" in result.err and "RFC 1123 label" in result.err
+
+
+def test_escaped_name_is_the_name_dns_answered(run, make_bad_dns, tmp_path) -> None:
+    # \119 is "w": the model decodes escapes as the DNS library does, so they pair up.
+    server = make_bad_dns("script", script=lambda q: [reply(q, "10.0.0.14")])
+    escaped = "\\119eb.ms.svc.cluster.local."
+    result, _ = resolve_json(run, write(tmp_path, WEB), server, escaped)
+    assert result.code == ExitCode.OK, result.out + result.err
+    assert statuses(result.out) == ["ok"]
+
+
+def test_an_answer_of_class_ch_is_no_match(run, make_bad_dns, tmp_path) -> None:
+    # A PTR reads the same in any class: only the class tells CH data from an IN answer.
+    def chaos(query: dns.message.Message) -> list[dns.message.Message]:
+        response = reply(query)
+        qname = query.question[0].name
+        response.answer.append(dns.rrset.from_text(qname, 30, "CH", "PTR", WEB_NAME))
+        return [response]
+
+    server = make_bad_dns("script", script=chaos)
+    result, _ = resolve_json(
+        run, write(tmp_path, WEB), server, "14.0.0.10.in-addr.arpa.", extra=("-t", "PTR")
+    )
+    assert result.code == ExitCode.MISMATCH, result.out + result.err
+    assert statuses(result.out) == ["missing"]

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hsvc.adapters.kubeapi import ClusterDns, KubeSource, KubeTarget, connect
+from hsvc.adapters.kubeapi import DnsConfig, KubeSource, KubeTarget, connect
 from hsvc.core.model import (
     Endpoint,
     EndpointPort,
@@ -734,7 +734,7 @@ def test_dns_config_finds_rke2_names(api_server: ApiServer, kubeconfig: Path):
         },
     )
     with open_source(kubeconfig) as source:
-        assert source.dns_config() == ClusterDns(
+        assert source.dns_config() == DnsConfig(
             corefile=".:53 {\n}\n", source=f"ConfigMap kube-system/{name}", kube_dns_ip="10.43.0.10"
         )
 

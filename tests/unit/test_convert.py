@@ -655,3 +655,21 @@ def test_seed_manifest_matches_the_seed_factory():
         (s.name, s.service_name, s.replicas, s.selector, s.template_labels)
         for s in expected.stateful_sets
     ]
+
+
+def test_dns_port_is_the_udp_container_port_named_dns() -> None:
+    from hsvc.adapters.convert import pod_from_dict
+
+    def pod(ports: list) -> dict:
+        return {
+            "metadata": {"name": "coredns-x", "namespace": "kube-system"},
+            "spec": {"containers": [{"name": "coredns", "ports": ports}]},
+        }
+
+    openshift = [
+        {"name": "dns", "containerPort": 5353, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 5353, "protocol": "TCP"},
+    ]
+    assert pod_from_dict(pod(openshift)).dns_port == 5353
+    assert pod_from_dict(pod([{"name": "metrics", "containerPort": 9153}])).dns_port is None
+    assert pod_from_dict(pod([{"name": "dns", "containerPort": 53}])).dns_port is None  # TCP

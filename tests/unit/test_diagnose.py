@@ -601,7 +601,8 @@ CASES = [
 
 
 def test_every_code_has_a_case() -> None:
-    assert [c.code for c in CASES] == sorted(CHECKS)
+    # 7xx (reference) codes have theirs in test_references.py.
+    assert [c.code for c in CASES] == sorted(c for c in CHECKS if not c.startswith("HSVC7"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.code for c in CASES])
@@ -807,7 +808,8 @@ def test_namespace_scope_and_order() -> None:
 
 
 def test_findings_reference_documents_every_code_and_no_other() -> None:
-    source = (ROOT / "hsvc" / "core" / "diagnose.py").read_text()
+    # Codes are defined across the core modules (diagnose, refcheck for 7xx).
+    source = "\n".join(p.read_text() for p in sorted((ROOT / "hsvc" / "core").rglob("*.py")))
     doc = (ROOT / "docs" / "reference" / "findings.md").read_text()
     in_code = set(re.findall(r"HSVC\d{3}", source))
     in_doc = set(re.findall(r"HSVC\d{3}", doc))

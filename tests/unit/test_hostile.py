@@ -47,9 +47,26 @@ def hostile_manifest(tmp_path: Path) -> Path:
 
 def test_safe_escapes_control_characters_and_keeps_markup_literal() -> None:
     text = safe(f"[red]a{ESC}[2Jb\x07\u202ec")
-    assert text.plain == "[red]a\\x1b[2Jb\\x07\\u202ec".replace("\\u202e", "\\x202e")
+    assert text.plain == "[red]a\\x1b[2Jb\\x07\\u202ec"
     assert ESC not in text.plain and "\x07" not in text.plain
     assert len(safe("x" * 5000).plain) <= 300
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\u200b", "\\u200b"),  # zero-width space
+        ("\u200d", "\\u200d"),  # zero-width joiner
+        ("\ufeff", "\\ufeff"),  # zero-width no-break space (BOM)
+        ("\u202e", "\\u202e"),  # right-to-left override
+        ("\u2066", "\\u2066"),  # left-to-right isolate
+        ("\u00ad", "\\xad"),  # soft hyphen
+        ("\U000e0041", "\\U000e0041"),  # tag latin capital A
+    ],
+)
+def test_invisible_characters_are_escaped_by_code_point(char: str, shown: str) -> None:
+    # "web" and "we<ZWSP>b" must not look alike in a table.
+    assert safe(f"we{char}b").plain == f"we{shown}b"
 
 
 def test_tables_show_hostile_strings_inert(
@@ -211,3 +228,21 @@ def test_lint_findings_json_keeps_cluster_text(run, tmp_path: Path, output: str)
     if output == "json":
         (selector,) = [f for f in doc["findings"] if f["code"] == "HSVC201"]
         assert HOSTILE in selector["message"]  # the selector, exactly as the object has it
+
+
+def test_zero_width_characters_in_a_lint_table_are_visible(
+    run, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "ms"},
+        "spec": {"clusterIP": "10.0.0.9", "selector": {"app": "we\u200bb\u200d\ufeff\u202e"}},
+    }
+    path = tmp_path / "zw.json"
+    path.write_text(json.dumps(doc))
+    result = run("lint", "-f", str(path), "--no-color")
+    assert "HSVC201" in result.out, result.out + result.err
+    assert "we\\u200bb\\u200d\\ufeff\\u202e" in result.out
+    assert not re.search("[\u200b\u200d\ufeff\u202e]", result.out + result.err)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hsvc.adapters import resolver
+from hsvc.adapters import dnswire
 from hsvc.adapters.resolver import parse_nameserver, read_resolv_conf, resolve_all
 from hsvc.core.model import Nameserver, Question, Rcode, Record
 from hsvc.errors import ExitCode, InvalidNameError, UsageError
@@ -147,7 +147,7 @@ def test_resolv_conf_lists_what_glibc_ignores():
 
 
 def test_prepare_normalises_name_and_type():
-    prepared = resolver._prepare(Question(name="Eureka.MS.svc.Cluster.Local", type="srv"))
+    prepared = dnswire._prepare(Question(name="Eureka.MS.svc.Cluster.Local", type="srv"))
     assert (prepared.name, prepared.type) == ("eureka.ms.svc.cluster.local.", "SRV")
     assert prepared.qname == dns.name.from_text("eureka.ms.svc.cluster.local.")
 
@@ -169,7 +169,7 @@ def test_prepare_normalises_name_and_type():
 )
 def test_prepare_rejects_names(name, reason):
     with pytest.raises(InvalidNameError) as caught:
-        resolver._prepare(Question(name=name, type="A"))
+        dnswire._prepare(Question(name=name, type="A"))
     assert reason in str(caught.value)
     assert caught.value.exit_code is ExitCode.USAGE
 
@@ -177,7 +177,7 @@ def test_prepare_rejects_names(name, reason):
 @pytest.mark.parametrize("type_", ["XYZ", "", "TYPE70000", "ANY", "AXFR", "OPT", "TYPE0"])
 def test_prepare_rejects_types(type_):
     with pytest.raises(UsageError, match="type"):
-        resolver._prepare(Question(name="a.example.", type=type_))
+        dnswire._prepare(Question(name="a.example.", type=type_))
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_records_presentation_form_and_case():
         ),
     )
     # An RRset is a set: its records may come in any order.
-    assert sorted(resolver._records(message), key=lambda r: (r.type != "CNAME", r.data)) == [
+    assert sorted(dnswire._records(message), key=lambda r: (r.type != "CNAME", r.data)) == [
         Record(
             name="web.ms.svc.cluster.local.",
             type="CNAME",
@@ -276,7 +276,7 @@ def test_records_data(type_, text, data):
     message = response_for(
         "x.example.", type_, dns.rrset.from_text("x.example.", 30, "IN", type_, text)
     )
-    (record,) = resolver._records(message)
+    (record,) = dnswire._records(message)
     assert (record.type, record.data) == (type_, data)
 
 
@@ -284,7 +284,7 @@ def test_records_keep_each_ttl():
     first = dns.rrset.from_text("x.example.", 10, "IN", "A", "10.0.0.1")
     second = dns.rrset.from_text("x.example.", 20, "IN", "A", "10.0.0.2")
     message = response_for("x.example.", "A", first, second)
-    assert [(r.data, r.ttl) for r in resolver._records(message)] == [
+    assert [(r.data, r.ttl) for r in dnswire._records(message)] == [
         ("10.0.0.1", 10),
         ("10.0.0.2", 20),
     ]
@@ -295,7 +295,7 @@ def test_records_only_from_the_answer_section():
     message.authority.append(
         dns.rrset.from_text("example.", 30, "IN", "SOA", "ns.example. h.example. 1 2 3 4 5")
     )
-    assert resolver._records(message) == ()
+    assert dnswire._records(message) == ()
 
 
 @pytest.mark.parametrize(
@@ -314,7 +314,7 @@ def test_status(rcode, status, error):
     message = dns.message.make_response(dns.message.make_query("x.example.", "A", use_edns=0))
     message.set_rcode(rcode)
     message = dns.message.from_wire(message.to_wire())
-    assert resolver._status(message.rcode()) == (status, error)
+    assert dnswire._status(message.rcode()) == (status, error)
 
 
 @pytest.mark.parametrize(
@@ -331,12 +331,12 @@ def test_status(rcode, status, error):
     ids=["bad-response", "short", "formerr", "refused", "reset", "eof", "unreachable"],
 )
 def test_describe(exc_type, args, text):
-    assert resolver._describe(exc_type(*args)) == text
+    assert dnswire._describe(exc_type(*args)) == text
 
 
 def test_tcp_failure():
     def failure(message) -> str:
-        return resolver._tcp_failure(resolver._response(message))
+        return dnswire._tcp_failure(dnswire._response(message))
 
     assert failure(response_for("x.example.", "A")) == ""
     assert failure(response_for("x.example.", "A", rcode=dns.rcode.NXDOMAIN)) == ""
@@ -345,8 +345,8 @@ def test_tcp_failure():
     truncated = response_for("x.example.", "A")
     truncated.flags |= dns.flags.TC
     assert "truncated too" in failure(truncated)
-    failure = resolver._Failure(Rcode.ERROR, "connection closed by server")
-    assert resolver._tcp_failure(failure) == "connection closed by server"
+    failure = dnswire._Failure(Rcode.ERROR, "connection closed by server")
+    assert dnswire._tcp_failure(failure) == "connection closed by server"
 
 
 # --- the fast reader: the same Records as dnspython, or None to leave it to dnspython --------
@@ -371,7 +371,7 @@ def wire_of(
 
 
 def by_dnspython(wire: bytes):
-    return resolver._response(dns.message.from_wire(wire, one_rr_per_rrset=True))
+    return dnswire._response(dns.message.from_wire(wire, one_rr_per_rrset=True))
 
 
 SOA_RR = dns.rrset.from_text(
@@ -434,7 +434,7 @@ FAST_CASES = {
 
 @pytest.mark.parametrize("wire", FAST_CASES.values(), ids=FAST_CASES.keys())
 def test_fast_reader_reads_what_dnspython_reads(wire: bytes):
-    fast = resolver._decode(wire)
+    fast = dnswire._decode(wire)
     assert fast is not None
     assert fast == by_dnspython(wire)
 
@@ -472,7 +472,7 @@ OTHER_CASES = {
 
 @pytest.mark.parametrize("wire", OTHER_CASES.values(), ids=OTHER_CASES.keys())
 def test_fast_reader_leaves_the_rest_to_dnspython(wire: bytes):
-    assert resolver._decode(wire) is None
+    assert dnswire._decode(wire) is None
 
 
 LABEL = st.text(alphabet="abcXYZ019-_", min_size=1, max_size=12)
@@ -510,12 +510,12 @@ def records_(draw, label=LABEL) -> dns.rrset.RRset:
 @given(st.lists(records_(), max_size=6), st.sampled_from(["A", "SRV", "PTR"]))
 def test_fast_reader_property_plain_names(rrsets, qtype):
     wire = wire_of("q.example.", qtype, *rrsets, authority=(SOA_RR,))
-    assert resolver._decode(wire) == by_dnspython(wire)
+    assert dnswire._decode(wire) == by_dnspython(wire)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(records_(ODD_LABEL), max_size=6))
 def test_fast_reader_property_any_names(rrsets):
     wire = wire_of("q.example.", "A", *rrsets)
-    fast = resolver._decode(wire)
+    fast = dnswire._decode(wire)
     assert fast is None or fast == by_dnspython(wire)

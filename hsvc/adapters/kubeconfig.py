@@ -1,0 +1,232 @@
+"""Which cluster to talk to, as kubectl decides: kubeconfig merge, context, namespace, credentials.
+
+``--kubeconfig``, else ``KUBECONFIG`` (several files, merged: the first file that
+sets a key wins), else ``~/.kube/config``, else the in-cluster service account.
+Nothing here sends a request; messages name the context and the server, never a
+credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import yaml  # noqa: TID251
+
+from hsvc.errors import (
+    ApiUnreachableError,
+    NotFoundError,
+)
+
+log = logging.getLogger(__name__)
+
+IN_CLUSTER_CONTEXT = "(in-cluster)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubeTarget:
+    """What hsvc connected to, for messages. Never holds a credential."""
+
+    context: str
+    server: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f'context "{self.context}", server {self.server}'
+
+
+# --- kubeconfig -----------------------------------------------------------------------------
+
+
+def _strip_userinfo(url: str) -> str:
+    """Drop ``user:password@`` from a server URL before it goes into a message."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def kubeconfig_paths(explicit: str | None) -> tuple[list[str], str]:
+    """Return the kubeconfig files to merge, and how they were chosen (for messages).
+
+    Raises:
+        ApiUnreachableError: ``explicit`` does not exist.
+    """
+    if explicit:
+        path = os.path.expanduser(explicit)
+        if not os.path.isfile(path):
+            raise ApiUnreachableError(f"kubeconfig {explicit} does not exist or is not a file")
+        return [path], explicit
+    env = os.environ.get("KUBECONFIG", "")
+    if env:
+        # kubectl skips files in KUBECONFIG that do not exist.
+        listed = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+        return [p for p in listed if os.path.isfile(p)], f"KUBECONFIG={env}"
+    default = os.path.expanduser(os.path.join("~", ".kube", "config"))
+    return ([default] if os.path.isfile(default) else []), default
+
+
+def _read_kubeconfig(path: str) -> dict[str, Any]:
+    """Read and shape-check one kubeconfig file, so that the client's loader cannot crash on it.
+
+    Raises:
+        ApiUnreachableError: The file cannot be read or is not a kubeconfig.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as exc:
+        raise ApiUnreachableError(f"cannot read kubeconfig {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ApiUnreachableError(f"kubeconfig {path}{where}: {problem}") from exc
+    if data is None:
+        raise ApiUnreachableError(f"kubeconfig {path} is empty")
+    if not isinstance(data, dict):
+        raise ApiUnreachableError(f"kubeconfig {path}: expected a mapping at the top level")
+    for key in ("clusters", "contexts", "users"):
+        entries = data.get(key) or []
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
+        ):
+            raise ApiUnreachableError(f'kubeconfig {path}: "{key}" must be a list of named entries')
+        for entry in entries:
+            inner = entry.get(key[:-1])
+            if inner is not None and not isinstance(inner, dict):
+                raise ApiUnreachableError(
+                    f'kubeconfig {path}: {key[:-1]} "{entry["name"]}" must be a mapping'
+                )
+    return data
+
+
+def _first_wins(files: list[dict[str, Any]], key: str, inner: str) -> dict[str, dict[str, Any]]:
+    """Named entries of ``key`` across files; kubectl keeps the first of equal names."""
+    merged: dict[str, dict[str, Any]] = {}
+    for data in files:
+        for entry in data.get(key) or []:
+            merged.setdefault(entry["name"], entry.get(inner) or {})
+    return merged
+
+
+def load_kubeconfig(paths: list[str], where: str, context: str | None) -> tuple[Any, KubeTarget]:
+    """Merge ``paths`` as kubectl does and load ``context`` into a client Configuration.
+
+    Raises:
+        NotFoundError: ``context`` is not in the kubeconfig.
+        ApiUnreachableError: The kubeconfig cannot be used.
+    """
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import kube_config as typed_kube_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
+
+    kube_config: Any = typed_kube_config  # its loaders are untyped; keep their Any here
+
+    files = [_read_kubeconfig(p) for p in paths]
+    # The client's merger lets the last file's current-context win; kubectl takes
+    # the first file that sets one. Named entries: first file wins in both.
+    current = next((f["current-context"] for f in files if f.get("current-context")), None)
+    name = context or current
+    if not name:
+        raise ApiUnreachableError(f"kubeconfig {where} sets no current-context; pass --context")
+    contexts = _first_wins(files, "contexts", "context")
+    if name not in contexts:
+        raise NotFoundError(f'context "{name}" does not exist in kubeconfig {where}')
+    cluster_name = contexts[name].get("cluster")
+    clusters = _first_wins(files, "clusters", "cluster")
+    if cluster_name not in clusters or not clusters[cluster_name].get("server"):
+        raise ApiUnreachableError(
+            f'kubeconfig {where}: context "{name}" names cluster "{cluster_name}", '
+            "which is missing or has no server"
+        )
+    namespace = contexts[name].get("namespace") or "default"
+
+    merger = kube_config.KubeConfigMerger("")
+    configuration = Configuration()
+    try:
+        for path in paths:
+            merger.load_config(path)
+        loader = kube_config.KubeConfigLoader(
+            config_dict=merger.config, active_context=name, config_base_path=None
+        )
+        # Runs exec credential plugins; their failures are logged by the client
+        # and show up as 401 later.
+        loader.load_and_set(configuration)
+    except (ConfigException, ValueError, OSError) as exc:
+        raise ApiUnreachableError(f'kubeconfig {where}: context "{name}": {exc}') from exc
+    server = _strip_userinfo(str(configuration.host))
+    return configuration, KubeTarget(context=name, server=server, namespace=str(namespace))
+
+
+def list_contexts(kubeconfig: str | None = None) -> tuple[list[str], str]:
+    """Return every context of the merged kubeconfig (first file wins, as kubectl), in order.
+
+    Returns:
+        The context names and where the kubeconfig came from (for messages).
+
+    Raises:
+        ApiUnreachableError: No kubeconfig, or one that cannot be read.
+    """
+    paths, where = kubeconfig_paths(kubeconfig)
+    if not paths:
+        raise ApiUnreachableError(f"no kubeconfig found ({where}): --all-contexts needs one")
+    files = [_read_kubeconfig(p) for p in paths]
+    return list(_first_wins(files, "contexts", "context")), where
+
+
+def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
+    """Use the pod's service account, as kubectl does when there is no kubeconfig.
+
+    Raises:
+        ApiUnreachableError: Not running in a pod (or its account files are missing).
+    """
+    from kubernetes.client import Configuration  # noqa: TID251
+    from kubernetes.config import incluster_config as typed_incluster_config  # noqa: TID251
+    from kubernetes.config.config_exception import ConfigException  # noqa: TID251
+
+    incluster_config: Any = typed_incluster_config  # untyped loader; keep its Any here
+
+    if not os.environ.get(incluster_config.SERVICE_HOST_ENV_NAME):
+        raise ApiUnreachableError(
+            f"no kubeconfig found ({where}) and not running in a cluster; pass --kubeconfig"
+        )
+    # Where the kubelet mounts the account (token, ca.crt, namespace); HSVC_SERVICE_ACCOUNT_DIR
+    # points elsewhere (a projected volume at another path, tests).
+    account = os.environ.get("HSVC_SERVICE_ACCOUNT_DIR") or os.path.dirname(
+        incluster_config.SERVICE_TOKEN_FILENAME
+    )
+    configuration = Configuration()
+    try:
+        incluster_config.InClusterConfigLoader(
+            token_filename=os.path.join(account, "token"),
+            cert_filename=os.path.join(account, "ca.crt"),
+        ).load_and_set(configuration)
+    except (ConfigException, OSError) as exc:
+        raise ApiUnreachableError(f"cannot use the in-cluster service account: {exc}") from exc
+    namespace = "default"
+    ns_file = os.path.join(account, "namespace")
+    try:
+        with open(ns_file, encoding="utf-8") as f:
+            namespace = f.read().strip() or namespace
+    except OSError:
+        log.debug("no %s; using namespace %s", ns_file, namespace)
+    target = KubeTarget(
+        context=IN_CLUSTER_CONTEXT, server=str(configuration.host), namespace=namespace
+    )
+    return configuration, target
+
+
+def quiet_client_loggers() -> None:
+    """Keep the client's and urllib3's loggers at WARNING."""
+    # STYLE.md: keep these at WARNING even under --debug; urllib3 logs URLs and
+    # the client can log request details.
+    for name in ("kubernetes", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,426 @@
+"""Requests as data, sent as raw JSON, and every library or HTTP error translated at the edge.
+
+A request is a :class:`Request` (verb, resource, namespace, selectors) until
+:meth:`RestClient._send` hands it to ``ApiClient.call_api``; the same value builds
+the URL and every message about it. Library and HTTP errors become
+:mod:`hsvc.errors` classes here (as lightkube's ``transform_exception``), naming
+the context and the server, never a credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import urllib3
+
+from hsvc.adapters.convert import (
+    ConversionError,
+)
+from hsvc.adapters.kubeconfig import KubeTarget
+from hsvc.errors import (
+    AccessDeniedError,
+    ApiUnreachableError,
+    HsvcError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 500
+
+
+# --- requests as data ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    """One GET against the API, described well enough to build the URL and the messages."""
+
+    verb: str  # "get" or "list"
+    resource: str  # plural, e.g. "endpointslices"
+    group: str = ""
+    version: str = "v1"
+    namespace: str | None = None
+    name: str | None = None
+    label_selector: str | None = None
+    field_selector: str | None = None
+    subresource: str = ""  # "portforward", "exec": verb "create" in RBAC
+
+    @property
+    def path(self) -> str:
+        """The URL path, every name quoted."""
+        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespace is not None and self.resource != "namespaces":
+            root += f"/namespaces/{urllib.parse.quote(self.namespace, safe='')}"
+        root += f"/{self.resource}"
+        if self.name is not None:
+            root += f"/{urllib.parse.quote(self.name, safe='')}"
+        if self.subresource:
+            root += f"/{self.subresource}"
+        return root
+
+    @property
+    def qualified_resource(self) -> str:
+        """``pods``, ``statefulsets.apps``, ``pods/exec``: the name RBAC rules and kubectl use."""
+        resource = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        return f"{resource}.{self.group}" if self.group else resource
+
+    @property
+    def scope(self) -> str:
+        """``at the cluster scope`` or ``in namespace "ms"``, for messages."""
+        if self.namespace is None or self.resource == "namespaces":
+            return "at the cluster scope"
+        return f'in namespace "{self.namespace}"'
+
+    def describe(self) -> str:
+        """``list pods in namespace "ms"``, ``get services "eureka" in namespace "ms"``."""
+        what = self.qualified_resource
+        if self.name is not None:
+            what += f' "{self.name}"'
+            if self.resource == "namespaces" or self.namespace is None:
+                return f"{self.verb} {what}"
+        return f"{self.verb} {what} {self.scope}"
+
+
+def list_request(
+    resource: str, namespace: str | None, group: str = "", **selectors: str
+) -> Request:
+    """A LIST of ``resource`` (``namespace`` None: every namespace)."""
+    return Request(verb="list", resource=resource, group=group, namespace=namespace, **selectors)
+
+
+def get_request(resource: str, namespace: str | None, name: str, group: str = "") -> Request:
+    """A GET of one named object."""
+    return Request(verb="get", resource=resource, group=group, namespace=namespace, name=name)
+
+
+class ApiStatus(Exception):  # noqa: N818  (a private signal, translated before it leaves)
+    """The API answered with a non-2xx status."""
+
+    def __init__(
+        self, request: Request, status: int, reason: str, message: str, http_reason: str
+    ) -> None:
+        self.request = request
+        self.status = status
+        self.reason = reason  # from the Status body; "" when there was none
+        self.message = message
+        self.http_reason = http_reason
+        super().__init__(f"{status} {reason or http_reason}: {message}")
+
+    @property
+    def object_missing(self) -> bool:
+        """Whether the object does not exist (not: the path is not served at all).
+
+        The apiserver answers a missing object with a ``Status`` (reason
+        NotFound) and an unknown path with a plain-text 404; so does any other
+        web server, which must not make hsvc report a missing namespace.
+        """
+        return self.status == 404 and self.reason == "NotFound"
+
+
+class RestClient:
+    """One API connection: sends requests within a deadline and translates what goes wrong."""
+
+    def __init__(
+        self, api_client: Any, target: KubeTarget, request_timeout: float, page_size: int
+    ) -> None:
+        self._api = api_client
+        self.target = target
+        self._timeout = request_timeout
+        self._page_size = page_size
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._api.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transport --
+
+    def _required(self, request: Request, deadline: float) -> list[dict[str, Any]]:
+        """LIST a kind hsvc cannot do without: every failure is an HsvcError."""
+        try:
+            return self._list_all(request, deadline)
+        except ApiStatus as exc:
+            raise self._translate(exc) from exc
+
+    def _optional(
+        self, request: Request, deadline: float, unreadable: list[str]
+    ) -> list[dict[str, Any]]:
+        """LIST a kind hsvc can do without: 403 is noted, not raised."""
+        try:
+            return self._list_all(request, deadline)
+        except ApiStatus as exc:
+            if exc.status != 403:
+                raise self._translate(exc) from exc
+            unreadable.append(forbidden_note(request))
+            return []
+
+    def _get_optional(
+        self, request: Request, deadline: float, notes: list[str]
+    ) -> dict[str, Any] | None:
+        """GET an object that may be absent or forbidden (None, with a note for 403)."""
+        try:
+            return self._send(request, deadline)
+        except ApiStatus as exc:
+            if exc.status == 404:
+                return None
+            if exc.status == 403:
+                notes.append(forbidden_note(request))
+                return None
+            raise self._translate(exc) from exc
+
+    def _list_all(
+        self, request: Request, deadline: float, versions: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a LIST, page by page: the one reader of list answers.
+
+        A page must be a list object: ``items`` a list of objects (``null`` reads
+        as empty, as client-go reads it), ``metadata`` a mapping, no ``Status``.
+        Anything else is an error, never "no objects": a headless Service must
+        not lose its endpoints to a broken answer. A ``continue`` token seen
+        before would loop forever and is an error too. The list's
+        ``metadata.resourceVersion`` (where a watch resumes) is appended to
+        ``versions`` when it is given.
+
+        Raises:
+            ApiStatus: A page was answered with a non-2xx status.
+            HsvcError: Transport failure or an unreadable answer.
+        """
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            body = self._send(request, deadline, token)
+            if "items" not in body:
+                raise self._garbage(request, 'the list answer has no "items"')
+            page = body["items"]
+            if page is None:
+                page = []
+            if not isinstance(page, list):
+                raise self._garbage(request, f'"items" is {_json_type(page)}, not a list')
+            for index, item in enumerate(page):
+                if not isinstance(item, dict):
+                    raise self._garbage(
+                        request, f"item {len(items) + index} is {_json_type(item)}, not an object"
+                    )
+            items.extend(page)
+            meta = body.get("metadata")
+            if meta is None:
+                meta = {}
+            if not isinstance(meta, dict):
+                raise self._garbage(request, f'"metadata" is {_json_type(meta)}, not an object')
+            token = meta.get("continue")
+            if token is not None and not isinstance(token, str):
+                raise self._garbage(request, f'"continue" is {_json_type(token)}, not a string')
+            if not token:
+                if versions is not None:
+                    versions.append(str(meta.get("resourceVersion") or ""))
+                return items
+            if token in seen:
+                raise self._garbage(
+                    request,
+                    f"the server sent the same continue token again after {len(seen) + 1} "
+                    "pages (the list would never end)",
+                )
+            seen.add(token)
+
+    def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
+        """Send one GET and return its JSON object.
+
+        Raises:
+            ApiStatus: The answer's status is not 2xx.
+            ApiUnreachableError: Timeout, connection or TLS failure, or not JSON.
+        """
+        from kubernetes.client.exceptions import ApiException  # noqa: TID251
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out(request)
+        query: list[tuple[str, str]] = []
+        if request.label_selector:
+            query.append(("labelSelector", request.label_selector))
+        if request.field_selector:
+            query.append(("fieldSelector", request.field_selector))
+        if request.verb == "list":
+            query.append(("limit", str(self._page_size)))
+            if token:
+                query.append(("continue", token))
+        method, url, headers, body, post_params = self._api.param_serialize(
+            method="GET",
+            resource_path=request.path,
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        log.debug("GET %s", request.path)
+        try:
+            response = self._api.call_api(
+                method, url, headers, body, post_params, _request_timeout=remaining
+            )
+            data = response.read()
+        except ApiException as exc:
+            # The client turns TLS failures into ApiException(status=0).
+            lines = str(exc.reason or exc).splitlines()
+            why = one_line(lines[-1]) if lines else "unknown"
+            raise self._unreachable(request, f"TLS failure: {why}") from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._transport_error(request, exc) from exc
+        except OSError as exc:
+            raise self._unreachable(request, exc.strerror or str(exc)) from exc
+        status = int(response.status)
+        if not 200 <= status < 300:
+            reason, message = status_fields(data)
+            raise ApiStatus(request, status, reason, message, str(response.reason or ""))
+        try:
+            decoded = json.loads(data)
+        except ValueError as exc:
+            raise self._garbage(request, "the answer is not JSON") from exc
+        except RecursionError as exc:
+            raise self._garbage(request, "the answer is JSON nested too deeply to read") from exc
+        if not isinstance(decoded, dict):
+            raise self._garbage(request, "the answer is not a JSON object")
+        if decoded.get("kind") == "Status":
+            # A failure must come with a failure status code; one inside a 200 is not data.
+            said = decoded.get("message")
+            why = f": {one_line(said)}" if isinstance(said, str) and said else ""
+            raise self._garbage(request, f"the server answered 200 with a Status{why}")
+        return decoded
+
+    # -- error translation --
+
+    def _convert(self, converter: Callable[[Mapping[str, object]], T], obj: Mapping[str, Any]) -> T:
+        """Apply a :mod:`convert` function, turning its error into an HsvcError.
+
+        Raises:
+            ApiUnreachableError: The API sent an object hsvc cannot read.
+        """
+        try:
+            return converter(obj)
+        except ConversionError as exc:
+            meta = obj.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else None
+            raise ApiUnreachableError(
+                f"{self.target.server} sent an object hsvc cannot read "
+                f"({name or 'unnamed'}): {exc} ({self.target})"
+            ) from exc
+
+    def _translate(self, exc: ApiStatus) -> HsvcError:
+        request = exc.request
+        if exc.status == 401:
+            return AccessDeniedError(
+                f'unauthorized: the credentials of context "{self.target.context}" were '
+                f"rejected by {self.target.server}; renew them (log in again)"
+            )
+        if exc.status == 403:
+            return AccessDeniedError(
+                f"cannot {request.describe()}: forbidden; grant "
+                f'"{request.verb}" on "{request.qualified_resource}" ({self.target})'
+            )
+        detail = f"{exc.status} {exc.reason or exc.http_reason}".strip()
+        if exc.message:
+            detail += f": {one_line(exc.message)}"
+        if exc.status == 404:
+            # An object that is missing was handled by the caller; this path is not served.
+            return self._garbage(request, f"the server answered {detail}")
+        return ApiUnreachableError(
+            f"cannot {request.describe()}: the API server answered {detail} ({self.target})"
+        )
+
+    def _transport_error(self, request: Request, exc: urllib3.exceptions.HTTPError) -> HsvcError:
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and isinstance(
+            exc.reason, urllib3.exceptions.HTTPError
+        ):
+            return self._transport_error(request, exc.reason)
+        if isinstance(exc, urllib3.exceptions.NameResolutionError):
+            return self._unreachable(request, "cannot resolve the server's host name")
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):
+            refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError)
+            why = "connection refused" if refused else "cannot connect"
+            return self._unreachable(request, why)
+        if isinstance(exc, urllib3.exceptions.TimeoutError):
+            return self._timed_out(request)
+        if isinstance(exc, urllib3.exceptions.SSLError):
+            return self._unreachable(request, "TLS failure")
+        if isinstance(exc, urllib3.exceptions.ProxyError):
+            return self._unreachable(request, "the proxy failed")
+        return self._unreachable(request, f"connection failed ({type(exc).__name__})")
+
+    def _unreachable(self, request: Request, why: str) -> ApiUnreachableError:
+        return ApiUnreachableError(
+            f"cannot {request.describe()}: {why} at {self.target.server} "
+            f'(context "{self.target.context}")'
+        )
+
+    def _timed_out(self, request: Request) -> ApiUnreachableError:
+        return ApiUnreachableError(
+            f"cannot {request.describe()}: no answer from {self.target.server} within "
+            f'{self._timeout:g} s (context "{self.target.context}"); '
+            "check the server or raise the request timeout"
+        )
+
+    def _garbage(self, request: Request, why: str) -> ApiUnreachableError:
+        return ApiUnreachableError(
+            f"cannot {request.describe()}: {why} ({self.target}); is this a Kubernetes API server?"
+        )
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line, whitespace collapsed, cut at ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _json_type(value: object) -> str:
+    """``an object``, ``a string``: what a JSON value is, for messages."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else type(value).__name__
+
+
+def status_fields(data: bytes) -> tuple[str, str]:
+    """Return ``(reason, message)`` from a ``Status`` body, or empty strings."""
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    reason, message = body.get("reason"), body.get("message")
+    return (
+        reason if isinstance(reason, str) else "",
+        message if isinstance(message, str) else "",
+    )
+
+
+def forbidden_note(request: Request) -> str:
+    """``pods (list forbidden in namespace ms)``, for ``Snapshot.unreadable``."""
+    scope = (
+        "at the cluster scope" if request.namespace is None else f"in namespace {request.namespace}"
+    )
+    return f"{request.qualified_resource} ({request.verb} forbidden {scope})"

@@ -1,0 +1,288 @@
+"""The CLI's flags: one ``Annotated`` alias per flag, each default written once, output options.
+
+:mod:`hsvc.cli` adds the shared groups to every command's signature and gathers
+what was given into the frozen :class:`~hsvc.commands.options.Options` and
+:class:`OutputOptions`, once per command.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer  # noqa: TID251
+
+from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, PARALLEL, REQUEST_TIMEOUT, Via
+from hsvc.core.vocabulary import PodsMode
+
+
+class Output(StrEnum):
+    """Output formats."""
+
+    table = "table"
+    wide = "wide"
+    json = "json"
+    yaml = "yaml"
+
+
+class LintOutput(StrEnum):
+    """Output formats of ``lint``: the usual ones plus SARIF for code scanning."""
+
+    table = "table"
+    wide = "wide"
+    json = "json"
+    yaml = "yaml"
+    sarif = "sarif"
+
+
+CLUSTER = "Cluster (like kubectl)"
+SETTINGS = "DNS settings"
+LIVE_DNS = "Live DNS"
+OUT = "Output"
+
+# --- options: one alias per flag; each default is written once, in SHARED / LIVE --------
+
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        help="Namespace (default: the context's namespace, else 'default').",
+        rich_help_panel=CLUSTER,
+    ),
+]
+AllNamespacesOpt = Annotated[
+    bool,
+    typer.Option("--all-namespaces", "-A", help="Every namespace.", rich_help_panel=CLUSTER),
+]
+FilenameOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filename",
+        "-f",
+        help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
+        rich_help_panel=CLUSTER,
+    ),
+]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option("--offline", help="Never touch the network (needs -f).", rich_help_panel=CLUSTER),
+]
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
+        rich_help_panel=CLUSTER,
+    ),
+]
+ContextOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use (inspect, records, lint: repeatable, "
+        "each context checked on its own).",
+        rich_help_panel=CLUSTER,
+    ),
+]
+AllContextsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-contexts",
+        help="Every context of the kubeconfig, each checked on its own, one summary.",
+        rich_help_panel=CLUSTER,
+    ),
+]
+ParallelOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        help="Contexts checked at once (with several contexts).",
+        min=1,
+        max=64,
+        rich_help_panel=CLUSTER,
+    ),
+]
+RequestTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--request-timeout",
+        help="Seconds to wait for each API request.",
+        min=0.1,
+        rich_help_panel=CLUSTER,
+    ),
+]
+CorefileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--corefile",
+        help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
+        rich_help_panel=SETTINGS,
+    ),
+]
+ClusterDomainOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-domain",
+        help="Cluster zone (default cluster.local).",
+        envvar="HSVC_CLUSTER_DOMAIN",
+        rich_help_panel=SETTINGS,
+    ),
+]
+PodsOpt = Annotated[
+    PodsMode | None,
+    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
+]
+EndpointPodNamesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--endpoint-pod-names/--no-endpoint-pod-names",
+        help="Name hostname-less endpoints after their pod.",
+        rich_help_panel=SETTINGS,
+        show_default=False,
+    ),
+]
+TtlOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
+    ),
+]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
+]
+NoHeadersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-headers", help="No headers, titles or notes in tables.", rich_help_panel=OUT
+    ),
+]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        # NO_COLOR is read by Environment.from_process, not as envvar=: no-color.org says
+        # any non-empty value counts, and a bool option rejects e.g. NO_COLOR=yes please.
+        help="No colours (also NO_COLOR).",
+        rich_help_panel=OUT,
+    ),
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug", help="Show tracebacks and debug logs (never credentials).", rich_help_panel=OUT
+    ),
+]
+NameserverOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--nameserver",
+        help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
+        envvar="HSVC_NAMESERVER",
+        rich_help_panel=LIVE_DNS,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE_DNS
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        help="DNS queries in flight at once.",
+        min=1,
+        max=4096,
+        rich_help_panel=LIVE_DNS,
+    ),
+]
+ViaOpt = Annotated[
+    Via,
+    typer.Option(
+        "--via",
+        help=(
+            "Where to ask from: port-forward to every CoreDNS replica, direct to "
+            "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
+            "--nameserver (or running in a pod, or -f) direct, else port-forward."
+        ),
+        envvar="HSVC_VIA",
+        rich_help_panel=LIVE_DNS,
+    ),
+]
+PodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pod",
+        help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
+        "and tools (--via exec).",
+        rich_help_panel=LIVE_DNS,
+    ),
+]
+ContainerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE_DNS
+    ),
+]
+
+# Options shared by the commands: (name, alias, default). Added to each command's
+# signature by `_command`, so every command accepts them before or after its
+# arguments and lists them in its --help.
+FlagGroup = tuple[tuple[str, Any, Any], ...]
+SHARED: FlagGroup = (
+    ("namespace", NamespaceOpt, None),
+    ("all_namespaces", AllNamespacesOpt, False),
+    ("filename", FilenameOpt, None),
+    ("offline", OfflineOpt, False),
+    ("kubeconfig", KubeconfigOpt, None),
+    ("context", ContextOpt, None),
+    ("request_timeout", RequestTimeoutOpt, REQUEST_TIMEOUT),
+    ("corefile", CorefileOpt, None),
+    ("cluster_domain", ClusterDomainOpt, None),
+    ("pods", PodsOpt, None),
+    ("endpoint_pod_names", EndpointPodNamesOpt, None),
+    ("ttl", TtlOpt, None),
+    ("output", OutputOpt, Output.table),
+    ("no_headers", NoHeadersOpt, False),
+    ("no_color", NoColorOpt, False),
+    ("debug", DebugOpt, False),
+)
+LIVE: FlagGroup = (
+    ("nameserver", NameserverOpt, None),
+    ("timeout", TimeoutOpt, DNS_TIMEOUT),
+    ("concurrency", ConcurrencyOpt, CONCURRENCY),
+    ("via", ViaOpt, Via.AUTO),
+    ("pod", PodOpt, None),
+    ("container", ContainerOpt, None),
+)
+# The commands that can run over several contexts (hsvc.commands.fleet).
+FLEET: FlagGroup = (
+    ("all_contexts", AllContextsOpt, False),
+    ("parallel", ParallelOpt, PARALLEL),
+)
+
+
+def defaults(*groups: FlagGroup) -> dict[str, Any]:
+    """Every flag's default, by parameter name."""
+    return {name: default for group in groups for name, _alias, default in group}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputOptions:
+    """How results are shown (shared by every command)."""
+
+    output: Output = Output.table
+    headers: bool = True
+    no_color: bool = False
+    debug: bool = False
+
+    @property
+    def data(self) -> bool:
+        """Whether the output is a document (json, yaml) rather than tables."""
+        return self.output in (Output.json, Output.yaml)
+
+    @property
+    def wide(self) -> bool:
+        """Whether tables show every column and row."""
+        return self.output is Output.wide
