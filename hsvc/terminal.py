@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from rich.console import Console  # noqa: TID251
 
 RESOLV_CONF = "/etc/resolv.conf"
-# The width used when stdout is not a terminal and COLUMNS is unset: nothing wraps.
+# The width used when stdout is not a terminal and COLUMNS is unset: nothing wraps
+# (the renderers' hsvc.render.table.UNBOUNDED; tests/unit/test_layout.py keeps them equal).
 UNBOUNDED = 100_000
 
 

@@ -32,7 +32,6 @@ from hsvc.core.report import (
 )
 from hsvc.core.searchpath import Walk
 from hsvc.core.summary import Explanation, explanations
-from hsvc.terminal import UNBOUNDED
 
 # Characters that would act instead of showing, or show as nothing: C0, DEL and C1
 # controls; and invisible format characters that let one name pass for another or
@@ -379,6 +378,9 @@ def _hidden_line(table: Table, group: str | None, hidden: dict[str, int]) -> Non
 # --- layout: names that never wrap inside a label, headers that never wrap -----------------
 
 
+# Wider than any terminal: the console width when nothing is to wrap (hsvc.terminal sets it
+# for a pipe or a file).
+UNBOUNDED = 100_000
 _PIECE = re.compile(r"[^./]*[./]|[^./]+")
 # Data columns give way to whole names down to this width (an IPv4 address) or their
 # longest word, whichever is less; below it names wrap at dots first.
