@@ -21,6 +21,7 @@ from hsvc.render.table import (
     SEVERITY_STYLE,
     RowsView,
     _print_table,
+    _used_by,
     footnote,
     numbered,
     print_explanations,
@@ -140,6 +141,12 @@ def inspect_summary(
     counted = tallies(report)
     if services and report.services:
         print_services(console, report, counted, headers=headers)
+    if report.used_by is not None and headers:
+        # --references: who breaks with each Service that is not ok.
+        for s, t in zip(report.services, counted, strict=True):
+            if not t.ok:
+                console.print(safe(f"{t.namespace}/{t.name}", "bold"))
+                console.print(_used_by(s, report.used_by))
     owners = row_services(report)
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     # Grouped by Service, in the summary's order; rows about no Service last.
