@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from hsvc.core.compare import Row
@@ -290,8 +289,8 @@ def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]
     }
 
 
-def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """``hsvc inspect -o json``; ``findings`` defaults to the report's own."""
+def inspect_doc(report: InspectReport) -> dict[str, Any]:
+    """``hsvc inspect -o json``."""
     return envelope(
         "Inspection",
         source=source(report.source),
@@ -319,7 +318,7 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
             for s, t in zip(report.services, tallies(report), strict=True)
         ],
         rows=[row(r) for r in report.rows],
-        findings=list(findings) or [finding(f) for f in report.findings],
+        findings=[finding(f) for f in report.findings],
         summary=report.summary,
         notes=list(report.notes),
         disagreements=[
