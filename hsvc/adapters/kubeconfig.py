@@ -342,12 +342,8 @@ def _credentials(
     if token:
         configuration.api_key["BearerToken"] = f"Bearer {token}"
     elif user.text("username") and user.text("password"):
-        import urllib3
-
-        basic = urllib3.util.make_headers(
-            basic_auth=f"{user.text('username')}:{user.text('password')}"
-        )
-        configuration.api_key["BearerToken"] = basic["authorization"]
+        pair = f"{user.text('username')}:{user.text('password')}".encode()
+        configuration.api_key["BearerToken"] = "Basic " + base64.b64encode(pair).decode()
     if not str(configuration.host).startswith("https"):
         return
     configuration.cert_file = (
@@ -557,16 +553,13 @@ def _in_memory(label: str, data: bytes) -> str:
     if hasattr(os, "memfd_create"):
         fd = os.memfd_create(f"hsvc-{label}")
         os.write(fd, data)
-        _KEPT_FDS.append(fd)
+        # Never closed: a raw descriptor stays open until the process ends.
         return f"/proc/self/fd/{fd}"
     handle, path = tempfile.mkstemp(prefix="hsvc-", suffix=f"-{label}")  # pragma: no cover
     with os.fdopen(handle, "wb") as f:  # pragma: no cover
         f.write(data)
     atexit.register(_remove, path)  # pragma: no cover
     return path  # pragma: no cover
-
-
-_KEPT_FDS: list[int] = []
 
 
 def _remove(path: str) -> None:  # pragma: no cover - not Linux
