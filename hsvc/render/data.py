@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from hsvc.core.compare import Row
@@ -24,6 +23,7 @@ from hsvc.core.report import (
     Source,
 )
 from hsvc.core.searchpath import Walk
+from hsvc.core.summary import tallies
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -289,8 +289,8 @@ def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]
     }
 
 
-def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """``hsvc inspect -o json``; ``findings`` defaults to the report's own."""
+def inspect_doc(report: InspectReport) -> dict[str, Any]:
+    """``hsvc inspect -o json``."""
     return envelope(
         "Inspection",
         source=source(report.source),
@@ -311,12 +311,14 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
                 "publishNotReadyAddresses": s.service.publish_not_ready_addresses,
                 "statefulSets": [st.name for st in s.stateful_sets],
                 "endpoints": {"ready": s.ready, "notReady": s.not_ready},
+                "checks": t.counts,
+                "cause": t.cause,
             }
             | _used_by(report, s.service.namespace, s.service.name)
-            for s in report.services
+            for s, t in zip(report.services, tallies(report), strict=True)
         ],
         rows=[row(r) for r in report.rows],
-        findings=list(findings) or [finding(f) for f in report.findings],
+        findings=[finding(f) for f in report.findings],
         summary=report.summary,
         notes=list(report.notes),
         disagreements=[
