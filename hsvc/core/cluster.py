@@ -1093,13 +1093,19 @@ class _Answerer:
             for e in self.c.slice_endpoints_by_name.get((ns, svc.name, label), [])
             if not conditions.published(e.endpoint)
         ]
-        known_pod = next(
-            (p for e in unpublished if (p := self.c.pod_of(e.endpoint.target_ref)) is not None),
+        found_pod = next(
+            (
+                (p, e)
+                for e in unpublished
+                if (p := self.c.pod_of(e.endpoint.target_ref)) is not None
+            ),
             None,
         )
-        if known_pod is not None:
-            # The pod is known: walk its conditions (Ready, publishNotReadyAddresses).
-            by_hostname = known_pod.hostname.lower() == label
+        if found_pod is not None:
+            # The pod is known: walk its conditions (Ready, publishNotReadyAddresses). The
+            # subdomain matters only when the slice names the endpoint by its hostname.
+            known_pod, known_entry = found_pod
+            by_hostname = known_entry.endpoint.hostname.lower() == label
             steps = [
                 Step(
                     check="hostname" if by_hostname else "endpoint",
