@@ -18,7 +18,6 @@ from hsvc.core.model import (
     Endpoint,
     EndpointSlice,
     Namespace,
-    ObjectRef,
     Observation,
     Pod,
     PodsMode,
@@ -74,7 +73,7 @@ def service(name: str, *, ns: str = "data", cluster_ip: str | None = "10.96.0.5"
             "kind": "Service",
             "metadata": {"name": name, "namespace": ns},
             "spec": spec,
-        }  # fmt: skip
+        }
     )
 
 
