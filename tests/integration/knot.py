@@ -188,12 +188,13 @@ class KnotServer:
         zone: str,
         *,
         add: Sequence[tuple[str, int, str, str]] = (),
-        delete: Sequence[tuple[str, str]] = (),
+        delete: Sequence[tuple[str, ...]] = (),
         serial: int | None = None,
     ) -> None:
         """Change records live with one RFC 2136 UPDATE (needs ``updatable=True``).
 
-        ``add`` holds ``(owner, ttl, type, data)``, ``delete`` ``(owner, type)``, owners
+        ``add`` holds ``(owner, ttl, type, data)``, ``delete`` ``(owner, type)`` (the whole
+        set) or ``(owner, type, data)`` (one record), owners
         relative to ``zone`` or absolute. ``serial`` replaces the SOA serial (CoreDNS
         sets its serial to the time of the last change; tests play that).
 
@@ -204,8 +205,8 @@ class KnotServer:
 
         origin = _origin(zone)
         message = dns.update.UpdateMessage(origin)
-        for owner, rtype in delete:
-            message.delete(owner, rtype)
+        for owner, rtype, *data in delete:
+            message.delete(owner, rtype, *data)
         for owner, ttl, rtype, data in add:
             message.add(owner, ttl, rtype, data)
         if serial is not None:
