@@ -194,9 +194,7 @@ def _ports(slices: tuple[EndpointSlice, ...], svc: Service | None) -> tuple[int,
     return (udp if udp is not None else (tcp if tcp is not None else 53)), tcp
 
 
-def _node_local(
-    w: DnsWorkload, config: ConfigText | None, svc: Service | None, zone: str
-) -> Layer:
+def _node_local(w: DnsWorkload, config: ConfigText | None, svc: Service | None, zone: str) -> Layer:
     """The node cache's listen addresses and TTL caps from its ConfigMap and -localip flag."""
     local: list[str] = []
     for i, word in enumerate(w.args):
@@ -347,4 +345,3 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
         imports=imports,
         notes=tuple(notes),
     )
-
