@@ -163,36 +163,42 @@ def answer_sizes(
     found: list[Found] = []
     who = f"; musl-looking pods here: {', '.join(musl[:3])}" if musl else ""
     tcp_failed: dict[str, Observation] = {}
-    reported: set[tuple[str, str]] = set()
+    # One finding per (code, subject): the largest answer, and how many more there are.
+    big: dict[tuple[str, ObjectRef], list[Observation]] = defaultdict(list)
     for subject, obs in observations:
-        key = (obs.name, obs.type)
         if obs.truncated and obs.too_large and "TCP failed" in obs.error:
             tcp_failed.setdefault(obs.server, obs)
-        if key in reported or obs.rcode is not Rcode.NOERROR or not obs.size:
+        if obs.rcode is not Rcode.NOERROR or not obs.size:
             continue
         if obs.truncated and not obs.too_large:
-            reported.add(key)
+            big[("HSVC804", subject)].append(obs)
+        elif obs.size > CLASSIC_UDP:
+            big[("HSVC803", subject)].append(obs)
+    for (code, subject), group in big.items():
+        largest = max(group, key=lambda o: o.size)
+        others = len({(o.name, o.type) for o in group}) - 1
+        more = f" (and {others} more answer(s) over the limit)" if others else ""
+        what = f"{largest.name} {largest.type} is {largest.size} bytes{more}"
+        if code == "HSVC804":
             found.append(
                 (
-                    "HSVC804",
+                    code,
                     subject,
-                    f"{obs.name} {obs.type} is {obs.size} bytes: truncated over UDP even with "
-                    f"EDNS ({EDNS_UDP}), complete only over TCP (from {obs.server}); clients "
-                    f"that never retry over TCP get a partial answer{who}",
+                    f"{what}: truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
+                    f"over TCP (from {largest.server}); clients that never retry over TCP get "
+                    f"a partial answer{who}",
                     "keep the answer small (fewer endpoints per headless Service, or ask "
                     "for one pod's name), and use images whose resolver retries over TCP "
                     "(glibc, musl 1.2.4+)",
                 )
             )
-        elif obs.size > CLASSIC_UDP:
-            reported.add(key)
+        else:
             found.append(
                 (
-                    "HSVC803",
+                    code,
                     subject,
-                    f"{obs.name} {obs.type} is {obs.size} bytes: a client without EDNS "
-                    f"(glibc by default, musl) gets it truncated at {CLASSIC_UDP} and must "
-                    f"retry over TCP{who}",
+                    f"{what}: a client without EDNS (glibc by default, musl) gets it "
+                    f"truncated at {CLASSIC_UDP} and must retry over TCP{who}",
                     "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
                     "'options edns0' to the pods' dnsConfig",
                 )
