@@ -19,7 +19,7 @@ EndpointSlices written by the controller, so checks about missing slices run onl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from hsvc.core.cluster import ClusterDns
@@ -30,6 +30,7 @@ from hsvc.core.diagnose.pods import _PodChecks
 from hsvc.core.diagnose.services import _ServiceChecks
 from hsvc.core.diagnose.settings import _SettingsChecks
 from hsvc.core.diagnose.workloads import _WorkloadChecks
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Finding, Severity
 
 
@@ -44,6 +45,8 @@ def diagnose(
     rows: Sequence[Row] = (),
     observed: bool = False,
     now: datetime | None = None,
+    path: ResolverPath | None = None,
+    layers: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Return the findings about the objects in scope and, when live, about the rows.
 
@@ -53,6 +56,9 @@ def diagnose(
         rows: Compared rows of a live run (6xx findings come from them).
         observed: The snapshot is the cluster's state, not manifests.
         now: The time of the live run (timezone-aware), for the negative-cache window.
+        path: The resolver path found live (the DNS Service, its pods' port), for 8xx.
+        layers: Server label -> the layer it stands for ("node-local on node n1"),
+            to name the layer that holds a stale answer (HSVC806).
 
     Returns:
         Findings, errors first, then by code and object.
@@ -64,8 +70,10 @@ def diagnose(
     d.pods()
     d.shared_hostnames()
     d.settings_checks()
+    d.transport(path)
     if rows:
         d.live(rows, now)
+        d.live_transport(rows, layers or {})
     return sort_findings(d.found)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from hsvc.core import transport
 from hsvc.core.model import Finding, ObjectRef, Severity
 from hsvc.core.refcheck import REFERENCE_CHECKS
 
@@ -174,6 +175,11 @@ CHECKS: dict[str, Check] = {
             severity=_W,
             title="namespace not exposed by the Corefile",
             rules=("R8",),
+        ),
+        # 8xx resolver path and transport (hsvc.core.transport)
+        *(
+            Check(code=code, severity=sev, title=title, rules=rules)
+            for code, (sev, title, rules) in transport.CHECKS.items()
         ),
         # 6xx live DNS
         Check(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from hsvc.core import compare, names
+from hsvc.core import compare, names, transport
 from hsvc.core.compare import Row
 from hsvc.core.diagnose.catalogue import (
     PROPAGATION_S,
@@ -106,6 +106,44 @@ class _LiveChecks(_Context):
                     f"{self.s.ttl} s, or restart the replica that still answers it",
                 )
 
+    def live_transport(self, rows: Sequence[Row], layers: Mapping[str, str]) -> None:
+        """HSVC803-806 from the answers: sizes, truncation, TCP, and which layer is stale."""
+        in_scope = [
+            r for r in rows if not r.subject.namespace or self.in_scope(r.subject.namespace)
+        ]
+        musl = transport.musl_looking(p for p in self.snap.pods if self.in_scope(p.namespace))
+        pairs = [(r.subject, c.observation) for r in in_scope for c in r.checks]
+        for code, obj, message, hint in transport.answer_sizes(pairs, musl):
+            self.add(code, obj, message, hint)
+        if not layers:
+            return
+        stale: dict[tuple[ObjectRef, str], list[Row]] = defaultdict(list)
+        for row in in_scope:
+            good = [c for c in row.checks if c.verdict is compare.Verdict.OK]
+            bad = [
+                c
+                for c in row.checks
+                if c.verdict not in (compare.Verdict.OK, compare.Verdict.ERROR)
+            ]
+            if not good or not bad:
+                continue
+            for check in bad:
+                stale[(row.subject, check.observation.server)].append(row)
+        for (subject, server), group in stale.items():
+            row = group[0]
+            layer = layers.get(server, server)
+            obs = next(c.observation for c in row.checks if c.observation.server == server)
+            ok = next(c.observation for c in row.checks if c.verdict is compare.Verdict.OK)
+            more = f" (and {len(group) - 1} more name(s))" if len(group) > 1 else ""
+            self.add(
+                "HSVC806",
+                subject,
+                f"{layer} holds a stale answer for {row.name} {row.type}{more}: it says "
+                f"{_observed(obs.rcode, obs.answer)} while {layers.get(ok.server, ok.server)} "
+                f"says {_observed(ok.rcode, ok.answer)}, as the objects do",
+                _stale_hint(layer, self.s.ttl),
+            )
+
 
 def _parse_time(text: str) -> datetime | None:
     if not text:
@@ -133,3 +171,15 @@ def _observed(rcode: Rcode, answer: Sequence[Record]) -> str:
     if not answer:
         return "NODATA"
     return ", ".join(sorted(r.data for r in answer))
+
+
+def _stale_hint(layer: str, ttl: int) -> str:
+    if layer.startswith("node-local"):
+        return (
+            "the node's NodeLocal DNSCache still holds the old answer: wait out its cache "
+            "TTL cap, or restart the node-local-dns pod on that node"
+        )
+    return (
+        f"that CoreDNS replica lags the API (watch lag or a stuck replica): check its logs, "
+        f"restart it, and compare again after {ttl} s"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from hsvc.core import transport
 from hsvc.core.diagnose.context import _Context
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import ObjectRef
 
 
@@ -46,3 +48,23 @@ class _SettingsChecks(_Context):
                     "add it to the kubernetes plugin's namespaces list (or label it to match "
                     "namespace_labels)",
                 )
+
+    def transport(self, path: ResolverPath | None) -> None:
+        """HSVC801/802 from the objects: the DNS Service's TCP port, UDP-only policies."""
+        service = path.service if path is not None else None
+        if service is None:
+            # From manifests: a cluster DNS Service among the files.
+            service = self.c.service("kube-system", "kube-dns") or self.c.service(
+                "openshift-dns", "dns-default"
+            )
+        found = list(transport.service_tcp(service))
+        clients = [p for p in self.snap.pods if self.in_scope(p.namespace)]
+        dns_pods = None
+        if service is not None and service.selector:
+            dns_pods = (service.namespace, service.selector)
+        port = path.dns_port if path is not None else transport.DNS_PORT
+        found.extend(
+            transport.network_policies(self.snap.network_policies, clients, dns_pods, port)
+        )
+        for code, obj, message, hint in found:
+            self.add(code, obj, message, hint)
