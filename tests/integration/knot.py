@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -74,8 +74,15 @@ class KnotServer:
     file does not load are served as SERVFAIL (knot's behaviour), which tests use.
     """
 
-    def __init__(self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0) -> None:
-        """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port."""
+    def __init__(
+        self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0, updates: bool = False
+    ) -> None:
+        """Serve ``zones``; ``host``/``port`` fix the address, else a free port.
+
+        ``updates`` lets :meth:`update` change records live (RFC 2136 UPDATE from
+        127.0.0.1, test-harness.md): knotd then keeps the changes in its journal.
+        """
+        self.updates = updates
         self.zones = {_origin(origin): text for origin, text in zones.items()}
         self.host = host
         self.port = port
@@ -177,6 +184,31 @@ class KnotServer:
         else:
             self._knotc("zone-reload", origin)
 
+    def update(
+        self,
+        zone: str,
+        *,
+        add: Sequence[tuple[str, int, str, str]] = (),
+        delete: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Change records with an RFC 2136 UPDATE: ``delete`` (owner, type) rrsets, then ``add``.
+
+        Owners are relative to ``zone``. Needs ``updates=True``.
+
+        Raises:
+            RuntimeError: knotd refused the update.
+        """
+        import dns.update
+
+        message = dns.update.UpdateMessage(_origin(zone))
+        for owner, rtype in delete:
+            message.delete(owner, rtype)
+        for owner, ttl, rtype, data in add:
+            message.add(owner, ttl, rtype, data)
+        response = dns.query.tcp(message, self.host, port=self.port, timeout=2)
+        if response.rcode() != dns.rcode.NOERROR:
+            raise RuntimeError(f"UPDATE of {zone} refused: {dns.rcode.to_text(response.rcode())}")
+
     def reload(self) -> None:
         """Reload every zone file from disk and wait until knotd has loaded them.
 
@@ -197,6 +229,14 @@ class KnotServer:
         zones = "".join(
             f"  - domain: {origin}\n    file: {self._zone_file(origin)}\n" for origin in self.zones
         )
+        acl = (
+            "acl:\n  - id: update\n    address: 127.0.0.1\n    action: update\n"
+            if self.updates
+            else ""
+        )
+        allow = "    acl: update\n" if self.updates else ""
+        journal = " (UPDATEs go to the journal only)" if self.updates else ", never keep a journal"
+        content = "changes" if self.updates else "none"
         self.dir.joinpath("knot.conf").write_text(
             f"""\
 server:
@@ -213,13 +253,13 @@ control:
 log:
   - target: stdout
     any: info
-template:
+{acl}template:
   - id: default
-    # The zone files are the truth: never write back, never keep a journal.
+    # The zone files are the truth: never write back{journal}.
     zonefile-sync: -1
     zonefile-load: whole
-    journal-content: none
-zone:
+    journal-content: {content}
+{allow}zone:
 {zones}"""
         )
 
