@@ -81,6 +81,8 @@ def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
         pods=given["pods"],
         endpoint_pod_names=given["endpoint_pod_names"],
         ttl=given["ttl"],
+        dns_flavour=given["dns_flavour"],
+        dns_version=given["dns_version"],
         nameservers=tuple(given["nameserver"] or ()),
         timeout=given["timeout"],
         concurrency=given["concurrency"],

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer  # noqa: TID251
 
 from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, PARALLEL, REQUEST_TIMEOUT, Via
-from hsvc.core.vocabulary import PodsMode
+from hsvc.core.vocabulary import Flavour, PodsMode
 
 
 class Output(StrEnum):
@@ -147,6 +147,22 @@ TtlOpt = Annotated[
         "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
     ),
 ]
+DnsFlavourOpt = Annotated[
+    Flavour | None,
+    typer.Option(
+        "--dns-flavour",
+        help="DNS server whose rules to apply (else detected live, else coredns).",
+        rich_help_panel=SETTINGS,
+    ),
+]
+DnsVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dns-version",
+        help="CoreDNS version whose rules to apply, e.g. 1.12.0 (else detected live, else 1.14.7).",
+        rich_help_panel=SETTINGS,
+    ),
+]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
 ]
@@ -243,6 +259,8 @@ SHARED: FlagGroup = (
     ("pods", PodsOpt, None),
     ("endpoint_pod_names", EndpointPodNamesOpt, None),
     ("ttl", TtlOpt, None),
+    ("dns_flavour", DnsFlavourOpt, None),
+    ("dns_version", DnsVersionOpt, None),
     ("output", OutputOpt, Output.table),
     ("no_headers", NoHeadersOpt, False),
     ("no_color", NoColorOpt, False),

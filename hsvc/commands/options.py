@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hsvc.core.vocabulary import PodsMode
+from hsvc.core.vocabulary import Flavour, PodsMode
 
 # Each default is written here once; the CLI's flags take theirs from these.
 REQUEST_TIMEOUT = 10.0  # seconds per API request (and for the command's API work)
@@ -43,6 +43,8 @@ class Options:
     pods: PodsMode | None = None
     endpoint_pod_names: bool | None = None
     ttl: int | None = None
+    dns_flavour: Flavour | None = None  # --dns-flavour: whose rules (hsvc.core.flavour)
+    dns_version: str | None = None  # --dns-version
     nameservers: tuple[str, ...] = ()
     timeout: float = DNS_TIMEOUT
     concurrency: int = CONCURRENCY

@@ -109,7 +109,12 @@ def load_source(
     )
 
 
-def _settings(opts: Options, *, cluster_corefile: tuple[str | None, str] | None) -> DnsSettings:
+def _settings(
+    opts: Options,
+    *,
+    cluster_corefile: tuple[str | None, str] | None,
+    detected: tuple[str, str, str] | None = None,
+) -> DnsSettings:
     from hsvc.core.corefile import CorefileError, parse_corefile, settings_with_overrides
 
     settings = DnsSettings()
@@ -132,13 +137,39 @@ def _settings(opts: Options, *, cluster_corefile: tuple[str | None, str] | None)
         except CorefileError as exc:
             log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
             settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
-    return settings_with_overrides(
+    settings = settings_with_overrides(
         settings,
         cluster_domain=opts.cluster_domain,
         pods=opts.pods,
         endpoint_pod_names=opts.endpoint_pod_names,
         ttl=opts.ttl,
     )
+    return _with_server(settings, opts, detected)
+
+
+def _with_server(
+    settings: DnsSettings, opts: Options, detected: tuple[str, str, str] | None
+) -> DnsSettings:
+    """Set the rules' version switches: the flags win, then what was detected live.
+
+    ``detected`` is ``(flavour, version, where the version was read)``.
+
+    Raises:
+        UsageError: ``--dns-version`` is not a version.
+    """
+    from hsvc.core import flavour
+
+    found_flavour, found_version, where = detected or ("coredns", "", "")
+    name = opts.dns_flavour or flavour.Flavour(found_flavour)
+    text = opts.dns_version or found_version
+    version = flavour.parse_version(text) if text else None
+    if text and version is None:
+        raise UsageError(f"--dns-version {text!r} is not a version; use e.g. 1.12.0")
+    if opts.dns_version:
+        where = "--dns-version"
+    elif opts.dns_flavour:
+        where = "--dns-flavour"
+    return flavour.settings_for(settings, name, version, source=where)
 
 
 def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:

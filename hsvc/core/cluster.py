@@ -53,6 +53,7 @@ class PublishedEndpoint:
     zone: str
     source: ObjectRef  # the pod behind it when known, else the slice
     slice: ObjectRef
+    has_hostname: bool = False  # the slice set a hostname (version gate of rule 36)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,7 @@ class ClusterDns:
                         zone=ep.zone,
                         source=ep.target_ref or sl.ref,
                         slice=sl.ref,
+                        has_hostname=bool(ep.hostname),
                     )
                 )
         return out
@@ -187,7 +189,7 @@ class ClusterDns:
             and 0 < len(target_ref.name) < 64
         ):
             return target_ref.name.lower()
-        return names.dashed_ip(address).lower()
+        return names.dashed_ip(address, trailing_zero=self.settings.ipv6_dashed_zero).lower()
 
     def namespace_exposed(self, namespace: str) -> bool:
         """Return whether names under ``namespace`` can exist (rule 8)."""
@@ -419,6 +421,14 @@ class _Answerer:
         base = names.under(self.zone, f"{name}.{namespace}.svc")
         if zonal is not None:
             return self._zonal(svc, ready, zonal, base)
+        if endpoint and not svc.is_headless and not self.s.clusterip_endpoint_names:
+            # Rule 15 is a CoreDNS extension: kube-dns and Cloud DNS (hsvc.core.flavour)
+            # serve endpoint names only under headless Services.
+            return _nx(
+                "R15",
+                f"{_server(self.s)} serves endpoint names only under headless Services; "
+                f"{namespace}/{name} is a ClusterIP Service",
+            )
         if svc.is_headless or endpoint:
             rule = "R17" if endpoint else "R16"
             if endpoint and not svc.is_headless:
@@ -685,8 +695,12 @@ class _Answerer:
             )
         out: list[tuple[Record, ObjectRef, str]] = []
         seen: set[str] = set()
+        hidden = 0
         for ns, svc_name, ep in self.c.endpoints_by_ip.get(address, []):
             if not self._ptr_namespace_ok(ns):
+                continue
+            if not self._ptr_version_ok(ns, svc_name, ep):
+                hidden += 1
                 continue
             data = names.under(primary, f"{ep.name}.{svc_name}.{ns}.svc")
             if data in seen or not names.fits(data):
@@ -698,9 +712,28 @@ class _Answerer:
         if out:
             return self.positive(out, ["R34", "R36"], why=f"{address} is a ready endpoint address")
         self.rules.extend(["R34", "R37"])
+        if hidden:
+            self.rules.append("R36")
+            return self.negative(
+                Rcode.NXDOMAIN,
+                f"{address} is a ready endpoint address, but {_server(self.s)} answers endpoint "
+                "PTRs only for endpoints with a hostname"
+                + (" of headless Services" if self.s.ptr_headless_only else ""),
+            )
         return self.negative(
             Rcode.NXDOMAIN, f"{address} is neither a cluster IP nor a ready endpoint address"
         )
+
+    def _ptr_version_ok(self, namespace: str, service: str, ep: PublishedEndpoint) -> bool:
+        # Rule 36 by version (hsvc.core.flavour): CoreDNS 1.11.4-1.12.0 and kube-dns
+        # answer endpoint PTRs only for endpoints with a hostname; kube-dns and Cloud
+        # DNS only for headless Services' endpoints.
+        if self.s.ptr_hostname_only and not ep.has_hostname:
+            return False
+        if self.s.ptr_headless_only:
+            svc = self.c.service(namespace, service)
+            return svc is not None and svc.is_headless
+        return True
 
     def _ptr_namespace_ok(self, namespace: str) -> bool:
         # Rule 39: only the `namespaces` list filters PTRs, not namespace_labels.
@@ -800,6 +833,12 @@ class _Answerer:
 # SRV at a bare Service name is its own rule: all ports of a ClusterIP Service
 # (rule 14), all slice ports of a headless one (rule 18).
 _SRV_RULE = {"R12": "R14", "R16": "R18"}
+
+
+def _server(settings: DnsSettings) -> str:
+    """``CoreDNS 1.12.0``, ``kube-dns``: the server the version gates are set for."""
+    name = "CoreDNS" if settings.dns_flavour == "coredns" else settings.dns_flavour
+    return f"{name} {settings.dns_version}" if settings.dns_version else name
 
 
 def _nx(rule: str, why: str) -> _Lookup:

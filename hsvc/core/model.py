@@ -335,6 +335,20 @@ class DnsSettings:
     noendpoints: bool = False
     zonal: bool = False
     fallthrough: tuple[str, ...] = ("in-addr.arpa.", "ip6.arpa.")
+    # The server these rules are for (hsvc.core.flavour): "coredns", "kube-dns",
+    # "cloud-dns"; its version ("" when unknown: the rulebook's 1.14.7) and where
+    # the version was read. The switches below follow from them (flavour.settings_for).
+    dns_flavour: str = "coredns"
+    dns_version: str = ""
+    dns_version_source: str = ""
+    # dns-records.md rule 6: a dashed IPv6 name ending in "-" gets a "0" (CoreDNS >= 1.12.3).
+    ipv6_dashed_zero: bool = True
+    # Rule 15: endpoint names under ClusterIP Services (CoreDNS only).
+    clusterip_endpoint_names: bool = True
+    # Rule 36: endpoint PTRs only for endpoints with a hostname (CoreDNS 1.11.4-1.12.0, kube-dns).
+    ptr_hostname_only: bool = False
+    # Rule 36: endpoint PTRs only for headless Services' endpoints (kube-dns, Cloud DNS).
+    ptr_headless_only: bool = False
     # Where these settings came from, shown to the user ("kubeadm defaults (assumed)").
     source: str = "kubeadm defaults (assumed)"
 

@@ -200,16 +200,17 @@ def address_from_reverse(name: str) -> str | None:
     return None
 
 
-def dashed_ip(ip: str) -> str:
+def dashed_ip(ip: str, *, trailing_zero: bool = True) -> str:
     """Return an address as an endpoint label (rule 6 item 3).
 
     IPv4 dots and IPv6 colons become dashes, in the address as written; a trailing
-    dash gets a ``0`` appended (``fd00:1::`` -> ``fd00-1--0``).
+    dash gets a ``0`` appended (``fd00:1::`` -> ``fd00-1--0``). CoreDNS before
+    1.12.3 leaves the trailing dash (``trailing_zero=False``, hsvc.core.flavour).
     """
     if "." in ip:
         return ip.replace(".", "-")
     label = ip.replace(":", "-")
-    return label + "0" if label.endswith("-") else label
+    return label + "0" if trailing_zero and label.endswith("-") else label
 
 
 def decode_pod_label(label: str) -> str:

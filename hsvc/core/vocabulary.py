@@ -15,3 +15,11 @@ class PodsMode(StrEnum):
     DISABLED = "disabled"
     INSECURE = "insecure"
     VERIFIED = "verified"
+
+
+class Flavour(StrEnum):
+    """The DNS server behind the cluster DNS Service (``--dns-flavour``, hsvc.core.flavour)."""
+
+    COREDNS = "coredns"
+    KUBE_DNS = "kube-dns"  # kubedns + dnsmasq (GKE's default, old clusters)
+    CLOUD_DNS = "cloud-dns"  # GKE Cloud DNS: no DNS pods, answered on the node

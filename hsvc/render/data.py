@@ -53,6 +53,12 @@ def settings(s: DnsSettings) -> dict[str, Any]:
         "ignoreEmptyService": s.ignore_empty_service,
         "noendpoints": s.noendpoints,
         "source": s.source,
+        # The server whose rules were applied (hsvc.core.flavour); version "" = 1.14.7 assumed.
+        "dnsServer": {
+            "flavour": s.dns_flavour,
+            "version": s.dns_version,
+            "versionSource": s.dns_version_source,
+        },
     }
 
 

@@ -18,7 +18,16 @@ from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row, Verdict
-from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Observation, Rcode, Record, Severity
+from hsvc.core.model import (
+    DnsAnswer,
+    DnsSettings,
+    Finding,
+    ObjectRef,
+    Observation,
+    Rcode,
+    Record,
+    Severity,
+)
 from hsvc.core.records import GROUP_ORDER
 from hsvc.core.report import (
     InspectReport,
@@ -185,13 +194,31 @@ def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
     """One line: DNS settings used and where they came from, and the servers asked."""
     s = src.settings
     text = Text("DNS: ", style="bold")
-    text.append_text(safe(f"zone {s.primary_zone} ttl {s.ttl} pods {s.pods.value} — {s.source}"))
+    text.append_text(
+        safe(
+            f"zone {s.primary_zone} ttl {s.ttl} pods {s.pods.value} rules of "
+            f"{server_name(s)} — {s.source}"
+        )
+    )
     if servers:
         text.append("\nasked: ", style="bold")
         text.append_text(safe(", ".join(servers)))
     text.append("\nobjects: ", style="bold")
     text.append_text(safe(src.origin))
     return text
+
+
+def server_name(s: DnsSettings) -> str:
+    """``CoreDNS 1.12.0 (image tag)``, ``kube-dns``, ``CoreDNS 1.14.7 (assumed)``."""
+    name = {"coredns": "CoreDNS", "kube-dns": "kube-dns", "cloud-dns": "Cloud DNS"}.get(
+        s.dns_flavour, s.dns_flavour
+    )
+    if s.dns_flavour != "coredns":
+        return name + (f" ({s.dns_version_source})" if s.dns_version_source else "")
+    if not s.dns_version:
+        return f"{name} 1.14.7 (version assumed)"
+    where = f" ({s.dns_version_source})" if s.dns_version_source else ""
+    return f"{name} {s.dns_version}{where}"
 
 
 def print_notes(console: Console, src: Source) -> None:

@@ -18,6 +18,7 @@ SETTINGS_KEYS = {
     "ignoreEmptyService",
     "noendpoints",
     "source",
+    "dnsServer",
 }
 
 
