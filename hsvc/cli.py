@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 try:
@@ -27,7 +27,19 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
 from hsvc import __version__
 from hsvc.commands.options import Options
 from hsvc.errors import ExitCode, HsvcError
-from hsvc.flags import FLEET, LIVE, OUT, SHARED, FlagGroup, LintOutput, OutputOptions, defaults
+from hsvc.flags import (
+    FLEET,
+    LIVE,
+    OUT,
+    SHARED,
+    FlagGroup,
+    IncludeSecretsOpt,
+    InspectReferencesOpt,
+    LintOutput,
+    OutputOptions,
+    ReferencesOpt,
+    defaults,
+)
 from hsvc.terminal import Environment
 
 if TYPE_CHECKING:
@@ -359,15 +371,20 @@ def cmd_inspect(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
+    references: InspectReferencesOpt = False,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
+
+    With --references, lists the workloads that use the Service's names ("used by:
+    deploy/api env KAFKA_BOOTSTRAP"), so a broken Service shows who breaks with it.
 
     Example: hsvc inspect eureka -n ms
     """
     from hsvc.commands.fleet import is_fleet
     from hsvc.commands.inspect import run_inspect
 
+    run = replace(run, opts=_with_references(run.opts, references, False))
     if is_fleet(run.opts):
         return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
     progress = _Progress(run)
@@ -386,6 +403,14 @@ def cmd_inspect(
     return _exit_code(report.ok)
 
 
+def _with_references(opts: Options, references: bool, include_secrets: bool) -> Options:
+    if include_secrets and not references:
+        from hsvc.errors import UsageError
+
+        raise UsageError("--include-secrets needs --references")
+    return replace(opts, references=references, include_secrets=include_secrets)
+
+
 @_command(FLEET)
 def cmd_lint(
     *,
@@ -395,19 +420,24 @@ def cmd_lint(
             "--output", "-o", help="Output format (sarif for code scanning).", rich_help_panel=OUT
         ),
     ] = LintOutput.table,
+    references: ReferencesOpt = False,
+    include_secrets: IncludeSecretsOpt = False,
     run: Invocation,
 ) -> int:
     """Check objects for mistakes that break their DNS names, without asking DNS.
 
-    Reads manifests (-f, for CI before deploying: every object in the files) or the
-    live API (-n NS, -A). Exits 1 when any finding is an error, else 0. Every code
-    is explained in docs/reference/findings.md.
+    Reads manifests (-f, for CI before deploying: every object in the files; -f -
+    reads a rendered chart from stdin) or the live API (-n NS, -A). With
+    --references, also checks every cluster name the workloads, ConfigMaps, routes
+    and ExternalName Services use. Exits 1 when any finding is an error, else 0.
+    Every code is explained in docs/reference/findings.md.
 
-    Example: hsvc lint -f k8s/ -o sarif > hsvc.sarif
+    Example: helm template ./chart | hsvc lint -f - --references -o sarif > hsvc.sarif
     """
     from hsvc.commands.fleet import is_fleet
     from hsvc.commands.lint import run_lint
 
+    run = replace(run, opts=_with_references(run.opts, references, include_secrets))
     if is_fleet(run.opts):
         if output is LintOutput.sarif:
             from hsvc.errors import UsageError

@@ -241,6 +241,30 @@ ContainerOpt = Annotated[
         "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE_DNS
     ),
 ]
+ReferencesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--references",
+        help="Also check every cluster name apps use: env, args, ConfigMaps, probes, "
+        "Ingress/HTTPRoute backends, ExternalName targets (one more LIST per kind live).",
+    ),
+]
+IncludeSecretsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-secrets",
+        help="With --references, read Secret values too (only names found in them are "
+        "shown; live, one more LIST).",
+    ),
+]
+InspectReferencesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--references",
+        help="List who uses the Service: every name apps use that points at it "
+        "(workloads and ConfigMaps in scope; one more LIST per kind live).",
+    ),
+]
 
 # Options shared by the commands: (name, alias, default). Added to each command's
 # signature by `_command`, so every command accepts them before or after its

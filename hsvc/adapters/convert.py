@@ -870,7 +870,7 @@ def workload_from_dict(
                                 env=env_name,
                                 container=cname,
                                 field=shown,
-                                path=k_path,
+                                path=(*e_path, "name"),
                             )
                         )
             for env_from, f_path in _each(container, "envFrom", c_path):

@@ -14,6 +14,7 @@ A snapshot costs a constant number of requests whatever the number of pods
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from typing import Self
 from hsvc import __version__
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
+    backends_from_dict,
+    config_data_from_dict,
     deployment_from_dict,
     namespace_from_dict,
     pod_from_dict,
@@ -29,6 +32,7 @@ from hsvc.adapters.convert import (
     slice_from_dict,
     slices_from_endpoints_dict,
     statefulset_from_dict,
+    workload_from_dict,
 )
 from hsvc.adapters.kubeconfig import (
     KubeTarget,
@@ -39,23 +43,39 @@ from hsvc.adapters.kubeconfig import (
 )
 from hsvc.adapters.kuberest import (
     ApiStatus,
+    Request,
     forbidden_note,
     get_request,
     list_request,
 )
 from hsvc.adapters.kubestreams import ExecResult, PortForwards, StreamClient
 from hsvc.core.model import (
+    BackendRef,
+    ConfigData,
     Deployment,
     EndpointSlice,
     Namespace,
     Pod,
     Service,
     Snapshot,
+    Workload,
 )
 from hsvc.core.scope import pods_for_service
 from hsvc.errors import (
     NotFoundError,
     UsageError,
+)
+
+# Pod-bearing kinds read only for references: (kind, resource, group).
+_APP_WORKLOADS = (
+    ("DaemonSet", "daemonsets", "apps"),
+    ("Job", "jobs", "batch"),
+    ("CronJob", "cronjobs", "batch"),
+)
+# (resource, group, kind) of the objects that send traffic to Services by name.
+_ROUTES = (
+    ("ingresses", "networking.k8s.io", "Ingress"),
+    ("httproutes", "gateway.networking.k8s.io", "HTTPRoute"),
 )
 
 __all__ = ["DnsConfig", "ExecResult", "KubeSource", "KubeTarget", "PortForwards", "connect"]
@@ -165,6 +185,8 @@ class KubeSource(StreamClient):
         *,
         deadline: float | None = None,
         with_deployments: bool = False,
+        references: bool = False,
+        include_secrets: bool = False,
     ) -> Snapshot:
         """Read the Services, EndpointSlices, Pods and StatefulSets DNS answers from.
 
@@ -194,6 +216,13 @@ class KubeSource(StreamClient):
             deadline: ``time.monotonic()`` by which every request must be done
                 (default: now + the request timeout), so one command can share it.
             with_deployments: Also LIST Deployments (for lint's template checks).
+            references: Also read what apps read (``--references``): the
+                containers of the pods, StatefulSets and Deployments already
+                listed, plus one LIST each of daemonsets, jobs, cronjobs,
+                configmaps, ingresses and httproutes (absent kinds and 403 are
+                noted, not raised), in the same scope whatever ``service`` is.
+            include_secrets: With ``references``, LIST secrets too and keep
+                their values (never logged: only the names found in them leave).
 
         Raises:
             NotFoundError: The namespace or the Service does not exist.
@@ -218,27 +247,33 @@ class KubeSource(StreamClient):
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
             namespaces = tuple(Namespace(name=n) for n in sorted({s.namespace for s in services}))
         slices = self._read_slices(namespace, service, deadline, unreadable)
-        pods = tuple(
-            self._convert(pod_from_dict, o)
-            for o in self._optional(list_request("pods", namespace), deadline, unreadable)
+        raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
+        raw_sts = self._optional(
+            list_request("statefulsets", namespace, group="apps"), deadline, unreadable
         )
-        stateful_sets = tuple(
-            self._convert(statefulset_from_dict, o)
-            for o in self._optional(
-                list_request("statefulsets", namespace, group="apps"), deadline, unreadable
-            )
-        )
+        pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
+        stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
         if service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == service)
             pods = pods_for_service(services[0], slices, stateful_sets, pods)
         deployments: tuple[Deployment, ...] = ()
-        if with_deployments:
+        raw_deployments: list[dict[str, object]] = []
+        if with_deployments or references:
             # Only lint reads them (a template's hostname); one more LIST, still constant.
-            deployments = tuple(
-                self._convert(deployment_from_dict, o)
-                for o in self._optional(
-                    list_request("deployments", namespace, group="apps"), deadline, unreadable
-                )
+            raw_deployments = self._optional(
+                list_request("deployments", namespace, group="apps"), deadline, unreadable
+            )
+            deployments = tuple(self._convert(deployment_from_dict, o) for o in raw_deployments)
+        workloads: tuple[Workload, ...] = ()
+        config_data: tuple[ConfigData, ...] = ()
+        backends: tuple[BackendRef, ...] = ()
+        if references:
+            workloads, config_data, backends = self._app_objects(
+                namespace,
+                {"Pod": raw_pods, "StatefulSet": raw_sts, "Deployment": raw_deployments},
+                deadline,
+                unreadable,
+                include_secrets=include_secrets,
             )
         return Snapshot(
             namespaces=namespaces,
@@ -247,8 +282,67 @@ class KubeSource(StreamClient):
             pods=pods,
             stateful_sets=stateful_sets,
             deployments=deployments,
+            workloads=workloads,
+            config_data=config_data,
+            backends=backends,
             unreadable=tuple(unreadable),
         )
+
+    def _app_objects(
+        self,
+        namespace: str | None,
+        listed: dict[str, list[dict[str, object]]],
+        deadline: float,
+        unreadable: list[str],
+        *,
+        include_secrets: bool,
+    ) -> tuple[tuple[Workload, ...], tuple[ConfigData, ...], tuple[BackendRef, ...]]:
+        """Read what apps read: one LIST per kind, whatever the number of objects."""
+        raw = dict(listed)
+        for kind, resource, group in _APP_WORKLOADS:
+            raw[kind] = self._absent_ok(
+                list_request(resource, namespace, group=group), deadline, unreadable
+            )
+        workloads = tuple(
+            self._convert(functools.partial(workload_from_dict, kind=kind), o)
+            for kind, items in raw.items()
+            for o in items
+        )
+        data_kinds = [("configmaps", "ConfigMap")]
+        if include_secrets:
+            data_kinds.append(("secrets", "Secret"))
+        config: list[ConfigData] = []
+        for resource, kind in data_kinds:
+            for o in self._absent_ok(list_request(resource, namespace), deadline, unreadable):
+                # API list items carry no kind; the converter reads it.
+                item = {**o, "kind": kind}
+                config.append(
+                    self._convert(
+                        functools.partial(config_data_from_dict, secret_values=include_secrets),
+                        item,
+                    )
+                )
+        backends: list[BackendRef] = []
+        for resource, group, kind in _ROUTES:
+            for o in self._absent_ok(
+                list_request(resource, namespace, group=group), deadline, unreadable
+            ):
+                backends.extend(self._convert(backends_from_dict, {**o, "kind": kind}))
+        return workloads, tuple(config), tuple(backends)
+
+    def _absent_ok(
+        self, request: Request, deadline: float, unreadable: list[str]
+    ) -> list[dict[str, object]]:
+        """LIST a kind the cluster may not serve (HTTPRoute without Gateway API): 404 is empty."""
+        try:
+            return self._list_all(request, deadline)
+        except ApiStatus as exc:
+            if exc.status == 404:
+                return []
+            if exc.status != 403:
+                raise self._translate(exc) from exc
+            unreadable.append(forbidden_note(request))
+            return []
 
     def dns_config(self, *, deadline: float | None = None) -> DnsConfig:
         """Read the CoreDNS Corefile and the cluster DNS Service's IP.

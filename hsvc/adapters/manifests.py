@@ -21,6 +21,7 @@ from typing import TextIO
 
 import yaml  # noqa: TID251
 
+from hsvc.adapters import yamlbounds
 from hsvc.adapters.convert import (
     ConversionError,
     KubeObject,
@@ -47,6 +48,7 @@ from hsvc.errors import ManifestError
 __all__ = [
     "MANIFEST_SUFFIXES",
     "MAX_MANIFEST_BYTES",
+    "MAX_OBJECTS",
     "ManifestSet",
     "load_manifests",
     "read_manifests",
@@ -64,6 +66,9 @@ STDIN = "-"
 _STDIN_NAME = "<stdin>"
 _DEFAULT_NAMESPACE = "default"
 _MAX_LIST_DEPTH = 8
+
+MAX_OBJECTS = 200_000
+"""Most objects read from all inputs together (``*List`` items counted one by one)."""
 # The C loader is ten times faster; both produce the same nodes and marks.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -158,10 +163,19 @@ def read_manifests(
     """
     builder = _SnapshotBuilder(references=references, include_secrets=include_secrets)
     files: list[str] = []
+    count = 0
     for name, path in _inputs(paths):
         text = _read(name, path, stdin)
         files.append(name)
         for document in _documents(name, text):
+            count += 1
+            if count > MAX_OBJECTS:
+                raise _at(
+                    name,
+                    document.node,
+                    f"more than {MAX_OBJECTS:,} objects in the input; split it, or point -f "
+                    "at the namespaces you need",
+                )
             builder.add(document)
     manifest_set = builder.build(tuple(files))
     if manifest_set.skipped:
@@ -205,7 +219,12 @@ def _folder_files(folder: Path) -> list[Path]:
     # os.walk does not follow symlinked folders, so a link loop cannot hang us.
     found: list[Path] = []
     for root, _dirs, names in os.walk(folder, onerror=_raise_walk_error):
-        found.extend(Path(root, n) for n in names if n.lower().endswith(MANIFEST_SUFFIXES))
+        # Regular files only: a FIFO or a device named *.yaml would block the read forever.
+        found.extend(
+            path
+            for path in (Path(root, n) for n in names if n.lower().endswith(MANIFEST_SUFFIXES))
+            if path.is_file()
+        )
     return sorted(found, key=lambda p: p.parts)
 
 
@@ -219,6 +238,8 @@ def _read(name: str, path: Path | None, stdin: TextIO | None) -> str:
     try:
         if path is None:
             stream = sys.stdin if stdin is None else stdin
+            if stream is None:  # the process was started with standard input closed
+                raise ManifestError(name, "cannot read: standard input is closed")
             binary = getattr(stream, "buffer", None)
             if binary is None:  # an in-memory text stream
                 text = stream.read(MAX_MANIFEST_BYTES + 1)
@@ -280,6 +301,12 @@ def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> ManifestError:
 
 def _documents(name: str, text: str) -> Iterator[_Document]:
     """Yield every object of one input: documents, ``*List`` items flattened."""
+    try:
+        yamlbounds.check_nesting(text, _Loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(name, text, exc) from exc
+    except yamlbounds.YamlLimitError as exc:
+        raise _limit_error(name, exc) from exc
     loader = _Loader(text)
     try:
         while True:
@@ -289,10 +316,13 @@ def _documents(name: str, text: str) -> Iterator[_Document]:
                     node = loader.get_node()
                 if node is None:
                     break
+                yamlbounds.check_node(node)
                 _check_duplicate_keys(name, node)
                 data = loader.construct_document(node)
             except yaml.YAMLError as exc:
                 raise _yaml_error(name, text, exc) from exc
+            except yamlbounds.YamlLimitError as exc:
+                raise _limit_error(name, exc) from exc
             except (ValueError, TypeError, AttributeError, OverflowError) as exc:
                 # PyYAML's constructors let these escape for explicit tags it cannot
                 # build (`!!int abc`, `!!timestamp nope`); the node still has a position.
@@ -305,6 +335,12 @@ def _documents(name: str, text: str) -> Iterator[_Document]:
             yield from _flatten(name, node, data)
     finally:
         loader.dispose()
+
+
+def _limit_error(name: str, exc: yamlbounds.YamlLimitError) -> ManifestError:
+    if exc.mark is None:  # pragma: no cover - every limit has a position
+        return ManifestError(name, f"refused: {exc.reason}")
+    return ManifestError(name, f"refused: {exc.reason}", exc.mark.line + 1, exc.mark.column + 1)
 
 
 def _unconstructable(loader: yaml.SafeLoader, root: yaml.Node) -> yaml.Node:

@@ -67,6 +67,13 @@ def run_inspect(
     )
     if service is not None:
         findings = _about_service(findings, cluster, service)
+    used_by = None
+    if opts.references:
+        from hsvc.core.refcheck import check_app_references
+
+        checked, _found = check_app_references(cluster, scope=None, observed=not opts.files)
+        inspected = {(s.service.namespace, s.service.name) for s in summaries}
+        used_by = [c for c in checked if c.service in inspected]
     report = InspectReport(
         source=source,
         services=summaries,
@@ -76,6 +83,7 @@ def run_inspect(
         findings=findings,
         notes=notes,
         disagreements=disagreements(rows),
+        used_by=used_by,
     )
     if rows and not report.answered:
         raise nobody_answered([c.observation for r in rows for c in r.checks])

@@ -55,3 +55,7 @@ class Options:
     # /etc/resolv.conf as the CLI read it ("" when unreadable or outside a pod).
     in_pod: bool = False
     resolv_conf: str = ""
+    # lint/inspect --references: also read what apps read (hsvc.core.references);
+    # --include-secrets: Secret values too (never shown, only names found in them).
+    references: bool = False
+    include_secrets: bool = False

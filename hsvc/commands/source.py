@@ -68,7 +68,9 @@ def load_source(
     if opts.files:
         from hsvc.adapters.manifests import read_manifests
 
-        manifest_set = read_manifests(opts.files)
+        manifest_set = read_manifests(
+            opts.files, references=opts.references, include_secrets=opts.include_secrets
+        )
         settings = _settings(opts, cluster_corefile=None)
         namespace = None if opts.all_namespaces else (opts.namespace or "default")
         return Source(
@@ -78,6 +80,7 @@ def load_source(
             namespace=namespace,
             notes=_settings_notes(settings),
             locations=manifest_set.locations,
+            value_lines=manifest_set.value_lines,
         )
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
@@ -89,7 +92,9 @@ def load_source(
         namespace=namespace,
         service=service,
         deadline=deadline,
-        with_deployments=with_deployments,
+        with_deployments=with_deployments or opts.references,
+        references=opts.references,
+        include_secrets=opts.include_secrets,
     )
     cluster_dns = src.dns_config(deadline=deadline)
     settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))

@@ -258,9 +258,13 @@ def diagnose(
     d.settings_checks()
     if rows:
         d.live(rows, now)
-    unique = list(dict.fromkeys(d.found))
+    return sort_findings(d.found)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Return findings without repeats, errors first, then by code, object and message."""
     return sorted(
-        unique,
+        dict.fromkeys(findings),
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, str(f.object), f.message),
     )
 
@@ -1105,4 +1109,4 @@ def _observed(rcode: Rcode, answer: Sequence[Record]) -> str:
     return ", ".join(sorted(r.data for r in answer))
 
 
-__all__ = ["CHECKS", "MAX_STATEFULSET_NAME", "Check", "diagnose", "has_errors"]
+__all__ = ["CHECKS", "MAX_STATEFULSET_NAME", "Check", "diagnose", "has_errors", "sort_findings"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from hsvc.core import names, searchpath
 from hsvc.core.cluster import ClusterDns
+from hsvc.core.desired import desired_snapshot
 from hsvc.core.model import (
     DnsAnswer,
     Finding,
@@ -34,13 +35,14 @@ from hsvc.core.model import (
     StatefulSet,
     ValueSite,
 )
-from hsvc.core.references import RefClass, Reference, hostish, short_kind
+from hsvc.core.references import RefClass, Reference, hostish, scan, short_kind
 from hsvc.core.searchpath import Libc, Outcome
 
 __all__ = [
     "GOVERNING_CODES",
     "REFERENCE_CHECKS",
     "Checked",
+    "check_app_references",
     "check_references",
     "describe_use",
     "reweigh_governing",
@@ -108,6 +110,21 @@ def check_references(
         checker.check(ref)
     checker.secret_keys()
     return checker.checked, list(dict.fromkeys(checker.findings))
+
+
+def check_app_references(
+    cluster: ClusterDns, *, scope: str | None, observed: bool
+) -> tuple[list[Checked], list[Finding]]:
+    """Scan what apps read in the cluster's snapshot and check every name in scope.
+
+    From manifests (``observed`` false) the names are checked against the desired
+    state (every replica exists and is ready: :func:`~hsvc.core.desired.desired_snapshot`);
+    live, against the cluster as it is.
+    """
+    snapshot = cluster.snapshot
+    references = [r for r in scan(snapshot) if scope is None or r.namespace == scope]
+    engine = cluster if observed else ClusterDns(desired_snapshot(snapshot), cluster.settings)
+    return check_references(engine, references, observed=observed)
 
 
 def describe_use(ref: Reference) -> str:

@@ -132,6 +132,7 @@ _HOSTISH = re.compile(
     r"replica|connect|dsn|upstream|backend|target)($|[._\-])",
     re.IGNORECASE,
 )
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _UDP_SCHEMES = frozenset({"udp", "dns", "syslog", "statsd", "coap", "sip"})
 
@@ -271,6 +272,8 @@ def scan(snapshot: Snapshot) -> list[Reference]:
             for value in cfg.values:
                 if source.key and value.key != source.key:
                     continue
+                if not source.key and not _ENV_NAME.match(value.key):
+                    continue  # envFrom skips keys that are no variable names: files to mount
                 consumed.add((cfg.kind, cfg.namespace, cfg.name, value.key))
                 env = source.env if source.key else source.env + value.key
                 field = (

@@ -16,6 +16,7 @@ from hsvc.core.model import (
     DnsAnswer,
     DnsSettings,
     ExpectedRecord,
+    FieldPath,
     Finding,
     NegativeExpectation,
     ObjectRef,
@@ -27,6 +28,7 @@ from hsvc.core.model import (
     StatefulSet,
 )
 from hsvc.core.podexec import SystemAnswer
+from hsvc.core.refcheck import Checked
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Walk
 from hsvc.core.tally import ServiceTally
@@ -49,6 +51,9 @@ class Source:
     notes: tuple[str, ...] = ()
     # Manifest file and line of each object, when the objects came from files.
     locations: tuple[tuple[ObjectRef, str, int], ...] = ()
+    # (object, field path, file, line, block) of each value the reference scanner
+    # read from files: a block scalar's text starts on the line after ``line``.
+    value_lines: tuple[tuple[ObjectRef, FieldPath, str, int, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +149,9 @@ class InspectReport:
     notes: tuple[str, ...] = ()
     # Servers (replicas) whose answers differ from the others' (hsvc.core.compare).
     disagreements: list[Disagreement] = field(default_factory=list)
+    # With --references: the names apps use that point at the inspected Services
+    # (None: not asked for).
+    used_by: list[Checked] | None = None
 
     @property
     def answered(self) -> bool:
@@ -162,11 +170,22 @@ class LintReport:
 
     source: Source
     findings: list[Finding]
+    # With --references: every name apps use that was checked (None: not asked for).
+    references: list[Checked] | None = None
 
     @property
     def locations(self) -> dict[ObjectRef, tuple[str, int]]:
         """Manifest file and line per object (empty for live objects)."""
         return {ref: (path, line) for ref, path, line in self.source.locations}
+
+    def location_of(self, finding: Finding) -> tuple[str, int] | None:
+        """Return the file and line of a finding: its value's line when known, else its object's."""
+        site = finding.site
+        if site is not None:
+            for ref, path, file, line, block in self.source.value_lines:
+                if ref == site.object and path == site.path:
+                    return file, line + 1 + site.line if block else line
+        return self.locations.get(finding.object)
 
     @property
     def ok(self) -> bool:

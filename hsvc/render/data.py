@@ -14,6 +14,7 @@ from typing import Any
 
 from hsvc.core.compare import Row
 from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
+from hsvc.core.refcheck import describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
@@ -240,25 +241,52 @@ def finding(f: Finding) -> dict[str, Any]:
 
 def lint_doc(report: LintReport) -> dict[str, Any]:
     """``hsvc lint -o json``: findings, each with the manifest location when known."""
-    locations = report.locations
     items = []
     for f in report.findings:
         item = finding(f) | {"rules": list(f.rules)}
-        where = locations.get(f.object)
+        where = report.location_of(f)
         if where is not None:
             item["location"] = {"file": where[0], "line": where[1]}
+        if f.site is not None:
+            item["field"] = {"object": ref(f.site.object), "path": f.site.field}
         items.append(item)
     counts = {s: sum(1 for f in report.findings if f.severity.value == s) for s in _SEVERITIES}
+    summary: dict[str, Any] = counts | {"total": len(report.findings)}
+    if report.references is not None:
+        summary["references"] = {
+            "checked": len(report.references),
+            "broken": sum(1 for c in report.references if not c.ok),
+        }
     return envelope(
         "LintResult",
         source=source(report.source),
         settings=settings(report.source.settings),
         findings=items,
-        summary=counts | {"total": len(report.findings)},
+        summary=summary,
     )
 
 
 _SEVERITIES = ("error", "warning", "info")
+
+
+def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]:
+    """``usedBy`` of one inspected Service, present only with ``--references``."""
+    if report.used_by is None:
+        return {}
+    return {
+        "usedBy": [
+            {
+                "by": describe_use(c.reference),
+                "object": ref(c.reference.owner),
+                "field": c.reference.field,
+                "name": c.reference.name,
+                "ok": c.ok,
+                "rcode": c.answer.rcode.value,
+            }
+            for c in report.used_by
+            if c.service == (namespace, name)
+        ]
+    }
 
 
 def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
@@ -284,6 +312,7 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
                 "statefulSets": [st.name for st in s.stateful_sets],
                 "endpoints": {"ready": s.ready, "notReady": s.not_ready},
             }
+            | _used_by(report, s.service.namespace, s.service.name)
             for s in report.services
         ],
         rows=[row(r) for r in report.rows],

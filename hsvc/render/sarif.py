@@ -2,7 +2,8 @@
 
 One run, one tool (``hsvc``) whose rules are the finding codes of
 :data:`hsvc.core.diagnose.CHECKS`; one result per finding. A result points at the
-manifest file and line of its object when the objects came from files, and
+manifest file and line of its object when the objects came from files (for a
+reference finding, the line of the value that holds the name), and
 always names the object as a logical location (``Service/ms/eureka``), so live
 findings are valid SARIF too. Keys are those the schema requires plus a few
 optional ones that GitHub code scanning shows.
@@ -30,9 +31,8 @@ def sarif_doc(report: LintReport, version: str) -> dict[str, Any]:
     """Return the SARIF log of a lint report."""
     codes = sorted(CHECKS)
     index = {code: i for i, code in enumerate(codes)}
-    locations = report.locations
     rules = [_rule(code) for code in codes]
-    results = [_result(f, index[f.code], locations.get(f.object)) for f in report.findings]
+    results = [_result(f, index[f.code], report.location_of(f)) for f in report.findings]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -74,9 +74,16 @@ def _result(f: Finding, rule_index: int, where: tuple[str, int] | None) -> dict[
         "level": LEVELS[f.severity],
         "message": {"text": f"{f.message}. Fix: {f.hint}."},
         "locations": [location],
-        "partialFingerprints": {"hsvcObject/v1": f"{f.code}:{_qualified(f.object)}"},
-        "properties": {"object": _qualified(f.object), "hint": f.hint},
+        "partialFingerprints": {"hsvcObject/v1": _fingerprint(f)},
+        "properties": {"object": _qualified(f.object), "hint": f.hint}
+        | ({"field": f.site.field} if f.site is not None else {}),
     }
+
+
+def _fingerprint(f: Finding) -> str:
+    # Several names in one workload give several results: the field and the line tell them apart.
+    base = f"{f.code}:{_qualified(f.object)}"
+    return base if f.site is None else f"{base}:{f.site.field}:{f.site.line}"
 
 
 def _artifact(path: str) -> dict[str, str]:

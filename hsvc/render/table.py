@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
@@ -29,6 +29,7 @@ from hsvc.core.model import (
     Severity,
 )
 from hsvc.core.records import GROUP_ORDER
+from hsvc.core.refcheck import Checked, describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
@@ -392,6 +393,25 @@ def _service_header(s: ServiceSummary) -> Text:
     return text
 
 
+def _used_by(s: ServiceSummary, checked: Sequence[Checked]) -> Text:
+    """The references into one Service: who breaks with it ("used by: deploy/api env X")."""
+    key = (s.service.namespace, s.service.name)
+    mine = [c for c in checked if c.service == key]
+    text = Text("  used by", style="bold")
+    if not mine:
+        text.append(" (no reference found in the objects read)", style="dim")
+        return text
+    for c in mine:
+        text.append("\n    ")
+        text.append("✓ " if c.ok else "✗ ", style="green" if c.ok else "red")
+        text.append_text(safe(describe_use(c.reference)))
+        text.append("  ")
+        text.append_text(safe(c.reference.name, "dim"))
+        if not c.ok:
+            text.append_text(safe(f"  {c.answer.rcode.value}", "red"))
+    return text
+
+
 def _hidden_line(table: Table, group: str | None, hidden: dict[str, int]) -> None:
     """Close a collapsed group with the count of ``ok`` rows not listed."""
     count = hidden.get(group or "", 0)
@@ -408,6 +428,8 @@ def inspect_table(
     if headers:
         for s in report.services:
             console.print(_service_header(s))
+            if report.used_by is not None:
+                console.print(_used_by(s, report.used_by))
         console.print(settings_line(report.source, report.servers), style="dim")
         print_notes(console, report.source)
     multi = len(report.servers) > 1
@@ -510,6 +532,7 @@ def findings_table(
     wide: bool,
     headers: bool = True,
     locations: dict[ObjectRef, tuple[str, int]] | None = None,
+    locate: Callable[[Finding], tuple[str, int] | None] | None = None,
 ) -> None:
     """Print findings: severity, code, object (and its file:line), message with the fix."""
     where = locations or {}
@@ -532,8 +555,9 @@ def findings_table(
         obj = safe(ref.kind)
         obj.append("\n")
         obj.append_text(safe(f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name))
-        if f.object in where:
-            path, line = where[f.object]
+        at = locate(f) if locate is not None else where.get(f.object)
+        if at is not None:
+            path, line = at
             obj.append("\n")
             obj.append_text(safe(f"{path}:{line}", "dim"))
         message = safe(f.message)
@@ -573,7 +597,7 @@ def lint_table(console: Console, report: LintReport, *, wide: bool, headers: boo
     """Print ``hsvc lint``: the findings table and a one-line summary."""
     if report.findings:
         findings_table(
-            console, report.findings, wide=wide, headers=headers, locations=report.locations
+            console, report.findings, wide=wide, headers=headers, locate=report.location_of
         )
     if headers:
         console.print(findings_summary(report.findings))
