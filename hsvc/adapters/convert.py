@@ -37,7 +37,6 @@ from hsvc.core.model import (
     Pod,
     Service,
     ServicePort,
-    Snapshot,
     StatefulSet,
     TextValue,
     ValueKind,
@@ -61,7 +60,6 @@ __all__ = [
     "service_from_dict",
     "slice_from_dict",
     "slices_from_endpoints_dict",
-    "snapshot_from_dicts",
     "statefulset_from_dict",
     "workload_from_dict",
 ]
@@ -93,8 +91,7 @@ class ConversionError(Exception):
         path: Keys and list indices from the object's root to the field, e.g.
             ``("spec", "ports", 0, "port")``; empty for the object itself.
         reason: What is wrong, e.g. ``"expected an integer, got str"``.
-        index: Position of the object in the input of
-            :func:`snapshot_from_dicts`, else ``None``.
+        index: Position of the object in its input, when the caller knows it.
     """
 
     def __init__(self, path: Sequence[PathPart], reason: str, index: int | None = None) -> None:
@@ -1111,49 +1108,3 @@ def object_from_dict(
     ):
         return backends_from_dict(root, default_namespace=default_namespace)
     return ()
-
-
-def _of_type(objects: Iterable[KubeObject], cls: type[_T]) -> tuple[_T, ...]:
-    return tuple(o for o in objects if isinstance(o, cls))
-
-
-def snapshot_from_dicts(
-    items: Iterable[Mapping[str, object]],
-    *,
-    default_namespace: str = "default",
-    references: bool = False,
-    secret_values: bool = False,
-) -> Snapshot:
-    """Convert objects that carry ``kind``/``apiVersion`` into one Snapshot.
-
-    Kinds DNS does not read are skipped. Nested ``*List`` objects are not
-    flattened here; the caller does that (its error positions depend on it).
-
-    Raises:
-        ConversionError: An item does not convert; its ``index`` is the item's
-            position in ``items``.
-    """
-    objects: list[KubeObject] = []
-    for index, item in enumerate(items):
-        try:
-            objects.extend(
-                object_from_dict(
-                    item,
-                    default_namespace=default_namespace,
-                    references=references,
-                    secret_values=secret_values,
-                )
-            )
-        except ConversionError as exc:
-            raise ConversionError(exc.path, exc.reason, index) from exc
-    return Snapshot(
-        namespaces=_of_type(objects, Namespace),
-        services=_of_type(objects, Service),
-        endpoint_slices=_of_type(objects, EndpointSlice),
-        pods=_of_type(objects, Pod),
-        stateful_sets=_of_type(objects, StatefulSet),
-        deployments=_of_type(objects, Deployment),
-        workloads=_of_type(objects, Workload),
-        config_data=_of_type(objects, ConfigData),
-        backends=_of_type(objects, BackendRef),
-    )

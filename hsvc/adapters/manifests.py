@@ -50,7 +50,6 @@ __all__ = [
     "MAX_MANIFEST_BYTES",
     "MAX_OBJECTS",
     "ManifestSet",
-    "load_manifests",
     "read_manifests",
 ]
 
@@ -106,26 +105,6 @@ class _Document:
     node: yaml.Node
 
 
-def load_manifests(paths: Sequence[str | Path], *, stdin: TextIO | None = None) -> Snapshot:
-    """Read manifest files and folders into one Snapshot.
-
-    Args:
-        paths: Files, folders (searched recursively for ``*.yaml``, ``*.yml`` and
-            ``*.json``, in sorted order) and ``-`` for standard input.
-        stdin: The stream ``-`` reads; ``sys.stdin`` when not given.
-
-    Returns:
-        Namespaces, Services, EndpointSlices, Pods, StatefulSets and Deployments; see
-        :func:`read_manifests` for the rules.
-
-    Raises:
-        ManifestError: A path does not exist or cannot be read, an input is over
-            20 MB or not UTF-8, YAML is malformed, or an object is not a valid
-            Kubernetes object; the message carries ``file:line:col``.
-    """
-    return read_manifests(paths, stdin=stdin).snapshot
-
-
 def read_manifests(
     paths: Sequence[str | Path],
     *,
@@ -150,8 +129,9 @@ def read_manifests(
     ``metadata.name`` (``generateName``) are skipped.
 
     Args:
-        paths: As for :func:`load_manifests`.
-        stdin: As for :func:`load_manifests`.
+        paths: Files, folders (searched recursively for ``*.yaml``, ``*.yml`` and
+            ``*.json``, in sorted order) and ``-`` for standard input.
+        stdin: The stream ``-`` reads; ``sys.stdin`` when not given.
         references: Also keep what apps read (:mod:`hsvc.core.references`).
         include_secrets: Keep Secret values too (only with ``references``).
 
@@ -159,7 +139,9 @@ def read_manifests(
         The snapshot, the inputs read and the skipped kinds.
 
     Raises:
-        ManifestError: As for :func:`load_manifests`.
+        ManifestError: A path does not exist or cannot be read, an input is over
+            20 MB or not UTF-8, YAML is malformed, or an object is not a valid
+            Kubernetes object; the message carries ``file:line:col``.
     """
     builder = _SnapshotBuilder(references=references, include_secrets=include_secrets)
     files: list[str] = []

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Rcode, Record
+from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Rcode, Record, rcode_word
 from hsvc.core.records import Expectation, Group
+from hsvc.core.text import listed
 
 
 class Verdict(StrEnum):
@@ -40,12 +41,17 @@ _FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.TIMEOUT, Rcode.ERROR)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Check:
+class ServerCheck:
     """One server's answer to one question, judged."""
 
     observation: Observation
     verdict: Verdict
     note: str = ""
+
+
+# The old name, still read by hsvc.core.diagnose; ServerCheck avoids the clash with
+# diagnose's own Check (a finding's definition).
+Check = ServerCheck
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +62,7 @@ class Row:
     subject: ObjectRef
     expected: DnsAnswer
     reason: str
-    checks: tuple[Check, ...]
+    checks: tuple[ServerCheck, ...]
     status: Verdict
 
     @property
@@ -121,7 +127,7 @@ def _rdata_size(rec: Record) -> int:
     return len(rec.data)
 
 
-def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> Check:
+def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> ServerCheck:
     """A row whose answer does not fit one DNS message: what could be checked, what clients see."""
     want = {record_key(r) for r in expected.answer}
     checked = sum(1 for r in obs.answer if record_key(r) in want)
@@ -144,7 +150,9 @@ def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> Check:
         )
     else:
         clients = "clients that cannot retry over TCP get a truncated answer"
-    return Check(observation=obs, verdict=Verdict.TOO_LARGE, note=f"{head}; {sent}. {clients}")
+    return ServerCheck(
+        observation=obs, verdict=Verdict.TOO_LARGE, note=f"{head}; {sent}. {clients}"
+    )
 
 
 def _cut_short(want: set[tuple[str, str, str]], obs: Observation) -> bool:
@@ -155,7 +163,7 @@ def _cut_short(want: set[tuple[str, str, str]], obs: Observation) -> bool:
     return obs.rcode is Rcode.NOERROR and got < want
 
 
-def judge(expected: DnsAnswer, obs: Observation) -> Check:
+def judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     """Judge one observation against the expected answer."""
     size = answer_wire_size(expected)
     if obs.too_large:
@@ -170,7 +178,7 @@ def judge(expected: DnsAnswer, obs: Observation) -> Check:
             f"the {MAX_MESSAGE} one DNS message holds; this server fit them in {obs.size} bytes, "
             "CoreDNS truncates such an answer"
         )
-        return Check(
+        return ServerCheck(
             observation=obs,
             verdict=check.verdict,
             note=f"{check.note}; {note}" if check.note else note,
@@ -178,43 +186,45 @@ def judge(expected: DnsAnswer, obs: Observation) -> Check:
     return check
 
 
-def _judge(expected: DnsAnswer, obs: Observation) -> Check:
+def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     if obs.rcode in _FAILED:
         detail = obs.error or obs.rcode.value
-        return Check(observation=obs, verdict=Verdict.ERROR, note=f"{obs.rcode.value}: {detail}")
+        return ServerCheck(
+            observation=obs, verdict=Verdict.ERROR, note=f"{obs.rcode.value}: {detail}"
+        )
     want = {record_key(r): r for r in expected.answer}
     got = {record_key(r): r for r in obs.answer}
     if expected.rcode is Rcode.REFUSED:
         # Outside the cluster zones: whatever upstream says is not ours to judge.
-        return Check(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
+        return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
     if not want:
         if expected.open_ended:
-            return Check(
+            return ServerCheck(
                 observation=obs, verdict=Verdict.OK, note="answered upstream (fallthrough)"
             )
         if got:
-            return Check(
+            return ServerCheck(
                 observation=obs,
                 verdict=Verdict.UNEXPECTED,
-                note=f"expected {_rcode_word(expected)}, got {_records_text(obs.answer)}",
+                note=f"expected {rcode_word(expected)}, got {_records_text(obs.answer)}",
             )
         if obs.rcode != expected.rcode:
-            return Check(
+            return ServerCheck(
                 observation=obs,
                 verdict=Verdict.WRONG,
-                note=f"expected {_rcode_word(expected)}, got {_rcode_word_obs(obs)}",
+                note=f"expected {rcode_word(expected)}, got {rcode_word(obs)}",
             )
-        return Check(observation=obs, verdict=Verdict.OK)
+        return ServerCheck(observation=obs, verdict=Verdict.OK)
     if not got:
-        return Check(
+        return ServerCheck(
             observation=obs,
             verdict=Verdict.MISSING,
-            note=f"expected {len(want)} record(s), got {_rcode_word_obs(obs)}",
+            note=f"expected {len(want)} record(s), got {rcode_word(obs)}",
         )
     if obs.rcode is not expected.rcode:
         # Data is expected, so the expected rcode is NOERROR. A stub resolver reads
         # the rcode first: NXDOMAIN means "no such name" whatever the answer holds.
-        return Check(
+        return ServerCheck(
             observation=obs,
             verdict=Verdict.MISSING,
             note=(
@@ -235,16 +245,16 @@ def _judge(expected: DnsAnswer, obs: Observation) -> Check:
             if extra:
                 parts.append(f"unexpected {_records_text(extra)}")
             note = "; ".join(parts)
-        return Check(observation=obs, verdict=Verdict.WRONG, note=note)
+        return ServerCheck(observation=obs, verdict=Verdict.WRONG, note=note)
     too_long = [(got[k].ttl, want[k].ttl) for k in want if k in got and got[k].ttl > want[k].ttl]
     if too_long:
         have, limit = too_long[0]
-        return Check(
+        return ServerCheck(
             observation=obs,
             verdict=Verdict.WRONG,
             note=f"TTL {have} is above the configured {limit} (ttl knob, rule 43)",
         )
-    return Check(observation=obs, verdict=Verdict.OK)
+    return ServerCheck(observation=obs, verdict=Verdict.OK)
 
 
 def compare(expectations: Sequence[Expectation], observations: Iterable[Observation]) -> list[Row]:
@@ -301,9 +311,9 @@ def _srv_note(missing: Sequence[Record], extra: Sequence[Record]) -> str | None:
     gone = [f"{t}:{p}" for t, p in want if (t, p) not in got]
     new = [f"{t}:{p}" for t, p in got if (t, p) not in want]
     if gone:
-        parts.append("missing targets " + _names_text(gone))
+        parts.append("missing targets " + listed(gone))
     if new:
-        parts.append("unexpected targets " + _names_text(new))
+        parts.append("unexpected targets " + listed(new))
     weights, expected_weights = sorted(set(got.values())), sorted(set(want.values()))
     if weights and expected_weights and weights != expected_weights:
         parts.append(
@@ -313,27 +323,8 @@ def _srv_note(missing: Sequence[Record], extra: Sequence[Record]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _names_text(items: Sequence[str], limit: int = 3) -> str:
-    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
-    return ", ".join(items[:limit]) + more
-
-
-def _rcode_word(answer: DnsAnswer) -> str:
-    if answer.rcode is Rcode.NOERROR and not answer.answer:
-        return "NODATA"
-    return answer.rcode.value
-
-
-def _rcode_word_obs(obs: Observation) -> str:
-    if obs.rcode is Rcode.NOERROR and not obs.answer:
-        return "NODATA"
-    return obs.rcode.value
-
-
 def _records_text(records: Sequence[Record], limit: int = 3) -> str:
-    shown = ", ".join(r.data for r in records[:limit])
-    more = f" (+{len(records) - limit} more)" if len(records) > limit else ""
-    return shown + more
+    return listed([r.data for r in records], limit)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,7 @@ from hsvc.core.model import (
     LabelRequirement,
     LabelSelector,
     PodsMode,
+    is_reverse_zone,
     labels_of,
 )
 
@@ -346,10 +347,6 @@ def _zones_of(tokens: tuple[_Token, ...] | list[_Token]) -> tuple[str, ...]:
     return tuple(zones)
 
 
-def _is_reverse(zone: str) -> bool:
-    return zone.endswith(("in-addr.arpa.", "ip6.arpa."))
-
-
 # --- label selectors ---------------------------------------------------------------
 
 _SELECTOR_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|<|>|[^\s=!(),<>]+)")
@@ -500,7 +497,7 @@ def _no_args(option: _Directive, source: str) -> None:
 def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> DnsSettings:
     """Read one ``kubernetes`` directive as CoreDNS ``ParseStanza`` does."""
     zones = _zones_of(stanza.args) if stanza.args else _zones_of(block.keys)
-    if not any(not _is_reverse(z) for z in zones):
+    if not any(not is_reverse_zone(z) for z in zones):
         raise CorefileError(
             "the kubernetes plugin needs a non-reverse zone", source=source, line=stanza.name.line
         )
@@ -680,7 +677,7 @@ def settings_with_overrides(
         if zone == ".":
             raise ValueError("cluster domain must not be empty")
         edited = list(zones)
-        index = next((i for i, z in enumerate(edited) if not _is_reverse(z)), None)
+        index = next((i for i, z in enumerate(edited) if not is_reverse_zone(z)), None)
         if index is None:
             edited.insert(0, zone)
         else:

@@ -27,19 +27,6 @@ def labels_of(mapping: Mapping[str, str] | None) -> Labels:
     return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
 
 
-class RecordType(StrEnum):
-    """Record types cluster DNS serves."""
-
-    A = "A"
-    AAAA = "AAAA"
-    SRV = "SRV"
-    PTR = "PTR"
-    CNAME = "CNAME"
-    TXT = "TXT"
-    SOA = "SOA"
-    NS = "NS"
-
-
 class Rcode(StrEnum):
     """Response codes, plus the outcomes of a query that got no response."""
 
@@ -355,12 +342,12 @@ class DnsSettings:
     @property
     def forward_zones(self) -> tuple[str, ...]:
         """The zones that are not reverse zones."""
-        return tuple(z for z in self.zones if not _is_reverse(z))
+        return tuple(z for z in self.zones if not is_reverse_zone(z))
 
     @property
     def reverse_zones(self) -> tuple[str, ...]:
         """The reverse (``in-addr.arpa.``/``ip6.arpa.``) zones."""
-        return tuple(z for z in self.zones if _is_reverse(z))
+        return tuple(z for z in self.zones if is_reverse_zone(z))
 
     @property
     def primary_zone(self) -> str:
@@ -369,7 +356,8 @@ class DnsSettings:
         return forward[0] if forward else "cluster.local."
 
 
-def _is_reverse(zone: str) -> bool:
+def is_reverse_zone(zone: str) -> bool:
+    """Whether ``zone`` is a reverse (PTR) zone."""
     return zone.endswith(("in-addr.arpa.", "ip6.arpa."))
 
 
@@ -595,3 +583,10 @@ class BackendRef:
     port: int | None = None
     port_name: str = ""
     site: ValueSite
+
+
+def rcode_word(result: DnsAnswer | Observation) -> str:
+    """The rcode as people say it: ``NODATA`` for NOERROR with an empty answer."""
+    if result.rcode is Rcode.NOERROR and not result.answer:
+        return "NODATA"
+    return result.rcode.value

@@ -28,13 +28,14 @@ queries per candidate (one with glibc's ``options no-aaaa``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core import names
 from hsvc.core.model import Rcode
 from hsvc.core.resolvconf import ResolvConf
+from hsvc.core.text import unique
 
 # Kubernetes' ClusterFirst resolv.conf: ndots 5 (kubelet's default).
 CLUSTER_FIRST_NDOTS = 5
@@ -114,7 +115,7 @@ def candidates(name: str, conf: ResolvConf, libc: Libc = Libc.GLIBC) -> list[str
     Names that would exceed 253 characters are left out, as both libcs skip them.
     Escapes are decoded (``\119eb`` is ``web``), as the resolver sends them.
     """
-    return _unique([_canonical(c) for c in _candidates(name, conf, libc)])
+    return unique([_canonical(c) for c in _candidates(name, conf, libc)])
 
 
 def _canonical(name: str) -> str:
@@ -138,11 +139,11 @@ def _candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
     if libc is Libc.MUSL:
         if dots >= conf.ndots:
             return [as_is]
-        return _unique([*expanded, as_is])
+        return unique([*expanded, as_is])
     if dots >= conf.ndots:
-        return _unique([as_is, *expanded])
+        return unique([as_is, *expanded])
     tail = [] if dots == 0 and "no-tld-query" in conf.options else [as_is]
-    return _unique([*expanded, *tail])
+    return unique([*expanded, *tail])
 
 
 def outcome(a: tuple[Rcode, bool], aaaa: tuple[Rcode, bool] | None, libc: Libc) -> Outcome:
@@ -249,12 +250,6 @@ def walk(
     )
 
 
-def differs(walks: Sequence[Walk]) -> bool:
-    """Whether the libcs' walks of one name end differently (another answer or cost)."""
-    ends = {(w.answered, w.result, w.queries) for w in walks}
-    return len(ends) > 1
-
-
 def resolv_conf_warnings(
     conf: ResolvConf,
     *,
@@ -323,7 +318,3 @@ def resolv_conf_warnings(
 
 def _plain(domains: Iterable[str]) -> str:
     return " ".join(d.rstrip(".") for d in domains)
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from hsvc.core.compare import Row
@@ -289,8 +288,8 @@ def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]
     }
 
 
-def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """``hsvc inspect -o json``; ``findings`` defaults to the report's own."""
+def inspect_doc(report: InspectReport) -> dict[str, Any]:
+    """``hsvc inspect -o json``."""
     return envelope(
         "Inspection",
         source=source(report.source),
@@ -316,7 +315,7 @@ def inspect_doc(report: InspectReport, findings: Sequence[dict[str, Any]] = ()) 
             for s in report.services
         ],
         rows=[row(r) for r in report.rows],
-        findings=list(findings) or [finding(f) for f in report.findings],
+        findings=[finding(f) for f in report.findings],
         summary=report.summary,
         notes=list(report.notes),
         disagreements=[

@@ -27,6 +27,7 @@ from hsvc.core.model import (
     Rcode,
     Record,
     Severity,
+    rcode_word,
 )
 from hsvc.core.records import GROUP_ORDER
 from hsvc.core.refcheck import Checked, describe_use
@@ -312,7 +313,7 @@ def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> No
             if broken.fix:
                 lines.add_row("fix", safe(broken.fix))
         if len(res.candidates) > 1 or wide:
-            tried = ", ".join(f"{c.name} ({_rcode_word(c.expected)})" for c in res.candidates)
+            tried = ", ".join(f"{c.name} ({rcode_word(c.expected)})" for c in res.candidates)
             lines.add_row("tried", safe(tried))
         if res.search is not None:
             for key, text in search_rows(res.search):
@@ -357,12 +358,6 @@ def search_rows(view: SearchView) -> list[tuple[str, str]]:
         )
         rows.append(("getaddrinfo", f"{got} ({gai.tool}{', ' + view.libc if view.libc else ''})"))
     return rows
-
-
-def _rcode_word(answer: DnsAnswer) -> str:
-    if answer.rcode is Rcode.NOERROR and not answer.answer:
-        return "NODATA"
-    return answer.rcode.value
 
 
 def _service_header(s: ServiceSummary) -> Text:

@@ -19,7 +19,7 @@ import dns.zone
 import pytest
 
 from hsvc.adapters.demo_server import PlaybackServer, ZoneError
-from hsvc.adapters.manifests import load_manifests
+from hsvc.adapters.manifests import read_manifests
 from hsvc.commands import demo
 from hsvc.errors import ExitCode
 from tests.integration.seed_zone import CLUSTER_ROWS, REVERSE_ROWS
@@ -274,7 +274,7 @@ def test_demo_files_are_package_data() -> None:
     for name in demo.ZONES:
         dns.zone.from_text((data / name).read_text(encoding="utf-8"), relativize=False)
     with resources.as_file(data / demo.MANIFESTS) as manifest:
-        snapshot = load_manifests([manifest])
+        snapshot = read_manifests([manifest]).snapshot
     ready = {
         e.target_ref.name: e.is_ready
         for s in snapshot.endpoint_slices

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from hsvc.adapters.convert import (
     ConversionError,
@@ -16,9 +15,9 @@ from hsvc.adapters.convert import (
     service_from_dict,
     slice_from_dict,
     slices_from_endpoints_dict,
-    snapshot_from_dicts,
     statefulset_from_dict,
 )
+from hsvc.adapters.manifests import read_manifests
 from hsvc.core.model import (
     Deployment,
     Endpoint,
@@ -616,19 +615,8 @@ def test_object_from_dict_needs_kind():
     assert (err.location, err.reason) == ("kind", "required field is missing or empty")
 
 
-def test_snapshot_from_dicts_names_the_failing_item():
-    items = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ms"}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"ports": [{}]}},
-    ]
-    with pytest.raises(ConversionError) as info:
-        snapshot_from_dicts(items)
-    assert (info.value.index, info.value.location) == (1, "spec.ports[0].port")
-
-
 def test_seed_manifest_matches_the_seed_factory():
-    with SEED.open(encoding="utf-8") as f:
-        snap = snapshot_from_dicts(d for d in yaml.safe_load_all(f) if d)
+    snap = read_manifests([SEED]).snapshot
     expected = seed_snapshot()
     assert [n.name for n in snap.namespaces] == ["ms"]
 

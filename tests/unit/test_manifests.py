@@ -12,7 +12,6 @@ import pytest
 from hsvc.adapters.manifests import (
     MAX_MANIFEST_BYTES,
     ManifestSet,
-    load_manifests,
     read_manifests,
 )
 from hsvc.core.model import Namespace, Snapshot, labels_of
@@ -54,7 +53,7 @@ def read(tmp_path: Path, text: str, name: str = "m.yaml") -> ManifestSet:
 
 def error_of(*paths: str | Path) -> ManifestError:
     with pytest.raises(ManifestError) as info:
-        load_manifests(paths)
+        read_manifests(paths)
     return info.value
 
 
@@ -158,7 +157,7 @@ def test_json_file(tmp_path: Path) -> None:
     }
     path = tmp_path / "cluster.json"
     path.write_text(json.dumps(doc, indent="\t"))  # kubectl never uses tabs; JSON allows them
-    snapshot = load_manifests([path])
+    snapshot = read_manifests([path]).snapshot
     assert [(s.name, s.cluster_ips) for s in snapshot.services] == [("web", ("10.0.0.9",))]
     assert snapshot.namespaces == (Namespace(name="ms"),)
 
@@ -172,10 +171,10 @@ def test_stdin_is_read_for_dash() -> None:
 
 def test_binary_stdin_is_decoded_and_checked() -> None:
     stream = io.TextIOWrapper(io.BytesIO(service("web").encode("utf-8-sig")))
-    assert [s.name for s in load_manifests(["-"], stdin=stream).services] == ["web"]
+    assert [s.name for s in read_manifests(["-"], stdin=stream).snapshot.services] == ["web"]
     bad = io.TextIOWrapper(io.BytesIO(b"kind: \xff\n"))
     with pytest.raises(ManifestError, match=r"^<stdin>:1:7: not UTF-8 text$"):
-        load_manifests(["-"], stdin=bad)
+        read_manifests(["-"], stdin=bad)
 
 
 def test_skipped_kinds_are_counted(tmp_path: Path) -> None:
@@ -303,13 +302,13 @@ def test_files_and_folders_mixed_and_a_file_named_twice_read_once(tmp_path: Path
 
 def test_an_explicit_file_is_read_whatever_its_name(tmp_path: Path) -> None:
     path = write(tmp_path / "cluster.txt", service("web"))
-    assert [s.name for s in load_manifests([path]).services] == ["web"]
+    assert [s.name for s in read_manifests([path]).snapshot.services] == ["web"]
 
 
 def test_later_object_replaces_earlier(tmp_path: Path) -> None:
     first = write(tmp_path / "1.yaml", service("web", ip="10.0.0.1"))
     second = write(tmp_path / "2.yaml", service("web", ip="10.0.0.2"))
-    snapshot = load_manifests([first, second])
+    snapshot = read_manifests([first, second]).snapshot
     assert [s.cluster_ips for s in snapshot.services] == [("10.0.0.2",)]
 
 
@@ -549,13 +548,13 @@ def test_file_at_the_size_limit_is_read(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     body = service("web").encode()
     path.write_bytes(body + b"#" * (MAX_MANIFEST_BYTES - len(body)))
-    assert [s.name for s in load_manifests([path]).services] == ["web"]
+    assert [s.name for s in read_manifests([path]).snapshot.services] == ["web"]
 
 
 def test_stdin_over_the_size_limit_is_refused() -> None:
     stream = io.StringIO("#" * (MAX_MANIFEST_BYTES + 1))
     with pytest.raises(ManifestError, match=r"^<stdin>: larger than 20 MB"):
-        load_manifests(["-"], stdin=stream)
+        read_manifests(["-"], stdin=stream)
 
 
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:
@@ -569,7 +568,7 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_utf16_file_with_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "windows.yaml"
     path.write_bytes(service("web").encode("utf-16"))
-    assert [s.name for s in load_manifests([path]).services] == ["web"]
+    assert [s.name for s in read_manifests([path]).snapshot.services] == ["web"]
 
 
 # --- the seed cluster ---------------------------------------------------------------------------
