@@ -75,23 +75,12 @@ class KnotServer:
     """
 
     def __init__(
-<<<<<<< HEAD
-        self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0, updates: bool = False
-    ) -> None:
-        """Serve ``zones``; ``host``/``port`` fix the address, else a free port.
-
-        ``updates`` lets :meth:`update` change records live (RFC 2136 UPDATE from
-        127.0.0.1, test-harness.md): knotd then keeps the changes in its journal.
-        """
-        self.updates = updates
-=======
         self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0, updatable: bool = False
     ) -> None:
         """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port.
 
         ``updatable``: accept RFC 2136 UPDATE from ``host`` (see :meth:`update`).
         """
->>>>>>> main
         self.zones = {_origin(origin): text for origin, text in zones.items()}
         self.updatable = updatable
         self.host = host
@@ -199,13 +188,6 @@ class KnotServer:
         zone: str,
         *,
         add: Sequence[tuple[str, int, str, str]] = (),
-<<<<<<< HEAD
-        delete: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        """Change records with an RFC 2136 UPDATE: ``delete`` (owner, type) rrsets, then ``add``.
-
-        Owners are relative to ``zone``. Needs ``updates=True``.
-=======
         delete: Sequence[tuple[str, ...]] = (),
         serial: int | None = None,
     ) -> None:
@@ -215,23 +197,12 @@ class KnotServer:
         set) or ``(owner, type, data)`` (one record), owners
         relative to ``zone`` or absolute. ``serial`` replaces the SOA serial (CoreDNS
         sets its serial to the time of the last change; tests play that).
->>>>>>> main
 
         Raises:
             RuntimeError: knotd refused the update.
         """
         import dns.update
 
-<<<<<<< HEAD
-        message = dns.update.UpdateMessage(_origin(zone))
-        for owner, rtype in delete:
-            message.delete(owner, rtype)
-        for owner, ttl, rtype, data in add:
-            message.add(owner, ttl, rtype, data)
-        response = dns.query.tcp(message, self.host, port=self.port, timeout=2)
-        if response.rcode() != dns.rcode.NOERROR:
-            raise RuntimeError(f"UPDATE of {zone} refused: {dns.rcode.to_text(response.rcode())}")
-=======
         origin = _origin(zone)
         message = dns.update.UpdateMessage(origin)
         for owner, rtype, *data in delete:
@@ -256,7 +227,6 @@ class KnotServer:
             dns.message.make_query(origin, "SOA"), self.host, port=self.port, timeout=2
         )
         return str(response.answer[0][0])
->>>>>>> main
 
     def reload(self) -> None:
         """Reload every zone file from disk and wait until knotd has loaded them.
@@ -278,22 +248,11 @@ class KnotServer:
         zones = "".join(
             f"  - domain: {origin}\n    file: {self._zone_file(origin)}\n" for origin in self.zones
         )
-<<<<<<< HEAD
-        acl = (
-            "acl:\n  - id: update\n    address: 127.0.0.1\n    action: update\n"
-            if self.updates
-            else ""
-        )
-        allow = "    acl: update\n" if self.updates else ""
-        journal = " (UPDATEs go to the journal only)" if self.updates else ", never keep a journal"
-        content = "changes" if self.updates else "none"
-=======
         journal = (
             ", never keep a journal." if not self.updatable else "; UPDATEs go to the journal."
         )
         acl_use = "\n    acl: update" if self.updatable else ""
         acl = f"acl:\n  - id: update\n    address: {self.host}\n    action: update\n"
->>>>>>> main
         self.dir.joinpath("knot.conf").write_text(
             f"""\
 server:
@@ -310,15 +269,6 @@ control:
 log:
   - target: stdout
     any: info
-<<<<<<< HEAD
-{acl}template:
-  - id: default
-    # The zone files are the truth: never write back{journal}.
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: {content}
-{allow}zone:
-=======
 {acl if self.updatable else ""}template:
   - id: default
     # The zone files are the truth: never write back{journal}
@@ -326,7 +276,6 @@ log:
     zonefile-load: whole
     journal-content: {"changes" if self.updatable else "none"}{acl_use}
 zone:
->>>>>>> main
 {zones}"""
         )
 

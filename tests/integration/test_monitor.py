@@ -77,7 +77,7 @@ def follow_eureka1(knot: KnotServer, old: str, new: str) -> None:
 def pod_env(api_server_tls, tmp_path: Path) -> Iterator[tuple[dict[str, str], KnotServer]]:
     find_binary("knotd")
     service_ip = _port_53_address()
-    knot = KnotServer(seed_zones(), host=service_ip, port=53, updates=True)
+    knot = KnotServer(seed_zones(), host=service_ip, port=53, updatable=True)
     knot.start()
     try:
         account = tmp_path / "sa"
