@@ -428,18 +428,7 @@ def inspect_table(
         console.print(settings_line(report.source, report.servers), style="dim")
         print_notes(console, report.source)
     multi = len(report.servers) > 1
-    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("NAME", overflow="fold", ratio=4)
-    table.add_column("TYPE", no_wrap=True)
-    table.add_column("EXPECTED", overflow="fold", ratio=3)
-    if multi:
-        for server in report.servers:
-            table.add_column(safe(server), overflow="fold", ratio=2)
-    else:
-        table.add_column("ACTUAL", overflow="fold", ratio=3)
-    if wide:
-        table.add_column("RULES", overflow="fold", ratio=1)
+    table = _inspect_columns(report.servers, wide=wide, headers=headers)
     explained: list[tuple[int, Row]] = []
     group = None
     shown_ok: dict[str, int] = {}
@@ -484,22 +473,47 @@ def inspect_table(
             Text("(ok rows of large groups are counted; -o wide lists every row)", style="dim")
         )
     for number, row in explained:
-        line = Text(f"{number}. ", style="bold")
-        line.append_text(
-            safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1])
-        )
-        for check in row.checks:
-            if check.verdict is not Verdict.OK and check.note:
-                prefix = f"{check.observation.server}: " if multi else ""
-                line.append("\n   ")
-                line.append_text(safe(prefix + check.note))
-        why = row.reason or row.expected.explanation
-        if why:
-            line.append("\n   expected because: ", style="dim")
-            line.append_text(safe(why))
-        console.print(line)
+        console.print(_explanation(number, row, short, multi=multi))
     if report.findings:
         findings_table(console, report.findings, wide=wide, headers=headers)
+    _inspect_summary(console, report)
+
+
+def _inspect_columns(servers: Sequence[str], *, wide: bool, headers: bool) -> Table:
+    """The inspect table's columns: one ACTUAL column, or one per server when there are several."""
+    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("NAME", overflow="fold", ratio=4)
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("EXPECTED", overflow="fold", ratio=3)
+    if len(servers) > 1:
+        for server in servers:
+            table.add_column(safe(server), overflow="fold", ratio=2)
+    else:
+        table.add_column("ACTUAL", overflow="fold", ratio=3)
+    if wide:
+        table.add_column("RULES", overflow="fold", ratio=1)
+    return table
+
+
+def _explanation(number: int, row: Row, short: Names, *, multi: bool) -> Text:
+    """One numbered note under the table: what each server got wrong, and why DNS must answer so."""
+    line = Text(f"{number}. ", style="bold")
+    line.append_text(safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1]))
+    for check in row.checks:
+        if check.verdict is not Verdict.OK and check.note:
+            prefix = f"{check.observation.server}: " if multi else ""
+            line.append("\n   ")
+            line.append_text(safe(prefix + check.note))
+    why = row.reason or row.expected.explanation
+    if why:
+        line.append("\n   expected because: ", style="dim")
+        line.append_text(safe(why))
+    return line
+
+
+def _inspect_summary(console: Console, report: InspectReport) -> None:
+    """The count line, replicas that disagree, and notes about where answers came from."""
     summary = report.summary
     parts = [f"{summary.get('total', 0)} checks"]
     parts += [f"{v} {k}" for k, v in summary.items() if k != "total" and v]
