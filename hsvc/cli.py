@@ -371,10 +371,29 @@ def cmd_inspect(
         str | None, typer.Argument(help="Service name (default: every Service).")
     ] = None,
     *,
+    only_failures: Annotated[
+        bool,
+        typer.Option(
+            "--only-failures",
+            help="Show only the rows that are not ok, grouped by Service, with their explanations.",
+            rich_help_panel=OUT,
+        ),
+    ] = False,
+    all_rows: Annotated[
+        bool,
+        typer.Option(
+            "--all-rows",
+            help="Show every row of every Service (the default for one small Service).",
+            rich_help_panel=OUT,
+        ),
+    ] = False,
     references: InspectReferencesOpt = False,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
+
+    For -A, a namespace or several Services it prints one line per Service, then
+    only the rows that are not ok (--all-rows: every row).
 
     With --references, lists the workloads that use the Service's names ("used by:
     deploy/api env KAFKA_BOOTSTRAP"), so a broken Service shows who breaks with it.
@@ -383,7 +402,10 @@ def cmd_inspect(
     """
     from hsvc.commands.fleet import is_fleet
     from hsvc.commands.inspect import run_inspect
+    from hsvc.errors import UsageError
 
+    if only_failures and all_rows:
+        raise UsageError("--only-failures and --all-rows exclude each other; pass one")
     run = replace(run, opts=_with_references(run.opts, references, False))
     if is_fleet(run.opts):
         return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
@@ -397,9 +419,32 @@ def cmd_inspect(
 
         run.emit(inspect_doc(report), run.out.output.value)
     else:
-        from hsvc.render.table import inspect_table
+        from hsvc.render.summary import inspect_summary
+        from hsvc.render.table import COLLAPSE_AT, inspect_table, print_notes
 
-        inspect_table(run.console(), report, wide=run.out.wide, headers=run.out.headers)
+        console = run.console()
+        many = service is None or len(report.services) > 1 or len(report.rows) > COLLAPSE_AT
+        if all_rows or (many is False and not only_failures):
+            inspect_table(
+                console,
+                report,
+                wide=run.out.wide,
+                headers=run.out.headers,
+                collapse=not all_rows,
+            )
+        else:
+            inspect_summary(
+                console,
+                report,
+                wide=run.out.wide,
+                headers=run.out.headers,
+                services=not only_failures,
+            )
+        if run.out.headers:
+            stderr = run.console(stderr=True)
+            print_notes(stderr, report.source)
+            for note in report.notes:
+                print_notes(stderr, note)
     return _exit_code(report.ok)
 
 

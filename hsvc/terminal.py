@@ -11,12 +11,51 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
     from rich.console import Console  # noqa: TID251
 
 RESOLV_CONF = "/etc/resolv.conf"
+# The width used when stdout is not a terminal and COLUMNS is unset: nothing wraps
+# (the renderers' hsvc.render.table.UNBOUNDED; tests/unit/test_layout.py keeps them equal).
+UNBOUNDED = 100_000
+
+
+class _Trimmed:
+    """A text stream that drops trailing spaces from every line written through it.
+
+    rich pads table cells to their column's width; in a file or a pipe those
+    spaces are noise (``grep 'x$'``, diffs), so lines end at their last character.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        if lines:
+            self._stream.write("".join(line.rstrip(" ") + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        isatty = getattr(self._stream, "isatty", None)
+        return bool(isatty and isatty())
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
 
 
 def _stdout() -> TextIO:
@@ -45,9 +84,13 @@ class Environment:
     def from_process(cls) -> Environment:
         """Read the process's streams and environment variables (the only place that does)."""
         # no-color.org: present and non-empty, whatever the value, means no colour.
+        isatty = getattr(sys.stdout, "isatty", None)
+        terminal = bool(isatty and isatty())
         return cls(
             colors=False if os.environ.get("NO_COLOR") else None,
             in_pod=bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
+            # Not a terminal and no COLUMNS: a file or a pipe, where nothing should wrap.
+            width=None if terminal or os.environ.get("COLUMNS") else UNBOUNDED,
             resolv_conf_path=os.environ.get("HSVC_RESOLV_CONF") or RESOLV_CONF,
         )
 
@@ -72,7 +115,7 @@ class Environment:
 
         plain = no_color or self.colors is False
         return Console(
-            file=self.stderr if stderr else self.stdout,
+            file=self.stderr if stderr else cast(TextIO, _Trimmed(self.stdout)),
             width=self.width,
             no_color=plain,
             color_system=None if plain else "auto",

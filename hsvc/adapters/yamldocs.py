@@ -79,9 +79,10 @@ def _documents(name: str, text: str) -> Iterator[_Document]:
                 raise _yaml_error(name, text, exc) from exc
             except yamlbounds.YamlLimitError as exc:
                 raise _limit_error(name, exc) from exc
-            except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            except (ValueError, TypeError, AttributeError, OverflowError, IndexError) as exc:
                 # PyYAML's constructors let these escape for explicit tags it cannot
-                # build (`!!int abc`, `!!timestamp nope`); the node still has a position.
+                # build (`!!int abc`, `!!timestamp nope`, `!!int ""` an IndexError);
+                # the node still has a position.
                 if node is None:  # pragma: no cover - only constructors raise these
                     raise ManifestError(name, f"invalid YAML: {exc}") from exc
                 culprit = _unconstructable(loader, node)

@@ -191,6 +191,18 @@ CHECKS: dict[str, Check] = {
             code="HSVC505", severity=_E, title="noendpoints hides headless Services", rules=("R41",)
         ),
         Check(
+            code="HSVC507",
+            severity=_W,
+            title="names that only CoreDNS serves (portability)",
+            rules=("R15", "R36"),
+        ),
+        Check(
+            code="HSVC508",
+            severity=_I,
+            title="hard-coded cluster domain (portability)",
+            rules=("R9",),
+        ),
+        Check(
             code="HSVC506",
             severity=_W,
             title="namespace not exposed by the Corefile",
@@ -490,6 +502,7 @@ class _Diagnosis:
                 "make the governing Service headless (clusterIP: None; immutable, so recreate "
                 "it) and keep a separate ClusterIP Service for load-balanced access",
             )
+            self.portability(sts, svc)
         if selector_matches(svc.selector, sts.template_labels):
             return
         hand_written = any(
@@ -516,6 +529,29 @@ class _Diagnosis:
             message,
             "make the Service selector a subset of the pod template labels "
             f"({_labels_text(sts.template_labels)})",
+        )
+
+    def portability(self, sts: StatefulSet, svc: Service) -> None:
+        """Per-pod names under a ClusterIP Service exist on CoreDNS only (hsvc.core.flavour)."""
+        from hsvc.core.flavour import RULE_RANGES
+
+        where = f"{svc.namespace}/{svc.name}"
+        first = f"{sts.name}-0.{svc.name}.{svc.namespace}.svc"
+        here = self.s.dns_flavour
+        now = (
+            "this cluster's kube-dns/Cloud DNS already answers NXDOMAIN for them"
+            if here != "coredns"
+            else "they resolve here, on CoreDNS"
+        )
+        self.add(
+            "HSVC507",
+            sts.ref,
+            f"the per-pod names of StatefulSet {sts.name} ({first}, ...) and their PTRs sit "
+            f"under the ClusterIP Service {where}: {now}, but kube-dns and Cloud DNS "
+            f"({RULE_RANGES['R15'].differs}) and CoreDNS 1.11.4 to 1.12.0 for the PTRs of "
+            "hostname-less endpoints do not serve the same names",
+            "make the governing Service headless (clusterIP: None; recreate it), which every "
+            "DNS server and the DNS spec serve per-pod names for",
         )
 
     def other_headless(self, sts: StatefulSet) -> None:
@@ -894,6 +930,16 @@ class _Diagnosis:
                         "name is outside it and does not resolve",
                         f"use the short name ({name.split('.' + kind + '.')[0]}.{kind}; the "
                         "search path adds the zone) or the cluster's zone",
+                    )
+                elif zone == self.zone and kind == "svc":
+                    short = name.removesuffix("." + self.zone.rstrip("."))
+                    self.add(
+                        "HSVC508",
+                        obj,
+                        f"{obj} writes the cluster domain out in {name}: it resolves on this "
+                        f"cluster, and breaks on one whose domain is not "
+                        f"{self.zone.rstrip('.')}",
+                        f"use {short} (the pod's search path adds the cluster domain)",
                     )
                 elif kind == "pod" and self.s.pods.value == "disabled":
                     self.add(

@@ -23,6 +23,7 @@ from hsvc.core.report import (
     Source,
 )
 from hsvc.core.searchpath import Walk
+from hsvc.core.summary import tallies
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -310,9 +311,11 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                 "publishNotReadyAddresses": s.service.publish_not_ready_addresses,
                 "statefulSets": [st.name for st in s.stateful_sets],
                 "endpoints": {"ready": s.ready, "notReady": s.not_ready},
+                "checks": t.counts,
+                "cause": t.cause,
             }
             | _used_by(report, s.service.namespace, s.service.name)
-            for s in report.services
+            for s, t in zip(report.services, tallies(report), strict=True)
         ],
         rows=[row(r) for r in report.rows],
         findings=[finding(f) for f in report.findings],

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
@@ -41,6 +42,7 @@ from hsvc.core.report import (
     Source,
 )
 from hsvc.core.searchpath import Walk
+from hsvc.core.summary import Explanation, explanations
 
 # Characters that would act instead of showing, or show as nothing: C0, DEL and C1
 # controls; and invisible format characters that let one name pass for another or
@@ -223,9 +225,9 @@ def server_name(s: DnsSettings) -> str:
     return f"{name} {s.dns_version}{where}"
 
 
-def print_notes(console: Console, src: Source) -> None:
-    """Print the source's notes (assumptions, unreadable kinds) to ``console``."""
-    for note in src.notes:
+def print_notes(console: Console, src: Source | str) -> None:
+    """Print the source's notes (assumptions, unreadable kinds), or one note, to ``console``."""
+    for note in (src,) if isinstance(src, str) else src.notes:
         console.print(safe("note: " + note, "yellow"))
 
 
@@ -415,110 +417,391 @@ def _hidden_line(table: Table, group: str | None, hidden: dict[str, int]) -> Non
         table.add_row(Text("✓", style="green"), *cells, *([""] * (len(table.columns) - 2)))
 
 
-def inspect_table(
-    console: Console, report: InspectReport, *, wide: bool, headers: bool = True
-) -> None:
-    """Print ``hsvc inspect``: headers, the side-by-side table, explanations, summary."""
-    short = Names(report.source.settings.primary_zone, wide)
-    if headers:
-        for s in report.services:
-            console.print(_service_header(s))
-            if report.used_by is not None:
-                console.print(_used_by(s, report.used_by))
-        console.print(settings_line(report.source, report.servers), style="dim")
-        print_notes(console, report.source)
+# --- layout: names that never wrap inside a label, headers that never wrap -----------------
+
+
+# Wider than any terminal: the console width when nothing is to wrap (hsvc.terminal sets it
+# for a pipe or a file).
+UNBOUNDED = 100_000
+_PIECE = re.compile(r"[^./]*[./]|[^./]+")
+# Data columns give way to whole names down to this width (an IPv4 address) or their
+# longest word, whichever is less; below it names wrap at dots first.
+DATA_FLOOR = 15
+# Answer cells list at most this many records in the summary views (the notes say the rest).
+SHORT_CELL = 3
+
+
+def unbounded(console: Console) -> bool:
+    """Whether the console lays out without wrapping (stdout is not a terminal)."""
+    return console.width >= UNBOUNDED
+
+
+def name_pieces(name: str) -> list[str]:
+    """Split a name after each dot (and the slash of namespace/name): where it may wrap."""
+    return _PIECE.findall(name) or [name]
+
+
+def fit_name(name: str, width: int) -> str:
+    """Break ``name`` into lines of at most ``width`` characters, only after dots."""
+    if len(name) <= width:
+        return name
+    lines: list[str] = []
+    line = ""
+    for piece in name_pieces(name):
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def name_width(names: Sequence[str], budget: int, *, header: str = "NAME") -> int:
+    """Width of a name column: every name whole if ``budget`` allows, else wrapped at dots.
+
+    A single label is never cut unless it alone is wider than ``budget``.
+    """
+    longest = max((len(n) for n in names), default=len(header))
+    piece = max((len(p) for n in names for p in name_pieces(n)), default=len(header))
+    return max(len(header), min(longest, max(budget, piece)))
+
+
+def _lines_width(cells: Sequence[Text | str]) -> int:
+    return max(
+        (len(line) for c in cells for line in (c.plain if isinstance(c, Text) else c).split("\n")),
+        default=0,
+    )
+
+
+def _fit_lines(cell: Text | str, width: int) -> Text | str:
+    """Wrap the long name-like lines of a data cell at dots (addresses and names alike)."""
+    text = _plain(cell)
+    if all(len(line) <= width or " " in line for line in text.split("\n")):
+        return cell
+    fitted = "\n".join(
+        line if len(line) <= width or " " in line else fit_name(line, width)
+        for line in text.split("\n")
+    )
+    return Text(fitted, style=cell.style if isinstance(cell, Text) else "")
+
+
+def _plain(cell: Text | str) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def _header(text: str) -> Text:
+    return Text(text, no_wrap=True, overflow="ellipsis")
+
+
+class _Grid:
+    """Rows of cells collected first, so column widths can be chosen before rich lays out."""
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        *,
+        name_col: int,
+        data_cols: Sequence[int],
+        cut_cols: Sequence[int] = (),
+    ) -> None:
+        self.headers = list(headers)
+        self.name_col = name_col
+        self.data_cols = set(data_cols) | set(cut_cols)
+        self.cut_cols = set(cut_cols)  # one line per cell on a terminal, cut with "…"
+        self.rows: list[list[Text | str]] = []
+        self.titles: set[int] = set()  # indices of group title rows
+
+    def add(self, cells: Sequence[Text | str]) -> None:
+        self.rows.append(list(cells))
+
+    def title(self, text: Text) -> None:
+        self.titles.add(len(self.rows))
+        cells: list[Text | str] = [""] * len(self.headers)
+        cells[self.name_col] = text
+        self.rows.append(cells)
+
+    def table(self, console: Console, *, headers: bool, one_line: bool = False) -> Table:
+        """Lay the grid out for ``console``: names fitted first, data columns share the rest.
+
+        ``one_line`` (``-o wide``, ``--no-headers``): nothing wraps, each row is one line.
+        """
+        free = one_line or unbounded(console)
+        body = [r for i, r in enumerate(self.rows) if i not in self.titles]
+        ncols = len(self.headers)
+        natural = [
+            max(_lines_width([r[c] for r in body]), len(self.headers[c]) if headers else 0)
+            for c in range(ncols)
+        ]
+        fixed = sum(
+            natural[c] for c in range(ncols) if c != self.name_col and c not in self.data_cols
+        )
+        # A data cell wraps at spaces: its longest word is what it cannot do without.
+        words = [
+            max((len(w) for r in body for w in _plain(r[c]).split()), default=0)
+            for c in range(ncols)
+        ]
+        floors = {
+            c: max(min(words[c], DATA_FLOOR), len(self.headers[c]) if headers else 0)
+            for c in self.data_cols
+            if c not in self.cut_cols
+        }
+        cut_floor = {c: len(self.headers[c]) + 2 for c in self.cut_cols}
+        budget = console.width - fixed - sum(floors.values()) - sum(cut_floor.values())
+        budget -= 3 * (ncols - 1)
+        names = [r[self.name_col] for r in body]
+        plain = [n.plain if isinstance(n, Text) else n for n in names]
+        width = name_width(plain, UNBOUNDED if free else budget)
+        titles = [_plain(r[self.name_col]) for i, r in enumerate(self.rows) if i in self.titles]
+        width = max(width, min(max(map(len, titles), default=0), max(budget, 0)))
+        # What the names leave over: data columns share it, none below its header.
+        spare = console.width - fixed - width - 3 * (ncols - 1)
+        table = Table(
+            box=box.SIMPLE,
+            show_header=headers,
+            show_edge=False,
+            pad_edge=False,
+            expand=not free,
+        )
+        cut: dict[int, int] = {}
+        data = [c for c in self.data_cols if c not in self.cut_cols]
+        # About what each data column gets: names in it wrap at dots to that, not mid-label.
+        estimates = {c: max(floors[c], spare // max(len(data), 1)) for c in data}
+        for c, head in enumerate(self.headers):
+            if c == self.name_col:
+                table.add_column(_header(head), width=width, overflow="fold")
+            elif c in self.cut_cols:
+                # What is left of the line; cells are cut to it here (rich would squeeze it).
+                cut[c] = max(cut_floor[c], spare)
+                table.add_column(_header(head), no_wrap=True, overflow="ellipsis")
+            elif c in self.data_cols:
+                share = spare // max(len(self.data_cols), 1)
+                floor = max(len(head), min(floors[c], share))
+                table.add_column(
+                    _header(head), overflow="fold", ratio=None if free else 1, min_width=floor
+                )
+            else:
+                table.add_column(_header(head), no_wrap=True)
+        for i, row in enumerate(self.rows):
+            cells = list(row)
+            for c, limit in cut.items():
+                cell = cells[c]
+                if not free and isinstance(cell, Text) and len(cell.plain) > limit:
+                    cells[c] = Text(cell.plain[: limit - 1] + "…", style=cell.style)
+            if not free:
+                for c, limit in estimates.items():
+                    cells[c] = _fit_lines(cells[c], limit)
+            if i not in self.titles:
+                cell = cells[self.name_col]
+                text = cell if isinstance(cell, Text) else Text(cell)
+                fitted = fit_name(text.plain, width)
+                cells[self.name_col] = (
+                    text if fitted == text.plain else Text(fitted, style=text.style)
+                )
+            table.add_row(*cells)
+        return table
+
+
+def _one_line(text: Text, joined: bool) -> Text:
+    """Join a multi-line cell with commas (``--no-headers``, ``-o wide``: one row per line)."""
+    if not joined or "\n" not in text.plain:
+        return text
+    return Text(",".join(text.plain.split("\n")), style=text.style)
+
+
+def _diff_text(row: Row, obs: Observation, short: Names) -> Text | None:
+    """A short cell for an answer of many records: what is extra (+) and missing (−).
+
+    Records are compared as shown (an SRV as target:port: weights are in the notes).
+    """
+    want = {short.data(r).lower(): r for r in row.expected.answer if r.type == row.type}
+    got = {short.data(r).lower(): r for r in obs.answer if r.type == row.type}
+    if obs.rcode is not Rcode.NOERROR or not got or max(len(got), len(want)) <= 1:
+        return None
+    extra = [got[k] for k in got if k not in want]
+    missing = [want[k] for k in want if k not in got]
+    same = len(got) - len(extra)
+    text = Text()
+    parts: list[Text] = [safe("+" + short.data(r), "red") for r in extra[:SHORT_CELL]]
+    parts += [safe("−" + short.data(r), "red") for r in missing[:SHORT_CELL]]
+    more = len(extra) + len(missing) - len(parts)
+    for i, part in enumerate(parts):
+        if i:
+            text.append(" ")
+        text.append_text(part)
+    if more > 0:
+        text.append(f" +{more} more")
+    if same:
+        text.append(f" (+{same} ok)" if parts else f"{same} ok", style="dim")
+    return text
+
+
+def _count_text(answer: DnsAnswer, short: Names) -> Text:
+    """A large expected answer as a count (the full set is in -o wide and JSON)."""
+    records = [r for r in answer.answer if r.type == answer.type]
+    if len(records) <= 1:
+        return _expected_text(answer, short)
+    kind = {"A": "addresses", "AAAA": "addresses", "SRV": "targets"}.get(answer.type, "records")
+    text = Text(f"{len(records)} {kind}")
+    if answer.open_ended:
+        text.append(" (+upstream)", style="dim")
+    return text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowsView:
+    """How the rows table is drawn."""
+
+    wide: bool = False
+    headers: bool = True
+    collapse: bool = True  # large groups show their ok rows as a count
+    short_cells: bool = False  # large answers as counts and differences
+    by_service: bool = False  # titles are Services, not record groups
+
+
+def rows_table(
+    console: Console,
+    report: InspectReport,
+    indices: Sequence[int],
+    view: RowsView,
+    *,
+    numbers: dict[int, int] | None = None,
+    titles: dict[int, str] | None = None,
+) -> tuple[Table, dict[str, int]]:
+    """The side-by-side table of the given rows; returns it and the ok rows hidden per group.
+
+    ``numbers`` gives each row not ok its footnote number; ``titles`` the title to
+    print before a row (``by_service``).
+    """
+    short = Names(report.source.settings.primary_zone, view.wide)
     multi = len(report.servers) > 1
-    table = _inspect_columns(report.servers, wide=wide, headers=headers)
-    explained: list[tuple[int, Row]] = []
-    group = None
-    shown_ok: dict[str, int] = {}
+    joined = view.wide or not view.headers
+    heads = ["", "NAME", "TYPE", "EXPECTED"]
+    heads += [_server_header(s) for s in report.servers] if multi else ["ACTUAL"]
+    if view.wide:
+        heads.append("RULES")
+    grid = _Grid(heads, name_col=1, data_cols=range(3, 4 + max(len(report.servers), 1)))
+    group_sizes = Counter(report.rows[i].group for i in indices)
+    group: str | None = None
+    shown_ok: Counter[str] = Counter()
     hidden_ok: dict[str, int] = {}
-    group_sizes = Counter(row.group for row in report.rows)
-    for row in report.rows:
-        if row.group != group:
-            _hidden_line(table, group, hidden_ok)
+    numbers = numbers or {}
+    for i in indices:
+        row = report.rows[i]
+        if titles and i in titles and view.headers:
+            grid.title(safe(titles[i], "bold cyan"))
+            group = None
+        if row.group != group and not view.by_service:
+            if hidden_ok.get(group or ""):
+                grid.add(_hidden_cells(hidden_ok[group or ""], len(heads)))
             group = row.group
-            if headers:
-                title: list[Text | str] = [Text(GROUP_TITLES.get(group, group), style="bold cyan")]
-                table.add_row("", *title, *([""] * (len(table.columns) - 2)))
-        if row.status is Verdict.OK and not wide and group_sizes[row.group] > COLLAPSE_AT:
+            if view.headers:
+                grid.title(Text(GROUP_TITLES.get(group, group), style="bold cyan"))
+        if (
+            row.status is Verdict.OK
+            and view.collapse
+            and not view.wide
+            and group_sizes[row.group] > COLLAPSE_AT
+        ):
             # Big groups (thousands of pods) show their problems and a few good rows.
-            shown_ok[row.group] = shown_ok.get(row.group, 0) + 1
+            shown_ok[row.group] += 1
             if shown_ok[row.group] > COLLAPSED_OK_ROWS:
                 hidden_ok[row.group] = hidden_ok.get(row.group, 0) + 1
                 continue
         mark, colour = MARK[row.status]
-        ref = ""
-        if row.status is not Verdict.OK:
-            explained.append((len(explained) + 1, row))
-            ref = f"{len(explained)}"
+        ref = str(numbers[i]) if i in numbers else ""
+        expected = (
+            _count_text(row.expected, short)
+            if view.short_cells
+            else _expected_text(row.expected, short)
+        )
         cells: list[Text | str] = [
             Text(f"{mark}{ref}", style=colour),
             safe(short(row.name)),
             row.type,
-            _expected_text(row.expected, short),
+            _one_line(expected, joined),
         ]
-        server_cells = {
-            c.observation.server: _observed_text(c.observation, short) for c in row.checks
-        }
+        server_cells: dict[str, Text] = {}
+        for c in row.checks:
+            cell = _diff_text(row, c.observation, short) if view.short_cells else None
+            server_cells[c.observation.server] = _one_line(
+                cell or _observed_text(c.observation, short), joined
+            )
         for server in report.servers:
             cells.append(server_cells.get(server, Text("—")))
-        if wide:
+        if view.wide:
             cells.append(safe(", ".join(row.expected.rules)))
-        table.add_row(*cells)
-    _hidden_line(table, group, hidden_ok)
-    console.print(table)
-    if hidden_ok:
-        console.print(
-            Text("(ok rows of large groups are counted; -o wide lists every row)", style="dim")
-        )
-    for number, row in explained:
-        console.print(_explanation(number, row, short, multi=multi))
-    if report.findings:
-        findings_table(console, report.findings, wide=wide, headers=headers)
-    _inspect_summary(console, report)
+        grid.add(cells)
+    if hidden_ok.get(group or ""):
+        grid.add(_hidden_cells(hidden_ok[group or ""], len(heads)))
+    return grid.table(console, headers=view.headers, one_line=joined), hidden_ok
 
 
-def _inspect_columns(servers: Sequence[str], *, wide: bool, headers: bool) -> Table:
-    """The inspect table's columns: one ACTUAL column, or one per server when there are several."""
-    table = Table(box=box.SIMPLE, show_header=headers, pad_edge=False, expand=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("NAME", overflow="fold", ratio=4)
-    table.add_column("TYPE", no_wrap=True)
-    table.add_column("EXPECTED", overflow="fold", ratio=3)
-    if len(servers) > 1:
-        for server in servers:
-            table.add_column(safe(server), overflow="fold", ratio=2)
-    else:
-        table.add_column("ACTUAL", overflow="fold", ratio=3)
-    if wide:
-        table.add_column("RULES", overflow="fold", ratio=1)
-    return table
+def _hidden_cells(count: int, ncols: int) -> list[Text | str]:
+    return [
+        Text("✓", style="green"),
+        Text(f"… {count} more ok", style="green"),
+        *([""] * (ncols - 2)),
+    ]
 
 
-def _explanation(number: int, row: Row, short: Names, *, multi: bool) -> Text:
-    """One numbered note under the table: what each server got wrong, and why DNS must answer so."""
-    line = Text(f"{number}. ", style="bold")
-    line.append_text(safe(f"{short(row.name)} {row.type}: {row.status.value}", MARK[row.status][1]))
-    for check in row.checks:
-        if check.verdict is not Verdict.OK and check.note:
-            prefix = f"{check.observation.server}: " if multi else ""
-            line.append("\n   ")
-            line.append_text(safe(prefix + check.note))
-    why = row.reason or row.expected.explanation
-    if why:
-        line.append("\n   expected because: ", style="dim")
-        line.append_text(safe(why))
-    return line
+def _server_header(server: str) -> str:
+    """A replica's column header: its name without the way it is reached (said in "asked:")."""
+    for suffix in (" (port-forward)", " (exec)"):
+        server = server.removesuffix(suffix)
+    return server
 
 
-def _inspect_summary(console: Console, report: InspectReport) -> None:
-    """The count line, replicas that disagree, and notes about where answers came from."""
+def footnote(console: Console, number: str, body: Text) -> None:
+    """Print a numbered note whose wrapped lines hang under its text, not under the number."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text(number, style="bold"), body)
+    console.print(grid, crop=not unbounded(console))
+
+
+def explanation_text(report: InspectReport, explanation: Explanation, short: Names) -> Text:
+    """The rows an explanation covers, their status, what differs, and the why."""
+    rows = [report.rows[i] for i in explanation.rows]
+    names = [f"{short(r.name)} {r.type}" for r in rows[:5]]
+    if len(rows) > 5:
+        names.append(f"and {len(rows) - 5} more")
+    statuses = ", ".join(dict.fromkeys(r.status.value for r in rows))
+    text = safe(", ".join(names) + f": {statuses}", MARK[explanation.status][1])
+    for n, note in enumerate(explanation.notes):
+        text.append(" — " if n == 0 else "; ")
+        text.append_text(safe(note))
+    if explanation.why:
+        text.append("\nexpected because: ", style="dim")
+        text.append_text(safe(explanation.why))
+    return text
+
+
+def print_explanations(
+    console: Console, report: InspectReport, groups: Sequence[Explanation], *, wide: bool
+) -> None:
+    """Print each explanation once, numbered, with the rows it covers."""
+    short = Names(report.source.settings.primary_zone, wide)
+    for number, explanation in enumerate(groups, start=1):
+        footnote(console, f"{number}.", explanation_text(report, explanation, short))
+
+
+def numbered(groups: Sequence[Explanation]) -> dict[int, int]:
+    """Footnote number of each row, from the explanation groups."""
+    return {i: n for n, g in enumerate(groups, start=1) for i in g.rows}
+
+
+def summary_line(report: InspectReport) -> Text:
+    """``13 checks, 12 ok, 1 missing``."""
     summary = report.summary
     parts = [f"{summary.get('total', 0)} checks"]
     parts += [f"{v} {k}" for k, v in summary.items() if k != "total" and v]
     ok = summary.get("ok", 0) == summary.get("total", 0)
-    console.print(Text(", ".join(parts), style="bold green" if ok else "bold red"))
+    return Text(", ".join(parts), style="bold green" if ok else "bold red")
+
+
+def print_tail(console: Console, report: InspectReport) -> None:
+    """The replicas that stand apart and the notes about where answers came from."""
     for odd in report.disagreements:
         line = Text(
             f"replica {odd.server} disagrees with the others on {len(odd.rows)} of "
@@ -527,8 +810,65 @@ def _inspect_summary(console: Console, report: InspectReport) -> None:
         )
         line.append_text(safe(", ".join(odd.rows[:5]) + (" …" if len(odd.rows) > 5 else "")))
         console.print(line)
-    for note in report.notes:
-        console.print(safe("note: " + note, "yellow"))
+
+
+def inspect_table(
+    console: Console,
+    report: InspectReport,
+    *,
+    wide: bool,
+    headers: bool = True,
+    collapse: bool = True,
+) -> None:
+    """Print ``hsvc inspect`` row by row: headers, the side-by-side table, explanations.
+
+    ``collapse``: groups of many rows show their ok rows as a count (not ``--all-rows``).
+    """
+    if headers:
+        for s in report.services:
+            console.print(_service_header(s))
+            if report.used_by is not None:
+                console.print(_used_by(s, report.used_by))
+        console.print(settings_line(report.source, report.servers), style="dim")
+    multi = len(report.servers) > 1
+    failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
+    groups = explanations(report.rows, failed, multi=multi)
+    view = RowsView(wide=wide, headers=headers, collapse=collapse)
+    table, hidden = rows_table(
+        console, report, range(len(report.rows)), view, numbers=numbered(groups)
+    )
+    _print_table(console, table, wide=wide, headers=headers)
+    if hidden and headers:
+        console.print(
+            Text("(ok rows of large groups are counted; -o wide lists every row)", style="dim")
+        )
+    if headers:
+        print_explanations(console, report, groups, wide=wide)
+    if report.findings and headers:
+        findings_table(console, report.findings, wide=wide, headers=headers)
+    if headers:
+        console.print(summary_line(report))
+        print_tail(console, report)
+
+
+def _print_table(console: Console, table: Table, *, wide: bool, headers: bool) -> None:
+    """Print a table; ``-o wide`` and ``--no-headers`` keep each row on one line."""
+    if (wide or not headers) and not unbounded(console):
+        for col in table.columns:
+            col.no_wrap = True
+            col.overflow = "ignore"
+            col.ratio = None
+            col.min_width = None
+        table.expand = False
+        # console.print(width=) cannot go past the console's own width: widen it meanwhile.
+        width = console.width
+        console.width = UNBOUNDED
+        try:
+            console.print(table, crop=False)
+        finally:
+            console.width = width
+        return
+    console.print(table, crop=not unbounded(console))
 
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

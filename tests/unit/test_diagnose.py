@@ -551,6 +551,19 @@ CASES = [
         lambda: findings(World(), replace(KUBEADM, namespaces=("other",))),
         lambda: findings(World(), replace(KUBEADM, namespaces=("ms",))),
     ),
+    # Portability: fires on a ClusterIP governing Service, silent on a headless one.
+    Case(
+        "HSVC507",
+        lambda: findings(World(services=[db_service(cluster_ip="10.96.0.5")])),
+        lambda: findings(World(services=[db_service(cluster_ip="None")])),
+    ),
+    Case(
+        "HSVC508",
+        lambda: findings(
+            World(deployments=[deploy(hardcoded=("http://db.ms.svc.cluster.local",))])
+        ),
+        lambda: findings(World(deployments=[deploy(hardcoded=("http://db.ms.svc:8080",))])),
+    ),
     # 6xx
     Case(
         "HSVC601",
@@ -598,6 +611,16 @@ CASES = [
         ),
     ),
 ]
+
+
+def test_portability_finding_names_the_service_and_the_fix() -> None:
+    (f,) = [
+        f
+        for f in findings(World(services=[db_service(cluster_ip="10.96.0.5")]))
+        if f.code == "HSVC507"
+    ]
+    assert "ClusterIP Service ms/db" in f.message and "kube-dns" in f.message
+    assert "clusterIP: None" in f.hint
 
 
 def test_every_code_has_a_case() -> None:

@@ -482,6 +482,14 @@ def test_error_names_the_file_inside_a_folder(tmp_path: Path) -> None:
             "invalid YAML value",
             id="bad-explicit-tag",
         ),
+        pytest.param(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n"
+            '    - port: !!int ""\n',
+            6,
+            13,
+            "invalid YAML value",
+            id="empty-explicit-int",
+        ),
         pytest.param("a: 1\nb: \x07\n", 2, 4, "control characters are not allowed", id="control"),
         pytest.param(
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec: [1]\n",

@@ -1,0 +1,188 @@
+"""``hsvc inspect`` for many Services: one line per Service, then only what broke.
+
+The summary view (the default for ``-A``, a namespace, several Services or a
+Service with many checks) prints a line per Service with its type, endpoints,
+checks by status and the main cause, then the rows that are not ok grouped by
+Service, each explanation once with the rows it covers. ``--only-failures``
+prints only the second part; ``--all-rows`` the full table (``inspect_table``).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console  # noqa: TID251
+from rich.text import Text  # noqa: TID251
+
+from hsvc.core.compare import Verdict
+from hsvc.core.model import Finding, Severity
+from hsvc.core.report import InspectReport, ServiceSummary
+from hsvc.core.summary import ServiceTally, explanations, row_services, tallies
+from hsvc.render.table import (
+    MARK,
+    SEVERITY_STYLE,
+    RowsView,
+    _print_table,
+    _used_by,
+    footnote,
+    numbered,
+    print_explanations,
+    print_tail,
+    rows_table,
+    safe,
+    settings_line,
+    summary_line,
+    unbounded,
+)
+
+# A cause gets its own line under the Service when less than this is left of the line.
+CAUSE_INLINE = 30
+
+_ORDER = (
+    Verdict.OK,
+    Verdict.WRONG,
+    Verdict.MISSING,
+    Verdict.UNEXPECTED,
+    Verdict.TOO_LARGE,
+    Verdict.ERROR,
+)
+
+
+def _kind(s: ServiceSummary) -> str:
+    svc = s.service
+    return "headless" if svc.is_headless else svc.type
+
+
+def _checks(t: ServiceTally) -> Text:
+    parts = [f"{t.counts.get(v.value, 0)} {v.value}" for v in _ORDER if t.counts.get(v.value, 0)]
+    return Text(", ".join(parts) or "0 checks", style="" if t.ok else "red")
+
+
+def print_services(
+    console: Console,
+    report: InspectReport,
+    counted: list[ServiceTally],
+    *,
+    headers: bool,
+) -> None:
+    """One line per Service: verdict, name, type, ready endpoints, checks by status, cause.
+
+    Laid out here rather than by rich, so that no column is squeezed: on a narrow
+    terminal a failing Service's cause goes on the line below it, cut to the width.
+    """
+    rows: list[tuple[ServiceTally, list[Text], Text]] = []
+    for s, t in zip(report.services, counted, strict=True):
+        cells = [
+            safe(f"{t.namespace}/{t.name}"),
+            Text(_kind(s)),
+            Text(f"{s.ready}/{s.ready + s.not_ready}"),
+            _checks(t),
+        ]
+        rows.append((t, cells, safe(t.cause) if t.cause else Text("")))
+    heads = ("SERVICE", "TYPE", "READY", "CHECKS")
+    widths = [
+        max([len(h) if headers else 0, *(len(r[1][n].plain) for r in rows)])
+        for n, h in enumerate(heads)
+    ]
+    used = 2 + sum(widths) + 2 * len(widths)
+    free = unbounded(console)
+    below = not free and console.width - used < CAUSE_INLINE
+    if headers:
+        line = Text("  ")
+        for head, width in zip(heads, widths, strict=True):
+            line.append(head.ljust(width + 2))
+        line.append("CAUSE" if not below else "")
+        console.print(Text(line.plain.rstrip()), crop=not free)
+    for t, cells, cause in rows:
+        mark, colour = MARK[Verdict.OK] if t.ok else MARK[Verdict.WRONG]
+        line = Text(mark + " ", style=colour)
+        for cell, width in zip(cells, widths, strict=True):
+            line.append_text(cell)
+            line.append(" " * (width - len(cell.plain) + 2))
+        if not cause.plain:
+            line.rstrip()
+            console.print(line, crop=not free)
+            continue
+        if below:
+            line.rstrip()
+            console.print(line, crop=False)
+            line = Text("    ")
+            room = console.width - 4
+        else:
+            room = console.width - used
+        if not free and len(cause.plain) > room:
+            cause = Text(cause.plain[: room - 1] + "…", style=cause.style)
+        line.append_text(cause)
+        console.print(line, crop=not free, no_wrap=True)
+
+
+def compact_findings(console: Console, findings: list[Finding]) -> None:
+    """Findings as numbered-like lines: severity, code, object, message, fix (hanging indent)."""
+    for f in findings:
+        ref = f.object
+        where = f"{ref.kind} {ref.namespace}/{ref.name}" if ref.namespace else str(ref)
+        body = safe(where + ": ", "bold")
+        body.append_text(safe(f.message))
+        body.append("\nfix: ", style="dim")
+        body.append_text(safe(f.hint))
+        head = Text(f"{f.severity.value} {f.code}", style=SEVERITY_STYLE[f.severity])
+        footnote(console, head.plain, body)
+
+
+def inspect_summary(
+    console: Console,
+    report: InspectReport,
+    *,
+    wide: bool,
+    headers: bool = True,
+    services: bool = True,
+) -> None:
+    """Print the summary view (``services=False``: only the rows that are not ok)."""
+    if headers:
+        console.print(settings_line(report.source, report.servers), style="dim")
+    counted = tallies(report)
+    if services and report.services:
+        print_services(console, report, counted, headers=headers)
+    if report.used_by is not None and headers:
+        # --references: who breaks with each Service that is not ok.
+        for s, t in zip(report.services, counted, strict=True):
+            if not t.ok:
+                console.print(safe(f"{t.namespace}/{t.name}", "bold"))
+                console.print(_used_by(s, report.used_by))
+    owners = row_services(report)
+    failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
+    # Grouped by Service, in the summary's order; rows about no Service last.
+    order = {(t.namespace, t.name): n for n, t in enumerate(counted)}
+    failed.sort(key=lambda i: (order.get(owners[i] or ("", ""), len(order)), i))
+    multi = len(report.servers) > 1
+    groups = explanations(report.rows, failed, multi=multi)
+    titles: dict[int, str] = {}
+    last: object = object()
+    for i in failed:
+        owner = owners[i]
+        if owner != last:
+            last = owner
+            titles[i] = f"{owner[0]}/{owner[1]}" if owner else "other"
+    if failed:
+        if headers and services:
+            console.print()
+        view = RowsView(
+            wide=wide, headers=headers, collapse=False, short_cells=not wide, by_service=True
+        )
+        table, _hidden = rows_table(
+            console, report, failed, view, numbers=numbered(groups), titles=titles
+        )
+        _print_table(console, table, wide=wide, headers=headers)
+    if not headers:
+        return
+    print_explanations(console, report, groups, wide=wide)
+    # Errors and warnings; info findings (a pod starting) are in --all-rows and lint.
+    shown = [f for f in report.findings if f.severity is not Severity.INFO]
+    if shown:
+        compact_findings(console, shown)
+    infos = len(report.findings) - len(shown)
+    line = summary_line(report)
+    if infos:
+        line.append(f"; {infos} info finding{'s' if infos > 1 else ''}")
+    if failed or not services or infos:
+        line.append(" (--all-rows)", style="dim")
+    console.print(line)
+    print_tail(console, report)

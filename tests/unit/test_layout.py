@@ -1,0 +1,53 @@
+"""Layout helpers: names wrap only after dots, piped output is unbounded and trimmed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hsvc import terminal
+from hsvc.render import table
+from hsvc.terminal import Environment
+
+
+def test_the_unbounded_width_is_the_same_for_the_terminal_and_the_renderers() -> None:
+    assert terminal.UNBOUNDED == table.UNBOUNDED
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "lines"),
+    [
+        ("eureka-0.eureka.ms.svc", 40, ["eureka-0.eureka.ms.svc"]),
+        ("eureka-0.eureka.ms.svc", 16, ["eureka-0.eureka.", "ms.svc"]),
+        ("_eureka._tcp.eureka.ms.svc", 12, ["_eureka.", "_tcp.eureka.", "ms.svc"]),
+        ("kafka/schema-registry", 10, ["kafka/", "schema-registry"]),
+    ],
+)
+def test_fit_name_breaks_only_after_dots(name: str, width: int, lines: list[str]) -> None:
+    fitted = table.fit_name(name, width).split("\n")
+    assert fitted == lines
+    assert "".join(fitted) == name
+
+
+def test_name_width_keeps_labels_whole() -> None:
+    names = ["eureka-0.eureka.ms.svc", "a-very-long-label-of-a-pod.x.svc"]
+    assert table.name_width(names, 200) == len(names[1])
+    # Too little room: as narrow as the longest label, never narrower.
+    assert table.name_width(names, 5) == len("a-very-long-label-of-a-pod.")
+
+
+def test_piped_console_output_has_no_trailing_spaces() -> None:
+    out = io.StringIO()
+    console = Environment(stdout=out, width=terminal.UNBOUNDED, colors=False).console()
+    from rich.table import Table
+
+    grid = Table(show_header=True)
+    grid.add_column("A")
+    grid.add_column("B")
+    grid.add_row("x", "long value")
+    grid.add_row("longer", "y")
+    console.print(grid)
+    text = out.getvalue()
+    assert text and all(line == line.rstrip() for line in text.splitlines())
+    assert max(len(line) for line in text.splitlines()) < 40  # not padded to the width
