@@ -18,11 +18,13 @@ from hsvc.adapters.appobjects import (
     WORKLOAD_KINDS,
     backends_from_dict,
     config_data_from_dict,
+    config_text_from_dict,
+    dns_workload_from_dict,
+    network_policy_from_dict,
     workload_from_dict,
 )
 from hsvc.adapters.fields import (
     _ADDRESS_TYPES,
-    _SELECTOR_OPERATORS,
     _SERVICE_TYPES,
     ConversionError,
     PathPart,
@@ -35,6 +37,7 @@ from hsvc.adapters.fields import (
     _controller,
     _each,
     _int,
+    _label_selector,
     _labels,
     _mapping,
     _metadata,
@@ -43,6 +46,7 @@ from hsvc.adapters.fields import (
     _spec,
     _str,
     _str_list,
+    _template_spec,
     _type_name,
 )
 from hsvc.core import names
@@ -53,9 +57,8 @@ from hsvc.core.model import (
     Endpoint,
     EndpointPort,
     EndpointSlice,
-    LabelRequirement,
-    LabelSelector,
     Namespace,
+    NetworkPolicy,
     Pod,
     Service,
     ServicePort,
@@ -72,8 +75,11 @@ __all__ = [
     "PathPart",
     "backends_from_dict",
     "config_data_from_dict",
+    "config_text_from_dict",
     "deployment_from_dict",
+    "dns_workload_from_dict",
     "namespace_from_dict",
+    "network_policy_from_dict",
     "object_from_dict",
     "pod_from_dict",
     "service_from_dict",
@@ -96,6 +102,7 @@ KubeObject = (
     | Workload
     | ConfigData
     | BackendRef
+    | NetworkPolicy
 )
 
 
@@ -377,15 +384,6 @@ def _hardcoded_names(pod_spec: Mapping[str, object], path: tuple[PathPart, ...])
     return tuple(found)
 
 
-def _template_spec(spec: Mapping[str, object]) -> tuple[Mapping[str, object], Mapping[str, object]]:
-    """Return ``(template metadata, template spec)`` of a workload's ``spec.template``."""
-    template = _mapping(spec.get("template"), ("spec", "template"))
-    return (
-        _mapping(template.get("metadata"), ("spec", "template", "metadata")),
-        _mapping(template.get("spec"), ("spec", "template", "spec")),
-    )
-
-
 def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "default") -> Pod:
     """Convert a Pod.
 
@@ -428,6 +426,11 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         owner=_controller(meta, namespace),
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
+        images=tuple(
+            image
+            for container, c_path in _each(spec, "containers", ("spec",))
+            if (image := _str(container, "image", c_path))
+        ),
         dns_port=_dns_port(spec, ("spec",)),
     )
 
@@ -441,27 +444,6 @@ def _dns_port(spec: Mapping[str, object], path: tuple[PathPart, ...]) -> int | N
             if _str(port, "name", p_path) == "dns" and protocol == "UDP" and number:
                 return number
     return None
-
-
-def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> LabelSelector:
-    requirements: list[LabelRequirement] = []
-    for expr, expr_path in _each(obj, "matchExpressions", path):
-        operator = _required_str(expr, "operator", expr_path)
-        if operator not in _SELECTOR_OPERATORS:
-            raise ConversionError(
-                (*expr_path, "operator"),
-                f"unknown operator {operator!r}; expected one of {', '.join(_SELECTOR_OPERATORS)}",
-            )
-        requirements.append(
-            LabelRequirement(
-                key=_required_str(expr, "key", expr_path),
-                operator=operator,
-                values=_str_list(expr, "values", expr_path),
-            )
-        )
-    return LabelSelector(
-        match_labels=_labels(obj, "matchLabels", path), match_expressions=tuple(requirements)
-    )
 
 
 def _check_replicas(replicas: int | None) -> None:
@@ -571,6 +553,8 @@ def object_from_dict(
         return (statefulset_from_dict(root, default_namespace=default_namespace), *extra)
     if kind == "Deployment" and group == "apps":
         return (deployment_from_dict(root, default_namespace=default_namespace), *extra)
+    if kind == "NetworkPolicy" and group == "networking.k8s.io":
+        return (network_policy_from_dict(root, default_namespace=default_namespace),)
     if workload is not None:
         return (workload,)
     if not references:

@@ -16,7 +16,9 @@ from typing import TypeVar
 
 from hsvc.core import names
 from hsvc.core.model import (
+    LabelRequirement,
     Labels,
+    LabelSelector,
     ObjectRef,
     labels_of,
 )
@@ -280,3 +282,33 @@ def _controller(meta: Mapping[str, object], namespace: str) -> ObjectRef | None:
         owner, path = owners[0]
         return _ref(owner, path, namespace)
     return None
+
+
+def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> LabelSelector:
+    requirements: list[LabelRequirement] = []
+    for expr, expr_path in _each(obj, "matchExpressions", path):
+        operator = _required_str(expr, "operator", expr_path)
+        if operator not in _SELECTOR_OPERATORS:
+            raise ConversionError(
+                (*expr_path, "operator"),
+                f"unknown operator {operator!r}; expected one of {', '.join(_SELECTOR_OPERATORS)}",
+            )
+        requirements.append(
+            LabelRequirement(
+                key=_required_str(expr, "key", expr_path),
+                operator=operator,
+                values=_str_list(expr, "values", expr_path),
+            )
+        )
+    return LabelSelector(
+        match_labels=_labels(obj, "matchLabels", path), match_expressions=tuple(requirements)
+    )
+
+
+def _template_spec(spec: Mapping[str, object]) -> tuple[Mapping[str, object], Mapping[str, object]]:
+    """Return ``(template metadata, template spec)`` of a workload's ``spec.template``."""
+    template = _mapping(spec.get("template"), ("spec", "template"))
+    return (
+        _mapping(template.get("metadata"), ("spec", "template", "metadata")),
+        _mapping(template.get("spec"), ("spec", "template", "spec")),
+    )
