@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hsvc.commands.options import Options
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.model import DnsSettings
+from hsvc.core.dnspath import discover
+from hsvc.core.model import DnsSettings, Snapshot
 from hsvc.core.records import Expectation, expectations
 from hsvc.core.report import Source
 from hsvc.errors import InvalidNameError, NotFoundError, UsageError
@@ -78,7 +80,7 @@ def load_source(
             settings=settings,
             origin="manifests: " + ", ".join(opts.files),
             namespace=namespace,
-            notes=_settings_notes(settings),
+            notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
             locations=manifest_set.locations,
             value_lines=manifest_set.value_lines,
         )
@@ -97,8 +99,17 @@ def load_source(
         include_secrets=opts.include_secrets,
     )
     cluster_dns = src.dns_config(deadline=deadline)
-    settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))
+    path_objects, policies = src.path_objects(cluster_dns, deadline=deadline)
+    path = discover(path_objects, zone=_zone_hint(opts))
+    snapshot = replace(snapshot, network_policies=policies)
+    settings = _settings(
+        opts,
+        cluster_corefile=(cluster_dns.corefile, cluster_dns.source),
+        detected=(path.flavour.value, path.version, path.version_source),
+        imports=dict(path.imports),
+    )
     notes = list(_settings_notes(settings))
+    notes.extend(path.notes)
     notes.extend(
         f"could not read {what}; results that depend on it are weaker"
         for what in snapshot.unreadable
@@ -111,6 +122,7 @@ def load_source(
         kube_dns_ip=cluster_dns.kube_dns_ip,
         dns_pods=(cluster_dns.dns_namespace, cluster_dns.dns_selector),
         notes=tuple(notes),
+        path=path,
     )
 
 
@@ -119,6 +131,7 @@ def _settings(
     *,
     cluster_corefile: tuple[str | None, str] | None,
     detected: tuple[str, str, str] | None = None,
+    imports: dict[str, str] | None = None,
 ) -> DnsSettings:
     from hsvc.core.corefile import CorefileError, parse_corefile, settings_with_overrides
 
@@ -138,7 +151,7 @@ def _settings(
     elif cluster_corefile is not None and cluster_corefile[0]:
         cluster_text, where = cluster_corefile
         try:
-            settings = parse_corefile(cluster_text or "", source=where)
+            settings = parse_corefile(cluster_text or "", source=where, imports=imports)
         except CorefileError as exc:
             log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
             settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
@@ -150,6 +163,12 @@ def _settings(
         ttl=opts.ttl,
     )
     return _with_server(settings, opts, detected)
+
+
+def _zone_hint(opts: Options) -> str:
+    """The zone node-local's Corefile is searched for (its server blocks name it)."""
+    domain = (opts.cluster_domain or "cluster.local").strip(".").lower()
+    return domain + "."
 
 
 def _with_server(
@@ -175,6 +194,24 @@ def _with_server(
     elif opts.dns_flavour:
         where = "--dns-flavour"
     return flavour.settings_for(settings, name, version, source=where)
+
+
+def _desired_notes(snapshot: Snapshot) -> tuple[str, ...]:
+    """Say which parts of manifests (desired state) the answers predict."""
+    notes = []
+    if not snapshot.endpoint_slices and any(s.selector for s in snapshot.services):
+        notes.append(
+            "the input holds no EndpointSlices: the slices the EndpointSlice controller will "
+            "write are predicted from the selected pods (ready, hostname, ports as it writes "
+            "them); pods without an IP are not in them yet"
+        )
+    no_ip = [s.name for s in snapshot.services if not s.cluster_ips and not s.is_external_name]
+    if no_ip:
+        notes.append(
+            f"Service(s) {', '.join(sorted(no_ip)[:5])} set no clusterIP: the API allocates one "
+            "on create, so their address records are predicted (value not known)"
+        )
+    return tuple(notes)
 
 
 def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:

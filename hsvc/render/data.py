@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hsvc.core.compare import Row
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
 from hsvc.core.refcheck import describe_use
 from hsvc.core.report import (
@@ -35,7 +36,8 @@ def envelope(kind: str, **data: Any) -> dict[str, Any]:
 
 def record(rec: Record) -> dict[str, Any]:
     """A record as the contract has it: name, type, ttl, data."""
-    return {"name": rec.name.lower(), "type": rec.type, "ttl": rec.ttl, "data": rec.data}
+    # Owner names as the answer holds them: CoreDNS echoes the question's spelling (rule 10).
+    return {"name": rec.name, "type": rec.type, "ttl": rec.ttl, "data": rec.data}
 
 
 def ref(obj: ObjectRef) -> dict[str, str]:
@@ -60,6 +62,34 @@ def settings(s: DnsSettings) -> dict[str, Any]:
             "version": s.dns_version,
             "versionSource": s.dns_version_source,
         },
+    }
+
+
+def resolver_path(path: ResolverPath | None) -> dict[str, Any] | None:
+    """The resolver path found live (None from manifests)."""
+    if path is None:
+        return None
+    return {
+        "text": path.text,
+        "flavour": path.flavour.value,
+        "distribution": path.distribution,
+        "version": path.version,
+        "versionSource": path.version_source,
+        "dnsPort": path.dns_port,
+        "serviceTcp53": path.service_tcp_53,
+        "layers": [
+            {
+                "kind": layer.kind,
+                "addresses": list(layer.addresses),
+                "port": layer.port,
+                "replicas": layer.replicas,
+                "version": layer.version,
+                "cache": layer.cache,
+                "object": ref(layer.source) if layer.source is not None else None,
+            }
+            for layer in path.layers
+        ],
+        "imports": [name for name, _ in path.imports],
     }
 
 
@@ -144,6 +174,17 @@ def records_doc(report: RecordsReport) -> dict[str, Any]:
             }
             for n in report.absent
         ],
+        predicted=[
+            {
+                "name": n.name,
+                "type": n.type,
+                "group": str(n.group),
+                "subject": ref(n.source),
+                "rules": list(n.rules),
+                "predicted": n.reason,
+            }
+            for n in report.predicted
+        ],
     )
 
 
@@ -184,6 +225,7 @@ def resolve_doc(report: ResolveReport) -> dict[str, Any]:
         "ResolveResult",
         source=source(report.source),
         settings=settings(report.source.settings),
+        path=resolver_path(report.source.path),
         servers=list(report.servers),
         results=results,
         notes=list(report.notes),
@@ -297,6 +339,8 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
         "Inspection",
         source=source(report.source),
         settings=settings(report.source.settings),
+        path=resolver_path(report.source.path),
+        layers=dict(sorted(report.layers.items())),
         servers=list(report.servers),
         services=[
             {
@@ -312,7 +356,13 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                 ],
                 "publishNotReadyAddresses": s.service.publish_not_ready_addresses,
                 "statefulSets": [st.name for st in s.stateful_sets],
-                "endpoints": {"ready": s.ready, "notReady": s.not_ready},
+                "endpoints": {
+                    "ready": s.ready,
+                    "notReady": s.not_ready,
+                    "serving": s.serving,
+                    "terminating": s.terminating,
+                    "predicted": s.predicted,
+                },
                 "checks": t.counts,
                 "cause": t.cause,
             }

@@ -262,6 +262,19 @@ def records_table(
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
         table.add_row(*cells)
     console.print(table)
+    if report.predicted:
+        pred = Table(
+            title="Names that will answer once created (predicted)" if headers else None,
+            box=box.SIMPLE,
+            show_header=headers,
+            title_justify="left",
+        )
+        pred.add_column("NAME", overflow="fold")
+        pred.add_column("TYPE")
+        pred.add_column("PREDICTED", overflow="fold")
+        for n in report.predicted:
+            pred.add_row(safe(short(n.name)), n.type, safe(n.reason))
+        console.print(pred)
     if report.absent:
         neg = Table(
             title="Names that must not resolve" if headers else None,
@@ -279,8 +292,20 @@ def records_table(
         console.print(settings_line(report.source), style="dim")
 
 
+def path_line(src: Source) -> Text | None:
+    """``path: pod → node-local 169.254.20.10 (cache 30/5) → CoreDNS ×2 1.12.0 :53``."""
+    if src.path is None:
+        return None
+    text = Text("path: ", style="bold")
+    text.append_text(safe(src.path.text))
+    return text
+
+
 def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> None:
-    """Print ``hsvc resolve`` as one block per name."""
+    """Print ``hsvc resolve`` as one block per name, under the resolver path (once)."""
+    line = path_line(report.source)
+    if line is not None:
+        console.print(line, style="dim")
     short = Names(report.source.settings.primary_zone, True)
     for res in report.results:
         chosen = res.candidates[res.chosen]
@@ -385,9 +410,17 @@ def _service_header(s: ServiceSummary) -> Text:
     if s.stateful_sets:
         text.append("\n  StatefulSets ")
         text.append_text(safe(", ".join(f"{st.name} ×{st.replicas}" for st in s.stateful_sets)))
-    text.append(f"\n  endpoints {s.ready} ready, {s.not_ready} not ready")
+    text.append(
+        f"\n  endpoints {s.ready} ready, {s.not_ready} not ready; {s.serving} serving, "
+        f"{s.terminating} terminating"
+    )
+    if s.predicted:
+        text.append("  (predicted: the input holds no EndpointSlices)")
     if svc.publish_not_ready_addresses:
-        text.append("  (publishNotReadyAddresses)")
+        text.append(
+            "\n  publishNotReadyAddresses: endpoints are published ready whatever the pods' "
+            "readiness, terminating pods included"
+        )
     return text
 
 
@@ -835,6 +868,9 @@ def inspect_table(
     ``collapse``: groups of many rows show their ok rows as a count (not ``--all-rows``).
     """
     if headers:
+        line = path_line(report.source)
+        if line is not None:
+            console.print(line, style="dim")
         for s in report.services:
             console.print(_service_header(s))
             if report.used_by is not None:
