@@ -362,19 +362,19 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                     "serving": s.serving,
                     "terminating": s.terminating,
                     "predicted": s.predicted,
-                    "items": [
-                        {
-                            "name": e.name,
-                            "addresses": list(e.addresses),
-                            "pod": e.pod,
-                            "ready": e.ready,
-                            "serving": e.serving,
-                            "terminating": e.terminating,
-                            "published": e.published,
-                        }
-                        for e in s.endpoints
-                    ],
                 },
+                "endpointConditions": [
+                    {
+                        "name": e.name,
+                        "addresses": list(e.addresses),
+                        "pod": e.pod,
+                        "ready": e.ready,
+                        "serving": e.serving,
+                        "terminating": e.terminating,
+                        "published": e.published,
+                    }
+                    for e in s.endpoints
+                ],
                 "checks": t.counts,
                 "cause": t.cause,
             }

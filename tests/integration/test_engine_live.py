@@ -197,7 +197,7 @@ def test_behaviour09_publish_not_ready_header_counts_as_the_slice_says(
     result = run(*base, "-o", "json")
     doc = result.json()
     (svc,) = doc["services"]
-    counts = {k: v for k, v in svc["endpoints"].items() if k != "items"}
+    counts = svc["endpoints"]
     # Both are published (ready=true), only zk-1 is serving, zk-1 is terminating.
     assert counts == {
         "ready": 2,
@@ -206,7 +206,7 @@ def test_behaviour09_publish_not_ready_header_counts_as_the_slice_says(
         "terminating": 1,
         "predicted": False,
     }
-    items = {i["pod"]: i for i in svc["endpoints"]["items"]}
+    items = {i["pod"]: i for i in svc["endpointConditions"]}
     assert items["zk-0"] == {
         "name": "zk-0",
         "addresses": ["10.244.6.1"],
