@@ -34,6 +34,13 @@ READ = {
     "statefulsets",
     "deployments",
     "configmaps",
+    # --references (and --include-secrets), lint and inspect only
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+    "ingresses",
+    "httproutes",
+    "secrets",
 }
 STREAM = {"portforward", "exec"}
 
@@ -66,12 +73,15 @@ def runs(knot_port: int) -> list[tuple[list[str], str | None]]:
         (["records", "-A"], None),
         (["lint", "-n", "ms"], None),
         (["lint", "-A"], None),
+        (["lint", "-n", "ms", "--references"], None),
+        (["lint", "-n", "ms", "--references", "--include-secrets"], None),
     ]
     for flag, stream in (("direct", None), ("port-forward", "portforward"), ("exec", "exec")):
         extra = [*vantage(flag, knot_port), "--timeout", "1"]
         out.append((["resolve", "eureka-0.eureka", "gateway", "-n", "ms", *extra], stream))
         out.append((["inspect", "eureka", "-n", "ms", *extra], stream))
         out.append((["inspect", "-n", "ms", *extra], stream))
+        out.append((["inspect", "eureka", "-n", "ms", "--references", *extra], stream))
     return out
 
 
