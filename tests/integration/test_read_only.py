@@ -36,8 +36,7 @@ READ = {
     "daemonsets",  # the resolver path: node-local-dns (hsvc.core.dnspath)
     "networkpolicies",  # UDP-only DNS policies (hsvc.core.transport)
     "configmaps",
-    # --references (and --include-secrets), lint and inspect only
-    "daemonsets",
+    # --references (and --include-secrets), lint and inspect only; daemonsets above
     "jobs",
     "cronjobs",
     "ingresses",
