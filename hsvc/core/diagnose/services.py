@@ -8,7 +8,7 @@ from hsvc.core.diagnose.catalogue import (
     labels_text,
 )
 from hsvc.core.diagnose.context import _Context
-from hsvc.core.model import Service
+from hsvc.core.model import Rcode, Service
 
 
 class _ServiceChecks(_Context):
@@ -67,12 +67,19 @@ class _ServiceChecks(_Context):
         if pods or templates:
             return
         where = "pod" if self.observed else "pod, StatefulSet or Deployment template"
+        # What the name does is the engine's answer, not a second derivation: slices
+        # written by hand may still give the Service endpoints.
+        name = names.under(self.zone, f"{svc.name}.{svc.namespace}.svc")
+        nxdomain = self.c.answer(name, "A").rcode is Rcode.NXDOMAIN
+        if not self.c.ready_endpoints(svc.namespace, svc.name):
+            effect = "it has no endpoints" + (", and its name is NXDOMAIN" if nxdomain else "")
+        else:
+            effect = "the controller lists no pod for it (its endpoints come from other slices)"
         self.add(
             "HSVC201",
             svc.ref,
             f"the selector {labels_text(svc.selector)} of Service {svc.namespace}/{svc.name} "
-            f"matches no {where} in {svc.namespace}: it has no endpoints"
-            + (", and as a headless Service its name is NXDOMAIN" if svc.is_headless else ""),
+            f"matches no {where} in {svc.namespace}: {effect}",
             "make the selector a subset of the pod template labels (kubectl get pods "
             "--show-labels)",
         )
