@@ -463,7 +463,7 @@ def cmd_monitor(
     Services re-checked as soon as the watch reports them, every state change
     (mismatch, converged, stuck) one JSON line on stdout. Every namespace
     unless -n. Read-only: it lists, watches and gets, nothing else. See
-    docs/reference/metrics.md.
+    docs/how-to/monitor-a-fleet.md and docs/reference/metrics.md.
 
     Example: hsvc monitor --listen 0.0.0.0:9897 --interval 60
     """
@@ -586,7 +586,14 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         # From _guarded, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
         error_line("interrupted", env.stderr)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv is None and env.exit_now:
+        # hsvc monitor, stopped: tearing down a heap of tens of thousands of objects
+        # (and threads still mid-query) took seconds; SIGTERM must end it at once.
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _usage_error(exc: typer.TyperException, env: Environment) -> int:

@@ -209,15 +209,22 @@ def monitor(run: Invocation, settings: MonitorOptions, listen: str) -> int:
     def emit(record: dict[str, Any]) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         line = json.dumps({"time": stamp, **record}, sort_keys=True)
-        with lock:
+        # The last line must not hold the exit back behind a loop blocked on a full pipe.
+        if not lock.acquire(timeout=0.5 if record.get("event") == "stopped" else -1):
+            return
+        try:
             stdout.write(line + "\n")
             stdout.flush()
+        finally:
+            lock.release()
 
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
         stop.set()
 
+    # End the process without interpreter teardown once main returns (hsvc.cli.main).
+    run.env.exit_now = True
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         run_monitor(run.opts, settings, (host.strip("[]"), int(port_text)), emit, stop)
