@@ -244,6 +244,15 @@ class Pod:
         return self.phase in ("Succeeded", "Failed")
 
 
+MAX_DESIRED_ORDINALS = 1000
+"""Most pods of one StatefulSet or Deployment imagined before they exist (desired state).
+
+``replicas: 100000000`` must not make hsvc enumerate every ordinal: pods that
+exist are always read, whatever their number; only the names of pods not yet
+created stop at this many ordinals.
+"""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatefulSet:
     """A StatefulSet: its pods get ``<name>-<ordinal>`` under ``serviceName`` (rule 21)."""
@@ -543,6 +552,16 @@ class Observation:
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
     # From a tool known to misreport (BusyBox nslookup): a mismatch may not be real.
     low_confidence: bool = False
+
+    @property
+    def served(self) -> bool:
+        """Whether a server answered the question at all (exit code 6 when none did).
+
+        Silence, garbage and a refusal to serve -- REFUSED, NOTIMP, FORMERR (ERROR
+        with the rcode in ``error``) -- are not answers: stub resolvers move on to
+        the next server after each. SERVFAIL is: the server serves the zone and failed.
+        """
+        return self.rcode not in (Rcode.TIMEOUT, Rcode.ERROR, Rcode.REFUSED)
 
 
 # --- diagnostics -------------------------------------------------------------------
