@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hsvc.commands.options import Options, Via
+from hsvc.commands.options import WATCH_INTERVAL, WATCH_SWEEP, Options, Via
 from hsvc.commands.source import Api, load_source, plan
 from hsvc.commands.vantage import Vantage, labels, nobody_answered, open_vantage, via_of
 from hsvc.core.compare import compare
@@ -35,7 +35,7 @@ from hsvc.core.convergence import (
     WatchSummary,
 )
 from hsvc.core.corefile import CorefileError
-from hsvc.core.model import Observation, Question, Rcode
+from hsvc.core.model import Observation, Question
 from hsvc.core.records import Expectation
 from hsvc.core.report import Source
 from hsvc.core.staleness import WATCH_ALLOWANCE, StalenessModel, model_from_corefiles
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 1.0  # seconds between re-asks of rows that are not ok
-SWEEP = 120.0  # seconds between full sweeps (every question again)
+INTERVAL = WATCH_INTERVAL  # seconds between re-asks of rows that are not ok
+SWEEP = WATCH_SWEEP  # seconds between full sweeps (every question again)
 RECHECK = 10.0  # seconds between re-asks of stuck and flapping rows
 NODE_LOCAL_IP = "169.254.20.10"  # NodeLocal DNSCache's usual link-local address
 
@@ -284,7 +284,7 @@ class _Loop:
         )
         self.rounds += 1
         self.asked += len(questions) + 1
-        answered = [o for o in observations if o.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)]
+        answered = [o for o in observations if o.served]
         if answered:
             self.answered = True
         elif first and observations:
