@@ -567,12 +567,13 @@ def _watch(run: Invocation, service: str | None, wopts: Any) -> int:
                 return view.render()
 
         console = run.console()
-        with Live(console=console, get_renderable=render, refresh_per_second=2) as live:
+        with Live(console=console, get_renderable=render, refresh_per_second=2):
 
             def sink(event: Any) -> None:
+                # Live redraws twice a second on its own: a big first round is
+                # thousands of events, far too many to redraw one by one.
                 with lock:
                     view.update(event)
-                live.refresh()
 
             summary = run_watch(run.opts, service, wopts, sink)
         print_summary(console, summary)

@@ -114,21 +114,18 @@ def run_watch(
             clock=clock,
             wopts=wopts,
         )
-        emit(
-            WatchEvent(
-                event="start",
-                at=started,
-                data={
-                    "scope": _scope(source, service),
-                    "servers": list(labels(vantage)),
-                    "rows": len(items),
-                    "notes": [*source.notes, *vantage.notes],
-                    "settings": model.where,
-                },
-            )
+        start = WatchEvent(
+            event="start",
+            at=started,
+            data={
+                "scope": _scope(source, service),
+                "servers": list(labels(vantage)),
+                "rows": len(items),
+                "notes": [*source.notes, *vantage.notes],
+                "settings": model.where,
+            },
         )
-        tracker.replan(items, started)
-        return loop.run(engine, items)
+        return loop.run(engine, items, start)
 
 
 def _scope(source: Source, service: str | None) -> str:
@@ -202,12 +199,15 @@ class _Loop:
     answered: bool = False
     _items: dict[tuple[str, str], Expectation] = field(default_factory=dict)
 
-    def run(self, engine: Any, items: list[Expectation]) -> WatchSummary:
+    def run(self, engine: Any, items: list[Expectation], start: WatchEvent) -> WatchSummary:
         started = self.tracker.started
         self._items = {(e.expected.name, e.expected.type): e for e in items}
         end = started + self.wopts.duration if self.wopts.duration is not None else None
         reason = "interrupted"
         try:
+            # From here on Ctrl-C ends the watch with the summary.
+            self.emit(start)
+            self.tracker.replan(items, started)
             self._round(self.tracker.questions(), first=True)
             next_sweep = self.clock() + self.wopts.sweep
             next_retry = self.clock() + self.wopts.interval

@@ -312,3 +312,72 @@ def test_no_server_answering_exits_6(run, kubeconfig: Path, corefile: Path, make
     result = run(*args, "--nameserver", f"127.0.0.1:{silent.port}", "--timeout", "0.2")
     assert result.code == ExitCode.NO_DNS
     assert "no DNS server answered" in result.err
+
+
+def test_each_coredns_replica_through_port_forward_and_the_late_one_named(
+    run, api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
+) -> None:
+    from tests.integration.test_portforward import coredns_pod
+
+    pods = ("coredns-5d78c9869d-early", "coredns-5d78c9869d-late")
+    knots = {}
+    for i, name in enumerate(pods):
+        knot = make_knot(seed_zones(), updatable=True)
+        knot.update(ZONE, serial=SERIAL)
+        api_server.add(coredns_pod(name, f"10.244.0.{20 + i}"))
+        api_server.forward("kube-system", name, 53, ("127.0.0.1", knot.port))
+        knots[name] = knot
+
+    def rollout() -> None:
+        api_server.add(*scaled_eureka(4))
+        eureka3_records(knots[pods[0]], serial=SERIAL + 2)
+        time.sleep(1.2)
+        eureka3_records(knots[pods[1]], serial=SERIAL + 2)
+
+    actor = watching(api_server, rollout)
+    result = run(*watch_args(kubeconfig, corefile, [], "--watch-lag", "5", "--for", "2.5"))
+    actor.join(5)
+    assert result.code == ExitCode.OK, result.err
+    evs = events(result.out)
+    labels = [f"{name} (port-forward)" for name in pods]
+    assert evs[0]["servers"] == labels
+    lagging = [e for e in evs if e["event"] == "replica" and e["lagging"]]
+    assert {e["server"] for e in lagging} == {labels[1]} and lagging[0]["behind"] == 2
+    for label in labels:
+        assert states(evs, EUREKA3, server=label)[-2:] == ["converging", "ok"]
+
+
+@pytest.mark.parametrize(("until_ok", "code"), [(False, ExitCode.MISMATCH), (True, 130)])
+def test_ctrl_c_ends_with_the_summary(
+    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot, until_ok: bool, code: int
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    knot = make_knot(seed_zones(), updatable=True)
+    api_server.add(*scaled_eureka(4))  # never served: rows stay wrong
+    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch")
+    if until_ok:
+        args.append("--until-ok")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hsvc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline()]  # the start event: the watch is running
+    deadline = time.monotonic() + 20
+    while api_server.watches_open < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    evs = events("".join(lines) + out)
+    assert proc.returncode == code, err + out[-500:]
+    assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
+    assert evs[-1]["reason"] == "interrupted" and not evs[-1]["ok"]
+    assert "Traceback" not in err
