@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan
 from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
+from hsvc.core import conditions
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
 from hsvc.core.model import Finding, Labels, Question, selector_matches
 from hsvc.core.report import InspectReport, ServiceSummary, Source
+from hsvc.core.transport import LIVE_CODES
 from hsvc.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,8 @@ def run_inspect(
 def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:
     """Keep the findings that concern one Service: itself, or a workload or pod it names or selects.
 
-    Findings about live rows (6xx) are all kept: the rows are the Service's.
+    Findings about live rows (6xx, and the transport ones from answers) are all kept:
+    the rows are the Service's.
     """
     snap = cluster.snapshot
     labels: dict[tuple[str, str, str], tuple[str, Labels]] = {}
@@ -112,7 +115,11 @@ def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: st
         obj = f.object
         svc = cluster.service(obj.namespace, service)
         entry = labels.get((obj.kind, obj.namespace, obj.name))
-        if f.code.startswith("HSVC6") or (obj.kind == "Service" and obj.name == service):
+        if (
+            f.code.startswith("HSVC6")
+            or f.code in LIVE_CODES
+            or (obj.kind == "Service" and obj.name == service)
+        ):
             kept.append(f)
         elif svc is not None and entry is not None:
             subdomain, have = entry
@@ -136,10 +143,17 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
         total = [
             ep for sl in cluster.slices.get((svc.namespace, svc.name), []) for ep in sl.endpoints
         ]
-        ready = sum(1 for ep in total if ep.is_ready)
+        ready = sum(1 for ep in total if conditions.published(ep))
         out.append(
             ServiceSummary(
-                service=svc, stateful_sets=stses, ready=ready, not_ready=len(total) - ready
+                service=svc,
+                stateful_sets=stses,
+                ready=ready,
+                not_ready=len(total) - ready,
+                # An absent serving condition means ready (the field's API contract).
+                serving=sum(1 for ep in total if ep.serving is not False and ep.is_ready),
+                terminating=sum(1 for ep in total if ep.terminating),
+                predicted=(svc.namespace, svc.name) in cluster.predicted_slices,
             )
         )
     return out
