@@ -667,8 +667,8 @@ def cmd_monitor(
         float | None,
         typer.Option(
             "--stuck-after",
-            help="Seconds a row may stay wrong before it counts as stuck "
-            "(default: 2 x TTL + interval + 5).",
+            help="Seconds a row may stay wrong before it counts as stuck (default: the "
+            "lag model's bound for the cluster's Corefile, plus --interval).",
             min=1.0,
             rich_help_panel=MONITOR,
         ),
