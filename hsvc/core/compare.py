@@ -45,7 +45,7 @@ _SEVERITY = (
     Verdict.OK,
 )
 
-_FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.TIMEOUT, Rcode.ERROR)
+_FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.NOTIMP, Rcode.FORMERR, Rcode.TIMEOUT, Rcode.ERROR)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
