@@ -138,6 +138,8 @@ def test_a_huge_replica_count_does_not_enumerate_every_ordinal(run, tmp_path, co
     assert time.monotonic() - started < 10
     assert result.code in (ExitCode.OK, ExitCode.MISMATCH), result.err
     if command == "records":
-        absent = json.loads(result.out)["absent"]
-        ordinals = [a for a in absent if a["name"].startswith("db-")]
+        doc = json.loads(result.out)
+        # Desired state: the StatefulSet's pods are predicted (none is in the manifest).
+        assert not [a for a in doc["absent"] if a["name"].startswith("db-")]
+        ordinals = [a for a in doc["predicted"] if a["name"].startswith("db-")]
         assert len(ordinals) == MAX_DESIRED_ORDINALS == 1000
