@@ -46,6 +46,7 @@ NamespaceOpt = Annotated[
     typer.Option(
         "--namespace",
         "-n",
+        metavar="NAMESPACE",
         help="Namespace (default: the context's namespace, else 'default').",
         rich_help_panel=CLUSTER,
     ),
@@ -59,6 +60,7 @@ FilenameOpt = Annotated[
     typer.Option(
         "--filename",
         "-f",
+        metavar="PATH",
         help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
         rich_help_panel=CLUSTER,
     ),
@@ -71,6 +73,7 @@ KubeconfigOpt = Annotated[
     str | None,
     typer.Option(
         "--kubeconfig",
+        metavar="PATH",
         help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
         rich_help_panel=CLUSTER,
     ),
@@ -79,6 +82,7 @@ ContextOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--context",
+        metavar="NAME",
         help="Kubeconfig context to use (inspect, records, lint: repeatable, "
         "each context checked on its own).",
         rich_help_panel=CLUSTER,
@@ -96,6 +100,7 @@ ParallelOpt = Annotated[
     int,
     typer.Option(
         "--parallel",
+        metavar="N",
         help="Contexts checked at once (with several contexts).",
         min=1,
         max=64,
@@ -106,6 +111,7 @@ RequestTimeoutOpt = Annotated[
     float,
     typer.Option(
         "--request-timeout",
+        metavar="SECONDS",
         help="Seconds to wait for each API request.",
         min=0.1,
         rich_help_panel=CLUSTER,
@@ -115,6 +121,7 @@ CorefileOpt = Annotated[
     str | None,
     typer.Option(
         "--corefile",
+        metavar="PATH",
         help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
         rich_help_panel=SETTINGS,
     ),
@@ -123,6 +130,7 @@ ClusterDomainOpt = Annotated[
     str | None,
     typer.Option(
         "--cluster-domain",
+        metavar="ZONE",
         help="Cluster zone (default cluster.local).",
         envvar="HSVC_CLUSTER_DOMAIN",
         rich_help_panel=SETTINGS,
@@ -130,7 +138,12 @@ ClusterDomainOpt = Annotated[
 ]
 PodsOpt = Annotated[
     PodsMode | None,
-    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
+    typer.Option(
+        "--pods",
+        metavar="[disabled|insecure|verified]",
+        help="Pod records mode.",
+        rich_help_panel=SETTINGS,
+    ),
 ]
 EndpointPodNamesOpt = Annotated[
     bool | None,
@@ -144,13 +157,19 @@ EndpointPodNamesOpt = Annotated[
 TtlOpt = Annotated[
     int | None,
     typer.Option(
-        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
+        "--ttl",
+        metavar="SECONDS",
+        help="Record TTL the Corefile sets (0 to 3600).",
+        min=0,
+        max=3600,
+        rich_help_panel=SETTINGS,
     ),
 ]
 DnsFlavourOpt = Annotated[
     Flavour | None,
     typer.Option(
         "--dns-flavour",
+        metavar="[coredns|kube-dns|cloud-dns]",
         help="DNS server whose rules to apply (else detected live, else coredns).",
         rich_help_panel=SETTINGS,
     ),
@@ -159,12 +178,20 @@ DnsVersionOpt = Annotated[
     str | None,
     typer.Option(
         "--dns-version",
+        metavar="VERSION",
         help="CoreDNS version whose rules to apply, e.g. 1.12.0 (else detected live, else 1.14.7).",
         rich_help_panel=SETTINGS,
     ),
 ]
 OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
+    Output,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="[table|wide|json|yaml]",
+        help="Output format.",
+        rich_help_panel=OUT,
+    ),
 ]
 NoHeadersOpt = Annotated[
     bool,
@@ -192,6 +219,7 @@ NameserverOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--nameserver",
+        metavar="HOST[:PORT]",
         help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
         envvar="HSVC_NAMESERVER",
         rich_help_panel=LIVE_DNS,
@@ -200,13 +228,18 @@ NameserverOpt = Annotated[
 TimeoutOpt = Annotated[
     float,
     typer.Option(
-        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE_DNS
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds per DNS query attempt (at least 0.05).",
+        min=0.05,
+        rich_help_panel=LIVE_DNS,
     ),
 ]
 ConcurrencyOpt = Annotated[
     int,
     typer.Option(
         "--concurrency",
+        metavar="N",
         help="DNS queries in flight at once.",
         min=1,
         max=4096,
@@ -217,6 +250,7 @@ ViaOpt = Annotated[
     Via,
     typer.Option(
         "--via",
+        metavar="[auto|direct|port-forward|exec]",
         help=(
             "Where to ask from: port-forward to every CoreDNS replica, direct to "
             "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
@@ -230,6 +264,7 @@ PodOpt = Annotated[
     str | None,
     typer.Option(
         "--pod",
+        metavar="[NAMESPACE/]NAME",
         help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
         "and tools (--via exec).",
         rich_help_panel=LIVE_DNS,
@@ -238,7 +273,11 @@ PodOpt = Annotated[
 ContainerOpt = Annotated[
     str | None,
     typer.Option(
-        "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE_DNS
+        "--container",
+        "-c",
+        metavar="NAME",
+        help="Container of --pod to exec in.",
+        rich_help_panel=LIVE_DNS,
     ),
 ]
 ReferencesOpt = Annotated[

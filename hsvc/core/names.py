@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Iterable
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -235,3 +236,13 @@ def _strict_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``; did you mean "x"?`` for the closest of ``candidates`` (the objects read), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f'"{c}"' for c in close) + "?"
