@@ -71,6 +71,11 @@ KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True, ()),
     "StatefulSet": ("apps", "v1", "statefulsets", True, ("sts",)),
     "Deployment": ("apps", "v1", "deployments", True, ("deploy",)),
+    "DaemonSet": ("apps", "v1", "daemonsets", True, ("ds",)),
+    "Job": ("batch", "v1", "jobs", True, ()),
+    "CronJob": ("batch", "v1", "cronjobs", True, ("cj",)),
+    "Secret": ("", "v1", "secrets", True, ()),
+    "Ingress": ("networking.k8s.io", "v1", "ingresses", True, ("ing",)),
 }
 RESOURCE_KIND = {(g, r): k for k, (g, _v, r, _n, _s) in KINDS.items()}
 GROUP_VERSIONS = {"discovery.k8s.io": "v1", "apps": "v1"}
