@@ -7,6 +7,7 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
+import copy
 import functools
 import gc
 import inspect
@@ -147,6 +148,13 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
+def _hidden(annotation: Any) -> Any:
+    """The same option, left out of ``--help``."""
+    info = copy.copy(annotation.__metadata__[0])
+    info.hidden = True
+    return Annotated[annotation.__origin__, info]
+
+
 class _PlainHelp(typer.core.TyperCommand):
     """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``)."""
 
@@ -167,7 +175,8 @@ def _command(
     """Register a command with the shared options added to its signature.
 
     ``without`` names shared options the command does not offer (they would mean
-    nothing there); ``only`` keeps just the named ones. The wrapped function
+    nothing there); ``only`` lists just the named ones in its help, the others are
+    still accepted and ignored (``kubectl hsvc demo -n x`` works). The wrapped function
     receives its own arguments plus ``run`` (the :class:`Invocation`) and returns
     an exit code; errors are turned into codes here.
     """
@@ -178,10 +187,15 @@ def _command(
         own_names = {p.name for p in own}
         # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=ann if only is None or name in only else _hidden(ann),
+            )
             for group in (SHARED, *groups)
             for name, ann, default in group
-            if name not in own_names and name not in without and (only is None or name in only)
+            if name not in own_names and name not in without
         ]
         shared_names = {p.name for p in extra}
         ctx_param = inspect.Parameter(
