@@ -469,10 +469,9 @@ class KubeSource(StreamClient):
             return (self._convert(namespace_from_dict, self._send(request, deadline)),)
         except ApiStatus as exc:
             if exc.object_missing:
-                hint = did_you_mean(namespace, self._names("namespaces", None, deadline))
-                raise NotFoundError(
-                    f'namespace "{namespace}" not found ({self.target}){hint}'
-                ) from exc
+                # No LIST here for a suggestion: namespace-scoped users may not list
+                # namespaces, and a missing namespace costs one request.
+                raise NotFoundError(f'namespace "{namespace}" not found ({self.target})') from exc
             if exc.status != 403:
                 raise self._translate(exc) from exc
             # Namespace-scoped users often may not read namespaces; go on without labels.
