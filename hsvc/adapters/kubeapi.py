@@ -63,6 +63,7 @@ from hsvc.core.model import (
 from hsvc.core.names import did_you_mean
 from hsvc.core.scope import pods_for_service
 from hsvc.errors import (
+    ApiUnreachableError,
     HsvcError,
     NotFoundError,
     UsageError,
@@ -159,7 +160,7 @@ class KubeSource(StreamClient):
         quiet_client_loggers()
         paths, where = kubeconfig_paths(kubeconfig)
         if paths:
-            configuration, target = load_kubeconfig(paths, where, context)
+            configuration, target = load_kubeconfig(paths, where, context, timeout=request_timeout)
         elif context:
             raise NotFoundError(
                 f'context "{context}" does not exist: no kubeconfig found ({where})'
@@ -173,7 +174,13 @@ class KubeSource(StreamClient):
         # set before the ApiClient (and its pool) is built. Never set .debug: it
         # dumps the Authorization header.
         configuration.retries = False
-        api_client = ApiClient(configuration=configuration)
+        try:
+            api_client = ApiClient(configuration=configuration)
+        except ImportError as exc:
+            # A socks5:// proxy-url needs PySocks, which hsvc does not depend on.
+            raise ApiUnreachableError(
+                f"cannot use the proxy of context {target.context!r}: {exc}"
+            ) from exc
         api_client.user_agent = f"hsvc/{__version__}"
         log.debug("using context %s, server %s", target.context, target.server)
         return cls(api_client, target, request_timeout, page_size)

@@ -6,8 +6,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 from hsvc.commands.options import Options
-from hsvc.commands.source import Api, load_source
-from hsvc.core.cluster import ClusterDns
+from hsvc.commands.source import Api, engine, load_source
 from hsvc.core.diagnose import diagnose, sort_findings
 from hsvc.core.refcheck import check_app_references, reweigh_governing
 from hsvc.core.report import LintReport
@@ -28,7 +27,7 @@ def run_lint(opts: Options) -> LintReport:
     """
     with ExitStack() as stack:
         source = load_source(opts, Api(opts, stack), with_deployments=True)
-    cluster = ClusterDns(source.snapshot, source.settings)
+    cluster = engine(source)
     scope = source.namespace
     if opts.files and not opts.namespace:
         scope = None  # a CI check reads every object it is given

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 from hsvc.commands.options import Options
-from hsvc.commands.source import Api, load_source
+from hsvc.commands.source import Api, engine, load_source
 from hsvc.commands.vantage import PodView, Progress, labels, nobody_answered, open_vantage
 from hsvc.core import names, searchpath
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare
-from hsvc.core.explain import Link, explain_name, first_broken
+from hsvc.core.explain import Link, explain, reason
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Rcode
 from hsvc.core.records import Expectation, Group
 from hsvc.core.report import Candidate, Resolution, ResolveReport, SearchView, Source
@@ -20,6 +21,19 @@ from hsvc.core.searchpath import Libc
 from hsvc.errors import InvalidNameError, UsageError
 
 RECORD_TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "MX")
+# Every data type mnemonic a question may carry (IANA DNS parameters); cluster DNS
+# serves a few and answers NODATA for the rest at an existing name (rule 46).
+QUERY_TYPES = frozenset(
+    (
+        *RECORD_TYPES,
+        *"HINFO RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS LOC NXT NAPTR KX CERT "
+        "DNAME APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP "
+        "NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF NID L32 L64 LP "
+        "EUI48 EUI64 URI CAA AVC DLV WKS MB MG MR MINFO NULL MD MF AMTRELAY RESINFO".split(),
+    )
+)
+# A label a client can ask: letters, digits, '-', '_' (SRV names) and '*' (rule 11).
+_QUERY_LABEL = re.compile(r"[A-Za-z0-9_*-]+")
 
 
 def run_resolve(
@@ -37,6 +51,9 @@ def run_resolve(
         HsvcError: from the source or the resolver.
     """
     qtype = _check_type(qtype)
+    queries, qtype = _reverse_queries(queries, qtype)
+    for q in queries:
+        _check_query(q)
     with ExitStack() as stack:
         api = Api(opts, stack)
         source = load_source(opts, api)
@@ -54,14 +71,9 @@ def _resolve(
     progress: Progress | None,
     live: bool,
 ) -> ResolveReport:
-    cluster = ClusterDns(source.snapshot, source.settings)
+    cluster = engine(source)
     ns = source.namespace or "default"
     zone = source.settings.primary_zone
-    for q in queries:
-        try:
-            names.absolute(q)
-        except names.InvalidName as exc:
-            raise InvalidNameError(name=q, reason=exc.reason) from exc
     conf = searchpath.cluster_first(ns, zone)
     observations: dict[tuple[str, str], list[Observation]] = {}
     servers: tuple[str, ...] = ()
@@ -120,11 +132,7 @@ def _resolution(
     )
     chosen = _answering(candidates)
     chosen_name = candidates[chosen].name
-    chain = (
-        _explain_candidates(cluster, candidates, chosen)
-        if not candidates[chosen].expected.answer
-        else ()
-    )
+    chain = _explain_candidates(candidates, chosen) if not _has_data(candidates[chosen]) else ()
     row = None
     if live:
         row = compare(
@@ -133,7 +141,7 @@ def _resolution(
                     group=_group_guess(chosen_name),
                     subject=_subject(candidates[chosen].expected),
                     expected=candidates[chosen].expected,
-                    reason=_reason(chain),
+                    reason=reason(candidates[chosen].expected),
                 )
             ],
             candidates[chosen].observations,
@@ -200,49 +208,89 @@ def _search_view(
 
 def _check_type(qtype: str) -> str:
     upper = qtype.upper()
-    if upper not in RECORD_TYPES:
-        raise UsageError(f"unknown record type {qtype!r}; use one of {', '.join(RECORD_TYPES)}")
+    if upper not in QUERY_TYPES and not re.fullmatch(r"TYPE[0-9]{1,5}", upper):
+        raise UsageError(f"unknown record type {qtype!r}; use e.g. {', '.join(RECORD_TYPES)}")
     return upper
 
 
+def _reverse_queries(queries: Sequence[str], qtype: str) -> tuple[list[str], str]:
+    """An IP address given to resolve means its reverse name, asked for PTR (rule 34)."""
+    out = []
+    any_ip = False
+    for q in queries:
+        canon = names.canonical_ip(q)
+        if canon is not None and q.strip() == q:
+            out.append(names.reverse_name(canon))
+            any_ip = True
+        else:
+            out.append(q)
+    if any_ip and qtype != "PTR":
+        if len(out) > sum(1 for q in queries if names.canonical_ip(q) is not None):
+            raise UsageError("give IP addresses and names in separate hsvc resolve calls")
+        qtype = "PTR"
+    return out, qtype
+
+
+def _check_query(query: str) -> None:
+    """Refuse a name no client can ask (exit 2): bad labels, lengths, characters."""
+    try:
+        decoded = names.absolute(query)  # escapes decoded, as the resolver sends them
+    except names.InvalidName as exc:
+        raise InvalidNameError(name=query, reason=exc.reason) from exc
+    bad = [label for label in names.labels(decoded) if not _QUERY_LABEL.fullmatch(label)]
+    if bad:
+        raise InvalidNameError(
+            name=query,
+            reason=f"label {bad[0]!r} holds characters a host name cannot have "
+            "(letters, digits, '-' and '_' only)",
+        )
+
+
+def _has_data(candidate: Candidate) -> bool:
+    return bool(candidate.expected.answer) or (
+        candidate.expected.rcode is Rcode.NOERROR and bool(candidate.expected.predicted)
+    )
+
+
 def _answering(candidates: Sequence[Candidate]) -> int:
-    """Index of the candidate whose answer the resolver returns (first with data, else last)."""
+    """Index of the candidate that explains the outcome.
+
+    The first candidate with data (expected or observed) is what the resolver
+    returns. When none has data, the resolver goes on to the last candidate, often
+    outside the cluster zones (forwarded upstream, open-ended); the candidate that
+    explains the outcome is the in-cluster one that gets furthest in the engine's
+    trace (the name the user meant), the first of equals.
+    """
     for i, cand in enumerate(candidates):
         observed = [o for o in cand.observations if o.answer]
-        if cand.expected.answer or observed:
+        if _has_data(cand) or observed:
             return i
-    for i, cand in enumerate(candidates):
-        if cand.expected.rcode is Rcode.NOERROR:
-            return i
-    return len(candidates) - 1
+    inside = [i for i, c in enumerate(candidates) if c.expected.rcode is not Rcode.REFUSED]
+    if not inside:
+        return len(candidates) - 1
+    return max(inside, key=lambda i: (_progress(candidates[i].expected), -i))
 
 
-def _explain_candidates(
-    cluster: ClusterDns, candidates: Sequence[Candidate], chosen: int
-) -> tuple[Link, ...]:
-    """Explain the candidate that gets furthest along its chain (the one the user meant).
-
-    When no search-path candidate answers, the resolver returns the last one's
-    answer (often the bare name, outside the cluster zones), but the name the
-    user meant is the candidate that passes the most links.
-    """
-    chains = [explain_name(cluster, c.name) for c in candidates]
-    best = max(range(len(chains)), key=lambda i: (sum(link.ok for link in chains[i]), -i))
-    if sum(link.ok for link in chains[best]) <= sum(link.ok for link in chains[chosen]):
-        return tuple(chains[chosen])
-    note = Link(
-        check="candidate",
-        ok=True,
-        detail=f"explaining {candidates[best].name}, the search-path candidate that gets furthest",
-    )
-    return (note, *chains[best])
+def _progress(answer: DnsAnswer) -> tuple[int, int]:
+    """How far a name gets: NODATA beats NXDOMAIN, then the decisions that held."""
+    return (int(answer.rcode is Rcode.NOERROR), sum(step.ok for step in explain(answer)))
 
 
-def _reason(chain: Sequence[Link]) -> str:
-    link = first_broken(list(chain))
-    if link is None:
-        return ""
-    return f"{link.detail}; {link.fix}" if link.fix else link.detail
+def _explain_candidates(candidates: Sequence[Candidate], chosen: int) -> tuple[Link, ...]:
+    """The engine's trace of the candidate that explains the outcome, and where the others went."""
+    chain = explain(candidates[chosen].expected)
+    if len(candidates) == 1:
+        return tuple(chain)
+    others = [c for i, c in enumerate(candidates) if i != chosen]
+    outside = [c.name for c in others if c.expected.rcode is Rcode.REFUSED]
+    detail = f"explaining {candidates[chosen].name}, the search-path candidate that gets furthest"
+    if outside:
+        detail += (
+            f"; {', '.join(outside)} lies outside the cluster zones and is forwarded upstream "
+            "(open-ended)"
+        )
+    note = Link(check="candidate", ok=True, detail=detail)
+    return (note, *chain)
 
 
 def _group_guess(name: str) -> Group:

@@ -239,6 +239,22 @@ def _close_statefulset(snap: Snapshot, ns: str | None, name: str) -> str:
     return f'; did you mean StatefulSet "{sts.name}" (Service "{sts.service_name}")?'
 
 
+def engine(source: Source) -> ClusterDns:
+    """Build the answer engine for a source.
+
+    Manifests are desired state: without EndpointSlices, the controller's slices
+    are predicted. A live read scoped to a namespace holds only that namespace's
+    slices, so PTRs of endpoint addresses may carry more names (rule 36).
+    """
+    desired = source.origin.startswith("manifests:")
+    return ClusterDns(
+        source.snapshot,
+        source.settings,
+        predict=desired,
+        partial_slices=not desired and source.namespace is not None,
+    )
+
+
 def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectation]]:
     """Build the answer engine and the questions for the scope.
 
@@ -246,6 +262,6 @@ def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectat
         NotFoundError: the namespace or Service is not in the source.
         InvalidNameError: the Service name cannot exist.
     """
-    cluster = ClusterDns(source.snapshot, source.settings)
+    cluster = engine(source)
     _require_scope(source, cluster, service)
     return cluster, expectations(cluster, namespace=source.namespace, service=service)

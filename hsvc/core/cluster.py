@@ -1,14 +1,26 @@
-"""What cluster DNS answers: the CoreDNS kubernetes plugin as a pure function.
+"""What cluster DNS answers: the CoreDNS kubernetes plugin as a pure function, with its reasons.
 
 :class:`ClusterDns` indexes a :class:`~hsvc.core.model.Snapshot` once and then
-answers any question the way the plugin would, naming the dns-records.md rules
-that decided it. It follows the plugin's own order of decisions: parse the name
-(rule 9), check the namespace (rule 8), find the Service or pod, turn the found
-items into records for the asked type, and fall back to NODATA or NXDOMAIN.
+answers any question the way the plugin would. It follows the plugin's own order
+of decisions: parse the name once (:func:`hsvc.core.names.parse_query`, rule 9),
+check the namespace (rule 8), find the Service or pod, turn the found items into
+records for the asked type, and fall back to NODATA or NXDOMAIN.
+
+Every decision is recorded as a :class:`~hsvc.core.model.Step` in the answer's
+``trace``, as it is taken: which object was looked at, which condition held or
+failed, which rule. When a name does not answer, the engine goes on to the cause
+(which pod, which condition of :mod:`hsvc.core.conditions`), so ``explain``,
+resolve's because/broken/fix lines and every must-not-resolve reason are read
+from the decision itself and never derived a second time.
+
+Desired state: when the input holds no EndpointSlice at all (manifests, or an
+export of pods and Services), the slices the EndpointSlice controller will write
+are predicted from the selected pods (rules 3, 4); a Service without a cluster IP
+answers an address allocated on create. The answers say which parts were predicted.
 
 Not modelled: records an upstream resolver adds (ExternalName targets outside the
-cluster zones, rule 25; fallthrough zones, rule 38). Answers that depend on them
-are marked ``open_ended``.
+cluster zones, rule 25; fallthrough zones, rule 38; names outside the zones).
+Answers that depend on them are marked ``open_ended``.
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hsvc.core import names
+from hsvc.core import conditions, names
 from hsvc.core.model import (
     DnsAnswer,
     DnsSettings,
@@ -33,13 +45,16 @@ from hsvc.core.model import (
     Record,
     Service,
     Snapshot,
-    selector_matches,
+    Step,
 )
+from hsvc.core.names import NameKind, ParsedName
 
 DNS_SCHEMA_VERSION = "1.1.0"
 DNS_VERSION_TTL = 28800  # rule 27: fixed, whatever the ttl knob says
 SOA_REFRESH, SOA_RETRY, SOA_EXPIRE = 7200, 1800, 86400
 NO_PORT = -1  # the plugin's sentinel for a slice without ports (rule 5)
+# What a predicted answer holds where the objects hold no address yet.
+ALLOCATED_ON_CREATE = "ClusterIP allocated on create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,18 @@ class PublishedEndpoint:
     source: ObjectRef  # the pod behind it when known, else the slice
     slice: ObjectRef
     has_hostname: bool = False  # the slice set a hostname (version gate of rule 36)
+
+
+@dataclass(frozen=True, slots=True)
+class SliceEndpoint:
+    """One address of one slice endpoint, published or not (for causes and must-not-resolve)."""
+
+    namespace: str
+    service: str
+    name: str  # the label it would be known by (rule 6)
+    address: str
+    endpoint: Endpoint
+    slice: EndpointSlice
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +105,8 @@ class _Lookup:
     exists: bool = False
     rules: list[str] = field(default_factory=list)
     why: str = ""
+    predicted: list[str] = field(default_factory=list)
+    open_ended: bool = False
 
 
 class ClusterDns:
@@ -85,23 +114,80 @@ class ClusterDns:
 
     Build once per snapshot; every lookup is a dictionary access, so answering
     thousands of questions stays linear in their number.
+
+    Args:
+        snapshot: The objects.
+        settings: The kubernetes plugin's knobs.
+        partial_slices: Only some namespaces' EndpointSlices were read (a scoped
+            live read): PTR answers for endpoint addresses may hold more names than
+            the engine knows, and are marked open-ended (CoreDNS looks reverse names
+            up across every slice, rule 36).
+        predict: Treat a snapshot without any EndpointSlice as desired state and
+            predict the slices the controller will write (False for a live read,
+            where missing slices are a finding).
     """
 
-    def __init__(self, snapshot: Snapshot, settings: DnsSettings) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        settings: DnsSettings,
+        *,
+        partial_slices: bool = False,
+        predict: bool = True,
+    ) -> None:
         self.snapshot = snapshot
         self.settings = settings
+        self.partial_slices = partial_slices
         self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in snapshot.namespaces}
         sel = settings.labels
-        # Rule 1 and the `labels` knob: only matching Services and slices are seen.
+        # Rule 1 and the `labels` knob: only matching Services, slices and pods are seen.
         self.services: dict[tuple[str, str], Service] = {
             (s.namespace, s.name): s
             for s in snapshot.services
             if sel is None or sel.matches(s.labels)
         }
-        self.slices: dict[tuple[str, str], list[EndpointSlice]] = defaultdict(list)
+        # The slices read, by Service (rule 1), and below the ones DNS answers from
+        # (those read, or predicted for desired state).
+        self.read_slices: dict[tuple[str, str], list[EndpointSlice]] = defaultdict(list)
         for sl in snapshot.endpoint_slices:
             if sl.service_name and (sel is None or sel.matches(sl.labels)):
-                self.slices[(sl.namespace, sl.service_name)].append(sl)
+                self.read_slices[(sl.namespace, sl.service_name)].append(sl)
+        self.slices: dict[tuple[str, str], list[EndpointSlice]] = defaultdict(list)
+        for key, found in self.read_slices.items():
+            self.slices[key] = list(found)
+        # Pods by namespace, hostname, name, any IP and label, for the planner and the
+        # explanations: a scan of every pod per name would be quadratic at thousands.
+        self.pods_by_namespace: dict[str, list[Pod]] = defaultdict(list)
+        self.pods_by_hostname: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_name: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_subdomain: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        self.pods_by_any_ip: dict[str, list[Pod]] = defaultdict(list)
+        self.pods_by_label: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
+        self._pod_order: dict[int, int] = {}
+        for position, pod in enumerate(snapshot.pods):
+            self._pod_order[id(pod)] = position
+            self.pods_by_namespace[pod.namespace].append(pod)
+            self.pods_by_hostname[(pod.namespace, pod.hostname.lower())].append(pod)
+            self.pods_by_name[(pod.namespace, pod.name.lower())].append(pod)
+            self.pods_by_subdomain[(pod.namespace, pod.subdomain)].append(pod)
+            for ip in pod.pod_ips:
+                canon = names.canonical_ip(ip)
+                self.pods_by_any_ip[canon or ip].append(pod)
+            for label_key, value in pod.labels:
+                self.pods_by_label[(pod.namespace, label_key, value)].append(pod)
+        self._selected: dict[tuple[str, str], list[Pod]] = {}
+        self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
+        # Desired state: with no EndpointSlice in the input at all, the slices are
+        # what the EndpointSlice controller will write for the selected pods.
+        self.predicted_slices: set[tuple[str, str]] = set()
+        unreadable = any(u.startswith(("endpointslices", "endpoints")) for u in snapshot.unreadable)
+        if predict and not snapshot.endpoint_slices and not unreadable:
+            for svc in self.services.values():
+                if svc.selector and not svc.is_external_name:
+                    predicted = self._predict_slices(svc)
+                    if predicted:
+                        self.slices[(svc.namespace, svc.name)].extend(predicted)
+                    self.predicted_slices.add((svc.namespace, svc.name))
         self.endpoints: dict[tuple[str, str], list[PublishedEndpoint]] = defaultdict(list)
         # (namespace, service, endpoint label): an endpoint name's lookup stays O(1)
         # with thousands of endpoints behind one Service.
@@ -111,13 +197,17 @@ class ClusterDns:
         self.endpoints_by_ip: dict[str, list[tuple[str, str, PublishedEndpoint]]] = defaultdict(
             list
         )
+        # Every slice address, published or not: the causes of missing names, and the
+        # names that must not resolve.
+        self.slice_endpoints: dict[tuple[str, str], list[SliceEndpoint]] = defaultdict(list)
+        self.slice_endpoints_by_name: dict[tuple[str, str, str], list[SliceEndpoint]] = defaultdict(
+            list
+        )
+        self.slice_endpoints_by_ip: dict[str, list[SliceEndpoint]] = defaultdict(list)
         if not settings.noendpoints:  # rule 41: slices are not read at all
-            for (ns, svc), slices in self.slices.items():
+            for (ns, svc_name), slices in self.slices.items():
                 for sl in slices:
-                    for ep in self._published(sl):
-                        self.endpoints[(ns, svc)].append(ep)
-                        self.endpoints_by_name[(ns, svc, ep.name)].append(ep)
-                        self.endpoints_by_ip[ep.address].append((ns, svc, ep))
+                    self._index_slice(ns, svc_name, sl)
         self.services_by_ip: dict[str, Service] = {}
         for s in self.services.values():
             if s.is_headless or s.is_external_name:
@@ -126,61 +216,96 @@ class ClusterDns:
                 canon = names.canonical_ip(ip)
                 if canon is not None:
                     self.services_by_ip.setdefault(canon, s)
-        # Rule 30: CoreDNS indexes only the primary podIP and compares it to the
+        # Rule 30: CoreDNS indexes only the primary podIP (hostNetwork pods too: the
+        # node's IP) of pods the `labels` knob lets through, and compares it to the
         # decoded label as a string, so the index keeps the address as written.
         self.pods_by_ip: dict[str, list[Pod]] = defaultdict(list)
         for pod in snapshot.pods:
-            if pod.pod_ips:
+            if pod.pod_ips and (sel is None or sel.matches(pod.labels)):
                 self.pods_by_ip[pod.pod_ips[0].strip().lower()].append(pod)
-        # Pods by namespace, hostname, name, any IP and label, for the planner and the
-        # explanations: a scan of every pod per name would be quadratic at thousands.
-        self.pods_by_namespace: dict[str, list[Pod]] = defaultdict(list)
-        self.pods_by_hostname: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_name: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_subdomain: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_any_ip: dict[str, list[Pod]] = defaultdict(list)
-        self._pods_by_label: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
-        self._pod_order: dict[int, int] = {}
-        for position, pod in enumerate(snapshot.pods):
-            self._pod_order[id(pod)] = position
-            self.pods_by_namespace[pod.namespace].append(pod)
-            self.pods_by_hostname[(pod.namespace, pod.hostname.lower())].append(pod)
-            self.pods_by_name[(pod.namespace, pod.name.lower())].append(pod)
-            self.pods_by_subdomain[(pod.namespace, pod.subdomain)].append(pod)
-            for ip in pod.pod_ips:
-                self.pods_by_any_ip[ip].append(pod)
-            for key, value in pod.labels:
-                self._pods_by_label[(pod.namespace, key, value)].append(pod)
-        self._selected: dict[tuple[str, str], list[Pod]] = {}
-        self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
 
     # -- indexing ------------------------------------------------------------
 
-    def _published(self, sl: EndpointSlice) -> list[PublishedEndpoint]:
-        out = []
-        for ep in sl.endpoints:
-            if not ep.is_ready:  # rule 2: ready true or absent
+    def _predict_slices(self, svc: Service) -> list[EndpointSlice]:
+        """The slices the EndpointSlice controller writes for ``svc`` (rules 3-5)."""
+        by_family: dict[int, list[Endpoint]] = defaultdict(list)
+        for pod in self.selected_pods(svc):
+            if not conditions.in_slices(pod):
                 continue
+            for ip in pod.pod_ips:
+                family = names.ip_family(ip)
+                if not family:
+                    continue
+                by_family[family].append(
+                    Endpoint(
+                        addresses=(ip,),
+                        ready=conditions.ready_written(svc, pod),
+                        serving=conditions.serving_written(pod),
+                        terminating=conditions.terminating_written(pod),
+                        hostname=pod.hostname if conditions.hostname_written(svc, pod) else "",
+                        target_ref=pod.ref,
+                    )
+                )
+        ports = tuple(
+            EndpointPort(
+                name=p.name,
+                protocol=p.protocol,
+                port=p.target_port if isinstance(p.target_port, int) else p.port,
+            )
+            for p in svc.ports
+        )
+        return [
+            EndpointSlice(
+                namespace=svc.namespace,
+                name=f"{svc.name}-predicted-ipv{family}",
+                service_name=svc.name,
+                address_type=f"IPv{family}",
+                endpoints=tuple(eps),
+                ports=ports,
+            )
+            for family, eps in sorted(by_family.items())
+        ]
+
+    def _index_slice(self, ns: str, svc_name: str, sl: EndpointSlice) -> None:
+        for ep in sl.endpoints:
             for raw in ep.addresses:
                 address = names.canonical_ip(raw)
                 if address is None:
                     continue
-                out.append(
-                    PublishedEndpoint(
-                        name=self.endpoint_name(ep.hostname, ep.target_ref, raw),
-                        address=address,
-                        family=names.ip_family(address),
-                        ports=sl.ports,
-                        zone=ep.zone,
-                        source=ep.target_ref or sl.ref,
-                        slice=sl.ref,
-                        has_hostname=bool(ep.hostname),
-                    )
+                label = self.endpoint_name(ep.hostname, ep.target_ref, raw)
+                entry = SliceEndpoint(
+                    namespace=ns,
+                    service=svc_name,
+                    name=label,
+                    address=address,
+                    endpoint=ep,
+                    slice=sl,
                 )
-        return out
+                self.slice_endpoints[(ns, svc_name)].append(entry)
+                self.slice_endpoints_by_name[(ns, svc_name, label)].append(entry)
+                self.slice_endpoints_by_ip[address].append(entry)
+                if not conditions.published(ep):  # rule 2: ready true or absent
+                    continue
+                published = PublishedEndpoint(
+                    name=label,
+                    address=address,
+                    family=names.ip_family(address),
+                    ports=sl.ports,
+                    zone=ep.zone,
+                    source=ep.target_ref or sl.ref,
+                    slice=sl.ref,
+                    has_hostname=bool(ep.hostname),
+                )
+                self.endpoints[(ns, svc_name)].append(published)
+                self.endpoints_by_name[(ns, svc_name, label)].append(published)
+                self.endpoints_by_ip[address].append((ns, svc_name, published))
 
     def endpoint_name(self, hostname: str, target_ref: ObjectRef | None, address: str) -> str:
-        """Return the label an endpoint is known by (rule 6)."""
+        """Return the label an endpoint is known by (rule 6).
+
+        With ``endpoint_pod_names`` a pod name of 64 characters or more is not used
+        (CoreDNS object/endpoint.go drops it): the dashed IP names the endpoint.
+        """
         if hostname:
             return hostname.lower()
         if (
@@ -189,6 +314,10 @@ class ClusterDns:
             and 0 < len(target_ref.name) < 64
         ):
             return target_ref.name.lower()
+        return self.dashed(address)
+
+    def dashed(self, address: str) -> str:
+        """Return an address as an endpoint label, as the configured server writes it (rule 6)."""
         return names.dashed_ip(address, trailing_zero=self.settings.ipv6_dashed_zero).lower()
 
     def namespace_exposed(self, namespace: str) -> bool:
@@ -203,37 +332,25 @@ class ClusterDns:
 
     def zone_of(self, qname: str) -> str | None:
         """Return the longest plugin zone ``qname`` lies in, or None."""
-        best: str | None = None
-        for zone in self.settings.zones:
-            if names.is_subdomain(qname, zone) and (best is None or len(zone) > len(best)):
-                best = zone
-        return best
+        return names.zone_of(qname.lower(), self.settings.zones)
 
-    # -- answering -------------------------------------------------------------
-
-    def answer(self, qname: str, qtype: str) -> DnsAnswer:
-        """Return what cluster DNS answers for ``qname`` / ``qtype``.
+    def parse(self, qname: str) -> ParsedName:
+        """Parse a query name as this engine reads it (the one parser, rule 9).
 
         Raises:
             InvalidName: ``qname`` is not a valid DNS name.
         """
-        name = names.absolute(qname)
-        qtype = qtype.upper()
-        zone = self.zone_of(name)
-        if zone is None:
-            return DnsAnswer(
-                name=name,
-                type=qtype,
-                rcode=Rcode.REFUSED,
-                rules=("R9",),
-                explanation=(
-                    f"{name} is outside the zones the kubernetes plugin serves "
-                    f"({', '.join(self.settings.zones)}); CoreDNS hands it to the next "
-                    "plugin (usually forward), which hsvc does not model"
-                ),
-                open_ended=True,
-            )
-        return _Answerer(self, name, qtype, zone).run()
+        return names.parse_query(qname, self.settings.zones, zonal=self.settings.zonal)
+
+    # -- answering -------------------------------------------------------------
+
+    def answer(self, qname: str, qtype: str) -> DnsAnswer:
+        """Return what cluster DNS answers for ``qname`` / ``qtype``, with its trace.
+
+        Raises:
+            InvalidName: ``qname`` is not a valid DNS name.
+        """
+        return _Answerer(self, self.parse(qname), qtype.upper()).run()
 
     # -- helpers used by records and diagnostics -----------------------------------
 
@@ -255,6 +372,10 @@ class ClusterDns:
         """Return the Service the plugin sees under that name, if any."""
         return self.services.get((namespace, name))
 
+    def has_slices(self, namespace: str, service: str) -> bool:
+        """Return whether any slice (read or predicted) belongs to the Service (rule 1)."""
+        return bool(self.slices.get((namespace, service)))
+
     def ready_endpoints(self, namespace: str, service: str) -> list[PublishedEndpoint]:
         """Return the published endpoints of a Service (rules 1, 2, 6)."""
         return self.endpoints.get((namespace, service), [])
@@ -265,13 +386,11 @@ class ClusterDns:
         if key not in self._selected:
             # The pods carrying the selector's rarest label, then the full check.
             candidates = min(
-                (self._pods_by_label.get((svc.namespace, k, v), []) for k, v in svc.selector),
+                (self.pods_by_label.get((svc.namespace, k, v), []) for k, v in svc.selector),
                 key=len,
                 default=[],
             )
-            self._selected[key] = [
-                p for p in candidates if selector_matches(svc.selector, p.labels)
-            ]
+            self._selected[key] = [p for p in candidates if conditions.selects(svc, p)]
         return self._selected[key]
 
     def pods_of(self, svc: Service) -> list[Pod]:
@@ -280,6 +399,13 @@ class ClusterDns:
         for pod in self.pods_by_subdomain.get((svc.namespace, svc.name), []):
             chosen.setdefault(id(pod), pod)
         return sorted(chosen.values(), key=lambda p: self._pod_order[id(p)])
+
+    def pod_of(self, ref: ObjectRef | None) -> Pod | None:
+        """Return the pod an endpoint's targetRef names, if it is among the objects."""
+        if ref is None or ref.kind != "Pod":
+            return None
+        found = self.pods_by_name.get((ref.namespace, ref.name.lower()), [])
+        return found[0] if found else None
 
     def slice_endpoint(self, namespace: str, service: str, pod: Pod) -> Endpoint | None:
         """Return the first endpoint in the Service's slices that is ``pod`` (targetRef or IP)."""
@@ -299,70 +425,170 @@ class ClusterDns:
         first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
         return first[1] if first is not None else None
 
+    def dns_service_addresses(self) -> tuple[list[tuple[str, ObjectRef]], bool]:
+        """Return the addresses ``ns.dns.<zone>`` answers, and whether they are known.
+
+        CoreDNS (ns.go) finds the endpoints holding its own pod's IP and answers the
+        cluster IPs of their Services (endpoint addresses for headless ones); without
+        such an endpoint it answers its own address, which the objects do not hold.
+        The DNS pods are taken as the ready endpoints of kube-system/kube-dns.
+        """
+        dns_svc = self.service("kube-system", "kube-dns")
+        if dns_svc is None:
+            return [], False
+        own = {ep.address for ep in self.ready_endpoints("kube-system", "kube-dns")}
+        if not own:
+            return [], False
+        out: list[tuple[str, ObjectRef]] = []
+        for address in sorted(own):
+            for ns, svc_name, ep in self.endpoints_by_ip.get(address, []):
+                svc = self.service(ns, svc_name)
+                if svc is None:
+                    continue
+                if svc.is_headless:
+                    out.append((ep.address, svc.ref))
+                    continue
+                for ip in svc.cluster_ips:
+                    canon = names.canonical_ip(ip)
+                    if canon is not None:
+                        out.append((canon, svc.ref))
+        unique = list(dict.fromkeys(out))
+        return unique, True
+
 
 class _Answerer:
-    """One question's walk through the plugin's decisions."""
+    """One question's walk through the plugin's decisions, recording each one."""
 
-    def __init__(self, cluster: ClusterDns, name: str, qtype: str, zone: str) -> None:
+    def __init__(self, cluster: ClusterDns, parsed: ParsedName, qtype: str) -> None:
         self.c = cluster
         self.s = cluster.settings
-        self.name = name
+        self.p = parsed
+        self.name = parsed.name  # as spelled: owner names echo the question (rule 10)
         self.qtype = qtype
-        self.zone = zone
+        self.zone = parsed.zone
+        # The zone as spelled in the question: SRV targets end with it (rule 10).
+        self.zone_spelled = (
+            parsed.name[len(parsed.name) - len(parsed.zone) :] if parsed.zone else ""
+        )
         self.rules: list[str] = []
         self.notes: list[str] = []
+        self.trace: list[Step] = []
+        self.uncertain = ""
+
+    def step(
+        self,
+        check: str,
+        ok: bool,
+        detail: str,
+        rules: tuple[str, ...] = (),
+        fix: str = "",
+        subject: ObjectRef | None = None,
+    ) -> None:
+        self.trace.append(
+            Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
+        )
+
+    def add(self, steps: list[Step]) -> None:
+        self.trace.extend(steps)
+
+    def nx(self, rule: str, why: str) -> _Lookup:
+        return _Lookup(nxdomain=True, rules=[rule], why=why)
 
     # ---- the plugin's Records() -------------------------------------------------
 
-    def lookup(self, name: str) -> _Lookup:
-        """Return the items for ``name`` regardless of type, or a name error."""
-        rest = names.trim_zone(name, self.zone)
-        if rest in ([], ["svc"], ["pod"]):
-            return _Lookup(rules=["R32"], why=f"{name} exists but holds no records")
-        kind = rest[-1]
-        if kind not in ("svc", "pod"):
-            return _nx("R9", f"only svc and pod live under {self.zone}; {name} is neither")
-        if self.zone.endswith(("in-addr.arpa.", "ip6.arpa.")):
-            return _nx("R34", f"{name} is a forward-style name inside a reverse zone")
-        namespace = rest[-2] if len(rest) >= 2 else ""
-        svc = rest[-3] if len(rest) >= 3 else ""
-        extra = rest[:-3]
-        endpoint = port = proto = ""
-        zonal: tuple[str, str] | None = None
-        if len(extra) == 1:
-            endpoint = extra[0]
-        elif len(extra) == 2:
-            port, proto = _strip_underscore(extra[0]), _strip_underscore(extra[1])
-        elif (
-            len(extra) >= 3
-            and self.s.zonal
-            and kind == "svc"
-            and extra[-1] == "_zone"
-            and extra[-2] in ("pin", "prefer")
-        ):
-            # Rule 42, as CoreDNS parse.go reads it: only under svc, and the topology
-            # zone is every label left of the directive (zone label values may hold dots).
-            zonal = (".".join(extra[:-2]), extra[-2])
-        elif len(extra) > 2:
-            return _nx("R9", f"{name} has too many labels before the Service name")
+    def lookup(self) -> _Lookup:
+        """Return the items for the name regardless of type, or a name error."""
+        p = self.p
+        kind = p.kind
+        if kind is NameKind.APEX:
+            self.step(
+                "name form", True, f"{p.lower} is the zone apex (or svc/pod below it)", ("R32",)
+            )
+            return _Lookup(rules=["R32"], why=f"{p.lower} exists but holds no records")
+        if kind in (NameKind.INVALID, NameKind.DNS_VERSION, NameKind.NS_DNS):
+            label = names.trim_zone(p.lower, self.zone)[-1]
+            self.step(
+                "name form",
+                False,
+                f"the label before {self.zone} must be svc or pod, not {label!r}",
+                ("R9",),
+                fix="cluster names look like <svc>.<ns>.svc.<zone> or <ip>.<ns>.pod.<zone>",
+            )
+            return self.nx("R9", f"only svc and pod live under {self.zone}; {p.lower} is neither")
+        if kind in (NameKind.REVERSE, NameKind.REVERSE_OTHER):
+            self.step(
+                "name form",
+                False,
+                f"{p.lower} is a reverse name: it holds PTR records only",
+                ("R34", "R37"),
+                fix="ask PTR for a full reverse name (hsvc resolve -t PTR <ip>)",
+            )
+            return self.nx("R34", f"{p.lower} is a reverse name; only PTR can exist there")
+        if kind is NameKind.TOO_LONG:
+            # CoreDNS parse.go rejects the name before it looks at any object.
+            self.step(
+                "name form",
+                False,
+                f"too many labels before the {'pod address' if p.service == '' else 'Service name'}"
+                + ("" if self.s.zonal else " (zone-scoped names need the zonal option)"),
+                ("R9", "R42") if p.service else ("R9", "R31"),
+            )
+            return self.nx("R9", f"{p.lower} has too many labels")
+        namespace = p.namespace
         if not self.c.namespace_exposed(namespace):
-            return _nx("R8", _ns_absent(self.c, namespace))
-        if kind == "pod":
-            return self.find_pod(namespace, svc)
-        return self.find_service(namespace, svc, endpoint, port, proto, zonal)
-
-    def find_pod(self, namespace: str, label: str) -> _Lookup:
-        """Pod records (rules 28-31); extra labels left of the address were ignored (rule 31)."""
-        mode = self.s.pods
-        if mode is PodsMode.DISABLED:
-            return _nx("R28", "pod records are disabled (pods disabled, the plugin's default)")
-        if not label:
+            exists = namespace in self.c.namespaces
+            self.step(
+                "namespace",
+                False,
+                f"namespace {namespace!r} is not exposed by the Corefile"
+                if exists
+                else f"namespace {namespace!r} does not exist",
+                ("R8",),
+                fix="add it to the kubernetes plugin's namespaces list"
+                if exists
+                else "check the namespace part of the name (-n)",
+                subject=ObjectRef(kind="Namespace", namespace="", name=namespace),
+            )
+            return self.nx("R8", _ns_absent(self.c, namespace))
+        is_pod = names.trim_zone(p.lower, self.zone)[-1] == "pod"
+        if is_pod and self.s.pods is PodsMode.DISABLED:
+            self.step(
+                "pods mode",
+                False,
+                "pod records are disabled in the Corefile (pods disabled, the plugin's default)",
+                ("R28",),
+                fix="set 'pods insecure' or 'pods verified' in the Corefile's kubernetes block",
+            )
+            return self.nx("R28", "pod records are disabled (pods disabled, the plugin's default)")
+        self.step("namespace", True, f"namespace {namespace} exists", ("R8",))
+        if kind is NameKind.NAMESPACE:
             return _Lookup(rules=["R33"], why=f"namespace {namespace} exists; no data at its name")
+        if kind is NameKind.POD:
+            return self.find_pod()
+        return self.find_service()
+
+    def find_pod(self) -> _Lookup:
+        """Pod records (rules 28-31); extra labels left of the address are ignored (rule 31)."""
+        p = self.p
+        label, namespace = p.pod_label, p.namespace
         ip = names.ip_from_pod_label(label)
         if ip is None:
-            return _nx("R29", f"{label!r} does not decode to an IP address")
+            self.step(
+                "pod address",
+                False,
+                f"{label!r} does not decode to an IP address",
+                ("R29",),
+                fix="write the pod IP with dashes: 10-244-1-7 (IPv6: fd00--1 for fd00::1)",
+            )
+            return self.nx("R29", f"{label!r} does not decode to an IP address")
         ref = ObjectRef(kind="Namespace", namespace="", name=namespace)
-        if mode is PodsMode.INSECURE:
+        if self.s.pods is PodsMode.INSECURE:
+            self.step(
+                "pod address",
+                True,
+                f"pods insecure answers {ip} without looking for a pod",
+                ("R29",),
+            )
             return _Lookup(
                 items=[_Item(host=ip, port=0, target=self.name, source=ref, rule="R29")],
                 rules=["R29"],
@@ -370,168 +596,723 @@ class _Answerer:
             )
         # Verified mode matches the label as decoded, not normalised: a non-compressed
         # IPv6 label ("fd00-1-0-0-0-0-0-5") finds no pod whose podIP reads "fd00:1::5".
-        for pod in self.c.pods_by_ip.get(names.decode_pod_label(label), []):
-            if pod.namespace == namespace and pod.phase not in ("Succeeded", "Failed", "Unknown"):
-                return _Lookup(
-                    items=[_Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],
-                    rules=["R30"],
-                    why=f"pods verified: pod {pod.name} in {namespace} has primary IP {ip}",
-                )
-        return _nx("R30", f"pods verified: no running pod in {namespace} has primary IP {ip}")
+        found = [
+            pod
+            for pod in self.c.pods_by_ip.get(names.decode_pod_label(label), [])
+            if pod.namespace == namespace and conditions.verified_pod(pod)
+        ]
+        stable = [pod for pod in found if not pod.deleting]
+        if stable:
+            pod = stable[0]
+            self.step(
+                "pod address",
+                True,
+                f"pods verified: pod {pod.name} in {namespace} has primary IP {ip}",
+                ("R30",),
+                subject=pod.ref,
+            )
+            return _Lookup(
+                items=[_Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],
+                rules=["R30"],
+                why=f"pods verified: pod {pod.name} in {namespace} has primary IP {ip}",
+            )
+        if found:
+            # CoreDNS object/pod.go: a pod first seen with deletionTimestamp set is never
+            # stored; one stored before its deletion began stays until it is deleted.
+            pod = found[0]
+            self.uncertain = (
+                f"pod {pod.name} is terminating: a CoreDNS replica that stored it before its "
+                f"deletion began answers {ip}, one that first saw it terminating answers "
+                "NXDOMAIN (pods verified, rule 30)"
+            )
+            self.step(
+                "pod address",
+                True,
+                f"pods verified: pod {pod.name} has primary IP {ip} but is terminating: the "
+                "answer depends on the replica",
+                ("R30",),
+                subject=pod.ref,
+            )
+            return _Lookup(
+                items=[_Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],
+                rules=["R30"],
+                why=self.uncertain,
+            )
+        other = [pod for pod in self.c.pods_by_any_ip.get(ip, []) if pod.namespace == namespace]
+        detail = f"pods verified: no running pod in {namespace} has primary IP {ip}"
+        subject = None
+        if other:
+            pod = other[0]
+            subject = pod.ref
+            if pod.pod_ips and names.canonical_ip(pod.pod_ips[0]) == ip:
+                detail += f" (pod {pod.name} has it, but is {pod.phase or 'not running'})"
+            else:
+                detail += f" (pod {pod.name} has it as a secondary IP, which is not indexed)"
+        self.step(
+            "pod address",
+            False,
+            detail,
+            ("R30",),
+            fix="check the namespace and the pod IP (kubectl get pods -o wide)",
+            subject=subject,
+        )
+        return self.nx("R30", f"pods verified: no running pod in {namespace} has primary IP {ip}")
 
-    def find_service(
-        self,
-        namespace: str,
-        name: str,
-        endpoint: str,
-        port: str,
-        proto: str,
-        zonal: tuple[str, str] | None,
-    ) -> _Lookup:
+    def find_service(self) -> _Lookup:
         """Service, endpoint and port names (rules 12-26, 40-42)."""
-        if not name:
-            return _Lookup(rules=["R33"], why=f"namespace {namespace} exists; no data at its name")
+        p = self.p
+        namespace, name = p.namespace, p.service
         svc = self.c.service(namespace, name)
         if svc is None:
-            return _nx("R23", f"no Service {name!r} in namespace {namespace}")
-        ready = self.c.ready_endpoints(namespace, name)
-        if self.s.ignore_empty_service and not svc.is_headless and not svc.is_external_name:
-            if not ready:
-                return _nx(
-                    "R40",
-                    f"Service {namespace}/{name} has no ready endpoints and the Corefile "
-                    "sets ignore empty_service",
-                )
+            self.add([self._missing_service_step(namespace, name)])
+            return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
+        kind_text = (
+            "headless"
+            if svc.is_headless
+            else ("ExternalName" if svc.is_external_name else "ClusterIP")
+        )
+        self.step(
+            "service",
+            True,
+            f"Service {namespace}/{name} exists ({kind_text})",
+            subject=svc.ref,
+        )
+        below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
-            if endpoint or port or zonal:
-                return _nx("R25", f"ExternalName Service {namespace}/{name} has no names below it")
-            target = names.canonical_ip(svc.external_name)
-            if target is not None or not svc.external_name:
-                return _nx(
-                    "R26",
-                    f"ExternalName Service {namespace}/{name} names an IP address "
-                    f"({svc.external_name!r}), which yields no record",
-                )
-            host = svc.external_name.rstrip(".").lower() + "."
-            return _Lookup(
-                items=[_Item(host=host, port=0, target=host, source=svc.ref, rule="R24")],
-                rules=["R24"],
-                why=f"ExternalName Service {namespace}/{name} is a CNAME to {host}",
+            return self._external_name(svc)
+        ready = self.c.ready_endpoints(namespace, name)
+        if self.s.ignore_empty_service and not svc.is_headless and not ready:
+            self.step(
+                "ready endpoints",
+                False,
+                f"Service {namespace}/{name} has no ready endpoint and the Corefile sets "
+                "ignore empty_service, so its name is NXDOMAIN",
+                ("R40", "R2"),
+                fix="make a selected pod ready, or remove 'ignore empty_service'",
+                subject=svc.ref,
             )
-        base = names.under(self.zone, f"{name}.{namespace}.svc")
-        if zonal is not None:
-            return self._zonal(svc, ready, zonal, base)
-        if endpoint and not svc.is_headless and not self.s.clusterip_endpoint_names:
+            return self.nx(
+                "R40",
+                f"Service {namespace}/{name} has no ready endpoints and the Corefile "
+                "sets ignore empty_service",
+            )
+        self.add([_headless_step(svc, below or p.kind is NameKind.PORT)])
+        base = names.under(self.zone_spelled, f"{name}.{namespace}.svc")
+        if p.kind is NameKind.ZONAL:
+            return self._zonal(svc, ready, base)
+        if (
+            p.kind is NameKind.ENDPOINT
+            and not svc.is_headless
+            and not self.s.clusterip_endpoint_names
+        ):
             # Rule 15 is a CoreDNS extension: kube-dns and Cloud DNS (hsvc.core.flavour)
             # serve endpoint names only under headless Services.
-            return _nx(
+            self.step(
+                "headless",
+                False,
+                f"{_server(self.s)} serves endpoint names only under headless Services; "
+                f"{namespace}/{name} is a ClusterIP Service",
+                ("R15",),
+                subject=svc.ref,
+            )
+            return self.nx(
                 "R15",
                 f"{_server(self.s)} serves endpoint names only under headless Services; "
                 f"{namespace}/{name} is a ClusterIP Service",
             )
-        if svc.is_headless or endpoint:
-            rule = "R17" if endpoint else "R16"
-            if endpoint and not svc.is_headless:
-                rule = "R15"
-            if port:
-                rule = "R18"
-            items = []
-            named = self.c.endpoints_by_name.get((namespace, name, endpoint), [])
-            for ep in named if endpoint else ready:
-                target = f"{ep.name}.{base}"
-                for p in ep.ports or (EndpointPort(port=NO_PORT),):
-                    if not _port_matches(port, proto, p.name, p.protocol):
-                        continue
-                    number = p.port if p.port is not None else NO_PORT
-                    items.append(
-                        _Item(
-                            host=ep.address, port=number, target=target, source=ep.source, rule=rule
-                        )
-                    )
-            if items:
-                return _Lookup(
-                    items=items, rules=[rule, "R2", "R6"], why=self._ep_why(svc, endpoint)
+        if (svc.is_headless or p.kind is NameKind.ENDPOINT) and self.s.noendpoints:
+            self.step(
+                "noendpoints",
+                False,
+                "the Corefile sets noendpoints: slices are not read, so headless Service names "
+                "and every name below a Service are NXDOMAIN",
+                ("R41",),
+                fix="remove noendpoints from the kubernetes block",
+                subject=svc.ref,
+            )
+            return self.nx("R41", "the Corefile sets noendpoints: slices are not read")
+        if svc.is_headless or p.kind is NameKind.ENDPOINT:
+            return self._endpoints(svc, ready, base)
+        return self._cluster_ip(svc, base)
+
+    def _predicted_note(self, svc: Service) -> list[str]:
+        if (svc.namespace, svc.name) in self.c.predicted_slices:
+            return [
+                "EndpointSlices predicted from the selected pods: the input holds no "
+                "EndpointSlice, so the controller's output is assumed"
+            ]
+        return []
+
+    def _external_name(self, svc: Service) -> _Lookup:
+        p = self.p
+        where = f"{svc.namespace}/{svc.name}"
+        if p.kind is not NameKind.SERVICE:
+            self.step(
+                "name form",
+                False,
+                "an ExternalName Service has no names below it",
+                ("R25",),
+                fix="query the Service name itself",
+                subject=svc.ref,
+            )
+            return self.nx("R25", f"ExternalName Service {where} has no names below it")
+        target = names.canonical_ip(svc.external_name)
+        if target is not None or not svc.external_name:
+            self.step(
+                "externalName",
+                False,
+                f"externalName {svc.external_name!r} is an IP address (or empty): no record",
+                ("R26",),
+                fix="use a ClusterIP Service without selector plus an EndpointSlice for an IP",
+                subject=svc.ref,
+            )
+            return self.nx(
+                "R26",
+                f"ExternalName Service {where} names an IP address "
+                f"({svc.external_name!r}), which yields no record",
+            )
+        host = svc.external_name.rstrip(".").lower() + "."
+        self.step("externalName", True, f"a CNAME to {host}", ("R24",), subject=svc.ref)
+        return _Lookup(
+            items=[_Item(host=host, port=0, target=host, source=svc.ref, rule="R24")],
+            rules=["R24"],
+            why=f"ExternalName Service {where} is a CNAME to {host}",
+        )
+
+    def _cluster_ip(self, svc: Service, base: str) -> _Lookup:
+        p = self.p
+        where = f"{svc.namespace}/{svc.name}"
+        port, proto = p.port, p.protocol
+        rule = "R13" if p.kind is NameKind.PORT else "R12"
+        matching = [sp for sp in svc.ports if _port_matches(port, proto, sp.name, sp.protocol)]
+        if not matching:
+            if p.kind is NameKind.PORT:
+                named = sorted(f"_{sp.name}._{sp.protocol.lower()}" for sp in svc.ports if sp.name)
+                self.step(
+                    "port",
+                    False,
+                    f"no port named {port!r} with protocol {proto!r} in the Service"
+                    + (f" (named ports: {', '.join(named)})" if named else " (no named ports)"),
+                    ("R13", "R5"),
+                    fix="name the port in the Service spec.ports (SRV names need a port name)",
+                    subject=svc.ref,
                 )
-            if not ready:
-                why = (
-                    f"Service {namespace}/{name} has no ready endpoint"
-                    if svc.is_headless or not endpoint
-                    else f"no ready endpoint of Service {namespace}/{name} is named {endpoint!r}"
+                return self.nx(
+                    "R13",
+                    f"Service {where} has no port named {port!r} with protocol {proto!r}",
                 )
-                return _nx(rule if endpoint else "R16", why)
-            if endpoint:
-                return _nx(
+            # CoreDNS findServices makes one item per (port, cluster IP): a Service
+            # without ports yields none, so NXDOMAIN. The API requires ports on every
+            # Service with a cluster IP, so only a hand-written manifest gets here.
+            self.step(
+                "port",
+                False,
+                f"Service {where} has no ports, so the plugin finds nothing (the API requires "
+                "ports on a ClusterIP Service)",
+                ("R12",),
+                fix="add spec.ports",
+                subject=svc.ref,
+            )
+            return self.nx("R12", f"Service {where} has no ports, so the plugin finds nothing")
+        ips = [c for c in (names.canonical_ip(ip) for ip in svc.cluster_ips) if c is not None]
+        if p.kind is NameKind.PORT:
+            self.step("port", True, f"Service port {port}/{proto} exists", (rule,), subject=svc.ref)
+        if not ips:
+            # Desired state: the API allocates the cluster IP on create.
+            self.step(
+                "cluster IP",
+                True,
+                f"Service {where} has no clusterIP yet: the API allocates one on create "
+                "(predicted)",
+                ("R7", "R12"),
+                subject=svc.ref,
+            )
+            return _Lookup(
+                rules=[rule],
+                why=f"ClusterIP Service {where} answers the cluster IP allocated on create",
+                predicted=[ALLOCATED_ON_CREATE],
+                exists=True,
+            )
+        items = [
+            _Item(host=ip, port=sp.port, target=base, source=svc.ref, rule=rule)
+            for sp in matching
+            for ip in ips
+        ]
+        return _Lookup(
+            items=items,
+            rules=[rule],
+            why=f"ClusterIP Service {where} answers its cluster IPs",
+        )
+
+    def _endpoints(self, svc: Service, ready: list[PublishedEndpoint], base: str) -> _Lookup:
+        p = self.p
+        namespace, name = svc.namespace, svc.name
+        endpoint = p.endpoint if p.kind is NameKind.ENDPOINT else ""
+        port, proto = p.port, p.protocol
+        rule = "R17" if endpoint else "R16"
+        if endpoint and not svc.is_headless:
+            rule = "R15"
+        if port:
+            rule = "R18"
+        predicted = self._predicted_note(svc)
+        if not ready and not endpoint:
+            self.add(self._no_ready_steps(svc))
+            return self.nx("R16", f"Service {namespace}/{name} has no ready endpoint")
+        chosen = (
+            self.c.endpoints_by_name.get((namespace, name, endpoint), []) if endpoint else ready
+        )
+        if endpoint:
+            if not chosen:
+                self.add(self._endpoint_cause(svc, endpoint))
+                return self.nx(
                     rule, f"no ready endpoint of Service {namespace}/{name} is named {endpoint!r}"
                 )
-            return _nx(
-                "R18",
-                f"no port named {port!r} with protocol {proto!r} "
-                f"in the slices of {namespace}/{name}",
+            self.step(
+                "endpoint",
+                True,
+                f"a ready endpoint is named {endpoint!r}",
+                ("R6",),
+                subject=chosen[0].source,
             )
         items = []
-        rule = "R13" if port else "R12"
-        for sp in svc.ports:
-            if not _port_matches(port, proto, sp.name, sp.protocol):
-                continue
-            for ip in svc.cluster_ips:
-                canon = names.canonical_ip(ip)
-                if canon is not None:
-                    items.append(
-                        _Item(host=canon, port=sp.port, target=base, source=svc.ref, rule=rule)
-                    )
-        if items:
-            return _Lookup(
-                items=items,
-                rules=[rule],
-                why=f"ClusterIP Service {namespace}/{name} answers its cluster IPs",
+        for ep in chosen:
+            target = f"{ep.name}.{base}"
+            for sp in ep.ports or (EndpointPort(port=NO_PORT),):
+                if not _port_matches(port, proto, sp.name, sp.protocol):
+                    continue
+                number = sp.port if sp.port is not None else NO_PORT
+                items.append(
+                    _Item(host=ep.address, port=number, target=target, source=ep.source, rule=rule)
+                )
+        if not items:
+            ports = {(sp.name.lower(), sp.protocol.lower()) for ep in ready for sp in ep.ports}
+            named = sorted(f"_{n}._{q}" for n, q in ports if n)
+            self.step(
+                "port",
+                False,
+                f"no port named {port!r} with protocol {proto!r} in the ready endpoints' slices"
+                + (f" (named ports: {', '.join(named)})" if named else " (no named ports)"),
+                ("R18", "R5"),
+                fix="name the port in the Service spec.ports (SRV names need a port name)",
+                subject=svc.ref,
+            )
+            return self.nx(
+                "R18",
+                f"no port named {port!r} with protocol {proto!r} in the slices of "
+                f"{namespace}/{name}",
             )
         if port:
-            return _nx(
-                "R13",
-                f"Service {namespace}/{name} has no port named {port!r} with protocol {proto!r}",
-            )
-        return _nx("R12", f"Service {namespace}/{name} has no ports, so the plugin finds nothing")
+            self.step("port", True, f"slice port {port}/{proto} exists", ("R18",), subject=svc.ref)
+        why = (
+            f"ready endpoints of Service {namespace}/{name} named {endpoint!r}"
+            if endpoint
+            else f"every ready endpoint of headless Service {namespace}/{name}"
+        )
+        self.notes.extend(predicted)
+        return _Lookup(items=items, rules=[rule, "R2", "R6"], why=why)
 
-    def _zonal(
-        self, svc: Service, ready: list[PublishedEndpoint], zonal: tuple[str, str], base: str
-    ) -> _Lookup:
+    def _zonal(self, svc: Service, ready: list[PublishedEndpoint], base: str) -> _Lookup:
+        p = self.p
         if not svc.is_headless:
-            return _nx("R42", "zone-scoped names exist only for headless Services")
-        topo, mode = zonal
-        chosen = [ep for ep in ready if ep.zone.lower() == topo]
-        if not chosen and mode == "prefer":
+            self.step(
+                "zonal",
+                False,
+                "zone-scoped names exist only for headless Services",
+                ("R42",),
+                subject=svc.ref,
+            )
+            return self.nx("R42", "zone-scoped names exist only for headless Services")
+        mode = "prefer" if p.prefer else "pin"
+        chosen = [ep for ep in ready if ep.zone.lower() == p.topology]
+        if not chosen and p.prefer:
             chosen = ready
         # One item per (address, slice port), as for the Service name (rule 18), so SRV
         # on a zonal name lists the slice ports (CoreDNS findServices addForZone).
         items = [
             _Item(
                 host=ep.address,
-                port=p.port if p.port is not None else NO_PORT,
+                port=sp.port if sp.port is not None else NO_PORT,
                 target=f"{ep.name}.{base}",
                 source=ep.source,
                 rule="R42",
             )
             for ep in chosen
-            for p in ep.ports or (EndpointPort(port=NO_PORT),)
+            for sp in ep.ports or (EndpointPort(port=NO_PORT),)
         ]
-        return _Lookup(items=items, exists=True, rules=["R42"], why=f"zonal {mode} for zone {topo}")
+        self.step(
+            "zonal",
+            bool(items),
+            f"zonal {mode} for zone {p.topology!r}: {len(chosen)} ready endpoint(s)"
+            + ("" if items else " in that zone, so the name exists without data (NODATA)"),
+            ("R42",),
+            subject=svc.ref,
+        )
+        return _Lookup(
+            items=items, exists=True, rules=["R42"], why=f"zonal {mode} for zone {p.topology}"
+        )
 
-    def _ep_why(self, svc: Service, endpoint: str) -> str:
-        where = f"{svc.namespace}/{svc.name}"
-        if endpoint:
-            return f"ready endpoints of Service {where} named {endpoint!r}"
-        return f"every ready endpoint of headless Service {where}"
+    # ---- causes: why a name the objects suggest does not exist ------------------------
+
+    def _missing_service_step(self, namespace: str, svc_name: str) -> Step:
+        elsewhere = sorted(ns for (ns, n) in self.c.services if n == svc_name and ns != namespace)
+        governed = sorted(
+            s.name
+            for s in self.c.snapshot.stateful_sets
+            if s.namespace == namespace and s.service_name == svc_name
+        )
+        detail = f"no Service {svc_name!r} in namespace {namespace}"
+        if elsewhere:
+            detail += f" (one exists in {', '.join(elsewhere)}; the name follows its namespace)"
+        if governed:
+            fix = (
+                f"create a headless Service {svc_name!r} in {namespace}: StatefulSet "
+                f"{governed[0]} names it as its serviceName"
+            )
+        elif elsewhere:
+            fix = (
+                f"ask {svc_name}.{elsewhere[0]}.svc.{self.s.primary_zone}, or create the "
+                f"Service in {namespace}"
+            )
+        else:
+            fix = f"check the Service name, or create Service {svc_name!r} in {namespace}"
+        return Step(check="service", ok=False, detail=detail, rules=("R23",), fix=fix)
+
+    def _no_ready_steps(self, svc: Service) -> list[Step]:
+        """Why a headless Service has no ready endpoint (rules 2, 3, 16)."""
+        pods = self.c.selected_pods(svc)
+        all_eps = self.c.slice_endpoints.get((svc.namespace, svc.name), [])
+        predicted = (svc.namespace, svc.name) in self.c.predicted_slices
+        not_ready = [e for e in all_eps if not conditions.published(e.endpoint)]
+        rules = ("R16", "R2", "R3")
+        if not_ready:
+            first = not_ready[0]
+            pod = self.c.pod_of(first.endpoint.target_ref)
+            who = f"pod {pod.name} ({conditions.pod_state_text(pod)})" if pod else first.address
+            detail = (
+                f"headless Service has no ready endpoint: {len(not_ready)} endpoint(s) not "
+                f"ready, e.g. {who} with {conditions.condition_text(first.endpoint)}; "
+                f"publishNotReadyAddresses is {'on' if svc.publish_not_ready_addresses else 'off'}"
+            )
+            fix = (
+                "wait for readiness, or set publishNotReadyAddresses: true when peers must find "
+                "each other before they are ready (terminating pods then stay in DNS too)"
+            )
+        elif not pods and not self.c.pods_by_namespace.get(svc.namespace):
+            detail = (
+                f"headless Service has no ready endpoint, and no pod of namespace {svc.namespace} "
+                "is among the objects read (not created yet, or not in the manifests)"
+            )
+            fix = "create the workload (or pass its pods with -f) and let the pods become ready"
+        elif not pods and svc.selector:
+            detail = "headless Service has no ready endpoint: its selector matches no pod"
+            fix = "fix the Service selector or the pod labels"
+        elif not svc.selector and not all_eps:
+            detail = (
+                "headless Service has no selector and no EndpointSlice labelled "
+                f"kubernetes.io/service-name={svc.name}"
+            )
+            fix = "write an EndpointSlice for it, or add a selector"
+        elif predicted:
+            waiting = [p.name for p in pods if not conditions.in_slices(p)]
+            not_ready_pods = [
+                p.name
+                for p in pods
+                if conditions.in_slices(p) and not conditions.ready_written(svc, p)
+            ]
+            if not_ready_pods:
+                detail = (
+                    f"headless Service has no ready endpoint: the input holds no EndpointSlice, "
+                    f"and the selected pods ({', '.join(not_ready_pods[:5])}) are not ready with "
+                    "publishNotReadyAddresses off"
+                )
+            else:
+                detail = (
+                    "headless Service has no ready endpoint: the input holds no EndpointSlice, "
+                    f"and the selected pods have no IP yet ({', '.join(waiting[:5])})"
+                )
+            fix = "wait for the pods to start and become ready"
+        else:
+            detail = "headless Service has no ready endpoint in its EndpointSlices"
+            fix = "check the EndpointSlices labelled kubernetes.io/service-name=" + svc.name
+        return [
+            Step(
+                check="ready endpoints",
+                ok=False,
+                detail=detail,
+                rules=rules,
+                fix=fix,
+                subject=svc.ref,
+            )
+        ]
+
+    def _endpoint_cause(self, svc: Service, label: str) -> list[Step]:
+        """Why no ready endpoint of ``svc`` is named ``label`` (rules 2-6, 17, 21-23)."""
+        ns = svc.namespace
+        where = f"{ns}/{svc.name}"
+        # 1. An endpoint has this name but is not published: readiness (rule 2).
+        unpublished = [
+            e
+            for e in self.c.slice_endpoints_by_name.get((ns, svc.name, label), [])
+            if not conditions.published(e.endpoint)
+        ]
+        known_pod = next(
+            (p for e in unpublished if (p := self.c.pod_of(e.endpoint.target_ref)) is not None),
+            None,
+        )
+        if known_pod is not None:
+            # The pod is known: walk its conditions (Ready, publishNotReadyAddresses).
+            by_hostname = known_pod.hostname.lower() == label
+            steps = [
+                Step(
+                    check="hostname" if by_hostname else "endpoint",
+                    ok=True,
+                    detail=f"{label!r} is the name of pod {known_pod.name}'s endpoint in "
+                    f"Service {where}'s EndpointSlice, which is not published",
+                    rules=("R6",),
+                    subject=known_pod.ref,
+                )
+            ]
+            for step in conditions.pod_steps(self.c, known_pod, svc, by_hostname=by_hostname):
+                steps.append(step)
+                if not step.ok:
+                    break
+            return steps
+        if unpublished:
+            entry = unpublished[0]
+            pod = self.c.pod_of(entry.endpoint.target_ref)
+            who = f"pod {pod.name}" if pod else f"the endpoint {entry.address}"
+            state = f" ({conditions.pod_state_text(pod)})" if pod else ""
+            pnra = "on" if svc.publish_not_ready_addresses else "off"
+            return [
+                Step(
+                    check="endpoint",
+                    ok=True,
+                    detail=f"{label!r} is the name of {who} in Service {where}'s EndpointSlice",
+                    rules=("R6",),
+                    subject=pod.ref if pod else entry.slice.ref,
+                ),
+                Step(
+                    check="ready",
+                    ok=False,
+                    detail=f"{who}{state} is in EndpointSlice {entry.slice.name} with "
+                    f"{conditions.condition_text(entry.endpoint)} and publishNotReadyAddresses is "
+                    f"{pnra}: CoreDNS publishes only ready endpoints",
+                    rules=("R2", "R3", "R17"),
+                    fix=(
+                        "wait for the readiness probe; if peers must resolve each other before "
+                        f"they are ready, set publishNotReadyAddresses: true on Service {svc.name} "
+                        "(terminating pods then stay in DNS too)"
+                    ),
+                    subject=pod.ref if pod else entry.slice.ref,
+                ),
+            ]
+        # 2. A pod has this hostname: a condition on the pod.
+        pods = sorted(
+            self.c.pods_by_hostname.get((ns, label), []),
+            key=lambda p: p.subdomain != svc.name,
+        )
+        if pods:
+            return [
+                Step(
+                    check="hostname",
+                    ok=True,
+                    detail=f"no ready endpoint is named {label!r} yet, but pod {pods[0].name} has "
+                    f"hostname {label!r}",
+                    rules=("R6", "R21"),
+                    subject=pods[0].ref,
+                ),
+                *conditions.pod_steps(self.c, pods[0], svc),
+            ]
+        # 3. A StatefulSet ordinal that does not exist (yet).
+        missing = self._stateful_set_step(svc, label)
+        if missing is not None:
+            return [missing]
+        # 4. The dashed IP of a pod, or a pod name under endpoint_pod_names.
+        address = names.ip_from_pod_label(label)
+        by_ip = self.c.pods_by_any_ip.get(address, []) if address else []
+        by_name = self.c.pods_by_name.get((ns, label), [])
+        candidate = next((p for p in [*by_ip, *by_name] if p.namespace == ns), None)
+        if candidate is not None:
+            steps = [
+                Step(
+                    check="endpoint",
+                    ok=True,
+                    detail=f"{label!r} would name pod {candidate.name}",
+                    rules=("R6",),
+                    subject=candidate.ref,
+                )
+            ]
+            for step in conditions.pod_steps(self.c, candidate, svc, by_hostname=False):
+                if step.check in ("endpoint slice", "noendpoints"):
+                    break  # listed or not, the label is the question here
+                steps.append(step)
+                if not step.ok:
+                    return steps
+            # The pod is listed, ready, but known by another label (rule 6).
+            owned = next(
+                (
+                    e
+                    for e in self.c.slice_endpoints.get((ns, svc.name), [])
+                    if e.endpoint.target_ref is not None
+                    and e.endpoint.target_ref.name == candidate.name
+                ),
+                None,
+            )
+            known = owned.name if owned is not None else ""
+            if by_name and not self.s.endpoint_pod_names:
+                fix = (
+                    f"pod {label} has no hostname, so its endpoint is named by its dashed IP"
+                    + (f" ({known})" if known else "")
+                    + "; give it hostname+subdomain, or enable endpoint_pod_names in the Corefile"
+                )
+            elif known:
+                fix = f"ask {known}.{svc.name}.{ns}.svc.{self.s.primary_zone}"
+            else:
+                fix = (
+                    "per-pod names need spec.hostname + spec.subdomain (StatefulSet pods get both)"
+                )
+            steps.append(
+                Step(
+                    check="endpoint",
+                    ok=False,
+                    detail=f"pod {candidate.name}'s endpoint in Service {where} is named "
+                    f"{known or 'otherwise'!r}, not {label!r} (rule 6: hostname, then the pod "
+                    "name with endpoint_pod_names, then the dashed IP)",
+                    rules=("R6", "R17"),
+                    fix=fix,
+                    subject=candidate.ref,
+                )
+            )
+            return steps
+        return [
+            Step(
+                check="endpoint",
+                ok=False,
+                detail=f"no ready endpoint of Service {where} is named {label!r}, "
+                f"and no pod in {ns} has hostname {label!r}",
+                rules=("R6", "R17", "R21"),
+                fix="per-pod names need spec.hostname + spec.subdomain (StatefulSet pods get both)",
+                subject=svc.ref,
+            )
+        ]
+
+    def _stateful_set_step(self, svc: Service, label: str) -> Step | None:
+        """Explain ``<sts>-<n>`` when StatefulSet pod ``n`` does not exist."""
+        for sts in self.c.snapshot.stateful_sets:
+            if sts.namespace != svc.namespace or sts.service_name != svc.name:
+                continue
+            prefix, _, number = label.rpartition("-")
+            if prefix != sts.name.lower() or not number.isdigit():
+                continue
+            if int(number) >= sts.replicas:
+                return Step(
+                    check="endpoint",
+                    ok=False,
+                    detail=f"StatefulSet {sts.name} has {sts.replicas} replica(s), so pod {label} "
+                    f"does not exist (ordinals 0 to {sts.replicas - 1})",
+                    rules=("R21",),
+                    fix=f"kubectl scale statefulset {sts.name} -n {sts.namespace} "
+                    f"--replicas={int(number) + 1}",
+                    subject=sts.ref,
+                )
+            return Step(
+                check="endpoint",
+                ok=False,
+                detail=f"pod {label} of StatefulSet {sts.name} does not exist (yet); with "
+                "OrderedReady it is created only once the pods before it are ready",
+                rules=("R21", "R22"),
+                fix=f"kubectl describe statefulset {sts.name} -n {sts.namespace}",
+                subject=sts.ref,
+            )
+        return None
+
+    def _ptr_cause(self, address: str) -> list[Step]:
+        """Why an address has no PTR (rules 35-37)."""
+        upstream = any(names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough)
+        tail = "; with fallthrough, the upstream resolver answers instead" if upstream else ""
+        unpublished = [
+            e
+            for e in self.c.slice_endpoints_by_ip.get(address, [])
+            if not conditions.published(e.endpoint)
+        ]
+        if unpublished:
+            entry = unpublished[0]
+            pod = self.c.pod_of(entry.endpoint.target_ref)
+            who = f"pod {pod.name} ({conditions.pod_state_text(pod)})" if pod else address
+            return [
+                Step(
+                    check="ready",
+                    ok=False,
+                    detail=f"{address} is {who}, in EndpointSlice {entry.slice.name} of Service "
+                    f"{entry.namespace}/{entry.service} with "
+                    f"{conditions.condition_text(entry.endpoint)}, and no ready endpoint of any "
+                    f"Service holds it: PTR exists only for cluster IPs and ready endpoints{tail}",
+                    rules=("R2", "R36", "R37"),
+                    fix="wait for readiness, or set publishNotReadyAddresses: true on Service "
+                    f"{entry.service}",
+                    subject=pod.ref if pod else entry.slice.ref,
+                )
+            ]
+        pods = self.c.pods_by_any_ip.get(address, [])
+        if pods:
+            pod = pods[0]
+            state = "" if pod.ready else " (it is not ready)"
+            return [
+                Step(
+                    check="address",
+                    ok=False,
+                    detail=f"{address} is the IP of pod {pod.namespace}/{pod.name}{state}, which "
+                    "is no ready endpoint of any Service: PTR exists only for cluster IPs and "
+                    f"ready endpoints{tail}",
+                    rules=("R36", "R37"),
+                    fix="select the pod with a Service (PTR then names it under that Service)",
+                    subject=pod.ref,
+                )
+            ]
+        return [
+            Step(
+                check="address",
+                ok=False,
+                detail=f"{address} is neither a cluster IP nor a ready endpoint address{tail}",
+                rules=("R37",),
+                fix="check the address (kubectl get pods,svc -A -o wide)",
+            )
+        ]
 
     # ---- per type -------------------------------------------------------------
 
     def run(self) -> DnsAnswer:
+        p = self.p
+        if p.kind is NameKind.OUTSIDE:
+            self.step(
+                "zone",
+                False,
+                f"{p.lower} is outside the cluster zones ({', '.join(self.s.zones)}): CoreDNS "
+                "hands it to the next plugin (usually forward), which hsvc does not model",
+                ("R9",),
+                fix="use <service>.<namespace>.svc.<cluster domain>, or check --cluster-domain",
+            )
+            return DnsAnswer(
+                name=self.name,
+                type=self.qtype,
+                rcode=Rcode.REFUSED,
+                rules=("R9",),
+                explanation=(
+                    f"{p.lower} is outside the zones the kubernetes plugin serves "
+                    f"({', '.join(self.s.zones)}); CoreDNS hands it to the next "
+                    "plugin (usually forward), which hsvc does not model"
+                ),
+                open_ended=True,
+                trace=tuple(self.trace),
+            )
+        self.step("zone", True, f"in zone {self.zone}", ("R9",))
         qtype = self.qtype
         if qtype == "PTR":
             return self.ptr()
         if qtype == "TXT":
             return self.txt()
         if qtype == "SOA":
-            if self.name == self.zone:
+            if p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
                 return self.positive(
                     [(self.c.soa(self.zone), _apex_ref(self.zone), "R32")], ["R32"]
                 )
@@ -539,20 +1320,25 @@ class _Answerer:
             # handler.go answers SOA only at the apex and never looks other names up,
             # so SOA below the apex is NODATA even for absent names. We follow CoreDNS.
             self.rules.extend(["R32", "R46"])
+            self.step("type", False, "SOA exists only at the zone apex", ("R32", "R46"))
             return self.negative(Rcode.NOERROR, "SOA exists only at the zone apex")
         if qtype in ("AXFR", "IXFR"):
             # Rule 46: the kubernetes plugin refuses zone transfers (handler.go); only
             # the transfer plugin, which hsvc does not model, could allow them.
+            self.step("type", False, "zone transfers need the transfer plugin", ("R46",))
             return DnsAnswer(
                 name=self.name,
                 type=qtype,
                 rcode=Rcode.REFUSED,
                 rules=("R46",),
                 explanation="REFUSED: zone transfers need the transfer plugin",
+                trace=tuple(self.trace),
             )
-        if qtype == "NS" and self.name == self.zone:
+        if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
-        found = self.lookup(self.name)
+        if p.kind is NameKind.NS_DNS:
+            return self.ns_dns()
+        found = self.lookup()
         self.rules.extend(found.rules)
         if found.nxdomain:
             return self.negative(Rcode.NXDOMAIN, found.why)
@@ -565,18 +1351,21 @@ class _Answerer:
                 item = found.items[0]
                 rec = Record(name=self.name, type="CNAME", ttl=self.s.ttl, data=item.host)
                 return self.positive([(rec, item.source, "R24")], ["R24"])
+            self.step("type", False, "CNAME exists only for ExternalName Services", ("R46",))
             return self.negative(
                 Rcode.NOERROR, f"{found.why}; CNAME exists only for ExternalName Services (rule 46)"
             )
-        # Rule 46: any other type is NODATA where the name exists.
+        # Rule 46: any other type (MX, HINFO, CAA, ...) is NODATA where the name exists
+        # (CoreDNS handler.go asks a fake A question to tell NODATA from NXDOMAIN).
         self.rules.append("R46")
+        self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
         return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
 
     def address(self, found: _Lookup, qtype: str) -> DnsAnswer:
         family = 4 if qtype == "A" else 6
         out: list[tuple[Record, ObjectRef, str]] = []
         seen: set[str] = set()
-        open_ended = False
+        open_ended = found.open_ended
         for item in found.items:
             if names.canonical_ip(item.host) is None:
                 # ExternalName: the CNAME first, then the target's records (rule 25).
@@ -593,14 +1382,37 @@ class _Answerer:
                     item.rule,
                 )
             )
+        if found.predicted:
+            return self.predicted(found, qtype)
         if not out:
-            if self.name != self.zone and any(
-                names.canonical_ip(i.host) is not None for i in found.items
-            ):
+            if any(names.canonical_ip(i.host) is not None for i in found.items):
                 other = "AAAA" if qtype == "A" else "A"
+                self.step(
+                    "family",
+                    False,
+                    f"only {other} addresses at this name",
+                    tuple(found.rules[:1]),
+                )
                 return self.negative(Rcode.NOERROR, f"{found.why}, but only {other} addresses")
+            if not self.trace[-1:] or self.trace[-1].ok:
+                self.step("data", False, found.why or "no address at this name", tuple(found.rules))
             return self.negative(Rcode.NOERROR, found.why, open_ended=open_ended)
         return self.positive(out, found.rules, why=found.why, open_ended=open_ended)
+
+    def predicted(self, found: _Lookup, qtype: str) -> DnsAnswer:
+        """A name that will answer once the API has filled in what the objects lack."""
+        self.rules.append("R43")
+        what = "; ".join(found.predicted)
+        return DnsAnswer(
+            name=self.name,
+            type=qtype,
+            rcode=Rcode.NOERROR,
+            rules=tuple(_unique(self.rules + found.rules)),
+            explanation=f"{found.why} ({what})",
+            open_ended=True,
+            trace=tuple(self.trace),
+            predicted=tuple(found.predicted),
+        )
 
     def cname_chain(
         self, item: _Item, qtype: str
@@ -613,15 +1425,15 @@ class _Answerer:
             item.source,
             "R24",
         )
-        if target == self.name:
+        if target == self.p.lower:
             return [], False  # a CNAME loop is dropped
         zone = self.c.zone_of(target)
         if zone is None or zone != self.zone:
             # Outside the zone: the CNAME is returned, the upstream adds the rest.
             self.notes.append(f"records for {target} come from the upstream resolver")
             return [cname], True
-        inner = _Answerer(self.c, target, qtype, zone)
-        sub = inner.lookup(target)
+        inner = _Answerer(self.c, self.c.parse(target), qtype)
+        sub = inner.lookup()
         if sub.nxdomain:
             return [], False
         nested = inner.address(sub, qtype)
@@ -634,7 +1446,10 @@ class _Answerer:
 
     def srv(self, found: _Lookup) -> DnsAnswer:
         items = [i for i in found.items if names.canonical_ip(i.host) is not None]
+        if found.predicted:
+            return self.predicted(found, "SRV")
         if not items:
+            self.step("type", False, "no SRV data at this name", ("R25",))
             return self.negative(Rcode.NOERROR, f"{found.why}; no SRV data at this name (rule 25)")
         # Rule 19: weight floor(100/N) over every candidate, before duplicates collapse.
         weight = max(1, math.floor(100 / len(found.items)))
@@ -649,8 +1464,8 @@ class _Answerer:
             if not names.fits(item.target):
                 # Over 253 characters: no DNS message can carry the target (lint HSVC402).
                 continue
-            if (item.target, item.port) not in seen_srv:
-                seen_srv.add((item.target, item.port))
+            if (item.target.lower(), item.port) not in seen_srv:
+                seen_srv.add((item.target.lower(), item.port))
                 data = f"0 {weight} {item.port} {item.target}"
                 records.append(
                     (
@@ -659,13 +1474,14 @@ class _Answerer:
                         _SRV_RULE.get(item.rule, item.rule),
                     )
                 )
-            if (item.target, item.host) not in seen_glue:
-                seen_glue.add((item.target, item.host))
+            if (item.target.lower(), item.host) not in seen_glue:
+                seen_glue.add((item.target.lower(), item.host))
                 rtype = "A" if names.ip_family(item.host) == 4 else "AAAA"
                 additional.append(
                     Record(name=item.target, type=rtype, ttl=self.s.ttl, data=item.host)
                 )
         if not records:
+            self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(
                 Rcode.NOERROR, f"{found.why}; its slices have no ports, so no SRV (rule 5)"
             )
@@ -673,20 +1489,31 @@ class _Answerer:
         return self.positive(records, rules, why=found.why, additional=additional)
 
     def ptr(self) -> DnsAnswer:
-        address = names.address_from_reverse(self.name)
-        if address is None:
-            found = self.lookup(self.name)
+        p = self.p
+        if p.kind is not NameKind.REVERSE:
+            # CoreDNS reverse.go: no address in the name, so Records() reads it as a
+            # forward name (ns.dns.<zone> PTR is NXDOMAIN: "dns" is neither svc nor pod).
+            found = self.lookup()
             self.rules.extend(found.rules)
             self.rules.append("R37")
             if found.nxdomain:
                 return self.negative(Rcode.NXDOMAIN, found.why)
+            self.step("type", False, "PTR exists only for full reverse names", ("R37",))
             return self.negative(
                 Rcode.NOERROR, f"{found.why}; PTR exists only for full reverse names"
             )
+        address = p.address
         primary = self.s.primary_zone
         svc = self.c.services_by_ip.get(address)
         svc_ptr = names.under(primary, f"{svc.name}.{svc.namespace}.svc") if svc else ""
         if svc is not None and self._ptr_namespace_ok(svc.namespace) and names.fits(svc_ptr):
+            self.step(
+                "address",
+                True,
+                f"{address} is the cluster IP of Service {svc.namespace}/{svc.name}",
+                ("R35",),
+                subject=svc.ref,
+            )
             rec = Record(name=self.name, type="PTR", ttl=self.s.ttl, data=svc_ptr)
             return self.positive(
                 [(rec, svc.ref, "R35")],
@@ -709,19 +1536,42 @@ class _Answerer:
             out.append(
                 (Record(name=self.name, type="PTR", ttl=self.s.ttl, data=data), ep.source, "R36")
             )
+        partial = self.c.partial_slices
+        if partial:
+            self.notes.append(
+                "only the EndpointSlices in scope were read: other Services' slices may add "
+                "PTR names for this address"
+            )
         if out:
-            return self.positive(out, ["R34", "R36"], why=f"{address} is a ready endpoint address")
+            first = self.c.endpoints_by_ip[address][0]
+            self.step(
+                "address",
+                True,
+                f"{address} is a ready endpoint of Service {first[0]}/{first[1]}",
+                ("R36",),
+                subject=first[2].source,
+            )
+            return self.positive(
+                out,
+                ["R34", "R36"],
+                why=f"{address} is a ready endpoint address",
+                open_ended=partial,
+            )
         self.rules.extend(["R34", "R37"])
         if hidden:
             self.rules.append("R36")
-            return self.negative(
-                Rcode.NXDOMAIN,
+            why = (
                 f"{address} is a ready endpoint address, but {_server(self.s)} answers endpoint "
                 "PTRs only for endpoints with a hostname"
-                + (" of headless Services" if self.s.ptr_headless_only else ""),
+                + (" of headless Services" if self.s.ptr_headless_only else "")
             )
+            self.step("address", False, why, ("R36",))
+            return self.negative(Rcode.NXDOMAIN, why, open_ended=partial)
+        self.add(self._ptr_cause(address))
         return self.negative(
-            Rcode.NXDOMAIN, f"{address} is neither a cluster IP nor a ready endpoint address"
+            Rcode.NXDOMAIN,
+            f"{address} is neither a cluster IP nor a ready endpoint address",
+            open_ended=partial,
         )
 
     def _ptr_version_ok(self, namespace: str, service: str, ep: PublishedEndpoint) -> bool:
@@ -740,19 +1590,30 @@ class _Answerer:
         return not self.s.namespaces or self.c.namespace_exposed(namespace)
 
     def txt(self) -> DnsAnswer:
-        rest = names.trim_zone(self.name, self.zone)
-        if rest == ["dns-version"]:
+        if self.p.kind is NameKind.DNS_VERSION:
             rec = Record(
                 name=self.name, type="TXT", ttl=DNS_VERSION_TTL, data=f'"{DNS_SCHEMA_VERSION}"'
             )
+            self.step("name form", True, "the schema version record", ("R27",))
             return self.positive(
                 [(rec, _apex_ref(self.zone), "R27")], ["R27"], why="the schema version record"
             )
-        found = self.lookup(self.name)
+        # CoreDNS Services(): TXT looks the name up as a forward name, before the
+        # ns.dns.<zone> special case, so ns.dns TXT is NXDOMAIN ("dns" is no svc/pod).
+        found = self.lookup()
         self.rules.extend(found.rules)
         self.rules.append("R45")
+        if found.nxdomain:
+            return self.negative(Rcode.NXDOMAIN, found.why)
         if found.items or found.exists:
+            self.step("type", False, "no TXT records here", ("R45",))
             return self.negative(Rcode.NOERROR, f"{found.why}; no TXT records here")
+        self.step(
+            "type",
+            False,
+            "TXT on a name without records is NXDOMAIN (CoreDNS quirk)",
+            ("R45",),
+        )
         return self.negative(
             Rcode.NXDOMAIN, found.why + "; TXT on a name without records is NXDOMAIN (quirk)"
         )
@@ -760,6 +1621,7 @@ class _Answerer:
     def ns(self) -> DnsAnswer:
         kube_dns = self.c.service("kube-system", "kube-dns")
         self.rules.append("R32")
+        self.step("name form", True, "the zone apex: NS names the DNS server", ("R32",))
         if kube_dns is not None and not kube_dns.is_headless:
             target = names.under(self.zone, "kube-dns.kube-system.svc")
             glue = [
@@ -778,6 +1640,53 @@ class _Answerer:
             name=self.name, type="NS", ttl=self.s.ttl, data=names.under(self.zone, "ns.dns")
         )
         return self.positive([(rec, _apex_ref(self.zone), "R32")], ["R32"], open_ended=False)
+
+    def ns_dns(self) -> DnsAnswer:
+        """``ns.dns.<zone>``: the DNS server's own addresses (CoreDNS ns.go, kubernetes.go).
+
+        dns-records.md names ``ns.dns.<Z>`` only as the NS target and the SOA's
+        mname; CoreDNS serves it: A/AAAA answer the cluster IPs of the Services
+        whose endpoints hold the DNS pod's IP, every other type is NODATA.
+        """
+        self.rules.append("R32")
+        if self.qtype not in ("A", "AAAA"):
+            self.step("type", False, f"ns.dns.{self.zone} holds A/AAAA records only", ("R32",))
+            return self.negative(Rcode.NOERROR, f"ns.dns.{self.zone} holds A/AAAA records only")
+        found, known = self.c.dns_service_addresses()
+        family = 4 if self.qtype == "A" else 6
+        if not known:
+            self.step(
+                "name form",
+                True,
+                f"ns.dns.{self.zone} answers the DNS server's own address: no kube-dns "
+                "endpoint is among the objects, so CoreDNS answers its local IP",
+                ("R32",),
+            )
+            return DnsAnswer(
+                name=self.name,
+                type=self.qtype,
+                rcode=Rcode.NOERROR,
+                rules=tuple(_unique([*self.rules, "R43"])),
+                explanation="the DNS server's own address (not among the objects)",
+                open_ended=True,
+                trace=tuple(self.trace),
+                predicted=("the DNS server's own IP",),
+            )
+        out = [
+            (Record(name=self.name, type=self.qtype, ttl=self.s.ttl, data=ip), ref, "R32")
+            for ip, ref in found
+            if names.ip_family(ip) == family
+        ]
+        self.step(
+            "name form",
+            True,
+            f"ns.dns.{self.zone} answers the addresses of the Services in front of the DNS pods",
+            ("R32",),
+        )
+        if not out:
+            self.step("family", False, f"no {self.qtype} address for the DNS Service", ("R32",))
+            return self.negative(Rcode.NOERROR, "the DNS Service has no address of this family")
+        return self.positive(out, ["R32"], why="the DNS Service's cluster IPs")
 
     # ---- building the answer ---------------------------------------------------------
 
@@ -804,12 +1713,14 @@ class _Answerer:
             explanation=text,
             provenance=tuple(Provenance(source=s, rule=r) for _, s, r in records),
             open_ended=open_ended,
+            trace=tuple(self.trace),
+            uncertain=self.uncertain,
         )
 
     def negative(self, rcode: Rcode, why: str, *, open_ended: bool = False) -> DnsAnswer:
         self.rules.append("R44")
         if rcode is Rcode.NXDOMAIN and any(
-            names.is_subdomain(self.name, z) for z in self.s.fallthrough
+            names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough
         ):
             # Rule 38: the NXDOMAIN is handed to the next plugin (forward) instead.
             self.rules.append("R38")
@@ -827,6 +1738,7 @@ class _Answerer:
             rules=tuple(_unique(self.rules)),
             explanation=f"{label}: {text}" if text else label,
             open_ended=open_ended,
+            trace=tuple(self.trace),
         )
 
 
@@ -841,8 +1753,27 @@ def _server(settings: DnsSettings) -> str:
     return f"{name} {settings.dns_version}" if settings.dns_version else name
 
 
-def _nx(rule: str, why: str) -> _Lookup:
-    return _Lookup(nxdomain=True, rules=[rule], why=why)
+def _headless_step(svc: Service, below: bool) -> Step:
+    if svc.is_headless:
+        detail = (
+            "headless: names below it are the ready endpoints' names"
+            if below
+            else "headless: the name answers the ready endpoint addresses"
+        )
+        return Step(check="headless", ok=True, detail=detail, rules=("R7", "R16"), subject=svc.ref)
+    detail = (
+        "not headless: CoreDNS still serves endpoint names under a ClusterIP Service, but the "
+        "DNS spec and kube-dns do not"
+        if below
+        else "not headless: the name answers the cluster IP"
+    )
+    return Step(
+        check="headless",
+        ok=True,
+        detail=detail,
+        rules=("R7", "R15") if below else ("R7", "R12"),
+        subject=svc.ref,
+    )
 
 
 def _ns_absent(cluster: ClusterDns, namespace: str) -> str:
@@ -855,10 +1786,6 @@ def _ns_absent(cluster: ClusterDns, namespace: str) -> str:
 
 def _apex_ref(zone: str) -> ObjectRef:
     return ObjectRef(kind="Zone", namespace="", name=zone)
-
-
-def _strip_underscore(label: str) -> str:
-    return label[1:] if label.startswith("_") else label
 
 
 def _port_matches(want_port: str, want_proto: str, name: str, protocol: str) -> bool:

@@ -25,6 +25,13 @@ class Verdict(StrEnum):
     WRONG = "wrong"  # both have data (or both none) but they differ
     TOO_LARGE = "too-large"  # the answer does not fit one DNS message
     ERROR = "error"  # timeout, SERVFAIL, REFUSED, no usable response
+    # Not judged: the answer depends on what a CoreDNS replica saw before (pods
+    # verified and a terminating pod, dns-records.md rule 30).
+    UNCERTAIN = "uncertain"
+
+
+# Verdicts that do not fail a run (exit 0).
+PASSING = frozenset({Verdict.OK, Verdict.UNCERTAIN})
 
 
 # Which verdict speaks for a row when servers disagree: the most telling first.
@@ -34,6 +41,7 @@ _SEVERITY = (
     Verdict.UNEXPECTED,
     Verdict.TOO_LARGE,
     Verdict.ERROR,
+    Verdict.UNCERTAIN,
     Verdict.OK,
 )
 
@@ -193,6 +201,14 @@ def judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
 
 
 def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
+    if (
+        expected.rcode is Rcode.REFUSED
+        and expected.open_ended
+        and obs.rcode not in (Rcode.SERVFAIL, Rcode.TIMEOUT, Rcode.ERROR)
+    ):
+        # Outside the cluster zones: CoreDNS forwards the name upstream, so whatever
+        # comes back (a local test server refuses it) is not ours to judge.
+        return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
     if obs.rcode in _FAILED:
         # "REFUSED: REFUSED" said nothing twice: the rcode alone when there is no more to say.
         failed = f"{obs.rcode.value}: {obs.error}" if obs.error else _FAILED_WORDS[obs.rcode]
@@ -202,6 +218,23 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     if expected.rcode is Rcode.REFUSED:
         # Outside the cluster zones: whatever upstream says is not ours to judge.
         return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
+    if expected.uncertain:
+        return ServerCheck(observation=obs, verdict=Verdict.UNCERTAIN, note=expected.uncertain)
+    if expected.predicted and not want:
+        # Desired state: data of this type is predicted, its value not known yet.
+        typed = [r for r in obs.answer if r.type == expected.type]
+        if typed:
+            return ServerCheck(
+                observation=obs,
+                verdict=Verdict.OK,
+                note=f"predicted ({'; '.join(expected.predicted)}): any {expected.type} data",
+            )
+        return ServerCheck(
+            observation=obs,
+            verdict=Verdict.MISSING,
+            note=f"expected {expected.type} data ({'; '.join(expected.predicted)}), "
+            f"got {rcode_word(obs)}",
+        )
     if not want:
         if expected.open_ended:
             return ServerCheck(
@@ -269,7 +302,7 @@ def compare(expectations: Sequence[Expectation], observations: Iterable[Observat
         by_question.setdefault((obs.name.lower(), obs.type.upper()), []).append(obs)
     rows = []
     for exp in expectations:
-        key = (exp.expected.name, exp.expected.type)
+        key = (exp.expected.name.lower(), exp.expected.type)
         checks = tuple(judge(exp.expected, obs) for obs in by_question.get(key, []))
         status = worst(c.verdict for c in checks) if checks else Verdict.ERROR
         rows.append(
@@ -334,12 +367,17 @@ def _records_text(records: Sequence[Record], limit: int = 3) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Disagreement:
-    """A server (a CoreDNS replica) whose answers differ from what the other servers say."""
+    """A server (a CoreDNS replica) whose answers differ from what the other servers say.
+
+    A server that sent no response is not disagreeing: it is ``silent`` on those
+    rows (timeouts are not answers, docs/reference/findings.md).
+    """
 
     server: str
     rows: tuple[str, ...]  # "name TYPE" of each row where it stands apart
     wrong: int  # of those, rows where it also differs from the objects
     total: int  # rows it answered
+    silent: int = 0  # rows it sent no response to
 
 
 def _answer_key(obs: Observation) -> tuple[str, frozenset[tuple[str, str, str]]]:
@@ -360,8 +398,18 @@ def disagreements(rows: Sequence[Row]) -> list[Disagreement]:
     apart: dict[str, list[str]] = {}
     wrong: Counter[str] = Counter()
     answered: Counter[str] = Counter()
+    silent: Counter[str] = Counter()
+    servers: set[str] = set()
     for row in rows:
-        checks = [c for c in row.checks if not c.observation.low_confidence]
+        checks = []
+        for check in row.checks:
+            if check.observation.low_confidence:
+                continue
+            servers.add(check.observation.server)
+            if check.observation.rcode in (Rcode.TIMEOUT, Rcode.ERROR):
+                silent[check.observation.server] += 1
+                continue
+            checks.append(check)
         for check in checks:
             answered[check.observation.server] += 1
         if len(checks) < 2:
@@ -376,7 +424,20 @@ def disagreements(rows: Sequence[Row]) -> list[Disagreement]:
                 apart.setdefault(check.observation.server, []).append(f"{row.name} {row.type}")
                 if check.verdict is not Verdict.OK:
                     wrong[check.observation.server] += 1
-    return [
-        Disagreement(server=server, rows=tuple(names), wrong=wrong[server], total=answered[server])
+    out = [
+        Disagreement(
+            server=server,
+            rows=tuple(names),
+            wrong=wrong[server],
+            total=answered[server],
+            silent=silent[server],
+        )
         for server, names in sorted(apart.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
+    # A server that stayed silent while others answered is named as silent.
+    out.extend(
+        Disagreement(server=server, rows=(), wrong=0, total=answered[server], silent=silent[server])
+        for server in sorted(servers)
+        if silent[server] and server not in apart and len(servers) > 1
+    )
+    return out

@@ -507,7 +507,7 @@ class _Diagnosis:
             return
         hand_written = any(
             ep.hostname
-            for sl in self.c.slices.get((svc.namespace, svc.name), [])
+            for sl in self.c.read_slices.get((svc.namespace, svc.name), [])
             for ep in sl.endpoints
         )
         if not svc.selector and hand_written:
@@ -611,7 +611,7 @@ class _Diagnosis:
                 continue
             self.ports(svc)
             self.endpoint_name_lengths(svc)
-            slices = self.c.slices.get((svc.namespace, svc.name), [])
+            slices = self.c.read_slices.get((svc.namespace, svc.name), [])
             if svc.selector:
                 self.selection(svc)
                 if self.observed and not slices and not self.slices_unreadable:
@@ -683,7 +683,7 @@ class _Diagnosis:
     def selectorless(self, svc: Service) -> None:
         if (svc.namespace, svc.name) == ("default", "kubernetes"):
             return  # the API server writes its slices itself
-        real = self.c.slices.get((svc.namespace, svc.name), [])
+        real = self.c.read_slices.get((svc.namespace, svc.name), [])
         if not real:
             if self.slices_unreadable:
                 return

@@ -409,6 +409,22 @@ class NegativeExpectation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One decision of the answer engine: what it looked at, whether the condition held.
+
+    The engine records these as it decides (its trace); ``explain``, resolve's
+    because/broken/fix lines and every must-not-resolve reason are read from them.
+    """
+
+    check: str  # the condition's name: "namespace", "service", "selected", "ready", ...
+    ok: bool
+    detail: str
+    rules: tuple[str, ...] = ()
+    fix: str = ""
+    subject: ObjectRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DnsAnswer:
     """What cluster DNS answers for one question, and the rules that decided it."""
 
@@ -426,6 +442,15 @@ class DnsAnswer:
     # ExternalName target or a fallthrough zone resolved upstream): the actual
     # answer may hold more than ``answer``.
     open_ended: bool = False
+    # The engine's decisions, in order; a failed step is a cause of a missing answer.
+    trace: tuple[Step, ...] = ()
+    # Parts the objects do not hold yet and the controllers will fill in (desired
+    # state): "ClusterIP allocated on create". The answer has data of the asked
+    # type, but which data is not known.
+    predicted: tuple[str, ...] = ()
+    # Set when the answer depends on what a CoreDNS replica saw before (pods
+    # verified and a terminating pod, rule 30): rows are not judged on it.
+    uncertain: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -140,23 +142,86 @@ def trim_zone(name: str, zone: str) -> list[str]:
     return labels(name[: -len(zone) - 1] + ".") if zone != "." else labels(name)
 
 
-def is_dns1123_label(text: str) -> bool:
-    """Return whether ``text`` is a valid RFC 1123 label (what a hostname must be)."""
+# apimachinery's validation (k8s.io/apimachinery/pkg/util/validation), as the API
+# server applies it per kind and field: a label is at most 63 characters, a
+# subdomain at most 253 with no limit per dot-separated part.
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def dns1123_label_errors(text: str) -> list[str]:
+    """Return why ``text`` is not an RFC 1123 label as the API server checks it (empty: valid).
+
+    Namespace names, pod ``spec.hostname`` and ``spec.subdomain`` are such labels.
+    """
+    errors = []
+    if len(text) > MAX_LABEL:
+        errors.append(f"must be no more than {MAX_LABEL} characters")
     # fullmatch: `$` alone would let a trailing newline through.
-    return len(text) <= MAX_LABEL and bool(_DNS1123_LABEL.fullmatch(text))
+    if not _DNS1123_LABEL.fullmatch(text):
+        errors.append(
+            "must be lower-case letters, digits or '-', starting and ending with a letter or digit"
+        )
+    return errors
+
+
+def dns1123_subdomain_errors(text: str) -> list[str]:
+    """Return why ``text`` is not an RFC 1123 subdomain as the API server checks it.
+
+    Pod, EndpointSlice, StatefulSet and Deployment names are subdomains: at most
+    253 characters, dot-separated parts of letters, digits and '-', and no
+    63-character limit on a part (a pod name may be longer than a DNS label).
+    """
+    errors = []
+    if len(text) > MAX_NAME:
+        errors.append(f"must be no more than {MAX_NAME} characters")
+    if not _DNS1123_SUBDOMAIN.fullmatch(text):
+        errors.append(
+            "must be lower-case letters, digits, '-' or '.', starting and ending with a "
+            "letter or digit"
+        )
+    return errors
+
+
+def dns1035_label_errors(text: str) -> list[str]:
+    """Return why ``text`` is not an RFC 1035 label as the API server checks it.
+
+    Service names are such labels: at most 63 characters, starting with a letter.
+    """
+    errors = []
+    if len(text) > MAX_LABEL:
+        errors.append(f"must be no more than {MAX_LABEL} characters")
+    if not _DNS1035_LABEL.fullmatch(text):
+        errors.append(
+            "must be lower-case letters, digits or '-', starting with a letter and ending "
+            "with a letter or digit"
+        )
+    return errors
+
+
+def is_dns1123_label(text: str) -> bool:
+    """Return whether ``text`` is a valid RFC 1123 label (apimachinery IsDNS1123Label)."""
+    return not dns1123_label_errors(text)
 
 
 def is_dns1123_subdomain(text: str) -> bool:
-    """Return whether ``text`` is a valid RFC 1123 subdomain (what most object names must be)."""
-    return 0 < len(text) <= 253 and all(is_dns1123_label(part) for part in text.split("."))
-
-
-_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+    """Return whether ``text`` is a valid RFC 1123 subdomain (apimachinery IsDNS1123Subdomain)."""
+    return not dns1123_subdomain_errors(text)
 
 
 def is_dns1035_label(text: str) -> bool:
     """Return whether ``text`` is a valid RFC 1035 label (apimachinery IsDNS1035Label)."""
-    return len(text) <= MAX_LABEL and bool(_DNS1035_LABEL.fullmatch(text))
+    return not dns1035_label_errors(text)
+
+
+def is_dns_label(label: str) -> bool:
+    """Return whether a label can be part of a name a client asks (63 octets, printable ASCII)."""
+    return (
+        0 < len(label.encode()) <= MAX_LABEL
+        and label.isascii()
+        and label.isprintable()
+        and " " not in label
+    )
 
 
 # Cached: answering thousands of questions parses the same few thousand addresses
@@ -236,6 +301,168 @@ def _strict_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- what a query name addresses (dns-records.md rule 9) ----------------------------
+
+
+class NameKind(StrEnum):
+    """What a query name addresses in cluster DNS, read as CoreDNS's parse.go reads it."""
+
+    OUTSIDE = "outside"  # in no zone of the plugin: handed to the next plugin (forward)
+    APEX = "apex"  # <Z>, svc.<Z>, pod.<Z> (rule 32)
+    DNS_VERSION = "dns-version"  # dns-version.<Z> (rule 27)
+    NS_DNS = "ns-dns"  # ns.dns.<Z>: the DNS server's own name (rule 32)
+    INVALID = "invalid"  # the label before <Z> is neither svc nor pod (rule 9)
+    NAMESPACE = "namespace"  # <ns>.svc / <ns>.pod (rule 33)
+    SERVICE = "service"  # <svc>.<ns>.svc (rules 12, 16, 24)
+    ENDPOINT = "endpoint"  # <ep>.<svc>.<ns>.svc (rules 15, 17)
+    PORT = "port"  # _<port>._<proto>.<svc>.<ns>.svc (rules 13, 18, 20)
+    ZONAL = "zonal"  # <topo>.pin|prefer._zone.<svc>.<ns>.svc (rule 42)
+    TOO_LONG = "too-long"  # three or more labels before <svc> (rule 9)
+    POD = "pod"  # <x>.<ns>.pod (rules 28-31)
+    REVERSE = "reverse"  # a full reverse name: PTR of one address (rules 34-37)
+    REVERSE_OTHER = "reverse-other"  # a partial or malformed name in a reverse zone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedName:
+    """One query name, parsed once: the zone it lies in and what it addresses.
+
+    Fields are lower-case (matching is case-insensitive, rule 10); ``name`` is the
+    absolute name as asked, spelling kept, for owner names.
+    """
+
+    name: str
+    kind: NameKind
+    zone: str = ""
+    namespace: str = ""
+    service: str = ""
+    endpoint: str = ""
+    port: str = ""
+    protocol: str = ""
+    topology: str = ""  # zonal: the topology zone (may hold dots)
+    prefer: bool = False  # zonal: prefer (fall back to every endpoint) rather than pin
+    pod_label: str = ""  # pod records: the label decoded as an address (rule 29)
+    address: str = ""  # reverse names: the canonical address
+    extra: tuple[str, ...] = ()  # labels left of what CoreDNS reads (rule 31)
+
+    @property
+    def lower(self) -> str:
+        """The name in lower case."""
+        return self.name.lower()
+
+
+def spelled_absolute(name: str) -> str:
+    """Return ``name`` absolute with its spelling kept (as CoreDNS echoes it, rule 10).
+
+    Raises:
+        InvalidName: as :func:`absolute`.
+    """
+    lower = absolute(name)
+    text = name.strip()
+    if lower == ".":
+        return "."
+    spelled = text if text.endswith(".") else text + "."
+    # Escaped names are kept in the presentation form absolute() writes.
+    return spelled if spelled.lower() == lower else lower
+
+
+def zone_of(name: str, zones: Sequence[str]) -> str | None:
+    """Return the longest of ``zones`` that ``name`` (absolute, lower-case) lies in, or None."""
+    best: str | None = None
+    for zone in zones:
+        if is_subdomain(name, zone) and (best is None or len(zone) > len(best)):
+            best = zone
+    return best
+
+
+def is_reverse_zone(zone: str) -> bool:
+    """Return whether ``zone`` lies in ``in-addr.arpa.`` or ``ip6.arpa.``."""
+    return is_subdomain(zone, "in-addr.arpa.") or is_subdomain(zone, "ip6.arpa.")
+
+
+def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> ParsedName:
+    """Parse a query name once into what it addresses, given the plugin's zones.
+
+    The one reading of a name used by the answer engine, ``explain`` and the
+    diagnostics (dns-records.md rule 9; CoreDNS parse.go ``parseRequest``).
+
+    Raises:
+        InvalidName: ``name`` is not a valid DNS name.
+    """
+    spelled = spelled_absolute(name)
+    lower = spelled.lower()
+    zone = zone_of(lower, zones)
+    if zone is None:
+        return ParsedName(name=spelled, kind=NameKind.OUTSIDE)
+    if is_reverse_zone(zone) or is_reverse_zone(lower):
+        address = address_from_reverse(lower)
+        if address is not None:
+            return ParsedName(name=spelled, kind=NameKind.REVERSE, zone=zone, address=address)
+        if is_reverse_zone(zone):
+            return ParsedName(name=spelled, kind=NameKind.REVERSE_OTHER, zone=zone)
+    rest = trim_zone(lower, zone)
+    if rest in ([], ["svc"], ["pod"]):
+        return ParsedName(name=spelled, kind=NameKind.APEX, zone=zone)
+    if rest == ["dns-version"]:
+        return ParsedName(name=spelled, kind=NameKind.DNS_VERSION, zone=zone)
+    if rest == ["ns", "dns"]:
+        return ParsedName(name=spelled, kind=NameKind.NS_DNS, zone=zone)
+    kind = rest[-1]
+    if kind not in ("svc", "pod"):
+        return ParsedName(name=spelled, kind=NameKind.INVALID, zone=zone)
+    namespace = rest[-2] if len(rest) >= 2 else ""
+    if len(rest) == 2:
+        return ParsedName(name=spelled, kind=NameKind.NAMESPACE, zone=zone, namespace=namespace)
+    service = rest[-3]
+    extra = rest[:-3]
+    if kind == "pod":
+        # Rule 31: CoreDNS reads the label before the namespace as the address and
+        # ignores one or two labels left of it; three or more are an invalid request.
+        if len(extra) > 2:
+            return ParsedName(name=spelled, kind=NameKind.TOO_LONG, zone=zone, namespace=namespace)
+        return ParsedName(
+            name=spelled,
+            kind=NameKind.POD,
+            zone=zone,
+            namespace=namespace,
+            pod_label=service,
+            extra=tuple(extra),
+        )
+
+    def under(kind: NameKind, **fields: str | bool) -> ParsedName:
+        return ParsedName(
+            name=spelled,
+            kind=kind,
+            zone=zone,
+            namespace=namespace,
+            service=service,
+            endpoint=str(fields.get("endpoint", "")),
+            port=str(fields.get("port", "")),
+            protocol=str(fields.get("protocol", "")),
+            topology=str(fields.get("topology", "")),
+            prefer=bool(fields.get("prefer", False)),
+        )
+
+    if not extra:
+        return under(NameKind.SERVICE)
+    if len(extra) == 1:
+        return under(NameKind.ENDPOINT, endpoint=extra[0])
+    if len(extra) == 2:
+        return under(
+            NameKind.PORT,
+            port=extra[0].removeprefix("_"),
+            protocol=extra[1].removeprefix("_"),
+        )
+    if zonal and extra[-1] == "_zone" and extra[-2] in ("pin", "prefer"):
+        # Rule 42: the topology zone is every label left of the directive.
+        return under(
+            NameKind.ZONAL,
+            topology=".".join(extra[:-2]),
+            prefer=extra[-2] == "prefer",
+        )
+    return under(NameKind.TOO_LONG)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

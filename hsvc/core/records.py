@@ -5,27 +5,24 @@ a namespace, or everything) and lets :class:`~hsvc.core.cluster.ClusterDns`
 answer each one, so the expected records and the answer engine can never
 disagree. Positive answers become :class:`ExpectedRecord` rows; names people
 expect that do not answer become :class:`NegativeExpectation` rows with the
-reason (the first broken link of :func:`~hsvc.core.explain.explain_name`).
+reason (the first failed step of the engine's trace for that very answer).
 """
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hsvc.core import names
-from hsvc.core.cluster import ClusterDns, PublishedEndpoint
-from hsvc.core.explain import explain_name, first_broken, pod_name_link
+from hsvc.core import conditions, names
+from hsvc.core.cluster import ClusterDns, SliceEndpoint
+from hsvc.core.explain import reason
 from hsvc.core.model import (
     DnsAnswer,
     ExpectedRecord,
     NegativeExpectation,
     ObjectRef,
     Pod,
-    PodsMode,
     Provenance,
     Service,
 )
@@ -67,7 +64,11 @@ def expectations(
     """Return every question about the scope with its expected answer.
 
     With ``service`` the scope is that Service in ``namespace``; with only
-    ``namespace`` every Service in it; with neither, every Service.
+    ``namespace`` every Service in it; with neither, every Service. Every name a
+    client could expect for the endpoints and pods the scope mentions is asked in
+    every forward zone of the plugin (rule 9): the Service's names, hostname and
+    dashed-IP names, PTR and pod records. Those that get no data become
+    must-not-resolve rows whose reason is the engine's own trace.
     """
     plan = _Plan(cluster)
     services = [
@@ -77,23 +78,22 @@ def expectations(
         and (service is None or s.name == service)
     ]
     services.sort(key=lambda s: (s.namespace, s.name))
-    pods_by_ns: dict[str, list[Pod]] = defaultdict(list)
-    for pod in cluster.snapshot.pods:
-        pods_by_ns[pod.namespace].append(pod)
-    for svc in services:
-        plan.service(svc, pods_by_ns.get(svc.namespace, []))
-    if service is None:
-        # Pods behind no Service in scope still have pod records (rules 28-30).
-        for ns, pods in sorted(pods_by_ns.items()):
-            if namespace is None or ns == namespace:
-                for pod in pods:
-                    plan.pod_records(pod)
-    plan.ask(
-        Group.CLUSTER,
-        _zone_ref(cluster),
-        names.under(cluster.settings.primary_zone, "dns-version"),
-        "TXT",
-    )
+    for zone in cluster.settings.forward_zones or (cluster.settings.primary_zone,):
+        plan.zone = zone
+        for svc in services:
+            plan.service(svc)
+        if service is None:
+            # Slices whose Service is gone still give PTRs (rule 36) and their names
+            # under the missing Service must not answer.
+            for (ns, svc_name), entries in sorted(cluster.slice_endpoints.items()):
+                if (namespace is None or ns == namespace) and cluster.service(ns, svc_name) is None:
+                    plan.orphan_slices(ns, svc_name, entries)
+            # Pods behind no Service in scope still have pod records (rules 28-30).
+            for ns, pods in sorted(cluster.pods_by_namespace.items()):
+                if namespace is None or ns == namespace:
+                    for pod in pods:
+                        plan.pod_records(pod)
+        plan.ask(Group.CLUSTER, _zone_ref(zone), names.under(zone, "dns-version"), "TXT")
     return plan.done()
 
 
@@ -146,39 +146,31 @@ class _Plan:
         name: str,
         qtype: str,
         *,
-        expected_by_people: bool | str | Callable[[], str] = False,
+        expected_by_people: bool = False,
     ) -> DnsAnswer | None:
-        """Add one question; a name people expect that gets no data becomes a negative row.
+        """Add one question; a name people expect that gets no data becomes a must-not-resolve row.
 
-        ``expected_by_people`` is True to explain a missing answer with the chain, or
-        the reason itself, or a function that words it (called only for a missing answer).
+        The row's reason is the first failed step of the engine's trace for it.
         """
-        key = (name, qtype)
-        if key in self.items:
-            return self.items[key].expected
         try:
             name = names.absolute(name)
         except names.InvalidName:
             return None  # e.g. a pod name longer than a DNS label: no one can ask it
+        key = (name, qtype)
+        if key in self.items:
+            return self.items[key].expected
         if self.c.zone_of(name) is None:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer = self.c.answer(name, qtype)
-        reason = ""
-        if expected_by_people and not answer.answer:
-            if isinstance(expected_by_people, str):
-                reason = expected_by_people
-            elif callable(expected_by_people):
-                reason = expected_by_people()
-            else:
-                reason = _reason_for(self.c, name, answer)
-        self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=reason)
+        why = reason(answer) if expected_by_people else ""
+        self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
 
     def done(self) -> list[Expectation]:
         order = {g: i for i, g in enumerate(GROUP_ORDER)}
         return sorted(self.items.values(), key=lambda e: order[e.group])
 
-    def service(self, svc: Service, ns_pods: list[Pod]) -> None:
+    def service(self, svc: Service) -> None:
         ref = svc.ref
         base = names.under(self.zone, f"{svc.name}.{svc.namespace}.svc")
         if svc.is_external_name:
@@ -201,75 +193,110 @@ class _Plan:
         }
         for port, proto in sorted(port_names):
             self.ask(Group.SRV, ref, f"_{port}._{proto}.{base}", "SRV", expected_by_people=True)
-        self.endpoint_names(svc, ready, base)
         if not svc.is_headless:
             for ip in svc.cluster_ips:
                 canon = names.canonical_ip(ip)
                 if canon is not None:
                     self.ask(Group.PTR, ref, names.reverse_name(canon), "PTR")
-        for ep in ready:
-            self.ask(Group.PTR, ep.source, names.reverse_name(ep.address), "PTR")
-        self.per_pod_names(svc, ns_pods, base)
+        self.slice_names(svc.namespace, svc.name, base)
+        self.per_pod_names(svc, base)
         for pod in self.c.pods_of(svc):
             self.pod_records(pod)
 
-    def endpoint_names(self, svc: Service, ready: list[PublishedEndpoint], base: str) -> None:
-        seen: set[tuple[str, int]] = set()
-        for ep in ready:
-            if (ep.name, ep.family) in seen:
-                continue
-            seen.add((ep.name, ep.family))
+    def slice_names(self, ns: str, svc_name: str, base: str) -> None:
+        """Every name an endpoint of the Service's slices could be known by, and its PTR.
+
+        Published endpoints answer under their name (rule 6); the others' names
+        (hostname, pod name with endpoint_pod_names, dashed IP) must not (rule 2).
+        """
+        for entry in self.c.slice_endpoints.get((ns, svc_name), []):
+            ep = entry.endpoint
+            subject = ep.target_ref or entry.slice.ref
+            qtype = "A" if names.ip_family(entry.address) == 4 else "AAAA"
+            labels = {entry.name, self.c.dashed(entry.address)}
+            if ep.hostname:
+                labels.add(ep.hostname.lower())
+            if ep.target_ref is not None and (
+                self.c.settings.endpoint_pod_names or not conditions.published(ep)
+            ):
+                labels.add(ep.target_ref.name.lower())
+            for label in sorted(labels):
+                self.ask(Group.ENDPOINT, subject, f"{label}.{base}", qtype, expected_by_people=True)
             self.ask(
-                Group.ENDPOINT, ep.source, f"{ep.name}.{base}", "A" if ep.family == 4 else "AAAA"
+                Group.PTR,
+                subject,
+                names.reverse_name(entry.address),
+                "PTR",
+                expected_by_people=not conditions.published(ep),
             )
 
-    def per_pod_names(self, svc: Service, ns_pods: list[Pod], base: str) -> None:
+    def orphan_slices(self, ns: str, svc_name: str, entries: list[SliceEndpoint]) -> None:
+        """Slices whose Service does not exist: PTRs still answer (rule 36)."""
+        base = names.under(self.zone, f"{svc_name}.{ns}.svc")
+        for entry in entries:
+            subject = entry.endpoint.target_ref or entry.slice.ref
+            qtype = "A" if names.ip_family(entry.address) == 4 else "AAAA"
+            self.ask(
+                Group.ENDPOINT, subject, f"{entry.name}.{base}", qtype, expected_by_people=True
+            )
+            self.ask(
+                Group.PTR,
+                subject,
+                names.reverse_name(entry.address),
+                "PTR",
+                expected_by_people=not conditions.published(entry.endpoint),
+            )
+
+    def per_pod_names(self, svc: Service, base: str) -> None:
         """Names people expect for pods, including those that must not exist (rules 21-23)."""
         for sts in self.c.snapshot.stateful_sets:
             if sts.namespace != svc.namespace or sts.service_name != svc.name:
                 continue
             for ordinal in range(sts.replicas):
                 pod_name = f"{sts.name}-{ordinal}"
-                name = f"{pod_name}.{base}"
                 if (svc.namespace, pod_name) not in self.c.pods_by_name:
-                    missing = f"pod {pod_name} of StatefulSet {sts.name} does not exist (yet)"
-                    self.ask(Group.ENDPOINT, sts.ref, name, "A", expected_by_people=missing)
-        # Only pods the Service selects or that name it as subdomain matter here.
-        selected_ids = {id(p) for p in self.c.selected_pods(svc)}
-        for pod in self.c.pods_of(svc):
-            selected = id(pod) in selected_ids
-            if not pod.hostname:
-                if selected and pod.pod_ips and not self.c.settings.endpoint_pod_names:
-                    # People try <pod-name>.<svc>; without a hostname the endpoint is
-                    # named by its dashed IP (rule 6), so that name must not answer.
-                    dashed = names.dashed_ip(pod.pod_ips[0])
                     self.ask(
-                        Group.ENDPOINT,
-                        pod.ref,
-                        f"{pod.name.lower()}.{base}",
-                        "A",
-                        expected_by_people=(
-                            f"pod {pod.name} sets no hostname, so under Service {svc.name} it "
-                            f"is named {dashed} (rule 6); per-pod names need hostname+subdomain"
-                            " (a StatefulSet) or endpoint_pod_names"
-                        ),
+                        Group.ENDPOINT, sts.ref, f"{pod_name}.{base}", "A", expected_by_people=True
                     )
-                continue
-            if pod.subdomain != svc.name and not selected:
-                continue
-            name = f"{pod.hostname.lower()}.{base}"
-            if (name, "A") in self.items or (name, "AAAA") in self.items:
-                continue
-            reason = functools.partial(_pod_reason, self.c, pod, svc)
-            self.ask(Group.ENDPOINT, pod.ref, name, "A", expected_by_people=reason)
+        # Only pods the Service selects or that name it as subdomain matter here.
+        for pod in self.c.pods_of(svc):
+            selected = conditions.selects(svc, pod)
+            families = sorted({names.ip_family(ip) for ip in pod.pod_ips} - {0}) or [4]
+            qtypes = ["A" if f == 4 else "AAAA" for f in families]
+            labels: list[str] = []
+            if pod.hostname and (pod.subdomain == svc.name or selected):
+                labels.append(pod.hostname.lower())
+            if selected and not pod.hostname:
+                # People try <pod-name>.<svc>; without a hostname the endpoint is named
+                # by its dashed IP (rule 6) unless endpoint_pod_names is on.
+                labels.append(pod.name.lower())
+            if selected:
+                labels.extend(self.c.dashed(ip) for ip in pod.pod_ips)
+            for label in labels:
+                for qtype in qtypes:
+                    self.ask(
+                        Group.ENDPOINT, pod.ref, f"{label}.{base}", qtype, expected_by_people=True
+                    )
+            if selected:
+                for ip in pod.pod_ips:
+                    canon = names.canonical_ip(ip)
+                    if canon is not None:
+                        self.ask(
+                            Group.PTR,
+                            pod.ref,
+                            names.reverse_name(canon),
+                            "PTR",
+                            expected_by_people=True,
+                        )
 
     def pod_records(self, pod: Pod) -> None:
-        """``<dashed-ip>.<ns>.pod.<zone>`` (rules 28-30)."""
-        mode = self.c.settings.pods
-        if mode is PodsMode.DISABLED or pod.host_network:
-            return
-        ips = pod.pod_ips[:1] if mode is PodsMode.VERIFIED else pod.pod_ips
-        for ip in ips:
+        """``<dashed-ip>.<ns>.pod.<zone>`` for every pod IP, per pods mode (rules 28-30).
+
+        hostNetwork pods are included: insecure answers any address, verified
+        indexes ``status.podIP`` (the node's IP). With pods disabled, or for the
+        secondary IP under verified, the names must not answer.
+        """
+        for ip in pod.pod_ips:
             canon = names.canonical_ip(ip)
             if canon is None:
                 continue
@@ -277,27 +304,14 @@ class _Plan:
             self.ask(
                 Group.POD,
                 pod.ref,
-                names.under(self.zone, f"{names.dashed_ip(canon)}.{pod.namespace}.pod"),
+                names.under(self.zone, f"{self.c.dashed(canon)}.{pod.namespace}.pod"),
                 qtype,
+                expected_by_people=True,
             )
 
 
-def _pod_reason(cluster: ClusterDns, pod: Pod, svc: Service) -> str:
-    link = pod_name_link(cluster, pod, svc)
-    return f"{link.detail}; {link.fix}" if link.fix else link.detail
-
-
-def _reason_for(cluster: ClusterDns, name: str, answer: DnsAnswer) -> str:
-    if answer.answer:
-        return ""
-    link = first_broken(explain_name(cluster, name))
-    if link is None:
-        return answer.explanation
-    return f"{link.detail}; {link.fix}" if link.fix else link.detail
-
-
-def _zone_ref(cluster: ClusterDns) -> ObjectRef:
-    return ObjectRef(kind="Zone", namespace="", name=cluster.settings.primary_zone)
+def _zone_ref(zone: str) -> ObjectRef:
+    return ObjectRef(kind="Zone", namespace="", name=zone)
 
 
 def _unique(items: tuple[Provenance, ...]) -> tuple[Provenance, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from hsvc.core.compare import Disagreement, Row, Verdict
+from hsvc.core.compare import PASSING, Disagreement, Row
 from hsvc.core.explain import Link
 from hsvc.core.model import (
     DnsAnswer,
@@ -122,7 +122,7 @@ class ResolveReport:
     @property
     def ok(self) -> bool:
         """Whether every name asked live got the answer cluster DNS must give (offline: true)."""
-        return all(r.row is None or r.row.status is Verdict.OK for r in self.results)
+        return all(r.row is None or r.row.status in PASSING for r in self.results)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,7 +161,7 @@ class InspectReport:
     @property
     def ok(self) -> bool:
         """Whether every row is ok (``hsvc inspect`` exits 1 otherwise)."""
-        return all(r.status is Verdict.OK for r in self.rows)
+        return all(r.status in PASSING for r in self.rows)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -120,7 +120,8 @@ def candidates(name: str, conf: ResolvConf, libc: Libc = Libc.GLIBC) -> list[str
 
 def _canonical(name: str) -> str:
     try:
-        return names.absolute(name)
+        # The spelling is kept: CoreDNS echoes it in owner names (rule 10).
+        return names.spelled_absolute(name)
     except names.InvalidName:
         return name.lower()
 

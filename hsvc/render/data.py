@@ -81,6 +81,8 @@ def expected(answer: DnsAnswer, reason: str = "") -> dict[str, Any]:
         "explanation": answer.explanation,
         "sources": [ref(p.source) | {"rule": p.rule} for p in answer.provenance],
         "openEnded": answer.open_ended,
+        "predicted": list(answer.predicted),
+        "uncertain": answer.uncertain,
     }
     if reason:
         out["reason"] = reason
@@ -322,7 +324,13 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
         summary=report.summary,
         notes=list(report.notes),
         disagreements=[
-            {"server": d.server, "rows": list(d.rows), "wrong": d.wrong, "total": d.total}
+            {
+                "server": d.server,
+                "rows": list(d.rows),
+                "wrong": d.wrong,
+                "total": d.total,
+                "silent": d.silent,
+            }
             for d in report.disagreements
         ],
     )

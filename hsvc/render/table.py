@@ -87,6 +87,7 @@ MARK = {
     Verdict.WRONG: ("✗", "red"),
     Verdict.TOO_LARGE: ("!", "yellow"),
     Verdict.ERROR: ("?", "yellow"),
+    Verdict.UNCERTAIN: ("~", "cyan"),
 }
 
 
@@ -803,6 +804,15 @@ def summary_line(report: InspectReport) -> Text:
 def print_tail(console: Console, report: InspectReport) -> None:
     """The replicas that stand apart and the notes about where answers came from."""
     for odd in report.disagreements:
+        if not odd.rows:
+            console.print(
+                Text(
+                    f"server {odd.server} sent no response to {odd.silent} of "
+                    f"{odd.silent + odd.total} queries (silent, not disagreeing)",
+                    style="bold yellow",
+                )
+            )
+            continue
         line = Text(
             f"replica {odd.server} disagrees with the others on {len(odd.rows)} of "
             f"{odd.total} rows ({odd.wrong} also wrong against the objects): ",

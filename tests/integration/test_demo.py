@@ -61,7 +61,7 @@ def test_demo_tells_the_story_and_exits_0(demo_run) -> None:
     assert "eureka-2.eureka.ms.svc A: unexpected" in out
     assert "expected NXDOMAIN, got 10.244.1.211" in out
     assert "pod eureka-2 is not ready" in out and "publishNotReadyAddresses" in out
-    assert "12 checks, 8 ok, 1 unexpected, 3 wrong" in out
+    assert "16 checks, 12 ok, 1 unexpected, 3 wrong" in out
     assert "cache 30" in out  # the narration names the cause
     # Step 2: the ClusterIP Service, every row ok, the pod's own name NXDOMAIN.
     assert "Service ms/gateway  ClusterIP 10.0.0.14" in out

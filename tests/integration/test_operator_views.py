@@ -103,7 +103,7 @@ def test_all_namespaces_fits_one_screen_with_every_failure(
     flat = " ".join(out.split())
     assert flat.count("weight 33, expected 50") == 1
     assert "zookeeper.kafka.svc SRV, _client._tcp.zookeeper.kafka.svc SRV: wrong" in flat
-    assert "121 checks, 115 ok, 1 missing, 1 unexpected, 4 wrong" in out
+    assert "132 checks, 126 ok, 1 missing, 1 unexpected, 4 wrong" in out
     # The settings note goes to stderr, as records and lint do.
     assert "note: DNS settings" not in out and "note: DNS settings" in result.err
 
@@ -125,7 +125,7 @@ def test_a_400_pod_statefulset_with_one_broken_pod_is_short(
     }
     # A large answer is a count and what differs, not 400 lines.
     assert re.search(r"399 addresses\s+\+10\.245\.0\.124", result.out)
-    assert "1203 checks, 1199 ok, 1 unexpected, 3 wrong" in result.out
+    assert "1604 checks, 1600 ok, 1 unexpected, 3 wrong" in result.out
 
 
 def test_only_failures_and_all_rows(run, make_knot, three, monkeypatch) -> None:
@@ -139,7 +139,7 @@ def test_only_failures_and_all_rows(run, make_knot, three, monkeypatch) -> None:
     every = inspect(run, knot, path, "-A", "--all-rows")
     assert every.code == ExitCode.MISMATCH
     ok_rows = re.findall(r"^\s?✓\s+\S", every.out, re.M)
-    assert len(ok_rows) == 115
+    assert len(ok_rows) == 126
     both = inspect(run, knot, path, "-A", "--all-rows", "--only-failures")
     assert both.code == ExitCode.USAGE and both.err.startswith("hsvc: error: ")
 
@@ -160,23 +160,24 @@ def test_json_keeps_every_row_and_adds_a_services_summary(run, make_knot, three)
     doc = run(
         "inspect", "-A", "-f", path, "--nameserver", f"127.0.0.1:{knot.port}", "-o", "json"
     ).json()
-    assert len(doc["rows"]) == 121
+    assert len(doc["rows"]) == 132
     summary = {(s["namespace"], s["name"]): s for s in doc["services"]}
     assert len(summary) == 13
     zk = summary[("kafka", "zookeeper")]
     assert zk["checks"] == {
-        "total": 11,
-        "ok": 7,
+        "total": 15,
+        "ok": 11,
         "wrong": 3,
         "unexpected": 1,
         "missing": 0,
         "too-large": 0,
         "error": 0,
+        "uncertain": 0,
     }
     assert zk["cause"].startswith("HSVC204: 1 of 3 pods")
     assert summary[("web", "api")]["checks"]["ok"] == 12 and summary[("web", "api")]["cause"] == ""
     # The per-Service counts add up to the rows that belong to a Service.
-    assert sum(s["checks"]["total"] for s in doc["services"]) == 121 - 1  # dns-version TXT
+    assert sum(s["checks"]["total"] for s in doc["services"]) == 132 - 1  # dns-version TXT
 
 
 def test_piped_output_never_wraps_and_has_no_trailing_spaces(
@@ -211,7 +212,9 @@ def test_no_headers_and_wide_give_one_row_per_line(
     knot = make_knot(cluster.zones())
     bare = inspect(run, knot, path, "zookeeper", "-n", "kafka", "--no-headers", "--all-rows")
     lines = bare.out.splitlines()
-    assert len(lines) == 12  # one per row (11 of the Service, dns-version), no titles, no notes
+    # one per row (15 of the Service: 11, and the dashed-IP names of its 4 hostnamed endpoints,
+    # which must not resolve; dns-version), no titles, no notes
+    assert len(lines) == 16
     srv = [line for line in lines if " SRV " in line]
     assert len(srv) == 2 and all("zookeeper-0:2181,zookeeper-1:2181" in line for line in srv)
     wide = inspect(run, knot, path, "zookeeper", "-n", "kafka", "-o", "wide", "--all-rows")

@@ -346,7 +346,10 @@ def test_resolve_short_name_explains_the_furthest_candidate(run) -> None:
     result = run("resolve", "eureka-5.eureka", "-n", "ms", "-f", SEED, "--offline", "-o", "json")
     assert result.code == 0, result.err
     (res,) = result.json()["results"]
-    assert res["answeredBy"] == "eureka-5.eureka."  # what the resolver returns in the end
+    # The headline is the in-cluster candidate that explains the outcome, not the last,
+    # out-of-zone candidate CoreDNS forwards upstream (issue behaviour 4).
+    assert res["answeredBy"] == "eureka-5.eureka.ms.svc.cluster.local."
+    assert res["expected"]["rcode"] == "NXDOMAIN"
     chain = res["chain"]
     assert (
         chain[0]["check"] == "candidate"

@@ -8,7 +8,16 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 SEED = str(DATA / "seed" / "ms.yaml")
 
 RECORD_KEYS = {"name", "type", "ttl", "data"}
-EXPECTED_KEYS = {"rcode", "answer", "rules", "explanation", "sources", "openEnded"}
+EXPECTED_KEYS = {
+    "rcode",
+    "answer",
+    "rules",
+    "explanation",
+    "sources",
+    "openEnded",
+    "predicted",
+    "uncertain",
+}
 SETTINGS_KEYS = {
     "zones",
     "ttl",

@@ -19,8 +19,11 @@ except socket.gaierror as e:
 for i,x in enumerate(r):print(x[4][0],"STREAM",x[3] if i==0 else "")
 '
 q eureka.ms.svc.cluster.local. A
+q 10-244-1-210.eureka.ms.svc.cluster.local. A
 q eureka-0.eureka.ms.svc.cluster.local. A
+q 10-244-2-45.eureka.ms.svc.cluster.local. A
 q eureka-1.eureka.ms.svc.cluster.local. A
+q 10-244-1-211.eureka.ms.svc.cluster.local. A
 q eureka-2.eureka.ms.svc.cluster.local. A
 q eureka.ms.svc.cluster.local. SRV
 q _eureka._tcp.eureka.ms.svc.cluster.local. SRV
