@@ -10,7 +10,11 @@ the installed ``hsvc`` as a subprocess, as a user would:
   server's log), DNS questions (JSON rows x servers) per second of the resolve
   phase (hsvc's ``--debug`` timing line), and the row statuses;
 - the manual baseline at N = 200: one ``kubectl get -o json`` plus one
-  ``kdig``/``dig`` per expected name, one after the other.
+  ``kdig``/``dig`` per expected name, one after the other;
+- ``hsvc inspect -n bench --watch`` at N = 2,000: CPU per second while idle
+  (two idle runs of different length), and what one change costs (a Service
+  created while hsvc watches, knotd updated by RFC 2136 UPDATE): CPU and DNS
+  questions beyond an idle run of the same length (``--watch-only`` runs just this).
 
 Prints a Markdown table; the numbers in docs/reference/benchmarks.md come from it.
 Needs knotd (Debian package ``knot``), kdig or dig, kubectl, and ``pip install -e '.[test]'``.
@@ -38,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from benchmarks.scenario import NAMESPACE, STS, Scenario  # noqa: E402
+from benchmarks.scenario import NAMESPACE, STS, Scenario, _service  # noqa: E402
 from tests.integration.api_fixtures import write_kubeconfig  # noqa: E402
 from tests.integration.apiserver import ApiServer  # noqa: E402
 from tests.integration.knot import KnotServer  # noqa: E402
@@ -128,7 +132,7 @@ class Cluster:
         self.scenario = scenario
         api.reset()
         api.add(*scenario.objects())
-        self.knot = KnotServer(scenario.zones())
+        self.knot = KnotServer(scenario.zones(), updatable=True)
         self.dir = workdir / f"n{scenario.replicas}"
         self.dir.mkdir(parents=True, exist_ok=True)
         # The scenario as files, for a look by hand (and for hsvc -f, offline).
@@ -193,6 +197,56 @@ class Cluster:
             phases=phases[1] if phases else "",
             walls=[r.wall for r, _, _ in runs],
         )
+
+    def watch(self, seconds: float, change_at: float | None = None) -> tuple[Run, dict]:
+        """``inspect -n bench --watch --for SECONDS``; a Service created at ``change_at``."""
+        import threading
+
+        argv = [
+            *hsvc_command(),
+            "inspect",
+            "-n",
+            NAMESPACE,
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--nameserver",
+            self.nameserver,
+            "-o",
+            "json",
+            "--for",
+            str(seconds),
+            "--sweep",
+            "120",
+        ]
+        timer = None
+        if change_at is not None:
+            ip = "10.96.2.1"
+
+            def change() -> None:
+                self.api.add(_service(NAMESPACE, "api-new", ip, [("grpc", 7000)], {"app": "x"}))
+                time.sleep(0.3)  # the replica catches up
+                svc = f"api-new.{NAMESPACE}.svc"
+                self.knot.update(
+                    "cluster.local.",
+                    add=[
+                        (svc, 30, "A", ip),
+                        (svc, 30, "SRV", f"0 100 7000 {svc}.cluster.local."),
+                        (f"_grpc._tcp.{svc}", 30, "SRV", f"0 100 7000 {svc}.cluster.local."),
+                    ],
+                )
+                self.knot.update(
+                    "10.in-addr.arpa.", add=[("1.2.96", 30, "PTR", f"{svc}.cluster.local.")]
+                )
+
+            timer = threading.Timer(change_at, change)
+            timer.start()
+        run = measure(argv)
+        if timer is not None:
+            timer.join()
+        if run.code not in (0, 1):
+            raise SystemExit(f"hsvc inspect --watch failed ({run.code}):\n{run.err[-2000:]}")
+        summary = json.loads(run.out.splitlines()[-1])
+        return run, summary
 
     def manual(self) -> tuple[float, int]:
         """``kubectl get -o json`` once, then one kdig/dig per name, sequentially."""
@@ -260,7 +314,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per inspect measurement")
     parser.add_argument("--keep", type=Path, help="keep manifests, zone files, kubeconfig here")
+    parser.add_argument("--watch-only", action="store_true", help="only the --watch costs")
     args = parser.parse_args()
+    if args.watch_only:
+        watch_costs()
+        return
     started = time.perf_counter()
     hsvc = hsvc_command()
     print(f"machine: {machine()}")
@@ -333,6 +391,34 @@ def main() -> None:
     ratio = manual_s / at200.wall
     print(f"  >= 10x the manual baseline at N=200: {ratio:.1f}x -> {verdict(ratio >= 10)}")
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")
+
+
+def watch_costs() -> None:
+    """Idle CPU and the cost of one change, ``inspect -n bench --watch`` at N = 2,000."""
+    print("inspect -n bench --watch, N=2000, M=20 (6,085 questions a sweep; sweep 120 s)")
+    with ApiServer() as api, Cluster(api, Scenario(2000), Path(tempfile.mkdtemp())) as cluster:
+        api.bookmark_interval = 60.0  # about what a real apiserver sends
+        short, _ = cluster.watch(10)
+        long, idle = cluster.watch(40)
+        api.clear_log()
+        changed, summary = cluster.watch(40, change_at=20)
+        watches = sum(1 for r in api.log if r.is_watch)
+        lists = sum(1 for r in api.log if r.is_list)
+    idle_cpu = (long.cpu - short.cpu) / 30
+    print(f"  start (LIST, plan, first sweep) + 10 s: {short.cpu:.2f} CPU s, {short.rss_mb:.0f} MB")
+    print(
+        f"  idle: {idle_cpu * 100:.2f} % of a core ({long.cpu:.2f} - {short.cpu:.2f} CPU s "
+        f"over 30 s); {idle['questionsAsked']} questions in 40 s ({idle['rounds']} rounds)"
+    )
+    extra_q = summary["questionsAsked"] - idle["questionsAsked"]
+    extra_cpu = changed.cpu - long.cpu
+    print(
+        f"  one change (Service created): {extra_cpu:.2f} CPU s, {extra_q} more DNS questions "
+        f"(rounds {summary['rounds']} vs {idle['rounds']}); measurements: "
+        f"{[m['latency'] for m in summary['measurements']]}"
+    )
+    print(f"  API requests while watching 40 s with the change: {lists} LISTs, {watches} WATCHes")
+    print(f"  target idle < 2 % of a core: {verdict(idle_cpu < 0.02)}")
 
 
 if __name__ == "__main__":

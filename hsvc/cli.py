@@ -34,6 +34,7 @@ from hsvc.flags import (
     LIVE,
     OUT,
     SHARED,
+    WATCH,
     FlagGroup,
     IncludeSecretsOpt,
     InspectReferencesOpt,
@@ -433,6 +434,66 @@ def cmd_inspect(
         ),
     ] = False,
     references: InspectReferencesOpt = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Keep watching the objects and DNS: rows ok, converging, stuck or flapping.",
+            rich_help_panel=WATCH,
+        ),
+    ] = False,
+    until_ok: Annotated[
+        bool,
+        typer.Option(
+            "--until-ok",
+            help="Watch until every row is ok (exit 0); with --for, exit 1 when it passes first.",
+            rich_help_panel=WATCH,
+        ),
+    ] = False,
+    for_: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            help="Watch at most this long (90s, 5m, 1h30m; plain numbers are seconds).",
+            rich_help_panel=WATCH,
+        ),
+    ] = None,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            help="Seconds between re-asks of rows not ok yet.",
+            min=0.05,
+            rich_help_panel=WATCH,
+        ),
+    ] = 1.0,
+    sweep: Annotated[
+        float,
+        typer.Option(
+            "--sweep",
+            help="Seconds between full sweeps (every row asked again).",
+            min=1.0,
+            rich_help_panel=WATCH,
+        ),
+    ] = 120.0,
+    watch_lag: Annotated[
+        float,
+        typer.Option(
+            "--watch-lag",
+            help="Seconds allowed for CoreDNS's own API watch to see a change.",
+            min=0.0,
+            rich_help_panel=WATCH,
+        ),
+    ] = 2.0,
+    node_local_corefile: Annotated[
+        str | None,
+        typer.Option(
+            "--node-local-corefile",
+            help="NodeLocal DNSCache's Corefile: its caches count for answers through it.",
+            rich_help_panel=WATCH,
+        ),
+    ] = None,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
@@ -440,10 +501,14 @@ def cmd_inspect(
     For -A, a namespace or several Services it prints one line per Service, then
     only the rows that are not ok (--all-rows: every row).
 
+    With --watch, follow the objects (one LIST and WATCH per kind) and DNS: each
+    row is ok, converging (a cache may still legitimately hold the old answer),
+    stuck or flapping, per replica; --until-ok makes it a rollout gate.
+
     With --references, lists the workloads that use the Service's names ("used by:
     deploy/api env KAFKA_BOOTSTRAP"), so a broken Service shows who breaks with it.
 
-    Example: hsvc inspect eureka -n ms
+    Example: hsvc inspect eureka -n ms --until-ok --for 2m
     """
     from hsvc.commands.fleet import is_fleet
     from hsvc.commands.inspect import run_inspect
@@ -452,6 +517,19 @@ def cmd_inspect(
     if only_failures and all_rows:
         raise UsageError("--only-failures and --all-rows exclude each other; pass one")
     run = replace(run, opts=_with_references(run.opts, references, False))
+
+    if watch or until_ok or for_ is not None:
+        from hsvc.commands.watch import WatchOptions, parse_duration
+
+        wopts = WatchOptions(
+            until_ok=until_ok,
+            duration=parse_duration(for_) if for_ is not None else None,
+            interval=interval,
+            sweep=sweep,
+            watch_allowance=watch_lag,
+            node_local_corefile=node_local_corefile,
+        )
+        return _watch(run, service, wopts)
     if is_fleet(run.opts):
         return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
     progress = _Progress(run)
@@ -499,6 +577,60 @@ def _with_references(opts: Options, references: bool, include_secrets: bool) -> 
 
         raise UsageError("--include-secrets needs --references")
     return replace(opts, references=references, include_secrets=include_secrets)
+
+
+def _watch(run: Invocation, service: str | None, wopts: Any) -> int:
+    """Run ``inspect --watch``: a live table on a terminal, else one JSON event per line."""
+    import threading
+    import time
+
+    from hsvc.commands.fleet import is_fleet
+    from hsvc.commands.watch import run_watch
+    from hsvc.errors import UsageError
+    from hsvc.render.watch import LiveView, json_lines, print_summary, summary_event
+
+    if is_fleet(run.opts):
+        raise UsageError("--watch follows one context; drop --all-contexts or the extra --context")
+    if run.out.output.value == "yaml":
+        raise UsageError("--watch streams one JSON event per line: use -o json, not -o yaml")
+    isatty = getattr(run.env.stdout, "isatty", None)
+    live_table = not run.out.data and bool(isatty and isatty())
+    started = time.monotonic()
+    if not live_table:
+        sink = json_lines(run.env.stdout, started)
+        summary = run_watch(run.opts, service, wopts, sink)
+        sink(summary_event(summary, time.monotonic()))
+    else:
+        from rich.live import Live  # noqa: TID251
+
+        zone = (run.opts.cluster_domain or "cluster.local").rstrip(".")
+        view = LiveView(zone, time.monotonic)
+        lock = threading.Lock()
+
+        def render() -> Any:
+            with lock:
+                return view.render()
+
+        console = run.console()
+        with Live(console=console, get_renderable=render, refresh_per_second=2) as live:
+
+            def sink(event: Any) -> None:
+                with lock:
+                    view.update(event)
+                live.refresh()
+
+            summary = run_watch(run.opts, service, wopts, sink)
+        print_summary(console, summary)
+    if not summary.ok and (wopts.until_ok or summary.reason == "duration"):
+        named = "; ".join(
+            f"{r['state']} {r['name']} {r['type']} ({', '.join(r['servers']) or 'not answered'})"
+            for r in summary.not_ok[:5]
+        )
+        more = f" and {len(summary.not_ok) - 5} more" if len(summary.not_ok) > 5 else ""
+        _error(f"not every row is ok after {summary.elapsed:.0f} s: {named}{more}", run.env.stderr)
+    if summary.reason == "interrupted" and wopts.until_ok:
+        return int(ExitCode.INTERRUPTED)
+    return _exit_code(summary.ok)
 
 
 @_command(FLEET)

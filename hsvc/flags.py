@@ -38,6 +38,7 @@ CLUSTER = "Cluster (like kubectl)"
 SETTINGS = "DNS settings"
 LIVE_DNS = "Live DNS"
 OUT = "Output"
+WATCH = "Watch (inspect --watch)"
 
 # --- options: one alias per flag; each default is written once, in SHARED / LIVE --------
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from hsvc.core import names
+from hsvc.core.dnspath import ConfigText, DnsWorkload
 from hsvc.core.model import (
     BackendRef,
     ConfigData,
@@ -33,8 +34,10 @@ from hsvc.core.model import (
     Labels,
     LabelSelector,
     Namespace,
+    NetworkPolicy,
     ObjectRef,
     Pod,
+    PolicyPort,
     Service,
     ServicePort,
     StatefulSet,
@@ -53,8 +56,11 @@ __all__ = [
     "PathPart",
     "backends_from_dict",
     "config_data_from_dict",
+    "config_text_from_dict",
     "deployment_from_dict",
+    "dns_workload_from_dict",
     "namespace_from_dict",
+    "network_policy_from_dict",
     "object_from_dict",
     "pod_from_dict",
     "service_from_dict",
@@ -80,6 +86,7 @@ KubeObject = (
     | Workload
     | ConfigData
     | BackendRef
+    | NetworkPolicy
 )
 _T = TypeVar("_T")
 
@@ -671,6 +678,11 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         owner=_controller(meta, namespace),
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
+        images=tuple(
+            image
+            for container, c_path in _each(spec, "containers", ("spec",))
+            if (image := _str(container, "image", c_path))
+        ),
         dns_port=_dns_port(spec, ("spec",)),
     )
 
@@ -1092,6 +1104,8 @@ def object_from_dict(
         return (statefulset_from_dict(root, default_namespace=default_namespace), *extra)
     if kind == "Deployment" and group == "apps":
         return (deployment_from_dict(root, default_namespace=default_namespace), *extra)
+    if kind == "NetworkPolicy" and group == "networking.k8s.io":
+        return (network_policy_from_dict(root, default_namespace=default_namespace),)
     if workload is not None:
         return (workload,)
     if not references:
@@ -1108,3 +1122,116 @@ def object_from_dict(
     ):
         return backends_from_dict(root, default_namespace=default_namespace)
     return ()
+
+
+# --- the resolver path (hsvc.core.dnspath) and NetworkPolicies (hsvc.core.transport) ------
+
+
+def dns_workload_from_dict(
+    obj: Mapping[str, object], *, kind: str, default_namespace: str = "default"
+) -> DnsWorkload:
+    """Convert a Deployment or DaemonSet into what path discovery reads (images, args, size).
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    meta, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    status = _spec(obj, "status")
+    _, pod_spec = _template_spec(spec)
+    t_path = ("spec", "template", "spec")
+    images: list[str] = []
+    args: list[str] = []
+    for container, c_path in _each(pod_spec, "containers", t_path):
+        images.append(_str(container, "image", c_path))
+        args.extend(_str_list(container, "command", c_path))
+        args.extend(_str_list(container, "args", c_path))
+    if kind == "DaemonSet":
+        replicas = _int(status, "desiredNumberScheduled", ("status",))
+        ready = _int(status, "numberReady", ("status",))
+        # A DaemonSet from a manifest has no status yet: it will run (one per node).
+        replicas = 1 if replicas is None else replicas
+    else:
+        replicas = _int(spec, "replicas", ("spec",))
+        ready = _int(status, "readyReplicas", ("status",))
+        replicas = 1 if replicas is None else replicas
+    selector = _mapping(spec.get("selector"), ("spec", "selector"))
+    return DnsWorkload(
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        labels=_labels(meta, "labels", ("metadata",)),
+        images=tuple(i for i in images if i),
+        args=tuple(args),
+        replicas=replicas,
+        ready=replicas if ready is None and not status else (ready or 0),
+        selector=_labels(selector, "matchLabels", ("spec", "selector")),
+    )
+
+
+def config_text_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> ConfigText:
+    """Convert a ConfigMap into its text values.
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    data = _mapping(_mapping(obj, ()).get("data"), ("data",))
+    return ConfigText(
+        namespace=namespace,
+        name=name,
+        data=tuple((str(k), v) for k, v in sorted(data.items()) if isinstance(v, str)),
+    )
+
+
+def _policy_rules(spec: Mapping[str, object], key: str) -> tuple[tuple[PolicyPort, ...], ...]:
+    rules = []
+    for rule, r_path in _each(spec, key, ("spec",)):
+        ports = []
+        for port, p_path in _each(rule, "ports", r_path):
+            raw = port.get("port")
+            number: int | str | None
+            if raw is None:
+                number = None
+            elif isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise ConversionError(
+                    (*p_path, "port"), f"expected an integer or a string, got {_type_name(raw)}"
+                )
+            else:
+                number = raw
+            ports.append(
+                PolicyPort(
+                    protocol=_str(port, "protocol", p_path, "TCP"),
+                    port=number,
+                    end_port=_int(port, "endPort", p_path),
+                )
+            )
+        rules.append(tuple(ports))
+    return tuple(rules)
+
+
+def network_policy_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default"
+) -> NetworkPolicy:
+    """Convert a ``networking.k8s.io/v1`` NetworkPolicy (pod selector, types, rule ports).
+
+    Raises:
+        ConversionError: ``metadata.name`` is missing or a field has the wrong type.
+    """
+    _, namespace, name = _metadata(obj, default_namespace)
+    spec = _spec(obj)
+    selector = _mapping(spec.get("podSelector"), ("spec", "podSelector"))
+    types = _str_list(spec, "policyTypes", ("spec",))
+    if not types:
+        # The API's default: Ingress always, Egress when egress rules are given.
+        types = ("Ingress", "Egress") if "egress" in spec else ("Ingress",)
+    return NetworkPolicy(
+        namespace=namespace,
+        name=name,
+        pod_selector=_label_selector(selector, ("spec", "podSelector")),
+        policy_types=types,
+        ingress=_policy_rules(spec, "ingress"),
+        egress=_policy_rules(spec, "egress"),
+    )

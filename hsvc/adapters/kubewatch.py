@@ -40,6 +40,7 @@ LIST per kind per 410; never proportional to the number of objects.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -408,7 +409,8 @@ class WatchEngine:
             status = int(response.status)
             if not 200 <= status < 300:
                 data = response.read()
-                raise source._translate(_status(request, status, data, str(response.reason)))
+                watching = dataclasses.replace(request, verb="watch")  # RBAC's verb for it
+                raise source._translate(_status(watching, status, data, str(response.reason)))
             return response.response
 
         return call

@@ -36,6 +36,7 @@ from hsvc.core.model import (
     EndpointSlice,
     FieldPath,
     Namespace,
+    NetworkPolicy,
     ObjectRef,
     Pod,
     Service,
@@ -590,6 +591,7 @@ class _SnapshotBuilder:
             workloads=tuple(o for o in values if isinstance(o, Workload)),
             config_data=tuple(o for o in values if isinstance(o, ConfigData)),
             backends=tuple(o for o in values if isinstance(o, BackendRef)),
+            network_policies=tuple(o for o in values if isinstance(o, NetworkPolicy)),
         )
         return ManifestSet(
             snapshot=snapshot,
@@ -604,6 +606,7 @@ class _SnapshotBuilder:
 
 
 _KEPT_TYPES = (
+    NetworkPolicy,
     Namespace,
     Service,
     EndpointSlice,

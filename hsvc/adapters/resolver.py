@@ -19,6 +19,7 @@ import math
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 import dns.asyncquery  # noqa: TID251
@@ -324,16 +325,19 @@ async def _ask(
     second = await _exchange_tcp(question, server, pipelines, timeout=timeout, attempts=1)
     why = _tcp_failure(second)
     if not why:
-        return _observation(question, label, second, started)
+        return replace(_observation(question, label, second, started), truncated=True)
     # Keep what the truncated reply held; a TCP reply with TC may hold more.
     partial = second if isinstance(second, _Response) and second.answer else first
-    return _observation(
-        question,
-        label,
-        partial,
-        started,
-        too_large=True,
-        error=f"answer truncated over UDP and TCP failed: {why}",
+    return replace(
+        _observation(
+            question,
+            label,
+            partial,
+            started,
+            too_large=True,
+            error=f"answer truncated over UDP and TCP failed: {why}",
+        ),
+        truncated=True,
     )
 
 

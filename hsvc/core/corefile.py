@@ -9,8 +9,10 @@ comment anywhere outside quotes); the option parsing follows CoreDNS
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from hsvc.core.model import (
@@ -24,8 +26,10 @@ from hsvc.core.model import (
 
 __all__ = [
     "CorefileError",
+    "ServerSummary",
     "kubeadm_default_corefile",
     "parse_corefile",
+    "server_summaries",
     "settings_with_overrides",
 ]
 
@@ -140,6 +144,49 @@ def _tokenize(text: str, source: str) -> list[_Token]:
     if val:
         flush()
     return tokens
+
+
+# --- imports ---------------------------------------------------------------------
+
+# Spliced tokens get lines far from the importing file's, so that the line-based
+# grouping of arguments never joins a directive to an imported one.
+_IMPORT_LINES = 1_000_000
+
+
+def _expand_imports(
+    tokens: list[_Token], imports: Mapping[str, str], source: str
+) -> tuple[list[_Token], list[str]]:
+    """Replace each ``import PATTERN`` line with the tokens of the files it matches.
+
+    ``imports`` maps file names to their text (the keys of a ``coredns-custom``
+    ConfigMap, mounted beside the Corefile: ``import custom/*.server``). The
+    pattern's last path part is matched against the keys, as the file glob
+    would be; files are spliced in name order, as CoreDNS reads them.
+    """
+    out: list[_Token] = []
+    used: list[str] = []
+    i = 0
+    spliced = 0
+    previous_line = -1
+    while i < len(tokens):
+        tok = tokens[i]
+        starts_line = tok.line != previous_line
+        previous_line = tok.end_line
+        if tok.text == "import" and not tok.quoted and starts_line and i + 1 < len(tokens):
+            pattern = tokens[i + 1].text.rsplit("/", 1)[-1]
+            i += 2
+            while i < len(tokens) and tokens[i].line == previous_line:
+                i += 1  # further arguments of the import line
+            for key in sorted(k for k in imports if fnmatch.fnmatchcase(k, pattern)):
+                spliced += 1
+                base = _IMPORT_LINES * spliced
+                used.append(key)
+                for t in _tokenize(imports[key], f"{source} import {key}"):
+                    out.append(_Token(t.text, base + t.line, base + t.end_line, t.quoted))
+            continue
+        out.append(tok)
+        i += 1
+    return out, used
 
 
 # --- block structure -------------------------------------------------------------
@@ -599,7 +646,9 @@ def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> Dn
     )
 
 
-def parse_corefile(text: str, *, source: str) -> DnsSettings:
+def parse_corefile(
+    text: str, *, source: str, imports: Mapping[str, str] | None = None
+) -> DnsSettings:
     """Read the kubernetes plugin's settings from a Corefile.
 
     Every field of the result comes from the Corefile or from the plugin's own
@@ -609,6 +658,8 @@ def parse_corefile(text: str, *, source: str) -> DnsSettings:
     Args:
         text: The Corefile, e.g. the ``Corefile`` key of the ``coredns`` ConfigMap.
         source: Where it came from; shown in messages and kept as ``DnsSettings.source``.
+        imports: Files ``import`` lines may name (a ``coredns-custom`` ConfigMap's
+            ``*.server``/``*.override`` keys), merged where they are imported.
 
     Returns:
         The settings of the ``kubernetes`` directive.
@@ -617,12 +668,70 @@ def parse_corefile(text: str, *, source: str) -> DnsSettings:
         CorefileError: The text is not a well-formed Corefile, has no ``kubernetes``
             directive, or the directive has a value CoreDNS would refuse to start with.
     """
-    blocks = _Parser(_tokenize(text, source), source).server_blocks()
+    tokens = _tokenize(text, source)
+    used: list[str] = []
+    if imports:
+        tokens, used = _expand_imports(tokens, imports, source)
+    blocks = _Parser(tokens, source).server_blocks()
     found = _find_kubernetes(blocks, source)
     if found is None:
         raise CorefileError("no kubernetes plugin in any server block", source=source)
     block, stanza = found
+    if used:
+        source = f"{source} + imports {', '.join(used)}"
     return _stanza_settings(block, stanza, source)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSummary:
+    """One server block: its zones and port, and its directives' arguments (no I/O meaning)."""
+
+    zones: tuple[str, ...]
+    port: int
+    # (directive, its arguments, its block's options as (name, arguments))
+    directives: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], ...]
+
+    def args(self, directive: str) -> tuple[str, ...]:
+        """The arguments of the first ``directive`` (empty when absent)."""
+        return next((a for n, a, _ in self.directives if n == directive), ())
+
+    def options(self, directive: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The options inside the first ``directive``'s block."""
+        return next((o for n, _, o in self.directives if n == directive), ())
+
+    def has(self, directive: str) -> bool:
+        """Whether the block uses ``directive``."""
+        return any(n == directive for n, _, _ in self.directives)
+
+
+def server_summaries(text: str, *, source: str) -> tuple[ServerSummary, ...]:
+    """Return every server block of a Corefile with its directives (e.g. NodeLocal DNSCache's).
+
+    Zones are as written (placeholders such as ``__PILLAR__DNS__DOMAIN__`` kept).
+
+    Raises:
+        CorefileError: The text is not a well-formed Corefile.
+    """
+    blocks = _Parser(_tokenize(text, source), source).server_blocks()
+    out = []
+    for block in blocks:
+        zones = tuple(_split_host_port(k.text)[0] for k in block.keys)
+        port_text = _server_block_port(block)
+        out.append(
+            ServerSummary(
+                zones=zones,
+                port=int(port_text) if port_text.isdigit() else 53,
+                directives=tuple(
+                    (
+                        d.name.text,
+                        tuple(t.text for t in d.args),
+                        tuple((o.name.text, tuple(t.text for t in o.args)) for o in d.body),
+                    )
+                    for d in block.directives
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def kubeadm_default_corefile(*, cluster_domain: str = "cluster.local") -> str:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hsvc.core import compare, names
+from hsvc.core import compare, names, transport
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import Row
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import (
     Deployment,
     Finding,
@@ -208,6 +209,11 @@ CHECKS: dict[str, Check] = {
             title="namespace not exposed by the Corefile",
             rules=("R8",),
         ),
+        # 8xx resolver path and transport (hsvc.core.transport)
+        *(
+            Check(code=code, severity=sev, title=title, rules=rules)
+            for code, (sev, title, rules) in transport.CHECKS.items()
+        ),
         # 6xx live DNS
         Check(
             code="HSVC601",
@@ -249,6 +255,8 @@ def diagnose(
     rows: Sequence[Row] = (),
     observed: bool = False,
     now: datetime | None = None,
+    path: ResolverPath | None = None,
+    layers: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Return the findings about the objects in scope and, when live, about the rows.
 
@@ -258,6 +266,9 @@ def diagnose(
         rows: Compared rows of a live run (6xx findings come from them).
         observed: The snapshot is the cluster's state, not manifests.
         now: The time of the live run (timezone-aware), for the negative-cache window.
+        path: The resolver path found live (the DNS Service, its pods' port), for 8xx.
+        layers: Server label -> the layer it stands for ("node-local on node n1"),
+            to name the layer that holds a stale answer (HSVC806).
 
     Returns:
         Findings, errors first, then by code and object.
@@ -268,8 +279,10 @@ def diagnose(
     d.pods_and_templates()
     d.shared_hostnames()
     d.settings_checks()
+    d.transport(path)
     if rows:
         d.live(rows, now)
+        d.live_transport(rows, layers or {})
     return sort_findings(d.found)
 
 
@@ -1033,6 +1046,64 @@ class _Diagnosis:
 
     # ---- 6xx: live rows ------------------------------------------------------------------
 
+    def transport(self, path: ResolverPath | None) -> None:
+        """HSVC801/802 from the objects: the DNS Service's TCP port, UDP-only policies."""
+        service = path.service if path is not None else None
+        if service is None:
+            # From manifests: a cluster DNS Service among the files.
+            service = self.c.service("kube-system", "kube-dns") or self.c.service(
+                "openshift-dns", "dns-default"
+            )
+        found = list(transport.service_tcp(service))
+        clients = [p for p in self.snap.pods if self.in_scope(p.namespace)]
+        dns_pods = None
+        if service is not None and service.selector:
+            dns_pods = (service.namespace, service.selector)
+        port = path.dns_port if path is not None else transport.DNS_PORT
+        found.extend(
+            transport.network_policies(self.snap.network_policies, clients, dns_pods, port)
+        )
+        for code, obj, message, hint in found:
+            self.add(code, obj, message, hint)
+
+    def live_transport(self, rows: Sequence[Row], layers: Mapping[str, str]) -> None:
+        """HSVC803-806 from the answers: sizes, truncation, TCP, and which layer is stale."""
+        in_scope = [
+            r for r in rows if not r.subject.namespace or self.in_scope(r.subject.namespace)
+        ]
+        musl = transport.musl_looking(p for p in self.snap.pods if self.in_scope(p.namespace))
+        pairs = [(r.subject, c.observation) for r in in_scope for c in r.checks]
+        for code, obj, message, hint in transport.answer_sizes(pairs, musl):
+            self.add(code, obj, message, hint)
+        if not layers:
+            return
+        stale: dict[tuple[ObjectRef, str], list[Row]] = defaultdict(list)
+        for row in in_scope:
+            good = [c for c in row.checks if c.verdict is compare.Verdict.OK]
+            bad = [
+                c
+                for c in row.checks
+                if c.verdict not in (compare.Verdict.OK, compare.Verdict.ERROR)
+            ]
+            if not good or not bad:
+                continue
+            for check in bad:
+                stale[(row.subject, check.observation.server)].append(row)
+        for (subject, server), group in stale.items():
+            row = group[0]
+            layer = layers.get(server, server)
+            obs = next(c.observation for c in row.checks if c.observation.server == server)
+            ok = next(c.observation for c in row.checks if c.verdict is compare.Verdict.OK)
+            more = f" (and {len(group) - 1} more name(s))" if len(group) > 1 else ""
+            self.add(
+                "HSVC806",
+                subject,
+                f"{layer} holds a stale answer for {row.name} {row.type}{more}: it says "
+                f"{_observed(obs.rcode, obs.answer)} while {layers.get(ok.server, ok.server)} "
+                f"says {_observed(ok.rcode, ok.answer)}, as the objects do",
+                _stale_hint(layer, self.s.ttl),
+            )
+
     def live(self, rows: Sequence[Row], now: datetime | None) -> None:
         pods = {(p.namespace, p.name): p for p in self.snap.pods}
         known: set[str] = set()
@@ -1120,6 +1191,18 @@ class _Diagnosis:
                     "a cache or a lagging CoreDNS replica holds an old answer: wait "
                     f"{self.s.ttl} s, or restart the replica that still answers it",
                 )
+
+
+def _stale_hint(layer: str, ttl: int) -> str:
+    if layer.startswith("node-local"):
+        return (
+            "the node's NodeLocal DNSCache still holds the old answer: wait out its cache "
+            "TTL cap, or restart the node-local-dns pod on that node"
+        )
+    return (
+        f"that CoreDNS replica lags the API (watch lag or a stuck replica): check its logs, "
+        f"restart it, and compare again after {ttl} s"
+    )
 
 
 def _ordinal(pod_name: str, sts_name: str) -> int | None:

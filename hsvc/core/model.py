@@ -231,6 +231,7 @@ class Pod:
     hardcoded_names: tuple[str, ...] = ()
     # The UDP container port named "dns" (a CoreDNS replica's; OpenShift's listen on 5353).
     dns_port: int | None = None
+    images: tuple[str, ...] = ()  # container images (musl-looking ones: hsvc.core.transport)
 
     @property
     def ref(self) -> ObjectRef:
@@ -282,6 +283,48 @@ class Deployment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyPort:
+    """One ``ports`` entry of a NetworkPolicy rule (a number, a name, or every port)."""
+
+    protocol: str = "TCP"
+    port: int | str | None = None  # None: every port of the protocol
+    end_port: int | None = None
+
+    def allows(self, protocol: str, port: int) -> bool:
+        """Whether this entry lets ``protocol``/``port`` through (a named port never matches 53)."""
+        if self.protocol != protocol:
+            return False
+        if self.port is None:
+            return True
+        if isinstance(self.port, str):
+            return False
+        top = self.end_port if self.end_port is not None else self.port
+        return self.port <= port <= top
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkPolicy:
+    """A NetworkPolicy, reduced to what decides whether DNS traffic passes (ports only).
+
+    ``ingress``/``egress`` hold each rule's ports; an empty tuple of ports is a rule
+    that allows every port. Peers (``to``/``from``) are not modelled: a rule is
+    taken to reach the DNS pods.
+    """
+
+    namespace: str
+    name: str
+    pod_selector: LabelSelector = field(default_factory=LabelSelector)
+    policy_types: tuple[str, ...] = ()  # Ingress, Egress
+    ingress: tuple[tuple[PolicyPort, ...], ...] = ()
+    egress: tuple[tuple[PolicyPort, ...], ...] = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        """This policy as an object reference."""
+        return ObjectRef(kind="NetworkPolicy", namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
     """Every object DNS answers from, as one source saw them at one time."""
 
@@ -296,6 +339,8 @@ class Snapshot:
     workloads: tuple[Workload, ...] = ()
     config_data: tuple[ConfigData, ...] = ()
     backends: tuple[BackendRef, ...] = ()
+    # NetworkPolicies (hsvc.core.transport: do they let DNS over UDP and TCP through?).
+    network_policies: tuple[NetworkPolicy, ...] = ()
     # Kinds the source could not read (e.g. forbidden), so results about them are weaker.
     unreadable: tuple[str, ...] = ()
 
@@ -491,6 +536,9 @@ class Observation:
     # and TCP failed): ``answer`` holds only what could be read.
     too_large: bool = False
     size: int = 0  # bytes of the response message, when one arrived
+    # The UDP answer (EDNS payload 1232) came back truncated, so the answer needed TCP:
+    # clients that never retry over TCP get only part of it (hsvc.core.transport).
+    truncated: bool = False
     elapsed_ms: float = 0.0
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
     # From a tool known to misreport (BusyBox nslookup): a mismatch may not be real.

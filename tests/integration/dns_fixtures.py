@@ -16,13 +16,13 @@ from tests.integration.knot import KnotServer, find_binary
 
 
 @pytest.fixture
-def make_knot() -> Iterator[Callable[[Mapping[str, str]], KnotServer]]:
+def make_knot() -> Iterator[Callable[..., KnotServer]]:
     """Start knotd with ``{origin: zone text}``; skips (fails under CI=true) without knotd."""
     find_binary("knotd")
     started: list[KnotServer] = []
 
-    def make(zones: Mapping[str, str]) -> KnotServer:
-        server = KnotServer(zones)
+    def make(zones: Mapping[str, str], *, updatable: bool = False) -> KnotServer:
+        server = KnotServer(zones, updatable=updatable)
         started.append(server)
         server.start()
         return server

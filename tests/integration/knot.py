@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -74,9 +74,15 @@ class KnotServer:
     file does not load are served as SERVFAIL (knot's behaviour), which tests use.
     """
 
-    def __init__(self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0) -> None:
-        """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port."""
+    def __init__(
+        self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0, updatable: bool = False
+    ) -> None:
+        """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port.
+
+        ``updatable``: accept RFC 2136 UPDATE from ``host`` (see :meth:`update`).
+        """
         self.zones = {_origin(origin): text for origin, text in zones.items()}
+        self.updatable = updatable
         self.host = host
         self.port = port
         self._fixed_port = port
@@ -177,6 +183,51 @@ class KnotServer:
         else:
             self._knotc("zone-reload", origin)
 
+    def update(
+        self,
+        zone: str,
+        *,
+        add: Sequence[tuple[str, int, str, str]] = (),
+        delete: Sequence[tuple[str, ...]] = (),
+        serial: int | None = None,
+    ) -> None:
+        """Change records live with one RFC 2136 UPDATE (needs ``updatable=True``).
+
+        ``add`` holds ``(owner, ttl, type, data)``, ``delete`` ``(owner, type)`` (the whole
+        set) or ``(owner, type, data)`` (one record), owners
+        relative to ``zone`` or absolute. ``serial`` replaces the SOA serial (CoreDNS
+        sets its serial to the time of the last change; tests play that).
+
+        Raises:
+            RuntimeError: knotd refused the update.
+        """
+        import dns.update
+
+        origin = _origin(zone)
+        message = dns.update.UpdateMessage(origin)
+        for owner, rtype, *data in delete:
+            message.delete(owner, rtype, *data)
+        for owner, ttl, rtype, data in add:
+            message.add(owner, ttl, rtype, data)
+        if serial is not None:
+            soa = self._soa(origin)
+            fields = soa.split()
+            fields[2] = str(serial)
+            message.replace("@", 30, "SOA", " ".join(fields))
+        response = dns.query.tcp(message, self.host, port=self.port, timeout=2)
+        if response.rcode() != dns.rcode.NOERROR:
+            raise RuntimeError(f"knotd refused the update: {dns.rcode.to_text(response.rcode())}")
+
+    def serial(self, zone: str) -> int:
+        """The zone's SOA serial as knotd serves it now."""
+        return int(self._soa(_origin(zone)).split()[2])
+
+    def _soa(self, origin: str) -> str:
+        response = dns.query.tcp(
+            dns.message.make_query(origin, "SOA"), self.host, port=self.port, timeout=2
+        )
+        return str(response.answer[0][0])
+
     def reload(self) -> None:
         """Reload every zone file from disk and wait until knotd has loaded them.
 
@@ -197,6 +248,11 @@ class KnotServer:
         zones = "".join(
             f"  - domain: {origin}\n    file: {self._zone_file(origin)}\n" for origin in self.zones
         )
+        journal = (
+            ", never keep a journal." if not self.updatable else "; UPDATEs go to the journal."
+        )
+        acl_use = "\n    acl: update" if self.updatable else ""
+        acl = f"acl:\n  - id: update\n    address: {self.host}\n    action: update\n"
         self.dir.joinpath("knot.conf").write_text(
             f"""\
 server:
@@ -213,12 +269,12 @@ control:
 log:
   - target: stdout
     any: info
-template:
+{acl if self.updatable else ""}template:
   - id: default
-    # The zone files are the truth: never write back, never keep a journal.
+    # The zone files are the truth: never write back{journal}
     zonefile-sync: -1
     zonefile-load: whole
-    journal-content: none
+    journal-content: {"changes" if self.updatable else "none"}{acl_use}
 zone:
 {zones}"""
         )

@@ -21,10 +21,12 @@ from hsvc.core.model import (
     Finding,
     LabelSelector,
     Namespace,
+    NetworkPolicy,
     ObjectRef,
     Observation,
     Pod,
     PodsMode,
+    PolicyPort,
     Rcode,
     Record,
     Service,
@@ -146,6 +148,7 @@ def findings(
     rows=(),
     now: datetime | None = None,
     namespace: str | None = None,
+    layers=None,
 ) -> list[Finding]:
     snapshot = world.snapshot() if isinstance(world, World) else world
     return diagnose(
@@ -154,6 +157,7 @@ def findings(
         rows=rows,
         observed=observed,
         now=now,
+        layers=layers,
     )
 
 
@@ -621,6 +625,163 @@ def test_portability_finding_names_the_service_and_the_fix() -> None:
     ]
     assert "ClusterIP Service ms/db" in f.message and "kube-dns" in f.message
     assert "clusterIP: None" in f.hint
+
+
+# --- 8xx: the resolver path and transport --------------------------------------------------------
+
+KUBE_DNS = {"k8s-app": "kube-dns"}
+
+
+def dns_world(*, tcp: bool = True, policies=(), pods=()) -> Snapshot:
+    """The cluster DNS Service in kube-system (UDP 53, TCP 53 unless ``tcp`` is off)."""
+    ports = [("dns", 53, "UDP")] + ([("dns-tcp", 53, "TCP")] if tcp else [])
+    kube_dns = make_service(
+        "kube-dns", "kube-system", cluster_ip="10.96.0.10", ports=ports, selector=KUBE_DNS
+    )
+    return Snapshot(
+        namespaces=(Namespace(name="ms"), Namespace(name="kube-system")),
+        services=(db_service(), kube_dns),
+        pods=tuple(pods),
+        network_policies=tuple(policies),
+    )
+
+
+def dns_policy(*ports: tuple[str, int], direction: str = "egress") -> NetworkPolicy:
+    rule = tuple(PolicyPort(protocol=proto, port=port) for proto, port in ports)
+    if direction == "egress":
+        return NetworkPolicy(
+            namespace="ms",
+            name="allow-dns",
+            pod_selector=LabelSelector(match_labels=labels_of(DB)),
+            policy_types=("Egress",),
+            egress=(rule,),
+        )
+    return NetworkPolicy(
+        namespace="kube-system",
+        name="dns-ingress",
+        pod_selector=LabelSelector(match_labels=labels_of(KUBE_DNS)),
+        policy_types=("Ingress",),
+        ingress=(rule,),
+    )
+
+
+def sized(name: str, size: int, *, truncated: bool = False, tcp_failed: bool = False):
+    base = obs("coredns-a", name, Rcode.NOERROR, *IPS)
+    return replace(
+        base,
+        size=size,
+        truncated=truncated,
+        too_large=tcp_failed,
+        error="answer truncated over UDP and TCP failed: connection refused" if tcp_failed else "",
+    )
+
+
+DB_ALL = "db.ms.svc.cluster.local."
+
+
+def size_rows(*observations: Observation):
+    return rows_for(observed_world(), DB_ALL, list(observations))
+
+
+def layered_rows(node_local_ips: tuple[str, ...]):
+    world = observed_world()
+    return rows_for(
+        world,
+        DB1,
+        [
+            obs("coredns-a", DB1, Rcode.NOERROR, IPS[1]),
+            obs("nl-n1", DB1, Rcode.NOERROR, *node_local_ips),
+        ],
+    )
+
+
+LAYERS = {"coredns-a": "CoreDNS replica coredns-a", "nl-n1": "node-local on node n1"}
+
+CASES.extend(
+    [
+        Case(
+            "HSVC801",
+            lambda: findings(dns_world(tcp=False)),
+            lambda: findings(dns_world()),
+        ),
+        Case(
+            "HSVC802",
+            lambda: findings(dns_world(policies=[dns_policy(("UDP", 53))], pods=db_pods())),
+            lambda: findings(
+                dns_world(policies=[dns_policy(("UDP", 53), ("TCP", 53))], pods=db_pods())
+            ),
+        ),
+        Case(
+            "HSVC803",
+            lambda: findings(observed_world(), rows=size_rows(sized(DB_ALL, 700))),
+            lambda: findings(observed_world(), rows=size_rows(sized(DB_ALL, 400))),
+        ),
+        Case(
+            "HSVC804",
+            lambda: findings(observed_world(), rows=size_rows(sized(DB_ALL, 1500, truncated=True))),
+            lambda: findings(observed_world(), rows=size_rows(sized(DB_ALL, 1000))),
+        ),
+        Case(
+            "HSVC805",
+            lambda: findings(
+                observed_world(),
+                rows=size_rows(sized(DB_ALL, 1500, truncated=True, tcp_failed=True)),
+            ),
+            lambda: findings(observed_world(), rows=size_rows(sized(DB_ALL, 1500, truncated=True))),
+        ),
+        Case(
+            "HSVC806",
+            lambda: findings(observed_world(), rows=layered_rows(("10.1.9.99",)), layers=LAYERS),
+            lambda: findings(observed_world(), rows=layered_rows((IPS[1],)), layers=LAYERS),
+        ),
+    ]
+)
+
+
+def test_udp_only_policy_names_the_object_and_the_fix() -> None:
+    (f,) = [
+        f
+        for f in findings(dns_world(policies=[dns_policy(("UDP", 53))], pods=db_pods()))
+        if f.code == "HSVC802"
+    ]
+    assert str(f.object) == "NetworkPolicy ms/allow-dns" and "UDP 53 but not TCP 53" in f.message
+    assert "protocol: TCP, port: 53" in f.hint
+    # The same for ingress to the DNS pods.
+    (g,) = [
+        f
+        for f in findings(dns_world(policies=[dns_policy(("UDP", 53), direction="ingress")]))
+        if f.code == "HSVC802"
+    ]
+    assert str(g.object) == "NetworkPolicy kube-system/dns-ingress"
+    # A rule without ports allows everything.
+    open_policy = replace(dns_policy(), egress=((),))
+    assert "HSVC802" not in codes(dns_world(policies=[open_policy], pods=db_pods()))
+
+
+def test_missing_tcp_53_names_the_service_and_the_fix() -> None:
+    (f,) = [f for f in findings(dns_world(tcp=False)) if f.code == "HSVC801"]
+    assert str(f.object) == "Service kube-system/kube-dns" and "TCP" in f.hint
+
+
+def test_tcp_only_answer_names_musl_looking_pods() -> None:
+    world = observed_world()
+    world.pods = [replace(p, images=("alpine:3.19",)) for p in world.pods]
+    (f,) = [
+        f
+        for f in findings(world, rows=size_rows(sized(DB_ALL, 1500, truncated=True)))
+        if f.code == "HSVC804"
+    ]
+    assert "db-0 (alpine:3.19)" in f.message and "1500 bytes" in f.message
+
+
+def test_stale_node_local_answer_is_attributed_to_node_local() -> None:
+    (f,) = [
+        f
+        for f in findings(observed_world(), rows=layered_rows(("10.1.9.99",)), layers=LAYERS)
+        if f.code == "HSVC806"
+    ]
+    assert f.message.startswith("node-local on node n1 holds a stale answer")
+    assert "CoreDNS replica coredns-a says" in f.message and "NodeLocal" in f.hint
 
 
 def test_every_code_has_a_case() -> None:

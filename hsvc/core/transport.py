@@ -1,0 +1,217 @@
+"""Whether DNS answers reach clients: UDP size and truncation, TCP, NetworkPolicies, layers.
+
+Pure checks; :mod:`hsvc.core.diagnose` turns what they return into findings
+(codes HSVC801-HSVC806, docs/reference/findings.md). An answer larger than the
+UDP payload a client offers comes back truncated (TC) and must be asked again
+over TCP; clients that never retry (musl before 1.2.4, as in Alpine images, and
+some JVM settings) see a partial or empty answer. So TCP 53 must be open all
+the way: the DNS Service must expose it and no NetworkPolicy may allow UDP 53
+alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from hsvc.core.model import (
+    NetworkPolicy,
+    ObjectRef,
+    Observation,
+    Pod,
+    Rcode,
+    Service,
+    Severity,
+)
+
+# The UDP payload a client without EDNS may receive (RFC 1035 4.2.1); glibc sends
+# no EDNS unless resolv.conf says "options edns0", musl never does.
+CLASSIC_UDP = 512
+# The payload hsvc offers over UDP (and what most EDNS clients offer, DNS flag day 2020).
+EDNS_UDP = 1232
+DNS_PORT = 53
+
+# Image names that suggest musl libc (Alpine-based), whose resolver did not retry
+# truncated answers over TCP before musl 1.2.4.
+_MUSL_HINTS = ("alpine", "musl", "distroless/static")
+
+# code -> (severity, title, rules)
+CHECKS: dict[str, tuple[Severity, str, tuple[str, ...]]] = {
+    "HSVC801": (Severity.ERROR, "DNS Service does not expose TCP 53", ("R47",)),
+    "HSVC802": (Severity.ERROR, "NetworkPolicy allows DNS over UDP only", ("R47",)),
+    "HSVC803": (Severity.WARNING, "answer too large for UDP without EDNS", ("R16", "R18")),
+    "HSVC804": (Severity.WARNING, "answer only complete over TCP", ("R16", "R18")),
+    "HSVC805": (Severity.ERROR, "DNS server does not answer over TCP", ()),
+    "HSVC806": (Severity.WARNING, "a resolver layer holds a stale answer", ("R43",)),
+}
+
+Found = tuple[str, ObjectRef, str, str]  # (code, object, message, hint)
+
+
+def musl_looking(pods: Iterable[Pod]) -> list[str]:
+    """Return ``pod (image)`` for pods whose images look musl-based (Alpine)."""
+    out = []
+    for pod in pods:
+        for image in pod.images:
+            if any(h in image.lower() for h in _MUSL_HINTS):
+                out.append(f"{pod.name} ({image})")
+                break
+    return out
+
+
+def service_tcp(service: Service | None) -> list[Found]:
+    """HSVC801: the cluster DNS Service must expose port 53 over TCP as well as UDP."""
+    if service is None or any(p.port == DNS_PORT and p.protocol == "TCP" for p in service.ports):
+        return []
+    return [
+        (
+            "HSVC801",
+            service.ref,
+            f"Service {service.namespace}/{service.name} exposes no TCP port 53: answers that "
+            "do not fit UDP (large headless Services) come back truncated and the TCP retry "
+            "has nowhere to go",
+            "add '- name: dns-tcp, port: 53, protocol: TCP, targetPort: dns-tcp' to its spec.ports",
+        )
+    ]
+
+
+def _allows(rules: Sequence[tuple[object, ...]], protocol: str, port: int) -> bool:
+    """Whether any rule lets ``protocol``/``port`` through (a rule without ports allows all)."""
+    for ports in rules:
+        if not ports:
+            return True
+        if any(p.allows(protocol, port) for p in ports):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def network_policies(
+    policies: Iterable[NetworkPolicy],
+    clients: Iterable[Pod],
+    dns_pods: tuple[str, tuple[tuple[str, str], ...]] | None,
+    dns_port: int = DNS_PORT,
+) -> list[Found]:
+    """HSVC802: policies that let DNS out of client pods (or into DNS pods) over UDP only.
+
+    Args:
+        policies: Every NetworkPolicy read (one LIST).
+        clients: The pods in scope (their namespaces' policies are checked for egress).
+        dns_pods: Namespace and labels of the DNS pods (their policies for ingress).
+        dns_port: The DNS pods' port (egress is checked after the Service's DNAT).
+    """
+    found: list[Found] = []
+    by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
+    for pol in policies:
+        by_ns[pol.namespace].append(pol)
+    ports = sorted({DNS_PORT, dns_port})
+    seen: set[ObjectRef] = set()
+    client_list = list(clients)
+    for pol in sorted(
+        (p for ps in by_ns.values() for p in ps), key=lambda p: (p.namespace, p.name)
+    ):
+        if "Egress" in pol.policy_types and pol.egress:
+            selected = [
+                c
+                for c in client_list
+                if c.namespace == pol.namespace and pol.pod_selector.matches(c.labels)
+            ]
+            if selected and _udp_only(pol.egress, ports) and pol.ref not in seen:
+                seen.add(pol.ref)
+                found.append(_udp_only_finding(pol, "egress from", selected[0].name, ports))
+        if (
+            dns_pods is not None
+            and pol.namespace == dns_pods[0]
+            and "Ingress" in pol.policy_types
+            and pol.ingress
+            and pol.pod_selector.matches(dns_pods[1])
+            and _udp_only(pol.ingress, ports)
+            and pol.ref not in seen
+        ):
+            seen.add(pol.ref)
+            found.append(_udp_only_finding(pol, "ingress to the DNS pods, e.g.", "", ports))
+    return found
+
+
+def _udp_only(rules: Sequence[tuple[object, ...]], ports: Sequence[int]) -> bool:
+    return any(_allows(rules, "UDP", p) for p in ports) and not any(
+        _allows(rules, "TCP", p) for p in ports
+    )
+
+
+def _udp_only_finding(pol: NetworkPolicy, direction: str, pod: str, ports: Sequence[int]) -> Found:
+    who = f" {pod}" if pod else ""
+    port = ports[-1]
+    return (
+        "HSVC802",
+        pol.ref,
+        f"NetworkPolicy {pol.namespace}/{pol.name} allows DNS {direction}{who} over UDP "
+        f"{port} but not TCP {port}: a truncated answer's TCP retry is dropped, so large "
+        "answers time out",
+        f"add '- protocol: TCP, port: {port}' beside the UDP {port} entry",
+    )
+
+
+def answer_sizes(
+    observations: Iterable[tuple[ObjectRef, Observation]], musl: Sequence[str]
+) -> list[Found]:
+    """HSVC803/HSVC804/HSVC805 from the live answers: size, truncation, TCP.
+
+    Args:
+        observations: Each row's subject with one server's observation.
+        musl: Pods in scope whose images look musl-based (named in the message).
+    """
+    found: list[Found] = []
+    who = f"; musl-looking pods here: {', '.join(musl[:3])}" if musl else ""
+    tcp_failed: dict[str, Observation] = {}
+    # One finding per (code, subject): the largest answer, and how many more there are.
+    big: dict[tuple[str, ObjectRef], list[Observation]] = defaultdict(list)
+    for subject, obs in observations:
+        if obs.truncated and obs.too_large and "TCP failed" in obs.error:
+            tcp_failed.setdefault(obs.server, obs)
+        if obs.rcode is not Rcode.NOERROR or not obs.size:
+            continue
+        if obs.truncated and not obs.too_large:
+            big[("HSVC804", subject)].append(obs)
+        elif obs.size > CLASSIC_UDP:
+            big[("HSVC803", subject)].append(obs)
+    for (code, subject), group in big.items():
+        largest = max(group, key=lambda o: o.size)
+        others = len({(o.name, o.type) for o in group}) - 1
+        more = f" (and {others} more answer(s) over the limit)" if others else ""
+        what = f"{largest.name} {largest.type} is {largest.size} bytes{more}"
+        if code == "HSVC804":
+            found.append(
+                (
+                    code,
+                    subject,
+                    f"{what}: truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
+                    f"over TCP (from {largest.server}); clients that never retry over TCP get "
+                    f"a partial answer{who}",
+                    "keep the answer small (fewer endpoints per headless Service, or ask "
+                    "for one pod's name), and use images whose resolver retries over TCP "
+                    "(glibc, musl 1.2.4+)",
+                )
+            )
+        else:
+            found.append(
+                (
+                    code,
+                    subject,
+                    f"{what}: a client without EDNS (glibc by default, musl) gets it "
+                    f"truncated at {CLASSIC_UDP} and must retry over TCP{who}",
+                    "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
+                    "'options edns0' to the pods' dnsConfig",
+                )
+            )
+    for server, obs in tcp_failed.items():
+        found.append(
+            (
+                "HSVC805",
+                ObjectRef(kind="Server", namespace="", name=server),
+                f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
+                f"over TCP ({obs.error.rsplit(': ', 1)[-1]}): large answers fail there",
+                "open TCP 53 on the DNS pods and every hop to them (Service ports, "
+                "NetworkPolicies, node firewalls)",
+            )
+        )
+    return found
