@@ -463,6 +463,7 @@ def cmd_inspect(
         float,
         typer.Option(
             "--interval",
+            metavar="SECONDS",
             help="Seconds between re-asks of rows not ok yet.",
             min=0.05,
             rich_help_panel=WATCH,
@@ -472,6 +473,7 @@ def cmd_inspect(
         float,
         typer.Option(
             "--sweep",
+            metavar="SECONDS",
             help="Seconds between full sweeps (every row asked again).",
             min=1.0,
             rich_help_panel=WATCH,
@@ -481,6 +483,7 @@ def cmd_inspect(
         float,
         typer.Option(
             "--watch-lag",
+            metavar="SECONDS",
             help="Seconds allowed for CoreDNS's own API watch to see a change.",
             min=0.0,
             rich_help_panel=WATCH,
