@@ -123,7 +123,9 @@ def test_inspect_a_big_statefulset_against_a_silent_server_exits_6_fast(
     assert "no DNS server answered" in result.err
     assert "no response within 0.3s" in result.err
     assert silent.udp_queries == 2
-    assert wall < 3.0  # 1,203 checks; was 1,203 timeouts over 64 workers
+    # Reading and planning 1,203 checks takes most of it (slower on a busy machine); the
+    # silent server costs one query (two attempts), not 1,203 timeouts over 64 workers.
+    assert wall < 8.0
 
 
 def test_inspect_goes_on_with_the_servers_that_answer(run, make_knot, make_bad_dns, kafka) -> None:
