@@ -692,6 +692,125 @@ def cmd_lint(
     return _exit_code(report.ok)
 
 
+MONITOR = "Monitor"
+
+
+@_command(LIVE)
+def cmd_monitor(
+    *,
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            metavar="HOST:PORT",
+            help="HOST:PORT to serve /metrics, /healthz and /readyz on (port 0: any).",
+            rich_help_panel=MONITOR,
+        ),
+    ] = "0.0.0.0:9897",
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            metavar="SECONDS",
+            help="Seconds between full sweeps.",
+            min=1.0,
+            rich_help_panel=MONITOR,
+        ),
+    ] = 60.0,
+    stuck_after: Annotated[
+        float | None,
+        typer.Option(
+            "--stuck-after",
+            metavar="SECONDS",
+            help="Seconds a row may stay wrong before it counts as stuck "
+            "(default: 2 x TTL + interval + 5).",
+            min=1.0,
+            rich_help_panel=MONITOR,
+        ),
+    ] = None,
+    max_services: Annotated[
+        int,
+        typer.Option(
+            "--max-services",
+            metavar="N",
+            help="Services with their own metric labels; the rest share service=_other.",
+            min=1,
+            rich_help_panel=MONITOR,
+        ),
+    ] = 500,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch/--no-watch",
+            help="Watch objects and re-check changed Services at once (else only sweeps).",
+            rich_help_panel=MONITOR,
+        ),
+    ] = True,
+    selector: Annotated[
+        str,
+        typer.Option(
+            "--selector",
+            metavar="SELECTOR",
+            "-l",
+            help="Only Services with these labels (key=value,...).",
+            rich_help_panel=MONITOR,
+        ),
+    ] = "",
+    run: Invocation,
+) -> int:
+    """Check cluster DNS continuously and serve the results as Prometheus metrics.
+
+    Runs until SIGTERM or Ctrl-C: a full sweep every --interval, changed
+    Services re-checked as soon as the watch reports them, every state change
+    (mismatch, converged, stuck) one JSON line on stdout. Every namespace
+    unless -n. Read-only: it lists, watches and gets, nothing else. See
+    docs/reference/metrics.md.
+
+    Example: hsvc monitor --listen 0.0.0.0:9897 --interval 60
+    """
+    import json
+    import threading
+    from datetime import UTC, datetime
+
+    from hsvc.commands.monitor import MonitorOptions, run_monitor
+    from hsvc.errors import UsageError
+
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise UsageError(f"--listen takes HOST:PORT, got {listen!r}")
+    if run.opts.files:
+        raise UsageError("monitor reads a live cluster; -f does not apply")
+    lock = threading.Lock()
+    stdout = run.env.stdout
+
+    def emit(record: dict[str, Any]) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        line = json.dumps({"time": stamp, **record}, sort_keys=True)
+        with lock:
+            stdout.write(line + "\n")
+            stdout.flush()
+
+    stop = threading.Event()
+    settings = MonitorOptions(
+        interval=interval,
+        stuck_after=stuck_after,
+        max_services=max_services,
+        watch=watch,
+        selector=selector,
+    )
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run_monitor(run.opts, settings, (host.strip("[]"), int(port_text)), emit, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return int(ExitCode.OK)
+
+
 @_command(only=_DEMO_ONLY)
 def cmd_demo(*, run: Invocation) -> int:
     """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -35,6 +37,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 500
+
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
+
+_CHUNK = 256 * 1024
 
 
 # --- requests as data ---------------------------------------------------------------------
@@ -136,6 +143,19 @@ class RestClient:
         self.target = target
         self._timeout = request_timeout
         self._page_size = page_size
+        # The deadline of the request each thread is sending, which every socket
+        # the pool opens or reuses for it is handed to (see _watched_pools).
+        self._deadlines: dict[int, _Deadline] = {}
+        pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
+        if isinstance(pool_manager, urllib3.PoolManager) and not type(
+            pool_manager
+        ).__name__.startswith("SOCKS"):
+            pool_manager.pool_classes_by_scheme = _watched_pools(self._watch)
+
+    def _watch(self, sock: socket.socket) -> None:
+        deadline = self._deadlines.get(threading.get_ident())
+        if deadline is not None:
+            deadline.watch(sock)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -271,20 +291,37 @@ class RestClient:
             auth_settings=["BearerToken"],
         )
         log.debug("GET %s", request.path)
+        # One deadline for the whole request: connecting, the headers, the body.
+        # urllib3's timeouts apply per socket read, so a server trickling a byte a
+        # second would hold a request for ever; at the deadline its socket is shut.
+        guard = _Deadline(remaining)
+        self._deadlines[threading.get_ident()] = guard
+        guard.start()
         try:
             response = self._api.call_api(
                 method, url, headers, body, post_params, _request_timeout=remaining
             )
-            data = response.read()
+            data = self._read_body(request, response.response)
         except ApiException as exc:
+            if guard.expired:
+                raise self._timed_out(request) from exc
             # The client turns TLS failures into ApiException(status=0).
             lines = str(exc.reason or exc).splitlines()
             why = one_line(lines[-1]) if lines else "unknown"
             raise self._unreachable(request, f"TLS failure: {why}") from exc
         except urllib3.exceptions.HTTPError as exc:
+            if guard.expired:
+                raise self._timed_out(request) from exc
             raise self._transport_error(request, exc) from exc
         except OSError as exc:
+            if guard.expired:
+                raise self._timed_out(request) from exc
             raise self._unreachable(request, exc.strerror or str(exc)) from exc
+        finally:
+            guard.cancel()
+            self._deadlines.pop(threading.get_ident(), None)
+        if guard.expired:
+            raise self._timed_out(request)  # an answer cut at the deadline is no answer
         status = int(response.status)
         if not 200 <= status < 300:
             reason, message = status_fields(data)
@@ -303,6 +340,36 @@ class RestClient:
             why = f": {one_line(said)}" if isinstance(said, str) and said else ""
             raise self._garbage(request, f"the server answered 200 with a Status{why}")
         return decoded
+
+    def _read_body(self, request: Request, raw: Any) -> bytes:
+        """Read a response body of at most :data:`MAX_RESPONSE_BYTES`.
+
+        Raises:
+            ApiUnreachableError: The body is larger (announced or sent).
+            urllib3.exceptions.HTTPError: The connection broke while reading.
+        """
+        too_large = self._garbage(
+            request,
+            f"the answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB "
+            "(a LIST page holds at most 500 objects)",
+        )
+        length = raw.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+            raw.close()
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = raw.read(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raw.close()
+                raise too_large
+            chunks.append(chunk)
+        raw.release_conn()
+        return b"".join(chunks)
 
     # -- error translation --
 
@@ -380,6 +447,89 @@ class RestClient:
         return ApiUnreachableError(
             f"cannot {request.describe()}: {why} ({self.target}); is this a Kubernetes API server?"
         )
+
+
+class _Deadline:
+    """The end of one request's time: then every socket it used is shut down.
+
+    Shutting a socket down wakes a thread blocked reading it (close() alone does
+    not), so the request ends with an error however the server trickles.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if not self.expired:
+                self._sockets.append(sock)
+                return
+        _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def _watched_pools(watch: Any) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """Connection pools whose connections hand every socket they use to ``watch``.
+
+    A new connection's socket is handed over as soon as it exists (before TLS),
+    a reused one when a request starts on it.
+    """
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+
+    class Watched(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            watch(sock)
+            return sock
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            if self.sock is not None:
+                watch(self.sock)
+            super().request(*args, **kwargs)
+
+    class WatchedTls(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            watch(sock)
+            return sock
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            if self.sock is not None:
+                watch(self.sock)
+            super().request(*args, **kwargs)
+
+    class Pool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Watched
+
+    class TlsPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = WatchedTls
+
+    return {"http": Pool, "https": TlsPool}
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hsvc.core import names
 from hsvc.core.compare import Row, Verdict
-from hsvc.core.model import Finding, ObjectRef, Severity
+from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Severity
 from hsvc.core.records import Group
 
 STATUSES = tuple(v.value for v in Verdict)
@@ -41,9 +42,28 @@ class ServiceTally:
         return sum(n for status, n in self.counts.items() if status != Verdict.OK.value)
 
 
-def service_of(row: Row, zones: Sequence[str]) -> tuple[str, str]:
-    """Return ``(namespace, service)`` a row belongs to (service ``""`` when none)."""
-    name = row.name
+class Question(Protocol):
+    """A row or an expectation: what :func:`service_of` reads."""
+
+    @property
+    def group(self) -> Group:
+        """The row's group."""
+        ...
+
+    @property
+    def subject(self) -> ObjectRef:
+        """The object the row is about."""
+        ...
+
+    @property
+    def expected(self) -> DnsAnswer:
+        """What cluster DNS must answer."""
+        ...
+
+
+def service_of(row: Question, zones: Sequence[str]) -> tuple[str, str]:
+    """Return ``(namespace, service)`` a row (or expectation) belongs to (``""`` when none)."""
+    name = row.expected.name
     if row.group is Group.PTR:
         targets = [r.data for r in row.expected.answer if r.type == "PTR"]
         if targets:

@@ -303,3 +303,106 @@ class BadDnsServer:
         if self.mode == "wrong-id":
             response.id = (query_id + 1) & 0xFFFF
         return response.to_wire()
+
+
+# --- a misbehaving HTTP server (a hostile "API server") ------------------------------------
+
+HTTP_MODES = ("trickle-headers", "trickle-body", "endless-body")
+
+
+class BadHttpServer:
+    """An HTTP server on 127.0.0.1 that answers every request in one hostile way.
+
+    Modes:
+        trickle-headers  sends the status line, then one header byte every ``interval``.
+        trickle-body     sends headers (Content-Length 1 MB), then one body byte every
+                         ``interval``.
+        endless-body     a 200 JSON list whose chunked body never ends, as fast as the
+                         client reads.
+    Counts the connections it accepted.
+    """
+
+    def __init__(self, mode: str, *, interval: float = 0.2) -> None:
+        if mode not in HTTP_MODES:
+            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(HTTP_MODES)}")
+        self.mode = mode
+        self.interval = interval
+        self.connections = 0
+        self.sent = 0  # bytes written in all
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((HOST, 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def __enter__(self) -> Self:
+        thread = threading.Thread(target=self._accept, name=f"bad-http-{self.mode}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _send(self, conn: socket.socket, data: bytes) -> bool:
+        try:
+            conn.sendall(data)
+        except OSError:
+            return False
+        self.sent += len(data)
+        return True
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)  # the request; its details do not matter
+            except OSError:
+                return
+            if self.mode == "trickle-headers":
+                head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 10_000
+                if not self._send(conn, head[:17]):
+                    return
+                for byte in head[17:]:
+                    if self._stop.wait(self.interval) or not self._send(conn, bytes([byte])):
+                        return
+            elif self.mode == "trickle-body":
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                if not self._send(conn, head + b"Content-Length: 1000000\r\n\r\n{"):
+                    return
+                while not self._stop.wait(self.interval):
+                    if not self._send(conn, b" "):
+                        return
+            else:
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                head += b"Transfer-Encoding: chunked\r\n\r\n"
+                chunk = b'{"items": [' + b"{}, " * 16_000
+                if not self._send(conn, head):
+                    return
+                while not self._stop.is_set():
+                    if not self._send(conn, b"%x\r\n%s\r\n" % (len(chunk), chunk)):
+                        return
+                    chunk = b"{}, " * 16_384

@@ -214,7 +214,9 @@ class KnotServer:
             fields = soa.split()
             fields[2] = str(serial)
             message.replace("@", 30, "SOA", " ".join(fields))
-        response = dns.query.tcp(message, self.host, port=self.port, timeout=2)
+        # From ``host`` itself: the ACL allows only it, and a loopback address other
+        # than 127.0.0.1 would otherwise be reached from 127.0.0.1.
+        response = dns.query.tcp(message, self.host, port=self.port, timeout=2, source=self.host)
         if response.rcode() != dns.rcode.NOERROR:
             raise RuntimeError(f"knotd refused the update: {dns.rcode.to_text(response.rcode())}")
 

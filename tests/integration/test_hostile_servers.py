@@ -207,3 +207,62 @@ def test_an_answer_of_class_ch_is_no_match(run, make_bad_dns, tmp_path) -> None:
     )
     assert result.code == ExitCode.MISMATCH, result.out + result.err
     assert statuses(result.out) == ["missing"]
+
+
+# --- hangs and unbounded memory ----------------------------------------------------------
+
+
+def hsvc_process(*args: str):
+    """Run hsvc as its own process; return the result, seconds taken and peak memory (MB)."""
+    import resource
+    import subprocess
+    import sys
+
+    script = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.monotonic()\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=60)\n"
+        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(p.returncode, time.monotonic() - t, rss)\n"
+        "sys.stderr.write(p.stderr)\n"
+    )
+    del resource
+    done = subprocess.run(
+        [sys.executable, "-c", script, sys.executable, "-m", "hsvc", *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    code, seconds, peak = done.stdout.split()
+    return int(code), float(seconds), float(peak), done.stderr
+
+
+@pytest.mark.parametrize("mode", ["trickle-headers", "trickle-body"])
+def test_a_trickling_server_is_bounded_by_the_request_timeout(tmp_path, mode) -> None:
+    from tests.integration.api_fixtures import write_kubeconfig
+    from tests.integration.badserver import BadHttpServer
+
+    with BadHttpServer(mode) as server:
+        config = write_kubeconfig(tmp_path / "kc", server.url)
+        code, seconds, _, err = hsvc_process(
+            "records", "gateway", "--kubeconfig", str(config), "--request-timeout", "2"
+        )
+    assert code == ExitCode.API_UNREACHABLE, err
+    assert "within 2 s" in err and err.count("\n") == 1, err
+    # The timeout + 1 s, and the interpreter's start (about a second on a busy machine).
+    assert seconds < 2 + 1 + 1.5, seconds
+
+
+def test_an_endless_body_is_cut_at_the_size_limit(tmp_path) -> None:
+    from tests.integration.api_fixtures import write_kubeconfig
+    from tests.integration.badserver import BadHttpServer
+
+    with BadHttpServer("endless-body") as server:
+        config = write_kubeconfig(tmp_path / "kc", server.url)
+        code, seconds, peak, err = hsvc_process(
+            "records", "gateway", "--kubeconfig", str(config), "--request-timeout", "20"
+        )
+    assert code == ExitCode.API_UNREACHABLE, err
+    assert "the answer is larger than 64 MB" in err and err.count("\n") == 1, err
+    assert peak < 500, f"{peak:.0f} MB"
+    assert seconds < 20

@@ -110,3 +110,38 @@ def test_demo_never_touches_the_api(run, api_server) -> None:
     result = run("demo", "--no-color")
     assert result.code == ExitCode.OK, result.err
     assert api_server.log == []
+
+
+def test_monitor_only_reads(api_server, kubeconfig: Path, cluster) -> None:
+    """A monitor's sweeps, watches and re-checks: GETs only, of the kinds security.md lists."""
+    import copy
+
+    from tests.integration.monitor_process import MonitorProcess, child_env
+
+    api_server.clear_log()
+    args = ["--kubeconfig", str(kubeconfig), "-n", "ms", "--interval", "1", "--timeout", "1"]
+    with MonitorProcess(args, child_env()) as monitor:
+        monitor.wait_for(lambda e: e["event"] == "ready", 20)
+        pod = copy.deepcopy(client_pod("client"))
+        pod["metadata"]["labels"] = {"changed": "yes"}
+        api_server.add(pod)  # a watch event, and the re-check it triggers
+        monitor.wait_for(lambda e: e["event"] == "ready", 1)
+        monitor.wait_metric(
+            lambda s: s.get(("hsvc_sweeps_total", frozenset()), 0) >= 3, 10, "three sweeps"
+        )
+        code, _ = monitor.terminate()
+    assert code == ExitCode.OK, monitor.stderr
+    log = api_server.log
+    assert api_server.mutations == []
+    assert {r.method for r in log} == {"GET"}
+    assert any(r.is_watch for r in log)
+    for request in log:
+        *_, last = request.path.rstrip("/").split("/")
+        if last in STREAM:
+            assert last == "portforward", request.path
+            assert request.path.startswith("/api/v1/namespaces/kube-system/pods/coredns-")
+            continue
+        parsed = parse_path(request.path)
+        assert parsed is not None, request.path
+        assert parsed.resource in READ, request.path
+    assert api_server.streams_closed()

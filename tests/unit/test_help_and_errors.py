@@ -18,7 +18,7 @@ from hsvc.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SEED = str(ROOT / "tests" / "data" / "seed" / "ms.yaml")
-COMMANDS = ["records", "resolve", "inspect", "lint", "demo", "explain"]
+COMMANDS = ["records", "resolve", "inspect", "lint", "demo", "explain", "monitor"]
 
 
 @pytest.fixture
