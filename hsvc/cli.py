@@ -750,8 +750,8 @@ def cmd_monitor(
         str,
         typer.Option(
             "--selector",
-            metavar="SELECTOR",
             "-l",
+            metavar="SELECTOR",
             help="Only Services with these labels (key=value,...).",
             rich_help_panel=MONITOR,
         ),
