@@ -43,7 +43,7 @@ def test_probe_stops_a_silent_server_after_one_query(make_bad_dns) -> None:
     assert len(seen) == 300
     # Only the probe went out (the query and its one retry), not 300 queries.
     assert silent.udp_queries == 2
-    assert wall < 0.6 + 0.5
+    assert wall < 0.6 + 1.5  # two attempts of 0.3 s, and room for a busy machine
     assert seen[0].rcode is Rcode.TIMEOUT
     assert {o.rcode for o in seen[1:]} == {Rcode.ERROR}
     assert all(
@@ -63,7 +63,7 @@ def test_silent_server_does_not_stop_the_others(make_knot, make_bad_dns) -> None
         by_server.setdefault(obs.server, []).append(obs.rcode)
     assert by_server[str(knot.nameserver)] == [Rcode.NOERROR] * 300
     assert by_server[str(silent.nameserver)][1:] == [Rcode.ERROR] * 299
-    assert wall < 0.6 + 1.0
+    assert wall < 0.6 + 2.0
 
 
 def test_early_stop_after_k_unanswered_questions(make_bad_dns) -> None:
@@ -83,7 +83,7 @@ def test_early_stop_after_k_unanswered_questions(make_bad_dns) -> None:
     timed_out = [o for o in seen if o.rcode is Rcode.TIMEOUT]
     skipped = [o for o in seen if o.error.startswith("server silent")]
     assert len(timed_out) == asked and len(timed_out) + len(skipped) == count
-    assert wall < (asked / concurrency + 1) * 0.2 + 0.5
+    assert wall < (asked / concurrency + 1) * 0.2 + 1.5
 
 
 def test_a_server_that_answers_is_asked_everything(make_knot) -> None:
