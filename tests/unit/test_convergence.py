@@ -65,9 +65,21 @@ def test_a_mismatch_older_than_every_bound_is_stuck() -> None:
     assert [m.server.state for m in stuck] == [RowState.STUCK]
     assert "longer than every cache explains" in stuck[0].server.why
     assert tracker.counts()["stuck"] == 1 and not tracker.all_ok()
-    # A fresh answer still wrong stays stuck.
+    # A fresh answer still wrong stays stuck; a stuck row is re-asked only every recheck.
     moves, _ = observe(tracker, present, BOUND + 1, seen(None))
     assert moves == [] and tracker.statuses()[0].state is RowState.STUCK
+    assert tracker.pending(BOUND + 2, recheck=10) == []
+    assert [q.name for q in tracker.pending(BOUND + 11, recheck=10)] == [NAME]
+
+
+def test_an_answer_too_large_for_one_message_is_stuck_at_once() -> None:
+    tracker = Tracker(MODEL, started=0.0)
+    present = expect("10.0.0.3")
+    tracker.replan([present], 0.0)
+    big = Observation(server="a", name=NAME, type="A", rcode=Rcode.NOERROR, too_large=True)
+    moves, _ = observe(tracker, present, 0.5, big)
+    assert moves[0].server.verdict.value == "too-large"
+    assert moves[0].server.state is RowState.STUCK and "does not fit" in moves[0].server.why
 
 
 def test_an_answer_that_changes_without_an_object_change_is_flapping() -> None:
@@ -102,10 +114,10 @@ def test_rows_are_per_server_and_a_measurement_waits_for_every_server() -> None:
     tracker.replan([present], 5.0, what=["scaled 3 -> 4"])
     _, done = observe(tracker, present, 6.0, seen("10.0.0.3", "a"), seen(None, "b"))
     assert done == [] and tracker.statuses()[0].state is RowState.CONVERGING
-    assert [q.name for q in tracker.pending()] == [NAME]
+    assert [q.name for q in tracker.pending(8.0, recheck=10)] == [NAME]
     _, done = observe(tracker, present, 8.0, seen("10.0.0.3", "a"), seen("10.0.0.3", "b"))
     assert done[0].latencies == {"a": 1.0, "b": 3.0}
-    assert tracker.pending() == []
+    assert tracker.pending(8.0, recheck=10) == []
 
 
 def test_soa_serials_name_the_lagging_replica_and_how_far_behind() -> None:
