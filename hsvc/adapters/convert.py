@@ -683,6 +683,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
             for container, c_path in _each(spec, "containers", ("spec",))
             if (image := _str(container, "image", c_path))
         ),
+        node_name=_str(spec, "nodeName", ("spec",)),
         dns_port=_dns_port(spec, ("spec",)),
     )
 

@@ -25,8 +25,11 @@ from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
     backends_from_dict,
     config_data_from_dict,
+    config_text_from_dict,
     deployment_from_dict,
+    dns_workload_from_dict,
     namespace_from_dict,
+    network_policy_from_dict,
     pod_from_dict,
     service_from_dict,
     slice_from_dict,
@@ -49,12 +52,14 @@ from hsvc.adapters.kuberest import (
     list_request,
 )
 from hsvc.adapters.kubestreams import ExecResult, PortForwards, StreamClient
+from hsvc.core.dnspath import ConfigText, DnsWorkload, PathObjects
 from hsvc.core.model import (
     BackendRef,
     ConfigData,
     Deployment,
     EndpointSlice,
     Namespace,
+    NetworkPolicy,
     Pod,
     Service,
     Snapshot,
@@ -113,6 +118,9 @@ class DnsConfig:
     # The DNS Service's namespace and pod selector ("k8s-app=kube-dns"): its replicas.
     dns_namespace: str = "kube-system"
     dns_selector: str = "k8s-app=kube-dns"
+    # The DNS Service itself and the Corefile ConfigMap's other keys (k3s NodeHosts).
+    service: Service | None = None
+    corefile_data: tuple[tuple[str, str], ...] = ()
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -384,6 +392,8 @@ class KubeSource(StreamClient):
         if deadline is None:
             deadline = time.monotonic() + self._timeout
         corefile: str | None = None
+        corefile_data: tuple[tuple[str, str], ...] = ()
+        dns_service: Service | None = None
         source = ""
         notes: list[str] = []
         for namespace, name in COREFILE_CONFIGMAPS:
@@ -392,8 +402,11 @@ class KubeSource(StreamClient):
                 continue
             data = obj.get("data")
             text = data.get("Corefile") if isinstance(data, dict) else None
-            if isinstance(text, str):
+            if isinstance(text, str) and isinstance(data, dict):
                 corefile, source = text, f"ConfigMap {namespace}/{name}"
+                corefile_data = tuple(
+                    (str(k), v) for k, v in sorted(data.items()) if isinstance(v, str)
+                )
                 break
             notes.append(f"{namespace}/{name} has no Corefile key")
         if corefile is None:
@@ -420,7 +433,80 @@ class KubeSource(StreamClient):
             kube_dns_ip=kube_dns_ip,
             dns_namespace=dns_namespace,
             dns_selector=dns_selector,
+            service=dns_service,
+            corefile_data=corefile_data,
         )
+
+    def path_objects(
+        self, dns: DnsConfig, *, deadline: float | None = None
+    ) -> tuple[PathObjects, tuple[NetworkPolicy, ...]]:
+        """Read what the resolver path is made of, and every NetworkPolicy.
+
+        A constant number of requests: LIST the DNS Service's EndpointSlices (by
+        its ``kubernetes.io/service-name`` label); GET the DNS Deployments
+        (``coredns``, ``kube-dns``) and DaemonSets (``node-local-dns``, and
+        OpenShift's ``dns-default``) by name; GET the ``coredns-custom`` and
+        ``node-local-dns`` ConfigMaps; LIST networkpolicies in every namespace.
+        403 and 404 are noted, never raised: the path is then partly unknown.
+
+        Raises:
+            AccessDeniedError: Credentials rejected (401).
+            ApiUnreachableError: Connection, TLS or timeout failure, or a server error.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self._timeout
+        svc = dns.service
+        namespace = dns.dns_namespace
+        unreadable: list[str] = []
+        slices: tuple[EndpointSlice, ...] = ()
+        if svc is not None:
+            request = list_request(
+                "endpointslices",
+                svc.namespace,
+                group="discovery.k8s.io",
+                label_selector=f"{SERVICE_NAME_LABEL}={svc.name}",
+            )
+            slices = tuple(
+                self._convert(slice_from_dict, o)
+                for o in self._absent_ok(request, deadline, unreadable)
+            )
+        wanted = [
+            ("Deployment", "deployments", namespace, "coredns"),
+            ("Deployment", "deployments", namespace, "kube-dns"),
+            ("DaemonSet", "daemonsets", "kube-system", "node-local-dns"),
+        ]
+        if namespace != "kube-system":
+            wanted.append(("DaemonSet", "daemonsets", namespace, "dns-default"))
+        workloads: list[DnsWorkload] = []
+        for kind, resource, ns, name in wanted:
+            obj = self._get_optional(
+                get_request(resource, ns, name, group="apps"), deadline, unreadable
+            )
+            if obj is not None:
+                workloads.append(
+                    self._convert(functools.partial(dns_workload_from_dict, kind=kind), obj)
+                )
+        configs = [ConfigText(namespace=namespace, name="coredns", data=dns.corefile_data)]
+        for ns, name in ((namespace, "coredns-custom"), ("kube-system", "node-local-dns")):
+            obj = self._get_optional(get_request("configmaps", ns, name), deadline, unreadable)
+            if obj is not None:
+                configs.append(self._convert(config_text_from_dict, obj))
+        policies = tuple(
+            self._convert(network_policy_from_dict, o)
+            for o in self._absent_ok(
+                list_request("networkpolicies", None, group="networking.k8s.io"),
+                deadline,
+                unreadable,
+            )
+        )
+        objects = PathObjects(
+            service=svc,
+            slices=slices,
+            workloads=tuple(workloads),
+            config_maps=tuple(configs),
+            unreadable=tuple(unreadable),
+        )
+        return objects, policies
 
     def dns_replicas(
         self,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan
-from hsvc.commands.vantage import Progress, labels, nobody_answered, open_vantage
+from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
@@ -47,6 +47,7 @@ def run_inspect(
         vantage = open_vantage(opts, source, api, stack, progress)
         observations = vantage.ask(questions)
         servers, notes = labels(vantage), tuple(vantage.notes)
+        layer_of = layers(vantage)
     resolved = time.monotonic()
     rows = compare(items, observations)
     summaries = _summaries(cluster, source, service)
@@ -64,6 +65,8 @@ def run_inspect(
         rows=rows,
         observed=not opts.files,
         now=datetime.now(UTC),
+        path=source.path,
+        layers=layer_of,
     )
     if service is not None:
         findings = _about_service(findings, cluster, service)
@@ -84,6 +87,7 @@ def run_inspect(
         notes=notes,
         disagreements=disagreements(rows),
         used_by=used_by,
+        layers=layer_of,
     )
     if rows and not report.answered:
         raise nobody_answered([c.observation for r in rows for c in r.checks])

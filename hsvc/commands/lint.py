@@ -33,7 +33,7 @@ def run_lint(opts: Options) -> LintReport:
         scope = None  # a CI check reads every object it is given
     elif scope is not None and scope not in cluster.namespaces and not opts.files:
         raise NotFoundError(f'namespace "{scope}" not found ({source.origin})')
-    findings = diagnose(cluster, namespace=scope, observed=not opts.files)
+    findings = diagnose(cluster, namespace=scope, observed=not opts.files, path=source.path)
     if not opts.references:
         return LintReport(source=replace(source, namespace=scope), findings=findings)
     checked, found = check_app_references(cluster, scope=scope, observed=not opts.files)

@@ -11,12 +11,14 @@ import difflib
 import logging
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hsvc.commands.options import Options
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
+from hsvc.core.dnspath import discover
 from hsvc.core.model import DnsSettings, Snapshot
 from hsvc.core.names import did_you_mean
 from hsvc.core.records import Expectation, expectations
@@ -99,8 +101,17 @@ def load_source(
         include_secrets=opts.include_secrets,
     )
     cluster_dns = src.dns_config(deadline=deadline)
-    settings = _settings(opts, cluster_corefile=(cluster_dns.corefile, cluster_dns.source))
+    path_objects, policies = src.path_objects(cluster_dns, deadline=deadline)
+    path = discover(path_objects, zone=_zone_hint(opts))
+    snapshot = replace(snapshot, network_policies=policies)
+    settings = _settings(
+        opts,
+        cluster_corefile=(cluster_dns.corefile, cluster_dns.source),
+        detected=(path.flavour.value, path.version, path.version_source),
+        imports=dict(path.imports),
+    )
     notes = list(_settings_notes(settings))
+    notes.extend(path.notes)
     notes.extend(
         f"could not read {what}; results that depend on it are weaker"
         for what in snapshot.unreadable
@@ -113,6 +124,7 @@ def load_source(
         kube_dns_ip=cluster_dns.kube_dns_ip,
         dns_pods=(cluster_dns.dns_namespace, cluster_dns.dns_selector),
         notes=tuple(notes),
+        path=path,
     )
 
 
@@ -121,6 +133,7 @@ def _settings(
     *,
     cluster_corefile: tuple[str | None, str] | None,
     detected: tuple[str, str, str] | None = None,
+    imports: dict[str, str] | None = None,
 ) -> DnsSettings:
     from hsvc.core.corefile import CorefileError, parse_corefile, settings_with_overrides
 
@@ -141,7 +154,7 @@ def _settings(
     elif cluster_corefile is not None and cluster_corefile[0]:
         cluster_text, where = cluster_corefile
         try:
-            settings = parse_corefile(cluster_text or "", source=where)
+            settings = parse_corefile(cluster_text or "", source=where, imports=imports)
         except CorefileError as exc:
             log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
             settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
@@ -153,6 +166,12 @@ def _settings(
         ttl=opts.ttl,
     )
     return _with_server(settings, opts, detected)
+
+
+def _zone_hint(opts: Options) -> str:
+    """The zone node-local's Corefile is searched for (its server blocks name it)."""
+    domain = (opts.cluster_domain or "cluster.local").strip(".").lower()
+    return domain + "."
 
 
 def _with_server(

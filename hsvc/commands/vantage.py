@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from hsvc.commands.options import Options, Via
 from hsvc.commands.source import Api
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
 from hsvc.core.podexec import PodLookups, lookup_script, parse_lookups
 from hsvc.core.report import Source
@@ -113,6 +114,13 @@ def labels(vantage: Vantage) -> tuple[str, ...]:
     return tuple(str(s) for s in vantage.servers)
 
 
+def layers(vantage: Vantage) -> dict[str, str]:
+    """Server label -> the resolver layer it stands for (port-forward knows; others don't)."""
+    if isinstance(vantage, PortForwardVantage):
+        return dict(vantage.layers)
+    return {}
+
+
 def _all_candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
     """Every candidate either libc may try (glibc's and musl's orders differ, not their set)."""
     return list(dict.fromkeys([*candidates(name, conf, libc), *candidates(name, conf, Libc.MUSL)]))
@@ -176,16 +184,36 @@ class PortForwardVantage:
 
     pod: None = None
 
-    def __init__(self, forwards: PortForwards, dns: DnsParams, notes: Sequence[str]) -> None:
+    def __init__(
+        self,
+        forwards: PortForwards,
+        dns: DnsParams,
+        notes: Sequence[str],
+        layers: dict[str, str] | None = None,
+        extra: Sequence[PortForwards] = (),
+    ) -> None:
         self._forwards = forwards
+        self._extra = list(extra)
         self._dns = dns
         self._notes = list(notes)
+        # Server label -> the layer it stands for ("CoreDNS replica x", "node-local on node n").
+        self.layers: dict[str, str] = dict(layers or {})
 
     @classmethod
     def open(
-        cls, api: KubeSource, dns_pods: tuple[str, str], dns: DnsParams, stack: ExitStack
+        cls,
+        api: KubeSource,
+        dns_pods: tuple[str, str],
+        dns: DnsParams,
+        stack: ExitStack,
+        path: ResolverPath | None = None,
     ) -> PortForwardVantage:
-        """Port-forward to every running replica; the relays close with ``stack``.
+        """Port-forward to every running replica (and node-local cache); closed with ``stack``.
+
+        Each replica is forwarded to its own DNS port (its ``dns`` container port,
+        else the port its EndpointSlice names, else 53: OpenShift's listen on 5353).
+        With NodeLocal DNSCache on the path, each running node-local pod is asked
+        too (one more LIST of pods), so a stale node cache shows as its own layer.
 
         Raises:
             NoDnsError: no replica runs.
@@ -210,14 +238,35 @@ class PortForwardVantage:
             for p in running
             if not p.ready
         )
-        forwards = stack.enter_context(api.forward(running, DNS_PORT))
+        default_port = path.dns_port if path is not None else DNS_PORT
+        by_port: dict[int, list[Pod]] = {}
+        for p in running:
+            by_port.setdefault(p.dns_port or default_port, []).append(p)
+        groups = [stack.enter_context(api.forward(ps, port)) for port, ps in by_port.items()]
+        layer = "CoreDNS" if path is None or path.flavour.value == "coredns" else "kube-dns"
+        layers = {f"{p.name} (port-forward)": f"{layer} replica {p.name}" for p in running}
+        node_local = path.node_local if path is not None else None
+        if node_local is not None and node_local.pods[1]:
+            cache_pods = [
+                p
+                for p in api.dns_replicas(*node_local.pods)
+                if p.phase == "Running" and not p.deleting
+            ]
+            if cache_pods:
+                groups.append(stack.enter_context(api.forward(cache_pods, node_local.port)))
+                for p in cache_pods:
+                    where = f"node {p.node_name}" if p.node_name else f"pod {p.name}"
+                    layers[f"{p.name} (port-forward)"] = f"node-local on {where}"
         log.debug("port-forwarding to %d replicas: %s", len(running), [p.name for p in running])
-        return cls(forwards, dns, notes)
+        return cls(groups[0], dns, notes, layers, groups[1:])
 
     @property
     def servers(self) -> Sequence[Nameserver]:
-        """One server per replica, labelled with its pod's name."""
-        return self._forwards.nameservers
+        """One server per replica (and node-local pod), labelled with its pod's name."""
+        out = list(self._forwards.nameservers)
+        for more in self._extra:
+            out.extend(more.nameservers)
+        return out
 
     @property
     def notes(self) -> Sequence[str]:
@@ -231,9 +280,10 @@ class PortForwardVantage:
             HsvcError: from the resolver.
         """
         observations = _resolve(questions, self.servers, self._dns)
-        for problem in self._forwards.problems():
-            if problem not in self._notes:
-                self._notes.append(problem)
+        for forwards in (self._forwards, *self._extra):
+            for problem in forwards.problems():
+                if problem not in self._notes:
+                    self._notes.append(problem)
         return observations
 
     def lookup(
@@ -495,7 +545,7 @@ def open_vantage(
             kube_dns_ip=source.kube_dns_ip,
         )
     if mode is Via.PORT_FORWARD:
-        return PortForwardVantage.open(api.get(), source.dns_pods, dns, stack)
+        return PortForwardVantage.open(api.get(), source.dns_pods, dns, stack, source.path)
     servers = direct_nameservers(
         opts.nameservers,
         resolv_conf=opts.resolv_conf if opts.in_pod else None,

@@ -290,12 +290,14 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
                 pods=(w.namespace, ",".join(f"{k}={v}" for k, v in w.selector)),
             )
         )
-    elif svc is not None and not ready_endpoints and not workloads_unreadable:
+    elif servers and not ready_endpoints and not workloads_unreadable:
+        # GKE with Cloud DNS keeps the kube-dns Deployment scaled to zero and the
+        # Service without endpoints: nothing in the cluster answers.
         chosen_flavour = Flavour.CLOUD_DNS
-        layers.append(Layer(kind="cloud-dns", source=svc.ref))
+        layers.append(Layer(kind="cloud-dns", source=servers[0][0].ref))
         notes.append(
-            f"no DNS pods behind Service {svc.namespace}/{svc.name}: names are answered "
-            "outside the cluster (Cloud DNS); kube-dns rules apply"
+            f"no DNS pods: {servers[0][0].ref} runs no replica, so names are answered "
+            "outside the cluster (Cloud DNS); its rules follow kube-dns's"
         )
     elif svc is not None:
         layers.append(
@@ -307,7 +309,8 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
                 source=svc.ref,
             )
         )
-        notes.append("the DNS Deployment could not be read: CoreDNS assumed, version unknown")
+        if workloads_unreadable:
+            notes.append("the DNS Deployment could not be read: CoreDNS assumed, version unknown")
     parsed_bind = flavour.parse_version(objects.version_bind) if objects.version_bind else None
     if chosen_flavour is Flavour.COREDNS and parsed_bind is not None:
         version, version_source = parsed_bind, "version.bind"

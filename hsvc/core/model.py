@@ -232,6 +232,7 @@ class Pod:
     # The UDP container port named "dns" (a CoreDNS replica's; OpenShift's listen on 5353).
     dns_port: int | None = None
     images: tuple[str, ...] = ()  # container images (musl-looking ones: hsvc.core.transport)
+    node_name: str = ""  # spec.nodeName (a node-local cache answers for its node's pods)
 
     @property
     def ref(self) -> ObjectRef:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from hsvc.core.compare import PASSING, Disagreement, Row
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.explain import Link
 from hsvc.core.model import (
     DnsAnswer,
@@ -54,6 +55,8 @@ class Source:
     # (object, field path, file, line, block) of each value the reference scanner
     # read from files: a block scalar's text starts on the line after ``line``.
     value_lines: tuple[tuple[ObjectRef, FieldPath, str, int, bool], ...] = ()
+    # The resolver path found live (node-local, DNS pods, flavour, port); None from files.
+    path: ResolverPath | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +155,9 @@ class InspectReport:
     # With --references: the names apps use that point at the inspected Services
     # (None: not asked for).
     used_by: list[Checked] | None = None
+    # Server label -> the resolver layer that answered there ("node-local on node n1",
+    # "CoreDNS replica coredns-a"): which layer holds which answer, for every row.
+    layers: dict[str, str] = field(default_factory=dict)
 
     @property
     def answered(self) -> bool:

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hsvc.core.compare import Row
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
 from hsvc.core.refcheck import describe_use
 from hsvc.core.report import (
@@ -60,6 +61,34 @@ def settings(s: DnsSettings) -> dict[str, Any]:
             "version": s.dns_version,
             "versionSource": s.dns_version_source,
         },
+    }
+
+
+def resolver_path(path: ResolverPath | None) -> dict[str, Any] | None:
+    """The resolver path found live (None from manifests)."""
+    if path is None:
+        return None
+    return {
+        "text": path.text,
+        "flavour": path.flavour.value,
+        "distribution": path.distribution,
+        "version": path.version,
+        "versionSource": path.version_source,
+        "dnsPort": path.dns_port,
+        "serviceTcp53": path.service_tcp_53,
+        "layers": [
+            {
+                "kind": layer.kind,
+                "addresses": list(layer.addresses),
+                "port": layer.port,
+                "replicas": layer.replicas,
+                "version": layer.version,
+                "cache": layer.cache,
+                "object": ref(layer.source) if layer.source is not None else None,
+            }
+            for layer in path.layers
+        ],
+        "imports": [name for name, _ in path.imports],
     }
 
 
@@ -184,6 +213,7 @@ def resolve_doc(report: ResolveReport) -> dict[str, Any]:
         "ResolveResult",
         source=source(report.source),
         settings=settings(report.source.settings),
+        path=resolver_path(report.source.path),
         servers=list(report.servers),
         results=results,
         notes=list(report.notes),
@@ -297,6 +327,8 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
         "Inspection",
         source=source(report.source),
         settings=settings(report.source.settings),
+        path=resolver_path(report.source.path),
+        layers=dict(sorted(report.layers.items())),
         servers=list(report.servers),
         services=[
             {

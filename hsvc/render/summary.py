@@ -24,6 +24,7 @@ from hsvc.render.table import (
     _used_by,
     footnote,
     numbered,
+    path_line,
     print_explanations,
     print_tail,
     rows_table,
@@ -137,6 +138,9 @@ def inspect_summary(
 ) -> None:
     """Print the summary view (``services=False``: only the rows that are not ok)."""
     if headers:
+        line = path_line(report.source)
+        if line is not None:
+            console.print(line, style="dim")
         console.print(settings_line(report.source, report.servers), style="dim")
     counted = tallies(report)
     if services and report.services:

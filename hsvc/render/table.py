@@ -279,8 +279,20 @@ def records_table(
         console.print(settings_line(report.source), style="dim")
 
 
+def path_line(src: Source) -> Text | None:
+    """``path: pod → node-local 169.254.20.10 (cache 30/5) → CoreDNS ×2 1.12.0 :53``."""
+    if src.path is None:
+        return None
+    text = Text("path: ", style="bold")
+    text.append_text(safe(src.path.text))
+    return text
+
+
 def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> None:
-    """Print ``hsvc resolve`` as one block per name."""
+    """Print ``hsvc resolve`` as one block per name, under the resolver path (once)."""
+    line = path_line(report.source)
+    if line is not None:
+        console.print(line, style="dim")
     short = Names(report.source.settings.primary_zone, True)
     for res in report.results:
         chosen = res.candidates[res.chosen]
@@ -835,6 +847,9 @@ def inspect_table(
     ``collapse``: groups of many rows show their ok rows as a count (not ``--all-rows``).
     """
     if headers:
+        line = path_line(report.source)
+        if line is not None:
+            console.print(line, style="dim")
         for s in report.services:
             console.print(_service_header(s))
             if report.used_by is not None:

@@ -72,6 +72,7 @@ KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "StatefulSet": ("apps", "v1", "statefulsets", True, ("sts",)),
     "Deployment": ("apps", "v1", "deployments", True, ("deploy",)),
     "DaemonSet": ("apps", "v1", "daemonsets", True, ("ds",)),
+    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies", True, ("netpol",)),
     "Job": ("batch", "v1", "jobs", True, ()),
     "CronJob": ("batch", "v1", "cronjobs", True, ("cj",)),
     "Secret": ("", "v1", "secrets", True, ()),

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -744,9 +745,12 @@ def test_dns_config_finds_rke2_names(api_server: ApiServer, kubeconfig: Path):
         },
     )
     with open_source(kubeconfig) as source:
-        assert source.dns_config() == DnsConfig(
+        found = source.dns_config()
+        assert replace(found, service=None, corefile_data=()) == DnsConfig(
             corefile=".:53 {\n}\n", source=f"ConfigMap kube-system/{name}", kube_dns_ip="10.43.0.10"
         )
+        assert found.service is not None and found.service.cluster_ips == ("10.43.0.10",)
+        assert found.corefile_data == (("Corefile", ".:53 {\n}\n"),)
 
 
 def test_dns_config_without_access_or_objects(api_server: ApiServer, kubeconfig: Path):

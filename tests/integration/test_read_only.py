@@ -33,6 +33,8 @@ READ = {
     "pods",
     "statefulsets",
     "deployments",
+    "daemonsets",  # the resolver path: node-local-dns (hsvc.core.dnspath)
+    "networkpolicies",  # UDP-only DNS policies (hsvc.core.transport)
     "configmaps",
 }
 STREAM = {"portforward", "exec"}

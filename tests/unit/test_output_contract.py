@@ -49,7 +49,17 @@ def test_records_envelope(run) -> None:
 
 def test_resolve_envelope(run) -> None:
     doc = run("resolve", "eureka", "nope", "-n", "ms", "-f", SEED, "--offline", "-o", "json").json()
-    assert set(doc) == {"apiVersion", "kind", "source", "settings", "servers", "results", "notes"}
+    assert set(doc) == {
+        "apiVersion",
+        "kind",
+        "source",
+        "settings",
+        "path",
+        "servers",
+        "results",
+        "notes",
+    }
+    assert doc["path"] is None  # from manifests: no resolver path
     assert doc["kind"] == "ResolveResult"
     found, missing = doc["results"]
     assert set(found) == {"query", "answeredBy", "candidates", "expected", "chain", "search"}

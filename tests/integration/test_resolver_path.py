@@ -1,0 +1,372 @@
+"""The resolver path per DNS flavour: emulated objects, knotd playing each layer, real port-forwards.
+
+Each flavour's objects are written here as the API shows them (CoreDNS with
+NodeLocal DNSCache, kube-dns, Cloud DNS, OpenShift on 5353, k3s); every DNS layer
+is a knotd reached through the emulated API server's port-forward, registered on
+the port that layer listens on, so asking the wrong port finds no relay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hsvc.errors import ExitCode
+from tests.integration.seed_zone import seed_zones, stale_eureka1_zones
+
+pytestmark = pytest.mark.integration
+
+NODE_LOCAL_COREFILE = """\
+cluster.local:53 {
+    errors
+    cache {
+        success 9984 30
+        denial 9984 5
+    }
+    reload
+    loop
+    bind __PILLAR__LOCAL__DNS__ __PILLAR__DNS__SERVER__
+    forward . __PILLAR__CLUSTER__DNS__ {
+        force_tcp
+    }
+}
+"""
+
+
+def workload(
+    kind: str,
+    namespace: str,
+    name: str,
+    images: list[str],
+    labels: dict[str, str],
+    *,
+    replicas: int = 1,
+    args: list[str] | None = None,
+) -> dict[str, Any]:
+    containers = [
+        {"name": f"c{i}", "image": image, **({"args": args} if args and i == 0 else {})}
+        for i, image in enumerate(images)
+    ]
+    status = (
+        {"desiredNumberScheduled": replicas, "numberReady": replicas}
+        if kind == "DaemonSet"
+        else {"replicas": replicas, "readyReplicas": replicas}
+    )
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}},
+    }
+    if kind == "Deployment":
+        spec["replicas"] = replicas
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": spec,
+        "status": status,
+    }
+
+
+def pod(
+    namespace: str, name: str, ip: str, labels: dict[str, str], *, port: int = 53, node: str = ""
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "nodeName": node,
+            "containers": [
+                {
+                    "name": "dns",
+                    "image": "registry.k8s.io/coredns/coredns:v1.12.0",
+                    "ports": [{"name": "dns", "containerPort": port, "protocol": "UDP"}],
+                }
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
+
+
+def dns_slice(namespace: str, service: str, port: int, ips: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{service}-x1",
+            "namespace": namespace,
+            "labels": {"kubernetes.io/service-name": service},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in ips],
+        "ports": [
+            {"name": "dns", "port": port, "protocol": "UDP"},
+            {"name": "dns-tcp", "port": port, "protocol": "TCP"},
+        ],
+    }
+
+
+def configmap(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data,
+    }
+
+
+KUBE_DNS = {"k8s-app": "kube-dns"}
+NODE_LOCAL = {"k8s-app": "node-local-dns"}
+
+
+def inspect(run, kubeconfig: Path, *extra: str):
+    return run(
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--timeout",
+        "1",
+        "-o",
+        "json",
+        *extra,
+    )
+
+
+def forwarded(api_server) -> set[tuple[str, int]]:
+    """(pod, port) of every port-forward hsvc opened (the port is in the query)."""
+    out = set()
+    for request in api_server.log:
+        if request.path.endswith("/portforward"):
+            out.add((request.path.split("/")[-2], int(request.query.get("ports", "0"))))
+    return out
+
+
+def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    """CoreDNS ×2 1.12.0 behind NodeLocal DNSCache; the node cache holds eureka-1's old IP."""
+    api_server.add(
+        workload(
+            "Deployment",
+            "kube-system",
+            "coredns",
+            ["registry.k8s.io/coredns/coredns:v1.12.0"],
+            KUBE_DNS,
+            replicas=2,
+        ),
+        dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10", "10.244.0.11"]),
+        workload(
+            "DaemonSet",
+            "kube-system",
+            "node-local-dns",
+            ["registry.k8s.io/dns/k8s-dns-node-cache:1.23.1"],
+            NODE_LOCAL,
+            args=["-localip", "169.254.20.10,10.96.0.10", "-conf", "/etc/Corefile"],
+        ),
+        configmap("kube-system", "node-local-dns", {"Corefile": NODE_LOCAL_COREFILE}),
+        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
+        pod("kube-system", "coredns-b", "10.244.0.11", KUBE_DNS),
+        pod("kube-system", "node-local-dns-w1", "172.18.0.2", NODE_LOCAL, node="worker-1"),
+    )
+    for name in ("coredns-a", "coredns-b"):
+        api_server.forward("kube-system", name, 53, ("127.0.0.1", make_knot(seed_zones()).port))
+    stale = make_knot(stale_eureka1_zones())
+    api_server.forward("kube-system", "node-local-dns-w1", 53, ("127.0.0.1", stale.port))
+    api_server.clear_log()
+    result = inspect(run, kubeconfig)
+    assert result.code == ExitCode.MISMATCH, result.err
+    doc = result.json()
+    assert doc["path"]["text"] == (
+        "pod → node-local 169.254.20.10 (cache 30/5) → CoreDNS ×2 1.12.0 :53"
+    )
+    assert doc["path"]["layers"][0]["addresses"] == [
+        "169.254.20.10",
+        "10.0.0.10",
+    ]  # the kube-dns ClusterIP
+    assert doc["settings"]["dnsServer"] == {
+        "flavour": "coredns",
+        "version": "1.12.0",
+        "versionSource": "image tag",
+    }
+    assert doc["layers"] == {
+        "coredns-a (port-forward)": "CoreDNS replica coredns-a",
+        "coredns-b (port-forward)": "CoreDNS replica coredns-b",
+        "node-local-dns-w1 (port-forward)": "node-local on node worker-1",
+    }
+    assert forwarded(api_server) == {
+        ("coredns-a", 53),
+        ("coredns-b", 53),
+        ("node-local-dns-w1", 53),
+    }
+    stale_findings = [f for f in doc["findings"] if f["code"] == "HSVC806"]
+    assert stale_findings
+    assert all(f["message"].startswith("node-local on node worker-1 ") for f in stale_findings)
+    assert not any("CoreDNS replica" in f["message"].split(" holds")[0] for f in stale_findings)
+    # The table says it once, at the top.
+    table = run("inspect", "eureka", "-n", "ms", "--kubeconfig", str(kubeconfig), "--no-color")
+    first = table.out.splitlines()[0]
+    assert first.startswith("path: pod → node-local 169.254.20.10 (cache 30/5) → CoreDNS ×2")
+    assert table.out.count("path: ") == 1
+
+
+def test_openshift_dns_pods_are_asked_on_5353(run, api_server, kubeconfig: Path, make_knot) -> None:
+    api_server.remove("Service", "kube-system", "kube-dns")
+    labels = {"dns.operator.openshift.io/daemonset-dns": "default"}
+    api_server.add(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openshift-dns"}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "dns-default", "namespace": "openshift-dns"},
+            "spec": {
+                "clusterIP": "172.30.0.10",
+                "clusterIPs": ["172.30.0.10"],
+                "selector": labels,
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": "dns"},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": "dns-tcp"},
+                ],
+            },
+        },
+        dns_slice("openshift-dns", "dns-default", 5353, ["10.128.0.4"]),
+        workload(
+            "DaemonSet",
+            "openshift-dns",
+            "dns-default",
+            ["quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:0123"],
+            labels,
+        ),
+        pod("openshift-dns", "dns-default-x1", "10.128.0.4", labels, port=5353),
+    )
+    api_server.forward(
+        "openshift-dns", "dns-default-x1", 5353, ("127.0.0.1", make_knot(seed_zones()).port)
+    )
+    api_server.clear_log()
+    result = inspect(run, kubeconfig)
+    assert result.code == ExitCode.OK, result.err
+    doc = result.json()
+    assert doc["path"]["text"].endswith("CoreDNS ×1 :5353")
+    assert doc["path"]["distribution"] == "openshift" and doc["path"]["dnsPort"] == 5353
+    assert forwarded(api_server) == {("dns-default-x1", 5353)}
+
+
+def test_kube_dns_flavour_applies_kube_dns_rules(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    api_server.add(
+        workload(
+            "Deployment",
+            "kube-system",
+            "kube-dns",
+            ["gke.gcr.io/k8s-dns-kube-dns:1.22.28", "gke.gcr.io/k8s-dns-dnsmasq-nanny:1.22.28"],
+            KUBE_DNS,
+        ),
+        dns_slice("kube-system", "kube-dns", 53, ["10.8.0.5"]),
+        pod("kube-system", "kube-dns-a", "10.8.0.5", KUBE_DNS),
+    )
+    api_server.forward("kube-system", "kube-dns-a", 53, ("127.0.0.1", make_knot(seed_zones()).port))
+    result = inspect(run, kubeconfig)
+    doc = result.json()
+    assert doc["path"]["text"] == "pod → Service kube-system/kube-dns 10.0.0.10 → kube-dns ×1 :53"
+    assert doc["path"]["distribution"] == "gke"
+    assert doc["settings"]["dnsServer"]["flavour"] == "kube-dns"
+    assert doc["layers"] == {"kube-dns-a (port-forward)": "kube-dns replica kube-dns-a"}
+
+
+def test_cloud_dns_has_no_dns_pods(run, api_server, kubeconfig: Path, make_knot) -> None:
+    api_server.add(
+        workload(
+            "Deployment",
+            "kube-system",
+            "kube-dns",
+            ["gke.gcr.io/k8s-dns-kube-dns:1.22.28"],
+            KUBE_DNS,
+            replicas=0,
+        )
+    )
+    knot = make_knot(seed_zones())
+    result = inspect(run, kubeconfig, "--nameserver", f"127.0.0.1:{knot.port}")
+    doc = result.json()
+    assert doc["path"]["flavour"] == "cloud-dns"
+    assert doc["path"]["text"].endswith("Cloud DNS (no DNS pods; answered on the node)")
+    assert doc["settings"]["dnsServer"]["flavour"] == "cloud-dns"
+
+
+def test_k3s_node_hosts_and_version(run, api_server, kubeconfig: Path, make_knot) -> None:
+    corefile = api_server.objects("ConfigMap")
+    seed_corefile = next(c for c in corefile if c["metadata"]["name"] == "coredns")
+    api_server.add(
+        configmap(
+            "kube-system",
+            "coredns",
+            {"Corefile": seed_corefile["data"]["Corefile"], "NodeHosts": "172.18.0.2 server-0\n"},
+        ),
+        workload(
+            "Deployment",
+            "kube-system",
+            "coredns",
+            ["rancher/mirrored-coredns-coredns:1.12.1"],
+            KUBE_DNS,
+        ),
+        dns_slice("kube-system", "kube-dns", 53, ["10.42.0.3"]),
+        pod("kube-system", "coredns-k3s", "10.42.0.3", KUBE_DNS),
+    )
+    api_server.forward(
+        "kube-system", "coredns-k3s", 53, ("127.0.0.1", make_knot(seed_zones()).port)
+    )
+    result = inspect(run, kubeconfig)
+    assert result.code == ExitCode.OK, result.err
+    doc = result.json()
+    assert doc["path"]["distribution"] == "k3s" and doc["path"]["version"] == "1.12.1"
+    assert any("NodeHosts" in n for n in doc["source"]["notes"])
+
+
+def test_lint_names_a_udp_only_policy_and_a_dns_service_without_tcp(
+    run, api_server, kubeconfig: Path
+) -> None:
+    api_server.add(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "dns-udp-only", "namespace": "ms"},
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{"ports": [{"protocol": "UDP", "port": 53}]}],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+            "spec": {
+                "clusterIP": "10.96.0.10",
+                "clusterIPs": ["10.96.0.10"],
+                "selector": KUBE_DNS,
+                "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}],
+            },
+        },
+    )
+    api_server.clear_log()
+    result = run("lint", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json")
+    found = {f["code"]: f for f in result.json()["findings"]}
+    assert found["HSVC802"]["object"] == {
+        "kind": "NetworkPolicy",
+        "namespace": "ms",
+        "name": "dns-udp-only",
+    }
+    assert "TCP, port: 53" in found["HSVC802"]["hint"]
+    assert found["HSVC801"]["object"]["name"] == "kube-dns"
+    assert result.code == ExitCode.MISMATCH
+    # One LIST of NetworkPolicies, cluster-wide.
+    assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
