@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from hsvc.cli import main
 from hsvc.core.model import (
@@ -25,6 +26,12 @@ from hsvc.core.model import (
     StatefulSet,
     labels_of,
 )
+
+# Property tests: few examples by default (the unit tests stay under 10 s), many in CI
+# (`python -m pytest --hypothesis-profile=ci`, as .ci/run does).
+settings.register_profile("dev", max_examples=15)
+settings.register_profile("ci", max_examples=200)
+settings.load_profile("dev")
 
 EUREKA_LABELS = {"app": "eureka", "project": "ms"}
 EUREKA_IPS = {"eureka-0": "10.244.1.210", "eureka-1": "10.244.2.45", "eureka-2": "10.244.1.211"}

@@ -17,12 +17,11 @@ from dataclasses import dataclass, replace
 
 from hsvc.core.model import (
     DnsSettings,
-    LabelRequirement,
     LabelSelector,
     PodsMode,
     is_reverse_zone,
-    labels_of,
 )
+from hsvc.core.selector import SelectorError, parse_selector
 
 __all__ = [
     "CorefileError",
@@ -394,113 +393,6 @@ def _zones_of(tokens: tuple[_Token, ...] | list[_Token]) -> tuple[str, ...]:
     return tuple(zones)
 
 
-# --- label selectors ---------------------------------------------------------------
-
-_SELECTOR_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|<|>|[^\s=!(),<>]+)")
-_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-_LABEL_VALUE = re.compile(rf"({_NAME})?")
-_LABEL_KEY = re.compile(
-    rf"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}"
-)
-
-
-def _parse_selector(text: str, *, source: str, line: int) -> LabelSelector:
-    """Parse a label selector string as ``metav1.ParseToLabelSelector`` does.
-
-    ``=``/``==`` go to ``match_labels``; ``in``, ``notin``, ``key`` and ``!key`` become
-    expressions. ``!=``, ``<`` and ``>`` are rejected, as Kubernetes rejects them there.
-    """
-
-    def fail(reason: str) -> CorefileError:
-        return CorefileError(
-            f"unable to parse label selector {text!r}: {reason}", source=source, line=line
-        )
-
-    tokens: list[str] = []
-    pos = 0
-    stripped = text.rstrip()
-    while pos < len(stripped):
-        match = _SELECTOR_TOKEN.match(stripped, pos)
-        if match is None:  # pragma: no cover - the pattern accepts every character
-            raise fail(f"unexpected character at {pos}")
-        tokens.append(match.group(1))
-        pos = match.end()
-
-    def key_at(i: int) -> str:
-        if i >= len(tokens) or not _LABEL_KEY.fullmatch(tokens[i]) or len(tokens[i]) > 317:
-            raise fail("invalid label key" if i < len(tokens) else "missing label key")
-        return tokens[i]
-
-    def value_ok(value: str) -> str:
-        if not _LABEL_VALUE.fullmatch(value):
-            raise fail(f"invalid label value {value!r}")
-        return value
-
-    match_labels: dict[str, str] = {}
-    expressions: list[LabelRequirement] = []
-    i = 0
-    if not tokens:
-        raise fail("empty selector")
-    while i < len(tokens):
-        if tokens[i] == "!":
-            expressions.append(LabelRequirement(key=key_at(i + 1), operator="DoesNotExist"))
-            i += 2
-        else:
-            key = key_at(i)
-            i += 1
-            op = tokens[i] if i < len(tokens) else ","
-            if op == ",":
-                expressions.append(LabelRequirement(key=key, operator="Exists"))
-            elif op in ("=", "=="):
-                i += 1
-                value = ""
-                if i < len(tokens) and tokens[i] != ",":
-                    value = value_ok(tokens[i])
-                    i += 1
-                match_labels[key] = value
-            elif op in ("in", "notin"):
-                i += 1
-                if i >= len(tokens) or tokens[i] != "(":
-                    raise fail(f"expected '(' after {op!r}")
-                i += 1
-                values: set[str] = set()
-                expect_value = True
-                while i < len(tokens) and tokens[i] != ")":
-                    if tokens[i] == ",":
-                        if expect_value:
-                            values.add("")
-                        expect_value = True
-                    elif expect_value:
-                        values.add(value_ok(tokens[i]))
-                        expect_value = False
-                    else:
-                        raise fail(f"expected ',' or ')' before {tokens[i]!r}")
-                    i += 1
-                if i >= len(tokens):
-                    raise fail("missing ')'")
-                if expect_value:
-                    values.add("")
-                i += 1
-                expressions.append(
-                    LabelRequirement(
-                        key=key,
-                        operator="In" if op == "in" else "NotIn",
-                        values=tuple(sorted(values)),
-                    )
-                )
-            elif op in ("!=", "<", ">"):
-                raise fail(f"operator {op!r} is not supported in label selectors")
-            else:
-                raise fail(f"unexpected {op!r} after key {key!r}")
-        if i < len(tokens):
-            if tokens[i] != ",":
-                raise fail(f"expected ',' before {tokens[i]!r}")
-            i += 1
-            if i >= len(tokens):
-                raise fail("selector ends with ','")
-    return LabelSelector(match_labels=labels_of(match_labels), match_expressions=tuple(expressions))
-
-
 # --- the kubernetes stanza --------------------------------------------------------
 
 
@@ -541,6 +433,42 @@ def _no_args(option: _Directive, source: str) -> None:
         )
 
 
+def _pods_value(args: list[str], source: str, line: int) -> PodsMode:
+    if len(args) != 1:
+        raise CorefileError("pods takes exactly one argument", source=source, line=line)
+    try:
+        return PodsMode(args[0])
+    except ValueError:
+        raise CorefileError(
+            f"wrong value for pods: {args[0]!r}, must be one of: disabled, verified, insecure",
+            source=source,
+            line=line,
+        ) from None
+
+
+def _ttl_value(args: list[str], source: str, line: int) -> int:
+    if not args:
+        raise CorefileError("ttl needs a value", source=source, line=line)
+    # CoreDNS reads only the first argument (strconv.Atoi).
+    if not _INTEGER.fullmatch(args[0]):
+        raise CorefileError(f"ttl is not an integer: {args[0]!r}", source=source, line=line)
+    ttl = int(args[0])
+    if not 0 <= ttl <= _MAX_TTL:
+        raise CorefileError(
+            f"ttl must be in range [0, {_MAX_TTL}]: {ttl}", source=source, line=line
+        )
+    return ttl
+
+
+def _selector_value(name: str, args: list[str], source: str, line: int) -> LabelSelector:
+    if not args:
+        raise CorefileError(f"{name} needs a label selector", source=source, line=line)
+    try:
+        return parse_selector(" ".join(args))
+    except SelectorError as exc:
+        raise CorefileError(str(exc), source=source, line=line) from exc
+
+
 def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> DnsSettings:
     """Read one ``kubernetes`` directive as CoreDNS ``ParseStanza`` does."""
     zones = _zones_of(stanza.args) if stanza.args else _zones_of(block.keys)
@@ -563,28 +491,9 @@ def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> Dn
         line = option.name.line
         args = [a.text for a in option.args]
         if name == "pods":
-            if len(args) != 1:
-                raise CorefileError("pods takes exactly one argument", source=source, line=line)
-            try:
-                pods = PodsMode(args[0])
-            except ValueError:
-                raise CorefileError(
-                    f"wrong value for pods: {args[0]!r}, must be one of: disabled, verified, "
-                    "insecure",
-                    source=source,
-                    line=line,
-                ) from None
+            pods = _pods_value(args, source, line)
         elif name == "ttl":
-            if not args:
-                raise CorefileError("ttl needs a value", source=source, line=line)
-            # CoreDNS reads only the first argument (strconv.Atoi).
-            if not _INTEGER.fullmatch(args[0]):
-                raise CorefileError(f"ttl is not an integer: {args[0]!r}", source=source, line=line)
-            ttl = int(args[0])
-            if not 0 <= ttl <= _MAX_TTL:
-                raise CorefileError(
-                    f"ttl must be in range [0, {_MAX_TTL}]: {ttl}", source=source, line=line
-                )
+            ttl = _ttl_value(args, source, line)
         elif name == "endpoint_pod_names":
             _no_args(option, source)
             endpoint_pod_names = True
@@ -593,9 +502,7 @@ def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> Dn
                 raise CorefileError("namespaces needs at least one name", source=source, line=line)
             namespaces.update(args)
         elif name in ("labels", "namespace_labels"):
-            if not args:
-                raise CorefileError(f"{name} needs a label selector", source=source, line=line)
-            selector = _parse_selector(" ".join(args), source=source, line=line)
+            selector = _selector_value(name, args, source, line)
             if name == "labels":
                 labels = selector
             else:

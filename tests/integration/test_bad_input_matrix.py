@@ -82,7 +82,8 @@ class Env:
 
     # -- DNS --
 
-    def dns(self, server: Any, *args: str, command: str = "inspect") -> Call:
+    def dns(self, server: Any, *args: str, command: str = "inspect", timeout: str = "0.3") -> Call:
+        # --timeout is a parameter, not one of args: the last --timeout given wins.
         target = ["gateway"] if command == "inspect" else []
         return Call(
             [
@@ -96,7 +97,7 @@ class Env:
                 "--nameserver",
                 f"127.0.0.1:{server.port}",
                 "--timeout",
-                "0.3",
+                timeout,
                 "--no-color",
             ]
         )
@@ -194,7 +195,8 @@ spec: {clusterIP: 10.0.0.9, ports: [{name: http, port: 80}]}
 
 def ctrl_c(env: Env) -> Call:
     silent = env.bad_dns("silent")
-    call = env.dns(silent, "--timeout", "30")
+    call = env.dns(silent, timeout="30")
+    assert call.args.count("--timeout") == 1 and "30" in call.args
     return Call(call.args, interrupt=silent)
 
 

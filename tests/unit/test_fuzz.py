@@ -28,9 +28,8 @@ from hsvc.core.records import Expectation, Group, expectations
 from hsvc.errors import ManifestError
 
 SEED = (Path(__file__).resolve().parents[1] / "data" / "seed" / "ms.yaml").read_text()
-FUZZ = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
-)
+# How many examples: the Hypothesis profile (tests/conftest.py; more with --hypothesis-profile=ci).
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 # --- manifests -> model ------------------------------------------------------------------------
 

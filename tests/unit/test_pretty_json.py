@@ -40,7 +40,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(JSON)
 def test_same_text_as_json_dumps_for_any_document(doc):
     assert pretty_json(doc) == json.dumps(doc, indent=2, sort_keys=True)

@@ -506,14 +506,14 @@ def records_(draw, label=LABEL) -> dns.rrset.RRset:
     return dns.rrset.from_text(owner, draw(st.integers(0, 2**31 - 1)), "IN", type_, data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(records_(), max_size=6), st.sampled_from(["A", "SRV", "PTR"]))
 def test_fast_reader_property_plain_names(rrsets, qtype):
     wire = wire_of("q.example.", qtype, *rrsets, authority=(SOA_RR,))
     assert dnswire._decode(wire) == by_dnspython(wire)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(records_(ODD_LABEL), max_size=6))
 def test_fast_reader_property_any_names(rrsets):
     wire = wire_of("q.example.", "A", *rrsets)
