@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan
 from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
+from hsvc.core import conditions
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
@@ -136,10 +137,17 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
         total = [
             ep for sl in cluster.slices.get((svc.namespace, svc.name), []) for ep in sl.endpoints
         ]
-        ready = sum(1 for ep in total if ep.is_ready)
+        ready = sum(1 for ep in total if conditions.published(ep))
         out.append(
             ServiceSummary(
-                service=svc, stateful_sets=stses, ready=ready, not_ready=len(total) - ready
+                service=svc,
+                stateful_sets=stses,
+                ready=ready,
+                not_ready=len(total) - ready,
+                # An absent serving condition means ready (the field's API contract).
+                serving=sum(1 for ep in total if ep.serving is not False and ep.is_ready),
+                terminating=sum(1 for ep in total if ep.terminating),
+                predicted=(svc.namespace, svc.name) in cluster.predicted_slices,
             )
         )
     return out

@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan
-from hsvc.core.records import expected_records, negative_expectations
+from hsvc.core.records import expected_records, negative_expectations, predicted_expectations
 from hsvc.core.report import RecordsReport
 
 
@@ -20,5 +20,8 @@ def run_records(opts: Options, service: str | None) -> RecordsReport:
         source = load_source(opts, Api(opts, stack), service=service)
     _cluster, items = plan(source, service)
     return RecordsReport(
-        source=source, records=expected_records(items), absent=negative_expectations(items)
+        source=source,
+        records=expected_records(items),
+        absent=negative_expectations(items),
+        predicted=predicted_expectations(items),
     )

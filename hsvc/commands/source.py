@@ -82,7 +82,7 @@ def load_source(
             settings=settings,
             origin="manifests: " + ", ".join(opts.files),
             namespace=namespace,
-            notes=_settings_notes(settings),
+            notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
             locations=manifest_set.locations,
             value_lines=manifest_set.value_lines,
         )
@@ -197,6 +197,24 @@ def _with_server(
     elif opts.dns_flavour:
         where = "--dns-flavour"
     return flavour.settings_for(settings, name, version, source=where)
+
+
+def _desired_notes(snapshot: Snapshot) -> tuple[str, ...]:
+    """Say which parts of manifests (desired state) the answers predict."""
+    notes = []
+    if not snapshot.endpoint_slices and any(s.selector for s in snapshot.services):
+        notes.append(
+            "the input holds no EndpointSlices: the slices the EndpointSlice controller will "
+            "write are predicted from the selected pods (ready, hostname, ports as it writes "
+            "them); pods without an IP are not in them yet"
+        )
+    no_ip = [s.name for s in snapshot.services if not s.cluster_ips and not s.is_external_name]
+    if no_ip:
+        notes.append(
+            f"Service(s) {', '.join(sorted(no_ip)[:5])} set no clusterIP: the API allocates one "
+            "on create, so their address records are predicted (value not known)"
+        )
+    return tuple(notes)
 
 
 def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from hsvc.core import conditions, names
 from hsvc.core.model import (
+    Deployment,
     DnsAnswer,
     DnsSettings,
     Endpoint,
@@ -45,6 +46,7 @@ from hsvc.core.model import (
     Record,
     Service,
     Snapshot,
+    StatefulSet,
     Step,
 )
 from hsvc.core.names import NameKind, ParsedName
@@ -175,6 +177,20 @@ class ClusterDns:
                 self.pods_by_any_ip[canon or ip].append(pod)
             for label_key, value in pod.labels:
                 self.pods_by_label[(pod.namespace, label_key, value)].append(pod)
+        # Services by namespace, workload templates by label, workloads by name: what
+        # the diagnostics read (they keep no index of their own).
+        self.services_by_namespace: dict[str, list[Service]] = defaultdict(list)
+        for key in sorted(self.services):
+            self.services_by_namespace[key[0]].append(self.services[key])
+        self.templates_by_label: dict[tuple[str, str, str], list[StatefulSet | Deployment]] = (
+            defaultdict(list)
+        )
+        workloads: list[StatefulSet | Deployment] = [*snapshot.stateful_sets, *snapshot.deployments]
+        for workload in workloads:
+            for label_key, value in workload.template_labels:
+                self.templates_by_label[(workload.namespace, label_key, value)].append(workload)
+        self.stateful_sets_by_name = {(s.namespace, s.name): s for s in snapshot.stateful_sets}
+        self.deployments_by_name = {(d.namespace, d.name): d for d in snapshot.deployments}
         self._selected: dict[tuple[str, str], list[Pod]] = {}
         self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
         # Desired state: with no EndpointSlice in the input at all, the slices are
@@ -392,6 +408,28 @@ class ClusterDns:
             )
             self._selected[key] = [p for p in candidates if conditions.selects(svc, p)]
         return self._selected[key]
+
+    def selected_templates(self, svc: Service) -> list[StatefulSet | Deployment]:
+        """Return the StatefulSets and Deployments whose pod template the Service selects."""
+        candidates = min(
+            (self.templates_by_label.get((svc.namespace, k, v), []) for k, v in svc.selector),
+            key=len,
+            default=[],
+        )
+        return [
+            w for w in candidates if conditions.selects_labels(svc, w.namespace, w.template_labels)
+        ]
+
+    def owner_in_snapshot(self, pod: Pod) -> bool:
+        """Whether a StatefulSet or Deployment among the objects made this pod."""
+        owner = pod.owner
+        if owner is None:
+            return False
+        if owner.kind == "StatefulSet":
+            return (pod.namespace, owner.name) in self.stateful_sets_by_name
+        if owner.kind == "ReplicaSet":
+            return (pod.namespace, owner.name.rsplit("-", 1)[0]) in self.deployments_by_name
+        return False
 
     def pods_of(self, svc: Service) -> list[Pod]:
         """Return the pods a Service selects or that name it as subdomain, in snapshot order."""
@@ -1055,13 +1093,19 @@ class _Answerer:
             for e in self.c.slice_endpoints_by_name.get((ns, svc.name, label), [])
             if not conditions.published(e.endpoint)
         ]
-        known_pod = next(
-            (p for e in unpublished if (p := self.c.pod_of(e.endpoint.target_ref)) is not None),
+        found_pod = next(
+            (
+                (p, e)
+                for e in unpublished
+                if (p := self.c.pod_of(e.endpoint.target_ref)) is not None
+            ),
             None,
         )
-        if known_pod is not None:
-            # The pod is known: walk its conditions (Ready, publishNotReadyAddresses).
-            by_hostname = known_pod.hostname.lower() == label
+        if found_pod is not None:
+            # The pod is known: walk its conditions (Ready, publishNotReadyAddresses). The
+            # subdomain matters only when the slice names the endpoint by its hostname.
+            known_pod, known_entry = found_pod
+            by_hostname = known_entry.endpoint.hostname.lower() == label
             steps = [
                 Step(
                     check="hostname" if by_hostname else "endpoint",

@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from hsvc.core.model import DnsSettings, Endpoint, Pod, Service, Snapshot, Step, selector_matches
+from hsvc.core.model import (
+    DnsSettings,
+    Endpoint,
+    Labels,
+    Pod,
+    Service,
+    Snapshot,
+    Step,
+    selector_matches,
+)
 
 
 class ClusterDns(Protocol):
@@ -45,7 +54,12 @@ class ClusterDns(Protocol):
 
 def selects(svc: Service, pod: Pod) -> bool:
     """Whether the Service's selector picks the pod (same namespace; no selector picks none)."""
-    return svc.namespace == pod.namespace and selector_matches(svc.selector, pod.labels)
+    return selects_labels(svc, pod.namespace, pod.labels)
+
+
+def selects_labels(svc: Service, namespace: str, labels: Labels) -> bool:
+    """Whether the Service's selector picks pods with ``labels`` in ``namespace`` (templates)."""
+    return svc.namespace == namespace and selector_matches(svc.selector, labels)
 
 
 def in_slices(pod: Pod) -> bool:

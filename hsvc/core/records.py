@@ -115,6 +115,26 @@ def expected_records(items: Iterable[Expectation]) -> list[ExpectedRecord]:
     return list(out.values())
 
 
+def predicted_expectations(items: Iterable[Expectation]) -> list[NegativeExpectation]:
+    """Return the names that will answer once the API fills in what the objects lack.
+
+    Desired state (a Service manifest without clusterIP): the name answers data of
+    its type, whose value is not known yet; ``reason`` says which part is predicted.
+    """
+    return [
+        NegativeExpectation(
+            name=e.expected.name,
+            type=e.expected.type,
+            group=e.group,
+            source=e.subject,
+            rules=e.expected.rules,
+            reason="; ".join(e.expected.predicted),
+        )
+        for e in items
+        if e.expected.predicted and not e.expected.answer
+    ]
+
+
 def negative_expectations(items: Iterable[Expectation]) -> list[NegativeExpectation]:
     """Return the expectations that must not answer, with their reasons."""
     return [
@@ -325,4 +345,5 @@ __all__ = [
     "expectations",
     "expected_records",
     "negative_expectations",
+    "predicted_expectations",
 ]

@@ -66,6 +66,9 @@ class RecordsReport:
     source: Source
     records: list[ExpectedRecord]
     absent: list[NegativeExpectation]
+    # Desired state: names that will answer once the API fills in what the objects
+    # lack (a cluster IP allocated on create); ``reason`` says what is predicted.
+    predicted: list[NegativeExpectation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -136,6 +139,12 @@ class ServiceSummary:
     stateful_sets: tuple[StatefulSet, ...]
     ready: int
     not_ready: int
+    # As the EndpointSlices say: ``serving`` (the pod's Ready condition) and
+    # ``terminating``; with publishNotReadyAddresses a pod that is not Ready is
+    # still published (counted in ``ready``) but not serving.
+    serving: int = 0
+    terminating: int = 0
+    predicted: bool = False  # the slices are predicted (the input holds none)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -128,7 +128,7 @@ def _canonical(name: str) -> str:
 
 def _candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
     if name.endswith("."):
-        return [name.lower()]
+        return [name]  # as spelled: CoreDNS echoes it (rule 10)
     base = name.lower()
     dots = base.count(".")
     as_is = base + "."

@@ -36,7 +36,8 @@ def envelope(kind: str, **data: Any) -> dict[str, Any]:
 
 def record(rec: Record) -> dict[str, Any]:
     """A record as the contract has it: name, type, ttl, data."""
-    return {"name": rec.name.lower(), "type": rec.type, "ttl": rec.ttl, "data": rec.data}
+    # Owner names as the answer holds them: CoreDNS echoes the question's spelling (rule 10).
+    return {"name": rec.name, "type": rec.type, "ttl": rec.ttl, "data": rec.data}
 
 
 def ref(obj: ObjectRef) -> dict[str, str]:
@@ -172,6 +173,17 @@ def records_doc(report: RecordsReport) -> dict[str, Any]:
                 "reason": n.reason,
             }
             for n in report.absent
+        ],
+        predicted=[
+            {
+                "name": n.name,
+                "type": n.type,
+                "group": str(n.group),
+                "subject": ref(n.source),
+                "rules": list(n.rules),
+                "predicted": n.reason,
+            }
+            for n in report.predicted
         ],
     )
 
@@ -344,7 +356,13 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                 ],
                 "publishNotReadyAddresses": s.service.publish_not_ready_addresses,
                 "statefulSets": [st.name for st in s.stateful_sets],
-                "endpoints": {"ready": s.ready, "notReady": s.not_ready},
+                "endpoints": {
+                    "ready": s.ready,
+                    "notReady": s.not_ready,
+                    "serving": s.serving,
+                    "terminating": s.terminating,
+                    "predicted": s.predicted,
+                },
                 "checks": t.counts,
                 "cause": t.cause,
             }

@@ -262,6 +262,19 @@ def records_table(
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
         table.add_row(*cells)
     console.print(table)
+    if report.predicted:
+        pred = Table(
+            title="Names that will answer once created (predicted)" if headers else None,
+            box=box.SIMPLE,
+            show_header=headers,
+            title_justify="left",
+        )
+        pred.add_column("NAME", overflow="fold")
+        pred.add_column("TYPE")
+        pred.add_column("PREDICTED", overflow="fold")
+        for n in report.predicted:
+            pred.add_row(safe(short(n.name)), n.type, safe(n.reason))
+        console.print(pred)
     if report.absent:
         neg = Table(
             title="Names that must not resolve" if headers else None,
@@ -397,9 +410,17 @@ def _service_header(s: ServiceSummary) -> Text:
     if s.stateful_sets:
         text.append("\n  StatefulSets ")
         text.append_text(safe(", ".join(f"{st.name} ×{st.replicas}" for st in s.stateful_sets)))
-    text.append(f"\n  endpoints {s.ready} ready, {s.not_ready} not ready")
+    text.append(
+        f"\n  endpoints {s.ready} ready, {s.not_ready} not ready; {s.serving} serving, "
+        f"{s.terminating} terminating"
+    )
+    if s.predicted:
+        text.append("  (predicted: the input holds no EndpointSlices)")
     if svc.publish_not_ready_addresses:
-        text.append("  (publishNotReadyAddresses)")
+        text.append(
+            "\n  publishNotReadyAddresses: endpoints are published ready whatever the pods' "
+            "readiness, terminating pods included"
+        )
     return text
 
 

@@ -55,7 +55,13 @@ def test_inspect_seed_all_ok(run, make_knot) -> None:
     assert doc["summary"]["ok"] == doc["summary"]["total"] == len(doc["rows"])
     (svc,) = doc["services"]
     assert svc["headless"] is True and svc["statefulSets"] == ["eureka"]
-    assert svc["endpoints"] == {"ready": 3, "notReady": 0}
+    assert svc["endpoints"] == {
+        "ready": 3,
+        "notReady": 0,
+        "serving": 3,
+        "terminating": 0,
+        "predicted": False,
+    }
     row = next(
         r for r in doc["rows"] if r["name"] == "eureka.ms.svc.cluster.local." and r["type"] == "A"
     )

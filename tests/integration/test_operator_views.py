@@ -194,7 +194,8 @@ def test_piped_output_never_wraps_and_has_no_trailing_spaces(
         assert not re.search(r"^\s+\S+\.svc\s*$", result.out, re.M), args
     summary = inspect(run, knot, path, "-A").out
     assert re.search(
-        r"^✗ kafka/zookeeper .*HSVC204: 1 of 3 pods .*\(publishNotReadyAddresses is off\)$",
+        r"^✗ kafka/zookeeper .*HSVC204: 1 of 3 pods .*publishNotReadyAddresses is off: .*"
+        r"until they are ready$",
         summary,
         re.M,
     )

@@ -33,7 +33,15 @@ SETTINGS_KEYS = {
 
 def test_records_envelope(run) -> None:
     doc = run("records", "-n", "ms", "-f", SEED, "--offline", "-o", "json").json()
-    assert set(doc) == {"apiVersion", "kind", "source", "settings", "records", "absent"}
+    assert set(doc) == {
+        "apiVersion",
+        "kind",
+        "source",
+        "settings",
+        "records",
+        "absent",
+        "predicted",
+    }
     assert doc["apiVersion"] == "hsvc/v1alpha1" and doc["kind"] == "RecordList"
     assert set(doc["settings"]) == SETTINGS_KEYS
     assert set(doc["source"]) == {"origin", "namespace", "notes"}

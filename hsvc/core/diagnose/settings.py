@@ -1,0 +1,70 @@
+"""5xx DNS settings and the cluster domain (rules 8, 9, 28, 40, 41)."""
+
+from __future__ import annotations
+
+from hsvc.core import transport
+from hsvc.core.diagnose.context import _Context
+from hsvc.core.dnspath import ResolverPath
+from hsvc.core.model import ObjectRef
+
+
+class _SettingsChecks(_Context):
+    """5xx DNS settings and the cluster domain (rules 8, 9, 28, 40, 41)."""
+
+    def settings_checks(self) -> None:
+        services = [s for s in self.c.services.values() if self.in_scope(s.namespace)]
+        for svc in sorted(services, key=lambda s: (s.namespace, s.name)):
+            if svc.is_external_name:
+                continue
+            if svc.is_headless and self.s.noendpoints:
+                self.add(
+                    "HSVC505",
+                    svc.ref,
+                    f"the Corefile sets noendpoints, so headless Service "
+                    f"{svc.namespace}/{svc.name} and every per-pod name under it are NXDOMAIN",
+                    "remove noendpoints from the kubernetes block",
+                )
+            if (
+                not svc.is_headless
+                and self.s.ignore_empty_service
+                and self.observed
+                and not self.c.ready_endpoints(svc.namespace, svc.name)
+            ):
+                self.add(
+                    "HSVC504",
+                    svc.ref,
+                    f"Service {svc.namespace}/{svc.name} has no ready endpoint and the Corefile "
+                    "sets ignore empty_service: its name is NXDOMAIN",
+                    "expected while no pod is ready; remove 'ignore empty_service' if clients "
+                    "need the name regardless",
+                )
+        for ns in sorted({s.namespace for s in services}):
+            if ns in self.c.namespaces and not self.c.namespace_exposed(ns):
+                self.add(
+                    "HSVC506",
+                    ObjectRef(kind="Namespace", namespace="", name=ns),
+                    f"namespace {ns} is not exposed by the Corefile's namespaces/namespace_labels: "
+                    "every name under it is NXDOMAIN",
+                    "add it to the kubernetes plugin's namespaces list (or label it to match "
+                    "namespace_labels)",
+                )
+
+    def transport(self, path: ResolverPath | None) -> None:
+        """HSVC801/802 from the objects: the DNS Service's TCP port, UDP-only policies."""
+        service = path.service if path is not None else None
+        if service is None:
+            # From manifests: a cluster DNS Service among the files.
+            service = self.c.service("kube-system", "kube-dns") or self.c.service(
+                "openshift-dns", "dns-default"
+            )
+        found = list(transport.service_tcp(service))
+        clients = [p for p in self.snap.pods if self.in_scope(p.namespace)]
+        dns_pods = None
+        if service is not None and service.selector:
+            dns_pods = (service.namespace, service.selector)
+        port = path.dns_port if path is not None else transport.DNS_PORT
+        found.extend(
+            transport.network_policies(self.snap.network_policies, clients, dns_pods, port)
+        )
+        for code, obj, message, hint in found:
+            self.add(code, obj, message, hint)
