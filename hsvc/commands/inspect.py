@@ -17,6 +17,7 @@ from hsvc.core.compare import compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
 from hsvc.core.model import Finding, Labels, Question, selector_matches
 from hsvc.core.report import InspectReport, ServiceSummary, Source
+from hsvc.core.transport import LIVE_CODES
 from hsvc.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,8 @@ def run_inspect(
 def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:
     """Keep the findings that concern one Service: itself, or a workload or pod it names or selects.
 
-    Findings about live rows (6xx) are all kept: the rows are the Service's.
+    Findings about live rows (6xx, and the transport ones from answers) are all kept:
+    the rows are the Service's.
     """
     snap = cluster.snapshot
     labels: dict[tuple[str, str, str], tuple[str, Labels]] = {}
@@ -113,7 +115,11 @@ def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: st
         obj = f.object
         svc = cluster.service(obj.namespace, service)
         entry = labels.get((obj.kind, obj.namespace, obj.name))
-        if f.code.startswith("HSVC6") or (obj.kind == "Service" and obj.name == service):
+        if (
+            f.code.startswith("HSVC6")
+            or f.code in LIVE_CODES
+            or (obj.kind == "Service" and obj.name == service)
+        ):
             kept.append(f)
         elif svc is not None and entry is not None:
             subdomain, have = entry

@@ -45,6 +45,9 @@ CHECKS: dict[str, tuple[Severity, str, tuple[str, ...]]] = {
     "HSVC806": (Severity.WARNING, "a resolver layer holds a stale answer", ("R43",)),
 }
 
+# The codes that come from live answers (inspect's rows), not from the objects.
+LIVE_CODES = frozenset({"HSVC803", "HSVC804", "HSVC805", "HSVC806"})
+
 Found = tuple[str, ObjectRef, str, str]  # (code, object, message, hint)
 
 
@@ -57,6 +60,14 @@ def musl_looking(pods: Iterable[Pod]) -> list[str]:
                 out.append(f"{pod.name} ({image})")
                 break
     return out
+
+
+def _tcp_not_answered(error: str) -> bool:
+    """Whether the TCP retry got no DNS answer at all (not a SERVFAIL or a too-large one)."""
+    if "TCP failed" not in error:
+        return False
+    why = error.split("TCP failed: ", 1)[-1]
+    return not why.startswith(("server answered", "the TCP answer is truncated"))
 
 
 def service_tcp(service: Service | None) -> list[Found]:
@@ -166,7 +177,7 @@ def answer_sizes(
     # One finding per (code, subject): the largest answer, and how many more there are.
     big: dict[tuple[str, ObjectRef], list[Observation]] = defaultdict(list)
     for subject, obs in observations:
-        if obs.truncated and obs.too_large and "TCP failed" in obs.error:
+        if obs.truncated and obs.too_large and _tcp_not_answered(obs.error):
             tcp_failed.setdefault(obs.server, obs)
         if obs.rcode is not Rcode.NOERROR or not obs.size:
             continue

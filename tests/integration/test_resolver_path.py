@@ -370,3 +370,95 @@ def test_lint_names_a_udp_only_policy_and_a_dns_service_without_tcp(
     assert result.code == ExitCode.MISMATCH
     # One LIST of NetworkPolicies, cluster-wide.
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+
+
+# --- transport: real answers over UDP and TCP ----------------------------------------------------
+
+
+def test_a_big_headless_answer_is_flagged_tcp_only_with_the_fix(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    """600 endpoints: the per-port SRV set fits TCP only, the A set is over 512 bytes."""
+    from tests.integration import test_large_answers as big
+
+    api_server.add(*big.objects())
+    knot = make_knot(big.zones())
+    result = run(
+        "inspect",
+        "kafka",
+        "-n",
+        big.NS,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+        "-o",
+        "json",
+    )
+    found = {f["code"]: f for f in result.json()["findings"]}
+    tcp_only = found["HSVC804"]
+    assert tcp_only["object"] == {"kind": "Service", "namespace": big.NS, "name": "kafka"}
+    assert "complete only over TCP" in tcp_only["message"]
+    assert "retries over TCP" in tcp_only["hint"]
+    assert "HSVC805" not in found  # knotd answers over TCP
+
+
+def test_a_server_that_truncates_and_refuses_tcp(run, make_bad_dns) -> None:
+    """UDP answers come back truncated, the TCP retry is closed: HSVC805 names the server."""
+    bad = make_bad_dns("truncate")
+    seed = str(Path(__file__).resolve().parents[1] / "data" / "seed" / "ms.yaml")
+    result = run(
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "-f",
+        seed,
+        "--nameserver",
+        f"127.0.0.1:{bad.port}",
+        "--timeout",
+        "1",
+        "-o",
+        "json",
+    )
+    found = [f for f in result.json()["findings"] if f["code"] == "HSVC805"]
+    assert len(found) == 1, result.err
+    assert found[0]["object"]["name"] == f"127.0.0.1:{bad.port}"
+    assert "not over TCP" in found[0]["message"] and "open TCP 53" in found[0]["hint"]
+    assert bad.tcp_connections >= 1
+
+
+def test_lint_offline_reads_network_policies_and_the_dns_service(run, tmp_path: Path) -> None:
+    manifest = tmp_path / "dns.yaml"
+    manifest.write_text(
+        """\
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec:
+  clusterIP: 10.96.0.10
+  selector: {k8s-app: kube-dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: dns-in, namespace: kube-system}
+spec:
+  podSelector: {matchLabels: {k8s-app: kube-dns}}
+  policyTypes: [Ingress]
+  ingress:
+  - ports:
+    - {protocol: UDP, port: 53}
+""",
+        encoding="utf-8",
+    )
+    result = run("lint", "-f", str(manifest), "-o", "json")
+    found = {f["code"]: f for f in result.json()["findings"]}
+    assert found["HSVC801"]["object"]["name"] == "kube-dns"
+    assert found["HSVC802"]["object"] == {
+        "kind": "NetworkPolicy",
+        "namespace": "kube-system",
+        "name": "dns-in",
+    }
+    assert result.code == ExitCode.MISMATCH
