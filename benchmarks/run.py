@@ -320,9 +320,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per inspect measurement")
     parser.add_argument("--keep", type=Path, help="keep manifests, zone files, kubeconfig here")
     parser.add_argument("--watch-only", action="store_true", help="only the --watch costs")
+    parser.add_argument(
+        "--monitor-only",
+        action="store_true",
+        help="only hsvc monitor and several contexts (benchmarks/monitor.py, ~5 minutes)",
+    )
     args = parser.parse_args()
     if args.watch_only:
         watch_costs()
+        return
+    if args.monitor_only:
+        from benchmarks.monitor import report
+
+        print(f"machine: {machine()}\n")
+        workdir = args.keep or Path(tempfile.mkdtemp(prefix="hsvc-bench-"))
+        report(hsvc_command(), workdir)
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
         return
     started = time.perf_counter()
     hsvc = hsvc_command()

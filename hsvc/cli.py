@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hsvc")
 
 MAX_ERROR = 2000  # characters of one error line
+# Set by a command whose process should end without interpreter teardown (monitor).
+_EXIT_NOW = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -764,7 +766,7 @@ def cmd_monitor(
     Services re-checked as soon as the watch reports them, every state change
     (mismatch, converged, stuck) one JSON line on stdout. Every namespace
     unless -n. Read-only: it lists, watches and gets, nothing else. See
-    docs/reference/metrics.md.
+    docs/how-to/monitor-a-fleet.md and docs/reference/metrics.md.
 
     Example: hsvc monitor --listen 0.0.0.0:9897 --interval 60
     """
@@ -786,9 +788,14 @@ def cmd_monitor(
     def emit(record: dict[str, Any]) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         line = json.dumps({"time": stamp, **record}, sort_keys=True)
-        with lock:
+        # The last line must not hold the exit back behind a loop blocked on a full pipe.
+        if not lock.acquire(timeout=0.5 if record.get("event") == "stopped" else -1):
+            return
+        try:
             stdout.write(line + "\n")
             stdout.flush()
+        finally:
+            lock.release()
 
     stop = threading.Event()
     settings = MonitorOptions(
@@ -802,6 +809,8 @@ def cmd_monitor(
     def on_signal(signum: int, _frame: object) -> None:
         stop.set()
 
+    global _EXIT_NOW
+    _EXIT_NOW = True
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         run_monitor(run.opts, settings, (host.strip("[]"), int(port_text)), emit, stop)
@@ -948,7 +957,14 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         # From _guarded, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
         _error("interrupted", env.stderr)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv is None and _EXIT_NOW:
+        # hsvc monitor, stopped: tearing down a heap of tens of thousands of objects
+        # (and threads still mid-query) took seconds; SIGTERM must end it at once.
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _usage_error(exc: typer.TyperException, env: Environment) -> int:

@@ -627,6 +627,23 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     return configuration, target
 
 
+def import_client() -> None:
+    """Import the client's modules now, in this thread, before threads use them.
+
+    The client's packages import lazily and are not safe to import from several
+    threads at once: two contexts (or two watches) starting together got
+    ``ImportError: cannot import name 'ApiClient'`` from a half-initialised
+    ``kubernetes.client``.
+    """
+    import kubernetes.client  # noqa: TID251
+    import kubernetes.client.exceptions  # noqa: TID251
+    import kubernetes.config.config_exception  # noqa: TID251
+    import kubernetes.config.incluster_config  # noqa: TID251
+    import kubernetes.config.kube_config  # noqa: TID251
+    import kubernetes.stream.ws_client  # noqa: TID251
+    import kubernetes.watch  # noqa: F401, TID251
+
+
 def quiet_client_loggers() -> None:
     """Keep the client's and urllib3's loggers at WARNING."""
     # STYLE.md: keep these at WARNING even under --debug; urllib3 logs URLs and

@@ -101,6 +101,9 @@ def run_fleet(
         tell(context, "done", f"exit {code}")
         return ContextResult(context=context, exit_code=code, seconds=seconds, report=report)
 
+    from hsvc.adapters.kubeconfig import import_client
+
+    import_client()  # before the threads: the client's lazy imports are not thread-safe
     workers = max(1, min(opts.parallel, MAX_PARALLEL, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hsvc-context") as pool:
         results = tuple(pool.map(one, names))

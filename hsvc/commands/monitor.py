@@ -96,7 +96,10 @@ class _Watched:
     """The watch engine as a source of changes."""
 
     def __init__(self, api: Api, source: Source, metrics: Metrics) -> None:
+        from hsvc.adapters.kubeconfig import import_client
         from hsvc.adapters.kubewatch import WatchEngine, WatchScope
+
+        import_client()  # before the engine's threads (one per kind) import the client
 
         self._namespaces = source.snapshot.namespaces
         self._metrics = metrics

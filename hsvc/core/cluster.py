@@ -189,6 +189,22 @@ class ClusterDns:
         for workload in workloads:
             for label_key, value in workload.template_labels:
                 self.templates_by_label[(workload.namespace, label_key, value)].append(workload)
+        # Every address any object holds (pods, cluster IPs, slices): an answer holding
+        # another one is stale (HSVC603).
+        self.known_addresses = frozenset(
+            canon
+            for raw in (
+                *(ip for p in snapshot.pods for ip in p.pod_ips),
+                *(ip for s in snapshot.services for ip in s.cluster_ips),
+                *(
+                    a
+                    for sl in snapshot.endpoint_slices
+                    for ep in sl.endpoints
+                    for a in ep.addresses
+                ),
+            )
+            if (canon := names.canonical_ip(raw)) is not None
+        )
         self.stateful_sets_by_name = {(s.namespace, s.name): s for s in snapshot.stateful_sets}
         self.deployments_by_name = {(d.namespace, d.name): d for d in snapshot.deployments}
         self._selected: dict[tuple[str, str], list[Pod]] = {}

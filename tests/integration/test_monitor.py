@@ -20,12 +20,15 @@ import pytest
 import yaml
 
 from tests.integration.api_fixtures import SEED_DIR, TOKEN
+from tests.integration.apiserver import parse_path
 from tests.integration.knot import KnotServer, find_binary
 from tests.integration.monitor_process import MonitorProcess, child_env, total
 from tests.integration.seed_zone import seed_zones
 from tests.integration.test_in_cluster import _port_53_address
 
 pytestmark = pytest.mark.integration
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 OLD, NEW = "10.244.2.45", "10.244.2.77"
 
@@ -181,3 +184,58 @@ def test_metrics_follow_zone_and_object_changes(api_server_tls, pod_env) -> None
     assert {r.method for r in api_server_tls.log} == {"GET"}
     # Every line is one JSON object with a time and an event.
     assert all({"time", "event"} <= set(line) for line in monitor.lines)
+
+
+def rbac_grants() -> set[tuple[str, str, str, str | None, str | None]]:
+    """(group, resource, verb, namespace or None, name or None) that deploy/rbac.yaml grants."""
+    docs = [d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d]
+    grants = set()
+    for doc in docs:
+        if doc["kind"] not in ("ClusterRole", "Role"):
+            continue
+        namespace = doc["metadata"].get("namespace") if doc["kind"] == "Role" else None
+        for rule in doc["rules"]:
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    for verb in rule["verbs"]:
+                        for name in rule.get("resourceNames") or [None]:
+                            grants.add((group, resource, verb, namespace, name))
+    return grants
+
+
+def requests_made(log) -> set[tuple[str, str, str, str | None, str | None]]:
+    """What the logged requests need, in RBAC terms."""
+    needed = set()
+    for request in log:
+        parsed = parse_path(request.path)
+        assert parsed is not None, request.path  # no streams, no discovery inside a pod
+        verb = "watch" if request.is_watch else ("get" if parsed.name else "list")
+        needed.add((parsed.group, parsed.resource, verb, parsed.namespace, parsed.name))
+    return needed
+
+
+def covers(grant, need) -> bool:
+    group, resource, verb, namespace, name = grant
+    return (
+        (group, resource, verb) == need[:3]
+        and namespace in (None, need[3])
+        and name in (None, need[4])
+    )
+
+
+def test_cluster_role_is_exactly_what_the_monitor_uses(api_server_tls, pod_env) -> None:
+    env, _knot = pod_env
+    api_server_tls.clear_log()
+    args = ["--interval", "1", "--timeout", "0.5"]  # every namespace, as deployed
+    with MonitorProcess(args, env) as monitor:
+        monitor.wait_for(lambda e: e["event"] == "ready", 20)
+        api_server_tls.add(*moved_eureka1())  # a watch event and its re-check
+        monitor.wait_metric(
+            lambda s: total(s, "hsvc_verifications_total", trigger="change") >= 1, 10, "a re-check"
+        )
+        monitor.wait_metric(lambda s: total(s, "hsvc_sweeps_total") >= 3, 10, "three sweeps")
+        code, _ = monitor.terminate()
+    assert code == 0, monitor.stderr
+    needed, grants = requests_made(api_server_tls.log), rbac_grants()
+    assert {n for n in needed if not any(covers(g, n) for g in grants)} == set()
+    assert {g for g in grants if not any(covers(g, n) for n in needed)} == set()

@@ -19,21 +19,13 @@ class _LiveChecks(_Context):
     """6xx live DNS answers (rules 43, 44)."""
 
     def live(self, rows: Sequence[Row], now: datetime | None) -> None:
-        pods = {(p.namespace, p.name): p for p in self.snap.pods}
-        known: set[str] = set()
-        for pod in self.snap.pods:
-            known.update(filter(None, (names.canonical_ip(ip) for ip in pod.pod_ips)))
-        for svc in self.snap.services:
-            known.update(filter(None, (names.canonical_ip(ip) for ip in svc.cluster_ips)))
-        for sl in self.snap.endpoint_slices:
-            for ep in sl.endpoints:
-                known.update(filter(None, (names.canonical_ip(a) for a in ep.addresses)))
+        known = self.c.known_addresses
         disagreeing: dict[ObjectRef, list[Row]] = defaultdict(list)
         for row in rows:
             if not self.in_scope(row.subject.namespace) and row.subject.namespace:
                 continue
             if now is not None:
-                self.negative_cache(row, pods, now)
+                self.negative_cache(row, now)
             if _disagree(row):
                 disagreeing[row.subject].append(row)
             if not self.pods_unreadable:
@@ -54,7 +46,7 @@ class _LiveChecks(_Context):
                 f"after {self.s.ttl} s",
             )
 
-    def negative_cache(self, row: Row, pods: dict[tuple[str, str], Pod], now: datetime) -> None:
+    def negative_cache(self, row: Row, now: datetime) -> None:
         if not row.expected.answer:
             return
         nx = [c for c in row.checks if c.observation.rcode is Rcode.NXDOMAIN]
@@ -64,7 +56,7 @@ class _LiveChecks(_Context):
         best: tuple[float, Pod] | None = None
         for prov in row.expected.provenance:
             ref = prov.source
-            pod = pods.get((ref.namespace, ref.name)) if ref.kind == "Pod" else None
+            pod = self.c.pod_of(ref)
             since = _parse_time(pod.ready_since) if pod is not None and pod.ready else None
             if pod is None or since is None:
                 continue
@@ -86,7 +78,7 @@ class _LiveChecks(_Context):
             f"retry in {wait} s (after {at}); nothing to fix if it answers then",
         )
 
-    def stale(self, row: Row, known: set[str]) -> None:
+    def stale(self, row: Row, known: frozenset[str]) -> None:
         if row.type not in ("A", "AAAA") or row.expected.open_ended:
             return
         want = {r.data for r in row.expected.answer}
