@@ -45,9 +45,38 @@ from hsvc.core.model import Nameserver, Observation, Question, Rcode
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
 
+
+def chaos_version(server: Nameserver, *, timeout: float) -> str:
+    """Ask ``version.bind`` CH TXT (CoreDNS's chaos plugin); "" when nothing answers it.
+
+    One query, over TCP to a TCP-only server (a port-forward), else over UDP. Any
+    failure (no chaos plugin: REFUSED; silence; garbage) is "", never an error.
+    """
+    import dns.exception  # noqa: TID251
+    import dns.message  # noqa: TID251
+    import dns.query  # noqa: TID251
+    import dns.rdataclass  # noqa: TID251
+    import dns.rdatatype  # noqa: TID251
+
+    query = dns.message.make_query("version.bind.", dns.rdatatype.TXT, dns.rdataclass.CH)
+    try:
+        if server.tcp_only:
+            reply = dns.query.tcp(query, server.host, timeout=timeout, port=server.port)
+        else:
+            reply = dns.query.udp(query, server.host, timeout=timeout, port=server.port)
+    except (dns.exception.DNSException, OSError, ValueError):
+        return ""
+    for rrset in reply.answer:
+        if rrset.rdtype == dns.rdatatype.TXT and rrset.rdclass == dns.rdataclass.CH:
+            for rdata in rrset:
+                return b"".join(rdata.strings).decode("utf-8", "replace")[:100]
+    return ""
+
+
 __all__ = [
     "EDNS_PAYLOAD",
     "ResolvConf",
+    "chaos_version",
     "parse_nameserver",
     "read_resolv_conf",
     "resolve_all",

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 from hsvc.commands.options import Options
-from hsvc.commands.source import Api, load_source, plan
+from hsvc.commands.source import Api, load_source, plan, with_chaos_version
 from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
 from hsvc.core import conditions
 from hsvc.core.cluster import ClusterDns
@@ -45,8 +45,13 @@ def run_inspect(
         loaded = time.monotonic()
         cluster, items = plan(source, service)
         planned = time.monotonic()
-        questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         vantage = open_vantage(opts, source, api, stack, progress)
+        versioned = with_chaos_version(opts, source, vantage.servers)
+        if versioned is not source:
+            # version.bind named another CoreDNS version than the image tag: its rules.
+            source = versioned
+            cluster, items = plan(source, service)
+        questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         observations = vantage.ask(questions)
         servers, notes = labels(vantage), tuple(vantage.notes)
         layer_of = layers(vantage)

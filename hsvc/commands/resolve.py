@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 from hsvc.commands.options import Options
-from hsvc.commands.source import Api, engine, load_source
+from hsvc.commands.source import Api, engine, load_source, with_chaos_version
 from hsvc.commands.vantage import PodView, Progress, labels, nobody_answered, open_vantage
 from hsvc.core import names, searchpath
 from hsvc.core.cluster import ClusterDns
@@ -83,6 +83,9 @@ def _resolve(
         # A and AAAA for every candidate: what getaddrinfo asks (the search view).
         types = list(dict.fromkeys(["A", "AAAA", qtype]))
         vantage = open_vantage(opts, source, api, stack, progress)
+        versioned = with_chaos_version(opts, source, vantage.servers)
+        if versioned is not source:
+            source, cluster = versioned, engine(versioned)
         seen = vantage.lookup(queries, types, conf, Libc.GLIBC)
         pod, servers, notes = vantage.pod, labels(vantage), tuple(vantage.notes)
         for obs in seen:

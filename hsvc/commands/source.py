@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from hsvc.commands.options import Options
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dnspath import discover
-from hsvc.core.model import DnsSettings, Snapshot
+from hsvc.core.model import DnsSettings, Nameserver, Snapshot
 from hsvc.core.names import did_you_mean
 from hsvc.core.records import Expectation, expectations
 from hsvc.core.report import Source
@@ -302,3 +303,36 @@ def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectat
     cluster = engine(source)
     _require_scope(source, cluster, service)
     return cluster, expectations(cluster, namespace=source.namespace, service=service)
+
+
+def with_chaos_version(opts: Options, source: Source, servers: Sequence[Nameserver]) -> Source:
+    """Take the CoreDNS version from ``version.bind`` CH TXT when the chaos plugin answers it.
+
+    Asked once, of the first server, only live, only for CoreDNS and only when
+    ``--dns-version`` is not given: the answer (``CoreDNS-1.12.0``) beats the
+    image tag, which a mirror may have renamed.
+    """
+    path = source.path
+    if opts.dns_version or opts.files or path is None or not servers:
+        return source
+    if path.flavour.value != "coredns":
+        return source
+    from hsvc.adapters.resolver import chaos_version
+
+    answer = chaos_version(servers[0], timeout=opts.timeout)
+    if "coredns" not in answer.lower():
+        return source
+    from hsvc.core import flavour
+
+    version = flavour.parse_version(answer)
+    if version is None or flavour.show(version) == path.version:
+        return source
+    shown = flavour.show(version)
+    layers = tuple(
+        replace(layer, version=shown) if layer.kind == "coredns" else layer for layer in path.layers
+    )
+    new_path = replace(path, version=shown, version_source="version.bind", layers=layers)
+    settings = flavour.settings_for(
+        source.settings, flavour.Flavour.COREDNS, version, source="version.bind"
+    )
+    return replace(source, path=new_path, settings=settings)

@@ -311,7 +311,9 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
         )
         if workloads_unreadable:
             notes.append("the DNS Deployment could not be read: CoreDNS assumed, version unknown")
-    parsed_bind = flavour.parse_version(objects.version_bind) if objects.version_bind else None
+    # CoreDNS's chaos plugin answers "CoreDNS-1.12.0"; another server's version is not CoreDNS's.
+    bind = objects.version_bind
+    parsed_bind = flavour.parse_version(bind) if "coredns" in bind.lower() else None
     if chosen_flavour is Flavour.COREDNS and parsed_bind is not None:
         version, version_source = parsed_bind, "version.bind"
         if layers and layers[-1].kind == "coredns":

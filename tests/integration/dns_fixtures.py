@@ -21,8 +21,10 @@ def make_knot() -> Iterator[Callable[..., KnotServer]]:
     find_binary("knotd")
     started: list[KnotServer] = []
 
-    def make(zones: Mapping[str, str], *, updatable: bool = False) -> KnotServer:
-        server = KnotServer(zones, updatable=updatable)
+    def make(
+        zones: Mapping[str, str], *, updatable: bool = False, version: str | None = None
+    ) -> KnotServer:
+        server = KnotServer(zones, updatable=updatable, version=version)
         started.append(server)
         server.start()
         return server

@@ -75,7 +75,13 @@ class KnotServer:
     """
 
     def __init__(
-        self, zones: Mapping[str, str], *, host: str = HOST, port: int = 0, updatable: bool = False
+        self,
+        zones: Mapping[str, str],
+        *,
+        host: str = HOST,
+        port: int = 0,
+        updatable: bool = False,
+        version: str | None = None,
     ) -> None:
         """Serve ``zones``; ``host``/``port`` fix the address (e.g. 127.0.0.7:53), else a free port.
 
@@ -83,6 +89,8 @@ class KnotServer:
         """
         self.zones = {_origin(origin): text for origin, text in zones.items()}
         self.updatable = updatable
+        # What version.bind CH TXT answers (as CoreDNS's chaos plugin would), or knot's default.
+        self.version = version
         self.host = host
         self.port = port
         self._fixed_port = port
@@ -254,13 +262,14 @@ class KnotServer:
             ", never keep a journal." if not self.updatable else "; UPDATEs go to the journal."
         )
         acl_use = "\n    acl: update" if self.updatable else ""
+        version = f'\n    version: "{self.version}"' if self.version else ""
         acl = f"acl:\n  - id: update\n    address: {self.host}\n    action: update\n"
         self.dir.joinpath("knot.conf").write_text(
             f"""\
 server:
     rundir: "{self.dir}"
     pidfile: "{self.dir}/knot.pid"
-    listen: {self.host}@{self.port}
+    listen: {self.host}@{self.port}{version}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1

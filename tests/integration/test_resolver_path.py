@@ -462,3 +462,26 @@ spec:
         "name": "dns-in",
     }
     assert result.code == ExitCode.MISMATCH
+
+
+def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, make_knot) -> None:
+    """The chaos plugin's CH TXT answer names the version; a mirror's tag says "latest"."""
+    api_server.add(
+        workload(
+            "Deployment", "kube-system", "coredns", ["mirror.example/coredns:latest"], KUBE_DNS
+        ),
+        dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10"]),
+        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
+    )
+    knot = make_knot(seed_zones(), version="CoreDNS-1.11.4")
+    api_server.forward("kube-system", "coredns-a", 53, ("127.0.0.1", knot.port))
+    doc = inspect(run, kubeconfig).json()
+    assert doc["settings"]["dnsServer"] == {
+        "flavour": "coredns",
+        "version": "1.11.4",
+        "versionSource": "version.bind",
+    }
+    assert doc["path"]["text"].endswith("CoreDNS ×1 1.11.4 :53")
+    # --dns-version wins, and then version.bind is not even asked for.
+    pinned = inspect(run, kubeconfig, "--dns-version", "1.12.1").json()
+    assert pinned["settings"]["dnsServer"]["version"] == "1.12.1"

@@ -111,6 +111,18 @@ def test_version_bind_wins_over_the_image_tag():
     assert path.text.endswith("CoreDNS ×1 1.11.4 :53")
 
 
+def test_version_bind_of_another_server_is_not_a_coredns_version():
+    path = discover(
+        PathObjects(
+            service=dns_service(),
+            slices=(dns_slice(53, "10.244.0.2"),),
+            workloads=(deployment("registry.k8s.io/coredns/coredns:v1.12.0", replicas=1),),
+            version_bind='"Knot DNS 3.2.6"',
+        )
+    )
+    assert (path.version, path.version_source) == ("1.12.0", "image tag")
+
+
 def test_kube_dns_flavour():
     path = discover(
         PathObjects(
