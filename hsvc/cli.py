@@ -8,6 +8,7 @@ command bodies so that ``hsvc --help`` stays instant.
 """
 
 import copy
+import errno
 import functools
 import gc
 import inspect
@@ -18,7 +19,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
 
 try:
     import typer  # noqa: TID251
@@ -28,7 +29,7 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
 
 from hsvc import __version__
 from hsvc.commands.options import Options
-from hsvc.errors import ExitCode, HsvcError
+from hsvc.errors import ExitCode, HsvcError, WriteFailedError
 from hsvc.flags import (
     FLEET,
     LIVE,
@@ -724,8 +725,8 @@ def cmd_monitor(
         typer.Option(
             "--stuck-after",
             metavar="SECONDS",
-            help="Seconds a row may stay wrong before it counts as stuck "
-            "(default: 2 x TTL + interval + 5).",
+            help="Seconds a row may stay wrong before it counts as stuck (default: the "
+            "lag model's bound for the cluster's Corefile, plus --interval).",
             min=1.0,
             rich_help_panel=MONITOR,
         ),
@@ -929,7 +930,15 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         argv: The arguments (default: the process's).
         env: The terminal to run in (default: the process's streams and variables).
     """
+    own = env is None and argv is None  # the process's own streams, not a test's
     env = env if env is not None else Environment.from_process()
+    # Results must reach stdout or the run failed (exit 74); stderr is best effort:
+    # a note that cannot be written must not turn a finished run into a failure.
+    env = replace(
+        env,
+        stdout=cast(TextIO, _Checked(env.stdout)),
+        stderr=cast(TextIO, _BestEffort(env.stderr)),
+    )
     args = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
         # The process is ours (not a test calling main): a large inspect builds
@@ -949,10 +958,18 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
             commands = set(getattr(get_command(app), "commands", {}))
             args = hoist_command(args, commands, _value_flags())
         code = app(args=args, prog_name=prog, standalone_mode=False, obj=env)
+        if code != ExitCode.WRITE_FAILED:
+            env.stdout.flush()
+            if own:
+                sys.stdout.flush()  # --help and --version write there directly
     except typer.TyperException as exc:
         sys.exit(_usage_error(exc, env))
     except (KeyboardInterrupt, typer.Abort):
         code = ExitCode.INTERRUPTED
+    except (OSError, WriteFailedError) as exc:
+        code = _write_failed(exc, env, own=own)
+    if code == ExitCode.WRITE_FAILED and own:
+        _silence_stdout()
     if code == ExitCode.INTERRUPTED:
         # From _guarded, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
@@ -965,6 +982,88 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
             stream.flush()
         os._exit(code)
     sys.exit(code)
+
+
+_WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF, errno.EDQUOT}
+)
+
+
+class _Checked:
+    """Standard output: a failed write is :class:`WriteFailedError`, reported at the catch point."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _BestEffort:
+    """Standard error: what cannot be written is dropped (there is nowhere to say so)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower() if exc.errno != errno.EPIPE else "the pipe closed"
+
+
+def _write_failed(exc: BaseException, env: Environment, *, own: bool) -> int:
+    """Report output that could not be written; exit 74 (exit-codes.md).
+
+    Raises:
+        OSError: ``exc`` itself, when it is no write failure (a bug elsewhere).
+    """
+    if isinstance(exc, OSError):
+        if exc.errno not in _WRITE_ERRNOS:
+            raise exc
+        exc = WriteFailedError(f"cannot write the results: {_why(exc)}")
+    assert isinstance(exc, WriteFailedError)
+    _error(exc.message, env.stderr)
+    return int(ExitCode.WRITE_FAILED)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null after a write failure.
+
+    The interpreter flushes stdout once more on exit; what is still buffered would
+    fail again and print a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _usage_error(exc: typer.TyperException, env: Environment) -> int:

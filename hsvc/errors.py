@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     NO_DNS = 6
     BAD_MANIFEST = 7
     INTERNAL = 70
+    WRITE_FAILED = 74
     INTERRUPTED = 130
 
 
@@ -81,6 +82,12 @@ class ApiUnreachableError(HsvcError):
     """The API server cannot be reached, or the kubeconfig cannot be used."""
 
     exit_code = ExitCode.API_UNREACHABLE
+
+
+class WriteFailedError(HsvcError):
+    """Standard output cannot be written (a full disk, /dev/full, a failing stream)."""
+
+    exit_code = ExitCode.WRITE_FAILED
 
 
 class NoDnsError(HsvcError):

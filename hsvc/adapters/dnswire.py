@@ -39,7 +39,13 @@ _RCODES = MappingProxyType(
         dns.rcode.NXDOMAIN: Rcode.NXDOMAIN,
         dns.rcode.SERVFAIL: Rcode.SERVFAIL,
         dns.rcode.REFUSED: Rcode.REFUSED,
+        dns.rcode.NOTIMP: Rcode.NOTIMP,
+        dns.rcode.FORMERR: Rcode.FORMERR,
     }
+)
+# The rcodes the fast reader decodes; the rare ones (FORMERR, NOTIMP) go to dnspython.
+_FAST_RCODES = frozenset(
+    {dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL, dns.rcode.REFUSED}
 )
 
 # Types whose presentation form holds only names and numbers, so lower-casing it is
@@ -256,7 +262,7 @@ def _decode(wire: bytes) -> _Response | None:
     if len(wire) < 12:
         return None
     flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!HHHHH", wire, 2)
-    if flags & dns.flags.TC or qdcount != 1 or flags & 0xF not in _RCODES:
+    if flags & dns.flags.TC or qdcount != 1 or flags & 0xF not in _FAST_RCODES:
         return None
     question = _name(wire, 12, len(wire))
     if question is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Self
@@ -161,8 +162,11 @@ class KubeSource(StreamClient):
             ApiUnreachableError: No kubeconfig, an unreadable or malformed one,
                 or a context without a server (exit 5: nothing can be reached).
         """
-        if request_timeout <= 0:
-            raise UsageError(f"request timeout must be positive, got {request_timeout}")
+        if not (request_timeout > 0 and math.isfinite(request_timeout)):
+            # inf would overflow the deadline timer; a request must end some time.
+            raise UsageError(
+                f"invalid --request-timeout {request_timeout}: must be a number of seconds above 0"
+            )
         if page_size <= 0:
             raise UsageError(f"page size must be positive, got {page_size}")
         quiet_client_loggers()

@@ -30,6 +30,7 @@ from hsvc.errors import (
     AccessDeniedError,
     ApiUnreachableError,
     HsvcError,
+    UsageError,
 )
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,13 @@ def list_request(
 
 
 def get_request(resource: str, namespace: str | None, name: str, group: str = "") -> Request:
-    """A GET of one named object."""
+    """A GET of one named object.
+
+    Raises:
+        UsageError: ``name`` is empty: the path would end in ``/``, which is a LIST.
+    """
+    if not name:
+        raise UsageError(f"cannot get {resource}: no name given")
     return Request(verb="get", resource=resource, group=group, namespace=namespace, name=name)
 
 

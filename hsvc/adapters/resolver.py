@@ -27,7 +27,9 @@ import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
+    _MISMATCH,
     EDNS_PAYLOAD,
+    _answers,
     _describe,
     _Failure,
     _observation,
@@ -433,6 +435,7 @@ async def _exchange_udp(
 ) -> _Response | _Failure:
     """Send one query over UDP, retrying on timeout; return the response or why there is none."""
     section = _question_wire(question)
+    mismatched = 0
     for _ in range(attempts):
         qid = dns.entropy.random_16()
         try:
@@ -445,6 +448,12 @@ async def _exchange_udp(
             udp.transport.sendto(_query_wire(qid, section))
             async with asyncio.timeout(timeout):
                 wire = await waiter
+                while not _answers(wire, qid, section):
+                    # A stray or forged datagram (another ID or question): stub
+                    # resolvers drop it and wait on for the reply to their query.
+                    mismatched += 1
+                    waiter = udp.waiter = asyncio.get_running_loop().create_future()
+                    wire = await waiter
         except TimeoutError:
             sockets.discard(server)
             continue
@@ -457,6 +466,11 @@ async def _exchange_udp(
         if isinstance(result, _Failure):
             sockets.discard(server)
         return result
+    if mismatched:
+        return _Failure(
+            Rcode.ERROR,
+            f"{_MISMATCH}: {mismatched} response(s), none for this query within {timeout:g}s",
+        )
     return _timed_out(timeout, attempts)
 
 

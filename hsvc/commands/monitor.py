@@ -198,9 +198,7 @@ class Monitor:
     def _run_connected(self, stack: ExitStack) -> None:
         api = Api(self.opts, stack)
         source = load_source(self.opts, api)
-        stuck_after = self.settings.stuck_after or default_stuck_after(
-            source.settings.ttl, self.settings.interval
-        )
+        stuck_after = self.settings.stuck_after or self._stuck_bound(api, source)
         if self.tracker is None:
             self.tracker = Tracker(stuck_after)
         changes: Changes
@@ -321,6 +319,34 @@ class Monitor:
             for key, svc in cluster.services.items()
             if all(dict(svc.labels).get(k) == v for k, v in self._selector.items())
         }
+
+    def _stuck_bound(self, api: Api, source: Source) -> float:
+        """The lag model's longest legitimate staleness for the cluster's Corefile, plus a sweep.
+
+        :mod:`hsvc.core.staleness` (CoreDNS's watch allowance plus its ``cache``
+        for positive and negative answers) for a Service name in the cluster zone;
+        a row is checked again at the latest ``interval`` later. Without a readable
+        Corefile: :func:`~hsvc.core.monitor.default_stuck_after`.
+        """
+        from hsvc.core.corefile import CorefileError
+        from hsvc.core.staleness import model_from_corefiles
+
+        interval = self.settings.interval
+        try:
+            dns = api.get().dns_config()
+            model = model_from_corefiles(
+                dns.corefile, ttl=source.settings.ttl, source=dns.source, requery=interval
+            )
+        except (HsvcError, CorefileError):
+            return default_stuck_after(source.settings.ttl, interval)
+        if not dns.corefile:
+            return default_stuck_after(source.settings.ttl, interval)
+        name = f"service.namespace.svc.{source.settings.primary_zone}"
+        worst = max(
+            model.staleness(name, negative=negative, through_node_local=False).seconds
+            for negative in (False, True)
+        )
+        return round(worst + interval, 3)
 
     def _reread_settings(self, api: Api, source: Source) -> Source:
         src = api.get()

@@ -99,15 +99,7 @@ def _resolve(
         for q, cands in zip(queries, per_query, strict=True)
     ]
     report = ResolveReport(source=source, results=results, servers=servers, notes=notes)
-    if (
-        live
-        and observations
-        and not any(
-            o.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)
-            for seen in observations.values()
-            for o in seen
-        )
-    ):
+    if live and observations and not any(o.served for seen in observations.values() for o in seen):
         raise nobody_answered([o for seen in observations.values() for o in seen])
     return report
 

@@ -69,7 +69,13 @@ def load_source(
         UsageError: ``--offline`` without ``-f``.
         ManifestError: a manifest or Corefile cannot be read.
         NotFoundError, AccessDeniedError, ApiUnreachableError: from the live API.
+        InvalidNameError: ``-n`` is no namespace name the API server accepts.
     """
+    if opts.namespace is not None and not names.is_dns1123_label(opts.namespace):
+        # Exit 2, not 3: no cluster can hold such a namespace, so none is asked.
+        raise InvalidNameError(
+            name=opts.namespace, reason="a namespace name is an RFC 1123 label (-n)"
+        )
     if opts.files:
         from hsvc.adapters.manifests import read_manifests
 
@@ -140,14 +146,7 @@ def _settings(
 
     settings = DnsSettings()
     if opts.corefile:
-        path = Path(opts.corefile)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            # As a missing -f file: a file that cannot be read is a bad input file (exit 7).
-            raise ManifestError(
-                opts.corefile, f"cannot read --corefile: {(exc.strerror or str(exc)).lower()}"
-            ) from exc
+        text = _read_corefile(opts.corefile)
         try:
             settings = parse_corefile(text, source=f"Corefile {opts.corefile}")
         except CorefileError as exc:
@@ -159,14 +158,46 @@ def _settings(
         except CorefileError as exc:
             log.warning("cannot parse the cluster's Corefile (%s): %s", where, exc)
             settings = DnsSettings(source=f"kubeadm defaults (assumed: {where} unparsable)")
-    settings = settings_with_overrides(
-        settings,
-        cluster_domain=opts.cluster_domain,
-        pods=opts.pods,
-        endpoint_pod_names=opts.endpoint_pod_names,
-        ttl=opts.ttl,
-    )
+    if opts.cluster_domain is not None and opts.cluster_domain.strip() == ".":
+        raise UsageError(
+            "--cluster-domain . is the root zone: pass it in a Corefile (kubernetes .) instead"
+        )
+    if opts.cluster_domain is not None:
+        try:
+            names.absolute(opts.cluster_domain)
+        except names.InvalidName as exc:
+            raise InvalidNameError(
+                name=opts.cluster_domain, reason=f"not a usable --cluster-domain: {exc.reason}"
+            ) from exc
+    try:
+        settings = settings_with_overrides(
+            settings,
+            cluster_domain=opts.cluster_domain,
+            pods=opts.pods,
+            endpoint_pod_names=opts.endpoint_pod_names,
+            ttl=opts.ttl,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     return _with_server(settings, opts, detected)
+
+
+def _read_corefile(path: str) -> str:
+    """Read ``--corefile``: a missing, unreadable or non-UTF-8 file is a bad input (exit 7).
+
+    Raises:
+        ManifestError: The file cannot be read as UTF-8 text.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ManifestError(path, f"cannot read the Corefile: {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(path, "the Corefile is not UTF-8 text", line, column) from exc
 
 
 def _zone_hint(opts: Options) -> str:

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from hsvc.commands.options import Options, Via
 from hsvc.commands.source import Api
+from hsvc.core import names
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
 from hsvc.core.podexec import PodLookups, lookup_script, parse_lookups
 from hsvc.core.report import Source
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.core.searchpath import Libc, candidates, resolv_conf_warnings
-from hsvc.errors import AccessDeniedError, NoDnsError, UsageError
+from hsvc.errors import AccessDeniedError, InvalidNameError, NoDnsError, UsageError
 
 if TYPE_CHECKING:
     from hsvc.adapters.kubeapi import KubeSource, PortForwards
@@ -347,6 +348,11 @@ class ExecVantage:
         name = target
         if "/" in target:
             namespace, name = target.split("/", 1)
+        # Checked before any request: `--pod ms/` would otherwise GET .../pods/, a LIST.
+        if not names.is_dns1123_label(namespace):
+            raise InvalidNameError(name=target, reason="the namespace of --pod NS/NAME is invalid")
+        if not names.is_dns1123_subdomain(name):
+            raise InvalidNameError(name=target, reason="--pod needs a pod name ([NS/]NAME)")
         pod = api.get_pod(namespace, name)
         if pod.phase != "Running":
             raise UsageError(f"pod {namespace}/{name} is {pod.phase}, not Running: cannot exec")

@@ -35,7 +35,7 @@ from hsvc.core.convergence import (
     WatchSummary,
 )
 from hsvc.core.corefile import CorefileError
-from hsvc.core.model import Observation, Question, Rcode
+from hsvc.core.model import Observation, Question
 from hsvc.core.records import Expectation
 from hsvc.core.report import Source
 from hsvc.core.staleness import WATCH_ALLOWANCE, StalenessModel, model_from_corefiles
@@ -284,7 +284,7 @@ class _Loop:
         )
         self.rounds += 1
         self.asked += len(questions) + 1
-        answered = [o for o in observations if o.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)]
+        answered = [o for o in observations if o.served]
         if answered:
             self.answered = True
         elif first and observations:

@@ -45,7 +45,7 @@ _SEVERITY = (
     Verdict.OK,
 )
 
-_FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.TIMEOUT, Rcode.ERROR)
+_FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.NOTIMP, Rcode.FORMERR, Rcode.TIMEOUT, Rcode.ERROR)
 _FAILED_WORDS = {
     Rcode.SERVFAIL: "SERVFAIL: the server failed to answer",
     Rcode.REFUSED: "REFUSED: the server does not answer for this name",
@@ -211,7 +211,11 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
         return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
     if obs.rcode in _FAILED:
         # "REFUSED: REFUSED" said nothing twice: the rcode alone when there is no more to say.
-        failed = f"{obs.rcode.value}: {obs.error}" if obs.error else _FAILED_WORDS[obs.rcode]
+        failed = (
+            f"{obs.rcode.value}: {obs.error}"
+            if obs.error
+            else _FAILED_WORDS.get(obs.rcode, obs.rcode.value)
+        )
         return ServerCheck(observation=obs, verdict=Verdict.ERROR, note=failed)
     want = {record_key(r): r for r in expected.answer}
     got = {record_key(r): r for r in obs.answer}

@@ -18,6 +18,7 @@ import ipaddress
 from dataclasses import replace
 
 from hsvc.core.model import (
+    MAX_DESIRED_ORDINALS,
     Endpoint,
     EndpointPort,
     EndpointSlice,
@@ -45,7 +46,7 @@ def desired_snapshot(snapshot: Snapshot) -> Snapshot:
     pods = list(snapshot.pods)
     have = {(p.namespace, p.name) for p in pods}
     for sts in snapshot.stateful_sets:
-        for ordinal in range(max(0, sts.replicas)):
+        for ordinal in range(min(max(0, sts.replicas), MAX_DESIRED_ORDINALS)):
             name = f"{sts.name}-{ordinal}"
             if (sts.namespace, name) in have:
                 continue
@@ -61,7 +62,7 @@ def desired_snapshot(snapshot: Snapshot) -> Snapshot:
                 )
             )
     for deploy in snapshot.deployments:
-        for index in range(max(0, deploy.replicas)):
+        for index in range(min(max(0, deploy.replicas), MAX_DESIRED_ORDINALS)):
             name = f"{deploy.name}-desired-{index}"
             pods.append(
                 Pod(

@@ -34,6 +34,9 @@ class Rcode(StrEnum):
     NXDOMAIN = "NXDOMAIN"
     SERVFAIL = "SERVFAIL"
     REFUSED = "REFUSED"
+    # A server that will not serve the query reads as REFUSED does (exit-codes.md).
+    NOTIMP = "NOTIMP"
+    FORMERR = "FORMERR"
     TIMEOUT = "TIMEOUT"
     ERROR = "ERROR"
 
@@ -243,6 +246,15 @@ class Pod:
     def is_terminal(self) -> bool:
         """Whether the pod has finished (never in slices, rule 3)."""
         return self.phase in ("Succeeded", "Failed")
+
+
+MAX_DESIRED_ORDINALS = 1000
+"""Most pods of one StatefulSet or Deployment imagined before they exist (desired state).
+
+``replicas: 100000000`` must not make hsvc enumerate every ordinal: pods that
+exist are always read, whatever their number; only the names of pods not yet
+created stop at this many ordinals.
+"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -544,6 +556,16 @@ class Observation:
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
     # From a tool known to misreport (BusyBox nslookup): a mismatch may not be real.
     low_confidence: bool = False
+
+    @property
+    def served(self) -> bool:
+        """Whether a server answered the question at all (exit code 6 when none did).
+
+        Silence and garbage are no answer. Any rcode is one, a refusal to serve --
+        REFUSED, NOTIMP, FORMERR -- as much as SERVFAIL: the server is there and
+        says no, which its rows show (exit code 1, exit-codes.md).
+        """
+        return self.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)
 
 
 # --- diagnostics -------------------------------------------------------------------

@@ -331,6 +331,8 @@ _RCODES = {
     "NXDOMAIN": Rcode.NXDOMAIN,
     "SERVFAIL": Rcode.SERVFAIL,
     "REFUSED": Rcode.REFUSED,
+    "NOTIMP": Rcode.NOTIMP,
+    "FORMERR": Rcode.FORMERR,
 }
 
 

@@ -18,6 +18,7 @@ from hsvc.core import conditions, names
 from hsvc.core.cluster import ClusterDns, SliceEndpoint
 from hsvc.core.explain import reason
 from hsvc.core.model import (
+    MAX_DESIRED_ORDINALS,
     DnsAnswer,
     ExpectedRecord,
     NegativeExpectation,
@@ -272,7 +273,9 @@ class _Plan:
         for sts in self.c.snapshot.stateful_sets:
             if sts.namespace != svc.namespace or sts.service_name != svc.name:
                 continue
-            for ordinal in range(sts.replicas):
+            # Pods that exist answer through their own records; names of pods not
+            # created yet stop at MAX_DESIRED_ORDINALS (replicas: 100000000).
+            for ordinal in range(min(sts.replicas, MAX_DESIRED_ORDINALS)):
                 pod_name = f"{sts.name}-{ordinal}"
                 if (svc.namespace, pod_name) not in self.c.pods_by_name:
                     self.ask(

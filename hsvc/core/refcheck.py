@@ -562,6 +562,14 @@ class _Checker:
         svc = self.c.service(*service)
         if svc is None or svc.is_external_name:
             return
+        if (
+            not self.observed
+            and svc.is_headless
+            and any(isinstance(p.target_port, str) for p in svc.ports)
+        ):
+            # A named targetPort becomes a number only in the pods' slices (rule 5):
+            # manifests do not say which, so the port cannot be judged.
+            return
         ns, name = service
         srv = self.answer(f"{name}.{ns}.svc.{self.zone}", "SRV")
         # The bare-name SRV lists every port the name serves: Service ports for a

@@ -22,7 +22,6 @@ from hsvc.core.model import (
     NegativeExpectation,
     ObjectRef,
     Observation,
-    Rcode,
     Service,
     Severity,
     Snapshot,
@@ -35,7 +34,6 @@ from hsvc.core.searchpath import Walk
 from hsvc.core.tally import ServiceTally
 
 # Responses that are not answers: nothing was heard, or nothing usable.
-_SILENT = (Rcode.TIMEOUT, Rcode.ERROR)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +169,7 @@ class InspectReport:
     @property
     def answered(self) -> bool:
         """Whether at least one server gave at least one response."""
-        return any(c.observation.rcode not in _SILENT for r in self.rows for c in r.checks)
+        return any(c.observation.served for r in self.rows for c in r.checks)
 
     @property
     def ok(self) -> bool:

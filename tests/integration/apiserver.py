@@ -77,6 +77,7 @@ KINDS: dict[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
     "CronJob": ("batch", "v1", "cronjobs", True, ("cj",)),
     "Secret": ("", "v1", "secrets", True, ()),
     "Ingress": ("networking.k8s.io", "v1", "ingresses", True, ("ing",)),
+    "HTTPRoute": ("gateway.networking.k8s.io", "v1", "httproutes", True, ()),
 }
 RESOURCE_KIND = {(g, r): k for k, (g, _v, r, _n, _s) in KINDS.items()}
 GROUP_VERSIONS = {"discovery.k8s.io": "v1", "apps": "v1"}

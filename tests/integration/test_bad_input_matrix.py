@@ -40,6 +40,7 @@ class Call:
 
     args: list[str]
     interrupt: Any = None  # a BadDnsServer: SIGINT once it has seen a query
+    closed_stdin: bool = False  # run as a process whose file descriptor 0 is closed
 
 
 class Env:
@@ -198,6 +199,16 @@ def ctrl_c(env: Env) -> Call:
     call = env.dns(silent, timeout="30")
     assert call.args.count("--timeout") == 1 and "30" in call.args
     return Call(call.args, interrupt=silent)
+
+
+def corefile_latin1(env: Env) -> Call:
+    path = env.tmp / "Corefile"
+    path.write_bytes(b".:53 {\n    kubernetes cluster.local # caf\xe9\n}\n")
+    return Call(["records", "-f", SEED, "--offline", "--corefile", str(path)])
+
+
+def stdin_closed(env: Env) -> Call:
+    return Call(["records", "-n", "ms", "-f", "-", "--offline"], closed_stdin=True)
 
 
 API_500 = ("*/services*", {"status": 500})
@@ -437,6 +448,72 @@ CASES: list[tuple[str, Callable[[Env], Call], int, str, float]] = [
         3,
     ),
     ("manifest-50-mb", huge_manifest, ExitCode.BAD_MANIFEST, "larger than 20 MB", 1),
+    # --- settings and names checked before anything is read ---
+    (
+        "corefile-missing",
+        lambda e: Call(["records", "-f", SEED, "--offline", "--corefile", str(e.tmp / "nope")]),
+        ExitCode.BAD_MANIFEST,
+        "cannot read the Corefile: No such file or directory",
+        3,
+    ),
+    (
+        "corefile-directory",
+        lambda e: Call(["records", "-f", SEED, "--offline", "--corefile", str(e.tmp)]),
+        ExitCode.BAD_MANIFEST,
+        "cannot read the Corefile: Is a directory",
+        3,
+    ),
+    ("corefile-not-utf8", corefile_latin1, ExitCode.BAD_MANIFEST, "not UTF-8 text", 3),
+    (
+        "cluster-domain-empty-label",
+        lambda e: Call(["records", "-f", SEED, "--offline", "--cluster-domain", "a..b"]),
+        ExitCode.USAGE,
+        "not a usable --cluster-domain: empty label",
+        3,
+    ),
+    (
+        "cluster-domain-space",
+        lambda e: Call(["records", "-f", SEED, "--offline", "--cluster-domain", "x y"]),
+        ExitCode.USAGE,
+        "not a usable --cluster-domain",
+        3,
+    ),
+    (
+        "cluster-domain-empty",
+        lambda e: Call(["records", "-f", SEED, "--offline", "--cluster-domain", ""]),
+        ExitCode.USAGE,
+        "invalid name ''",
+        3,
+    ),
+    (
+        "cluster-domain-root",
+        lambda e: Call(["records", "-f", SEED, "-n", "ms", "--offline", "--cluster-domain", "."]),
+        ExitCode.USAGE,
+        "pass it in a Corefile (kubernetes .)",
+        3,
+    ),
+    (
+        "namespace-invalid",
+        lambda e: e.api("records", "-n", "Bad_NS"),
+        ExitCode.USAGE,
+        "invalid name 'Bad_NS'",
+        3,
+    ),
+    (
+        "pod-without-name",
+        lambda e: e.api("resolve", "gateway", "-n", "ms", "--via", "exec", "--pod", "ms/"),
+        ExitCode.USAGE,
+        "--pod needs a pod name",
+        3,
+    ),
+    (
+        "request-timeout-inf",
+        lambda e: e.api("records", "gateway", "--request-timeout", "inf"),
+        ExitCode.USAGE,
+        "invalid --request-timeout inf",
+        3,
+    ),
+    ("stdin-closed", stdin_closed, ExitCode.BAD_MANIFEST, "standard input is closed", 5),
     # --- the user ---
     ("ctrl-c-while-resolving", ctrl_c, ExitCode.INTERRUPTED, "interrupted", 10),
 ]
@@ -491,6 +568,15 @@ def test_bad_input(
     started = time.monotonic()
     if call.interrupt is not None:
         result = interrupted(call)
+    elif call.closed_stdin:
+        # `<&-`: the shell closes file descriptor 0 before hsvc starts.
+        done = subprocess.run(
+            ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "hsvc", *call.args],
+            capture_output=True,
+            text=True,
+            timeout=limit + 5,
+        )
+        result = Outcome(done.returncode, done.stdout, done.stderr)
     else:
         got = run(*call.args)
         result = Outcome(got.code, got.out, got.err)

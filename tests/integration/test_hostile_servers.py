@@ -266,3 +266,70 @@ def test_an_endless_body_is_cut_at_the_size_limit(tmp_path) -> None:
     assert "the answer is larger than 64 MB" in err and err.count("\n") == 1, err
     assert peak < 500, f"{peak:.0f} MB"
     assert seconds < 20
+
+
+# --- DNS: stray replies and refusals --------------------------------------------------------
+
+
+def test_a_stray_reply_with_another_id_is_skipped(run, make_bad_dns, tmp_path) -> None:
+    def stray_first(query: dns.message.Message) -> list[dns.message.Message]:
+        stray = reply(query, "10.9.9.9")
+        stray.id = (query.id + 1) & 0xFFFF
+        return [stray, reply(query, "10.0.0.14")]
+
+    server = make_bad_dns("script", script=stray_first)
+    result, elapsed = resolve_json(run, write(tmp_path, WEB), server)
+    assert result.code == ExitCode.OK, result.out + result.err
+    assert statuses(result.out) == ["ok"] and elapsed < 3
+
+
+@pytest.mark.parametrize("rcode", ["REFUSED", "NOTIMP", "FORMERR"])
+@pytest.mark.parametrize("command", ["resolve", "inspect"])
+def test_refusals_of_every_kind_end_alike(run, make_bad_dns, tmp_path, rcode, command) -> None:
+    # REFUSED, NOTIMP and FORMERR are all a server saying no: error rows, exit 1.
+    code = dns.rcode.from_text(rcode)
+    server = make_bad_dns("script", script=lambda q: [reply(q, rcode=code)])
+    target = [WEB_NAME] if command == "resolve" else ["web"]
+    result = run(
+        command, *target, "-n", "ms", "-f", write(tmp_path, WEB),
+        "--nameserver", f"127.0.0.1:{server.port}", "--timeout", "0.5", "-o", "json",
+    )  # fmt: skip
+    assert result.code == ExitCode.MISMATCH, result.out + result.err
+    doc = json.loads(result.out)
+    rows = doc["results"] if command == "resolve" else doc["rows"]
+    assert rows and {r["status"] for r in rows} == {"error"}
+    assert {a["rcode"] for r in rows for a in r["actual"]} == {rcode}
+
+
+def test_a_silent_nameserver_with_1000_services_ends_within_one_query_timeout(
+    run, make_bad_dns, tmp_path
+) -> None:
+    import socket
+
+    services = "".join(
+        f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: ms}}\n"
+        f"spec: {{clusterIP: 10.1.{i // 250}.{i % 250 + 1}, ports: [{{name: http, port: 80}}]}}\n"
+        for i in range(1000)
+    )
+    manifest = write(tmp_path, services)
+
+    def inspect(port: int) -> tuple[Any, float]:
+        started = time.monotonic()
+        result = run(
+            "inspect", "-n", "ms", "-f", manifest,
+            "--nameserver", f"127.0.0.1:{port}", "--timeout", "1", "-o", "json",
+        )  # fmt: skip
+        return result, time.monotonic() - started
+
+    # The same run against a closed port (refused at once) is the cost of the work itself.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    _, work = inspect(closed)
+    silent = make_bad_dns("silent")
+    result, elapsed = inspect(silent.port)
+    assert result.code == ExitCode.NO_DNS, result.err
+    assert "no DNS server answered any query" in result.err
+    # One query's timeout and its retry, plus 1 s (was: 4,001 questions' timeouts, 128 s).
+    assert elapsed - work < 1 * 2 + 1, f"{elapsed:.1f} s, of which {work:.1f} s work"
+    assert silent.udp_queries < 10

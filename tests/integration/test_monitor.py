@@ -228,6 +228,10 @@ def test_cluster_role_is_exactly_what_the_monitor_uses(api_server_tls, pod_env) 
     api_server_tls.clear_log()
     args = ["--interval", "1", "--timeout", "0.5"]  # every namespace, as deployed
     with MonitorProcess(args, env) as monitor:
+        started = monitor.wait_for(lambda e: e["event"] == "started", 20)
+        # No --stuck-after: the lag model's bound for the seed's Corefile (ttl 30,
+        # cache 30): CoreDNS's watch allowance 2 s + its cache 30 s, plus one interval.
+        assert started["stuckAfter"] == pytest.approx(2 + 30 + 1)
         monitor.wait_for(lambda e: e["event"] == "ready", 20)
         api_server_tls.add(*moved_eureka1())  # a watch event and its re-check
         monitor.wait_metric(

@@ -36,6 +36,12 @@ READ = {
     "daemonsets",  # the resolver path: node-local-dns (hsvc.core.dnspath)
     "networkpolicies",  # UDP-only DNS policies (hsvc.core.transport)
     "configmaps",
+    # --references (and --include-secrets), lint and inspect only; daemonsets above
+    "jobs",
+    "cronjobs",
+    "ingresses",
+    "httproutes",
+    "secrets",
 }
 STREAM = {"portforward", "exec"}
 
@@ -68,12 +74,15 @@ def runs(knot_port: int) -> list[tuple[list[str], str | None]]:
         (["records", "-A"], None),
         (["lint", "-n", "ms"], None),
         (["lint", "-A"], None),
+        (["lint", "-n", "ms", "--references"], None),
+        (["lint", "-n", "ms", "--references", "--include-secrets"], None),
     ]
     for flag, stream in (("direct", None), ("port-forward", "portforward"), ("exec", "exec")):
         extra = [*vantage(flag, knot_port), "--timeout", "1"]
         out.append((["resolve", "eureka-0.eureka", "gateway", "-n", "ms", *extra], stream))
         out.append((["inspect", "eureka", "-n", "ms", *extra], stream))
         out.append((["inspect", "-n", "ms", *extra], stream))
+        out.append((["inspect", "eureka", "-n", "ms", "--references", *extra], stream))
     return out
 
 

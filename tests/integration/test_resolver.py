@@ -255,16 +255,18 @@ def test_garbage_is_an_error(make_bad_dns):
     obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
     assert obs.rcode is Rcode.ERROR
     assert obs.error.startswith(("malformed response", "response does not match"))
-    assert obs.elapsed_ms < 1000  # decided on arrival, not by the timeout
+    # Bytes with another ID are skipped, as stub resolvers skip them: the query waits
+    # out its timeout for its own reply (two attempts), then says what came instead.
+    assert obs.elapsed_ms < 2 * 1000 + 500
 
 
 def test_wrong_id_is_an_error(make_bad_dns):
     bad = make_bad_dns("wrong-id")
     obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
     assert obs.rcode is Rcode.ERROR
-    assert obs.error == "response does not match the query (wrong ID or question)"
+    assert obs.error.startswith("response does not match the query (wrong ID or question)")
     assert obs.answer == ()
-    assert obs.elapsed_ms < 1000
+    assert obs.elapsed_ms < 2 * 1000 + 500  # waited for the right ID, then gave up
 
 
 @pytest.mark.parametrize("tcp_only", [False, True], ids=["udp", "tcp"])

@@ -105,3 +105,39 @@ def test_a_fifo_in_a_folder_is_not_read(run, tmp_path) -> None:
     result, elapsed = records(run, folder)
     assert result.code == ExitCode.OK, result.err
     assert "web.ms.svc" in result.out and elapsed < 3
+
+
+HUGE_STS = """\
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: ms}
+spec: {clusterIP: None, selector: {app: db}, ports: [{name: pg, port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ms}
+spec:
+  serviceName: db
+  replicas: 100000000
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}}
+"""
+
+
+@pytest.mark.parametrize("command", ["records", "lint"])
+def test_a_huge_replica_count_does_not_enumerate_every_ordinal(run, tmp_path, command) -> None:
+    import json
+
+    from hsvc.core.model import MAX_DESIRED_ORDINALS
+
+    path = tmp_path / "sts.yaml"
+    path.write_text(HUGE_STS)
+    started = time.monotonic()
+    args = ["-n", "ms", "--offline"] if command == "records" else []
+    result = run(command, "-f", str(path), *args, "-o", "json")
+    assert time.monotonic() - started < 10
+    assert result.code in (ExitCode.OK, ExitCode.MISMATCH), result.err
+    if command == "records":
+        absent = json.loads(result.out)["absent"]
+        ordinals = [a for a in absent if a["name"].startswith("db-")]
+        assert len(ordinals) == MAX_DESIRED_ORDINALS == 1000

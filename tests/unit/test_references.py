@@ -570,3 +570,49 @@ def test_every_reference_code_fires_in_a_case_here(tmp_path: Path) -> None:
     assert fired >= {code for code, *_ in REFERENCE_CHECKS} - {
         "HSVC705"
     }  # 705: test_not_ready_pod_live
+
+
+def test_secret_class_is_silent_on_a_correct_name(tmp_path: Path) -> None:
+    url = base64.b64encode(b"mysql://app:pw-not-shown@mysql.data.svc:3306/app").decode()
+    manifest = deployment(
+        "- {name: api, image: a, env: [{name: DATABASE_URL, valueFrom: {secretKeyRef: {name: db, key: url}}}]}",
+        extra=f"---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db, namespace: shop}}\ndata:\n  url: {url}\n",
+    )
+    checked, findings = run(tmp_path, manifest, include_secrets=True)
+    assert findings == []
+    assert [(c.reference.cls, c.ok) for c in checked] == [(RefClass.SECRET, True)]
+
+
+@pytest.mark.parametrize("target", ["db.example.com", "rds.eu-west-1.amazonaws.com"])
+def test_external_externalname_targets_are_left_to_upstream(tmp_path: Path, target: str) -> None:
+    checked, findings = run(
+        tmp_path,
+        f"""\
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: db, namespace: shop}}
+        spec: {{type: ExternalName, externalName: {target}}}
+        """,
+    )
+    assert findings == [] and checked == []
+
+
+def test_named_target_port_of_a_headless_service_is_not_judged_from_manifests(
+    tmp_path: Path,
+) -> None:
+    manifest = textwrap.dedent(
+        """\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: api-hs, namespace: shop}
+        spec:
+          clusterIP: None
+          selector: {app: api}
+          ports: [{name: http, port: 80, targetPort: http}]
+        ---
+        """
+    ) + deployment(
+        "- {name: api, image: a, env: [{name: PEER_URL, value: 'http://api-hs.shop.svc:8080/'}]}"
+    )
+    checked, findings = run(tmp_path, manifest)
+    assert findings == [] and [c.ok for c in checked] == [True]
