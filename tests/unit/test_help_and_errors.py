@@ -180,7 +180,4 @@ def test_a_missing_corefile_is_a_bad_input_file_like_a_missing_manifest(run) -> 
         "records", "-n", "ms", "-f", SEED, "--offline", "--corefile", "/nonexistent/Corefile"
     )
     assert manifest.code == corefile.code == ExitCode.BAD_MANIFEST
-    assert (
-        corefile.err
-        == "hsvc: error: /nonexistent/Corefile: cannot read --corefile: no such file or directory\n"
-    )
+    assert corefile.err.startswith("hsvc: error: /nonexistent/Corefile: cannot read the Corefile")
