@@ -18,8 +18,8 @@ import re
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
+from dataclasses import replace
+from typing import Annotated, Any, NoReturn, TextIO, cast
 
 try:
     import typer  # noqa: TID251
@@ -28,51 +28,56 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
     sys.exit(130)
 
 from hsvc import __version__
-from hsvc.commands.options import Options
+from hsvc.commands.options import (
+    MONITOR_INTERVAL,
+    MONITOR_LISTEN,
+    WATCH_INTERVAL,
+    WATCH_SWEEP,
+    Options,
+)
+from hsvc.core.vocabulary import DEFAULT_MAX_SERVICES, WATCH_ALLOWANCE
 from hsvc.errors import ExitCode, HsvcError, WriteFailedError
 from hsvc.flags import (
     FLEET,
     LIVE,
-    OUT,
     SHARED,
-    WATCH,
+    AllRowsOpt,
     FlagGroup,
+    ForOpt,
     IncludeSecretsOpt,
     InspectReferencesOpt,
+    IntervalOpt,
     LintOutput,
+    LintOutputOpt,
+    ListenOpt,
+    MaxServicesOpt,
+    MonitorIntervalOpt,
+    MonitorWatchOpt,
+    NodeLocalCorefileOpt,
+    OnlyFailuresOpt,
     OutputOptions,
     ReferencesOpt,
+    SelectorOpt,
+    StuckAfterOpt,
+    SweepOpt,
+    UntilOkOpt,
+    WatchLagOpt,
+    WatchOpt,
     defaults,
+)
+from hsvc.present import (
+    MAX_ERROR,
+    Invocation,
+    Progress,
+    error_line,
+    exit_code,
+    fleet,
+    watch_view,
+    with_references,
 )
 from hsvc.terminal import Environment
 
-if TYPE_CHECKING:
-    from rich.console import Console  # noqa: TID251
-
 log = logging.getLogger("hsvc")
-
-MAX_ERROR = 2000  # characters of one error line
-# Set by a command whose process should end without interpreter teardown (monitor).
-_EXIT_NOW = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Invocation:
-    """One command's options, output options and terminal, built once by the wrapper."""
-
-    opts: Options
-    out: OutputOptions
-    env: Environment
-
-    def console(self, *, stderr: bool = False) -> "Console":
-        """A console on the environment's stdout (or stderr), honouring --no-color."""
-        return self.env.console(stderr=stderr, no_color=self.out.no_color)
-
-    def emit(self, doc: dict[str, Any], fmt: str) -> None:
-        """Write one document (json, yaml) to stdout."""
-        from hsvc.render.data import dump
-
-        self.env.stdout.write(dump(doc, fmt))
 
 
 def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
@@ -237,7 +242,7 @@ def _guarded(
     except HsvcError as exc:
         if debug:
             log.debug("error", exc_info=True)
-        _error(exc.message, env.stderr)
+        error_line(exc.message, env.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)  # reported by main, like a Ctrl-C while parsing
@@ -246,19 +251,11 @@ def _guarded(
     except Exception as exc:  # the one catch-all: the CLI boundary
         if debug:
             raise
-        _error(
+        error_line(
             f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
             env.stderr,
         )
         return int(ExitCode.INTERNAL)
-
-
-def _error(message: str, stderr: TextIO) -> None:
-    from hsvc.render.table import safe
-
-    # An error line is cut far later than a table cell: its end says what to do.
-    text = safe(message, limit=MAX_ERROR).plain
-    stderr.write(f"hsvc: error: {text}\n")
 
 
 class _InertFormatter(logging.Formatter):
@@ -278,65 +275,6 @@ def _setup_logging(debug: bool, stream: TextIO) -> None:
     # Even with --debug: the client's and urllib3's debug logs may carry headers.
     for noisy in ("kubernetes", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-class _Progress:
-    """A transient progress bar on stderr, only on a terminal and only for table output."""
-
-    def __init__(self, run: Invocation) -> None:
-        self.enabled = run.env.stderr_isatty and not run.out.data
-        self.run = run
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from rich.progress import Progress  # noqa: TID251
-
-            self.bar = Progress(console=self.run.console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("resolving", total=total)
-        self.bar.update(self.task, completed=done)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def _exit_code(ok: bool) -> int:
-    return int(ExitCode.OK if ok else ExitCode.MISMATCH)
-
-
-def _fleet(command: str, run: Invocation, output: str, work: Callable[[Options], Any]) -> int:
-    """Run a command over several contexts: progress per context on stderr, one summary."""
-    from hsvc.commands.fleet import run_fleet
-    from hsvc.render.table import safe
-
-    stderr = run.env.stderr
-
-    def progress(context: str, event: str, detail: str) -> None:
-        name = safe(context).plain
-        if event == "start":
-            stderr.write(f"hsvc: context {name}: started\n")
-        elif event == "done":
-            stderr.write(f"hsvc: context {name}: done ({detail})\n")
-        else:
-            why = safe(detail, limit=MAX_ERROR).plain
-            stderr.write(f"hsvc: context {name}: error: {why}\n")
-        stderr.flush()
-
-    report = run_fleet(command, run.opts, work, progress=progress)
-    if output in ("json", "yaml"):
-        from hsvc.render.fleet import fleet_doc
-
-        run.emit(fleet_doc(report), output)
-    else:
-        from hsvc.render.fleet import fleet_table
-
-        fleet_table(run.console(), report, headers=run.out.headers)
-    return report.exit_code
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -359,7 +297,7 @@ def cmd_records(
     from hsvc.commands.records import run_records
 
     if is_fleet(run.opts):
-        return _fleet("records", run, run.out.output.value, lambda o: run_records(o, service))
+        return fleet("records", run, run.out.output.value, lambda o: run_records(o, service))
     report = run_records(run.opts, service)
     if run.out.data:
         from hsvc.render.data import records_doc
@@ -371,7 +309,7 @@ def cmd_records(
         records_table(run.console(), report, wide=run.out.wide, headers=run.out.headers)
         if run.out.headers:
             print_notes(run.console(stderr=True), report.source)
-    return _exit_code(report.ok)
+    return exit_code(report.ok)
 
 
 @_command(LIVE, without=frozenset({"all_namespaces"}))
@@ -410,7 +348,7 @@ def cmd_resolve(
         from hsvc.render.table import print_notes
 
         print_notes(run.console(stderr=True), report.source)
-    return _exit_code(report.ok)
+    return exit_code(report.ok)
 
 
 @_command(LIVE, FLEET, without=frozenset({"offline"}))
@@ -420,86 +358,16 @@ def cmd_inspect(
         typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
     ] = None,
     *,
-    only_failures: Annotated[
-        bool,
-        typer.Option(
-            "--only-failures",
-            help="Show only the rows that are not ok, grouped by Service, with their explanations.",
-            rich_help_panel=OUT,
-        ),
-    ] = False,
-    all_rows: Annotated[
-        bool,
-        typer.Option(
-            "--all-rows",
-            help="Show every row of every Service (the default for one small Service).",
-            rich_help_panel=OUT,
-        ),
-    ] = False,
+    only_failures: OnlyFailuresOpt = False,
+    all_rows: AllRowsOpt = False,
     references: InspectReferencesOpt = False,
-    watch: Annotated[
-        bool,
-        typer.Option(
-            "--watch",
-            "-w",
-            help="Keep watching the objects and DNS: rows ok, converging, stuck or flapping.",
-            rich_help_panel=WATCH,
-        ),
-    ] = False,
-    until_ok: Annotated[
-        bool,
-        typer.Option(
-            "--until-ok",
-            help="Watch until every row is ok (exit 0); with --for, exit 1 when it passes first.",
-            rich_help_panel=WATCH,
-        ),
-    ] = False,
-    for_: Annotated[
-        str | None,
-        typer.Option(
-            "--for",
-            help="Watch at most this long (90s, 5m, 1h30m; plain numbers are seconds).",
-            rich_help_panel=WATCH,
-        ),
-    ] = None,
-    interval: Annotated[
-        float,
-        typer.Option(
-            "--interval",
-            metavar="SECONDS",
-            help="Seconds between re-asks of rows not ok yet.",
-            min=0.05,
-            rich_help_panel=WATCH,
-        ),
-    ] = 1.0,
-    sweep: Annotated[
-        float,
-        typer.Option(
-            "--sweep",
-            metavar="SECONDS",
-            help="Seconds between full sweeps (every row asked again).",
-            min=1.0,
-            rich_help_panel=WATCH,
-        ),
-    ] = 120.0,
-    watch_lag: Annotated[
-        float,
-        typer.Option(
-            "--watch-lag",
-            metavar="SECONDS",
-            help="Seconds allowed for CoreDNS's own API watch to see a change.",
-            min=0.0,
-            rich_help_panel=WATCH,
-        ),
-    ] = 2.0,
-    node_local_corefile: Annotated[
-        str | None,
-        typer.Option(
-            "--node-local-corefile",
-            help="NodeLocal DNSCache's Corefile: its caches count for answers through it.",
-            rich_help_panel=WATCH,
-        ),
-    ] = None,
+    watch: WatchOpt = False,
+    until_ok: UntilOkOpt = False,
+    for_: ForOpt = None,
+    interval: IntervalOpt = WATCH_INTERVAL,
+    sweep: SweepOpt = WATCH_SWEEP,
+    watch_lag: WatchLagOpt = WATCH_ALLOWANCE,
+    node_local_corefile: NodeLocalCorefileOpt = None,
     run: Invocation,
 ) -> int:
     """Compare what cluster DNS must answer for a Service with what it answers, row by row.
@@ -522,7 +390,7 @@ def cmd_inspect(
 
     if only_failures and all_rows:
         raise UsageError("--only-failures and --all-rows exclude each other; pass one")
-    run = replace(run, opts=_with_references(run.opts, references, False))
+    run = replace(run, opts=with_references(run.opts, references, False))
 
     if watch or until_ok or for_ is not None:
         from hsvc.commands.watch import WatchOptions, parse_duration
@@ -535,10 +403,10 @@ def cmd_inspect(
             watch_allowance=watch_lag,
             node_local_corefile=node_local_corefile,
         )
-        return _watch(run, service, wopts)
+        return watch_view(run, service, wopts)
     if is_fleet(run.opts):
-        return _fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
-    progress = _Progress(run)
+        return fleet("inspect", run, run.out.output.value, lambda o: run_inspect(o, service))
+    progress = Progress(run)
     try:
         report = run_inspect(run.opts, service, progress=progress)
     finally:
@@ -574,84 +442,13 @@ def cmd_inspect(
             print_notes(stderr, report.source)
             for note in report.notes:
                 print_notes(stderr, note)
-    return _exit_code(report.ok)
-
-
-def _with_references(opts: Options, references: bool, include_secrets: bool) -> Options:
-    if include_secrets and not references:
-        from hsvc.errors import UsageError
-
-        raise UsageError("--include-secrets needs --references")
-    return replace(opts, references=references, include_secrets=include_secrets)
-
-
-def _watch(run: Invocation, service: str | None, wopts: Any) -> int:
-    """Run ``inspect --watch``: a live table on a terminal, else one JSON event per line."""
-    import threading
-    import time
-
-    from hsvc.commands.fleet import is_fleet
-    from hsvc.commands.watch import run_watch
-    from hsvc.errors import UsageError
-    from hsvc.render.watch import LiveView, json_lines, print_summary, summary_event
-
-    if is_fleet(run.opts):
-        raise UsageError("--watch follows one context; drop --all-contexts or the extra --context")
-    if run.out.output.value == "yaml":
-        raise UsageError("--watch streams one JSON event per line: use -o json, not -o yaml")
-    isatty = getattr(run.env.stdout, "isatty", None)
-    live_table = not run.out.data and bool(isatty and isatty())
-    started = time.monotonic()
-    if not live_table:
-        sink = json_lines(run.env.stdout, started)
-        summary = run_watch(run.opts, service, wopts, sink)
-        sink(summary_event(summary, time.monotonic()))
-    else:
-        from rich.live import Live  # noqa: TID251
-
-        zone = (run.opts.cluster_domain or "cluster.local").rstrip(".")
-        view = LiveView(zone, time.monotonic)
-        lock = threading.Lock()
-
-        def render() -> Any:
-            with lock:
-                return view.render()
-
-        console = run.console()
-        with Live(console=console, get_renderable=render, refresh_per_second=2) as live:
-
-            def sink(event: Any) -> None:
-                with lock:
-                    view.update(event)
-                live.refresh()
-
-            summary = run_watch(run.opts, service, wopts, sink)
-        print_summary(console, summary)
-    if not summary.ok and (wopts.until_ok or summary.reason == "duration"):
-        named = "; ".join(
-            f"{r['state']} {r['name']} {r['type']} ({', '.join(r['servers']) or 'not answered'})"
-            for r in summary.not_ok[:5]
-        )
-        more = f" and {len(summary.not_ok) - 5} more" if len(summary.not_ok) > 5 else ""
-        _error(f"not every row is ok after {summary.elapsed:.0f} s: {named}{more}", run.env.stderr)
-    if summary.reason == "interrupted" and wopts.until_ok:
-        return int(ExitCode.INTERRUPTED)
-    return _exit_code(summary.ok)
+    return exit_code(report.ok)
 
 
 @_command(FLEET)
 def cmd_lint(
     *,
-    output: Annotated[
-        LintOutput,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="[table|wide|json|yaml|sarif]",
-            help="Output format (sarif for code scanning).",
-            rich_help_panel=OUT,
-        ),
-    ] = LintOutput.table,
+    output: LintOutputOpt = LintOutput.table,
     references: ReferencesOpt = False,
     include_secrets: IncludeSecretsOpt = False,
     run: Invocation,
@@ -669,13 +466,13 @@ def cmd_lint(
     from hsvc.commands.fleet import is_fleet
     from hsvc.commands.lint import run_lint
 
-    run = replace(run, opts=_with_references(run.opts, references, include_secrets))
+    run = replace(run, opts=with_references(run.opts, references, include_secrets))
     if is_fleet(run.opts):
         if output is LintOutput.sarif:
             from hsvc.errors import UsageError
 
             raise UsageError("-o sarif describes one run; with several contexts use -o json")
-        return _fleet("lint", run, output.value, run_lint)
+        return fleet("lint", run, output.value, run_lint)
     report = run_lint(run.opts)
     if output is LintOutput.sarif:
         from hsvc.render.sarif import sarif_doc
@@ -692,73 +489,18 @@ def cmd_lint(
         lint_table(run.console(), report, wide=output is LintOutput.wide, headers=headers)
         if headers:
             print_notes(run.console(stderr=True), report.source)
-    return _exit_code(report.ok)
-
-
-MONITOR = "Monitor"
+    return exit_code(report.ok)
 
 
 @_command(LIVE)
 def cmd_monitor(
     *,
-    listen: Annotated[
-        str,
-        typer.Option(
-            "--listen",
-            metavar="HOST:PORT",
-            help="HOST:PORT to serve /metrics, /healthz and /readyz on (port 0: any).",
-            rich_help_panel=MONITOR,
-        ),
-    ] = "0.0.0.0:9897",
-    interval: Annotated[
-        float,
-        typer.Option(
-            "--interval",
-            metavar="SECONDS",
-            help="Seconds between full sweeps.",
-            min=1.0,
-            rich_help_panel=MONITOR,
-        ),
-    ] = 60.0,
-    stuck_after: Annotated[
-        float | None,
-        typer.Option(
-            "--stuck-after",
-            metavar="SECONDS",
-            help="Seconds a row may stay wrong before it counts as stuck (default: the "
-            "lag model's bound for the cluster's Corefile, plus --interval).",
-            min=1.0,
-            rich_help_panel=MONITOR,
-        ),
-    ] = None,
-    max_services: Annotated[
-        int,
-        typer.Option(
-            "--max-services",
-            metavar="N",
-            help="Services with their own metric labels; the rest share service=_other.",
-            min=1,
-            rich_help_panel=MONITOR,
-        ),
-    ] = 500,
-    watch: Annotated[
-        bool,
-        typer.Option(
-            "--watch/--no-watch",
-            help="Watch objects and re-check changed Services at once (else only sweeps).",
-            rich_help_panel=MONITOR,
-        ),
-    ] = True,
-    selector: Annotated[
-        str,
-        typer.Option(
-            "--selector",
-            "-l",
-            metavar="SELECTOR",
-            help="Only Services with these labels (key=value,...).",
-            rich_help_panel=MONITOR,
-        ),
-    ] = "",
+    listen: ListenOpt = MONITOR_LISTEN,
+    interval: MonitorIntervalOpt = MONITOR_INTERVAL,
+    stuck_after: StuckAfterOpt = None,
+    max_services: MaxServicesOpt = DEFAULT_MAX_SERVICES,
+    watch: MonitorWatchOpt = True,
+    selector: SelectorOpt = "",
     run: Invocation,
 ) -> int:
     """Check cluster DNS continuously and serve the results as Prometheus metrics.
@@ -771,34 +513,9 @@ def cmd_monitor(
 
     Example: hsvc monitor --listen 0.0.0.0:9897 --interval 60
     """
-    import json
-    import threading
-    from datetime import UTC, datetime
+    from hsvc.commands.monitor import MonitorOptions
+    from hsvc.present import monitor
 
-    from hsvc.commands.monitor import MonitorOptions, run_monitor
-    from hsvc.errors import UsageError
-
-    host, _, port_text = listen.rpartition(":")
-    if not host or not port_text.isdigit() or int(port_text) > 65535:
-        raise UsageError(f"--listen takes HOST:PORT, got {listen!r}")
-    if run.opts.files:
-        raise UsageError("monitor reads a live cluster; -f does not apply")
-    lock = threading.Lock()
-    stdout = run.env.stdout
-
-    def emit(record: dict[str, Any]) -> None:
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        line = json.dumps({"time": stamp, **record}, sort_keys=True)
-        # The last line must not hold the exit back behind a loop blocked on a full pipe.
-        if not lock.acquire(timeout=0.5 if record.get("event") == "stopped" else -1):
-            return
-        try:
-            stdout.write(line + "\n")
-            stdout.flush()
-        finally:
-            lock.release()
-
-    stop = threading.Event()
     settings = MonitorOptions(
         interval=interval,
         stuck_after=stuck_after,
@@ -806,19 +523,7 @@ def cmd_monitor(
         watch=watch,
         selector=selector,
     )
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-
-    global _EXIT_NOW
-    _EXIT_NOW = True
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        run_monitor(run.opts, settings, (host.strip("[]"), int(port_text)), emit, stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return int(ExitCode.OK)
+    return monitor(run, settings, listen)
 
 
 @_command(only=_DEMO_ONLY)
@@ -973,9 +678,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     if code == ExitCode.INTERRUPTED:
         # From _guarded, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
-        _error("interrupted", env.stderr)
+        error_line("interrupted", env.stderr)
     code = code if isinstance(code, int) else 0
-    if argv is None and _EXIT_NOW:
+    if argv is None and env.exit_now:
         # hsvc monitor, stopped: tearing down a heap of tens of thousands of objects
         # (and threads still mid-query) took seconds; SIGTERM must end it at once.
         for stream in (sys.stdout, sys.stderr):
@@ -1048,7 +753,7 @@ def _write_failed(exc: BaseException, env: Environment, *, own: bool) -> int:
             raise exc
         exc = WriteFailedError(f"cannot write the results: {_why(exc)}")
     assert isinstance(exc, WriteFailedError)
-    _error(exc.message, env.stderr)
+    error_line(exc.message, env.stderr)
     return int(ExitCode.WRITE_FAILED)
 
 
@@ -1074,5 +779,5 @@ def _usage_error(exc: typer.TyperException, env: Environment) -> int:
     ctx = getattr(exc, "ctx", None)
     where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     message = " ".join(exc.format_message().split())
-    _error(f"{message}{where}", env.stderr)
+    error_line(f"{message}{where}", env.stderr)
     return int(getattr(exc, "exit_code", ExitCode.USAGE))

@@ -39,6 +39,7 @@ SETTINGS = "DNS settings"
 LIVE_DNS = "Live DNS"
 OUT = "Output"
 WATCH = "Watch (inspect --watch)"
+MONITOR = "Monitor"
 
 # --- options: one alias per flag; each default is written once, in SHARED / LIVE --------
 
@@ -368,3 +369,153 @@ class OutputOptions:
     def wide(self) -> bool:
         """Whether tables show every column and row."""
         return self.output is Output.wide
+
+
+# --- options of one command (inspect, lint, monitor) -------------------------------------
+
+OnlyFailuresOpt = Annotated[
+    bool,
+    typer.Option(
+        "--only-failures",
+        help="Show only the rows that are not ok, grouped by Service, with their explanations.",
+        rich_help_panel=OUT,
+    ),
+]
+AllRowsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-rows",
+        help="Show every row of every Service (the default for one small Service).",
+        rich_help_panel=OUT,
+    ),
+]
+WatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--watch",
+        "-w",
+        help="Keep watching the objects and DNS: rows ok, converging, stuck or flapping.",
+        rich_help_panel=WATCH,
+    ),
+]
+UntilOkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--until-ok",
+        help="Watch until every row is ok (exit 0); with --for, exit 1 when it passes first.",
+        rich_help_panel=WATCH,
+    ),
+]
+ForOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        help="Watch at most this long (90s, 5m, 1h30m; plain numbers are seconds).",
+        rich_help_panel=WATCH,
+    ),
+]
+IntervalOpt = Annotated[
+    float,
+    typer.Option(
+        "--interval",
+        metavar="SECONDS",
+        help="Seconds between re-asks of rows not ok yet.",
+        min=0.05,
+        rich_help_panel=WATCH,
+    ),
+]
+SweepOpt = Annotated[
+    float,
+    typer.Option(
+        "--sweep",
+        metavar="SECONDS",
+        help="Seconds between full sweeps (every row asked again).",
+        min=1.0,
+        rich_help_panel=WATCH,
+    ),
+]
+WatchLagOpt = Annotated[
+    float,
+    typer.Option(
+        "--watch-lag",
+        metavar="SECONDS",
+        help="Seconds allowed for CoreDNS's own API watch to see a change.",
+        min=0.0,
+        rich_help_panel=WATCH,
+    ),
+]
+NodeLocalCorefileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--node-local-corefile",
+        help="NodeLocal DNSCache's Corefile: its caches count for answers through it.",
+        rich_help_panel=WATCH,
+    ),
+]
+LintOutputOpt = Annotated[
+    LintOutput,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="[table|wide|json|yaml|sarif]",
+        help="Output format (sarif for code scanning).",
+        rich_help_panel=OUT,
+    ),
+]
+ListenOpt = Annotated[
+    str,
+    typer.Option(
+        "--listen",
+        metavar="HOST:PORT",
+        help="HOST:PORT to serve /metrics, /healthz and /readyz on (port 0: any).",
+        rich_help_panel=MONITOR,
+    ),
+]
+MonitorIntervalOpt = Annotated[
+    float,
+    typer.Option(
+        "--interval",
+        metavar="SECONDS",
+        help="Seconds between full sweeps.",
+        min=1.0,
+        rich_help_panel=MONITOR,
+    ),
+]
+StuckAfterOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--stuck-after",
+        metavar="SECONDS",
+        help="Seconds a row may stay wrong before it counts as stuck (default: the "
+        "lag model's bound for the cluster's Corefile, plus --interval).",
+        min=1.0,
+        rich_help_panel=MONITOR,
+    ),
+]
+MaxServicesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-services",
+        metavar="N",
+        help="Services with their own metric labels; the rest share service=_other.",
+        min=1,
+        rich_help_panel=MONITOR,
+    ),
+]
+MonitorWatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--watch/--no-watch",
+        help="Watch objects and re-check changed Services at once (else only sweeps).",
+        rich_help_panel=MONITOR,
+    ),
+]
+SelectorOpt = Annotated[
+    str,
+    typer.Option(
+        "--selector",
+        "-l",
+        help="Only Services with these labels (key=value,...).",
+        rich_help_panel=MONITOR,
+    ),
+]

@@ -79,6 +79,8 @@ class Environment:
     # Running in a Kubernetes pod (KUBERNETES_SERVICE_HOST set): DNS is asked as the pod does.
     in_pod: bool = False
     resolv_conf_path: str = RESOLV_CONF
+    # Set by a command whose process should end without interpreter teardown (monitor).
+    exit_now: bool = False
 
     @classmethod
     def from_process(cls) -> Environment:

@@ -16,7 +16,7 @@ from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
 from hsvc.core.model import Finding, Labels, Question, selector_matches
-from hsvc.core.report import InspectReport, ServiceSummary, Source
+from hsvc.core.report import EndpointState, InspectReport, ServiceSummary, Source
 from hsvc.core.transport import LIVE_CODES
 from hsvc.errors import UsageError
 
@@ -145,20 +145,34 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
             for s in source.snapshot.stateful_sets
             if s.namespace == svc.namespace and s.service_name == svc.name
         )
-        total = [
-            ep for sl in cluster.slices.get((svc.namespace, svc.name), []) for ep in sl.endpoints
-        ]
-        ready = sum(1 for ep in total if conditions.published(ep))
+        states = tuple(
+            EndpointState(
+                name=cluster.endpoint_name(ep.hostname, ep.target_ref, ep.addresses[0])
+                if ep.addresses
+                else ep.hostname,
+                addresses=ep.addresses,
+                pod=ep.target_ref.name if ep.target_ref is not None else "",
+                ready=ep.ready,
+                serving=ep.serving,
+                terminating=ep.terminating,
+                published=conditions.published(ep),
+                is_serving=conditions.serving(ep),
+                is_terminating=conditions.terminating(ep),
+            )
+            for sl in cluster.slices.get((svc.namespace, svc.name), [])
+            for ep in sl.endpoints
+        )
+        ready = sum(1 for e in states if e.published)  # rule 2: what CoreDNS publishes
         out.append(
             ServiceSummary(
                 service=svc,
                 stateful_sets=stses,
                 ready=ready,
-                not_ready=len(total) - ready,
-                # An absent serving condition means ready (the field's API contract).
-                serving=sum(1 for ep in total if ep.serving is not False and ep.is_ready),
-                terminating=sum(1 for ep in total if ep.terminating),
+                not_ready=len(states) - ready,
+                serving=sum(1 for e in states if e.is_serving),
+                terminating=sum(1 for e in states if e.is_terminating),
                 predicted=(svc.namespace, svc.name) in cluster.predicted_slices,
+                endpoints=states,
             )
         )
     return out

@@ -29,7 +29,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hsvc.commands.options import Options
+from hsvc.commands.options import MONITOR_INTERVAL, Options
 from hsvc.commands.source import Api, _settings, load_source
 from hsvc.commands.vantage import labels, open_vantage
 from hsvc.core.cluster import ClusterDns
@@ -65,7 +65,7 @@ Emit = Callable[[dict[str, Any]], None]
 class MonitorOptions:
     """What ``hsvc monitor`` adds to the shared options."""
 
-    interval: float = 60.0  # seconds between full sweeps
+    interval: float = MONITOR_INTERVAL  # seconds between full sweeps
     stuck_after: float | None = None  # None: from the TTL (default_stuck_after)
     max_services: int = DEFAULT_MAX_SERVICES
     watch: bool = True

@@ -11,6 +11,10 @@ from hsvc.core.vocabulary import Flavour, PodsMode
 REQUEST_TIMEOUT = 10.0  # seconds per API request (and for the command's API work)
 DNS_TIMEOUT = 2.0  # seconds per DNS query attempt
 CONCURRENCY = 64  # DNS queries in flight at once
+WATCH_INTERVAL = 1.0  # seconds between re-asks of rows that are not ok (inspect --watch)
+WATCH_SWEEP = 120.0  # seconds between full sweeps (inspect --watch)
+MONITOR_INTERVAL = 60.0  # seconds between full sweeps (hsvc monitor)
+MONITOR_LISTEN = "0.0.0.0:9897"  # where hsvc monitor serves /metrics
 PARALLEL = 4  # contexts checked at once (hsvc.commands.fleet)
 
 

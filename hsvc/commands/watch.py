@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hsvc.commands.options import Options, Via
+from hsvc.commands.options import WATCH_INTERVAL, WATCH_SWEEP, Options, Via
 from hsvc.commands.source import Api, load_source, plan
 from hsvc.commands.vantage import Vantage, labels, nobody_answered, open_vantage, via_of
 from hsvc.core.compare import compare
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 1.0  # seconds between re-asks of rows that are not ok
-SWEEP = 120.0  # seconds between full sweeps (every question again)
+INTERVAL = WATCH_INTERVAL  # seconds between re-asks of rows that are not ok
+SWEEP = WATCH_SWEEP  # seconds between full sweeps (every question again)
 RECHECK = 10.0  # seconds between re-asks of stuck and flapping rows
 NODE_LOCAL_IP = "169.254.20.10"  # NodeLocal DNSCache's usual link-local address
 

@@ -104,6 +104,21 @@ def published(ep: Endpoint) -> bool:
     return ep.is_ready
 
 
+def serving(ep: Endpoint) -> bool:
+    """Whether a slice endpoint is serving: ``serving`` as written, absent defers to ``ready``.
+
+    That is the field's API contract (discovery/v1 EndpointConditions). With
+    publishNotReadyAddresses a pod that is not Ready is ``ready`` (published) but
+    not serving (rule 3).
+    """
+    return ep.is_ready if ep.serving is None else ep.serving
+
+
+def terminating(ep: Endpoint) -> bool:
+    """Whether a slice endpoint is terminating (absent means not, rule 3)."""
+    return bool(ep.terminating)
+
+
 def verified_pod(pod: Pod) -> bool:
     """Whether ``pods verified`` indexes the pod: not Succeeded/Failed/Unknown (rule 30).
 

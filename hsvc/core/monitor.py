@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from hsvc.core.compare import Row, Verdict, disagreements
 from hsvc.core.model import EndpointSlice, Pod, Service, Snapshot, StatefulSet, selector_matches
 from hsvc.core.tally import service_of
+from hsvc.core.vocabulary import (
+    DEFAULT_MAX_SERVICES as DEFAULT_MAX_SERVICES,  # re-exported; its home is hsvc.core.vocabulary
+)
 
 ServiceKey = tuple[str, str]  # (namespace, service); service "" for pod and cluster rows
 RowKey = tuple[str, str, str, str]  # (namespace, service, name, type)
 
 # Beyond this many Services, metrics put the rest under one label (documented cap).
-DEFAULT_MAX_SERVICES = 500
 OTHER = "_other"
 
 

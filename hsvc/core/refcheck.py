@@ -660,7 +660,7 @@ class _Checker:
                 "HSVC701",
                 ref,
                 f"{ref.name} does not resolve: {shown} is NXDOMAIN ({self.why(answer)})",
-                hint or "create the Service it names, or correct the name",
+                hint or _engine_fix(answer) or "create the Service it names, or correct the name",
             )
             return
         self.add(
@@ -668,7 +668,9 @@ class _Checker:
             ref,
             f"{ref.name} resolves to no address: {shown} is {_rcode_text(answer)} "
             f"({self.why(answer)})",
-            hint or "give the Service ready endpoints (or the other address family)",
+            hint
+            or _engine_fix(answer)
+            or "give the Service ready endpoints (or the other address family)",
         )
 
     def secret_keys(self) -> None:
@@ -701,6 +703,11 @@ class _Checker:
                 + ": hsvc reads Secrets by key name only, so the name in it is not checked",
                 "pass --include-secrets to check the names Secrets hold (values are never shown)",
             )
+
+
+def _engine_fix(answer: DnsAnswer) -> str:
+    """The fix the engine's trace gives for the first decision that failed, if any."""
+    return next((step.fix for step in answer.trace if not step.ok and step.fix), "")
 
 
 def _short(meant: str, zone: str) -> str:

@@ -130,6 +130,26 @@ class ResolveReport:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointState:
+    """One slice endpoint of an inspected Service, its conditions as the EndpointSlice says.
+
+    ``ready`` / ``serving`` / ``terminating`` are the conditions as written (None:
+    absent); ``published``, ``is_serving`` and ``is_terminating`` are how they read
+    (:mod:`hsvc.core.conditions`).
+    """
+
+    name: str  # the label it is known by (rule 6)
+    addresses: tuple[str, ...]
+    pod: str  # the targetRef's pod name ("" when the slice names none)
+    ready: bool | None
+    serving: bool | None
+    terminating: bool | None
+    published: bool
+    is_serving: bool
+    is_terminating: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceSummary:
     """The header of one inspected Service."""
 
@@ -143,6 +163,8 @@ class ServiceSummary:
     serving: int = 0
     terminating: int = 0
     predicted: bool = False  # the slices are predicted (the input holds none)
+    # Every slice endpoint with its conditions, in slice order.
+    endpoints: tuple[EndpointState, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

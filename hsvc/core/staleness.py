@@ -51,6 +51,9 @@ from hsvc.core.corefile import (
     _tokenize,
     _zones_of,
 )
+from hsvc.core.vocabulary import (
+    WATCH_ALLOWANCE as WATCH_ALLOWANCE,  # re-exported; its home is hsvc.core.vocabulary
+)
 
 __all__ = [
     "WATCH_ALLOWANCE",
@@ -62,7 +65,6 @@ __all__ = [
     "parse_caches",
 ]
 
-WATCH_ALLOWANCE = 2.0  # seconds for CoreDNS's own API watch to deliver a change
 # Defaults of the cache plugin (plugin/cache/cache.go: maxTTL, maxNTTL, minTTL, minNTTL).
 CACHE_SUCCESS_MAX = 3600
 CACHE_DENIAL_MAX = 1800

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Defaults the CLI's flags show, written here once (the modules that use them import them).
+WATCH_ALLOWANCE = 2.0  # seconds for CoreDNS's own API watch to deliver a change
+DEFAULT_MAX_SERVICES = 500  # Services with their own metric labels (hsvc monitor)
+
 
 class PodsMode(StrEnum):
     """The ``pods`` knob of the kubernetes plugin (dns-records.md rules 28-30)."""

@@ -363,6 +363,18 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                     "terminating": s.terminating,
                     "predicted": s.predicted,
                 },
+                "endpointConditions": [
+                    {
+                        "name": e.name,
+                        "addresses": list(e.addresses),
+                        "pod": e.pod,
+                        "ready": e.ready,
+                        "serving": e.serving,
+                        "terminating": e.terminating,
+                        "published": e.published,
+                    }
+                    for e in s.endpoints
+                ],
                 "checks": t.counts,
                 "cause": t.cause,
             }

@@ -418,10 +418,35 @@ def _service_header(s: ServiceSummary) -> Text:
         text.append("  (predicted: the input holds no EndpointSlices)")
     if svc.publish_not_ready_addresses:
         text.append(
-            "\n  publishNotReadyAddresses: endpoints are published ready whatever the pods' "
-            "readiness, terminating pods included"
+            "\n  publishNotReadyAddresses: not-ready and terminating pods stay in DNS (the "
+            "controller writes them ready=true); serving and terminating say their real state"
+        )
+    odd = [e for e in s.endpoints if not e.published or not e.is_serving or e.is_terminating]
+    for e in odd[:_ENDPOINT_LINES]:
+        text.append("\n    ")
+        text.append_text(safe(e.pod or e.name))
+        text.append_text(safe(" " + ",".join(e.addresses), "dim"))
+        text.append(
+            f"  ready={_condition(e.ready)} serving={_condition(e.serving)} "
+            f"terminating={_condition(e.terminating)}"
+        )
+        text.append("  in DNS" if e.published else "  not in DNS", style="dim")
+    if len(odd) > _ENDPOINT_LINES:
+        text.append(
+            f"\n    … {len(odd) - _ENDPOINT_LINES} more endpoint(s) not ready, not "
+            "serving or terminating (-o json lists them all)",
+            style="dim",
         )
     return text
+
+
+# The header lists at most this many endpoints that are not ready, not serving or terminating.
+_ENDPOINT_LINES = 10
+
+
+def _condition(value: bool | None) -> str:
+    """An EndpointSlice condition as written; an absent one says so."""
+    return "absent" if value is None else str(value).lower()
 
 
 def _used_by(s: ServiceSummary, checked: Sequence[Checked]) -> Text:

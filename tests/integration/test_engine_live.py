@@ -7,6 +7,7 @@ a server that still hands out kafka-2's dashed name under the ClusterIP Service.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,142 @@ def test_behaviour08_a_silent_server_is_named_silent_not_disagreeing(
     entry = by_server[f"127.0.0.1:{silent.port}"]
     assert entry["rows"] == [] and entry["silent"] > 0
     assert not any(f["code"] == "HSVC602" for f in doc["findings"])
+
+
+# --- 9: the header of a Service publishing not-ready addresses -------------------------------
+
+# ZooKeeper behind a headless Service with publishNotReadyAddresses: zk-0 is not Ready,
+# zk-1 is terminating (still Ready). The controller writes both ready=true; serving
+# follows the pods' Ready condition and terminating the deletionTimestamp (rule 3).
+ZK_ROWS = [
+    ("zk.data.svc", "A", "10.244.6.1"),
+    ("zk.data.svc", "A", "10.244.6.2"),
+    ("zk-0.zk.data.svc", "A", "10.244.6.1"),
+    ("zk-1.zk.data.svc", "A", "10.244.6.2"),
+    ("zk.data.svc", "SRV", "0 50 2181 zk-0.zk.data.svc.cluster.local."),
+    ("zk.data.svc", "SRV", "0 50 2181 zk-1.zk.data.svc.cluster.local."),
+    ("_client._tcp.zk.data.svc", "SRV", "0 50 2181 zk-0.zk.data.svc.cluster.local."),
+    ("_client._tcp.zk.data.svc", "SRV", "0 50 2181 zk-1.zk.data.svc.cluster.local."),
+    ("10-244-6-1.data.pod", "A", "10.244.6.1"),
+    ("10-244-6-2.data.pod", "A", "10.244.6.2"),
+    ("dns-version", "TXT", '"1.1.0"', "28800"),
+]
+ZK_REVERSE = [
+    ("1.6.244", "PTR", "zk-0.zk.data.svc.cluster.local."),
+    ("2.6.244", "PTR", "zk-1.zk.data.svc.cluster.local."),
+]
+
+
+def zookeeper(tmp_path: Path) -> str:
+    def zk_pod(name: str, ip: str, *, ready: bool, deleting: bool) -> str:
+        meta: dict[str, object] = {"name": name, "namespace": "data", "labels": {"app": "zk"}}
+        if deleting:
+            meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": meta,
+                "spec": {"hostname": name, "subdomain": "zk", "containers": [{"name": "c"}]},
+                "status": {
+                    "phase": "Running",
+                    "podIP": ip,
+                    "podIPs": [{"ip": ip}],
+                    "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                },
+            }
+        )
+
+    def zk_ep(ip: str, name: str, *, serving: bool, terminating: bool) -> dict[str, object]:
+        return {
+            "addresses": [ip],
+            "hostname": name,
+            "conditions": {"ready": True, "serving": serving, "terminating": terminating},
+            "targetRef": {"kind": "Pod", "name": name, "namespace": "data"},
+        }
+
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "zk", "namespace": "data"},
+        "spec": {
+            "clusterIP": "None",
+            "publishNotReadyAddresses": True,
+            "selector": {"app": "zk"},
+            "ports": [{"name": "client", "port": 2181}],
+        },
+    }
+    slice_ = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "zk-x",
+            "namespace": "data",
+            "labels": {"kubernetes.io/service-name": "zk"},
+        },
+        "addressType": "IPv4",
+        "ports": [{"name": "client", "port": 2181, "protocol": "TCP"}],
+        "endpoints": [
+            zk_ep("10.244.6.1", "zk-0", serving=False, terminating=False),
+            zk_ep("10.244.6.2", "zk-1", serving=True, terminating=True),
+        ],
+    }
+    docs = [
+        json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "data"}}),
+        json.dumps(svc),
+        zk_pod("zk-0", "10.244.6.1", ready=False, deleting=False),
+        zk_pod("zk-1", "10.244.6.2", ready=True, deleting=True),
+        json.dumps(slice_),
+    ]
+    path = tmp_path / "zk.yaml"
+    path.write_text("\n---\n".join(docs) + "\n")
+    return str(path)
+
+
+def test_behaviour09_publish_not_ready_header_counts_as_the_slice_says(
+    run, make_knot, tmp_path: Path
+) -> None:
+    path = zookeeper(tmp_path)
+    knot = make_knot(
+        {
+            "cluster.local.": zone_text("cluster.local.", ZK_ROWS),
+            "10.in-addr.arpa.": zone_text("10.in-addr.arpa.", ZK_REVERSE),
+        }
+    )
+    base = ["inspect", "zk", "-n", "data", "-f", path, "--timeout", "0.3"]
+    base += ["--nameserver", f"127.0.0.1:{knot.port}"]
+    result = run(*base, "-o", "json")
+    doc = result.json()
+    (svc,) = doc["services"]
+    counts = svc["endpoints"]
+    # Both are published (ready=true), only zk-1 is serving, zk-1 is terminating.
+    assert counts == {
+        "ready": 2,
+        "notReady": 0,
+        "serving": 1,
+        "terminating": 1,
+        "predicted": False,
+    }
+    items = {i["pod"]: i for i in svc["endpointConditions"]}
+    assert items["zk-0"] == {
+        "name": "zk-0",
+        "addresses": ["10.244.6.1"],
+        "pod": "zk-0",
+        "ready": True,
+        "serving": False,
+        "terminating": False,
+        "published": True,
+    }
+    assert items["zk-1"]["serving"] is True and items["zk-1"]["terminating"] is True
+    # Both stay in DNS: their names are expected, not must-not-resolve.
+    rows = {(r["name"], r["type"]): r for r in doc["rows"]}
+    for name in ("zk-0", "zk-1"):
+        row = rows[(f"{name}.zk.data.svc.cluster.local.", "A")]
+        assert row["expected"]["rcode"] == "NOERROR" and row["status"] == "ok"
+    assert result.code == ExitCode.OK, [k for k, r in rows.items() if r["status"] != "ok"]
+    table = run(*base).out
+    assert "2 ready, 0 not ready; 1 serving, 1 terminating" in table
+    assert "not-ready and terminating pods stay in DNS" in table
+    lines = {line.split()[0]: line for line in table.splitlines() if line.startswith("    zk-")}
+    assert "ready=true serving=false terminating=false" in lines["zk-0"]
+    assert "ready=true serving=true terminating=true" in lines["zk-1"]

@@ -616,3 +616,15 @@ def test_named_target_port_of_a_headless_service_is_not_judged_from_manifests(
     )
     checked, findings = run(tmp_path, manifest)
     assert findings == [] and [c.ok for c in checked] == [True]
+
+
+def test_without_a_name_that_works_the_fix_is_the_engines(tmp_path: Path) -> None:
+    _c, findings = run(
+        tmp_path,
+        deployment(
+            "- {name: api, image: a, env: [{name: Q_URL, value: 'amqp://rabbit.data.svc:5672'}]}"
+        ),
+    )
+    (f,) = findings
+    assert f.code == "HSVC701"
+    assert f.hint == "check the Service name, or create Service 'rabbit' in data"
