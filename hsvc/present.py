@@ -162,12 +162,11 @@ def watch_view(run: Invocation, service: str | None, wopts: Any) -> int:
                 return view.render()
 
         console = run.console()
-        with Live(console=console, get_renderable=render, refresh_per_second=2) as live:
+        with Live(console=console, get_renderable=render, refresh_per_second=2):
 
             def sink(event: Any) -> None:
                 with lock:
                     view.update(event)
-                live.refresh()
 
             summary = run_watch(run.opts, service, wopts, sink)
         print_summary(console, summary)

@@ -420,6 +420,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         pod_ips=pod_ips,
         phase=_str(status, "phase", ("status",), "Running"),
         ready=_pod_ready(status),
+        has_status=bool(status),
         deleting=meta.get("deletionTimestamp") is not None,
         host_network=bool(_bool(spec, "hostNetwork", ("spec",))),
         dns_policy=_str(spec, "dnsPolicy", ("spec",), "ClusterFirst"),

@@ -173,6 +173,10 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
                 terminating=sum(1 for e in states if e.is_terminating),
                 predicted=(svc.namespace, svc.name) in cluster.predicted_slices,
                 endpoints=states,
+                predicted_pods=tuple(
+                    e.pod.name
+                    for e in cluster.predicted_endpoints.get((svc.namespace, svc.name), [])
+                ),
             )
         )
     return out

@@ -20,7 +20,7 @@ from hsvc.commands.options import Options
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dnspath import discover
-from hsvc.core.model import DnsSettings, Nameserver, Snapshot
+from hsvc.core.model import MAX_DESIRED_ORDINALS, DnsSettings, Nameserver, Snapshot
 from hsvc.core.names import did_you_mean
 from hsvc.core.records import Expectation, expectations
 from hsvc.core.report import Source
@@ -238,8 +238,16 @@ def _desired_notes(snapshot: Snapshot) -> tuple[str, ...]:
         notes.append(
             "the input holds no EndpointSlices: the slices the EndpointSlice controller will "
             "write are predicted from the selected pods (ready, hostname, ports as it writes "
-            "them); pods without an IP are not in them yet"
+            "them); pods without status and StatefulSet pods missing from the input are "
+            "predicted too (<sts>-0 to replicas-1, hostname and subdomain as the controller "
+            "sets them): their names are predicted, their addresses assigned when the pod starts"
         )
+        capped = [s.name for s in snapshot.stateful_sets if s.replicas > MAX_DESIRED_ORDINALS]
+        if capped:
+            notes.append(
+                f"StatefulSet(s) {', '.join(sorted(capped)[:5])}: only the first "
+                f"{MAX_DESIRED_ORDINALS} pods are predicted"
+            )
     no_ip = [s.name for s in snapshot.services if not s.cluster_ips and not s.is_external_name]
     if no_ip:
         notes.append(

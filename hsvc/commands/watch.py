@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -114,21 +116,18 @@ def run_watch(
             clock=clock,
             wopts=wopts,
         )
-        emit(
-            WatchEvent(
-                event="start",
-                at=started,
-                data={
-                    "scope": _scope(source, service),
-                    "servers": list(labels(vantage)),
-                    "rows": len(items),
-                    "notes": [*source.notes, *vantage.notes],
-                    "settings": model.where,
-                },
-            )
+        start = WatchEvent(
+            event="start",
+            at=started,
+            data={
+                "scope": _scope(source, service),
+                "servers": list(labels(vantage)),
+                "rows": len(items),
+                "notes": [*source.notes, *vantage.notes],
+                "settings": model.where,
+            },
         )
-        tracker.replan(items, started)
-        return loop.run(engine, items)
+        return loop.run(engine, items, start)
 
 
 def _scope(source: Source, service: str | None) -> str:
@@ -202,16 +201,31 @@ class _Loop:
     answered: bool = False
     _items: dict[tuple[str, str], Expectation] = field(default_factory=dict)
 
-    def run(self, engine: Any, items: list[Expectation]) -> WatchSummary:
+    def run(self, engine: Any, items: list[Expectation], start: WatchEvent) -> WatchSummary:
         started = self.tracker.started
         self._items = {(e.expected.name, e.expected.type): e for e in items}
         end = started + self.wopts.duration if self.wopts.duration is not None else None
         reason = "interrupted"
+        stop = threading.Event()
+
+        def on_interrupt(signum: int, frame: object) -> None:
+            # The first Ctrl-C asks the loop to end with the summary (within one
+            # --interval); raising at an arbitrary point could land in a finalizer
+            # and print a traceback. A second Ctrl-C interrupts at once.
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_interrupt) if main else None
         try:
+            # From here on Ctrl-C ends the watch with the summary.
+            self.emit(start)
+            self.tracker.replan(items, started)
             self._round(self.tracker.questions(), first=True)
             next_sweep = self.clock() + self.wopts.sweep
             next_retry = self.clock() + self.wopts.interval
-            while True:
+            while not stop.is_set():
                 now = self.clock()
                 if self.wopts.until_ok and self.tracker.all_ok():
                     reason = "ok"
@@ -220,7 +234,8 @@ class _Loop:
                     reason = "duration"
                     break
                 wait = min(next_sweep, next_retry, end if end is not None else next_sweep) - now
-                changes = engine.changes(timeout=max(wait, 0.0))
+                # Short waits: a Ctrl-C is noticed between them.
+                changes = engine.changes(timeout=min(max(wait, 0.0), 0.25))
                 now = self.clock()
                 ask: list[Question] = []
                 if changes:
@@ -238,6 +253,9 @@ class _Loop:
                     self._transition(transition)
         except KeyboardInterrupt:
             reason = "interrupted"
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return self._summary(reason)
 
     def _replan(self, engine: Any, changes: Sequence[Change]) -> list[Question]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from hsvc.core import conditions, names
 from hsvc.core.model import (
+    MAX_DESIRED_ORDINALS,
     Deployment,
     DnsAnswer,
     DnsSettings,
@@ -57,6 +58,7 @@ SOA_REFRESH, SOA_RETRY, SOA_EXPIRE = 7200, 1800, 86400
 NO_PORT = -1  # the plugin's sentinel for a slice without ports (rule 5)
 # What a predicted answer holds where the objects hold no address yet.
 ALLOCATED_ON_CREATE = "ClusterIP allocated on create"
+ASSIGNED_AT_START = "address assigned when the pod starts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,24 @@ class SliceEndpoint:
     address: str
     endpoint: Endpoint
     slice: EndpointSlice
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedEndpoint:
+    """A slice endpoint the controller will write for a pod whose address is not known yet.
+
+    Desired state: the pod was written without status, or is a StatefulSet pod
+    missing from the input (predicted as the controller creates it, rule 21).
+    """
+
+    name: str  # its label (rule 6): the hostname when written (rule 4), "" for a dashed IP
+    pod: Pod
+    predicted_pod: bool  # the pod itself is predicted (not in the input)
+
+    @property
+    def subject(self) -> ObjectRef:
+        """The object to point at: the pod, or its StatefulSet when the pod is predicted."""
+        return (self.pod.owner or self.pod.ref) if self.predicted_pod else self.pod.ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +240,18 @@ class ClusterDns:
                     if predicted:
                         self.slices[(svc.namespace, svc.name)].extend(predicted)
                     self.predicted_slices.add((svc.namespace, svc.name))
+        # Desired state, continued: the pods the slices will hold once they start (pods
+        # without status, StatefulSet pods missing from the input), addresses unknown.
+        self.predicted_pods: list[Pod] = []
+        self.capped_stateful_sets: list[StatefulSet] = []
+        self.predicted_endpoints: dict[tuple[str, str], list[PredictedEndpoint]] = defaultdict(list)
+        self.predicted_endpoints_by_name: dict[tuple[str, str, str], list[PredictedEndpoint]] = (
+            defaultdict(list)
+        )
+        if self.predicted_slices and not settings.noendpoints:  # rule 41
+            self.predicted_pods = self._predict_pods()
+            for key in sorted(self.predicted_slices):
+                self._predict_unaddressed(self.services[key])
         self.endpoints: dict[tuple[str, str], list[PublishedEndpoint]] = defaultdict(list)
         # (namespace, service, endpoint label): an endpoint name's lookup stays O(1)
         # with thousands of endpoints behind one Service.
@@ -257,6 +289,56 @@ class ClusterDns:
                 self.pods_by_ip[pod.pod_ips[0].strip().lower()].append(pod)
 
     # -- indexing ------------------------------------------------------------
+
+    def _predict_pods(self) -> list[Pod]:
+        """The StatefulSet pods missing from the input, as the controller creates them.
+
+        dns-records.md rule 21: pod ``<sts>-<ordinal>`` for ordinals 0 to replicas-1,
+        ``spec.hostname`` its name, ``spec.subdomain`` the StatefulSet's serviceName,
+        the template's labels. At most :data:`MAX_DESIRED_ORDINALS` per StatefulSet.
+        """
+        out: list[Pod] = []
+        for sts in self.snapshot.stateful_sets:
+            if sts.replicas > MAX_DESIRED_ORDINALS:
+                self.capped_stateful_sets.append(sts)
+            for ordinal in range(min(max(0, sts.replicas), MAX_DESIRED_ORDINALS)):
+                name = f"{sts.name}-{ordinal}"
+                if self.pods_by_name.get((sts.namespace, name.lower())):
+                    continue
+                out.append(
+                    Pod(
+                        namespace=sts.namespace,
+                        name=name,
+                        labels=sts.template_labels,
+                        hostname=name,
+                        subdomain=sts.service_name,
+                        owner=sts.ref,
+                        has_status=False,
+                    )
+                )
+        return out
+
+    def _predict_unaddressed(self, svc: Service) -> None:
+        """Index the endpoints ``svc`` will have for pods not started yet (rules 3, 4, 6)."""
+        waiting = [
+            (p, False)
+            for p in self.selected_pods(svc)
+            if not p.pod_ips and not p.has_status and not p.is_terminal
+        ]
+        waiting += [(p, True) for p in self.predicted_pods if conditions.selects(svc, p)]
+        for pod, predicted_pod in waiting:
+            if not conditions.ready_written(svc, pod):
+                continue  # not published once it runs either (rule 3)
+            if conditions.hostname_written(svc, pod):
+                label = pod.hostname.lower()
+            elif self.settings.endpoint_pod_names and 0 < len(pod.name) < 64:
+                label = pod.name.lower()
+            else:
+                label = ""  # the dashed IP, not known before the pod starts
+            entry = PredictedEndpoint(name=label, pod=pod, predicted_pod=predicted_pod)
+            self.predicted_endpoints[(svc.namespace, svc.name)].append(entry)
+            if label:
+                self.predicted_endpoints_by_name[(svc.namespace, svc.name, label)].append(entry)
 
     def _predict_slices(self, svc: Service) -> list[EndpointSlice]:
         """The slices the EndpointSlice controller writes for ``svc`` (rules 3-5)."""
@@ -909,6 +991,10 @@ class _Answerer:
         if port:
             rule = "R18"
         predicted = self._predicted_note(svc)
+        pending = self.c.predicted_endpoints.get((namespace, name), [])
+        if pending and not endpoint:
+            self.notes.extend(predicted)
+            return self._pending(svc, pending, rule)
         if not ready and not endpoint:
             self.add(self._no_ready_steps(svc))
             return self.nx("R16", f"Service {namespace}/{name} has no ready endpoint")
@@ -916,6 +1002,10 @@ class _Answerer:
             self.c.endpoints_by_name.get((namespace, name, endpoint), []) if endpoint else ready
         )
         if endpoint:
+            waiting = self.c.predicted_endpoints_by_name.get((namespace, name, endpoint), [])
+            if not chosen and waiting:
+                self.notes.extend(predicted)
+                return self._pending(svc, waiting, rule)
             if not chosen:
                 self.add(self._endpoint_cause(svc, endpoint))
                 return self.nx(
@@ -964,6 +1054,34 @@ class _Answerer:
         )
         self.notes.extend(predicted)
         return _Lookup(items=items, rules=[rule, "R2", "R6"], why=why)
+
+    def _pending(self, svc: Service, pending: list[PredictedEndpoint], rule: str) -> _Lookup:
+        """Desired state: endpoints of pods not started yet answer, their addresses unknown."""
+        where = f"{svc.namespace}/{svc.name}"
+        pods = sorted({e.pod.name for e in pending})
+        shown = ", ".join(pods[:3]) + (f" and {len(pods) - 3} more" if len(pods) > 3 else "")
+        missing = sorted({e.pod.name for e in pending if e.predicted_pod})
+        origin = (
+            "StatefulSet pod(s) not in the input, predicted as the controller creates them"
+            if len(missing) == len(pods)
+            else "pod(s) without status"
+            if not missing
+            else "pod(s) without status or not in the input"
+        )
+        self.step(
+            "endpoint",
+            True,
+            f"endpoint(s) of Service {where} predicted for {shown} ({origin}): the controller "
+            "writes them once the pods start; their addresses are not known yet (predicted)",
+            ("R3", "R4", "R21"),
+            subject=pending[0].subject,
+        )
+        return _Lookup(
+            rules=[rule, "R21"],
+            why=f"Service {where} will answer the endpoint(s) of {shown}",
+            predicted=[ASSIGNED_AT_START],
+            exists=True,
+        )
 
     def _zonal(self, svc: Service, ready: list[PublishedEndpoint], base: str) -> _Lookup:
         p = self.p

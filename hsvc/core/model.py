@@ -236,6 +236,9 @@ class Pod:
     dns_port: int | None = None
     images: tuple[str, ...] = ()  # container images (musl-looking ones: hsvc.core.transport)
     node_name: str = ""  # spec.nodeName (a node-local cache answers for its node's pods)
+    # False for a pod written without ``status`` (a manifest, or predicted from its
+    # StatefulSet): desired state, its address is assigned when it starts.
+    has_status: bool = True
 
     @property
     def ref(self) -> ObjectRef:

@@ -165,6 +165,9 @@ class ServiceSummary:
     predicted: bool = False  # the slices are predicted (the input holds none)
     # Every slice endpoint with its conditions, in slice order.
     endpoints: tuple[EndpointState, ...] = ()
+    # Desired state: pods whose endpoints the slices will hold once they start (pods
+    # without status, StatefulSet pods missing from the input); addresses unknown.
+    predicted_pods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -363,6 +363,7 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                     "terminating": s.terminating,
                     "predicted": s.predicted,
                 },
+                "predictedPods": list(s.predicted_pods),
                 "endpointConditions": [
                     {
                         "name": e.name,

@@ -416,6 +416,12 @@ def _service_header(s: ServiceSummary) -> Text:
     )
     if s.predicted:
         text.append("  (predicted: the input holds no EndpointSlices)")
+    if s.predicted_pods:
+        shown = ", ".join(s.predicted_pods[:5])
+        more = f" and {len(s.predicted_pods) - 5} more" if len(s.predicted_pods) > 5 else ""
+        text.append("\n  predicted pods ")
+        text.append_text(safe(shown + more))
+        text.append(": their names will answer, addresses assigned when the pods start")
     if svc.publish_not_ready_addresses:
         text.append(
             "\n  publishNotReadyAddresses: not-ready and terminating pods stay in DNS (the "

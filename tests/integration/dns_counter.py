@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +20,7 @@ class CountingRelay:
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.asked: list[tuple[str, str]] = []
+        self.answered: list[tuple[str, str]] = []  # logged once the reply is sent
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -51,6 +53,21 @@ class CountingRelay:
         with self._lock:
             return list(self.asked[mark:])
 
+    def wait_answered(self, question: tuple[str, str], after: int, timeout: float = 10) -> bool:
+        """Wait until ``question`` has been answered more than ``after`` times."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.answered.count(question) > after:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def answered_count(self, question: tuple[str, str]) -> int:
+        """How many times ``question`` has been answered so far."""
+        with self._lock:
+            return self.answered.count(question)
+
     def _serve(self) -> None:
         while not self._closed:
             try:
@@ -62,13 +79,13 @@ class CountingRelay:
             threading.Thread(target=self._relay, args=(data, client), daemon=True).start()
 
     def _relay(self, data: bytes, client: tuple[str, int]) -> None:
+        asked: tuple[str, str] | None = None
         try:
             question = dns.message.from_wire(data).question[0]
+            asked = (question.name.to_text().lower(), dns.rdatatype.to_text(question.rdtype))
             with self._lock:
-                self.asked.append(
-                    (question.name.to_text().lower(), dns.rdatatype.to_text(question.rdtype))
-                )
-        except Exception:
+                self.asked.append(asked)
+        except Exception:  # a test relay: garbage is passed on, unlogged
             pass
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
             out.settimeout(2)
@@ -81,3 +98,6 @@ class CountingRelay:
             self._sock.sendto(reply, client)
         except OSError:
             return
+        if asked is not None:
+            with self._lock:
+                self.answered.append(asked)

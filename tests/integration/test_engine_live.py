@@ -229,3 +229,46 @@ def test_behaviour09_publish_not_ready_header_counts_as_the_slice_says(
     lines = {line.split()[0]: line for line in table.splitlines() if line.startswith("    zk-")}
     assert "ready=true serving=false terminating=false" in lines["zk-0"]
     assert "ready=true serving=true terminating=true" in lines["zk-1"]
+
+
+# --- desired state: a chart's manifests (no pods) inspected against a running cluster ------
+
+CHART_ROWS = [
+    ("zk.data.svc", "A", "10.244.7.1"),
+    ("zk.data.svc", "A", "10.244.7.2"),
+    ("zk.data.svc", "A", "10.244.7.3"),
+    ("zk-0.zk.data.svc", "A", "10.244.7.1"),
+    ("zk-1.zk.data.svc", "A", "10.244.7.2"),
+    ("zk-2.zk.data.svc", "A", "10.244.7.3"),
+    ("zk.data.svc", "SRV", "0 33 2181 zk-0.zk.data.svc.cluster.local."),
+    ("zk.data.svc", "SRV", "0 33 2181 zk-1.zk.data.svc.cluster.local."),
+    ("zk.data.svc", "SRV", "0 33 2181 zk-2.zk.data.svc.cluster.local."),
+    ("_client._tcp.zk.data.svc", "SRV", "0 33 2181 zk-0.zk.data.svc.cluster.local."),
+    ("_client._tcp.zk.data.svc", "SRV", "0 33 2181 zk-1.zk.data.svc.cluster.local."),
+    ("_client._tcp.zk.data.svc", "SRV", "0 33 2181 zk-2.zk.data.svc.cluster.local."),
+    ("dns-version", "TXT", '"1.1.0"', "28800"),
+]
+
+
+def test_desired_state_chart_pods_are_predicted_not_failures_live(
+    run, make_knot, tmp_path: Path
+) -> None:
+    from tests.unit.test_engine_behaviours import chart
+
+    path = chart(tmp_path)
+    knot = make_knot({"cluster.local.": zone_text("cluster.local.", CHART_ROWS)})
+    base = ["inspect", "zk", "-n", "data", "-f", path, "--timeout", "0.3"]
+    base += ["--nameserver", f"127.0.0.1:{knot.port}"]
+    result = run(*base, "-o", "json")
+    doc = result.json()
+    rows = {(r["name"], r["type"]): r for r in doc["rows"]}
+    for ordinal in range(3):
+        row = rows[(f"zk-{ordinal}.zk.data.svc.cluster.local.", "A")]
+        assert row["expected"]["predicted"] == ["address assigned when the pod starts"]
+        assert row["status"] == "ok"
+    assert result.code == ExitCode.OK, [k for k, r in rows.items() if r["status"] != "ok"]
+    (svc,) = doc["services"]
+    assert svc["predictedPods"] == ["zk-0", "zk-1", "zk-2"]
+    table = run(*base).out
+    assert "predicted pods zk-0, zk-1, zk-2" in table
+    assert "addresses assigned when the pods start" in table

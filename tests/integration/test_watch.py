@@ -68,7 +68,9 @@ def watching(api: ApiServer, then: Callable[[], None]) -> threading.Thread:
 
     def wait_and_act() -> None:
         deadline = time.monotonic() + 20
-        while api.watches_open < 4 and time.monotonic() < deadline:
+        # Watch requests logged since the test began (open connections may be
+        # left over from an earlier test until the server writes to them).
+        while sum(r.is_watch for r in api.log) < 4 and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.1)
         then()
@@ -126,20 +128,28 @@ def test_pod_becoming_ready_converges_with_a_measured_latency(
     run, api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
 ) -> None:
     knot = make_knot(seed_zones(), updatable=True)
+    relay = CountingRelay(("127.0.0.1", knot.port)).__enter__()
 
     def rollout() -> None:
+        assert relay.wait_answered((ZONE, "SOA"), 0)  # the first sweep is under way
+        before = relay.answered_count((EUREKA3, "A"))
         api_server.add(*scaled_eureka(4))  # eureka-3 created, ready, in a slice
-        time.sleep(0.8)  # the replica catches up after a while
+        # The replica catches up only after hsvc has seen it behind, and a while later.
+        assert relay.wait_answered((EUREKA3, "A"), before)
+        time.sleep(0.5)
         eureka3_records(knot)
 
     actor = watching(api_server, rollout)
     # Watch a fixed while: --until-ok would end at once, before the rollout (all ok then).
-    result = run(*watch_args(kubeconfig, corefile, [knot], "--watch-lag", "3", "--for", "2.5"))
+    try:
+        result = run(*watch_args(kubeconfig, corefile, [relay], "--watch-lag", "3", "--for", "2.5"))
+    finally:
+        relay.__exit__(None, None, None)
     actor.join(5)
     assert result.code == ExitCode.OK, result.err
     evs = events(result.out)
     assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
-    # eureka-3 must not resolve before the scale-up (a must-not-resolve row), then converges.
+    # (eureka-3 may be a must-not-resolve row before the scale-up: ok first.)
     assert states(evs, EUREKA3)[-2:] == ["converging", "ok"]
     converging = next(
         e
@@ -154,7 +164,7 @@ def test_pod_becoming_ready_converges_with_a_measured_latency(
     converged = [e for e in evs if e["event"] == "converged"]
     assert converged, "no convergence measured"
     latency = max(v for e in converged for v in e["latency"].values())
-    assert 0.7 <= latency < 5
+    assert 0.5 <= latency < 5
     summary = evs[-1]
     assert summary["ok"] and summary["reason"] == "duration" and summary["counts"]["stuck"] == 0
     assert summary["measurements"] and all(m["latency"] for m in summary["measurements"])
@@ -194,20 +204,28 @@ def test_the_replica_that_updates_late_is_named_lagging_by_soa_serial(
     for knot in (early, late):
         knot.update(ZONE, serial=SERIAL)
 
+    relay = CountingRelay(("127.0.0.1", late.port)).__enter__()
+
     def rollout() -> None:
+        assert relay.wait_answered((ZONE, "SOA"), 0)  # the first sweep is under way
+        before = relay.answered_count((EUREKA3, "A"))
         api_server.add(*scaled_eureka(4))
         eureka3_records(early, serial=SERIAL + 3)
-        time.sleep(1.5)
+        assert relay.wait_answered((EUREKA3, "A"), before)  # hsvc saw the late one behind
+        time.sleep(1.0)
         eureka3_records(late, serial=SERIAL + 3)
 
     actor = watching(api_server, rollout)
-    result = run(
-        *watch_args(kubeconfig, corefile, [early, late], "--watch-lag", "5", "--for", "3.5")
-    )
+    try:
+        result = run(
+            *watch_args(kubeconfig, corefile, [early, relay], "--watch-lag", "5", "--for", "3.5")
+        )
+    finally:
+        relay.__exit__(None, None, None)
     actor.join(5)
     assert result.code == ExitCode.OK, result.err
     evs = events(result.out)
-    late_label, early_label = f"127.0.0.1:{late.port}", f"127.0.0.1:{early.port}"
+    late_label, early_label = f"127.0.0.1:{relay.port}", f"127.0.0.1:{early.port}"
     replicas = [e for e in evs if e["event"] == "replica"]
     lagging = [e for e in replicas if e["lagging"]]
     assert lagging and {e["server"] for e in lagging} == {late_label}
@@ -226,18 +244,24 @@ def test_410_gone_during_the_watch_relists_and_loses_no_change(
     run, api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
 ) -> None:
     knot = make_knot(seed_zones(), updatable=True)
+    relay = CountingRelay(("127.0.0.1", knot.port)).__enter__()
 
     def expire_then_change() -> None:
         # The re-lists after the 410 wait a moment; the change lands in between,
         # so only a re-list (not the watch) can show it.
+        assert relay.wait_answered((ZONE, "SOA"), 0)  # the first sweep is under way
+        before = relay.answered_count((EUREKA3, "A"))
         api_server.inject("*/namespaces/ms/*", delay=0.4, times=4)
         api_server.expire_watches()
         api_server.add(*scaled_eureka(4))
-        time.sleep(0.8)
+        assert relay.wait_answered((EUREKA3, "A"), before)
         eureka3_records(knot)
 
     actor = watching(api_server, expire_then_change)
-    result = run(*watch_args(kubeconfig, corefile, [knot], "--watch-lag", "3", "--for", "3"))
+    try:
+        result = run(*watch_args(kubeconfig, corefile, [relay], "--watch-lag", "3", "--for", "3"))
+    finally:
+        relay.__exit__(None, None, None)
     actor.join(5)
     assert result.code == ExitCode.OK, result.err
     evs = events(result.out)
@@ -245,7 +269,7 @@ def test_410_gone_during_the_watch_relists_and_loses_no_change(
     assert {"kind": "Pod", "namespace": "ms", "name": "eureka-3"} in [e["object"] for e in changes]
     assert all(e["relisted"] for e in changes)
     assert any("re-list after 410 Gone" in e["what"] for e in changes)
-    # eureka-3 must not resolve before the scale-up (a must-not-resolve row), then converges.
+    # (eureka-3 may be a must-not-resolve row before the scale-up: ok first.)
     assert states(evs, EUREKA3)[-2:] == ["converging", "ok"]
     relists = [r for r in api_server.log if r.is_list and r.path == "/api/v1/namespaces/ms/pods"]
     assert len(relists) == 3  # the snapshot, the watch engine's first LIST, the re-list
@@ -312,3 +336,73 @@ def test_no_server_answering_exits_6(run, kubeconfig: Path, corefile: Path, make
     result = run(*args, "--nameserver", f"127.0.0.1:{silent.port}", "--timeout", "0.2")
     assert result.code == ExitCode.NO_DNS
     assert "no DNS server answered" in result.err
+
+
+def test_each_coredns_replica_through_port_forward_and_the_late_one_named(
+    run, api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
+) -> None:
+    from tests.integration.test_portforward import coredns_pod
+
+    pods = ("coredns-5d78c9869d-early", "coredns-5d78c9869d-late")
+    knots = {}
+    for i, name in enumerate(pods):
+        knot = make_knot(seed_zones(), updatable=True)
+        knot.update(ZONE, serial=SERIAL)
+        api_server.add(coredns_pod(name, f"10.244.0.{20 + i}"))
+        api_server.forward("kube-system", name, 53, ("127.0.0.1", knot.port))
+        knots[name] = knot
+
+    def rollout() -> None:
+        api_server.add(*scaled_eureka(4))
+        eureka3_records(knots[pods[0]], serial=SERIAL + 2)
+        time.sleep(1.8)
+        eureka3_records(knots[pods[1]], serial=SERIAL + 2)
+
+    actor = watching(api_server, rollout)
+    result = run(*watch_args(kubeconfig, corefile, [], "--watch-lag", "5", "--for", "3.5"))
+    actor.join(5)
+    assert result.code == ExitCode.OK, result.err
+    evs = events(result.out)
+    labels = [f"{name} (port-forward)" for name in pods]
+    assert evs[0]["servers"] == labels
+    lagging = [e for e in evs if e["event"] == "replica" and e["lagging"]]
+    assert {e["server"] for e in lagging} == {labels[1]} and lagging[0]["behind"] == 2
+    # The early replica may already answer when hsvc first asks; the late one cannot.
+    assert states(evs, EUREKA3, server=labels[0])[-1] == "ok"
+    assert states(evs, EUREKA3, server=labels[1])[-2:] == ["converging", "ok"]
+
+
+@pytest.mark.parametrize(("until_ok", "code"), [(False, ExitCode.MISMATCH), (True, 130)])
+def test_ctrl_c_ends_with_the_summary(
+    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot, until_ok: bool, code: int
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    knot = make_knot(seed_zones(), updatable=True)
+    api_server.add(*scaled_eureka(4))  # never served: rows stay wrong
+    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch")
+    if until_ok:
+        args.append("--until-ok")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hsvc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline()]  # the start event: the watch is running
+    deadline = time.monotonic() + 20
+    while sum(r.is_watch for r in api_server.log) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    evs = events("".join(lines) + out)
+    assert proc.returncode == code, err + out[-500:]
+    assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
+    assert evs[-1]["reason"] == "interrupted" and not evs[-1]["ok"]
+    assert "Traceback" not in err, err

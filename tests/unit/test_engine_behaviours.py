@@ -526,3 +526,98 @@ def test_behaviour20_pod_name_labels_of_not_ready_endpoints_must_not_resolve(
 @pytest.mark.parametrize("flag", ["--pods", "--endpoint-pod-names"])
 def test_flags_used_here_exist(run, flag: str) -> None:
     assert flag in run("records", "--help").out
+
+
+# --- desired state: StatefulSet pods missing from the input, pods without status -------------
+
+
+def statefulset(name: str, *, service_name: str, replicas: int, app: str, ns: str = "data") -> str:
+    return json.dumps(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "serviceName": service_name,
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": app}},
+                "template": {
+                    "metadata": {"labels": {"app": app}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        }
+    )
+
+
+def chart(tmp_path: Path, *, replicas: int = 3) -> str:
+    """A chart's manifests: headless zk, ClusterIP zk-client, StatefulSet zk, no pods."""
+    return write(
+        tmp_path,
+        namespace("data"),
+        service("zk", cluster_ip="None", app="zk", port="client"),
+        service("zk-client", cluster_ip=None, app="zk", port="client"),
+        statefulset("zk", service_name="zk", replicas=replicas, app="zk"),
+    )
+
+
+ASSIGNED = "address assigned when the pod starts"
+
+
+def test_desired_state_statefulset_pods_missing_from_the_input_are_predicted(
+    run, tmp_path: Path
+) -> None:
+    path = chart(tmp_path)
+    doc = records(run, path, "zk", "-n", "data")
+    predicted = {(p["name"], p["type"]): p for p in doc["predicted"]}
+    for ordinal in range(3):
+        row = predicted[(f"zk-{ordinal}.zk.data.svc.{Z}", "A")]
+        assert row["predicted"] == ASSIGNED
+    assert predicted[(f"zk.data.svc.{Z}", "A")]["predicted"] == ASSIGNED
+    assert predicted[(f"_client._tcp.zk.data.svc.{Z}", "SRV")]["predicted"] == ASSIGNED
+    # None of them is reported as a failure, and nothing beyond the replicas is predicted.
+    failing = {a["name"] for a in doc["absent"]}
+    assert not failing & {name for name, _ in predicted}
+    assert (f"zk-3.zk.data.svc.{Z}", "A") not in predicted
+    assert any(
+        "assigned when the pod starts" in n and "<sts>-0" in n for n in doc["source"]["notes"]
+    )
+    table = run("records", "zk", "-n", "data", "-f", path, "--offline")
+    assert table.code == 0 and ASSIGNED in table.out
+    # resolve says the same: the name will answer, its address is predicted.
+    res = resolve(run, path, "zk-1.zk", "-n", "data")
+    assert res["expected"]["rcode"] == "NOERROR"
+    assert res["expected"]["predicted"] == [ASSIGNED]
+    assert res["chain"] == []
+    beyond = resolve(run, path, "zk-3.zk", "-n", "data")
+    assert beyond["expected"]["rcode"] == "NXDOMAIN"
+    lint = run("lint", "-f", path, "-o", "json")
+    assert lint.code == 0 and lint.json()["findings"] == []
+
+
+def test_desired_state_pod_without_status_is_predicted_by_its_hostname(run, tmp_path: Path) -> None:
+    bare = json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "db-main", "namespace": "data", "labels": {"app": "db"}},
+            "spec": {"hostname": "main", "subdomain": "db", "containers": [{"name": "c"}]},
+        }
+    )
+    path = write(tmp_path, namespace("data"), service("db", cluster_ip="None", app="db"), bare)
+    doc = records(run, path, "db", "-n", "data")
+    predicted = {(p["name"], p["type"]): p["predicted"] for p in doc["predicted"]}
+    assert predicted[(f"main.db.data.svc.{Z}", "A")] == ASSIGNED
+    assert predicted[(f"db.data.svc.{Z}", "A")] == ASSIGNED
+    assert doc["absent"] == []  # nothing is reported as failing
+    res = resolve(run, path, "main.db", "-n", "data")
+    assert res["expected"]["predicted"] == [ASSIGNED] and res["chain"] == []
+
+
+def test_desired_state_predicts_at_most_the_replicas_cap(run, tmp_path: Path) -> None:
+    from hsvc.core.model import MAX_DESIRED_ORDINALS
+
+    doc = records(run, chart(tmp_path, replicas=MAX_DESIRED_ORDINALS * 5), "zk", "-n", "data")
+    per_pod = [p for p in doc["predicted"] if p["name"].startswith("zk-")]
+    assert len(per_pod) == MAX_DESIRED_ORDINALS
+    assert any(f"only the first {MAX_DESIRED_ORDINALS} pods" in n for n in doc["source"]["notes"])
