@@ -7,12 +7,14 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
+import copy
 import errno
 import functools
 import gc
 import inspect
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -155,11 +157,37 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _command(*groups: FlagGroup) -> Callable[[Callable[..., int]], Callable[..., None]]:
+def _hidden(annotation: Any) -> Any:
+    """The same option, left out of ``--help``."""
+    info = copy.copy(annotation.__metadata__[0])
+    info.hidden = True
+    return Annotated[annotation.__origin__, info]
+
+
+class _PlainHelp(typer.core.TyperCommand):
+    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [_PY_TYPE.sub("", line) for line in formatter.buffer]
+
+
+_PY_TYPE = re.compile(r" <(?:str|list\[str\])>")
+
+# What the demo reads: it brings its own objects and DNS, so nothing else is offered.
+_DEMO_ONLY = frozenset({"output", "no_headers", "no_color", "debug"})
+
+
+def _command(
+    *groups: FlagGroup, without: frozenset[str] = frozenset(), only: frozenset[str] | None = None
+) -> Callable[[Callable[..., int]], Callable[..., None]]:
     """Register a command with the shared options added to its signature.
 
-    The wrapped function receives its own arguments plus ``run`` (the
-    :class:`Invocation`) and returns an exit code; errors are turned into codes here.
+    ``without`` names shared options the command does not offer (they would mean
+    nothing there); ``only`` lists just the named ones in its help, the others are
+    still accepted and ignored (``kubectl hsvc demo -n x`` works). The wrapped function
+    receives its own arguments plus ``run`` (the :class:`Invocation`) and returns
+    an exit code; errors are turned into codes here.
     """
 
     def register(fn: Callable[..., int]) -> Callable[..., None]:
@@ -168,10 +196,15 @@ def _command(*groups: FlagGroup) -> Callable[[Callable[..., int]], Callable[...,
         own_names = {p.name for p in own}
         # A command may redefine a shared option (lint's --output adds sarif).
         extra = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=ann if only is None or name in only else _hidden(ann),
+            )
             for group in (SHARED, *groups)
             for name, ann, default in group
-            if name not in own_names
+            if name not in own_names and name not in without
         ]
         shared_names = {p.name for p in extra}
         ctx_param = inspect.Parameter(
@@ -189,7 +222,11 @@ def _command(*groups: FlagGroup) -> Callable[[Callable[..., int]], Callable[...,
         params = [*own, *extra, ctx_param]
         wrapper.__signature__ = sig.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        app.command(name=fn.__name__.removeprefix("cmd_"))(wrapper)
+        # The whole first line in the command list (click cuts a derived one at ~45 characters).
+        summary = (fn.__doc__ or "").strip().splitlines()[0]
+        app.command(name=fn.__name__.removeprefix("cmd_"), short_help=summary, cls=_PlainHelp)(
+            wrapper
+        )
         return wrapper
 
     return register
@@ -246,7 +283,8 @@ def _setup_logging(debug: bool, stream: TextIO) -> None:
 @_command(FLEET)
 def cmd_records(
     service: Annotated[
-        str | None, typer.Argument(help="Service name (default: every Service).")
+        str | None,
+        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
     ] = None,
     *,
     run: Invocation,
@@ -274,13 +312,19 @@ def cmd_records(
     return exit_code(report.ok)
 
 
-@_command(LIVE)
+@_command(LIVE, without=frozenset({"all_namespaces"}))
 def cmd_resolve(
     names: Annotated[
-        list[str], typer.Argument(help="Names to resolve (short names are expanded).")
+        list[str],
+        typer.Argument(metavar="NAME", help="Names to resolve (short names are expanded)."),
     ],
     *,
-    type: Annotated[str, typer.Option("--type", "-t", help="Record type.")] = "A",
+    type: Annotated[
+        str,
+        typer.Option(
+            "--type", "-t", metavar="TYPE", help="Record type (A, AAAA, SRV, PTR, CNAME, TXT…)."
+        ),
+    ] = "A",
     run: Invocation,
 ) -> int:
     """Say what cluster DNS answers for names, why, and (live) what it does answer.
@@ -307,10 +351,11 @@ def cmd_resolve(
     return exit_code(report.ok)
 
 
-@_command(LIVE, FLEET)
+@_command(LIVE, FLEET, without=frozenset({"offline"}))
 def cmd_inspect(
     service: Annotated[
-        str | None, typer.Argument(help="Service name (default: every Service).")
+        str | None,
+        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
     ] = None,
     *,
     only_failures: OnlyFailuresOpt = False,
@@ -414,7 +459,7 @@ def cmd_lint(
     reads a rendered chart from stdin) or the live API (-n NS, -A). With
     --references, also checks every cluster name the workloads, ConfigMaps, routes
     and ExternalName Services use. Exits 1 when any finding is an error, else 0.
-    Every code is explained in docs/reference/findings.md.
+    Every code is explained by hsvc explain CODE (hsvc explain --list lists them).
 
     Example: helm template ./chart | hsvc lint -f - --references -o sarif > hsvc.sarif
     """
@@ -481,13 +526,13 @@ def cmd_monitor(
     return monitor(run, settings, listen)
 
 
-@_command()
+@_command(only=_DEMO_ONLY)
 def cmd_demo(*, run: Invocation) -> int:
     """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.
 
     Needs no cluster and no network. Exits 0 when the demo runs as designed: its
-    ✗ rows are part of the show. Only --output table|wide, --no-headers, --no-color
-    and --debug apply; the demo brings its own objects and DNS.
+    ✗ rows are part of the show. It brings its own objects and DNS, so it takes
+    only the output options.
 
     Example: hsvc demo
     """
@@ -513,6 +558,37 @@ def cmd_demo(*, run: Invocation) -> int:
             )
     demo_outro(console, played, OUTRO)
     check_script(played)
+    return int(ExitCode.OK)
+
+
+@_command(only=frozenset({"no_color", "debug"}))
+def cmd_explain(
+    code: Annotated[
+        str | None,
+        typer.Argument(metavar="CODE", help="Finding code, e.g. HSVC204."),
+    ] = None,
+    *,
+    list_codes: Annotated[
+        bool, typer.Option("--list", help="List every finding code with its one-line summary.")
+    ] = False,
+    run: Invocation,
+) -> int:
+    """Print a finding's full explanation and fix, offline (no cluster needed).
+
+    Example: hsvc explain HSVC204
+    """
+    from hsvc.commands.explain import explain, finding_docs
+    from hsvc.errors import UsageError
+
+    out = run.env.stdout
+    if list_codes:
+        for doc in finding_docs():
+            out.write(f"{doc.code}  {doc.summary}\n")
+        return int(ExitCode.OK)
+    if code is None:
+        raise UsageError("name a finding code (hsvc explain HSVC204) or pass --list")
+    doc = explain(code)
+    out.write(f"{doc.code}\n\n{doc.text}\n")
     return int(ExitCode.OK)
 
 

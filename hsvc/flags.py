@@ -48,6 +48,7 @@ NamespaceOpt = Annotated[
     typer.Option(
         "--namespace",
         "-n",
+        metavar="NAMESPACE",
         help="Namespace (default: the context's namespace, else 'default').",
         rich_help_panel=CLUSTER,
     ),
@@ -61,6 +62,7 @@ FilenameOpt = Annotated[
     typer.Option(
         "--filename",
         "-f",
+        metavar="PATH",
         help="Manifest file or folder (YAML/JSON, repeatable) instead of the live API.",
         rich_help_panel=CLUSTER,
     ),
@@ -73,6 +75,7 @@ KubeconfigOpt = Annotated[
     str | None,
     typer.Option(
         "--kubeconfig",
+        metavar="PATH",
         help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).",
         rich_help_panel=CLUSTER,
     ),
@@ -81,6 +84,7 @@ ContextOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--context",
+        metavar="NAME",
         help="Kubeconfig context to use (inspect, records, lint: repeatable, "
         "each context checked on its own).",
         rich_help_panel=CLUSTER,
@@ -98,6 +102,7 @@ ParallelOpt = Annotated[
     int,
     typer.Option(
         "--parallel",
+        metavar="N",
         help="Contexts checked at once (with several contexts).",
         min=1,
         max=64,
@@ -108,6 +113,7 @@ RequestTimeoutOpt = Annotated[
     float,
     typer.Option(
         "--request-timeout",
+        metavar="SECONDS",
         help="Seconds to wait for each API request.",
         min=0.1,
         rich_help_panel=CLUSTER,
@@ -117,6 +123,7 @@ CorefileOpt = Annotated[
     str | None,
     typer.Option(
         "--corefile",
+        metavar="PATH",
         help="Read DNS settings from this Corefile (else the cluster's coredns ConfigMap).",
         rich_help_panel=SETTINGS,
     ),
@@ -125,6 +132,7 @@ ClusterDomainOpt = Annotated[
     str | None,
     typer.Option(
         "--cluster-domain",
+        metavar="ZONE",
         help="Cluster zone (default cluster.local).",
         envvar="HSVC_CLUSTER_DOMAIN",
         rich_help_panel=SETTINGS,
@@ -132,7 +140,12 @@ ClusterDomainOpt = Annotated[
 ]
 PodsOpt = Annotated[
     PodsMode | None,
-    typer.Option("--pods", help="Pod records mode.", rich_help_panel=SETTINGS),
+    typer.Option(
+        "--pods",
+        metavar="[disabled|insecure|verified]",
+        help="Pod records mode.",
+        rich_help_panel=SETTINGS,
+    ),
 ]
 EndpointPodNamesOpt = Annotated[
     bool | None,
@@ -146,13 +159,19 @@ EndpointPodNamesOpt = Annotated[
 TtlOpt = Annotated[
     int | None,
     typer.Option(
-        "--ttl", help="Record TTL the Corefile sets.", min=0, max=3600, rich_help_panel=SETTINGS
+        "--ttl",
+        metavar="SECONDS",
+        help="Record TTL the Corefile sets (0 to 3600).",
+        min=0,
+        max=3600,
+        rich_help_panel=SETTINGS,
     ),
 ]
 DnsFlavourOpt = Annotated[
     Flavour | None,
     typer.Option(
         "--dns-flavour",
+        metavar="[coredns|kube-dns|cloud-dns]",
         help="DNS server whose rules to apply (else detected live, else coredns).",
         rich_help_panel=SETTINGS,
     ),
@@ -161,12 +180,20 @@ DnsVersionOpt = Annotated[
     str | None,
     typer.Option(
         "--dns-version",
+        metavar="VERSION",
         help="CoreDNS version whose rules to apply, e.g. 1.12.0 (else detected live, else 1.14.7).",
         rich_help_panel=SETTINGS,
     ),
 ]
 OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="Output format.", rich_help_panel=OUT)
+    Output,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="[table|wide|json|yaml]",
+        help="Output format.",
+        rich_help_panel=OUT,
+    ),
 ]
 NoHeadersOpt = Annotated[
     bool,
@@ -194,6 +221,7 @@ NameserverOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--nameserver",
+        metavar="HOST[:PORT]",
         help="DNS server HOST[:PORT] to ask (repeatable; each is asked separately).",
         envvar="HSVC_NAMESERVER",
         rich_help_panel=LIVE_DNS,
@@ -202,13 +230,18 @@ NameserverOpt = Annotated[
 TimeoutOpt = Annotated[
     float,
     typer.Option(
-        "--timeout", help="Seconds per DNS query attempt.", min=0.05, rich_help_panel=LIVE_DNS
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds per DNS query attempt (at least 0.05).",
+        min=0.05,
+        rich_help_panel=LIVE_DNS,
     ),
 ]
 ConcurrencyOpt = Annotated[
     int,
     typer.Option(
         "--concurrency",
+        metavar="N",
         help="DNS queries in flight at once.",
         min=1,
         max=4096,
@@ -219,6 +252,7 @@ ViaOpt = Annotated[
     Via,
     typer.Option(
         "--via",
+        metavar="[auto|direct|port-forward|exec]",
         help=(
             "Where to ask from: port-forward to every CoreDNS replica, direct to "
             "--nameserver or the DNS Service IP, exec in --pod; auto: --pod means exec, "
@@ -232,6 +266,7 @@ PodOpt = Annotated[
     str | None,
     typer.Option(
         "--pod",
+        metavar="[NAMESPACE/]NAME",
         help="Pod ([NAMESPACE/]NAME) to run the lookups in, with its own resolver "
         "and tools (--via exec).",
         rich_help_panel=LIVE_DNS,
@@ -240,7 +275,11 @@ PodOpt = Annotated[
 ContainerOpt = Annotated[
     str | None,
     typer.Option(
-        "--container", "-c", help="Container of --pod to exec in.", rich_help_panel=LIVE_DNS
+        "--container",
+        "-c",
+        metavar="NAME",
+        help="Container of --pod to exec in.",
+        rich_help_panel=LIVE_DNS,
     ),
 ]
 ReferencesOpt = Annotated[
@@ -379,6 +418,7 @@ IntervalOpt = Annotated[
     float,
     typer.Option(
         "--interval",
+        metavar="SECONDS",
         help="Seconds between re-asks of rows not ok yet.",
         min=0.05,
         rich_help_panel=WATCH,
@@ -388,6 +428,7 @@ SweepOpt = Annotated[
     float,
     typer.Option(
         "--sweep",
+        metavar="SECONDS",
         help="Seconds between full sweeps (every row asked again).",
         min=1.0,
         rich_help_panel=WATCH,
@@ -397,6 +438,7 @@ WatchLagOpt = Annotated[
     float,
     typer.Option(
         "--watch-lag",
+        metavar="SECONDS",
         help="Seconds allowed for CoreDNS's own API watch to see a change.",
         min=0.0,
         rich_help_panel=WATCH,
@@ -413,13 +455,18 @@ NodeLocalCorefileOpt = Annotated[
 LintOutputOpt = Annotated[
     LintOutput,
     typer.Option(
-        "--output", "-o", help="Output format (sarif for code scanning).", rich_help_panel=OUT
+        "--output",
+        "-o",
+        metavar="[table|wide|json|yaml|sarif]",
+        help="Output format (sarif for code scanning).",
+        rich_help_panel=OUT,
     ),
 ]
 ListenOpt = Annotated[
     str,
     typer.Option(
         "--listen",
+        metavar="HOST:PORT",
         help="HOST:PORT to serve /metrics, /healthz and /readyz on (port 0: any).",
         rich_help_panel=MONITOR,
     ),
@@ -427,13 +474,18 @@ ListenOpt = Annotated[
 MonitorIntervalOpt = Annotated[
     float,
     typer.Option(
-        "--interval", help="Seconds between full sweeps.", min=1.0, rich_help_panel=MONITOR
+        "--interval",
+        metavar="SECONDS",
+        help="Seconds between full sweeps.",
+        min=1.0,
+        rich_help_panel=MONITOR,
     ),
 ]
 StuckAfterOpt = Annotated[
     float | None,
     typer.Option(
         "--stuck-after",
+        metavar="SECONDS",
         help="Seconds a row may stay wrong before it counts as stuck (default: the "
         "lag model's bound for the cluster's Corefile, plus --interval).",
         min=1.0,
@@ -444,6 +496,7 @@ MaxServicesOpt = Annotated[
     int,
     typer.Option(
         "--max-services",
+        metavar="N",
         help="Services with their own metric labels; the rest share service=_other.",
         min=1,
         rich_help_panel=MONITOR,

@@ -66,9 +66,11 @@ from hsvc.core.model import (
     Snapshot,
     Workload,
 )
+from hsvc.core.names import did_you_mean
 from hsvc.core.scope import pods_for_service
 from hsvc.errors import (
     ApiUnreachableError,
+    HsvcError,
     NotFoundError,
     UsageError,
 )
@@ -349,6 +351,22 @@ class KubeSource(StreamClient):
                 backends.extend(self._convert(backends_from_dict, {**o, "kind": kind}))
         return workloads, tuple(config), tuple(backends)
 
+    def _names(self, resource: str, namespace: str | None, deadline: float) -> list[str]:
+        """Names of one kind, for a "did you mean" after a 404 (one LIST, on that path only).
+
+        Empty when the list cannot be read: the suggestion is a courtesy, the 404 the error.
+        """
+        try:
+            items = self._list_all(list_request(resource, namespace), deadline)
+        except (ApiStatus, HsvcError):
+            return []
+        out = []
+        for item in items:
+            meta = item.get("metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                out.append(meta["name"])
+        return out
+
     def _absent_ok(
         self, request: Request, deadline: float, unreadable: list[str]
     ) -> list[dict[str, object]]:
@@ -548,6 +566,8 @@ class KubeSource(StreamClient):
             return (self._convert(namespace_from_dict, self._send(request, deadline)),)
         except ApiStatus as exc:
             if exc.object_missing:
+                # No LIST here for a suggestion: namespace-scoped users may not list
+                # namespaces, and a missing namespace costs one request.
                 raise NotFoundError(f'namespace "{namespace}" not found ({self.target})') from exc
             if exc.status != 403:
                 raise self._translate(exc) from exc
@@ -560,8 +580,9 @@ class KubeSource(StreamClient):
             obj = self._send(get_request("services", namespace, name), deadline)
         except ApiStatus as exc:
             if exc.object_missing:
+                hint = did_you_mean(name, self._names("services", namespace, deadline))
                 raise NotFoundError(
-                    f'service "{name}" not found in namespace "{namespace}" ({self.target})'
+                    f'service "{name}" not found in namespace "{namespace}" ({self.target}){hint}'
                 ) from exc
             raise self._translate(exc) from exc
         return self._convert(service_from_dict, obj)

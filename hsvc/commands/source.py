@@ -7,6 +7,7 @@ run) once per command.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from collections.abc import Sequence
@@ -20,9 +21,10 @@ from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dnspath import discover
 from hsvc.core.model import MAX_DESIRED_ORDINALS, DnsSettings, Nameserver, Snapshot
+from hsvc.core.names import did_you_mean
 from hsvc.core.records import Expectation, expectations
 from hsvc.core.report import Source
-from hsvc.errors import InvalidNameError, NotFoundError, UsageError
+from hsvc.errors import InvalidNameError, ManifestError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from hsvc.adapters.kubeapi import KubeSource
@@ -141,7 +143,6 @@ def _settings(
     imports: dict[str, str] | None = None,
 ) -> DnsSettings:
     from hsvc.core.corefile import CorefileError, parse_corefile, settings_with_overrides
-    from hsvc.errors import ManifestError
 
     settings = DnsSettings()
     if opts.corefile:
@@ -187,8 +188,6 @@ def _read_corefile(path: str) -> str:
     Raises:
         ManifestError: The file cannot be read as UTF-8 text.
     """
-    from hsvc.errors import ManifestError
-
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -270,20 +269,51 @@ def _settings_notes(settings: DnsSettings) -> tuple[str, ...]:
 
 def _require_scope(source: Source, cluster: ClusterDns, service: str | None) -> None:
     ns = source.namespace
+    snap = source.snapshot
     if ns is not None and ns not in cluster.namespaces:
-        raise NotFoundError(f'namespace "{ns}" not found ({source.origin})')
+        present = sorted(cluster.namespaces)
+        hint = did_you_mean(ns, present)
+        if source.origin.startswith("manifests"):
+            listed = ", ".join(present[:10]) + (" …" if len(present) > 10 else "")
+            hint += f" (namespaces in the manifests: {listed or 'none'}; pass -n NS or -A)"
+        raise NotFoundError(f'namespace "{ns}" not found ({source.origin}){hint}')
     if service is not None:
         if not names.is_dns1123_label(service):
             raise InvalidNameError(name=service, reason="a Service name is a DNS-1123 label")
-        if ns is None:
-            if not any(s.name == service for s in source.snapshot.services):
-                raise NotFoundError(
-                    f'service "{service}" not found in any namespace ({source.origin})'
-                )
-        elif (ns, service) not in {(s.namespace, s.name) for s in source.snapshot.services}:
-            raise NotFoundError(
-                f'service "{service}" not found in namespace "{ns}" ({source.origin})'
+        in_scope = [s for s in snap.services if ns is None or s.namespace == ns]
+        if any(s.name == service for s in in_scope):
+            return
+        where = "in any namespace" if ns is None else f'in namespace "{ns}"'
+        hint = (
+            _workload_hint(snap, ns, service)
+            or did_you_mean(service, [s.name for s in in_scope])
+            or _close_statefulset(snap, ns, service)
+        )
+        if not hint and ns is not None:
+            elsewhere = sorted({s.namespace for s in snap.services if s.name == service})
+            if elsewhere:
+                hint = f"; it exists in namespace {', '.join(elsewhere)}: pass -n {elsewhere[0]}"
+        raise NotFoundError(f'service "{service}" not found {where} ({source.origin}){hint}')
+
+
+def _workload_hint(snap: Snapshot, ns: str | None, name: str) -> str:
+    """A StatefulSet named like the Service asked for: point at its governing Service."""
+    for sts in snap.stateful_sets:
+        if (ns is None or sts.namespace == ns) and sts.name == name and sts.service_name:
+            return (
+                f'; "{name}" is a StatefulSet, whose pods are named under Service '
+                f'"{sts.service_name}": hsvc inspect {sts.service_name}'
             )
+    return ""
+
+
+def _close_statefulset(snap: Snapshot, ns: str | None, name: str) -> str:
+    in_scope = [s for s in snap.stateful_sets if ns is None or s.namespace == ns]
+    close = difflib.get_close_matches(name, sorted({s.name for s in in_scope}), n=1)
+    sts = next((s for s in in_scope if close and s.name == close[0]), None)
+    if sts is None or not sts.service_name:
+        return ""
+    return f'; did you mean StatefulSet "{sts.name}" (Service "{sts.service_name}")?'
 
 
 def engine(source: Source) -> ClusterDns:

@@ -46,6 +46,12 @@ _SEVERITY = (
 )
 
 _FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.NOTIMP, Rcode.FORMERR, Rcode.TIMEOUT, Rcode.ERROR)
+_FAILED_WORDS = {
+    Rcode.SERVFAIL: "SERVFAIL: the server failed to answer",
+    Rcode.REFUSED: "REFUSED: the server does not answer for this name",
+    Rcode.TIMEOUT: "TIMEOUT: no response",
+    Rcode.ERROR: "ERROR: no usable response",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,10 +210,13 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
         # comes back (a local test server refuses it) is not ours to judge.
         return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
     if obs.rcode in _FAILED:
-        detail = obs.error or obs.rcode.value
-        return ServerCheck(
-            observation=obs, verdict=Verdict.ERROR, note=f"{obs.rcode.value}: {detail}"
+        # "REFUSED: REFUSED" said nothing twice: the rcode alone when there is no more to say.
+        failed = (
+            f"{obs.rcode.value}: {obs.error}"
+            if obs.error
+            else _FAILED_WORDS.get(obs.rcode, obs.rcode.value)
         )
+        return ServerCheck(observation=obs, verdict=Verdict.ERROR, note=failed)
     want = {record_key(r): r for r in expected.answer}
     got = {record_key(r): r for r in obs.answer}
     if expected.rcode is Rcode.REFUSED:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -463,3 +463,13 @@ def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> Pars
             prefer=extra[-2] == "prefer",
         )
     return under(NameKind.TOO_LONG)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``; did you mean "x"?`` for the closest of ``candidates`` (the objects read), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f'"{c}"' for c in close) + "?"

@@ -323,6 +323,16 @@ def test_missing_service_is_not_found(api_server: ApiServer, kubeconfig: Path):
     )
 
 
+def test_missing_service_suggests_a_close_name_from_one_list(
+    api_server: ApiServer, kubeconfig: Path
+):
+    with open_source(kubeconfig) as source, pytest.raises(NotFoundError) as info:
+        source.snapshot("ms", "eurka")
+    assert str(info.value).endswith('; did you mean "eureka"?')
+    # The GET that found nothing, then one LIST of the namespace's Services for the hint.
+    assert api_server.count() <= 3
+
+
 def test_missing_namespace_is_not_found(api_server: ApiServer, kubeconfig: Path):
     with open_source(kubeconfig) as source, pytest.raises(NotFoundError) as info:
         source.snapshot("nope", None)

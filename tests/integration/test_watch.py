@@ -235,7 +235,9 @@ def test_the_replica_that_updates_late_is_named_lagging_by_soa_serial(
     for e in evs:
         if e["event"] == "converged":
             latency.update(e["latency"])
-    assert latency[late_label] - latency[early_label] >= 1.0
+    # The late zone is updated 1 s after the early one; latencies are rounded to
+    # milliseconds and measured when each answer arrives, so allow for that.
+    assert latency[late_label] - latency[early_label] >= 0.9
     assert states(evs, EUREKA3, server=early_label)[-1] == "ok"
     assert states(evs, EUREKA3, server=late_label)[-1] == "ok"
 
