@@ -149,8 +149,11 @@ def test_pod_becoming_ready_converges_with_a_measured_latency(
     assert result.code == ExitCode.OK, result.err
     evs = events(result.out)
     assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
-    # (eureka-3 may be a must-not-resolve row before the scale-up: ok first.)
-    assert states(evs, EUREKA3)[-2:] == ["converging", "ok"]
+    # eureka-3 is a must-not-resolve row (ok) before the scale-up. Whether the
+    # re-list lands before or after knotd serves the new record decides whether a
+    # converging state is seen in between; either way the row must end ok.
+    seen = states(evs, EUREKA3)
+    assert seen[-1] == "ok" and set(seen) <= {"ok", "converging"}
     converging = next(
         e
         for e in evs
@@ -271,8 +274,11 @@ def test_410_gone_during_the_watch_relists_and_loses_no_change(
     assert {"kind": "Pod", "namespace": "ms", "name": "eureka-3"} in [e["object"] for e in changes]
     assert all(e["relisted"] for e in changes)
     assert any("re-list after 410 Gone" in e["what"] for e in changes)
-    # (eureka-3 may be a must-not-resolve row before the scale-up: ok first.)
-    assert states(evs, EUREKA3)[-2:] == ["converging", "ok"]
+    # eureka-3 is a must-not-resolve row (ok) before the scale-up. Whether the
+    # re-list lands before or after knotd serves the new record decides whether a
+    # converging state is seen in between; either way the row must end ok.
+    seen = states(evs, EUREKA3)
+    assert seen[-1] == "ok" and set(seen) <= {"ok", "converging"}
     relists = [r for r in api_server.log if r.is_list and r.path == "/api/v1/namespaces/ms/pods"]
     assert len(relists) == 3  # the snapshot, the watch engine's first LIST, the re-list
 
