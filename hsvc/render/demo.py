@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from rich import box  # noqa: TID251
 from rich.console import Console  # noqa: TID251
+from rich.rule import Rule  # noqa: TID251
 from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
@@ -18,7 +19,7 @@ from hsvc.core.compare import Row
 from hsvc.core.model import Rcode
 from hsvc.core.records import Group
 from hsvc.core.report import Played
-from hsvc.render.table import Names, inspect_table, safe
+from hsvc.render.table import Names, inspect_table, safe, unbounded
 
 TITLE = "hsvc demo: cluster DNS of a headless and a ClusterIP Service"
 
@@ -37,7 +38,7 @@ def demo_step(
     """Print one step: its story, the equivalent command, the inspection, its moral."""
     step = played.step
     console.print()
-    console.rule(Text(f"Step {number}/{total}: {step.title}", style="bold"), align="left")
+    _heading(console, f"Step {number}/{total}: {step.title}")
     console.print(Text(step.story))
     console.print()
     _command(console, step.command, "on your cluster")
@@ -55,7 +56,7 @@ def demo_step(
 def demo_outro(console: Console, played: Sequence[Played], outro: Sequence[str]) -> None:
     """Print the Services side by side, then where to go next (``outro``, paragraphs)."""
     console.print()
-    console.rule(Text("Side by side", style="bold"), align="left")
+    _heading(console, "Side by side")
     console.print(side_by_side(played))
     for paragraph in outro:
         console.print()
@@ -114,3 +115,9 @@ def _command(console: Console, command: str, note: str = "") -> None:
     if note:
         text.append(f"   ({note})", style="dim")
     console.print(text)
+
+
+def _heading(console: Console, title: str) -> None:
+    """Print a section rule: the terminal's width, or 80 columns when output is piped."""
+    rule = Rule(Text(title, style="bold"), align="left")
+    console.print(rule, width=80 if unbounded(console) else console.width)

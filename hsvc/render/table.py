@@ -968,7 +968,7 @@ def findings_table(
         box=box.SIMPLE,
         show_header=headers,
         pad_edge=False,
-        expand=True,
+        expand=not unbounded(console),  # piped: natural widths, no padding to "infinity"
     )
     table.add_column("SEVERITY", no_wrap=True)
     table.add_column("CODE", no_wrap=True)
