@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
@@ -872,6 +872,18 @@ def _hidden_cells(count: int, ncols: int) -> list[Text | str]:
     ]
 
 
+def layers_line(layers: Mapping[str, str]) -> Text:
+    """``layers: coredns-a = CoreDNS replica coredns-a; ...``: which layer each column is."""
+    text = Text("layers: ")
+    for i, (server, layer) in enumerate(sorted(layers.items())):
+        if i:
+            text.append("; ")
+        text.append_text(safe(_server_header(server)))
+        text.append(" = ")
+        text.append_text(safe(layer))
+    return text
+
+
 def _server_header(server: str) -> str:
     """A replica's column header: its name without the way it is reached (said in "asked:")."""
     for suffix in (" (port-forward)", " (exec)"):
@@ -987,6 +999,8 @@ def inspect_table(
         line = path_line(report.source)
         if line is not None:
             console.print(line, style="dim")
+        if report.layers:
+            console.print(layers_line(report.layers), style="dim")
         for s in report.services:
             console.print(_service_header(s))
             if report.used_by is not None:
