@@ -92,6 +92,7 @@ def load_source(
             notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
             locations=manifest_set.locations,
             value_lines=manifest_set.value_lines,
+            key_lines=manifest_set.key_lines,
         )
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
