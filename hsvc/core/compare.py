@@ -61,6 +61,9 @@ class ServerCheck:
     observation: Observation
     verdict: Verdict
     note: str = ""
+    # Set when the records match and only a TTL is over the limit (rule 43): the
+    # highest TTL served and the limit, so the table can show both.
+    ttl_over: tuple[int, int] | None = None
 
 
 # The old name, still read by hsvc.core.diagnose; ServerCheck avoids the clash with
@@ -295,6 +298,7 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
             observation=obs,
             verdict=Verdict.WRONG,
             note=f"TTL {have} is above the configured {limit} (ttl knob, rule 43)",
+            ttl_over=(have, limit),
         )
     return ServerCheck(observation=obs, verdict=Verdict.OK)
 

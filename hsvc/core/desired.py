@@ -26,15 +26,33 @@ from hsvc.core.model import (
     Pod,
     Service,
     Snapshot,
+    StatefulSet,
     labels_of,
     selector_matches,
 )
 
-__all__ = ["desired_snapshot"]
+__all__ = ["desired_snapshot", "stateful_set_pod"]
 
 _POD_NET = ipaddress.IPv4Network("198.18.0.0/16")
 _SERVICE_NET = ipaddress.IPv4Network("198.19.0.0/16")
 _SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+def stateful_set_pod(sts: StatefulSet, name: str, *, has_status: bool = True) -> Pod:
+    """Pod ``name`` as the StatefulSet controller creates it (dns-records.md rule 21).
+
+    ``spec.hostname`` is its name, ``spec.subdomain`` the StatefulSet's serviceName,
+    its labels the template's.
+    """
+    return Pod(
+        namespace=sts.namespace,
+        name=name,
+        labels=sts.template_labels,
+        hostname=name,
+        subdomain=sts.service_name,
+        owner=sts.ref,
+        has_status=has_status,
+    )
 
 
 def desired_snapshot(snapshot: Snapshot) -> Snapshot:
@@ -51,16 +69,7 @@ def desired_snapshot(snapshot: Snapshot) -> Snapshot:
             if (sts.namespace, name) in have:
                 continue
             have.add((sts.namespace, name))
-            pods.append(
-                Pod(
-                    namespace=sts.namespace,
-                    name=name,
-                    labels=sts.template_labels,
-                    hostname=name,
-                    subdomain=sts.service_name,
-                    owner=sts.ref,
-                )
-            )
+            pods.append(stateful_set_pod(sts, name))
     for deploy in snapshot.deployments:
         for index in range(min(max(0, deploy.replicas), MAX_DESIRED_ORDINALS)):
             name = f"{deploy.name}-desired-{index}"

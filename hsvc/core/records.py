@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core import conditions, names
-from hsvc.core.cluster import ClusterDns, SliceEndpoint
+from hsvc.core.cluster import ClusterDns
 from hsvc.core.explain import reason
+from hsvc.core.lookup import SliceEndpoint
 from hsvc.core.model import (
     MAX_DESIRED_ORDINALS,
     DnsAnswer,
@@ -24,9 +25,9 @@ from hsvc.core.model import (
     NegativeExpectation,
     ObjectRef,
     Pod,
-    Provenance,
     Service,
 )
+from hsvc.core.text import unique
 
 
 class Group(StrEnum):
@@ -109,7 +110,7 @@ def expected_records(items: Iterable[Expectation]) -> list[ExpectedRecord]:
             if key in out:
                 merged = (*out[key].provenance, prov)
                 out[key] = ExpectedRecord(
-                    record=rec, group=out[key].group, provenance=_unique(merged)
+                    record=rec, group=out[key].group, provenance=tuple(unique(merged))
                 )
             else:
                 out[key] = ExpectedRecord(record=rec, group=exp.group, provenance=(prov,))
@@ -335,10 +336,6 @@ class _Plan:
 
 def _zone_ref(zone: str) -> ObjectRef:
     return ObjectRef(kind="Zone", namespace="", name=zone)
-
-
-def _unique(items: tuple[Provenance, ...]) -> tuple[Provenance, ...]:
-    return tuple(dict.fromkeys(items))
 
 
 __all__ = [

@@ -13,7 +13,15 @@ from typing import Any
 
 from hsvc.core.compare import Row
 from hsvc.core.dnspath import ResolverPath
-from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
+from hsvc.core.model import (
+    DnsAnswer,
+    DnsSettings,
+    Finding,
+    ObjectRef,
+    Observation,
+    Record,
+    Transport,
+)
 from hsvc.core.refcheck import describe_use
 from hsvc.core.report import (
     InspectReport,
@@ -130,6 +138,22 @@ def observation(obs: Observation) -> dict[str, Any]:
         "error": obs.error,
         "elapsedMs": round(obs.elapsed_ms, 2),
         "lowConfidence": obs.low_confidence,
+        "transport": transport(obs.transport),
+    }
+
+
+def transport(carried: Transport | None) -> dict[str, Any] | None:
+    """UDP with and without EDNS, and TCP, as measured (None: asked by a tool in a pod)."""
+    if carried is None:
+        return None
+    return {
+        "ednsSize": carried.edns_size,
+        "ednsTruncated": carried.edns_truncated,
+        "plainSize": carried.plain_size,
+        "plainTruncated": carried.plain_truncated,
+        "plainError": carried.plain_error,
+        "tcpSize": carried.tcp_size,
+        "tcpError": carried.tcp_error,
     }
 
 

@@ -23,6 +23,7 @@ from hsvc.core.model import (
     DnsAnswer,
     DnsSettings,
     Finding,
+    LabelSelector,
     ObjectRef,
     Observation,
     Rcode,
@@ -199,9 +200,10 @@ def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
     """One line: DNS settings used and where they came from, and the servers asked."""
     s = src.settings
     text = Text("DNS: ", style="bold")
+    options = "".join(f" {o}" for o in settings_options(s))
     text.append_text(
         safe(
-            f"zone {s.primary_zone} ttl {s.ttl} pods {s.pods.value} rules of "
+            f"zone {s.primary_zone} ttl {s.ttl} pods {s.pods.value}{options} rules of "
             f"{server_name(s)} — {s.source}"
         )
     )
@@ -211,6 +213,46 @@ def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
     text.append("\nobjects: ", style="bold")
     text.append_text(safe(src.origin))
     return text
+
+
+def _selector_text(selector: LabelSelector) -> str:
+    parts = [f"{k}={v}" for k, v in selector.match_labels]
+    for req in selector.match_expressions:
+        values = ",".join(req.values)
+        parts.append(f"{req.key} {req.operator}" + (f" ({values})" if values else ""))
+    return ",".join(parts)
+
+
+def settings_options(s: DnsSettings) -> list[str]:
+    """The kubernetes plugin's options that differ from kubeadm's Corefile, as written there.
+
+    The zone, ttl and pods mode are always shown; these only when set (dns-records.md
+    section 1).
+    """
+    default = DnsSettings()
+    options: list[str] = []
+    others = [z for z in s.forward_zones if z != s.primary_zone]
+    if others:
+        options.append("zones +" + " ".join(others))
+    if s.endpoint_pod_names:
+        options.append("endpoint_pod_names")
+    if s.namespaces:
+        options.append("namespaces " + " ".join(s.namespaces))
+    if s.namespace_labels is not None:
+        options.append("namespace_labels " + _selector_text(s.namespace_labels))
+    if s.labels is not None:
+        options.append("labels " + _selector_text(s.labels))
+    if s.ignore_empty_service:
+        options.append("ignore empty_service")
+    if s.noendpoints:
+        options.append("noendpoints")
+    if s.zonal:
+        options.append("zonal")
+    if s.fallthrough != default.fallthrough:
+        options.append(
+            "fallthrough " + " ".join(s.fallthrough) if s.fallthrough else "no fallthrough"
+        )
+    return options
 
 
 def server_name(s: DnsSettings) -> str:
@@ -779,18 +821,27 @@ def rows_table(
             if view.short_cells
             else _expected_text(row.expected, short)
         )
+        server_cells: dict[str, Text] = {}
+        limits = {c.ttl_over[1] for c in row.checks if c.ttl_over is not None}
+        if limits:
+            # Failing on TTL alone (rule 43): the records agree, so show the TTLs.
+            expected = expected.copy()
+            expected.append(f"\nTTL ≤{min(limits)}", style="bold")
+        for c in row.checks:
+            cell = _diff_text(row, c.observation, short) if view.short_cells else None
+            shown = cell or _observed_text(c.observation, short)
+            if limits:
+                ttls = {r.ttl for r in c.observation.answer if r.type == row.type}
+                shown = shown.copy()
+                ttl = max(ttls, default=0)
+                shown.append(f"\nTTL {ttl}", style="bold red" if c.ttl_over else "bold")
+            server_cells[c.observation.server] = _one_line(shown, joined)
         cells: list[Text | str] = [
             Text(f"{mark}{ref}", style=colour),
             safe(short(row.name)),
             row.type,
             _one_line(expected, joined),
         ]
-        server_cells: dict[str, Text] = {}
-        for c in row.checks:
-            cell = _diff_text(row, c.observation, short) if view.short_cells else None
-            server_cells[c.observation.server] = _one_line(
-                cell or _observed_text(c.observation, short), joined
-            )
         for server in report.servers:
             cells.append(server_cells.get(server, Text("—")))
         if view.wide:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hsvc.core import transport
 from hsvc.core.model import Finding, ObjectRef, Severity
 from hsvc.core.refcheck import REFERENCE_CHECKS
+from hsvc.core.text import listed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,5 +236,4 @@ def labels_text(labels: Iterable[tuple[str, str]]) -> str:
 
 def few(items: Sequence[str], limit: int = 5) -> str:
     """Say the first few items and how many more there are."""
-    shown = ", ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+    return listed(items, limit)

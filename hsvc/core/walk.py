@@ -1,0 +1,127 @@
+"""One question's walk through the plugin's decisions, and the answer it builds.
+
+:class:`Walk` holds what a question has gathered so far (the rules that applied,
+notes, the trace of steps) and turns it into a :class:`~hsvc.core.model.DnsAnswer`:
+positive, negative (NXDOMAIN/NODATA with the SOA), or predicted for desired state.
+The decisions themselves live in :mod:`hsvc.core.forward`, :mod:`hsvc.core.reverse`
+and :mod:`hsvc.core.answers`.
+"""
+
+from __future__ import annotations
+
+from hsvc.core import names
+from hsvc.core.clusterindex import ClusterIndex
+from hsvc.core.lookup import Lookup
+from hsvc.core.model import DnsAnswer, ObjectRef, Provenance, Rcode, Record, Step
+from hsvc.core.names import ParsedName
+from hsvc.core.text import unique
+
+
+class Walk:
+    """The state of one question: what was decided, and how it becomes an answer."""
+
+    def __init__(self, cluster: ClusterIndex, parsed: ParsedName, qtype: str) -> None:
+        self.c = cluster
+        self.s = cluster.settings
+        self.p = parsed
+        self.name = parsed.name  # as spelled: owner names echo the question (rule 10)
+        self.qtype = qtype
+        self.zone = parsed.zone
+        # The zone as spelled in the question: SRV targets end with it (rule 10).
+        self.zone_spelled = (
+            parsed.name[len(parsed.name) - len(parsed.zone) :] if parsed.zone else ""
+        )
+        self.rules: list[str] = []
+        self.notes: list[str] = []
+        self.trace: list[Step] = []
+        self.uncertain = ""
+
+    def step(
+        self,
+        check: str,
+        ok: bool,
+        detail: str,
+        rules: tuple[str, ...] = (),
+        fix: str = "",
+        subject: ObjectRef | None = None,
+    ) -> None:
+        """Record one decision in the trace."""
+        self.trace.append(
+            Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
+        )
+
+    def add(self, steps: list[Step]) -> None:
+        """Record decisions taken elsewhere (the causes of :mod:`hsvc.core.causes`)."""
+        self.trace.extend(steps)
+
+    def nx(self, rule: str, why: str) -> Lookup:
+        """A name error with the rule that decided it and its reason."""
+        return Lookup(nxdomain=True, rules=[rule], why=why)
+
+    def predicted(self, found: Lookup, qtype: str) -> DnsAnswer:
+        """A name that will answer once the API has filled in what the objects lack."""
+        self.rules.append("R43")
+        what = "; ".join(found.predicted)
+        return DnsAnswer(
+            name=self.name,
+            type=qtype,
+            rcode=Rcode.NOERROR,
+            rules=tuple(unique(self.rules + found.rules)),
+            explanation=f"{found.why} ({what})",
+            open_ended=True,
+            trace=tuple(self.trace),
+            predicted=tuple(found.predicted),
+        )
+
+    def positive(
+        self,
+        records: list[tuple[Record, ObjectRef, str]],
+        rules: list[str],
+        *,
+        why: str = "",
+        additional: list[Record] | None = None,
+        open_ended: bool = False,
+    ) -> DnsAnswer:
+        """A NOERROR answer holding ``records``, each with its source object and rule."""
+        all_rules = unique(self.rules + rules + [r for _, _, r in records] + (["R43"]))
+        text = why or ""
+        if self.notes:
+            text = "; ".join([t for t in [text, *self.notes] if t])
+        return DnsAnswer(
+            name=self.name,
+            type=self.qtype,
+            rcode=Rcode.NOERROR,
+            answer=tuple(r for r, _, _ in records),
+            additional=tuple(additional or ()),
+            rules=tuple(all_rules),
+            explanation=text,
+            provenance=tuple(Provenance(source=s, rule=r) for _, s, r in records),
+            open_ended=open_ended,
+            trace=tuple(self.trace),
+            uncertain=self.uncertain,
+        )
+
+    def negative(self, rcode: Rcode, why: str, *, open_ended: bool = False) -> DnsAnswer:
+        """NXDOMAIN or NODATA with the zone's SOA (rule 44); fallthrough hands it on (rule 38)."""
+        self.rules.append("R44")
+        if rcode is Rcode.NXDOMAIN and any(
+            names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough
+        ):
+            # Rule 38: the NXDOMAIN is handed to the next plugin (forward) instead.
+            self.rules.append("R38")
+            self.notes.append("with fallthrough here, the upstream resolver answers instead")
+            open_ended = True
+        label = "NXDOMAIN" if rcode is Rcode.NXDOMAIN else "NODATA"
+        text = why
+        if self.notes:
+            text = "; ".join([why, *self.notes])
+        return DnsAnswer(
+            name=self.name,
+            type=self.qtype,
+            rcode=rcode,
+            authority=(self.c.soa(self.zone),),
+            rules=tuple(unique(self.rules)),
+            explanation=f"{label}: {text}" if text else label,
+            open_ended=open_ended,
+            trace=tuple(self.trace),
+        )
