@@ -43,6 +43,7 @@ from hsvc.adapters.dnswire import (
     _timed_out,
 )
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines
+from hsvc.adapters.udpbatch import first_exchanges
 from hsvc.core.model import Nameserver, Observation, Question, Rcode, Transport
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
@@ -280,9 +281,55 @@ async def _resolve(
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
     pipelines = Pipelines(connections)
+    # UDP answers that need more (asked again without EDNS, or over TCP): (first, started).
+    firsts: dict[int, tuple[_Response, float]] = {}
+
+    def finish(i: int, obs: Observation, limit: int) -> None:
+        nonlocal finished
+        results[i] = obs
+        states[jobs[i][1]].saw(obs, limit)
+        count()
+
+    def count() -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(finished)
+
+    def udp_pass(indices: Sequence[int], limit: int) -> None:
+        """Every UDP server's first exchange, outside the event loop (hsvc.adapters.udpbatch)."""
+
+        def skip(i: int) -> bool:
+            if results[i] is not None or i in firsts:
+                return True  # answered by the probe
+            question, server = jobs[i]
+            if states[server].silent:
+                results[i] = _silent(question, str(server), states[server].silent)
+                count()
+                return True
+            return False
+
+        def done(i: int, first: _Response | _Failure, started: float) -> None:
+            question, server = jobs[i]
+            obs = _settled(question, server, first, started)
+            if obs is not None:
+                finish(i, obs, limit)
+            else:
+                assert isinstance(first, _Response)
+                firsts[i] = (first, started)
+
+        udp = [i for i in indices if not jobs[i][1].tcp_only]
+        first_exchanges(
+            jobs,
+            udp,
+            timeout=timeout,
+            attempts=retries + 1,
+            concurrency=concurrency,
+            skip=skip,
+            done=done,
+        )
 
     async def worker(pending: Iterator[int], limit: int) -> None:
-        nonlocal finished
         sockets = _Sockets()
         try:
             for i in pending:
@@ -290,25 +337,27 @@ async def _resolve(
                     continue  # answered by the probe
                 question, server = jobs[i]
                 state = states[server]
-                if state.silent:
-                    results[i] = _silent(question, str(server), state.silent)
-                else:
-                    results[i] = obs = await _ask(
-                        question, server, sockets, pipelines, timeout, retries
+                first = firsts.pop(i, None)
+                if first is not None:
+                    obs = await _after_udp(
+                        question, server, first[0], first[1], sockets, pipelines, timeout, retries
                     )
-                    state.saw(obs, limit)
-                finished += 1
-                if progress is not None:
-                    progress(finished)
+                    finish(i, obs, limit)
+                elif state.silent:
+                    results[i] = _silent(question, str(server), state.silent)
+                    count()
+                else:
+                    obs = await _ask(question, server, pipelines, timeout, retries)
+                    finish(i, obs, limit)
         finally:
             sockets.close()
 
     async def run(indices: Sequence[int], limit: int) -> None:
-        pending = iter(indices)  # shared: each index goes to one worker
+        udp_pass(indices, limit)
+        todo = [i for i in indices if results[i] is None]
+        pending = iter(todo)  # shared: each index goes to one worker
         # gather, not a TaskGroup: a bug surfaces as its own exception, not a group.
-        await asyncio.gather(
-            *(worker(pending, limit) for _ in range(min(concurrency, len(indices))))
-        )
+        await asyncio.gather(*(worker(pending, limit) for _ in range(min(concurrency, len(todo)))))
 
     try:
         if probe:
@@ -332,50 +381,73 @@ def _silent(question: _Prepared, server: str, why: str) -> Observation:
 async def _ask(
     question: _Prepared,
     server: Nameserver,
+    pipelines: Pipelines,
+    timeout: float,
+    retries: int,
+) -> Observation:
+    """Ask a TCP-only server (a port-forward): pipelined, no UDP to measure."""
+    label = str(server)
+    started = time.monotonic()
+    first = await _exchange_tcp(question, server, pipelines, timeout=timeout, attempts=retries + 1)
+    if isinstance(first, _Failure):
+        return _observation(question, label, first, started)
+    # A port-forward carries TCP only: the UDP sizes cannot be measured here.
+    carried = Transport(tcp_size=first.size)
+    if not first.truncated:
+        return _observation(question, label, first, started, transport=carried)
+    return replace(
+        _observation(
+            question,
+            label,
+            first,
+            started,
+            too_large=True,
+            error="answer truncated even over TCP (over 65535 bytes)",
+        ),
+        transport=replace(carried, tcp_error="the TCP answer is truncated too"),
+    )
+
+
+def _settled(
+    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+) -> Observation | None:
+    """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
+
+    An answer truncated or over 512 bytes is asked again as a client without EDNS
+    asks, and over TCP where truncated (:func:`_after_udp`).
+    """
+    if isinstance(first, _Failure):
+        return _observation(question, str(server), first, started)
+    if first.truncated or first.size > CLASSIC_UDP:
+        return None
+    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
+    return _observation(question, str(server), first, started, transport=carried)
+
+
+async def _after_udp(
+    question: _Prepared,
+    server: Nameserver,
+    first: _Response,
+    started: float,
     sockets: _Sockets,
     pipelines: Pipelines,
     timeout: float,
     retries: int,
 ) -> Observation:
+    """Finish a question whose first UDP answer was truncated or over 512 bytes."""
     label = str(server)
-    started = time.monotonic()
-    if server.tcp_only:
-        first = await _exchange_tcp(
-            question, server, pipelines, timeout=timeout, attempts=retries + 1
-        )
-        if isinstance(first, _Failure):
-            return _observation(question, label, first, started)
-        # A port-forward carries TCP only: the UDP sizes cannot be measured here.
-        carried = Transport(tcp_size=first.size)
-        if not first.truncated:
-            return replace(_observation(question, label, first, started), transport=carried)
-        return replace(
-            _observation(
-                question,
-                label,
-                first,
-                started,
-                too_large=True,
-                error="answer truncated even over TCP (over 65535 bytes)",
-            ),
-            transport=replace(carried, tcp_error="the TCP answer is truncated too"),
-        )
-    first = await _exchange_udp(question, server, sockets, timeout, attempts=retries + 1)
-    if isinstance(first, _Failure):
-        return _observation(question, label, first, started)
     carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
-    if first.truncated or first.size > CLASSIC_UDP:
-        # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
-        # 512 bytes or less: the same answer without its OPT record is smaller still.
-        plain = await _exchange_udp(
-            question, server, sockets, timeout, attempts=retries + 1, edns=False
-        )
-        if isinstance(plain, _Failure):
-            carried = replace(carried, plain_error=plain.error)
-        else:
-            carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
+    # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
+    # 512 bytes or less: the same answer without its OPT record is smaller still.
+    plain = await _exchange_udp(
+        question, server, sockets, timeout, attempts=retries + 1, edns=False
+    )
+    if isinstance(plain, _Failure):
+        carried = replace(carried, plain_error=plain.error)
+    else:
+        carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
     if not (first.truncated or carried.plain_truncated):
-        return replace(_observation(question, label, first, started), transport=carried)
+        return _observation(question, label, first, started, transport=carried)
     second = await _exchange_tcp(question, server, pipelines, timeout=timeout, attempts=1)
     why = _tcp_failure(second)
     carried = replace(
@@ -385,7 +457,7 @@ async def _ask(
     )
     if not first.truncated:
         # The EDNS answer was whole; TCP mattered to clients without EDNS only.
-        return replace(_observation(question, label, first, started), transport=carried)
+        return _observation(question, label, first, started, transport=carried)
     if not why:
         return replace(
             _observation(question, label, second, started), truncated=True, transport=carried

@@ -462,26 +462,30 @@ class ApiServer:
 
     # -- objects --
 
-    def add(self, *objects: Mapping[str, Any]) -> None:
+    def add(self, *objects: Mapping[str, Any], owned: bool = False) -> None:
         """Store objects (dicts with ``kind``); ``*List`` objects are flattened.
 
         An object whose kind, namespace and name are already stored replaces it
-        (a MODIFIED event for watches); a new one is ADDED.
+        (a MODIFIED event for watches); a new one is ADDED. ``owned``: the caller
+        hands the dicts over and never touches them again, so they are stored
+        as they are, not copied (benchmarks load 170,000 objects).
         """
         with self._lock:
             for obj in objects:
                 kind = obj.get("kind", "")
                 if kind.endswith("List") and "items" in obj:
                     for item in obj["items"]:
-                        self._store(item)
+                        self._store(item, owned)
                 else:
-                    self._store(obj)
+                    self._store(obj, owned)
         self._wake()
 
-    def _store(self, obj: Mapping[str, Any]) -> None:
+    def _store(self, obj: Mapping[str, Any], owned: bool = False) -> None:
         kind = obj["kind"]
         group, version, resource, namespaced, _ = KINDS[kind]
-        stored = json.loads(json.dumps(obj))
+        stored: dict[str, Any] = (
+            obj if owned and isinstance(obj, dict) else json.loads(json.dumps(obj))
+        )
         stored["apiVersion"] = f"{group}/{version}" if group else version
         meta = stored.setdefault("metadata", {})
         if namespaced:
