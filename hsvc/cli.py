@@ -56,6 +56,7 @@ from hsvc.flags import (
     NodeLocalCorefileOpt,
     OnlyFailuresOpt,
     OutputOptions,
+    PlainCoercion,
     ReferencesOpt,
     SelectorOpt,
     StuckAfterOpt,
@@ -124,7 +125,19 @@ def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
     return Invocation(opts=opts, out=out, env=env)
 
 
+class _Group(typer.core.TyperGroup):
+    """The root group; its flags are coerced without pydantic (:class:`PlainCoercion`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Here, not in __init__: typer adds the completion flags later, click the help flag.
+        params = list(super().get_params(ctx))
+        for param in params:
+            PlainCoercion.install(param)
+        return params
+
+
 app = typer.Typer(
+    cls=_Group,
     name="hsvc",
     help=(
         "Explain Kubernetes Service and StatefulSet DNS: what cluster DNS must answer, "
@@ -165,7 +178,16 @@ def _hidden(annotation: Any) -> Any:
 
 
 class _PlainHelp(typer.core.TyperCommand):
-    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``)."""
+    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``).
+
+    Its flags are coerced without pydantic (:class:`~hsvc.flags.PlainCoercion`).
+    """
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = list(super().get_params(ctx))
+        for param in params:
+            PlainCoercion.install(param)
+        return params
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         super().format_help(ctx, formatter)

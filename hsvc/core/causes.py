@@ -212,15 +212,7 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
             if not step.ok:
                 return steps
         # The pod is listed, ready, but known by another label (rule 6).
-        owned = next(
-            (
-                e
-                for e in c.slice_endpoints.get((ns, svc.name), [])
-                if e.endpoint.target_ref is not None
-                and e.endpoint.target_ref.name == candidate.name
-            ),
-            None,
-        )
+        owned = c.slice_endpoint_of_pod.get((ns, svc.name, candidate.name))
         known = owned.name if owned is not None else ""
         if by_name and not c.settings.endpoint_pod_names:
             fix = (
