@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from hsvc.commands.options import Options, Via
@@ -36,7 +36,7 @@ from hsvc.commands.source import Api
 from hsvc.core import names
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
-from hsvc.core.podexec import PodLookups, lookup_script, parse_lookups
+from hsvc.core.podexec import PodLookups, ToolAnswer, lookup_script, parse_lookups
 from hsvc.core.report import Source
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.core.searchpath import Libc, candidates, resolv_conf_warnings
@@ -116,10 +116,89 @@ def labels(vantage: Vantage) -> tuple[str, ...]:
 
 
 def layers(vantage: Vantage) -> dict[str, str]:
-    """Server label -> the resolver layer it stands for (port-forward knows; others don't)."""
-    if isinstance(vantage, PortForwardVantage):
+    """Server label -> the resolver layer it stands for ("" for a server of no known layer)."""
+    if isinstance(vantage, (PortForwardVantage, ExecVantage, DirectVantage)):
         return dict(vantage.layers)
     return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerTarget:
+    """One resolver layer a pod asks by address: NodeLocal DNSCache, the ClusterIP, a DNS pod."""
+
+    host: str
+    port: int
+    layer: str  # "node-local on node n1 (169.254.20.10 from pod ms/client)"
+
+    @property
+    def where(self) -> str:
+        """``169.254.20.10``, ``10.244.0.10:5353``, ``[fd00::a]:5353``."""
+        if self.port == DNS_PORT:
+            return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def layer_targets(
+    path: ResolverPath | None, replicas: Sequence[Pod], *, pod: Pod, label: str
+) -> list[LayerTarget]:
+    """The layers a pod can ask one by one, when NodeLocal DNSCache stands in front.
+
+    A pod's own resolver asks its nameserver, which NodeLocal DNSCache answers on
+    its node (it binds 169.254.20.10 and the kube-dns ClusterIP there): asked that
+    way, a stale cache looks like stale CoreDNS. So the pod asks the cache's own
+    address, the ClusterIP, and each DNS pod at its pod IP and real port. Without
+    a node cache the pod's resolver is the ClusterIP's answer already: none.
+    """
+    node_local = path.node_local if path is not None else None
+    if node_local is None or path is None:
+        return []
+    cluster_ip = path.service.cluster_ips[0] if path.service and path.service.cluster_ips else ""
+    node = f"node {pod.node_name}" if pod.node_name else "the pod's node"
+    out: list[LayerTarget] = []
+    local = next((a for a in node_local.addresses if a != cluster_ip), "")
+    if local:
+        out.append(
+            LayerTarget(
+                host=local,
+                port=node_local.port,
+                layer=f"node-local on {node} ({local} from {label})",
+            )
+        )
+    if cluster_ip:
+        bound = cluster_ip in node_local.addresses
+        out.append(
+            LayerTarget(
+                host=cluster_ip,
+                port=DNS_PORT,
+                layer=(
+                    f"node-local on {node} (the ClusterIP {cluster_ip} it binds, from {label})"
+                    if bound
+                    else f"ClusterIP {cluster_ip} (from {label})"
+                ),
+            )
+        )
+    server = path.servers
+    kind = "kube-dns" if server is not None and server.kind == "kube-dns" else "CoreDNS"
+    default_port = path.dns_port
+    for p in replicas:
+        if p.phase != "Running" or not p.pod_ips or p.deleting:
+            continue
+        port = p.dns_port or default_port
+        target = LayerTarget(host=p.pod_ips[0], port=port, layer="")
+        out.append(replace(target, layer=f"{kind} replica {p.name} ({target.where} from {label})"))
+    return out
+
+
+def resolver_layer(path: ResolverPath | None, pod: Pod, nameserver: str) -> str:
+    """The layer a pod's own resolver reaches through its resolv.conf ``nameserver``."""
+    node_local = path.node_local if path is not None else None
+    if node_local is not None and nameserver in node_local.addresses:
+        node = f"node {pod.node_name}" if pod.node_name else "the pod's node"
+        return f"node-local on {node} (the pod's resolver, {nameserver})"
+    if path is not None and path.service is not None and nameserver in path.service.cluster_ips:
+        return f"ClusterIP {nameserver} (the pod's resolver)"
+    return f"the pod's resolver ({nameserver})" if nameserver else ""
 
 
 def _all_candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
@@ -160,6 +239,9 @@ class DirectVantage:
     dns: DnsParams
     notes: tuple[str, ...] = ()
     pod: None = None
+    # Server label -> the layer it stands for (inside a pod: the resolv.conf
+    # servers, node-local's address, each DNS pod at its pod IP).
+    layers: dict[str, str] = field(default_factory=dict)
 
     def ask(self, questions: list[Question]) -> list[Observation]:
         """Ask every server every question.
@@ -318,6 +400,8 @@ class ExecVantage:
         timeout: float,
         zone: str,
         kube_dns_ip: str | None,
+        path: ResolverPath | None = None,
+        targets: Sequence[LayerTarget] = (),
     ) -> None:
         self._api = api
         self._pod = pod
@@ -325,7 +409,11 @@ class ExecVantage:
         self._timeout = timeout
         self._zone = zone
         self._kube_dns_ip = kube_dns_ip
+        self._path = path
+        self._targets = tuple(targets)
         self._seen = _Seen()
+        # Server label -> the layer it stands for (the pod's resolver, each target).
+        self.layers: dict[str, str] = {}
 
     @classmethod
     def open(
@@ -338,8 +426,13 @@ class ExecVantage:
         timeout: float,
         zone: str,
         kube_dns_ip: str | None,
+        path: ResolverPath | None = None,
+        dns_pods: tuple[str, str] | None = None,
     ) -> ExecVantage:
         """Find ``target`` ([NAMESPACE/]NAME, else in ``namespace``) and check that it runs.
+
+        With NodeLocal DNSCache on ``path``, the pod also asks each layer by
+        address (:func:`layer_targets`; one more LIST, of the DNS pods).
 
         Raises:
             UsageError: the pod does not run.
@@ -356,8 +449,23 @@ class ExecVantage:
         pod = api.get_pod(namespace, name)
         if pod.phase != "Running":
             raise UsageError(f"pod {namespace}/{name} is {pod.phase}, not Running: cannot exec")
+        targets: list[LayerTarget] = []
+        if path is not None and path.node_local is not None:
+            label = f"pod {namespace}/{name}"
+            try:
+                replicas = api.dns_replicas(*dns_pods) if dns_pods else ()
+            except AccessDeniedError:
+                replicas = ()  # the cache and the ClusterIP are still asked
+            targets = layer_targets(path, replicas, pod=pod, label=label)
         return cls(
-            api, pod, container=container, timeout=timeout, zone=zone, kube_dns_ip=kube_dns_ip
+            api,
+            pod,
+            container=container,
+            timeout=timeout,
+            zone=zone,
+            kube_dns_ip=kube_dns_ip,
+            path=path,
+            targets=targets,
         )
 
     @property
@@ -379,8 +487,9 @@ class ExecVantage:
         self, lookups: Sequence[str], types: Sequence[str], questions: Sequence[Question]
     ) -> str:
         pod = self._pod
-        script = lookup_script(lookups, types, questions, timeout=self._timeout)
-        queries = len(questions) + len(lookups) * len(types) * 8
+        servers = [(t.host, t.port) for t in self._targets]
+        script = lookup_script(lookups, types, questions, timeout=self._timeout, servers=servers)
+        queries = len(questions) * (1 + len(servers)) + len(lookups) * len(types) * 8
         limit = max(EXEC_TIMEOUT_FLOOR, self._timeout * 2 + queries * 0.05)
         started = time.monotonic()
         result = self._api.exec_in_pod(
@@ -420,11 +529,21 @@ class ExecVantage:
             warnings=warnings,
         )
         self._seen.pod = view
+        own = resolver_layer(self._path, pod, conf.nameservers[0].host if conf.nameservers else "")
+        by_where = {f"{t.host}#{t.port}": t for t in self._targets}
         out = []
-        for answer in lookups.answers.values():
-            label = f"{view.label} ({answer.tool})"
+        asked: list[tuple[ToolAnswer, LayerTarget | None]]
+        asked = [(a, None) for a in lookups.answers.values()]
+        asked += [(a, by_where.get(where)) for (_, _, where), a in lookups.direct.items()]
+        for answer, target in asked:
+            if target is None:
+                label, layer = f"{view.label} ({answer.tool})", own
+            else:
+                label, layer = f"{view.label} ({answer.tool} @{target.where})", target.layer
             if label not in [str(s) for s in self._seen.servers]:
                 self._seen.servers.append(Nameserver(host="0.0.0.0", label=label))
+            if layer:
+                self.layers[label] = layer
             out.append(
                 Observation(
                     server=label,
@@ -549,6 +668,8 @@ def open_vantage(
             timeout=opts.timeout,
             zone=source.settings.primary_zone,
             kube_dns_ip=source.kube_dns_ip,
+            path=source.path,
+            dns_pods=source.dns_pods,
         )
     if mode is Via.PORT_FORWARD:
         return PortForwardVantage.open(api.get(), source.dns_pods, dns, stack, source.path)
@@ -558,10 +679,40 @@ def open_vantage(
         kube_dns_ip=source.kube_dns_ip,
     )
     notes: tuple[str, ...] = ()
+    layer_of: dict[str, str] = {}
     if opts.in_pod and not opts.nameservers and not opts.files:
         replicas, notes = pod_replicas(api.get(), source.dns_pods)
         servers = [*servers, *(r for r in replicas if r not in servers)]
-    return DirectVantage(servers=tuple(servers), dns=dns, notes=notes)
+        servers, layer_of = in_pod_layers(source.path, servers)
+    return DirectVantage(servers=tuple(servers), dns=dns, notes=notes, layers=layer_of)
+
+
+def in_pod_layers(
+    path: ResolverPath | None, servers: Sequence[Nameserver]
+) -> tuple[list[Nameserver], dict[str, str]]:
+    """Inside a pod: add NodeLocal DNSCache's own address, and name each server's layer.
+
+    The resolv.conf servers are what the pod's resolver asks (the ClusterIP, which
+    the node's cache answers when it binds it); replicas asked at their pod IPs are
+    CoreDNS itself. So a stale node cache and a stale replica are told apart.
+    """
+    out = list(servers)
+    layer_of: dict[str, str] = {}
+    node_local = path.node_local if path is not None else None
+    cluster_ips = path.service.cluster_ips if path is not None and path.service else ()
+    if node_local is not None:
+        local = next((a for a in node_local.addresses if a not in cluster_ips), "")
+        if local and not any(s.host == local for s in out):
+            out.insert(0, Nameserver(host=local, port=node_local.port))
+    for s in out:
+        label = str(s)
+        if label.endswith(" (pod IP)"):
+            layer_of[label] = f"CoreDNS replica {label.removesuffix(' (pod IP)')}"
+        elif node_local is not None and s.host in node_local.addresses:
+            layer_of[label] = f"node-local on this pod's node ({s.host})"
+        elif s.host in cluster_ips:
+            layer_of[label] = f"ClusterIP {s.host} (Service to a DNS pod)"
+    return out, layer_of
 
 
 def pod_replicas(
