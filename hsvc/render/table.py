@@ -68,6 +68,8 @@ def _escape(match: re.Match[str]) -> str:
 
 
 MAX_CELL = 300
+# hsvc's own reasons (a sentence around a few names) may be longer than a cluster's value.
+REASON_CELL = 4 * MAX_CELL
 # A group of more rows than this lists its problems and only a few ok rows (not -o wide).
 COLLAPSE_AT = 40
 COLLAPSED_OK_ROWS = 5
@@ -331,7 +333,10 @@ def records_table(
         neg.add_column("TYPE")
         neg.add_column("WHY", overflow="fold")
         for n in report.absent:
-            neg.add_row(safe(short(n.name)), n.type, safe(f"{n.reason} ({', '.join(n.rules)})"))
+            # A reason is hsvc's own sentence around a few names: longer than a cell from the
+            # cluster may be, and cut only far beyond what any reason says.
+            why = safe(f"{n.reason} ({', '.join(n.rules)})", limit=REASON_CELL)
+            neg.add_row(safe(short(n.name)), n.type, why)
         console.print(neg)
     if headers:
         console.print(settings_line(report.source), style="dim")
