@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -43,14 +44,20 @@ def run_inspect(
         api = Api(opts, stack)
         source = load_source(opts, api, service=service)
         loaded = time.monotonic()
-        cluster, items = plan(source, service)
+        # The objects and the plan live until the report is written: the cyclic
+        # collector need not scan them again and again (a fifth of planning at 20,000
+        # pods). Frozen objects are still freed by reference counting.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
+        cluster, items = plan(source, service, traces=False)
+        gc.freeze()
         planned = time.monotonic()
         vantage = open_vantage(opts, source, api, stack, progress)
         versioned = with_chaos_version(opts, source, vantage.servers)
         if versioned is not source:
             # version.bind named another CoreDNS version than the image tag: its rules.
             source = versioned
-            cluster, items = plan(source, service)
+            cluster, items = plan(source, service, traces=False)
         questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         observations = vantage.ask(questions)
         servers, notes = labels(vantage), tuple(vantage.notes)
@@ -140,11 +147,7 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
             continue
         if service is not None and svc.name != service:
             continue
-        stses = tuple(
-            s
-            for s in source.snapshot.stateful_sets
-            if s.namespace == svc.namespace and s.service_name == svc.name
-        )
+        stses = tuple(cluster.stateful_sets_by_service.get((svc.namespace, svc.name), ()))
         states = tuple(
             EndpointState(
                 name=cluster.endpoint_name(ep.hostname, ep.target_ref, ep.addresses[0])

@@ -337,8 +337,13 @@ def engine(source: Source) -> ClusterDns:
     )
 
 
-def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectation]]:
+def plan(
+    source: Source, service: str | None, *, traces: bool = True
+) -> tuple[ClusterDns, list[Expectation]]:
     """Build the answer engine and the questions for the scope.
+
+    ``traces=False``: the expected answers keep no trace (inspect words every
+    reason while planning and never explains an answer again).
 
     Raises:
         NotFoundError: the namespace or Service is not in the source.
@@ -346,7 +351,8 @@ def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectat
     """
     cluster = engine(source)
     _require_scope(source, cluster, service)
-    return cluster, expectations(cluster, namespace=source.namespace, service=service)
+    items = expectations(cluster, namespace=source.namespace, service=service, traces=traces)
+    return cluster, items
 
 
 def with_chaos_version(opts: Options, source: Source, servers: Sequence[Nameserver]) -> Source:
