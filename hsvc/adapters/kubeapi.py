@@ -146,6 +146,7 @@ class KubeSource(StreamClient):
         request_timeout: float = 10.0,
         *,
         page_size: int = PAGE_SIZE,
+        deadline: float | None = None,
     ) -> Self:
         """Load credentials as kubectl does; no request is sent yet.
 
@@ -156,6 +157,8 @@ class KubeSource(StreamClient):
             context: The context to use instead of ``current-context``.
             request_timeout: Seconds each public call may take in all.
             page_size: Items per LIST page (``limit``).
+            deadline: ``time.monotonic()`` by which an exec credential plugin must be
+                done (the command's one budget); None: ``request_timeout`` from now.
 
         Raises:
             UsageError: ``request_timeout`` or ``page_size`` is not positive.
@@ -174,7 +177,9 @@ class KubeSource(StreamClient):
         quiet_client_loggers()
         paths, where = kubeconfig_paths(kubeconfig)
         if paths:
-            configuration, target = load_kubeconfig(paths, where, context, timeout=request_timeout)
+            configuration, target = load_kubeconfig(
+                paths, where, context, timeout=request_timeout, deadline=deadline
+            )
         elif context:
             raise NotFoundError(
                 f'context "{context}" does not exist: no kubeconfig found ({where})'
