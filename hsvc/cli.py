@@ -64,6 +64,7 @@ from hsvc.flags import (
     UntilOkOpt,
     WatchLagOpt,
     WatchOpt,
+    complete_services,
     defaults,
 )
 from hsvc.present import (
@@ -306,7 +307,11 @@ def _setup_logging(debug: bool, stream: TextIO) -> None:
 def cmd_records(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     run: Invocation,
@@ -377,7 +382,11 @@ def cmd_resolve(
 def cmd_inspect(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     only_failures: OnlyFailuresOpt = False,
@@ -617,11 +626,21 @@ def cmd_explain(
 # --- entry point ------------------------------------------------------------------------
 
 
-def _value_flags() -> set[str]:
-    """Option names that take a value, across every command (for argument hoisting)."""
+@functools.cache
+def _group() -> Any:
+    """The app as a click group, built once per process.
+
+    typer builds it anew at every ``get_command`` and every ``app()`` call: three
+    times per command, each a twentieth of a small inspect (docs/reference/benchmarks.md).
+    """
     from typer.main import get_command  # noqa: TID251
 
-    group = get_command(app)
+    return get_command(app)
+
+
+def _value_flags() -> set[str]:
+    """Option names that take a value, across every command (for argument hoisting)."""
+    group = _group()
     flags: set[str] = set()
     for cmd in getattr(group, "commands", {}).values():
         for param in cmd.params:
@@ -680,11 +699,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            from typer.main import get_command  # noqa: TID251
-
-            commands = set(getattr(get_command(app), "commands", {}))
+            commands = set(getattr(_group(), "commands", {}))
             args = hoist_command(args, commands, _value_flags())
-        code = app(args=args, prog_name=prog, standalone_mode=False, obj=env)
+        code = _group()(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()
             if own:

@@ -46,6 +46,7 @@ from hsvc.adapters.kubeconfig import (
     quiet_client_loggers,
 )
 from hsvc.adapters.kuberest import (
+    PAGE_SIZE,
     ApiStatus,
     Request,
     forbidden_note,
@@ -91,8 +92,6 @@ __all__ = ["DnsConfig", "ExecResult", "KubeSource", "KubeTarget", "PortForwards"
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 500
-
 # Where distributions keep the CoreDNS Corefile, most common first. kubeadm,
 # kind, k3s, EKS, AKS, minikube and MicroK8s all use kube-system/coredns.
 COREFILE_CONFIGMAPS: tuple[tuple[str, str], ...] = (
@@ -130,9 +129,12 @@ class DnsConfig:
 class KubeSource(StreamClient):
     """A connection to one cluster that reads what DNS answers from.
 
-    ``request_timeout`` bounds each public call (:meth:`snapshot`,
-    :meth:`dns_config`) as a whole, not each request, so a command never waits
-    on the API longer than that. urllib3 retries are off: one failure is one
+    ``request_timeout`` bounds the waiting of each public call (:meth:`snapshot`,
+    :meth:`dns_config`) as a whole, not each request, except that every page
+    of a long list that arrives gives the call that long again (a deadline by
+    progress, :meth:`RestClient._send`): a command never waits on a silent API
+    longer than that, and a long list from a far-away server still ends. urllib3 retries
+    are off: one failure is one
     request.
     """
 
@@ -144,6 +146,7 @@ class KubeSource(StreamClient):
         request_timeout: float = 10.0,
         *,
         page_size: int = PAGE_SIZE,
+        deadline: float | None = None,
     ) -> Self:
         """Load credentials as kubectl does; no request is sent yet.
 
@@ -154,6 +157,8 @@ class KubeSource(StreamClient):
             context: The context to use instead of ``current-context``.
             request_timeout: Seconds each public call may take in all.
             page_size: Items per LIST page (``limit``).
+            deadline: ``time.monotonic()`` by which an exec credential plugin must be
+                done (the command's one budget); None: ``request_timeout`` from now.
 
         Raises:
             UsageError: ``request_timeout`` or ``page_size`` is not positive.
@@ -172,7 +177,9 @@ class KubeSource(StreamClient):
         quiet_client_loggers()
         paths, where = kubeconfig_paths(kubeconfig)
         if paths:
-            configuration, target = load_kubeconfig(paths, where, context, timeout=request_timeout)
+            configuration, target = load_kubeconfig(
+                paths, where, context, timeout=request_timeout, deadline=deadline
+            )
         elif context:
             raise NotFoundError(
                 f'context "{context}" does not exist: no kubeconfig found ({where})'
@@ -232,7 +239,9 @@ class KubeSource(StreamClient):
             service: One Service in ``namespace`` (the context's namespace if
                 ``namespace`` is None).
             deadline: ``time.monotonic()`` by which every request must be done
-                (default: now + the request timeout), so one command can share it.
+                (default: now + the request timeout), so one command can share it;
+                each page of a list that arrives moves it to the request timeout
+                from then.
             with_deployments: Also LIST Deployments (for lint's template checks).
             references: Also read what apps read (``--references``): the
                 containers of the pods, StatefulSets and Deployments already
@@ -347,6 +356,10 @@ class KubeSource(StreamClient):
             ):
                 backends.extend(self._convert(backends_from_dict, {**o, "kind": kind}))
         return workloads, tuple(config), tuple(backends)
+
+    def names(self, resource: str, namespace: str | None, *, deadline: float) -> list[str]:
+        """Names of one kind (``namespaces``, ``services``): one LIST, [] when unreadable."""
+        return self._names(resource, namespace, deadline)
 
     def _names(self, resource: str, namespace: str | None, deadline: float) -> list[str]:
         """Names of one kind, for a "did you mean" after a 404 (one LIST, on that path only).

@@ -240,7 +240,12 @@ class _Fields:
 
 
 def load_kubeconfig(
-    paths: list[str], where: str, context: str | None, *, timeout: float = 10.0
+    paths: list[str],
+    where: str,
+    context: str | None,
+    *,
+    timeout: float = 10.0,
+    deadline: float | None = None,
 ) -> tuple[Any, KubeTarget]:
     """Merge ``paths`` as kubectl does and load ``context`` into a client Configuration.
 
@@ -248,7 +253,8 @@ def load_kubeconfig(
     temporary files it removes only at a normal exit, runs exec plugins without a
     time limit, and crashes on values of the wrong type. Here every field used is
     checked, inline certificates and keys live in memory only
-    (:func:`_in_memory`), and an exec plugin must finish within ``timeout``.
+    (:func:`_in_memory`), and an exec plugin must finish within ``timeout`` (by
+    ``deadline``, a ``time.monotonic()``, when given: the command's one budget).
 
     Raises:
         NotFoundError: ``context`` is not in the kubeconfig.
@@ -297,7 +303,7 @@ def load_kubeconfig(
             if ca is not None
             else cluster.path("certificate-authority", cluster_origin) or None
         )
-    _credentials(configuration, user, user_origin, name, cluster_entry, timeout)
+    _credentials(configuration, user, user_origin, name, cluster_entry, timeout, deadline)
     server = _strip_userinfo(str(configuration.host))
     return configuration, KubeTarget(context=name, server=server, namespace=namespace)
 
@@ -309,6 +315,7 @@ def _credentials(
     context: str,
     cluster: dict[str, Any],
     timeout: float,
+    deadline: float | None = None,
 ) -> None:
     """Set the token or client certificate of ``user``, in the client's order.
 
@@ -331,7 +338,7 @@ def _credentials(
     key = user.data("client-key")
     exec_config = user.mapping("exec")
     if not token and exec_config is not None:
-        status = _run_exec_plugin(exec_config, user, origin, cluster, timeout)
+        status = _run_exec_plugin(exec_config, user, origin, cluster, timeout, deadline)
         if status is not None:
             token = str(status.get("token") or "")
             if not token and status.get("clientCertificateData"):
@@ -402,6 +409,7 @@ def _run_exec_plugin(
     origin: str,
     cluster: dict[str, Any],
     timeout: float,
+    deadline: float | None = None,
 ) -> dict[str, Any] | None:
     """Run an exec credential plugin within ``timeout``; return its ``status``, None if it failed.
 
@@ -454,7 +462,9 @@ def _run_exec_plugin(
     except OSError as exc:
         raise spec.fail("command", f"cannot be run: {exc.strerror or exc}") from exc
     try:
-        out, err = _collect(proc, timeout)
+        # What is left of the command's budget: the plugin, then the requests, share it.
+        wait = timeout if deadline is None else max(0.0, deadline - time.monotonic())
+        out, err = _collect(proc, wait)
     except subprocess.TimeoutExpired as exc:
         raise ApiUnreachableError(
             f"kubeconfig {user.where}: {user.what}: the exec credential plugin "

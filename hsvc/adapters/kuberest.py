@@ -37,12 +37,16 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000
+"""Items per LIST page (``limit``): fewer round trips to a far-away API server; a
+page of 1,000 pods of 20 KB each (managedFields and all) is 20 MB, well within
+:data:`MAX_RESPONSE_BYTES`."""
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
 
 _CHUNK = 256 * 1024
+_COMMANDS_KEPT = 64  # deadlines whose waiting time is remembered (watches re-list for ever)
 
 
 # --- requests as data ---------------------------------------------------------------------
@@ -153,6 +157,8 @@ class RestClient:
         # The deadline of the request each thread is sending, which every socket
         # the pool opens or reuses for it is handed to (see _watched_pools).
         self._deadlines: dict[int, _Deadline] = {}
+        # A command's deadline -> the seconds it may still wait on the API (see _send).
+        self._waiting: dict[float, float] = {}
         pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if isinstance(pool_manager, urllib3.PoolManager) and not type(
             pool_manager
@@ -227,6 +233,11 @@ class RestClient:
         ``metadata.resourceVersion`` (where a watch resumes) is appended to
         ``versions`` when it is given.
 
+        The deadline moves by progress: each page that brings items and a
+        ``continue`` token gives the command the request timeout afresh (see
+        :meth:`_send`), so a long list from a slow, far-away API server ends as
+        long as its pages keep coming, each within the timeout.
+
         Raises:
             ApiStatus: A page was answered with a non-2xx status.
             HsvcError: Transport failure or an unreadable answer.
@@ -261,6 +272,8 @@ class RestClient:
                 if versions is not None:
                     versions.append(str(meta.get("resourceVersion") or ""))
                 return items
+            if page:
+                self._extend(deadline)
             if token in seen:
                 raise self._garbage(
                     request,
@@ -269,8 +282,24 @@ class RestClient:
                 )
             seen.add(token)
 
+    def _spent(self, deadline: float, left: float) -> None:
+        """Keep what a command may still wait, for the last few commands only."""
+        self._waiting[deadline] = left
+        while len(self._waiting) > _COMMANDS_KEPT:
+            del self._waiting[next(iter(self._waiting))]  # the oldest command's
+
+    def _extend(self, deadline: float) -> None:
+        """A page of a long list arrived: the command may wait the whole timeout again."""
+        self._waiting[deadline] = self._timeout
+
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
+
+        ``deadline`` is the command's: until its first request, everything counts
+        against it; from then on only the time spent waiting on the API does (not
+        hsvc's own work between requests, such as reading 150,000 pods), and each
+        page of a long list gives it the whole timeout again (:meth:`_extend`). So
+        the API keeps a command waiting at most the timeout since its last page.
 
         Raises:
             ApiStatus: The answer's status is not 2xx.
@@ -278,7 +307,8 @@ class RestClient:
         """
         from kubernetes.client.exceptions import ApiException  # noqa: TID251
 
-        remaining = deadline - time.monotonic()
+        left = self._waiting.get(deadline)
+        remaining = deadline - time.monotonic() if left is None else left
         if remaining <= 0:
             raise self._timed_out(request)
         query: list[tuple[str, str]] = []
@@ -303,6 +333,7 @@ class RestClient:
         # second would hold a request for ever; at the deadline its socket is shut.
         guard = _Deadline(remaining)
         self._deadlines[threading.get_ident()] = guard
+        sent = time.monotonic()
         guard.start()
         try:
             response = self._api.call_api(
@@ -327,6 +358,7 @@ class RestClient:
         finally:
             guard.cancel()
             self._deadlines.pop(threading.get_ident(), None)
+            self._spent(deadline, remaining - (time.monotonic() - sent))
         if guard.expired:
             raise self._timed_out(request)  # an answer cut at the deadline is no answer
         status = int(response.status)
@@ -358,7 +390,7 @@ class RestClient:
         too_large = self._garbage(
             request,
             f"the answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB "
-            "(a LIST page holds at most 500 objects)",
+            f"(a LIST page holds at most {self._page_size} objects)",
         )
         length = raw.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:

@@ -40,8 +40,10 @@ class Api:
         self._stack = stack
         self._source: KubeSource | None = None
 
-    def get(self) -> KubeSource:
+    def get(self, *, deadline: float | None = None) -> KubeSource:
         """Return the connection, loading the kubeconfig the first time only.
+
+        ``deadline`` (``time.monotonic()``): by when an exec credential plugin must be done.
 
         Raises:
             HsvcError: the kubeconfig is missing, unusable or names no such context.
@@ -55,6 +57,7 @@ class Api:
                     kubeconfig=opts.kubeconfig,
                     context=opts.context,
                     request_timeout=opts.request_timeout,
+                    deadline=deadline,
                 )
             )
         return self._source
@@ -92,12 +95,14 @@ def load_source(
             notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
             locations=manifest_set.locations,
             value_lines=manifest_set.value_lines,
+            key_lines=manifest_set.key_lines,
         )
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
-    src = api.get()
-    # One deadline for every request of the command: errors within --request-timeout.
+    # One deadline for the whole of it, from before the kubeconfig is read: the exec
+    # credential plugin, connecting, TLS, headers and bodies of every request.
     deadline = time.monotonic() + opts.request_timeout
+    src = api.get(deadline=deadline)
     namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
     snapshot = src.snapshot(
         namespace=namespace,
