@@ -129,11 +129,11 @@ class DnsConfig:
 class KubeSource(StreamClient):
     """A connection to one cluster that reads what DNS answers from.
 
-    ``request_timeout`` bounds each public call (:meth:`snapshot`,
+    ``request_timeout`` bounds the waiting of each public call (:meth:`snapshot`,
     :meth:`dns_config`) as a whole, not each request, except that every page
-    of a list that arrives gives the call that long again from its arrival (a
-    deadline by progress): a command never waits on a silent API longer than
-    that, and a long list from a far-away server still ends. urllib3 retries
+    of a long list that arrives gives the call that long again (a deadline by
+    progress, :meth:`RestClient._send`): a command never waits on a silent API
+    longer than that, and a long list from a far-away server still ends. urllib3 retries
     are off: one failure is one
     request.
     """
@@ -356,6 +356,10 @@ class KubeSource(StreamClient):
             ):
                 backends.extend(self._convert(backends_from_dict, {**o, "kind": kind}))
         return workloads, tuple(config), tuple(backends)
+
+    def names(self, resource: str, namespace: str | None, *, deadline: float) -> list[str]:
+        """Names of one kind (``namespaces``, ``services``): one LIST, [] when unreadable."""
+        return self._names(resource, namespace, deadline)
 
     def _names(self, resource: str, namespace: str | None, deadline: float) -> list[str]:
         """Names of one kind, for a "did you mean" after a 404 (one LIST, on that path only).
