@@ -64,6 +64,7 @@ from hsvc.flags import (
     UntilOkOpt,
     WatchLagOpt,
     WatchOpt,
+    complete_services,
     defaults,
 )
 from hsvc.present import (
@@ -306,7 +307,11 @@ def _setup_logging(debug: bool, stream: TextIO) -> None:
 def cmd_records(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     run: Invocation,
@@ -377,7 +382,11 @@ def cmd_resolve(
 def cmd_inspect(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     only_failures: OnlyFailuresOpt = False,

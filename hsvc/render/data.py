@@ -517,6 +517,15 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
             flat[inner] = enc
         return enc
 
+    # Dicts of one shape (every row has the same keys) share their sorted keys, each
+    # with the text before its value: made once per shape and depth.
+    layouts: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
+
+    def dict_layout(keys: tuple[str, ...], inner: str) -> list[tuple[str, str]]:
+        ordered = sorted(keys)
+        heads = ["{\n" + inner] + [",\n" + inner] * (len(ordered) - 1)
+        return [(k, head + escape(k) + ": ") for k, head in zip(ordered, heads, strict=True)]
+
     def fallback(value: object, indent: str) -> None:
         text = json.dumps(value, indent=2, sort_keys=True, default=_materialise)
         push(text.replace("\n", "\n" + indent) if indent else text)
@@ -540,22 +549,20 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
                 if enc is not None:
                     push("{\n" + inner + enc(items)[1:-1] + "\n" + indent + "}")
                     return
-            keys = list(items)
-            if not is_str(map(type, keys)):
-                fallback(value, indent)  # int keys become strings; mixed keys raise
-                return
-            keys.sort()
-            sep = "{\n" + inner
-            for key in keys:
-                push(sep)
-                push(escape(key))
-                push(": ")
+            keys = tuple(items)
+            layout = layouts.get((inner, keys))
+            if layout is None:
+                if not is_str(map(type, keys)):
+                    fallback(value, indent)  # int keys become strings; mixed keys raise
+                    return
+                layout = layouts[(inner, keys)] = dict_layout(keys, inner)
+            for key, head in layout:
+                push(head)
                 item = items[key]
                 if type(item) is str:  # the usual case, without a call
                     push(escape(item))
                 else:
                     walk(item, inner)
-                sep = ",\n" + inner
             push("\n" + indent + "}")
         elif kind is list or kind is tuple or kind is Lazy:
             seq: Iterable[Any] = value  # type: ignore[assignment]

@@ -68,6 +68,8 @@ def _escape(match: re.Match[str]) -> str:
 
 
 MAX_CELL = 300
+# hsvc's own reasons (a sentence around a few names) may be longer than a cluster's value.
+REASON_CELL = 4 * MAX_CELL
 # A group of more rows than this lists its problems and only a few ok rows (not -o wide).
 COLLAPSE_AT = 40
 COLLAPSED_OK_ROWS = 5
@@ -291,6 +293,17 @@ def records_table(
         table.add_column("FROM", overflow="fold", ratio=2)
     order = {g.value: i for i, g in enumerate(GROUP_ORDER)}
     records = sorted(report.records, key=lambda e: order.get(e.group, 99))
+    fit = _Fit.for_columns(
+        console,
+        [safe(short(e.record.name)).plain for e in records],
+        [safe(short.data(e.record)).plain for e in records],
+        fixed=len("TYPE") + len("28800"),
+        columns=len(table.columns),
+        active=not wide,
+    )
+    if fit.names:
+        table.columns[0].width = fit.names
+        table.columns[3].width = fit.data
     group = None
     for e in records:
         if e.group != group and headers:
@@ -298,10 +311,10 @@ def records_table(
             title = Text(GROUP_TITLES.get(group, group), style="bold cyan")
             table.add_row(title, *([""] * (len(table.columns) - 1)))
         cells: list[Text | str] = [
-            safe(short(e.record.name)),
+            fit.name(safe(short(e.record.name))),
             e.record.type,
             str(e.record.ttl),
-            safe(short.data(e.record)),
+            fit.datum(safe(short.data(e.record))),
         ]
         if wide:
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
@@ -317,8 +330,13 @@ def records_table(
         pred.add_column("NAME", overflow="fold")
         pred.add_column("TYPE")
         pred.add_column("PREDICTED", overflow="fold")
+        names = _Fit.for_columns(
+            console, [safe(short(n.name)).plain for n in report.predicted], [], fixed=5, columns=3
+        )
+        if names.names:
+            pred.columns[0].width = names.names
         for n in report.predicted:
-            pred.add_row(safe(short(n.name)), n.type, safe(n.reason))
+            pred.add_row(names.name(safe(short(n.name))), n.type, safe(n.reason))
         console.print(pred)
     if report.absent:
         neg = Table(
@@ -330,8 +348,16 @@ def records_table(
         neg.add_column("NAME", overflow="fold")
         neg.add_column("TYPE")
         neg.add_column("WHY", overflow="fold")
+        names = _Fit.for_columns(
+            console, [safe(short(n.name)).plain for n in report.absent], [], fixed=5, columns=3
+        )
+        if names.names:
+            neg.columns[0].width = names.names
         for n in report.absent:
-            neg.add_row(safe(short(n.name)), n.type, safe(f"{n.reason} ({', '.join(n.rules)})"))
+            # A reason is hsvc's own sentence around a few names: longer than a cell from the
+            # cluster may be, and cut only far beyond what any reason says.
+            why = safe(f"{n.reason} ({', '.join(n.rules)})", limit=REASON_CELL)
+            neg.add_row(names.name(safe(short(n.name))), n.type, why)
         console.print(neg)
     if headers:
         console.print(settings_line(report.source), style="dim")
@@ -574,6 +600,50 @@ def name_width(names: Sequence[str], budget: int, *, header: str = "NAME") -> in
     longest = max((len(n) for n in names), default=len(header))
     piece = max((len(p) for n in names for p in name_pieces(n)), default=len(header))
     return max(len(header), min(longest, max(budget, piece)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """Widths for a name column and a data column of a rich table on a terminal.
+
+    Names wrap only after dots (``fit_name``), never inside a label: rich would fold
+    them anywhere. ``names`` 0: nothing to fit (piped, or ``-o wide``).
+    """
+
+    names: int = 0
+    data: int = 0
+
+    @classmethod
+    def for_columns(
+        cls,
+        console: Console,
+        names: Sequence[str],
+        data: Sequence[str],
+        *,
+        fixed: int,
+        columns: int,
+        active: bool = True,
+    ) -> _Fit:
+        if not active or unbounded(console) or not names:
+            return cls()
+        room = console.width - fixed - 3 * (columns - 1) - 2
+        longest_data = max((len(d) for d in data), default=0)
+        # Names take what the data leaves, and at least half when both are long.
+        budget = max(room // 2, room - longest_data) if data else room // 2
+        width = name_width(names, budget)
+        if max(map(len, names)) <= width and longest_data <= room - width:
+            return cls()  # everything fits: rich lays it out at its natural width
+        return cls(names=width, data=max(room - width, DATA_FLOOR) if data else 0)
+
+    def name(self, cell: Text) -> Text:
+        if not self.names or len(cell.plain) <= self.names:
+            return cell
+        return Text(fit_name(cell.plain, self.names), style=cell.style)
+
+    def datum(self, cell: Text) -> Text:
+        if not self.data or len(cell.plain) <= self.data:
+            return cell
+        return Text(fit_name(cell.plain, self.data), style=cell.style)
 
 
 def _lines_width(cells: Sequence[Text | str]) -> int:
