@@ -579,7 +579,8 @@ class Transport:
     over 512 bytes or truncated does it ask again over UDP without EDNS, as musl
     and glibc (by default) do: an answer of at most 512 bytes with EDNS fits 512
     bytes without its OPT record, so it cannot come back truncated. TCP is asked
-    when either UDP answer is truncated. A TCP-only server (a port-forward) can
+    when either UDP answer is truncated, and for each server's first question of
+    a run (the TCP probe, :mod:`hsvc.adapters.resolver`). A TCP-only server (a port-forward) can
     only be measured over TCP. ``None`` sizes were not asked.
     """
 

@@ -676,12 +676,21 @@ def answer_sizes(
                 )
             )
     for server, (obs, why) in tcp_failed.items():
+        carried = obs.transport
+        probed = not obs.truncated and not (carried is not None and carried.plain_truncated)
+        seen = (
+            # The once-per-run TCP probe (hsvc.adapters.resolver): the answer fit UDP.
+            f"{server} answers over UDP but not over TCP ({why}; asked {obs.name} {obs.type} "
+            "over TCP as a probe): answers too large for UDP fail there"
+            if probed
+            else f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
+            f"over TCP ({why}): large answers fail there"
+        )
         found.append(
             (
                 "HSVC805",
                 ObjectRef(kind="Server", namespace="", name=server),
-                f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
-                f"over TCP ({why}): large answers fail there",
+                seen,
                 "open TCP 53 on the DNS pods and every hop to them (Service ports, "
                 "NetworkPolicies, node firewalls)",
             )
