@@ -15,7 +15,7 @@ from rich.text import Text  # noqa: TID251
 from hsvc.core.compare import Verdict
 from hsvc.core.model import Finding, Severity
 from hsvc.core.report import InspectReport, ServiceSummary
-from hsvc.core.summary import ServiceTally, explanations, row_services, tallies
+from hsvc.core.summary import ServiceKey, ServiceTally, explanations, row_services, tallies
 from hsvc.render.table import (
     MARK,
     SEVERITY_STYLE,
@@ -187,8 +187,11 @@ def inspect_summary(
     or ``SCREEN_LINES`` lines when piped); the ✗ rows are always all shown. ``-o wide``
     and ``--no-headers`` never fold.
     """
+    # Worked out once for every fold tried below (each a whole rendering).
+    owners = row_services(report)
+    counted = tallies(report, owners)
     if wide or not headers:
-        _summary(console, report, wide=wide, headers=headers, services=services, fold=0)
+        _summary(console, report, counted, owners, wide=wide, headers=headers, services=services)
         return
     screen = console.height if console.is_terminal else SCREEN_LINES
     # The notes printed after the view (on stderr) share the screen.
@@ -198,7 +201,16 @@ def inspect_summary(
     text = ""
     for fold in range(_FOLDS + 1):
         with console.capture() as capture:
-            _summary(console, report, wide=wide, headers=headers, services=services, fold=fold)
+            _summary(
+                console,
+                report,
+                counted,
+                owners,
+                wide=wide,
+                headers=headers,
+                services=services,
+                fold=fold,
+            )
         text = capture.get()
         if text.count("\n") <= screen:
             break
@@ -209,11 +221,13 @@ def inspect_summary(
 def _summary(
     console: Console,
     report: InspectReport,
+    counted: list[ServiceTally],
+    owners: list[ServiceKey | None],
     *,
     wide: bool,
     headers: bool,
     services: bool,
-    fold: int,
+    fold: int = 0,
 ) -> None:
 
     if headers:
@@ -226,7 +240,6 @@ def _summary(
         else:
             for part in settings.split("\n"):
                 console.print(_cut(console, part), style="dim", crop=False, no_wrap=True)
-    counted = tallies(report)
     if services and report.services:
         print_services(
             console, report, counted, headers=headers, fold_ok=fold >= 1, causes=fold < 4
@@ -237,7 +250,6 @@ def _summary(
             if not t.ok:
                 console.print(safe(f"{t.namespace}/{t.name}", "bold"))
                 console.print(_used_by(s, report.used_by))
-    owners = row_services(report)
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     # Grouped by Service, in the summary's order; rows about no Service last.
     order = {(t.namespace, t.name): n for n, t in enumerate(counted)}
