@@ -6,6 +6,7 @@ from hsvc.core import transport
 from hsvc.core.diagnose.context import _Context
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import ObjectRef, Service, Severity, selector_matches
+from hsvc.core.transport import DnsPods
 
 
 class _SettingsChecks(_Context):
@@ -74,9 +75,7 @@ class _SettingsChecks(_Context):
             uncertain = message.startswith("uncertain:")
             self.add(code, obj, message, hint, severity=Severity.WARNING if uncertain else None)
 
-    def _dns_pods(
-        self, service: Service | None, path: ResolverPath | None
-    ) -> transport.DnsPods | None:
+    def _dns_pods(self, service: Service | None, path: ResolverPath | None) -> DnsPods | None:
         """The DNS pods as far as the input tells: labels, IPs, named container ports."""
         if service is None or not service.selector:
             return None
@@ -111,7 +110,7 @@ class _SettingsChecks(_Context):
             ]
             named = templates[0].template_ports if templates else None
         labels = pods[0].labels if pods else selector
-        return transport.DnsPods(
+        return DnsPods(
             namespace=ns,
             labels=labels,
             labels_complete=bool(pods),
