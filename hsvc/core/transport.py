@@ -421,8 +421,6 @@ def network_policies(
 def _peer_fix(end: Peer, where: str, pol: NetworkPolicy) -> str:
     """The peer to add so that a rule reaches ``end``."""
     side = "'to'" if where == "an egress rule" else "'from'"
-    if not end.namespace:
-        return f"add the client pods to the {side} of that rule of {pol.namespace}/{pol.name}"
     labels = ", ".join(f"{k}: {v}" for k, v in end.labels)
     pods = f", podSelector: {{matchLabels: {{{labels}}}}}" if labels else ""
     return (

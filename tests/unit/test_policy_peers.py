@@ -231,3 +231,22 @@ def test_rule47_manifest_peers_and_named_ports_are_read() -> None:
     assert pods.namespace_selector is not None and pods.pod_selector is not None
     assert pods.namespace_selector.match_expressions[0].operator == "Exists"
     assert pods.pod_selector.match_labels == (("k8s-app", "kube-dns"),)
+
+
+def test_rule47_tcp_unknown_beside_open_udp_is_an_uncertain_udp_only() -> None:
+    ports = (PolicyPort(protocol="UDP", port=53), PolicyPort(protocol="TCP", port="dns-tcp"))
+    unknown = replace(DNS, named_ports=None)
+    name, message, hint = found(egress(PolicyRule(ports=ports)), dns=unknown)["HSVC802"]
+    assert name == "dns-out" and message.startswith("uncertain:")
+    assert "whether any policy allows TCP 53 cannot be known" in message
+    assert "named port 'dns-tcp'" in message and "protocol: TCP, port: 53" in hint
+    assert found(egress(PolicyRule(ports=ports))) == {}  # known: dns-tcp is TCP 53
+
+
+def test_rule47_malformed_blocks_hold_nothing() -> None:
+    bad = PolicyRule(ports=BOTH_53, peers=(PolicyPeer(cidr="not-a-cidr"),))
+    assert set(found(egress(bad))) == {"HSVC807"}
+    odd_except = PolicyPeer(cidr="10.244.0.0/16", except_cidrs=("nonsense",))
+    assert found(egress(PolicyRule(ports=BOTH_53, peers=(odd_except,)))) == {}
+    v6 = PolicyRule(ports=BOTH_53, peers=(PolicyPeer(cidr="fd00::/8"),))
+    assert set(found(egress(v6))) == {"HSVC807"}  # another family holds no IPv4 pod
