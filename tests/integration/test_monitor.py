@@ -237,7 +237,8 @@ def test_cluster_role_is_exactly_what_the_monitor_uses(api_server_tls, pod_env) 
         monitor.wait_metric(
             lambda s: total(s, "hsvc_verifications_total", trigger="change") >= 1, 10, "a re-check"
         )
-        monitor.wait_metric(lambda s: total(s, "hsvc_sweeps_total") >= 3, 10, "three sweeps")
+        # The first sweep and a periodic one: every kind of request a monitor makes.
+        monitor.wait_metric(lambda s: total(s, "hsvc_sweeps_total") >= 2, 10, "two sweeps")
         code, _ = monitor.terminate()
     assert code == 0, monitor.stderr
     needed, grants = requests_made(api_server_tls.log), rbac_grants()
