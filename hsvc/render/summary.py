@@ -24,6 +24,7 @@ from hsvc.render.table import (
     _print_table,
     _used_by,
     footnote,
+    hanging,
     numbered,
     path_line,
     print_explanations,
@@ -232,10 +233,10 @@ def _summary(
     if headers:
         line = path_line(report.source)
         if line is not None:
-            console.print(line, style="dim")
+            hanging(console, line, style="dim")
         settings = settings_line(report.source, report.servers, compact=fold >= 3)
         if fold < 4:
-            console.print(settings, style="dim")
+            hanging(console, settings, style="dim")
         else:
             for part in settings.split("\n"):
                 console.print(_cut(console, part), style="dim", crop=False, no_wrap=True)

@@ -8,6 +8,7 @@ sequences stay inert.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
+from rich.segment import Segment, Segments  # noqa: TID251
 from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
@@ -319,7 +321,7 @@ def records_table(
         if wide:
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
         table.add_row(*cells)
-    console.print(table)
+    print_snug(console, table)
     if report.predicted:
         pred = Table(
             title="Names that will answer once created (predicted)" if headers else None,
@@ -337,7 +339,7 @@ def records_table(
             pred.columns[0].width = names.names
         for n in report.predicted:
             pred.add_row(names.name(safe(short(n.name))), n.type, safe(n.reason))
-        console.print(pred)
+        print_snug(console, pred)
     if report.absent:
         neg = Table(
             title="Names that must not resolve" if headers else None,
@@ -358,9 +360,70 @@ def records_table(
             # cluster may be, and cut only far beyond what any reason says.
             why = safe(f"{n.reason} ({', '.join(n.rules)})", limit=REASON_CELL)
             neg.add_row(names.name(safe(short(n.name))), n.type, why)
-        console.print(neg)
+        print_snug(console, neg)
     if headers:
-        console.print(settings_line(report.source), style="dim")
+        hanging(console, settings_line(report.source), style="dim")
+
+
+def print_snug(console: Console, table: Table) -> None:
+    """Print ``table`` with its header rule no wider than its widest line of text.
+
+    Rich draws the rule over each column's whole width, while the cells wrapped in a
+    column (at dots, at spaces) may all end short of it: the rule would stick out.
+    """
+    if unbounded(console):
+        console.print(table)
+        return
+    lines = console.render_lines(table, console.options, pad=False, new_lines=False)
+    texts = ["".join(seg.text for seg in line) for line in lines]
+
+    def is_rule(text: str) -> bool:
+        return bool(text.strip()) and not text.strip().strip("─")
+
+    widest = max((len(t.rstrip()) for t in texts if not is_rule(t)), default=0)
+    out: list[Segment] = []
+    for line, text in zip(lines, texts, strict=True):
+        if is_rule(text) and len(text.rstrip()) > widest:
+            line = Segment.adjust_line_length(line, widest)
+        out.extend(line)
+        out.append(Segment.line())
+    console.print(Segments(out), crop=False, no_wrap=True)
+
+
+def hanging(console: Console, text: Text, *, hang: int = 4, style: str = "") -> None:
+    """Print header lines that fit the width, or wrap with their rest indented by ``hang``.
+
+    Each line of ``text`` is printed on its own; one wider than the console breaks
+    between its parts (separated by two spaces), else at spaces, its continuation
+    lines ``hang`` columns right of where the line starts.
+    """
+    for line in text.split("\n"):
+        if unbounded(console) or len(line.plain) <= console.width:
+            console.print(line, crop=False, no_wrap=True, soft_wrap=True, style=style)
+            continue
+        lead = len(line.plain) - len(line.plain.lstrip(" "))
+        indent = min(lead + hang, max(console.width // 2, 1))
+        # The parts: cut before each run of two spaces after the lead.
+        cuts = [m.start() for m in re.finditer(r"(?<! )  (?! )", line.plain) if m.start() > lead]
+        bounds = [0, *cuts, len(line.plain)]
+        parts = [line[a:b] for a, b in itertools.pairwise(bounds)]
+        out: list[Text] = []
+        current = parts[0]
+        for part in parts[1:]:
+            room = console.width - (0 if not out else indent)
+            if len(current.plain) + len(part.plain) <= room:
+                current = current + part
+            else:
+                out.append(current)
+                current = part[len(part.plain) - len(part.plain.lstrip(" ")) :]
+        out.append(current)
+        for n, piece in enumerate(out):
+            width = console.width - (indent if n else 0)
+            for k, row in enumerate(piece.wrap(console, width)):
+                pad = indent if n or k else 0
+                console.print(
+                    Text(" " * pad) + row, crop=False, no_wrap=True, soft_wrap=True, style=style
+                )
 
 
 def path_line(src: Source) -> Text | None:
@@ -1068,14 +1131,14 @@ def inspect_table(
     if headers:
         line = path_line(report.source)
         if line is not None:
-            console.print(line, style="dim")
+            hanging(console, line, style="dim")
         if report.layers:
-            console.print(layers_line(report.layers), style="dim")
+            hanging(console, layers_line(report.layers), style="dim")
         for s in report.services:
-            console.print(_service_header(s))
+            hanging(console, _service_header(s))
             if report.used_by is not None:
                 console.print(_used_by(s, report.used_by))
-        console.print(settings_line(report.source, report.servers), style="dim")
+        hanging(console, settings_line(report.source, report.servers), style="dim")
     multi = len(report.servers) > 1
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     groups = explanations(report.rows, failed, multi=multi)
