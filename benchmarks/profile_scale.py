@@ -26,6 +26,7 @@ import ipaddress
 import json
 import os
 import pstats
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -258,6 +259,8 @@ def serve(bench: Bench, args: argparse.Namespace) -> None:
     else:
         cluster = many_services(args.services[0])
         bench.load(_objects(cluster), _zones(cluster), None)
+    # SIGTERM ends it as Ctrl-C does, so knotd is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with bench.knot:
         print(
             f"--kubeconfig {bench.kubeconfig} --nameserver 127.0.0.1:{bench.knot.port}", flush=True
