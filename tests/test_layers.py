@@ -20,7 +20,15 @@ ARCHITECTURE = ROOT / "docs" / "explanation" / "architecture.md"
 
 # cli -> commands -> (core, adapters, render); errors and the package root sit with core.
 RANKS = {"core": 0, "errors": 0, "": 0, "adapters": 1, "render": 1, "commands": 2, "cli": 3}
-CLI_MODULES = {"hsvc.cli", "hsvc.flags", "hsvc.present", "hsvc.terminal", "hsvc.__main__"}
+CLI_MODULES = {
+    "hsvc.cli",
+    "hsvc.cliapp",
+    "hsvc.outstreams",
+    "hsvc.flags",
+    "hsvc.present",
+    "hsvc.terminal",
+    "hsvc.__main__",
+}
 # Libraries that would mean render talks to a cluster or a DNS server.
 ADAPTER_LIBRARIES = {"kubernetes", "dns", "urllib3", "websocket"}
 
