@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
 
 try:
     import typer  # noqa: TID251
@@ -46,6 +46,7 @@ from hsvc.flags import (
     MonitorWatchOpt,
     NodeLocalCorefileOpt,
     OnlyFailuresOpt,
+    PlainCoercion,
     ReferencesOpt,
     SelectorOpt,
     StuckAfterOpt,
@@ -69,7 +70,20 @@ from hsvc.terminal import Environment
 if TYPE_CHECKING:
     from hsvc.core.report import InspectReport
 
+
+class _Group(typer.core.TyperGroup):
+    """The root group; its flags are coerced without pydantic (:class:`PlainCoercion`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Here, not in __init__: typer adds the completion flags later, click the help flag.
+        params = list(super().get_params(ctx))
+        for param in params:
+            PlainCoercion.install(param)
+        return params
+
+
 app = typer.Typer(
+    cls=_Group,
     name="hsvc",
     help=(
         "Explain Kubernetes Service and StatefulSet DNS: what cluster DNS must answer, "

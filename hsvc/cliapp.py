@@ -18,7 +18,7 @@ import typer  # noqa: TID251
 
 from hsvc.commands.options import Options
 from hsvc.errors import ExitCode, HsvcError
-from hsvc.flags import FLEET, LIVE, SHARED, FlagGroup, OutputOptions, defaults
+from hsvc.flags import FLEET, LIVE, SHARED, FlagGroup, OutputOptions, PlainCoercion, defaults
 from hsvc.present import MAX_ERROR, Invocation, error_line
 from hsvc.terminal import Environment
 
@@ -77,7 +77,16 @@ def _hidden(annotation: Any) -> Any:
 
 
 class _PlainHelp(typer.core.TyperCommand):
-    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``)."""
+    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``).
+
+    Its flags are coerced without pydantic (:class:`~hsvc.flags.PlainCoercion`).
+    """
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = list(super().get_params(ctx))
+        for param in params:
+            PlainCoercion.install(param)
+        return params
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         super().format_help(ctx, formatter)

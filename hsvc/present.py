@@ -39,10 +39,14 @@ class Invocation:
         return self.env.console(stderr=stderr, no_color=self.out.no_color)
 
     def emit(self, doc: dict[str, Any], fmt: str) -> None:
-        """Write one document (json, yaml) to stdout."""
-        from hsvc.render.data import dump
+        """Write one document (json, yaml) to stdout; JSON in pieces, as it is made."""
+        from hsvc.render.data import dump, write_json
 
-        self.env.stdout.write(dump(doc, fmt))
+        if fmt == "json":
+            write_json(doc, self.env.stdout.write)
+            self.env.stdout.write("\n")
+        else:
+            self.env.stdout.write(dump(doc, fmt))
 
 
 def error_line(message: str, stderr: TextIO) -> None:

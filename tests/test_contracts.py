@@ -23,12 +23,13 @@ def loaded_modules(*argv: str) -> set[str]:
         f"    main({list(argv)!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
+        "sys.stdout.flush()\n"
+        "print('--- modules ---', *sorted(sys.modules), sep='\\n')\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    return set(out.stdout.split())
+    return set(out.stdout.rpartition("--- modules ---\n")[2].split())
 
 
 @pytest.mark.parametrize(
@@ -40,9 +41,57 @@ def test_help_loads_no_heavy_modules(argv: list[str]) -> None:
     heavy = {
         m
         for m in modules
-        if m.split(".")[0] in ("kubernetes", "urllib3", "yaml") or m.startswith("dns.")
+        if m.split(".")[0] in ("kubernetes", "urllib3", "yaml", "pydantic", "pydantic_core")
+        or m.startswith("dns.")
     }
     assert not heavy, sorted(heavy)[:10]
+
+
+# What startup must not pay for (docs/reference/benchmarks.md, startup): the client's
+# models and HTTP stack, pydantic (typer's coercion, the client's ApiClient), and
+# dnspython, where no DNS is asked.
+NEVER_AT_STARTUP = (
+    "pydantic",
+    "pydantic_core",
+    "kubernetes",
+    "urllib3",
+    "requests",
+    "requests_oauthlib",
+    "oauthlib",
+    "websocket",
+    "dateutil",
+    "charset_normalizer",
+    "dns",
+    "prometheus_client",
+)
+
+
+def heavy_in(modules: set[str], banned: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in banned)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["records", "-f", "tests/data/seed", "--offline", "-o", "json"],
+        ["records", "-f", "tests/data/seed", "--offline"],
+        ["records", "--ttl", "60", "-f", "tests/data/seed", "--offline", "-o", "json"],
+    ],
+)
+def test_startup_imports_only_what_the_command_uses(argv: list[str]) -> None:
+    modules = loaded_modules(*argv)
+    assert "hsvc.cli" in modules
+    if argv[0] == "records":
+        assert "hsvc.core.records" in modules and "yaml" in modules  # it did read the files
+    assert not heavy_in(modules, NEVER_AT_STARTUP), heavy_in(modules, NEVER_AT_STARTUP)[:10]
+    # Not a timed test: a bound on the module count catches a large import creeping in.
+    assert len(modules) < (250 if argv == ["--help"] else 400), len(modules)
+
+
+def test_a_bad_flag_value_still_goes_to_typer() -> None:
+    """The guard above is not met by skipping typer's checks: a bad value goes to typer."""
+    assert "pydantic" in loaded_modules("records", "--ttl", "x", "-f", "tests/data/seed")
 
 
 def test_core_imports_only_stdlib_and_itself() -> None:

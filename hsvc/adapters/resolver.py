@@ -43,7 +43,7 @@ from hsvc.adapters.dnswire import (
     _timed_out,
 )
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines
-from hsvc.core.model import Nameserver, Observation, Question, Rcode
+from hsvc.core.model import Nameserver, Observation, Question, Rcode, Transport
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
 
@@ -85,6 +85,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# The UDP payload a client without EDNS may receive (RFC 1035 4.2.1).
+CLASSIC_UDP = 512
 
 _NAMESERVER_HELP = "use HOST[:PORT], [IPv6]:PORT or a bare IPv6 address, e.g. 10.96.0.10:53"
 
@@ -340,23 +343,53 @@ async def _ask(
         first = await _exchange_tcp(
             question, server, pipelines, timeout=timeout, attempts=retries + 1
         )
-    else:
-        first = await _exchange_udp(question, server, sockets, timeout, attempts=retries + 1)
-    if isinstance(first, _Failure) or not first.truncated:
-        return _observation(question, label, first, started)
-    if server.tcp_only:
-        return _observation(
-            question,
-            label,
-            first,
-            started,
-            too_large=True,
-            error="answer truncated even over TCP (over 65535 bytes)",
+        if isinstance(first, _Failure):
+            return _observation(question, label, first, started)
+        # A port-forward carries TCP only: the UDP sizes cannot be measured here.
+        carried = Transport(tcp_size=first.size)
+        if not first.truncated:
+            return replace(_observation(question, label, first, started), transport=carried)
+        return replace(
+            _observation(
+                question,
+                label,
+                first,
+                started,
+                too_large=True,
+                error="answer truncated even over TCP (over 65535 bytes)",
+            ),
+            transport=replace(carried, tcp_error="the TCP answer is truncated too"),
         )
+    first = await _exchange_udp(question, server, sockets, timeout, attempts=retries + 1)
+    if isinstance(first, _Failure):
+        return _observation(question, label, first, started)
+    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
+    if first.truncated or first.size > CLASSIC_UDP:
+        # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
+        # 512 bytes or less: the same answer without its OPT record is smaller still.
+        plain = await _exchange_udp(
+            question, server, sockets, timeout, attempts=retries + 1, edns=False
+        )
+        if isinstance(plain, _Failure):
+            carried = replace(carried, plain_error=plain.error)
+        else:
+            carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
+    if not (first.truncated or carried.plain_truncated):
+        return replace(_observation(question, label, first, started), transport=carried)
     second = await _exchange_tcp(question, server, pipelines, timeout=timeout, attempts=1)
     why = _tcp_failure(second)
+    carried = replace(
+        carried,
+        tcp_size=second.size if isinstance(second, _Response) else None,
+        tcp_error=why,
+    )
+    if not first.truncated:
+        # The EDNS answer was whole; TCP mattered to clients without EDNS only.
+        return replace(_observation(question, label, first, started), transport=carried)
     if not why:
-        return replace(_observation(question, label, second, started), truncated=True)
+        return replace(
+            _observation(question, label, second, started), truncated=True, transport=carried
+        )
     # Keep what the truncated reply held; a TCP reply with TC may hold more.
     partial = second if isinstance(second, _Response) and second.answer else first
     return replace(
@@ -369,6 +402,7 @@ async def _ask(
             error=f"answer truncated over UDP and TCP failed: {why}",
         ),
         truncated=True,
+        transport=carried,
     )
 
 
@@ -432,6 +466,7 @@ async def _exchange_udp(
     timeout: float,
     *,
     attempts: int,
+    edns: bool = True,
 ) -> _Response | _Failure:
     """Send one query over UDP, retrying on timeout; return the response or why there is none."""
     section = _question_wire(question)
@@ -445,7 +480,7 @@ async def _exchange_udp(
         assert udp.transport is not None
         waiter = udp.waiter = asyncio.get_running_loop().create_future()
         try:
-            udp.transport.sendto(_query_wire(qid, section))
+            udp.transport.sendto(_query_wire(qid, section, edns=edns))
             async with asyncio.timeout(timeout):
                 wire = await waiter
                 while not _answers(wire, qid, section):

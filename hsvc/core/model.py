@@ -540,6 +540,32 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Transport:
+    """How one answer travelled: UDP with and without EDNS, and TCP, as measured.
+
+    The resolver asks over UDP with EDNS (payload 1232). Only when that answer is
+    over 512 bytes or truncated does it ask again over UDP without EDNS, as musl
+    and glibc (by default) do: an answer of at most 512 bytes with EDNS fits 512
+    bytes without its OPT record, so it cannot come back truncated. TCP is asked
+    when either UDP answer is truncated. A TCP-only server (a port-forward) can
+    only be measured over TCP. ``None`` sizes were not asked.
+    """
+
+    edns_size: int | None = None  # bytes of the UDP answer with EDNS
+    edns_truncated: bool = False
+    plain_size: int | None = None  # bytes of the UDP answer without EDNS
+    plain_truncated: bool = False
+    plain_error: str = ""  # why no UDP answer came without EDNS
+    tcp_size: int | None = None  # bytes of the TCP answer
+    tcp_error: str = ""  # why TCP gave no whole answer ("" when it did, or was not asked)
+
+    @property
+    def tcp_asked(self) -> bool:
+        """Whether TCP was tried (it answered, or ``tcp_error`` says why not)."""
+        return self.tcp_size is not None or bool(self.tcp_error)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Observation:
     """What one server answered to one question (or why it did not)."""
 
@@ -559,6 +585,8 @@ class Observation:
     error: str = ""  # why there is no response (timeout, refused connection, garbage)
     # From a tool known to misreport (BusyBox nslookup): a mismatch may not be real.
     low_confidence: bool = False
+    # UDP with and without EDNS, and TCP, as measured (None: asked by a tool in a pod).
+    transport: Transport | None = None
 
     @property
     def served(self) -> bool:

@@ -162,10 +162,61 @@ def _udp_only_finding(pol: NetworkPolicy, direction: str, pod: str, ports: Seque
     )
 
 
+def _size_code(obs: Observation) -> tuple[str, bool] | None:
+    """HSVC804 or HSVC803 for one answer, and whether it was measured (not inferred)."""
+    carried = obs.transport
+    if obs.truncated and not obs.too_large:
+        return "HSVC804", True
+    if carried is not None and carried.plain_size is not None:
+        # Asked without EDNS: the TC bit says it, whatever the size with EDNS.
+        return ("HSVC803", True) if carried.plain_truncated else None
+    if carried is not None and carried.plain_error:
+        return None  # no UDP answer without EDNS: nothing measured to flag
+    if obs.size > CLASSIC_UDP:
+        return "HSVC803", False  # TCP only (a port-forward): inferred from the size
+    return None
+
+
+def _tcp_refused(obs: Observation) -> str:
+    """Why TCP gave no answer to a question that needed it, or ""."""
+    carried = obs.transport
+    if carried is not None and carried.tcp_error:
+        if carried.tcp_error.startswith(("server answered", "the TCP answer is truncated")):
+            return ""
+        return carried.tcp_error
+    if obs.truncated and obs.too_large and _tcp_not_answered(obs.error):
+        return obs.error.rsplit(": ", 1)[-1]
+    return ""
+
+
+def _measured(obs: Observation) -> str:
+    """``EDNS 700 bytes, without EDNS truncated (TC) at 45, TCP 700``: what was seen."""
+    carried = obs.transport
+    if carried is None:
+        return f"{obs.size} bytes"
+    parts = []
+    if carried.edns_size is not None:
+        tc = " truncated (TC)" if carried.edns_truncated else ""
+        parts.append(f"over UDP with EDNS {carried.edns_size} bytes{tc}")
+    if carried.plain_size is not None:
+        tc = "truncated (TC) at" if carried.plain_truncated else "whole in"
+        parts.append(f"over UDP without EDNS {tc} {carried.plain_size} bytes")
+    if carried.tcp_size is not None and not carried.tcp_error:
+        parts.append(f"over TCP {carried.tcp_size} bytes")
+    elif carried.tcp_error:
+        parts.append(f"over TCP no answer ({carried.tcp_error})")
+    return ", ".join(parts) or f"{obs.size} bytes"
+
+
 def answer_sizes(
     observations: Iterable[tuple[ObjectRef, Observation]], musl: Sequence[str]
 ) -> list[Found]:
     """HSVC803/HSVC804/HSVC805 from the live answers: size, truncation, TCP.
+
+    What the resolver measured decides (:class:`hsvc.core.model.Transport`): the
+    TC bit of the UDP answer with EDNS (HSVC804) and without it (HSVC803), and
+    whether TCP then answered (HSVC805). Only a TCP-only server (a port-forward)
+    leaves HSVC803 to the size, and says so.
 
     Args:
         observations: Each row's subject with one server's observation.
@@ -173,34 +224,52 @@ def answer_sizes(
     """
     found: list[Found] = []
     who = f"; musl-looking pods here: {', '.join(musl[:3])}" if musl else ""
-    tcp_failed: dict[str, Observation] = {}
+    tcp_failed: dict[str, tuple[Observation, str]] = {}
     # One finding per (code, subject): the largest answer, and how many more there are.
     big: dict[tuple[str, ObjectRef], list[Observation]] = defaultdict(list)
+    inferred: set[tuple[str, ObjectRef]] = set()
     for subject, obs in observations:
-        if obs.truncated and obs.too_large and _tcp_not_answered(obs.error):
-            tcp_failed.setdefault(obs.server, obs)
+        refused = _tcp_refused(obs)
+        if refused:
+            tcp_failed.setdefault(obs.server, (obs, refused))
         if obs.rcode is not Rcode.NOERROR or not obs.size:
             continue
-        if obs.truncated and not obs.too_large:
-            big[("HSVC804", subject)].append(obs)
-        elif obs.size > CLASSIC_UDP:
-            big[("HSVC803", subject)].append(obs)
+        decided = _size_code(obs)
+        if decided is None:
+            continue
+        code, measured = decided
+        big[(code, subject)].append(obs)
+        if not measured:
+            inferred.add((code, subject))
     for (code, subject), group in big.items():
         largest = max(group, key=lambda o: o.size)
         others = len({(o.name, o.type) for o in group}) - 1
         more = f" (and {others} more answer(s) over the limit)" if others else ""
-        what = f"{largest.name} {largest.type} is {largest.size} bytes{more}"
+        what = f"{largest.name} {largest.type}{more}"
         if code == "HSVC804":
             found.append(
                 (
                     code,
                     subject,
-                    f"{what}: truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
-                    f"over TCP (from {largest.server}); clients that never retry over TCP get "
-                    f"a partial answer{who}",
+                    f"{what} is truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
+                    f"over TCP (from {largest.server}: {_measured(largest)}); clients that "
+                    f"never retry over TCP get a partial answer{who}",
                     "keep the answer small (fewer endpoints per headless Service, or ask "
                     "for one pod's name), and use images whose resolver retries over TCP "
                     "(glibc, musl 1.2.4+)",
+                )
+            )
+        elif (code, subject) in inferred:
+            found.append(
+                (
+                    code,
+                    subject,
+                    f"{what} is {largest.size} bytes over TCP (from {largest.server}; a "
+                    "port-forward carries no UDP, so the size is all that could be seen): a "
+                    f"client without EDNS (glibc by default, musl) gets it truncated at "
+                    f"{CLASSIC_UDP} and must retry over TCP{who}",
+                    "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
+                    "'options edns0' to the pods' dnsConfig",
                 )
             )
         else:
@@ -208,19 +277,22 @@ def answer_sizes(
                 (
                     code,
                     subject,
-                    f"{what}: a client without EDNS (glibc by default, musl) gets it "
-                    f"truncated at {CLASSIC_UDP} and must retry over TCP{who}",
+                    f"{what} only works over TCP for clients without EDNS (musl always, "
+                    f"glibc by default): asked from {largest.server} {_measured(largest)}; "
+                    f"resolvers that never retry over TCP (musl before 1.2.4, Alpine images) "
+                    f"get nothing{who}",
                     "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
-                    "'options edns0' to the pods' dnsConfig",
+                    "'options edns0' to the pods' dnsConfig (glibc), or keep the answer "
+                    "under 512 bytes",
                 )
             )
-    for server, obs in tcp_failed.items():
+    for server, (obs, why) in tcp_failed.items():
         found.append(
             (
                 "HSVC805",
                 ObjectRef(kind="Server", namespace="", name=server),
                 f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
-                f"over TCP ({obs.error.rsplit(': ', 1)[-1]}): large answers fail there",
+                f"over TCP ({why}): large answers fail there",
                 "open TCP 53 on the DNS pods and every hop to them (Service ports, "
                 "NetworkPolicies, node firewalls)",
             )

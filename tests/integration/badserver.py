@@ -15,6 +15,8 @@ Modes:
               and answers the rest: forwarded to ``upstream`` (a knotd) when given,
               else itself as ``slow`` does without the delay. TCP is never dropped and
               always answered by the server itself.
+    udp-relay UDP forwarded to ``upstream`` (a knotd), nothing lost; TCP: reads the
+              query and closes the connection (a DNS path that carries UDP only).
     script    answers what ``script(query)`` returns: a list of messages (or raw wire)
               sent in order, over UDP as datagrams and over TCP framed. Hostile
               answers are written this way: NXDOMAIN with data, class CH, a stray
@@ -43,7 +45,17 @@ import dns.rrset
 from hsvc.core.model import Nameserver
 
 HOST = "127.0.0.1"
-MODES = ("silent", "garbage", "wrong-id", "truncate", "truncate-tcp", "slow", "drop", "script")
+MODES = (
+    "silent",
+    "garbage",
+    "wrong-id",
+    "truncate",
+    "truncate-tcp",
+    "slow",
+    "drop",
+    "udp-relay",
+    "script",
+)
 Script = Callable[[dns.message.Message], list["dns.message.Message | bytes"]]
 TRUNCATED_ADDRESSES = ("10.0.0.1", "10.0.0.2", "10.0.0.3")
 
@@ -182,7 +194,7 @@ class BadDnsServer:
             self.udp_queries += 1
         if self.mode == "silent":
             return
-        if self.mode == "drop":
+        if self.mode in ("drop", "udp-relay"):
             self._drop_or_answer(sock, wire, address)
             return
         if self.mode == "script":
@@ -218,7 +230,7 @@ class BadDnsServer:
         with self._lock:
             attempt = self._seen.get((name, qtype), 0)
             self._seen[(name, qtype)] = attempt + 1
-        if self.drops(name, qtype, attempt):
+        if self.mode == "drop" and self.drops(name, qtype, attempt):
             with self._lock:
                 self.dropped += 1
             return
@@ -256,7 +268,7 @@ class BadDnsServer:
             return False
         if self.mode == "silent":
             return True
-        if self.mode == "truncate":
+        if self.mode in ("truncate", "udp-relay"):
             return False
         if self.mode == "script":
             for reply in self._scripted(wire):

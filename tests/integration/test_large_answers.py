@@ -28,7 +28,7 @@ def pod_ip(i: int) -> str:
     return f"10.77.{i // 250}.{i % 250 + 1}"
 
 
-def objects() -> list[dict]:
+def objects(n: int = N) -> list[dict]:
     out: list[dict] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
         {
@@ -48,13 +48,13 @@ def objects() -> list[dict]:
             "metadata": {"name": "kafka", "namespace": NS},
             "spec": {
                 "serviceName": "kafka",
-                "replicas": N,
+                "replicas": n,
                 "selector": {"matchLabels": {"app": "kafka"}},
                 "template": {"metadata": {"labels": {"app": "kafka"}}},
             },
         },
     ]
-    for i in range(N):
+    for i in range(n):
         out.append(
             {
                 "apiVersion": "v1",
@@ -73,7 +73,7 @@ def objects() -> list[dict]:
                 },
             }
         )
-    for start in range(0, N, 100):
+    for start in range(0, n, 100):
         out.append(
             {
                 "apiVersion": "discovery.k8s.io/v1",
@@ -92,18 +92,18 @@ def objects() -> list[dict]:
                         "conditions": {"ready": True},
                         "targetRef": {"kind": "Pod", "namespace": NS, "name": f"kafka-{i}"},
                     }
-                    for i in range(start, min(start + 100, N))
+                    for i in range(start, min(start + 100, n))
                 ],
             }
         )
     return out
 
 
-def zones() -> dict[str, str]:
+def zones(n: int = N) -> dict[str, str]:
     base = f"kafka.{NS}.svc"
     cluster: list[tuple[str, ...]] = [("dns-version", "TXT", '"1.1.0"', "28800")]
     reverse: list[tuple[str, ...]] = []
-    for i in range(N):
+    for i in range(n):
         ip, host = pod_ip(i), f"kafka-{i}"
         target = f"{host}.{base}.cluster.local."
         cluster += [
@@ -113,8 +113,8 @@ def zones() -> dict[str, str]:
         ]
         for name, port in PORTS:
             # Rule 19: weight 100 / (number of SRV records), at least 1.
-            cluster.append((base, "SRV", f"0 {max(1, 100 // (2 * N))} {port} {target}"))
-            cluster.append((f"_{name}._tcp.{base}", "SRV", f"0 {max(1, 100 // N)} {port} {target}"))
+            cluster.append((base, "SRV", f"0 {max(1, 100 // (2 * n))} {port} {target}"))
+            cluster.append((f"_{name}._tcp.{base}", "SRV", f"0 {max(1, 100 // n)} {port} {target}"))
         reverse.append((".".join(reversed(ip.split(".")[1:])), "PTR", target))
     return {
         "cluster.local.": zone_text("cluster.local.", cluster),

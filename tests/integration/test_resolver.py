@@ -39,6 +39,8 @@ external.ms.svc       5     CNAME Example.COM.
 """
 # 200 A records (~3.2 kB): over the 1232-byte EDNS payload, under 64 KiB.
 BIG = [f"10.1.{i // 250}.{i % 250 + 1}" for i in range(200)]
+# 40 A records (~700 bytes): whole with EDNS, truncated without (over 512 bytes).
+MEDIUM = [f"10.4.0.{i + 1}" for i in range(40)]
 # 5000 A records (~80 kB): over 65535 bytes, so knot answers SERVFAIL over TCP.
 HUGE = [f"10.2.{i // 250}.{i % 250 + 1}" for i in range(5000)]
 # 500 names, each with its own address, to catch crossed answers under load.
@@ -57,6 +59,7 @@ def cluster_zone() -> str:
     lines = [CLUSTER_ZONE]
     lines += [f"big.ms.svc A {address}" for address in BIG]
     lines += [f"huge.ms.svc A {address}" for address in HUGE]
+    lines += [f"medium.ms.svc A {address}" for address in MEDIUM]
     lines += [f"{name} A {address}" for name, address in LOAD.items()]
     return "\n".join(lines) + "\n"
 
@@ -208,8 +211,67 @@ def test_too_large_when_tcp_connection_is_closed(make_bad_dns):
     assert obs.error == "answer truncated over UDP and TCP failed: connection closed by server"
     # The records the truncated UDP reply held are kept.
     assert datas(obs) == set(TRUNCATED_ADDRESSES)
-    assert bad.udp_queries == 1
+    # Asked with EDNS, again without (measured, not inferred), then over TCP.
+    assert bad.udp_queries == 2
     assert bad.tcp_connections == 1
+    assert obs.transport is not None
+    assert obs.transport.edns_truncated and obs.transport.plain_truncated
+    assert obs.transport.tcp_error == "connection closed by server"
+    assert obs.transport.tcp_size is None
+
+
+# --- transport measured: UDP with and without EDNS, TCP -----------------------------------
+
+
+def test_small_answers_are_asked_once(knot):
+    """At 512 bytes or less with EDNS, no second question: it fits without EDNS too."""
+    obs = ask(knot.nameserver, "eureka.ms.svc.cluster.local.", "A")
+    assert obs.transport is not None
+    assert obs.transport.edns_size == obs.size and obs.size <= 512
+    assert obs.transport.plain_size is None and not obs.transport.tcp_asked
+
+
+def test_an_answer_over_512_bytes_is_asked_without_edns_and_over_tcp(knot):
+    """knotd's real TC bit without EDNS, its whole answer with EDNS and over TCP."""
+    obs = ask(knot.nameserver, "medium.ms.svc.cluster.local.", "A")
+    assert obs.rcode is Rcode.NOERROR and datas(obs) == set(MEDIUM)
+    assert obs.truncated is False  # whole with EDNS
+    carried = obs.transport
+    assert carried is not None
+    assert carried.edns_size == obs.size and 512 < obs.size <= EDNS_PAYLOAD
+    assert not carried.edns_truncated
+    assert carried.plain_truncated is True
+    assert carried.plain_size is not None and carried.plain_size <= 512
+    # TCP asked because a client without EDNS must: it answered the whole set.
+    assert carried.tcp_error == "" and carried.tcp_size is not None
+    assert carried.tcp_size >= obs.size - 11  # no OPT record over TCP
+
+
+def test_an_answer_over_edns_is_measured_on_every_transport(knot):
+    obs = ask(knot.nameserver, "big.ms.svc.cluster.local.", "A")
+    carried = obs.transport
+    assert carried is not None
+    assert carried.edns_truncated and carried.plain_truncated
+    assert carried.tcp_size == obs.size and carried.tcp_size > EDNS_PAYLOAD
+
+
+def test_a_udp_server_whose_tcp_closes_is_measured(knot, make_bad_dns):
+    """UDP relayed to knotd (a real answer over 512 bytes), TCP closed at once."""
+    relay = make_bad_dns("udp-relay", upstream=knot.nameserver)
+    obs = ask(relay.nameserver, "medium.ms.svc.cluster.local.", "A", timeout=1.0)
+    assert obs.rcode is Rcode.NOERROR and datas(obs) == set(MEDIUM)  # whole with EDNS
+    carried = obs.transport
+    assert carried is not None and carried.plain_truncated
+    assert carried.tcp_error == "connection closed by server"
+    assert relay.tcp_connections == 1 and relay.udp_queries == 2
+
+
+def test_a_tcp_only_server_measures_tcp_alone(knot):
+    server = Nameserver(host=knot.host, port=knot.port, tcp_only=True)
+    obs = ask(server, "medium.ms.svc.cluster.local.", "A")
+    assert obs.transport is not None
+    assert obs.transport.tcp_size == obs.size
+    assert obs.transport.edns_size is None and obs.transport.plain_size is None
 
 
 def test_too_large_when_tcp_answer_is_truncated_too(make_bad_dns):

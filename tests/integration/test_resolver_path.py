@@ -403,6 +403,68 @@ def test_a_big_headless_answer_is_flagged_tcp_only_with_the_fix(
     assert "HSVC805" not in found  # knotd answers over TCP
 
 
+def kafka_inspect(run, kubeconfig: Path, server: str):
+    from tests.integration import test_large_answers as big
+
+    return run(
+        "inspect",
+        "kafka",
+        "-n",
+        big.NS,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--nameserver",
+        server,
+        "--timeout",
+        "1",
+        "-o",
+        "json",
+    )
+
+
+def test_an_answer_over_512_bytes_is_measured_without_edns(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    """40 endpoints: the A set (~700 bytes) fits EDNS; knotd truncates it without EDNS."""
+    from tests.integration import test_large_answers as big
+
+    api_server.add(*big.objects(40))
+    knot = make_knot(big.zones(40))
+    doc = kafka_inspect(run, kubeconfig, f"127.0.0.1:{knot.port}").json()
+    a_row = next(
+        r for r in doc["rows"] if r["name"] == "kafka.big.svc.cluster.local." and r["type"] == "A"
+    )
+    (seen,) = a_row["actual"]
+    carried = seen["transport"]
+    assert carried["ednsTruncated"] is False and 512 < carried["ednsSize"] <= 1232
+    assert carried["plainTruncated"] is True and carried["plainSize"] <= 512
+    assert carried["tcpSize"] >= carried["ednsSize"] - 11 and carried["tcpError"] == ""
+    small = next(r for r in doc["rows"] if r["name"] == "kafka-0.kafka.big.svc.cluster.local.")
+    assert small["actual"][0]["transport"]["plainSize"] is None  # asked once: it fits
+    found = [f for f in doc["findings"] if f["code"] == "HSVC803"]
+    assert found and found[0]["object"] == {"kind": "Service", "namespace": big.NS, "name": "kafka"}
+    assert "without EDNS truncated (TC)" in found[0]["message"]
+    assert "only works over TCP" in found[0]["message"] and "edns0" in found[0]["hint"]
+    assert not [f for f in doc["findings"] if f["code"] == "HSVC805"]
+
+
+def test_a_dns_path_that_closes_tcp_is_named_with_the_fix(
+    run, api_server, kubeconfig: Path, make_knot, make_bad_dns
+) -> None:
+    """UDP reaches knotd, TCP is closed: the answers over 512 bytes fail for clients without EDNS."""
+    from tests.integration import test_large_answers as big
+
+    api_server.add(*big.objects(40))
+    knot = make_knot(big.zones(40))
+    relay = make_bad_dns("udp-relay", upstream=knot.nameserver)
+    doc = kafka_inspect(run, kubeconfig, f"127.0.0.1:{relay.port}").json()
+    (refused,) = [f for f in doc["findings"] if f["code"] == "HSVC805"]
+    assert refused["object"]["name"] == f"127.0.0.1:{relay.port}"
+    assert "connection closed by server" in refused["message"]
+    assert "open TCP 53" in refused["hint"]
+    assert relay.tcp_connections >= 1
+
+
 def test_a_server_that_truncates_and_refuses_tcp(run, make_bad_dns) -> None:
     """UDP answers come back truncated, the TCP retry is closed: HSVC805 names the server."""
     bad = make_bad_dns("truncate")

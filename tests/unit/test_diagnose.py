@@ -34,6 +34,7 @@ from hsvc.core.model import (
     Severity,
     Snapshot,
     StatefulSet,
+    Transport,
     labels_of,
 )
 from hsvc.core.records import Expectation, Group
@@ -772,6 +773,46 @@ def test_tcp_only_answer_names_musl_looking_pods() -> None:
         if f.code == "HSVC804"
     ]
     assert "db-0 (alpine:3.19)" in f.message and "1500 bytes" in f.message
+
+
+def _size_findings(transport: Transport, size: int = 700) -> list:
+    carried = replace(sized(DB_ALL, size), transport=transport)
+    return [
+        f
+        for f in findings(observed_world(), rows=size_rows(carried))
+        if f.code in ("HSVC803", "HSVC804", "HSVC805")
+    ]
+
+
+def test_truncation_without_edns_is_measured_not_inferred() -> None:
+    """The TC bit of the UDP answer without EDNS decides HSVC803, not the size."""
+    whole = Transport(edns_size=700, plain_size=480, plain_truncated=False)
+    assert _size_findings(whole) == []  # a server that fit it in 512 bytes: nothing to flag
+    cut = Transport(edns_size=700, plain_size=45, plain_truncated=True, tcp_size=700)
+    (f,) = _size_findings(cut)
+    assert f.code == "HSVC803" and "only works over TCP" in f.message
+    assert "without EDNS truncated (TC) at 45 bytes" in f.message
+    assert "over TCP 700 bytes" in f.message
+    # Nothing came back without EDNS: nothing measured, no guess either.
+    assert _size_findings(Transport(edns_size=700, plain_error="no response within 1s")) == []
+
+
+def test_a_tcp_only_server_infers_from_the_size_and_says_so() -> None:
+    (f,) = _size_findings(Transport(tcp_size=700))
+    assert f.code == "HSVC803" and "port-forward carries no UDP" in f.message
+
+
+def test_tcp_refused_after_truncation_without_edns_is_hsvc805() -> None:
+    cut = Transport(
+        edns_size=700, plain_size=45, plain_truncated=True, tcp_error="connection refused"
+    )
+    by_code = {f.code: f for f in _size_findings(cut)}
+    assert set(by_code) == {"HSVC803", "HSVC805"}
+    assert "(connection refused)" in by_code["HSVC805"].message
+    assert "over TCP no answer (connection refused)" in by_code["HSVC803"].message
+    # A server that answered SERVFAIL over TCP did answer: not HSVC805.
+    servfail = replace(cut, tcp_error="server answered SERVFAIL")
+    assert {f.code for f in _size_findings(servfail)} == {"HSVC803"}
 
 
 def test_stale_node_local_answer_is_attributed_to_node_local() -> None:
