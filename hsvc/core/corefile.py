@@ -1,8 +1,9 @@
 """Read the kubernetes plugin's knobs from a CoreDNS Corefile (dns-records.md section 1).
 
-Pure text in, :class:`DnsSettings` out: no I/O. The lexer (:mod:`hsvc.core.caddyfile`)
-follows the Caddyfile rules CoreDNS uses (whitespace-separated tokens, ``"`` quotes a whole token, ``#`` starts a
-comment anywhere outside quotes); the option parsing follows CoreDNS
+Pure text in, :class:`DnsSettings` out: no I/O. The lexer
+(:mod:`hsvc.core.caddyfile`) follows the Caddyfile rules CoreDNS uses
+(whitespace-separated tokens, ``"`` quotes a whole token, ``#`` starts a comment
+anywhere outside quotes); the option parsing follows CoreDNS
 ``plugin/kubernetes/setup.go`` ``ParseStanza`` and zone normalisation follows
 ``plugin/normalize.go`` ``SplitHostPort`` with ``plugin/pkg/cidr`` (commit 4b26cced).
 """
