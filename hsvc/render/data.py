@@ -14,7 +14,7 @@ from typing import Any
 from hsvc.core.compare import Row
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import DnsAnswer, DnsSettings, Finding, ObjectRef, Observation, Record
-from hsvc.core.refcheck import describe_use
+from hsvc.core.refuse import describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
