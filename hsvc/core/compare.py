@@ -66,11 +66,6 @@ class ServerCheck:
     ttl_over: tuple[int, int] | None = None
 
 
-# The old name, still read by hsvc.core.diagnose; ServerCheck avoids the clash with
-# diagnose's own Check (a finding's definition).
-Check = ServerCheck
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Row:
     """One question: what cluster DNS must answer, what each server did, the verdict."""
