@@ -127,6 +127,10 @@ class ForwardWalk(Walk):
                 rules=["R29"],
                 why=f"pods insecure answers any decodable address ({ip}) without a pod lookup",
             )
+        return self._verified_pod(label, namespace, ip)
+
+    def _verified_pod(self, label: str, namespace: str, ip: str) -> Lookup:
+        """Pods verified (rule 30): a running pod in ``namespace`` has ``ip`` as primary IP."""
         # Verified mode matches the label as decoded, not normalised: a non-compressed
         # IPv6 label ("fd00-1-0-0-0-0-0-5") finds no pod whose podIP reads "fd00:1::5".
         found = [

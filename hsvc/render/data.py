@@ -23,7 +23,7 @@ from hsvc.core.model import (
     Record,
     Transport,
 )
-from hsvc.core.refcheck import describe_use
+from hsvc.core.refuse import describe_use
 from hsvc.core.report import (
     InspectReport,
     LintReport,
