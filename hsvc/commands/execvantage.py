@@ -1,8 +1,9 @@
 """The exec vantage point: lookups run inside an existing pod (``--via exec --pod``).
 
 One exec of a lookup script (:mod:`hsvc.core.podexec`) each time answers are
-needed: the pod's own resolver, search list and tools, and what its resolv.conf
-shows (:class:`~hsvc.commands.vantagebase.PodView`).
+needed: the pod's own resolver, search list and tools, what its resolv.conf
+shows (:class:`~hsvc.commands.vantagebase.PodView`), and with NodeLocal DNSCache
+in front each resolver layer asked by address.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hsvc.commands.vantagebase import PodView
+from hsvc.commands.vantagebase import LayerTarget, PodView, layer_targets, resolver_layer
 from hsvc.core import names
+from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
-from hsvc.core.podexec import lookup_script, parse_lookups
+from hsvc.core.podexec import ToolAnswer, lookup_script, parse_lookups
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.core.searchpath import Libc, resolv_conf_warnings
-from hsvc.errors import InvalidNameError, NoDnsError, UsageError
+from hsvc.errors import AccessDeniedError, InvalidNameError, NoDnsError, UsageError
 
 if TYPE_CHECKING:
     from hsvc.adapters.kubeapi import KubeSource
@@ -49,6 +51,8 @@ class ExecVantage:
         timeout: float,
         zone: str,
         kube_dns_ip: str | None,
+        path: ResolverPath | None = None,
+        targets: Sequence[LayerTarget] = (),
     ) -> None:
         self._api = api
         self._pod = pod
@@ -56,7 +60,11 @@ class ExecVantage:
         self._timeout = timeout
         self._zone = zone
         self._kube_dns_ip = kube_dns_ip
+        self._path = path
+        self._targets = tuple(targets)
         self._seen = _Seen()
+        # Server label -> the layer it stands for (the pod's resolver, each target).
+        self.layers: dict[str, str] = {}
 
     @classmethod
     def open(
@@ -69,8 +77,13 @@ class ExecVantage:
         timeout: float,
         zone: str,
         kube_dns_ip: str | None,
+        path: ResolverPath | None = None,
+        dns_pods: tuple[str, str] | None = None,
     ) -> ExecVantage:
         """Find ``target`` ([NAMESPACE/]NAME, else in ``namespace``) and check that it runs.
+
+        With NodeLocal DNSCache on ``path``, the pod also asks each layer by
+        address (:func:`layer_targets`; one more LIST, of the DNS pods).
 
         Raises:
             UsageError: the pod does not run.
@@ -87,8 +100,23 @@ class ExecVantage:
         pod = api.get_pod(namespace, name)
         if pod.phase != "Running":
             raise UsageError(f"pod {namespace}/{name} is {pod.phase}, not Running: cannot exec")
+        targets: list[LayerTarget] = []
+        if path is not None and path.node_local is not None:
+            label = f"pod {namespace}/{name}"
+            try:
+                replicas = api.dns_replicas(*dns_pods) if dns_pods else ()
+            except AccessDeniedError:
+                replicas = ()  # the cache and the ClusterIP are still asked
+            targets = layer_targets(path, replicas, pod=pod, label=label)
         return cls(
-            api, pod, container=container, timeout=timeout, zone=zone, kube_dns_ip=kube_dns_ip
+            api,
+            pod,
+            container=container,
+            timeout=timeout,
+            zone=zone,
+            kube_dns_ip=kube_dns_ip,
+            path=path,
+            targets=targets,
         )
 
     @property
@@ -110,8 +138,9 @@ class ExecVantage:
         self, lookups: Sequence[str], types: Sequence[str], questions: Sequence[Question]
     ) -> str:
         pod = self._pod
-        script = lookup_script(lookups, types, questions, timeout=self._timeout)
-        queries = len(questions) + len(lookups) * len(types) * 8
+        servers = [(t.host, t.port) for t in self._targets]
+        script = lookup_script(lookups, types, questions, timeout=self._timeout, servers=servers)
+        queries = len(questions) * (1 + len(servers)) + len(lookups) * len(types) * 8
         limit = max(EXEC_TIMEOUT_FLOOR, self._timeout * 2 + queries * 0.05)
         started = time.monotonic()
         result = self._api.exec_in_pod(
@@ -151,11 +180,21 @@ class ExecVantage:
             warnings=warnings,
         )
         self._seen.pod = view
+        own = resolver_layer(self._path, pod, conf.nameservers[0].host if conf.nameservers else "")
+        by_where = {f"{t.host}#{t.port}": t for t in self._targets}
         out = []
-        for answer in lookups.answers.values():
-            label = f"{view.label} ({answer.tool})"
+        asked: list[tuple[ToolAnswer, LayerTarget | None]]
+        asked = [(a, None) for a in lookups.answers.values()]
+        asked += [(a, by_where.get(where)) for (_, _, where), a in lookups.direct.items()]
+        for answer, target in asked:
+            if target is None:
+                label, layer = f"{view.label} ({answer.tool})", own
+            else:
+                label, layer = f"{view.label} ({answer.tool} @{target.where})", target.layer
             if label not in [str(s) for s in self._seen.servers]:
                 self._seen.servers.append(Nameserver(host="0.0.0.0", label=label))
+            if layer:
+                self.layers[label] = layer
             out.append(
                 Observation(
                     server=label,

@@ -27,20 +27,23 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hsvc.commands.execvantage import EXEC_TIMEOUT_FLOOR as EXEC_TIMEOUT_FLOOR
-from hsvc.commands.execvantage import ExecVantage
+from hsvc.commands.execvantage import EXEC_TIMEOUT_FLOOR, ExecVantage
 from hsvc.commands.options import Options, Via
 from hsvc.commands.source import Api
 from hsvc.commands.vantagebase import (
+    DNS_PORT,
     DnsParams,
+    LayerTarget,
     PodView,
     Progress,
     Vantage,
     candidate_questions,
     labels,
+    layer_targets,
+    resolver_layer,
 )
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question
@@ -54,12 +57,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DNS_PORT = 53
-
 
 def layers(vantage: Vantage) -> dict[str, str]:
-    """Server label -> the resolver layer it stands for (port-forward knows; others don't)."""
-    if isinstance(vantage, PortForwardVantage):
+    """Server label -> the resolver layer it stands for ("" for a server of no known layer)."""
+    if isinstance(vantage, (PortForwardVantage, ExecVantage, DirectVantage)):
         return dict(vantage.layers)
     return {}
 
@@ -85,6 +86,9 @@ class DirectVantage:
     dns: DnsParams
     notes: tuple[str, ...] = ()
     pod: None = None
+    # Server label -> the layer it stands for (inside a pod: the resolv.conf
+    # servers, node-local's address, each DNS pod at its pod IP).
+    layers: dict[str, str] = field(default_factory=dict)
 
     def ask(self, questions: list[Question]) -> list[Observation]:
         """Ask every server every question.
@@ -297,6 +301,8 @@ def open_vantage(
             timeout=opts.timeout,
             zone=source.settings.primary_zone,
             kube_dns_ip=source.kube_dns_ip,
+            path=source.path,
+            dns_pods=source.dns_pods,
         )
     if mode is Via.PORT_FORWARD:
         return PortForwardVantage.open(api.get(), source.dns_pods, dns, stack, source.path)
@@ -306,10 +312,40 @@ def open_vantage(
         kube_dns_ip=source.kube_dns_ip,
     )
     notes: tuple[str, ...] = ()
+    layer_of: dict[str, str] = {}
     if opts.in_pod and not opts.nameservers and not opts.files:
         replicas, notes = pod_replicas(api.get(), source.dns_pods)
         servers = [*servers, *(r for r in replicas if r not in servers)]
-    return DirectVantage(servers=tuple(servers), dns=dns, notes=notes)
+        servers, layer_of = in_pod_layers(source.path, servers)
+    return DirectVantage(servers=tuple(servers), dns=dns, notes=notes, layers=layer_of)
+
+
+def in_pod_layers(
+    path: ResolverPath | None, servers: Sequence[Nameserver]
+) -> tuple[list[Nameserver], dict[str, str]]:
+    """Inside a pod: add NodeLocal DNSCache's own address, and name each server's layer.
+
+    The resolv.conf servers are what the pod's resolver asks (the ClusterIP, which
+    the node's cache answers when it binds it); replicas asked at their pod IPs are
+    CoreDNS itself. So a stale node cache and a stale replica are told apart.
+    """
+    out = list(servers)
+    layer_of: dict[str, str] = {}
+    node_local = path.node_local if path is not None else None
+    cluster_ips = path.service.cluster_ips if path is not None and path.service else ()
+    if node_local is not None:
+        local = next((a for a in node_local.addresses if a not in cluster_ips), "")
+        if local and not any(s.host == local for s in out):
+            out.insert(0, Nameserver(host=local, port=node_local.port))
+    for s in out:
+        label = str(s)
+        if label.endswith(" (pod IP)"):
+            layer_of[label] = f"CoreDNS replica {label.removesuffix(' (pod IP)')}"
+        elif node_local is not None and s.host in node_local.addresses:
+            layer_of[label] = f"node-local on this pod's node ({s.host})"
+        elif s.host in cluster_ips:
+            layer_of[label] = f"ClusterIP {s.host} (Service to a DNS pod)"
+    return out, layer_of
 
 
 def pod_replicas(
@@ -362,19 +398,24 @@ def nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
 
 
 __all__ = [
+    "DNS_PORT",
     "EXEC_TIMEOUT_FLOOR",
     "DirectVantage",
     "DnsParams",
     "ExecVantage",
+    "LayerTarget",
     "PodView",
     "PortForwardVantage",
     "Progress",
     "Vantage",
     "direct_nameservers",
+    "in_pod_layers",
     "labels",
+    "layer_targets",
     "layers",
     "nobody_answered",
     "open_vantage",
     "pod_replicas",
+    "resolver_layer",
     "via_of",
 ]

@@ -241,14 +241,7 @@ def _labelled_pod_cause(
         if not step.ok:
             return steps
     # The pod is listed, ready, but known by another label (rule 6).
-    owned = next(
-        (
-            e
-            for e in c.slice_endpoints.get((ns, svc.name), [])
-            if e.endpoint.target_ref is not None and e.endpoint.target_ref.name == candidate.name
-        ),
-        None,
-    )
+    owned = c.slice_endpoint_of_pod.get((ns, svc.name, candidate.name))
     known = owned.name if owned is not None else ""
     if named and not c.settings.endpoint_pod_names:
         fix = (

@@ -197,6 +197,8 @@ class ClusterIndex:
             list
         )
         self.slice_endpoints_by_ip: dict[str, list[SliceEndpoint]] = defaultdict(list)
+        # (namespace, service, targetRef name): a pod's first endpoint in the Service's slices.
+        self.slice_endpoint_of_pod: dict[tuple[str, str, str], SliceEndpoint] = {}
         if not settings.noendpoints:  # rule 41: slices are not read at all
             for (ns, svc_name), slices in self.slices.items():
                 for sl in slices:
@@ -317,6 +319,8 @@ class ClusterIndex:
                 self.slice_endpoints[(ns, svc_name)].append(entry)
                 self.slice_endpoints_by_name[(ns, svc_name, label)].append(entry)
                 self.slice_endpoints_by_ip[address].append(entry)
+                if ep.target_ref is not None:
+                    self.slice_endpoint_of_pod.setdefault((ns, svc_name, ep.target_ref.name), entry)
                 if not conditions.published(ep):  # rule 2: ready true or absent
                     continue
                 published = PublishedEndpoint(

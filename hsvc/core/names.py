@@ -17,6 +17,12 @@ MAX_LABEL = 63
 MAX_NAME = 253
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A name absolute() writes back as it is, lower-cased: printable ASCII without the
+# space, the backslash and the bytes a presentation-form label escapes (_ESCAPED).
+_PLAIN_NAME = re.compile(r"[!#%&'*+,\-./0-9:<=>?A-Z\[\]^_`a-z{|}~]+")
+# An IPv4 address as ipaddress writes it (no leading zeros): its canonical form.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
 class InvalidName(ValueError):  # noqa: N818 - reads as "an invalid name"
@@ -45,6 +51,16 @@ def absolute(name: str) -> str:
         raise InvalidName(name, "empty name")
     if text == ".":
         return "."
+    if _PLAIN_NAME.fullmatch(text):  # the usual name: no escapes, so no decoding
+        body = text[:-1] if text[-1] == "." else text
+        parts = body.split(".")
+        if len(body) <= MAX_NAME and "" not in parts and max(map(len, parts)) <= MAX_LABEL:
+            return body.lower() + "."
+    return _decoded(name, text)
+
+
+def _decoded(name: str, text: str) -> str:
+    """:func:`absolute` of any name: escapes decoded, each label written back."""
     # Printable ASCII without the space, i.e. every character in 33..126.
     if not (text.isascii() and text.isprintable()) or " " in text:
         raise InvalidName(name, "contains spaces, control or non-ASCII characters")
@@ -229,8 +245,11 @@ def is_dns_label(label: str) -> bool:
 @functools.lru_cache(maxsize=1 << 16)
 def canonical_ip(text: str) -> str | None:
     """Return the canonical (compressed) form of an IP address, or None if it is not one."""
+    stripped = text.strip()
+    if _IPV4.fullmatch(stripped):
+        return stripped
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return str(ipaddress.ip_address(stripped))
     except ValueError:
         return None
 
@@ -238,6 +257,8 @@ def canonical_ip(text: str) -> str | None:
 @functools.lru_cache(maxsize=1 << 16)
 def ip_family(text: str) -> int:
     """Return 4 or 6 for an IP address string, 0 when it is not one."""
+    if _IPV4.fullmatch(text):
+        return 4
     try:
         return ipaddress.ip_address(text).version
     except ValueError:
@@ -246,6 +267,8 @@ def ip_family(text: str) -> int:
 
 def reverse_name(ip: str) -> str:
     """Return the PTR owner name of an address (full 32 nibbles for IPv6, rule 34)."""
+    if _IPV4.fullmatch(ip):
+        return ".".join(reversed(ip.split("."))) + ".in-addr.arpa."
     return ipaddress.ip_address(ip).reverse_pointer.lower() + "."
 
 
@@ -296,6 +319,8 @@ def ip_from_pod_label(label: str) -> str | None:
 
 
 def _strict_ip(text: str) -> bool:
+    if _IPV4.fullmatch(text):
+        return True
     try:
         ipaddress.ip_address(text)
     except ValueError:

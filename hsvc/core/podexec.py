@@ -49,6 +49,7 @@ def lookup_script(
     questions: Sequence[Question] = (),
     *,
     timeout: float = 2.0,
+    servers: Sequence[tuple[str, int]] = (),
 ) -> str:
     """Return the ``sh`` script that does every lookup in one exec.
 
@@ -63,6 +64,10 @@ def lookup_script(
         types: Record types to ask for each candidate.
         questions: More absolute (name, type) pairs to ask as they are.
         timeout: Seconds per query attempt (rounded up to whole seconds).
+        servers: (address, port) of each resolver layer to ask every question of
+            by name, with ``dig @ADDRESS -p PORT`` (NodeLocal DNSCache's address,
+            the kube-dns ClusterIP, each DNS pod): the pod's network reaches them
+            all, so each layer's answer is seen from where the pod stands.
     """
     wait = max(1, math.ceil(timeout))
     type_words = " ".join(shlex.quote(t) for t in types)
@@ -94,6 +99,17 @@ def lookup_script(
     for name in lookups:
         lines.append(f"g {shlex.quote(name)}; x {shlex.quote(name)}")
     lines.extend(f"q {shlex.quote(q.name)} {shlex.quote(q.type)}" for q in questions)
+    if servers and questions:
+        lines.append(
+            'r() { if has dig; then b dig "$3" "$4" "@$1#$2";'
+            f" dig +noall +comments +question +answer +tries=1 +time={wait}"
+            ' -p "$2" "@$1" "$3" "$4" 2>&1; e $?; fi; }'
+        )
+        lines.extend(
+            f"r {shlex.quote(host)} {int(port)} {shlex.quote(q.name)} {shlex.quote(q.type)}"
+            for host, port in servers
+            for q in questions
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -146,6 +162,8 @@ class PodLookups:
     busybox: bool
     system: dict[str, SystemAnswer] = field(default_factory=dict)
     answers: dict[tuple[str, str], ToolAnswer] = field(default_factory=dict)
+    # Answers of one named server (``dig @ADDRESS``): (name, type, "ADDRESS#PORT").
+    direct: dict[tuple[str, str, str], ToolAnswer] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
 
@@ -204,6 +222,7 @@ def parse_lookups(text: str) -> PodLookups:
     busybox = "busybox" in version.lower()
     system: dict[str, SystemAnswer] = {}
     answers: dict[tuple[str, str], ToolAnswer] = {}
+    direct: dict[tuple[str, str, str], ToolAnswer] = {}
     for sec in sections:
         if sec.kind in ("getent", "python3") and sec.args:
             tool = "getent ahosts" if sec.kind == "getent" else "python3 getaddrinfo"
@@ -211,6 +230,9 @@ def parse_lookups(text: str) -> PodLookups:
         elif sec.kind == "dig" and len(sec.args) == 2:
             got = parse_dig(sec.args[0], sec.args[1], sec.body, sec.rc)
             answers[(got.name, got.type)] = got
+        elif sec.kind == "dig" and len(sec.args) == 3 and sec.args[2].startswith("@"):
+            got = parse_dig(sec.args[0], sec.args[1], sec.body, sec.rc)
+            direct[(got.name, got.type, sec.args[2][1:])] = got
         elif sec.kind == "nslookup" and len(sec.args) == 2:
             is_busybox = busybox or _looks_busybox(sec.body)
             got = parse_nslookup(sec.args[0], sec.args[1], sec.body, sec.rc, busybox=is_busybox)
@@ -230,6 +252,7 @@ def parse_lookups(text: str) -> PodLookups:
         busybox=busybox,
         system=system,
         answers=answers,
+        direct=direct,
         problems=tuple(problems),
     )
 

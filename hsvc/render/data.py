@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
 from hsvc.core.compare import Row
@@ -158,8 +158,9 @@ def transport(carried: Transport | None) -> dict[str, Any] | None:
     }
 
 
-def row(r: Row) -> dict[str, Any]:
-    """One inspected question."""
+def row(r: Row, layers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One inspected question; with ``layers``, each answer names the layer that gave it."""
+    layer_of = layers or {}
     return {
         "name": r.name,
         "type": r.type,
@@ -167,7 +168,12 @@ def row(r: Row) -> dict[str, Any]:
         "subject": ref(r.subject),
         "expected": expected(r.expected, r.reason),
         "actual": [
-            observation(c.observation) | {"verdict": c.verdict.value, "note": c.note}
+            observation(c.observation)
+            | {
+                "verdict": c.verdict.value,
+                "note": c.note,
+                "layer": layer_of.get(c.observation.server, ""),
+            }
             for c in r.checks
         ],
         "status": r.status.value,
@@ -407,7 +413,7 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
             | _used_by(report, s.service.namespace, s.service.name)
             for s, t in zip(report.services, tallies(report), strict=True)
         ],
-        rows=Lazy(lambda: map(row, report.rows)),
+        rows=Lazy(lambda: (row(r, report.layers) for r in report.rows)),
         findings=[finding(f) for f in report.findings],
         summary=report.summary,
         notes=list(report.notes),

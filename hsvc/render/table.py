@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
@@ -196,8 +196,11 @@ def _observed_text(obs: Observation, short: Names) -> Text:
     return _answer_text(obs.answer, obs.rcode, short, qtype=obs.type)
 
 
-def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
-    """One line: DNS settings used and where they came from, and the servers asked."""
+def settings_line(src: Source, servers: Sequence[str] = (), *, compact: bool = False) -> Text:
+    """DNS settings used and where they came from, the servers asked, the objects read.
+
+    ``compact``: the servers and the objects share one line.
+    """
     s = src.settings
     text = Text("DNS: ", style="bold")
     options = "".join(f" {o}" for o in settings_options(s))
@@ -210,7 +213,7 @@ def settings_line(src: Source, servers: Sequence[str] = ()) -> Text:
     if servers:
         text.append("\nasked: ", style="bold")
         text.append_text(safe(", ".join(servers)))
-    text.append("\nobjects: ", style="bold")
+    text.append("  objects: " if compact and servers else "\nobjects: ", style="bold")
     text.append_text(safe(src.origin))
     return text
 
@@ -715,7 +718,7 @@ def _one_line(text: Text, joined: bool) -> Text:
     return Text(",".join(text.plain.split("\n")), style=text.style)
 
 
-def _diff_text(row: Row, obs: Observation, short: Names) -> Text | None:
+def _diff_text(row: Row, obs: Observation, short: Names, *, ok_counts: bool = True) -> Text | None:
     """A short cell for an answer of many records: what is extra (+) and missing (−).
 
     Records are compared as shown (an SRV as target:port: weights are in the notes).
@@ -737,7 +740,7 @@ def _diff_text(row: Row, obs: Observation, short: Names) -> Text | None:
         text.append_text(part)
     if more > 0:
         text.append(f" +{more} more")
-    if same:
+    if same and (ok_counts or not parts):
         text.append(f" (+{same} ok)" if parts else f"{same} ok", style="dim")
     return text
 
@@ -763,6 +766,8 @@ class RowsView:
     collapse: bool = True  # large groups show their ok rows as a count
     short_cells: bool = False  # large answers as counts and differences
     by_service: bool = False  # titles are Services, not record groups
+    ok_counts: bool = True  # a short cell says how many records are ok
+    rule: bool = True  # a line under the column headers
 
 
 def rows_table(
@@ -828,7 +833,11 @@ def rows_table(
             expected = expected.copy()
             expected.append(f"\nTTL ≤{min(limits)}", style="bold")
         for c in row.checks:
-            cell = _diff_text(row, c.observation, short) if view.short_cells else None
+            cell = (
+                _diff_text(row, c.observation, short, ok_counts=view.ok_counts)
+                if view.short_cells
+                else None
+            )
             shown = cell or _observed_text(c.observation, short)
             if limits:
                 ttls = {r.ttl for r in c.observation.answer if r.type == row.type}
@@ -849,7 +858,10 @@ def rows_table(
         grid.add(cells)
     if hidden_ok.get(group or ""):
         grid.add(_hidden_cells(hidden_ok[group or ""], len(heads)))
-    return grid.table(console, headers=view.headers, one_line=joined), hidden_ok
+    table = grid.table(console, headers=view.headers, one_line=joined)
+    if not view.rule:
+        table.box = None
+    return table, hidden_ok
 
 
 def _hidden_cells(count: int, ncols: int) -> list[Text | str]:
@@ -860,6 +872,18 @@ def _hidden_cells(count: int, ncols: int) -> list[Text | str]:
     ]
 
 
+def layers_line(layers: Mapping[str, str]) -> Text:
+    """``layers: coredns-a = CoreDNS replica coredns-a; ...``: which layer each column is."""
+    text = Text("layers: ")
+    for i, (server, layer) in enumerate(sorted(layers.items())):
+        if i:
+            text.append("; ")
+        text.append_text(safe(_server_header(server)))
+        text.append(" = ")
+        text.append_text(safe(layer))
+    return text
+
+
 def _server_header(server: str) -> str:
     """A replica's column header: its name without the way it is reached (said in "asked:")."""
     for suffix in (" (port-forward)", " (exec)"):
@@ -867,8 +891,20 @@ def _server_header(server: str) -> str:
     return server
 
 
-def footnote(console: Console, number: str, body: Text) -> None:
-    """Print a numbered note whose wrapped lines hang under its text, not under the number."""
+def footnote(console: Console, number: str, body: Text, *, one_line: bool = False) -> None:
+    """Print a numbered note whose wrapped lines hang under its text, not under the number.
+
+    ``one_line``: the note is cut to the terminal's width (whole when piped).
+    """
+    if one_line:
+        line = Text(number, style="bold")
+        line.append(" ")
+        line.append_text(body)
+        if not unbounded(console) and len(line.plain) > console.width:
+            line = line[: console.width - 1]
+            line.append("…")
+        console.print(line, crop=False, no_wrap=True)
+        return
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
@@ -876,30 +912,40 @@ def footnote(console: Console, number: str, body: Text) -> None:
     console.print(grid, crop=not unbounded(console))
 
 
-def explanation_text(report: InspectReport, explanation: Explanation, short: Names) -> Text:
+def explanation_text(
+    report: InspectReport, explanation: Explanation, short: Names, *, one_line: bool = False
+) -> Text:
     """The rows an explanation covers, their status, what differs, and the why."""
     rows = [report.rows[i] for i in explanation.rows]
     names = [f"{short(r.name)} {r.type}" for r in rows[:5]]
     if len(rows) > 5:
         names.append(f"and {len(rows) - 5} more")
     statuses = ", ".join(dict.fromkeys(r.status.value for r in rows))
-    text = safe(", ".join(names) + f": {statuses}", MARK[explanation.status][1])
+    # On one line the rows are those marked with the note's number: only the status.
+    head = statuses if one_line else ", ".join(names) + f": {statuses}"
+    text = safe(head, MARK[explanation.status][1])
     for n, note in enumerate(explanation.notes):
         text.append(" — " if n == 0 else "; ")
         text.append_text(safe(note))
     if explanation.why:
-        text.append("\nexpected because: ", style="dim")
+        text.append(" — because: " if one_line else "\nexpected because: ", style="dim")
         text.append_text(safe(explanation.why))
     return text
 
 
 def print_explanations(
-    console: Console, report: InspectReport, groups: Sequence[Explanation], *, wide: bool
+    console: Console,
+    report: InspectReport,
+    groups: Sequence[Explanation],
+    *,
+    wide: bool,
+    one_line: bool = False,
 ) -> None:
     """Print each explanation once, numbered, with the rows it covers."""
     short = Names(report.source.settings.primary_zone, wide)
     for number, explanation in enumerate(groups, start=1):
-        footnote(console, f"{number}.", explanation_text(report, explanation, short))
+        body = explanation_text(report, explanation, short, one_line=one_line)
+        footnote(console, f"{number}.", body, one_line=one_line)
 
 
 def numbered(groups: Sequence[Explanation]) -> dict[int, int]:
@@ -953,6 +999,8 @@ def inspect_table(
         line = path_line(report.source)
         if line is not None:
             console.print(line, style="dim")
+        if report.layers:
+            console.print(layers_line(report.layers), style="dim")
         for s in report.services:
             console.print(_service_header(s))
             if report.used_by is not None:

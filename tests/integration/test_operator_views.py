@@ -18,8 +18,8 @@ from tests import fleet
 
 pytestmark = pytest.mark.integration
 
-# A screen of a full-height terminal 80 columns wide.
-SCREEN_LINES = 60
+# One screen of a classic terminal.
+SCREEN_LINES = 24
 
 THREE_NS_BROKEN = {
     ("zookeeper.kafka.svc", "A"),
@@ -76,47 +76,62 @@ def x_rows(out: str) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("columns", ["80", "120", "200"])
+@pytest.mark.parametrize("columns", ["80", "120", "200", None], ids=["80", "120", "200", "piped"])
 def test_all_namespaces_fits_one_screen_with_every_failure(
     run, make_knot, three, monkeypatch, columns
 ) -> None:
     cluster, path = three
-    monkeypatch.setenv("COLUMNS", columns)
+    if columns:
+        monkeypatch.setenv("COLUMNS", columns)
+    else:
+        monkeypatch.delenv("COLUMNS", raising=False)
     result = inspect(run, make_knot(cluster.zones()), path, "-A")
     assert result.code == ExitCode.MISMATCH, result.err
     out = result.out
     lines = out.splitlines()
-    assert len(lines) <= SCREEN_LINES, out
-    assert all(len(line) <= int(columns) for line in lines), max(lines, key=len)
-    # One line per Service, each with its checks; the two broken ones marked.
+    # One 24-line screen, the note on stderr included.
+    assert len(lines) + len(result.err.splitlines()) <= SCREEN_LINES, out
+    if columns:
+        assert all(len(line) <= int(columns) for line in lines), max(lines, key=len)
+    # A line per broken Service, the 11 that are ok on one line.
     services = [line for line in lines if re.match(r"^[✓✗] \S+/\S+ ", line)]
-    assert len(services) == 13
-    assert {line.split()[1] for line in services if line.startswith("✗")} == {
-        "kafka/zookeeper",
-        "web/checkout",
-    }
-    assert any("web/api" in line and "12 ok" in line for line in services)
+    assert {line.split()[1] for line in services} == {"kafka/zookeeper", "web/checkout"}
+    assert all(line.startswith("✗") for line in services)
+    folded = [line for line in lines if line.startswith("✓ 11 other Services ok: ")]
+    assert len(folded) == 1 and "kafka/kafka," in folded[0]
+    if columns is None:  # whole when piped
+        assert folded[0].endswith("web/frontend, web/postgres, web/redis")
     # Then only the ✗ rows, every one of them.
     assert x_rows(out) == THREE_NS_BROKEN
     assert not re.search(r"^\s?✓\s+\S+\.svc\s", out, re.M)  # no ok row is listed
-    # The two SRV rows share one explanation, printed once with both rows.
-    flat = " ".join(out.split())
-    assert flat.count("weight 33, expected 50") == 1
-    assert "zookeeper.kafka.svc SRV, _client._tcp.zookeeper.kafka.svc SRV: wrong" in flat
+    # The rows of one explanation share its number; each explanation is printed once.
+    marks = re.findall(r"^\s?✗(\d+)\s", out, re.M)
+    assert sorted(set(marks)) == ["1", "2", "3", "4"] and marks.count("1") == 3
+    notes = re.findall(r"^(\d+)\. ", out, re.M)
+    assert notes == ["1", "2", "3", "4"]
+    if columns in (None, "200"):
+        flat = " ".join(out.split())
+        assert flat.count("weight 33, expected 50") == 1
     assert "132 checks, 126 ok, 1 missing, 1 unexpected, 4 wrong" in out
     # The settings note goes to stderr, as records and lint do.
     assert "note: DNS settings" not in out and "note: DNS settings" in result.err
 
 
+@pytest.mark.parametrize("columns", ["80", None], ids=["80", "piped"])
 def test_a_400_pod_statefulset_with_one_broken_pod_is_short(
-    run, make_knot, kafka, monkeypatch
+    run, make_knot, kafka, monkeypatch, columns
 ) -> None:
     cluster, path = kafka
-    monkeypatch.setenv("COLUMNS", "80")
+    if columns:
+        monkeypatch.setenv("COLUMNS", columns)
+    else:
+        monkeypatch.delenv("COLUMNS", raising=False)
     result = inspect(run, make_knot(cluster.zones()), path, "kafka", "-n", "data")
     assert result.code == ExitCode.MISMATCH, result.err
     lines = result.out.splitlines()
-    assert len(lines) < 40, result.out
+    assert len(lines) + len(result.err.splitlines()) < 40, result.out
+    if columns:
+        assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert x_rows(result.out) == {
         ("kafka.data.svc", "A"),
         ("kafka-123.kafka.data.svc", "A"),
@@ -239,9 +254,10 @@ def test_names_never_wrap_inside_a_label_and_headers_never_wrap(
     header = next(line for line in lines if "NAME" in line and "EXPECTED" in line)
     assert re.search(r"NAME\s+TYPE\s+EXPECTED\s+ACTUAL$", header)
     col = header.index("NAME")
+    start = lines.index(header)
     wrapped = 0
     for i, line in enumerate(lines[:-1]):
-        if not re.match(r"^\s?[✓✗]\d*\s", line) or len(line) <= col:
+        if i <= start or not re.match(r"^\s?[✓✗]\d*\s", line) or len(line) <= col:
             continue
         fragment = line[col:].split(" ")[0]
         below = lines[i + 1]
@@ -251,3 +267,50 @@ def test_names_never_wrap_inside_a_label_and_headers_never_wrap(
             assert fragment.endswith("."), (fragment, line, below)
     if columns == "200":
         assert wrapped == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-A"],
+        ["-A", "--all-rows"],
+        ["-A", "--only-failures"],
+        ["zookeeper", "-n", "kafka", "--all-rows"],
+        ["-A", "-o", "wide"],
+        ["-A", "--no-headers"],
+    ],
+    ids=["summary", "all-rows", "only-failures", "one", "wide", "no-headers"],
+)
+def test_piped_lines_end_at_their_last_character(run, make_knot, three, monkeypatch, args) -> None:
+    cluster, path = three
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = inspect(run, make_knot(cluster.zones()), path, *args).out
+    lines = out.splitlines()
+    assert lines
+    assert not [line for line in lines if line != line.rstrip()]
+    # A rule under column headers is as wide as the table's widest line, no wider.
+    text = [line for line in lines if line.strip("─ ")]
+    for rule in (line for line in lines if line.strip() and not line.strip("─ ")):
+        assert len(rule) <= max(len(line) for line in text), rule
+
+
+def test_piped_no_headers_and_wide_give_exactly_one_line_per_row(
+    run, make_knot, three, monkeypatch
+) -> None:
+    cluster, path = three
+    monkeypatch.delenv("COLUMNS", raising=False)
+    knot = make_knot(cluster.zones())
+    bare = inspect(run, knot, path, "-A", "--no-headers", "--all-rows").out.splitlines()
+    assert len(bare) == 132 and all(re.match(r"^[✓✗]\d*\s+\S+\s+[A-Z]+\s", line) for line in bare)
+    wide = inspect(run, knot, path, "-A", "-o", "wide", "--all-rows").out.splitlines()
+    head = next(i for i, line in enumerate(wide) if re.match(r"^\s+NAME\s+TYPE\s", line))
+    end = next(i for i, line in enumerate(wide) if re.match(r"^1\. ", line))
+    table = [line for line in wide[head + 1 : end] if line.strip("─ ")]
+    rows = [line for line in table if re.match(r"^[✓✗]", line)]
+    assert len(rows) == 132
+    # Every other line of the table is a group title: no cell continues on a line of its own.
+    assert all(
+        re.match(r"^\s+\S[\S ]*$", line) and "  " not in line.strip()
+        for line in table
+        if line not in rows
+    )

@@ -151,10 +151,8 @@ def forwarded(api_server) -> set[tuple[str, int]]:
     return out
 
 
-def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
-    run, api_server, kubeconfig: Path, make_knot
-) -> None:
-    """CoreDNS ×2 1.12.0 behind NodeLocal DNSCache; the node cache holds eureka-1's old IP."""
+def coredns_with_node_local(api_server, *, port: int = 53) -> None:
+    """CoreDNS ×2 1.12.0 on ``port``, NodeLocal DNSCache on worker-1 binding the ClusterIP."""
     api_server.add(
         workload(
             "Deployment",
@@ -164,7 +162,7 @@ def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
             KUBE_DNS,
             replicas=2,
         ),
-        dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10", "10.244.0.11"]),
+        dns_slice("kube-system", "kube-dns", port, ["10.244.0.10", "10.244.0.11"]),
         workload(
             "DaemonSet",
             "kube-system",
@@ -174,10 +172,17 @@ def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
             args=["-localip", "169.254.20.10,10.96.0.10", "-conf", "/etc/Corefile"],
         ),
         configmap("kube-system", "node-local-dns", {"Corefile": NODE_LOCAL_COREFILE}),
-        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
-        pod("kube-system", "coredns-b", "10.244.0.11", KUBE_DNS),
+        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS, port=port),
+        pod("kube-system", "coredns-b", "10.244.0.11", KUBE_DNS, port=port),
         pod("kube-system", "node-local-dns-w1", "172.18.0.2", NODE_LOCAL, node="worker-1"),
     )
+
+
+def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
+    run, api_server, kubeconfig: Path, make_knot
+) -> None:
+    """CoreDNS ×2 1.12.0 behind NodeLocal DNSCache; the node cache holds eureka-1's old IP."""
+    coredns_with_node_local(api_server)
     for name in ("coredns-a", "coredns-b"):
         api_server.forward("kube-system", name, 53, ("127.0.0.1", make_knot(seed_zones()).port))
     stale = make_knot(stale_eureka1_zones())
@@ -217,6 +222,8 @@ def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
     first = table.out.splitlines()[0]
     assert first.startswith("path: pod → node-local 169.254.20.10 (cache 30/5) → CoreDNS ×2")
     assert table.out.count("path: ") == 1
+    # ... and which layer each answer column is.
+    assert "node-local-dns-w1 = node-local on node worker-1" in table.out
 
 
 def test_openshift_dns_pods_are_asked_on_5353(run, api_server, kubeconfig: Path, make_knot) -> None:

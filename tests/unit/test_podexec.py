@@ -90,6 +90,37 @@ def test_script_is_one_shell_text_quoting_every_name() -> None:
     assert script.count("\ng ") == 2 and "q 45.2.244.10.in-addr.arpa. PTR" in script
 
 
+def test_script_asks_each_layer_by_address_only_when_told() -> None:
+    questions = [Question(name="eureka.ms.svc.cluster.local.", type="A")]
+    plain = lookup_script([], ["A"], questions)
+    assert "r()" not in plain and "\nr " not in plain
+    script = lookup_script([], ["A"], questions, servers=[("169.254.20.10", 53), ("fd00::a", 5353)])
+    assert script.startswith(plain.rstrip("\n"))  # the pod's own resolver first, unchanged
+    assert "r 169.254.20.10 53 eureka.ms.svc.cluster.local. A" in script
+    assert "r fd00::a 5353 eureka.ms.svc.cluster.local. A" in script
+    assert '-p "$2" "@$1"' in script
+
+
+def test_answers_of_a_named_server_are_kept_apart() -> None:
+    body = (
+        ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n"
+        ";; ANSWER SECTION:\n"
+        "eureka.ms.svc.cluster.local. 5 IN A 10.244.2.99\n"
+    )
+    text = (
+        "@@hsvc@@ begin tools\n/usr/bin/dig\n\n@@hsvc@@ end 0\n"
+        f"@@hsvc@@ begin dig eureka.ms.svc.cluster.local. A\n{body.replace('99', '45')}\n"
+        "@@hsvc@@ end 0\n"
+        f"@@hsvc@@ begin dig eureka.ms.svc.cluster.local. A @169.254.20.10#53\n{body}\n"
+        "@@hsvc@@ end 0\n"
+    )
+    got = parse_lookups(text)
+    (own,) = got.answers.values()
+    assert [r.data for r in own.answer] == ["10.244.2.45"]
+    cached = got.direct[("eureka.ms.svc.cluster.local.", "A", "169.254.20.10#53")]
+    assert [r.data for r in cached.answer] == ["10.244.2.99"]
+
+
 def test_dig_timeout() -> None:
     got = parse_dig(
         "slow.ms.svc.cluster.local.",
