@@ -24,6 +24,7 @@ CLI_MODULES = {
     "hsvc.cli",
     "hsvc.cliapp",
     "hsvc.outstreams",
+    "hsvc.coercion",
     "hsvc.flags",
     "hsvc.present",
     "hsvc.terminal",
