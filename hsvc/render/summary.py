@@ -16,22 +16,18 @@ from hsvc.core.compare import Verdict
 from hsvc.core.model import Finding, Severity
 from hsvc.core.report import InspectReport, ServiceSummary
 from hsvc.core.summary import ServiceTally, explanations, row_services, tallies
-from hsvc.render.table import (
-    MARK,
-    SEVERITY_STYLE,
+from hsvc.render.cells import MARK, safe
+from hsvc.render.findings import SEVERITY_STYLE
+from hsvc.render.header import path_line, settings_line, used_by
+from hsvc.render.layout import print_table, unbounded
+from hsvc.render.rows import (
     RowsView,
-    _print_table,
-    _used_by,
     footnote,
     numbered,
-    path_line,
     print_explanations,
     print_tail,
     rows_table,
-    safe,
-    settings_line,
     summary_line,
-    unbounded,
 )
 
 # A cause gets its own line under the Service when less than this is left of the line.
@@ -150,7 +146,7 @@ def inspect_summary(
         for s, t in zip(report.services, counted, strict=True):
             if not t.ok:
                 console.print(safe(f"{t.namespace}/{t.name}", "bold"))
-                console.print(_used_by(s, report.used_by))
+                console.print(used_by(s, report.used_by))
     owners = row_services(report)
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     # Grouped by Service, in the summary's order; rows about no Service last.
@@ -174,7 +170,7 @@ def inspect_summary(
         table, _hidden = rows_table(
             console, report, failed, view, numbers=numbered(groups), titles=titles
         )
-        _print_table(console, table, wide=wide, headers=headers)
+        print_table(console, table, wide=wide, headers=headers)
     if not headers:
         return
     print_explanations(console, report, groups, wide=wide)
