@@ -7,6 +7,7 @@ functions and under ``TYPE_CHECKING``: a lazy import is still a dependency.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -34,6 +35,17 @@ CLI_MODULES = {
 ADAPTER_LIBRARIES = {"kubernetes", "dns", "urllib3", "websocket"}
 
 
+@functools.cache
+def source_of(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """Each module is parsed once for the whole file of tests."""
+    return ast.parse(source_of(path))
+
+
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -55,7 +67,7 @@ def imports_of(path: Path, known: Iterable[str]) -> tuple[set[str], set[str]]:
         elif name.split(".")[0] not in sys.stdlib_module_names and name != "__future__":
             third.add(name.split(".")[0])
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)
@@ -68,6 +80,7 @@ def imports_of(path: Path, known: Iterable[str]) -> tuple[set[str], set[str]]:
     return internal, third
 
 
+@functools.cache
 def graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     found = modules()
     internal, third = {}, {}
@@ -200,7 +213,7 @@ MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "deque", "WeakKeyDictiona
 
 def test_adapters_hold_no_module_level_mutable_state() -> None:
     for path in sorted((PACKAGE / "adapters").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed(path)
         for node in ast.walk(tree):
             assert not isinstance(node, ast.Global), f"{path.name}:{node.lineno}: global"
         for node in tree.body:
@@ -258,12 +271,12 @@ def test_no_module_is_over_600_lines() -> None:
     over = {
         str(path.relative_to(ROOT)): lines
         for path in modules().values()
-        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
+        if (lines := len(source_of(path).splitlines())) > MAX_FILE_LINES
     }
     assert not over, f"split these modules (over {MAX_FILE_LINES} lines): {over}"
 
 
-def long_functions(source: str) -> list[tuple[str, int, int]]:
+def long_functions(source: str, tree: ast.Module | None = None) -> list[tuple[str, int, int]]:
     """(name, line, length) of each function over the limit without a reason above it.
 
     The length runs from the ``def`` line to the last line, docstring included; the
@@ -272,7 +285,7 @@ def long_functions(source: str) -> list[tuple[str, int, int]]:
     """
     lines = source.splitlines()
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree or ast.parse(source)):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         length = (node.end_lineno or node.lineno) - node.lineno + 1
@@ -287,7 +300,7 @@ def test_no_function_is_over_80_lines_without_a_reason() -> None:
     long = [
         f"{path.relative_to(ROOT)}:{line} {name} ({length} lines)"
         for path in modules().values()
-        for name, line, length in long_functions(path.read_text(encoding="utf-8"))
+        for name, line, length in long_functions(source_of(path), parsed(path))
     ]
     assert not long, (
         f"split these functions, or say why one is clearer long ({LONG_REASON} ...): {long}"
