@@ -22,6 +22,7 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
 
 from hsvc import __version__
 from hsvc.cliapp import DEMO_ONLY, commands
+from hsvc.coercion import PlainCoercion
 from hsvc.commands.options import (
     MONITOR_INTERVAL,
     MONITOR_LISTEN,
@@ -46,7 +47,6 @@ from hsvc.flags import (
     MonitorWatchOpt,
     NodeLocalCorefileOpt,
     OnlyFailuresOpt,
-    PlainCoercion,
     ReferencesOpt,
     SelectorOpt,
     StuckAfterOpt,

@@ -16,9 +16,10 @@ from typing import Annotated, Any, TextIO
 
 import typer  # noqa: TID251
 
+from hsvc.coercion import PlainCoercion
 from hsvc.commands.options import Options
 from hsvc.errors import ExitCode, HsvcError
-from hsvc.flags import FLEET, LIVE, SHARED, FlagGroup, OutputOptions, PlainCoercion, defaults
+from hsvc.flags import FLEET, LIVE, SHARED, FlagGroup, OutputOptions, defaults
 from hsvc.present import MAX_ERROR, Invocation, error_line
 from hsvc.terminal import Environment
 

@@ -164,6 +164,7 @@ class KubeSource(DnsReads):
 
     # -- public reads --
 
+    # long: its docstring lists every request a snapshot makes; the code is some 60 lines
     def snapshot(
         self,
         namespace: str | None,

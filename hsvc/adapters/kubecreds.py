@@ -272,6 +272,15 @@ def _run_exec_plugin(
         detail = err.decode("utf-8", "replace").strip()
         log.error("exec: process returned %d%s", proc.returncode, f". {detail}" if detail else "")
         return None
+    return _status_of(out, user)
+
+
+def _status_of(out: bytes, user: Fields) -> dict[str, Any]:
+    """The ``status`` of the ExecCredential a plugin printed.
+
+    Raises:
+        ApiUnreachableError: The output is no ExecCredential JSON, or has no status.
+    """
     try:
         credential = json.loads(out)
     except (ValueError, RecursionError) as exc:

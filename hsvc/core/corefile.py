@@ -208,6 +208,7 @@ def _selector_value(name: str, args: list[str], source: str, line: int) -> Label
         raise CorefileError(str(exc), source=source, line=line) from exc
 
 
+# long: one branch per kubernetes-plugin option, in the order of setup.go ParseStanza
 def _stanza_settings(block: ServerBlock, stanza: Directive, source: str) -> DnsSettings:
     """Read one ``kubernetes`` directive as CoreDNS ``ParseStanza`` does."""
     zones = _zones_of(stanza.args) if stanza.args else _zones_of(block.keys)

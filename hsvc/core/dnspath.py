@@ -278,6 +278,7 @@ def _distribution(
     return distribution
 
 
+# long: the layers are decided in order over shared locals; split, each would take six
 def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverPath:
     """Work out the resolver path from the objects around the DNS Service."""
     notes: list[str] = []

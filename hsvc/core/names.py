@@ -407,6 +407,7 @@ def is_reverse_zone(zone: str) -> bool:
     return is_subdomain(zone, "in-addr.arpa.") or is_subdomain(zone, "ip6.arpa.")
 
 
+# long: the plugin's parse order, one step per name form, reads best as one walk (rule 9)
 def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> ParsedName:
     """Parse a query name once into what it addresses, given the plugin's zones.
 

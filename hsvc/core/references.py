@@ -312,6 +312,13 @@ def scan(snapshot: Snapshot) -> list[Reference]:
                 )
             )
     out.extend(_backend_refs(snapshot.backends))
+    out.extend(_external_name_refs(snapshot))
+    return out
+
+
+def _external_name_refs(snapshot: Snapshot) -> list[Reference]:
+    """The names ExternalName Services point at (rule 24): absolute, written on purpose."""
+    out: list[Reference] = []
     for svc in snapshot.services:
         target = svc.external_name.strip().lower()
         if svc.is_external_name and target and _is_name(target):

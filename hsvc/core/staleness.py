@@ -150,6 +150,7 @@ def _int(text: str, what: str, *, source: str, line: int) -> int:
         ) from None
 
 
+# long: one branch per cache option, in the order of CoreDNS cache/setup.go cacheParse
 def _cache_of(block: ServerBlock, directive: Directive, source: str) -> CacheConfig:
     """Read one ``cache`` directive as ``cacheParse`` does."""
     line = directive.name.line

@@ -242,50 +242,7 @@ def answer_sizes(
         if not measured:
             inferred.add((code, subject))
     for (code, subject), group in big.items():
-        largest = max(group, key=lambda o: o.size)
-        others = len({(o.name, o.type) for o in group}) - 1
-        more = f" (and {others} more answer(s) over the limit)" if others else ""
-        what = f"{largest.name} {largest.type}{more}"
-        if code == "HSVC804":
-            found.append(
-                (
-                    code,
-                    subject,
-                    f"{what} is truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
-                    f"over TCP (from {largest.server}: {_measured(largest)}); clients that "
-                    f"never retry over TCP get a partial answer{who}",
-                    "keep the answer small (fewer endpoints per headless Service, or ask "
-                    "for one pod's name), and use images whose resolver retries over TCP "
-                    "(glibc, musl 1.2.4+)",
-                )
-            )
-        elif (code, subject) in inferred:
-            found.append(
-                (
-                    code,
-                    subject,
-                    f"{what} is {largest.size} bytes over TCP (from {largest.server}; a "
-                    "port-forward carries no UDP, so the size is all that could be seen): a "
-                    f"client without EDNS (glibc by default, musl) gets it truncated at "
-                    f"{CLASSIC_UDP} and must retry over TCP{who}",
-                    "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
-                    "'options edns0' to the pods' dnsConfig",
-                )
-            )
-        else:
-            found.append(
-                (
-                    code,
-                    subject,
-                    f"{what} only works over TCP for clients without EDNS (musl always, "
-                    f"glibc by default): asked from {largest.server} {_measured(largest)}; "
-                    f"resolvers that never retry over TCP (musl before 1.2.4, Alpine images) "
-                    f"get nothing{who}",
-                    "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
-                    "'options edns0' to the pods' dnsConfig (glibc), or keep the answer "
-                    "under 512 bytes",
-                )
-            )
+        found.append(_size_finding(code, subject, group, (code, subject) in inferred, who))
     for server, (obs, why) in tcp_failed.items():
         found.append(
             (
@@ -298,3 +255,49 @@ def answer_sizes(
             )
         )
     return found
+
+
+def _size_finding(
+    code: str, subject: ObjectRef, group: list[Observation], inferred: bool, who: str
+) -> Found:
+    """One HSVC803/HSVC804 finding for ``subject``: its largest answer, and how many more.
+
+    ``inferred``: the size alone decided (a TCP-only server such as a port-forward).
+    """
+    largest = max(group, key=lambda o: o.size)
+    others = len({(o.name, o.type) for o in group}) - 1
+    more = f" (and {others} more answer(s) over the limit)" if others else ""
+    what = f"{largest.name} {largest.type}{more}"
+    if code == "HSVC804":
+        return (
+            code,
+            subject,
+            f"{what} is truncated over UDP even with EDNS ({EDNS_UDP}), complete only "
+            f"over TCP (from {largest.server}: {_measured(largest)}); clients that "
+            f"never retry over TCP get a partial answer{who}",
+            "keep the answer small (fewer endpoints per headless Service, or ask "
+            "for one pod's name), and use images whose resolver retries over TCP "
+            "(glibc, musl 1.2.4+)",
+        )
+    if inferred:
+        return (
+            code,
+            subject,
+            f"{what} is {largest.size} bytes over TCP (from {largest.server}; a "
+            "port-forward carries no UDP, so the size is all that could be seen): a "
+            f"client without EDNS (glibc by default, musl) gets it truncated at "
+            f"{CLASSIC_UDP} and must retry over TCP{who}",
+            "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
+            "'options edns0' to the pods' dnsConfig",
+        )
+    return (
+        code,
+        subject,
+        f"{what} only works over TCP for clients without EDNS (musl always, "
+        f"glibc by default): asked from {largest.server} {_measured(largest)}; "
+        f"resolvers that never retry over TCP (musl before 1.2.4, Alpine images) "
+        f"get nothing{who}",
+        "make sure TCP 53 is open to the DNS pods (HSVC801, HSVC802), or add "
+        "'options edns0' to the pods' dnsConfig (glibc), or keep the answer "
+        "under 512 bytes",
+    )

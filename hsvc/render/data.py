@@ -479,6 +479,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 BATCH = 4096  # pieces of text gathered before one write
 
 
+# long: one hot walk whose closures share its locals for speed (docs/reference/benchmarks.md)
 def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATCH) -> None:
     """Write ``json.dumps(doc, indent=2, sort_keys=True)`` through ``write``, in pieces.
 

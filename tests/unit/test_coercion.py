@@ -10,8 +10,9 @@ from typer._coercion import build_runtime_param
 from typer.main import get_command
 
 from hsvc.cli import app
+from hsvc.coercion import PlainCoercion
 from hsvc.core.vocabulary import PodsMode
-from hsvc.flags import Output, PlainCoercion
+from hsvc.flags import Output
 
 # Plain spellings (converted here) and everything typer must decide (bad values,
 # bounds, unusual spellings that pydantic still accepts).
