@@ -141,6 +141,20 @@ def many_services(services: int) -> Cluster:
     return Cluster(rows)
 
 
+def _zones(cluster: Cluster) -> dict[str, str]:
+    """The cluster's zones with kube-dns's own names (the Service _dns_objects adds)."""
+    zones = cluster.zones()
+    svc = "kube-dns.kube-system.svc"
+    zones["cluster.local."] += (
+        f"{svc} 30 IN A {KUBE_DNS_IP}\n"
+        f"{svc} 30 IN SRV 0 100 53 {svc}.cluster.local.\n"
+        f"_dns._tcp.{svc} 30 IN SRV 0 100 53 {svc}.cluster.local.\n"
+    )
+    reverse = ".".join(reversed(KUBE_DNS_IP.split(".")[1:]))
+    zones["10.in-addr.arpa."] += f"{reverse} 30 IN PTR {svc}.cluster.local.\n"
+    return zones
+
+
 def _trim(text: str) -> str:
     """Leave out RRsets knotd cannot hold (see the module docstring)."""
     lines = text.splitlines()
@@ -220,7 +234,7 @@ def services(bench: Bench, sizes: list[int], outputs: list[str]) -> None:
     print("|---:|---:|---|---:|---:|---:|---:|---:|")
     for s in sizes:
         cluster = many_services(s)
-        bench.load(_objects(cluster), cluster.zones(), None)
+        bench.load(_objects(cluster), _zones(cluster), None)
         with bench.knot:
             for output in outputs:
                 run = bench.run(["inspect", "-A", "-o", output], f"svc-{s}-{output}")
@@ -238,7 +252,7 @@ def serve(bench: Bench, args: argparse.Namespace) -> None:
         bench.load(scenario.objects(), scenario.zones(), NAMESPACE)
     else:
         cluster = many_services(args.services[0])
-        bench.load(_objects(cluster), cluster.zones(), None)
+        bench.load(_objects(cluster), _zones(cluster), None)
     with bench.knot:
         print(
             f"--kubeconfig {bench.kubeconfig} --nameserver 127.0.0.1:{bench.knot.port}", flush=True

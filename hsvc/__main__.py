@@ -1,5 +1,5 @@
 """Run hsvc as ``python -m hsvc``."""
 
-from hsvc.cli import main
+from hsvc.entry import main
 
 main()

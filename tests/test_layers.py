@@ -30,6 +30,8 @@ CLI_MODULES = {
     "hsvc.present",
     "hsvc.terminal",
     "hsvc.__main__",
+    "hsvc.entry",
+    "hsvc.helptext",
 }
 # Libraries that would mean render talks to a cluster or a DNS server.
 ADAPTER_LIBRARIES = {"kubernetes", "dns", "urllib3", "websocket"}

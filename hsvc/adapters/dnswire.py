@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import dns.exception  # noqa: TID251
 import dns.flags  # noqa: TID251
 import dns.ipv4  # noqa: TID251
 import dns.ipv6  # noqa: TID251
-import dns.message  # noqa: TID251
 import dns.name  # noqa: TID251
 import dns.opcode  # noqa: TID251
-import dns.query  # noqa: TID251
 import dns.rcode  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
 from hsvc.core.model import Observation, Question, Rcode, Record
 from hsvc.errors import InvalidNameError, UsageError
+
+if TYPE_CHECKING:
+    # dnspython's message parser (with its rdata, TSIG and EDNS modules) is a fifth of
+    # a small inspect's start: it is imported only for answers the fast decoder leaves
+    # to it (docs/reference/benchmarks.md).
+    import dns.message  # noqa: TID251
 
 # DNS Flag Day 2020: the largest UDP payload that avoids IP fragmentation.
 EDNS_PAYLOAD = 1232
@@ -191,8 +197,12 @@ _FAST_TYPES = MappingProxyType(
         dns.rdatatype.NS: "NS",
         dns.rdatatype.PTR: "PTR",
         dns.rdatatype.SRV: "SRV",
+        dns.rdatatype.TXT: "TXT",  # dns-version (dns-records.md rule 27): one per inspect
     }
 )
+# TXT bytes dnspython writes as they are: printable ASCII but the quote and the backslash
+# (which it escapes with a backslash; other bytes as \DDD).
+_PLAIN_TEXT = re.compile(rb"[ !#-\[\]-~]*")
 # Types the fast path lets pass, unread, in the authority and additional sections.
 _FAST_OTHER_TYPES = frozenset(
     {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.AAAA}
@@ -315,17 +325,40 @@ def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:
         if target is None or target[1] != end:
             return None
         return f"{priority} {weight} {port} {target[0]}"
+    if rdtype == dns.rdatatype.TXT:
+        strings, at = [], start
+        while at < end:
+            text = wire[at + 1 : at + 1 + wire[at]]
+            at += 1 + wire[at]
+            if at > end:
+                return None
+            strings.append(f'"{_escaped_text(text)}"')
+        return " ".join(strings) or None  # none: dnspython decides
     target = _name(wire, start, end)  # CNAME, NS, PTR: one name
     if target is None or target[1] != end:
         return None
     return target[0]
 
 
+def _escaped_text(text: bytes) -> str:
+    """One TXT string as dnspython writes it (``dns.rdata._escapify``)."""
+    if _PLAIN_TEXT.fullmatch(text):
+        return text.decode("ascii")
+    return "".join(
+        "\\" + chr(c) if c in b'"\\' else chr(c) if 0x20 <= c < 0x7F else f"\\{c:03d}" for c in text
+    )
+
+
+class MismatchError(Exception):
+    """An answer that does not match its query (wrong ID or question)."""
+
+
 def _describe(exc: BaseException) -> str:
     """Say in a few words why an exchange failed."""
-    if isinstance(exc, dns.query.BadResponse):
+    if isinstance(exc, MismatchError):
         return _MISMATCH
-    if isinstance(exc, dns.message.ShortHeader):
+    message = sys.modules.get("dns.message")  # none of its errors before it is imported
+    if message is not None and isinstance(exc, message.ShortHeader):
         return "malformed response: shorter than a DNS header"
     if isinstance(exc, dns.exception.DNSException):
         return f"malformed response: {_sentence(exc)}"
@@ -446,6 +479,8 @@ def _read_wire(wire: bytes) -> _Response | _Failure:
     fast = _decode(wire)
     if fast is not None:
         return fast
+    import dns.message  # noqa: TID251
+
     try:
         message = dns.message.from_wire(wire, one_rr_per_rrset=True, raise_on_truncation=True)
     except dns.message.Truncated as exc:
@@ -454,3 +489,64 @@ def _read_wire(wire: bytes) -> _Response | _Failure:
     except dns.exception.DNSException as exc:
         return _Failure(Rcode.ERROR, _describe(exc))
     return _response(message)
+
+
+# --- version.bind CH TXT (CoreDNS's chaos plugin) ------------------------------------------
+
+VERSION_QUESTION = b"\x07version\x04bind\x00" + struct.pack(
+    "!HH", dns.rdatatype.TXT, dns.rdataclass.CH
+)
+
+
+def version_query(qid: int) -> bytes:
+    """``version.bind`` CH TXT as ``dns.message.make_query`` builds it (RD, no EDNS)."""
+    return _query_wire(qid, VERSION_QUESTION, edns=False)
+
+
+def _skip_name(wire: bytes, offset: int) -> int:
+    """The offset after the name at ``offset`` (labels, then a zero byte or a pointer).
+
+    Raises:
+        ValueError: A label type DNS does not have.
+    """
+    while True:
+        size = wire[offset]
+        if size >= 0xC0:
+            return offset + 2
+        if size > 63:
+            raise ValueError("extended label type")
+        offset += size + 1
+        if size == 0:
+            return offset
+
+
+def version_text(wire: bytes, qid: int) -> str:
+    """The first CH TXT answer to :func:`version_query`: its strings joined, at most 100 characters.
+
+    "" for anything else: another ID or question, no such record, a malformed message.
+    """
+    if not _answers(wire, qid, VERSION_QUESTION):
+        return ""
+    try:
+        qdcount, ancount = struct.unpack_from("!HH", wire, 4)
+        offset = 12
+        for _ in range(qdcount):
+            offset = _skip_name(wire, offset) + 4
+        for _ in range(ancount):
+            offset = _skip_name(wire, offset)
+            rdtype, rdclass, _ttl, rdlen = struct.unpack_from("!HHIH", wire, offset)
+            start, end = offset + 10, offset + 10 + rdlen
+            if end > len(wire):
+                return ""
+            if rdtype == dns.rdatatype.TXT and rdclass == dns.rdataclass.CH:
+                strings, at = [], start
+                while at < end:
+                    strings.append(wire[at + 1 : at + 1 + wire[at]])
+                    at += 1 + wire[at]
+                if at != end or not strings:
+                    return ""
+                return b"".join(strings).decode("utf-8", "replace")[:100]
+            offset = end
+    except (IndexError, ValueError, struct.error):
+        return ""
+    return ""

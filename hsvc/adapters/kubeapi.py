@@ -3,10 +3,10 @@
 The entry point of the kube adapter: :func:`connect` loads the kubeconfig
 (:mod:`hsvc.adapters.kubeconfig`) and returns a :class:`KubeSource`, whose reads
 are built as requests (:mod:`hsvc.adapters.kuberest`) and whose streams come from
-:mod:`hsvc.adapters.kubestreams`. Requests go through ``ApiClient.call_api`` as raw
-JSON, which skips the lazily built ``CoreV1Api``/``AppsV1Api`` classes (~0.8 s)
-and model deserialisation; dicts become model objects in
-:mod:`hsvc.adapters.convert`.
+:mod:`hsvc.adapters.kubestreams`. Requests go through the client's REST transport
+(:class:`~hsvc.adapters.kubeclient.Transport`) as raw JSON, which skips the
+``CoreV1Api``/``AppsV1Api`` classes, model deserialisation and the imports they
+need; dicts become model objects in :mod:`hsvc.adapters.convert`.
 
 A snapshot costs a constant number of requests whatever the number of pods
 (pages of ``limit`` items aside); see :meth:`KubeSource.snapshot`.
@@ -20,7 +20,6 @@ import math
 import time
 from typing import Self
 
-from hsvc import __version__
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
     backends_from_dict,
@@ -34,6 +33,7 @@ from hsvc.adapters.convert import (
     statefulset_from_dict,
     workload_from_dict,
 )
+from hsvc.adapters.kubeclient import Transport
 from hsvc.adapters.kubeconfig import (
     KubeTarget,
     kubeconfig_paths,
@@ -145,20 +145,17 @@ class KubeSource(DnsReads):
         else:
             configuration, target = load_in_cluster(where)
 
-        from kubernetes.client import ApiClient  # noqa: TID251
-
         # test-harness.md: urllib3 retries a failed GET 3 more times unless this is
-        # set before the ApiClient (and its pool) is built. Never set .debug: it
+        # set before the transport (and its pool) is built. Never set .debug: it
         # dumps the Authorization header.
         configuration.retries = False
         try:
-            api_client = ApiClient(configuration=configuration)
+            api_client = Transport(configuration)
         except ImportError as exc:
             # A socks5:// proxy-url needs PySocks, which hsvc does not depend on.
             raise ApiUnreachableError(
                 f"cannot use the proxy of context {target.context!r}: {exc}"
             ) from exc
-        api_client.user_agent = f"hsvc/{__version__}"
         log.debug("using context %s, server %s", target.context, target.server)
         return cls(api_client, target, request_timeout, page_size)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml  # noqa: TID251
 
-from hsvc.adapters import yamlbounds
+from hsvc.adapters import kubeclient, yamlbounds
 from hsvc.adapters.kubecreds import MAX_EXEC_OUTPUT as MAX_EXEC_OUTPUT
 from hsvc.adapters.kubecreds import Fields, credentials, in_memory
 from hsvc.errors import (
@@ -172,8 +172,6 @@ def load_kubeconfig(
         NotFoundError: ``context`` is not in the kubeconfig.
         ApiUnreachableError: The kubeconfig cannot be used.
     """
-    from kubernetes.client import Configuration  # noqa: TID251
-
     files = [_read_kubeconfig(p) for p in paths]
     # The client's merger lets the last file's current-context win; kubectl takes
     # the first file that sets one. Named entries: first file wins in both.
@@ -200,7 +198,7 @@ def load_kubeconfig(
     )
     user = Fields(user_entry, f'context "{name}": user "{user_name}"', where)
 
-    configuration = Configuration()
+    configuration = kubeclient.configuration()
     configuration.host = cluster.url("server", ("http", "https")).rstrip("/")
     proxy = cluster.url("proxy-url", ("http", "https", "socks5", "socks5h"))
     if proxy:
@@ -244,7 +242,7 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     Raises:
         ApiUnreachableError: Not running in a pod (or its account files are missing).
     """
-    from kubernetes.client import Configuration  # noqa: TID251
+    kubeclient.load()
     from kubernetes.config import incluster_config as typed_incluster_config  # noqa: TID251
     from kubernetes.config.config_exception import ConfigException  # noqa: TID251
 
@@ -259,7 +257,7 @@ def load_in_cluster(where: str) -> tuple[Any, KubeTarget]:
     account = os.environ.get("HSVC_SERVICE_ACCOUNT_DIR") or os.path.dirname(
         incluster_config.SERVICE_TOKEN_FILENAME
     )
-    configuration = Configuration()
+    configuration = kubeclient.configuration()
     try:
         incluster_config.InClusterConfigLoader(
             token_filename=os.path.join(account, "token"),
@@ -288,8 +286,10 @@ def import_client() -> None:
     ``ImportError: cannot import name 'ApiClient'`` from a half-initialised
     ``kubernetes.client``.
     """
-    import kubernetes.client  # noqa: TID251
+    kubeclient.load()
+    import kubernetes.client.api_client  # noqa: TID251
     import kubernetes.client.exceptions  # noqa: TID251
+    import kubernetes.client.rest  # noqa: TID251
     import kubernetes.config.config_exception  # noqa: TID251
     import kubernetes.config.incluster_config  # noqa: TID251
     import kubernetes.config.kube_config  # noqa: TID251

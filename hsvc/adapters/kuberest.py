@@ -1,8 +1,8 @@
 """Requests as data, sent as raw JSON, and every library or HTTP error translated at the edge.
 
 A request is a :class:`Request` (verb, resource, namespace, selectors) until
-:meth:`RestClient._send` hands it to ``ApiClient.call_api``; the same value builds
-the URL and every message about it. Library and HTTP errors become
+:meth:`RestClient._send` hands it to the client's transport (``call_api``); the
+same value builds the URL and every message about it. Library and HTTP errors become
 :mod:`hsvc.errors` classes here (as lightkube's ``transform_exception``), naming
 the context and the server, never a credential.
 """

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 
 import dns.entropy  # noqa: TID251
-import dns.query  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
+    MismatchError,
     _answers,
     _describe,
     _Failure,
@@ -82,7 +82,7 @@ class _TcpConnection:
             if self.retired and not self.pending:
                 self.close()
         if not _answers(answer, qid, section):
-            raise dns.query.BadResponse
+            raise MismatchError
         return answer
 
     async def _read(self) -> None:
@@ -158,7 +158,7 @@ class _TcpPipeline:
             except _Closed:
                 failure = _Failure(Rcode.ERROR, "connection closed by server")
                 continue
-            except dns.query.BadResponse:
+            except MismatchError:
                 return _Failure(Rcode.ERROR, _MISMATCH)
             except OSError as exc:
                 return _Failure(Rcode.ERROR, _describe(exc))

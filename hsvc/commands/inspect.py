@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan, with_chaos_version
@@ -19,6 +21,9 @@ from hsvc.core.model import Finding, Labels, Question, selector_matches
 from hsvc.core.report import EndpointState, InspectReport, ServiceSummary, Source
 from hsvc.core.transport import LIVE_CODES
 from hsvc.errors import UsageError
+
+if TYPE_CHECKING:
+    from hsvc.core.refuse import Checked
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,13 @@ def run_inspect(
         api = Api(opts, stack)
         source = load_source(opts, api, service=service)
         loaded = time.monotonic()
+        # The objects and the plan live until the report is written: the cyclic
+        # collector need not scan them again and again (a fifth of planning at 20,000
+        # pods). Frozen objects are still freed by reference counting.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         cluster, items = plan(source, service)
+        gc.freeze()
         planned = time.monotonic()
         vantage = open_vantage(opts, source, api, stack, progress)
         versioned = with_chaos_version(opts, source, vantage.servers)
@@ -77,13 +88,7 @@ def run_inspect(
     )
     if service is not None:
         findings = _about_service(findings, cluster, service)
-    used_by = None
-    if opts.references:
-        from hsvc.core.refcheck import check_app_references
-
-        checked, _found = check_app_references(cluster, scope=None, observed=not opts.files)
-        inspected = {(s.service.namespace, s.service.name) for s in summaries}
-        used_by = [c for c in checked if c.service in inspected]
+    used_by = _used_by(cluster, summaries, observed=not opts.files) if opts.references else None
     report = InspectReport(
         source=source,
         services=summaries,
@@ -99,6 +104,17 @@ def run_inspect(
     if rows and not report.answered:
         raise nobody_answered([c.observation for r in rows for c in r.checks])
     return report
+
+
+def _used_by(
+    cluster: ClusterDns, summaries: Sequence[ServiceSummary], *, observed: bool
+) -> list[Checked]:
+    """``--references``: the checked references that name one of the inspected Services."""
+    from hsvc.core.refcheck import check_app_references
+
+    checked, _found = check_app_references(cluster, scope=None, observed=observed)
+    inspected = {(s.service.namespace, s.service.name) for s in summaries}
+    return [c for c in checked if c.service in inspected]
 
 
 def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:
@@ -140,11 +156,7 @@ def _summaries(cluster: ClusterDns, source: Source, service: str | None) -> list
             continue
         if service is not None and svc.name != service:
             continue
-        stses = tuple(
-            s
-            for s in source.snapshot.stateful_sets
-            if s.namespace == svc.namespace and s.service_name == svc.name
-        )
+        stses = tuple(cluster.stateful_sets_by_service.get((svc.namespace, svc.name), ()))
         states = tuple(
             EndpointState(
                 name=cluster.endpoint_name(ep.hostname, ep.target_ref, ep.addresses[0])

@@ -17,11 +17,7 @@ from hsvc.core.model import Pod, Service, Step
 def missing_service_step(c: ClusterIndex, namespace: str, svc_name: str) -> Step:
     """Why there is no Service ``svc_name`` in ``namespace`` (rule 23), with the likely fix."""
     elsewhere = sorted(ns for (ns, n) in c.services if n == svc_name and ns != namespace)
-    governed = sorted(
-        s.name
-        for s in c.snapshot.stateful_sets
-        if s.namespace == namespace and s.service_name == svc_name
-    )
+    governed = sorted(s.name for s in c.stateful_sets_by_service.get((namespace, svc_name), []))
     detail = f"no Service {svc_name!r} in namespace {namespace}"
     if elsewhere:
         detail += f" (one exists in {', '.join(elsewhere)}; the name follows its namespace)"
@@ -270,9 +266,7 @@ def _labelled_pod_cause(
 
 def stateful_set_step(c: ClusterIndex, svc: Service, label: str) -> Step | None:
     """Explain ``<sts>-<n>`` when StatefulSet pod ``n`` does not exist."""
-    for sts in c.snapshot.stateful_sets:
-        if sts.namespace != svc.namespace or sts.service_name != svc.name:
-            continue
+    for sts in c.stateful_sets_by_service.get((svc.namespace, svc.name), []):
         prefix, _, number = label.rpartition("-")
         if prefix != sts.name.lower() or not number.isdigit():
             continue

@@ -146,8 +146,13 @@ class ClusterIndex:
             if (canon := names.canonical_ip(raw)) is not None
         )
         self.stateful_sets_by_name = {(s.namespace, s.name): s for s in snapshot.stateful_sets}
+        # (namespace, serviceName): the StatefulSets a Service governs, in snapshot order.
+        self.stateful_sets_by_service: dict[tuple[str, str], list[StatefulSet]] = defaultdict(list)
+        for sts in snapshot.stateful_sets:
+            self.stateful_sets_by_service[(sts.namespace, sts.service_name)].append(sts)
         self.deployments_by_name = {(d.namespace, d.name): d for d in snapshot.deployments}
         self._selected: dict[tuple[str, str], list[Pod]] = {}
+        self._soa: dict[str, Record] = {}  # by zone: one SOA record per zone, made once
         self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:
@@ -383,6 +388,12 @@ class ClusterIndex:
 
     def soa(self, zone: str) -> Record:
         """Return the SOA record the plugin serves for ``zone`` (rule 44); serial unknown (0)."""
+        cached = self._soa.get(zone)
+        if cached is None:
+            cached = self._soa[zone] = self._make_soa(zone)
+        return cached
+
+    def _make_soa(self, zone: str) -> Record:
         ttl = min(self.settings.ttl, 300)
         return Record(
             name=zone,

@@ -271,9 +271,7 @@ class _Plan:
 
     def per_pod_names(self, svc: Service, base: str) -> None:
         """Names people expect for pods, including those that must not exist (rules 21-23)."""
-        for sts in self.c.snapshot.stateful_sets:
-            if sts.namespace != svc.namespace or sts.service_name != svc.name:
-                continue
+        for sts in self.c.stateful_sets_by_service.get((svc.namespace, svc.name), []):
             # Pods that exist answer through their own records; names of pods not
             # created yet stop at MAX_DESIRED_ORDINALS (replicas: 100000000).
             for ordinal in range(min(sts.replicas, MAX_DESIRED_ORDINALS)):

@@ -1,7 +1,7 @@
 """Whether DNS answers reach clients: UDP size and truncation, TCP, NetworkPolicies, layers.
 
 Pure checks; :mod:`hsvc.core.diagnose` turns what they return into findings
-(codes HSVC801-HSVC806, docs/reference/findings.md). An answer larger than the
+(codes HSVC801-HSVC807, docs/reference/findings.md). An answer larger than the
 UDP payload a client offers comes back truncated (TC) and must be asked again
 over TCP; clients that never retry (musl before 1.2.4, as in Alpine images, and
 some JVM settings) see a partial or empty answer. So TCP 53 must be open all
@@ -19,6 +19,7 @@ from hsvc.core.model import (
     ObjectRef,
     Observation,
     Pod,
+    PolicyPort,
     Rcode,
     Service,
     Severity,
@@ -43,6 +44,7 @@ CHECKS: dict[str, tuple[Severity, str, tuple[str, ...]]] = {
     "HSVC804": (Severity.WARNING, "answer only complete over TCP", ("R16", "R18")),
     "HSVC805": (Severity.ERROR, "DNS server does not answer over TCP", ()),
     "HSVC806": (Severity.WARNING, "a resolver layer holds a stale answer", ("R43",)),
+    "HSVC807": (Severity.ERROR, "NetworkPolicy blocks DNS to a DNS port", ("R47",)),
 }
 
 # The codes that come from live answers (inspect's rows), not from the objects.
@@ -86,14 +88,18 @@ def service_tcp(service: Service | None) -> list[Found]:
     ]
 
 
-def _allows(rules: Sequence[tuple[object, ...]], protocol: str, port: int) -> bool:
+def target_port(service: Service | None) -> int:
+    """The DNS pods' port as the DNS Service says it (offline): its UDP 53's numeric targetPort."""
+    if service is not None:
+        for p in service.ports:
+            if p.protocol == "UDP" and p.port == DNS_PORT and isinstance(p.target_port, int):
+                return p.target_port
+    return DNS_PORT
+
+
+def _allows(rules: Sequence[tuple[PolicyPort, ...]], protocol: str, port: int) -> bool:
     """Whether any rule lets ``protocol``/``port`` through (a rule without ports allows all)."""
-    for ports in rules:
-        if not ports:
-            return True
-        if any(p.allows(protocol, port) for p in ports):  # type: ignore[attr-defined]
-            return True
-    return False
+    return any(not ports or any(p.allows(protocol, port) for p in ports) for ports in rules)
 
 
 def network_policies(
@@ -102,64 +108,125 @@ def network_policies(
     dns_pods: tuple[str, tuple[tuple[str, str], ...]] | None,
     dns_port: int = DNS_PORT,
 ) -> list[Found]:
-    """HSVC802: policies that let DNS out of client pods (or into DNS pods) over UDP only.
+    """HSVC802/HSVC807: policies that keep DNS from going out of client pods or into DNS pods.
+
+    NetworkPolicies add up: a pod selected by any policy of a direction is
+    isolated in that direction, and then whatever any of those policies allows
+    passes. So each client pod's egress policies are taken together, and must
+    allow UDP and TCP on 53 (what pods ask, and NodeLocal DNSCache's port) and on
+    the DNS pods' own port (where most CNIs check egress, after the Service's
+    DNAT). The DNS pods' ingress policies together must allow UDP and TCP on the
+    port they listen on. Where UDP passes and TCP does not, HSVC802 names the
+    policy that lets UDP through; where neither passes, HSVC807 names the policy
+    that isolates the pods.
 
     Args:
         policies: Every NetworkPolicy read (one LIST).
         clients: The pods in scope (their namespaces' policies are checked for egress).
         dns_pods: Namespace and labels of the DNS pods (their policies for ingress).
-        dns_port: The DNS pods' port (egress is checked after the Service's DNAT).
+        dns_port: The DNS pods' port (from their EndpointSlice).
     """
-    found: list[Found] = []
     by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
-    for pol in policies:
+    for pol in sorted(policies, key=lambda p: (p.namespace, p.name)):
         by_ns[pol.namespace].append(pol)
-    ports = sorted({DNS_PORT, dns_port})
-    seen: set[ObjectRef] = set()
-    client_list = list(clients)
-    for pol in sorted(
-        (p for ps in by_ns.values() for p in ps), key=lambda p: (p.namespace, p.name)
-    ):
-        if "Egress" in pol.policy_types and pol.egress:
-            selected = [
-                c
-                for c in client_list
-                if c.namespace == pol.namespace and pol.pod_selector.matches(c.labels)
-            ]
-            if selected and _udp_only(pol.egress, ports) and pol.ref not in seen:
-                seen.add(pol.ref)
-                found.append(_udp_only_finding(pol, "egress from", selected[0].name, ports))
-        if (
-            dns_pods is not None
-            and pol.namespace == dns_pods[0]
-            and "Ingress" in pol.policy_types
-            and pol.ingress
-            and pol.pod_selector.matches(dns_pods[1])
-            and _udp_only(pol.ingress, ports)
-            and pol.ref not in seen
+    found: list[Found] = []
+    seen: set[tuple[str, ObjectRef]] = set()
+    groups: dict[tuple[NetworkPolicy, ...], list[Pod]] = defaultdict(list)
+    for pod in clients:
+        isolating = tuple(
+            p
+            for p in by_ns.get(pod.namespace, ())
+            if "Egress" in p.policy_types and p.pod_selector.matches(pod.labels)
+        )
+        if isolating:
+            groups[isolating].append(pod)
+    egress_ports = sorted({DNS_PORT, dns_port})
+    for isolating, pods in groups.items():
+        names = sorted(p.name for p in pods)
+        more = f" and {len(names) - 1} more pod(s)" if len(names) > 1 else ""
+        rules = {p: p.egress for p in isolating}
+        for code, pol, message, hint in _dns_blocked(
+            rules, egress_ports, dns_port, f"egress from {names[0]}{more}", "an egress rule"
         ):
-            seen.add(pol.ref)
-            found.append(_udp_only_finding(pol, "ingress to the DNS pods, e.g.", "", ports))
+            if (code, pol.ref) not in seen:
+                seen.add((code, pol.ref))
+                found.append((code, pol.ref, message, hint))
+    if dns_pods is not None:
+        namespace, labels = dns_pods
+        isolating = tuple(
+            p
+            for p in by_ns.get(namespace, ())
+            if "Ingress" in p.policy_types and p.pod_selector.matches(labels)
+        )
+        if isolating:
+            rules = {p: p.ingress for p in isolating}
+            for code, pol, message, hint in _dns_blocked(
+                rules, [dns_port], dns_port, "ingress to the DNS pods", "an ingress rule"
+            ):
+                if (code, pol.ref) not in seen:
+                    seen.add((code, pol.ref))
+                    found.append((code, pol.ref, message, hint))
     return found
 
 
-def _udp_only(rules: Sequence[tuple[object, ...]], ports: Sequence[int]) -> bool:
-    return any(_allows(rules, "UDP", p) for p in ports) and not any(
-        _allows(rules, "TCP", p) for p in ports
-    )
+def _dns_blocked(
+    rules: dict[NetworkPolicy, tuple[tuple[PolicyPort, ...], ...]],
+    ports: Sequence[int],
+    dns_port: int,
+    direction: str,
+    where: str,
+) -> list[tuple[str, NetworkPolicy, str, str]]:
+    """What the isolating ``rules`` (policy -> its rules' ports) keep from DNS on ``ports``."""
+    first = next(iter(rules))
+    udp_only: dict[NetworkPolicy, list[int]] = defaultdict(list)
+    blocked: dict[str, list[int]] = defaultdict(list)  # "TCP only" / "neither ..." -> ports
+    for port in ports:
+        udp = next((p for p, r in rules.items() if _allows(r, "UDP", port)), None)
+        tcp = next((p for p, r in rules.items() if _allows(r, "TCP", port)), None)
+        if udp is not None and tcp is None:
+            udp_only[udp].append(port)
+        elif udp is None:
+            blocked["TCP only" if tcp is not None else "neither UDP nor TCP"].append(port)
 
+    def shown(group: Sequence[int], *, word: bool = True) -> str:
+        text = " and ".join(str(p) for p in group)
+        mark = " (the DNS pods' port)" if dns_port in group and dns_port != DNS_PORT else ""
+        if not word:
+            return f"{text}{mark}"
+        return f"{'ports' if len(group) > 1 else 'port'} {text}{mark}"
 
-def _udp_only_finding(pol: NetworkPolicy, direction: str, pod: str, ports: Sequence[int]) -> Found:
-    who = f" {pod}" if pod else ""
-    port = ports[-1]
-    return (
-        "HSVC802",
-        pol.ref,
-        f"NetworkPolicy {pol.namespace}/{pol.name} allows DNS {direction}{who} over UDP "
-        f"{port} but not TCP {port}: a truncated answer's TCP retry is dropped, so large "
-        "answers time out",
-        f"add '- protocol: TCP, port: {port}' beside the UDP {port} entry",
-    )
+    out: list[tuple[str, NetworkPolicy, str, str]] = []
+    for pol, group in udp_only.items():
+        tcp_text = " and ".join(f"TCP {p}" for p in group)
+        out.append(
+            (
+                "HSVC802",
+                pol,
+                f"NetworkPolicy {pol.namespace}/{pol.name} allows DNS {direction} over UDP "
+                f"{shown(group, word=False)} but not {tcp_text}, and no other policy selecting "
+                "them does: a truncated answer's TCP retry is dropped, so large answers time out",
+                " and ".join(
+                    f"add '- protocol: TCP, port: {p}' beside the UDP {p} entry" for p in group
+                ),
+            )
+        )
+    others = len(rules) - 1
+    also = f" (and {others} more polic{'y' if others == 1 else 'ies'})" if others else ""
+    for allows, group in blocked.items():
+        entries = " and ".join(
+            f"'- protocol: UDP, port: {p}' and '- protocol: TCP, port: {p}'" for p in group
+        )
+        out.append(
+            (
+                "HSVC807",
+                first,
+                f"NetworkPolicy {first.namespace}/{first.name}{also} isolates {direction}, "
+                f"and together they allow {allows} on {shown(group)}: DNS queries there are "
+                "dropped and names time out",
+                f"add {entries} to {where} of {first.namespace}/{first.name}",
+            )
+        )
+    return out
 
 
 def _size_code(obs: Observation) -> tuple[str, bool] | None:

@@ -151,17 +151,16 @@ def forwarded(api_server) -> set[tuple[str, int]]:
     return out
 
 
+def coredns(*, replicas: int = 1) -> dict[str, Any]:
+    """kube-system/coredns, CoreDNS 1.12.0 from its image tag."""
+    image = "registry.k8s.io/coredns/coredns:v1.12.0"
+    return workload("Deployment", "kube-system", "coredns", [image], KUBE_DNS, replicas=replicas)
+
+
 def coredns_with_node_local(api_server, *, port: int = 53) -> None:
     """CoreDNS ×2 1.12.0 on ``port``, NodeLocal DNSCache on worker-1 binding the ClusterIP."""
     api_server.add(
-        workload(
-            "Deployment",
-            "kube-system",
-            "coredns",
-            ["registry.k8s.io/coredns/coredns:v1.12.0"],
-            KUBE_DNS,
-            replicas=2,
-        ),
+        coredns(replicas=2),
         dns_slice("kube-system", "kube-dns", port, ["10.244.0.10", "10.244.0.11"]),
         workload(
             "DaemonSet",
@@ -379,6 +378,49 @@ def test_lint_names_a_udp_only_policy_and_a_dns_service_without_tcp(
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
 
 
+def policy(namespace: str, name: str, direction: str, selector: dict, *ports: tuple[str, int]):
+    kind = direction.capitalize()
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": selector} if selector else {},
+            "policyTypes": [kind],
+            direction: [{"ports": [{"protocol": proto, "port": port} for proto, port in ports]}],
+        },
+    }
+
+
+def test_lint_checks_policies_against_the_dns_pods_real_port(
+    run, api_server, kubeconfig: Path
+) -> None:
+    """DNS pods on 5353 (their EndpointSlice says so): policies opening 53 alone block DNS."""
+    api_server.add(
+        coredns(),
+        dns_slice("kube-system", "kube-dns", 5353, ["10.244.0.10"]),
+        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS, port=5353),
+        # Egress from ms: UDP and TCP 53 in one policy, UDP 5353 in another; no TCP 5353.
+        policy("ms", "dns-53", "egress", {}, ("UDP", 53), ("TCP", 53)),
+        policy("ms", "dns-5353-udp", "egress", {}, ("UDP", 5353)),
+        # Ingress to the DNS pods: 53 only, while they listen on 5353.
+        policy("kube-system", "dns-in", "ingress", KUBE_DNS, ("UDP", 53), ("TCP", 53)),
+    )
+    api_server.clear_log()
+    result = run("lint", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json")
+    assert result.code == ExitCode.MISMATCH, result.err
+    found = {(f["code"], f["object"]["name"]): f for f in result.json()["findings"]}
+    udp_only = found[("HSVC802", "dns-5353-udp")]
+    assert "UDP 5353 (the DNS pods' port) but not TCP 5353" in udp_only["message"]
+    assert "'- protocol: TCP, port: 5353'" in udp_only["hint"]
+    blocked = found[("HSVC807", "dns-in")]
+    assert blocked["object"]["namespace"] == "kube-system"
+    assert "ingress to the DNS pods" in blocked["message"] and "port 5353" in blocked["message"]
+    assert "'- protocol: UDP, port: 5353' and '- protocol: TCP, port: 5353'" in blocked["hint"]
+    assert ("HSVC802", "dns-53") not in found and ("HSVC807", "dns-53") not in found
+    assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+
+
 # --- transport: real answers over UDP and TCP ----------------------------------------------------
 
 
@@ -525,11 +567,51 @@ spec:
     result = run("lint", "-f", str(manifest), "-o", "json")
     found = {f["code"]: f for f in result.json()["findings"]}
     assert found["HSVC801"]["object"]["name"] == "kube-dns"
+    assert "HSVC807" not in found  # UDP 53 is open: only TCP is missing
     assert found["HSVC802"]["object"] == {
         "kind": "NetworkPolicy",
         "namespace": "kube-system",
         "name": "dns-in",
     }
+    assert result.code == ExitCode.MISMATCH
+
+
+def test_lint_offline_takes_the_dns_pods_port_from_the_services_target_port(
+    run, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "dns.yaml"
+    manifest.write_text(
+        """\
+apiVersion: v1
+kind: Service
+metadata: {name: dns-default, namespace: openshift-dns}
+spec:
+  clusterIP: 172.30.0.10
+  selector: {dns.operator.openshift.io/daemonset-dns: default}
+  ports:
+  - {name: dns, port: 53, protocol: UDP, targetPort: 5353}
+  - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 5353}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-egress, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx}]}
+""",
+        encoding="utf-8",
+    )
+    result = run("lint", "-f", str(manifest), "-o", "json")
+    found = [f for f in result.json()["findings"] if f["code"] == "HSVC807"]
+    assert [f["object"]["name"] for f in found] == ["default-deny-egress"]
+    assert "neither UDP nor TCP on ports 53 and 5353 (the DNS pods' port)" in found[0]["message"]
+    assert "egress from web" in found[0]["message"]
+    assert "'- protocol: TCP, port: 5353' to an egress rule" in found[0]["hint"]
     assert result.code == ExitCode.MISMATCH
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from hsvc.adapters.convert import deployment_from_dict, pod_from_dict, statefulset_from_dict
 from hsvc.adapters.manifests import read_manifests
+from hsvc.core import transport
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare
 from hsvc.core.diagnose import CHECKS, MAX_STATEFULSET_NAME, diagnose, has_errors
@@ -735,6 +736,15 @@ CASES.extend(
             lambda: findings(observed_world(), rows=layered_rows(("10.1.9.99",)), layers=LAYERS),
             lambda: findings(observed_world(), rows=layered_rows((IPS[1],)), layers=LAYERS),
         ),
+        Case(
+            "HSVC807",
+            lambda: findings(dns_world(policies=[dns_policy(("TCP", 443))], pods=db_pods())),
+            lambda: findings(
+                dns_world(
+                    policies=[dns_policy(("TCP", 443), ("UDP", 53), ("TCP", 53))], pods=db_pods()
+                )
+            ),
+        ),
     ]
 )
 
@@ -757,6 +767,62 @@ def test_udp_only_policy_names_the_object_and_the_fix() -> None:
     # A rule without ports allows everything.
     open_policy = replace(dns_policy(), egress=((),))
     assert "HSVC802" not in codes(dns_world(policies=[open_policy], pods=db_pods()))
+
+
+def _policy_codes(policies, *, dns_port: int = 53) -> dict[str, list[tuple[str, str, str]]]:
+    found = transport.network_policies(
+        policies, db_pods(), ("kube-system", labels_of(KUBE_DNS)), dns_port
+    )
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for code, obj, message, hint in found:
+        out.setdefault(code, []).append((obj.name, message, hint))
+    return out
+
+
+def test_policies_add_up_udp_in_one_and_tcp_in_another_is_fine() -> None:
+    udp = dns_policy(("UDP", 53))
+    tcp = replace(dns_policy(("TCP", 53)), name="allow-dns-tcp")
+    assert _policy_codes([udp, tcp]) == {}
+    # Alone, each falls short: UDP only is HSVC802, TCP only blocks UDP DNS (HSVC807).
+    assert set(_policy_codes([udp])) == {"HSVC802"}
+    assert set(_policy_codes([tcp])) == {"HSVC807"}
+
+
+def test_the_dns_pods_real_port_must_be_allowed_too() -> None:
+    """OpenShift's DNS pods listen on 5353: egress is checked there after the Service's DNAT."""
+    only_53 = dns_policy(("UDP", 53), ("TCP", 53))
+    found = _policy_codes([only_53], dns_port=5353)
+    ((name, message, hint),) = found["HSVC807"]
+    assert name == "allow-dns" and "port 5353 (the DNS pods' port)" in message
+    assert "'- protocol: UDP, port: 5353' and '- protocol: TCP, port: 5353'" in hint
+    udp_5353 = dns_policy(("UDP", 53), ("TCP", 53), ("UDP", 5353))
+    ((_, message, hint),) = _policy_codes([udp_5353], dns_port=5353)["HSVC802"]
+    assert "UDP 5353 (the DNS pods' port) but not TCP 5353" in message
+    assert "'- protocol: TCP, port: 5353'" in hint
+    every = dns_policy(("UDP", 53), ("TCP", 53), ("UDP", 5353), ("TCP", 5353))
+    assert _policy_codes([every], dns_port=5353) == {}
+
+
+def test_an_egress_policy_without_rules_blocks_dns_and_ingress_needs_the_pod_port() -> None:
+    deny_all = replace(dns_policy(), egress=())
+    ((name, message, _),) = _policy_codes([deny_all])["HSVC807"]
+    assert name == "allow-dns" and "neither UDP nor TCP on port 53" in message
+    # Ingress to the DNS pods is checked on the port they listen on.
+    ingress_53 = dns_policy(("UDP", 53), ("TCP", 53), direction="ingress")
+    ((name, message, hint),) = _policy_codes([ingress_53], dns_port=5353)["HSVC807"]
+    assert name == "dns-ingress" and "ingress to the DNS pods" in message
+    assert "to an ingress rule of kube-system/dns-ingress" in hint
+    assert _policy_codes([ingress_53]) == {}
+
+
+def test_offline_the_dns_port_is_the_services_target_port() -> None:
+    svc = make_service(
+        "kube-dns", "kube-system", cluster_ip="10.96.0.10", ports=[("dns", 53, "UDP")]
+    )
+    assert transport.target_port(svc) == 53
+    ported = replace(svc, ports=(replace(svc.ports[0], target_port=5353),))
+    assert transport.target_port(ported) == 5353
+    assert transport.target_port(None) == 53
 
 
 def test_missing_tcp_53_names_the_service_and_the_fix() -> None:

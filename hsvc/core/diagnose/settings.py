@@ -50,7 +50,7 @@ class _SettingsChecks(_Context):
                 )
 
     def transport(self, path: ResolverPath | None) -> None:
-        """HSVC801/802 from the objects: the DNS Service's TCP port, UDP-only policies."""
+        """HSVC801/802/807 from the objects: the DNS Service's TCP port, policies blocking DNS."""
         service = path.service if path is not None else None
         if service is None:
             # From manifests: a cluster DNS Service among the files.
@@ -62,7 +62,7 @@ class _SettingsChecks(_Context):
         dns_pods = None
         if service is not None and service.selector:
             dns_pods = (service.namespace, service.selector)
-        port = path.dns_port if path is not None else transport.DNS_PORT
+        port = path.dns_port if path is not None else transport.target_port(service)
         found.extend(
             transport.network_policies(self.snap.network_policies, clients, dns_pods, port)
         )

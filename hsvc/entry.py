@@ -1,0 +1,53 @@
+"""The console scripts ``hsvc`` and ``kubectl-hsvc``: ``--version`` and ``--help`` at once.
+
+``hsvc --help`` and ``hsvc --version`` are answered here from text kept equal to
+what the typer app prints (:mod:`hsvc.helptext`, regenerated and checked by
+tests/unit/test_entry.py), without importing typer and the app (two thirds of
+their start, docs/reference/benchmarks.md). Anything else, and these two where
+the output could differ (a terminal narrower than the help, shell completion),
+runs :func:`hsvc.cli.main`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from typing import NoReturn
+
+from hsvc import __version__
+
+HELP_WIDTH = 80
+"""Help is laid out to the terminal's width up to this (click's ``max_width``)."""
+
+
+def fast_answer(argv: list[str], prog: str, environ: Mapping[str, str]) -> str | None:
+    """The text ``hsvc ARGV`` prints when it is ``--version`` or the root help, else None."""
+    if argv == ["--version"]:
+        return f"hsvc {__version__}\n"
+    if argv not in (["--help"], ["-h"]):
+        return None
+    if any(name.endswith("_COMPLETE") for name in environ):
+        return None  # shell completion asks through these variables
+    if shutil.get_terminal_size().columns < HELP_WIDTH:
+        return None
+    from hsvc.helptext import ROOT_HELP
+
+    return ROOT_HELP.replace("Usage: hsvc ", f"Usage: {prog} ", 1)
+
+
+def main() -> NoReturn:
+    """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``)."""
+    prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
+    text = fast_answer(sys.argv[1:], prog, os.environ)
+    if text is not None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            sys.exit(0)
+        except OSError:
+            pass  # the app reports a failed write (exit 74)
+    from hsvc.cli import main as run
+
+    run()
