@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from hsvc.core.model import (
     StatefulSet,
     labels_of,
 )
+from hsvc.terminal import Environment
 
 # Property tests: few examples by default (the unit tests stay under 10 s), many in CI
 # (`python -m pytest --hypothesis-profile=ci`, as .ci/run does).
@@ -217,9 +218,11 @@ class Result:
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]):
-    def invoke(*args: str) -> Result:
+    def invoke(*args: str, width: int | None = None) -> Result:
+        # A width is the terminal's, injected (hsvc.terminal.Environment), not COLUMNS.
+        env = None if width is None else replace(Environment.from_process(), width=width)
         with pytest.raises(SystemExit) as info:
-            main(list(args))
+            main(list(args), env=env)
         captured = capsys.readouterr()
         code = info.value.code
         return Result(code=int(code) if code is not None else 0, out=captured.out, err=captured.err)
