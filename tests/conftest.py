@@ -99,13 +99,11 @@ def make_slice(
     namespace: str = "ms",
     ports: Iterable[tuple[str, int] | tuple[str, int, str]] = (),
     name: str = "",
-    address_type: str = "IPv4",
 ) -> EndpointSlice:
     return EndpointSlice(
         namespace=namespace,
         name=name or f"{service}-abcde",
         service_name=service,
-        address_type=address_type,
         endpoints=tuple(endpoints),
         ports=tuple(
             EndpointPort(name=p[0], port=p[1], protocol=p[2] if len(p) > 2 else "TCP")  # type: ignore[misc]
