@@ -7,10 +7,12 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
+import functools
 import gc
 import os
 import signal
 import sys
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
 
@@ -449,21 +451,36 @@ def cmd_explain(
 # --- entry point ------------------------------------------------------------------------
 
 
-def _value_flags() -> set[str]:
-    """Option names that take a value, across every command (for argument hoisting)."""
+@functools.cache
+def _click_app() -> typer.core.TyperGroup:
+    """The click tree typer builds from ``app``, built once per process.
+
+    Building it costs more than the rest of a small command's parsing; the tree
+    holds no state of its own between runs (each run gets a new context).
+    """
     from typer.main import get_command  # noqa: TID251
 
     group = get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return group
+
+
+@functools.cache
+def _hoisting() -> tuple[frozenset[str], frozenset[str]]:
+    """The subcommands, and the option names that take a value (for argument hoisting)."""
+    commands = _click_app().commands
     flags: set[str] = set()
-    for cmd in getattr(group, "commands", {}).values():
+    for cmd in commands.values():
         for param in cmd.params:
             if getattr(param, "is_flag", True) or getattr(param, "param_type_name", "") != "option":
                 continue
             flags.update(param.opts)
-    return flags
+    return frozenset(commands), frozenset(flags)
 
 
-def hoist_command(argv: list[str], commands: set[str], value_flags: set[str]) -> list[str]:
+def hoist_command(
+    argv: list[str], commands: AbstractSet[str], value_flags: AbstractSet[str]
+) -> list[str]:
     """Move the subcommand to the front, so flags may come before it (kubectl plugin style)."""
     i = 0
     while i < len(argv):
@@ -512,11 +529,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            from typer.main import get_command  # noqa: TID251
-
-            commands = set(getattr(get_command(app), "commands", {}))
-            args = hoist_command(args, commands, _value_flags())
-        code = app(args=args, prog_name=prog, standalone_mode=False, obj=env)
+            commands, value_flags = _hoisting()
+            args = hoist_command(args, commands, value_flags)
+        code = _click_app().main(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()
             if own:

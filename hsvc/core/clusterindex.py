@@ -299,7 +299,6 @@ class ClusterIndex:
                 namespace=svc.namespace,
                 name=f"{svc.name}-predicted-ipv{family}",
                 service_name=svc.name,
-                address_type=f"IPv{family}",
                 endpoints=tuple(eps),
                 ports=ports,
             )

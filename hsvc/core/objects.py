@@ -177,7 +177,6 @@ class EndpointSlice:
     namespace: str
     name: str
     service_name: str = ""
-    address_type: str = "IPv4"
     endpoints: tuple[Endpoint, ...] = ()
     ports: tuple[EndpointPort, ...] = ()
     labels: Labels = ()

@@ -24,7 +24,6 @@ from enum import StrEnum
 from hsvc.core import names
 from hsvc.core.model import (
     BackendRef,
-    ConfigData,
     ObjectRef,
     Snapshot,
     TextValue,
@@ -453,8 +452,3 @@ def _backend_refs(backends: Iterable[BackendRef]) -> Iterator[Reference]:
             absolute=True,
             key=b.port_name,
         )
-
-
-def data_keys(data: Iterable[ConfigData]) -> dict[tuple[str, str, str], tuple[str, ...]]:
-    """Return the keys of every ConfigMap and Secret, by (kind, namespace, name)."""
-    return {(d.kind, d.namespace, d.name): d.keys for d in data}

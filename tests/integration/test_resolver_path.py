@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hsvc.errors import ExitCode
+from tests.integration.api_fixtures import forward_to_knot, inspect_live
 from tests.integration.seed_zone import seed_zones, stale_eureka1_zones
 
 pytestmark = pytest.mark.integration
@@ -126,22 +127,6 @@ KUBE_DNS = {"k8s-app": "kube-dns"}
 NODE_LOCAL = {"k8s-app": "node-local-dns"}
 
 
-def inspect(run, kubeconfig: Path, *extra: str):
-    return run(
-        "inspect",
-        "eureka",
-        "-n",
-        "ms",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--timeout",
-        "1",
-        "-o",
-        "json",
-        *extra,
-    )
-
-
 def forwarded(api_server) -> set[tuple[str, int]]:
     """(pod, port) of every port-forward hsvc opened (the port is in the query)."""
     out = set()
@@ -183,11 +168,12 @@ def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
     """CoreDNS ×2 1.12.0 behind NodeLocal DNSCache; the node cache holds eureka-1's old IP."""
     coredns_with_node_local(api_server)
     for name in ("coredns-a", "coredns-b"):
-        api_server.forward("kube-system", name, 53, ("127.0.0.1", make_knot(seed_zones()).port))
-    stale = make_knot(stale_eureka1_zones())
-    api_server.forward("kube-system", "node-local-dns-w1", 53, ("127.0.0.1", stale.port))
+        forward_to_knot(api_server, make_knot, "kube-system", name)
+    forward_to_knot(
+        api_server, make_knot, "kube-system", "node-local-dns-w1", zones=stale_eureka1_zones()
+    )
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.MISMATCH, result.err
     doc = result.json()
     assert doc["path"]["text"] == (
@@ -254,11 +240,9 @@ def test_openshift_dns_pods_are_asked_on_5353(run, api_server, kubeconfig: Path,
         ),
         pod("openshift-dns", "dns-default-x1", "10.128.0.4", labels, port=5353),
     )
-    api_server.forward(
-        "openshift-dns", "dns-default-x1", 5353, ("127.0.0.1", make_knot(seed_zones()).port)
-    )
+    forward_to_knot(api_server, make_knot, "openshift-dns", "dns-default-x1", 5353)
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.err
     doc = result.json()
     assert doc["path"]["text"].endswith("CoreDNS ×1 :5353")
@@ -280,8 +264,8 @@ def test_kube_dns_flavour_applies_kube_dns_rules(
         dns_slice("kube-system", "kube-dns", 53, ["10.8.0.5"]),
         pod("kube-system", "kube-dns-a", "10.8.0.5", KUBE_DNS),
     )
-    api_server.forward("kube-system", "kube-dns-a", 53, ("127.0.0.1", make_knot(seed_zones()).port))
-    result = inspect(run, kubeconfig)
+    forward_to_knot(api_server, make_knot, "kube-system", "kube-dns-a")
+    result = inspect_live(run, kubeconfig)
     doc = result.json()
     assert doc["path"]["text"] == "pod → Service kube-system/kube-dns 10.0.0.10 → kube-dns ×1 :53"
     assert doc["path"]["distribution"] == "gke"
@@ -301,7 +285,7 @@ def test_cloud_dns_has_no_dns_pods(run, api_server, kubeconfig: Path, make_knot)
         )
     )
     knot = make_knot(seed_zones())
-    result = inspect(run, kubeconfig, "--nameserver", f"127.0.0.1:{knot.port}")
+    result = inspect_live(run, kubeconfig, "--nameserver", f"127.0.0.1:{knot.port}")
     doc = result.json()
     assert doc["path"]["flavour"] == "cloud-dns"
     assert doc["path"]["text"].endswith("Cloud DNS (no DNS pods; answered on the node)")
@@ -327,10 +311,8 @@ def test_k3s_node_hosts_and_version(run, api_server, kubeconfig: Path, make_knot
         dns_slice("kube-system", "kube-dns", 53, ["10.42.0.3"]),
         pod("kube-system", "coredns-k3s", "10.42.0.3", KUBE_DNS),
     )
-    api_server.forward(
-        "kube-system", "coredns-k3s", 53, ("127.0.0.1", make_knot(seed_zones()).port)
-    )
-    result = inspect(run, kubeconfig)
+    forward_to_knot(api_server, make_knot, "kube-system", "coredns-k3s")
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.err
     doc = result.json()
     assert doc["path"]["distribution"] == "k3s" and doc["path"]["version"] == "1.12.1"
@@ -624,9 +606,8 @@ def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, mak
         dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10"]),
         pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
     )
-    knot = make_knot(seed_zones(), version="CoreDNS-1.11.4")
-    api_server.forward("kube-system", "coredns-a", 53, ("127.0.0.1", knot.port))
-    doc = inspect(run, kubeconfig).json()
+    forward_to_knot(api_server, make_knot, "kube-system", "coredns-a", version="CoreDNS-1.11.4")
+    doc = inspect_live(run, kubeconfig).json()
     assert doc["settings"]["dnsServer"] == {
         "flavour": "coredns",
         "version": "1.11.4",
@@ -634,5 +615,5 @@ def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, mak
     }
     assert doc["path"]["text"].endswith("CoreDNS ×1 1.11.4 :53")
     # --dns-version wins, and then version.bind is not even asked for.
-    pinned = inspect(run, kubeconfig, "--dns-version", "1.12.1").json()
+    pinned = inspect_live(run, kubeconfig, "--dns-version", "1.12.1").json()
     assert pinned["settings"]["dnsServer"]["version"] == "1.12.1"
