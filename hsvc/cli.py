@@ -452,30 +452,27 @@ def cmd_explain(
 
 
 @functools.cache
-def _click_app() -> typer.core.TyperGroup:
-    """The click tree typer builds from ``app``, built once per process.
+def _group() -> Any:
+    """The app as a click group, built once per process.
 
-    Building it costs more than the rest of a small command's parsing; the tree
-    holds no state of its own between runs (each run gets a new context).
+    typer builds it anew at every ``get_command`` and every ``app()`` call: three
+    times per command, each a twentieth of a small inspect (docs/reference/benchmarks.md).
     """
     from typer.main import get_command  # noqa: TID251
 
-    group = get_command(app)
-    assert isinstance(group, typer.core.TyperGroup)
-    return group
+    return get_command(app)
 
 
-@functools.cache
-def _hoisting() -> tuple[frozenset[str], frozenset[str]]:
-    """The subcommands, and the option names that take a value (for argument hoisting)."""
-    commands = _click_app().commands
+def _value_flags() -> set[str]:
+    """Option names that take a value, across every command (for argument hoisting)."""
+    group = _group()
     flags: set[str] = set()
-    for cmd in commands.values():
+    for cmd in getattr(group, "commands", {}).values():
         for param in cmd.params:
             if getattr(param, "is_flag", True) or getattr(param, "param_type_name", "") != "option":
                 continue
             flags.update(param.opts)
-    return frozenset(commands), frozenset(flags)
+    return flags
 
 
 def hoist_command(
@@ -529,9 +526,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            commands, value_flags = _hoisting()
-            args = hoist_command(args, commands, value_flags)
-        code = _click_app().main(args=args, prog_name=prog, standalone_mode=False, obj=env)
+            commands = set(getattr(_group(), "commands", {}))
+            args = hoist_command(args, commands, _value_flags())
+        code = _group()(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()
             if own:

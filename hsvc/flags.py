@@ -115,8 +115,8 @@ RequestTimeoutOpt = Annotated[
         "--request-timeout",
         metavar="SECONDS",
         help=(
-            "Seconds to wait for the API: for all requests together, afresh after"
-            " each page of a long list."
+            "Seconds to wait on the API: all requests together, afresh after each"
+            " page of a long list."
         ),
         min=0.1,
         rich_help_panel=CLUSTER,

@@ -315,11 +315,19 @@ def _decode(wire: bytes) -> _Response | None:
     question = _name(wire, 12, len(wire))
     if question is None:
         return None
-    offset = question[1] + 4
+    end = question[1]
+    # Owners are most often a pointer to the question's name (offset 12): read once.
+    # Only for a question written out whole (no pointer of its own, which could
+    # reach bytes the owner's bound excludes).
+    plain_question = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
+    offset = end + 4
     answer: list[Record] = []
     opt_seen = False
     for index in range(ancount + nscount + arcount):
-        owner = _name(wire, offset, len(wire))
+        if plain_question and wire[offset : offset + 2] == b"\xc0\x0c":
+            owner: tuple[str, int] | None = (question[0], offset + 2)
+        else:
+            owner = _name(wire, offset, len(wire))
         if owner is None or owner[1] + 10 > len(wire):
             return None
         rdtype, rdclass, ttl, rdlen = struct.unpack_from("!HHIH", wire, owner[1])

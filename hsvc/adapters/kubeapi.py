@@ -95,11 +95,11 @@ log = logging.getLogger(__name__)
 class KubeSource(DnsReads):
     """A connection to one cluster that reads what DNS answers from.
 
-    ``request_timeout`` bounds each public call (:meth:`snapshot`,
+    ``request_timeout`` bounds the waiting of each public call (:meth:`snapshot`,
     :meth:`dns_config`) as a whole, not each request, except that every page
-    of a list that arrives gives the call that long again from its arrival (a
-    deadline by progress): a command never waits on a silent API longer than
-    that, and a long list from a far-away server still ends. urllib3 retries
+    of a long list that arrives gives the call that long again (a deadline by
+    progress, :meth:`RestClient._send`): a command never waits on a silent API
+    longer than that, and a long list from a far-away server still ends. urllib3 retries
     are off: one failure is one
     request.
     """

@@ -47,6 +47,7 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
 
 _CHUNK = 256 * 1024
+_COMMANDS_KEPT = 64  # deadlines whose waiting time is remembered (watches re-list for ever)
 
 
 # --- requests as data ---------------------------------------------------------------------
@@ -157,8 +158,8 @@ class RestClient:
         # The deadline of the request each thread is sending, which every socket
         # the pool opens or reuses for it is handed to (see watched_pools).
         self._deadlines: dict[int, Deadline] = {}
-        # A command's deadline -> the later one its lists' pages earned (by progress).
-        self._progress: dict[float, float] = {}
+        # A command's deadline -> the seconds it may still wait on the API (see _send).
+        self._waiting: dict[float, float] = {}
         pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if isinstance(pool_manager, urllib3.PoolManager) and not type(
             pool_manager
@@ -234,9 +235,9 @@ class RestClient:
         ``versions`` when it is given.
 
         The deadline moves by progress: each page that brings items and a
-        ``continue`` token gives the command the request timeout afresh from its
-        arrival (see :meth:`_extend`), so a long list from a slow, far-away API
-        server ends as long as its pages keep coming, each within the timeout.
+        ``continue`` token gives the command the request timeout afresh (see
+        :meth:`_send`), so a long list from a slow, far-away API server ends as
+        long as its pages keep coming, each within the timeout.
 
         Raises:
             ApiStatus: A page was answered with a non-2xx status.
@@ -282,19 +283,25 @@ class RestClient:
                 )
             seen.add(token)
 
+    def _spent(self, deadline: float, left: float) -> None:
+        """Keep what a command may still wait, for the last few commands only."""
+        self._waiting[deadline] = left
+        while len(self._waiting) > _COMMANDS_KEPT:
+            del self._waiting[next(iter(self._waiting))]  # the oldest command's
+
     def _extend(self, deadline: float) -> None:
-        """A page arrived: requests under ``deadline`` may now take the timeout from now."""
-        now = time.monotonic()
-        for old in [d for d, until in self._progress.items() if until < now]:
-            del self._progress[old]  # commands long over
-        self._progress[deadline] = max(deadline, now + self._timeout)
+        """A page of a long list arrived: the command may wait the whole timeout again."""
+        self._waiting[deadline] = self._timeout
 
     # long: sending, reading within the size bound and translating share the open response
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
 
-        ``deadline`` is the command's; a list's pages may have moved it on
-        (:meth:`_extend`).
+        ``deadline`` is the command's: until its first request, everything counts
+        against it; from then on only the time spent waiting on the API does (not
+        hsvc's own work between requests, such as reading 150,000 pods), and each
+        page of a long list gives it the whole timeout again (:meth:`_extend`). So
+        the API keeps a command waiting at most the timeout since its last page.
 
         Raises:
             ApiStatus: The answer's status is not 2xx.
@@ -302,7 +309,8 @@ class RestClient:
         """
         from kubernetes.client.exceptions import ApiException  # noqa: TID251
 
-        remaining = max(deadline, self._progress.get(deadline, deadline)) - time.monotonic()
+        left = self._waiting.get(deadline)
+        remaining = deadline - time.monotonic() if left is None else left
         if remaining <= 0:
             raise self._timed_out(request)
         query: list[tuple[str, str]] = []
@@ -327,6 +335,7 @@ class RestClient:
         # second would hold a request for ever; at the deadline its socket is shut.
         guard = Deadline(remaining)
         self._deadlines[threading.get_ident()] = guard
+        sent = time.monotonic()
         guard.start()
         try:
             response = self._api.call_api(
@@ -351,6 +360,7 @@ class RestClient:
         finally:
             guard.cancel()
             self._deadlines.pop(threading.get_ident(), None)
+            self._spent(deadline, remaining - (time.monotonic() - sent))
         if guard.expired:
             raise self._timed_out(request)  # an answer cut at the deadline is no answer
         status = int(response.status)

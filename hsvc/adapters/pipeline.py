@@ -8,12 +8,12 @@ nothing is held between runs or in the module.
 from __future__ import annotations
 
 import errno
+import secrets
 import selectors
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
@@ -195,9 +195,9 @@ def pipelined_exchanges(
         return True
 
     def write(connection: _Connection, query: _Query) -> None:
-        qid = dns.entropy.random_16()
+        qid = secrets.randbits(16)
         while qid in connection.pending:
-            qid = dns.entropy.random_16()
+            qid = secrets.randbits(16)
         query.qid = qid
         connection.pending[qid] = query
         wire = _query_wire(qid, query.section)

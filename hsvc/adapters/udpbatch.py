@@ -13,12 +13,12 @@ in the event loop.
 
 from __future__ import annotations
 
+import secrets
 import selectors
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
@@ -107,7 +107,7 @@ def first_exchanges(
                 worker.sockets[server] = sock
                 selector.register(sock, selectors.EVENT_READ, worker)
             worker.sock = sock
-            worker.qid = dns.entropy.random_16()
+            worker.qid = secrets.randbits(16)
             sock.send(_query_wire(worker.qid, worker.section))
         except OSError as exc:
             discard(worker, server)

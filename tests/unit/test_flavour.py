@@ -163,3 +163,24 @@ def test_version_from_image_tag(image, version):
 
 def test_version_from_chaos_txt():
     assert parse_version('"CoreDNS-1.12.0"') == (1, 12, 0)
+
+
+def test_rulebook_reference_lists_every_range_with_its_versions() -> None:
+    """docs/explanation/cluster-dns.md's table says what RULE_RANGES applies."""
+    from pathlib import Path
+
+    from hsvc.core.flavour import show
+
+    doc = (
+        Path(__file__).resolve().parents[2] / "docs" / "explanation" / "cluster-dns.md"
+    ).read_text()
+    table = doc.split("## Rules by DNS server and version", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    for rng in RULE_RANGES.values():
+        key = f"| {rng.rule} |" if rng.rule.startswith("R") else f"`{rng.rule}`"
+        (row,) = [r for r in rows if r.startswith(key) or key in r.split("|")[2]]
+        versions = [rng.since, rng.until, *(v for gap in rng.gaps for v in gap)]
+        for v in (v for v in versions if v is not None):
+            assert show(v) in row, (rng.rule, show(v))
+        if not versions or versions == [None, None]:
+            assert "every release" in row, rng.rule
