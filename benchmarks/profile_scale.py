@@ -39,12 +39,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import tests.integration.knot as knot_module  # noqa: E402
 from benchmarks.scenario import COREFILE, KUBE_DNS_IP, NAMESPACE, Scenario, _service  # noqa: E402
 from tests.fleet import Cluster, PodRow, ServiceRow  # noqa: E402
 from tests.integration.api_fixtures import write_kubeconfig  # noqa: E402
 from tests.integration.apiserver import ApiServer  # noqa: E402
 from tests.integration.knot import KnotServer  # noqa: E402
 
+knot_module.START_TIMEOUT = 300.0  # a zone of a million records takes a while to load
 PODS_PER_SERVICE = 15
 SERVICES_PER_NAMESPACE = 100
 MAX_RRSET = 16_000

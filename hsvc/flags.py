@@ -114,7 +114,10 @@ RequestTimeoutOpt = Annotated[
     typer.Option(
         "--request-timeout",
         metavar="SECONDS",
-        help="Seconds to wait for each API request.",
+        help=(
+            "Seconds to wait for the API: for all requests together, afresh after"
+            " each page of a long list."
+        ),
         min=0.1,
         rich_help_panel=CLUSTER,
     ),

@@ -26,7 +26,7 @@ import dns.rcode  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
-from hsvc.core.model import Observation, Question, Rcode, Record
+from hsvc.core.model import Observation, Question, Rcode, Record, Transport
 from hsvc.errors import InvalidNameError, UsageError
 
 if TYPE_CHECKING:
@@ -79,8 +79,12 @@ class _Prepared:
 
     name: str  # absolute, lower-case, trailing dot
     type: str  # canonical mnemonic, e.g. "SRV"
-    qname: dns.name.Name
     rdtype: dns.rdatatype.RdataType
+    section: bytes  # the question section on the wire: name, type, class IN
+
+    @property
+    def qname(self) -> dns.name.Name:
+        return dns.name.from_text(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,18 @@ class _Failure:
 
     rcode: Rcode  # TIMEOUT or ERROR
     error: str
+
+
+# Names of letters, digits, "-" and "_" only (what clusters hold): encoded here, as
+# dnspython's from_text would (property-tested); anything else goes through dnspython.
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?")
+# The types hsvc asks most, as dns.rdatatype reads and writes them.
+_COMMON_TYPES = MappingProxyType(
+    {
+        t: (dns.rdatatype.from_text(t), t)
+        for t in ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA", "MX")
+    }
+)
 
 
 def _prepare(question: Question) -> _Prepared:
@@ -106,24 +122,46 @@ def _prepare(question: Question) -> _Prepared:
         raise InvalidNameError(
             name=text, reason="only printable ASCII without spaces; write IDN names as xn--"
         )
-    try:
-        qname = dns.name.from_text(text).canonicalize()
-    except dns.exception.DNSException as exc:
-        raise InvalidNameError(name=text, reason=_sentence(exc)) from exc
-    try:
-        rdtype = dns.rdatatype.from_text(question.type)
-    except (dns.exception.DNSException, ValueError) as exc:
-        raise UsageError(
-            f"unknown record type {question.type!r}; use e.g. A, AAAA, SRV, PTR, TXT"
-        ) from exc
-    if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):
-        raise UsageError(f"record type {question.type!r} cannot be asked as a plain query")
+    wire_name = _plain_name_wire(text)
+    if wire_name is None:
+        try:
+            qname = dns.name.from_text(text).canonicalize()
+        except dns.exception.DNSException as exc:
+            raise InvalidNameError(name=text, reason=_sentence(exc)) from exc
+        name = qname.to_text()
+        wire = qname.to_wire()
+        assert wire is not None  # None only when writing to a file
+        wire_name = wire
+    else:
+        name = text.lower() if text.endswith(".") else text.lower() + "."
+    common = _COMMON_TYPES.get(question.type.upper())
+    if common is not None:
+        rdtype, mnemonic = common
+    else:
+        try:
+            rdtype = dns.rdatatype.from_text(question.type)
+        except (dns.exception.DNSException, ValueError) as exc:
+            raise UsageError(
+                f"unknown record type {question.type!r}; use e.g. A, AAAA, SRV, PTR, TXT"
+            ) from exc
+        if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):
+            raise UsageError(f"record type {question.type!r} cannot be asked as a plain query")
+        mnemonic = dns.rdatatype.to_text(rdtype)
     return _Prepared(
-        name=qname.to_text(),
-        type=dns.rdatatype.to_text(rdtype),
-        qname=qname,
+        name=name,
+        type=mnemonic,
         rdtype=rdtype,
+        section=wire_name + struct.pack("!HH", rdtype, dns.rdataclass.IN),
     )
+
+
+def _plain_name_wire(text: str) -> bytes | None:
+    """The wire form (lower-case, absolute) of a name of plain labels, else None."""
+    if not _PLAIN_NAME.fullmatch(text):
+        return None
+    labels = text.lower().rstrip(".").encode("ascii").split(b".")
+    wire = b"".join([bytes((len(label),)) + label for label in labels]) + b"\0"
+    return wire if len(wire) <= 255 else None  # longer: dnspython's NameTooLong
 
 
 def _sentence(exc: BaseException) -> str:
@@ -392,6 +430,7 @@ def _observation(
     *,
     too_large: bool = False,
     error: str = "",
+    transport: Transport | None = None,
 ) -> Observation:
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
     if isinstance(outcome, _Failure):
@@ -414,6 +453,7 @@ def _observation(
         size=outcome.size,
         elapsed_ms=elapsed_ms,
         error=error or rcode_error,
+        transport=transport,
     )
 
 
@@ -427,9 +467,7 @@ _NO_QUESTION_RCODES = frozenset(
 
 def _question_wire(question: _Prepared) -> bytes:
     """The question section: name, type, class IN."""
-    name = question.qname.to_wire()
-    assert name is not None  # None only when writing to a file
-    return name + struct.pack("!HH", question.rdtype, dns.rdataclass.IN)
+    return question.section
 
 
 def _query_wire(qid: int, section: bytes, *, edns: bool = True) -> bytes:

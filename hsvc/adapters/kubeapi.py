@@ -45,6 +45,7 @@ from hsvc.adapters.kubedns import COREFILE_CONFIGMAPS as COREFILE_CONFIGMAPS
 from hsvc.adapters.kubedns import DNS_SERVICES as DNS_SERVICES
 from hsvc.adapters.kubedns import DnsConfig, DnsReads
 from hsvc.adapters.kuberest import (
+    PAGE_SIZE,
     ApiStatus,
     forbidden_note,
     get_request,
@@ -87,7 +88,6 @@ __all__ = ["DnsConfig", "ExecResult", "KubeSource", "KubeTarget", "PortForwards"
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 500
 
 # --- the source ---------------------------------------------------------------------------
 
@@ -96,8 +96,11 @@ class KubeSource(DnsReads):
     """A connection to one cluster that reads what DNS answers from.
 
     ``request_timeout`` bounds each public call (:meth:`snapshot`,
-    :meth:`dns_config`) as a whole, not each request, so a command never waits
-    on the API longer than that. urllib3 retries are off: one failure is one
+    :meth:`dns_config`) as a whole, not each request, except that every page
+    of a list that arrives gives the call that long again from its arrival (a
+    deadline by progress): a command never waits on a silent API longer than
+    that, and a long list from a far-away server still ends. urllib3 retries
+    are off: one failure is one
     request.
     """
 
@@ -109,6 +112,7 @@ class KubeSource(DnsReads):
         request_timeout: float = 10.0,
         *,
         page_size: int = PAGE_SIZE,
+        deadline: float | None = None,
     ) -> Self:
         """Load credentials as kubectl does; no request is sent yet.
 
@@ -119,6 +123,8 @@ class KubeSource(DnsReads):
             context: The context to use instead of ``current-context``.
             request_timeout: Seconds each public call may take in all.
             page_size: Items per LIST page (``limit``).
+            deadline: ``time.monotonic()`` by which an exec credential plugin must be
+                done (the command's one budget); None: ``request_timeout`` from now.
 
         Raises:
             UsageError: ``request_timeout`` or ``page_size`` is not positive.
@@ -137,7 +143,9 @@ class KubeSource(DnsReads):
         quiet_client_loggers()
         paths, where = kubeconfig_paths(kubeconfig)
         if paths:
-            configuration, target = load_kubeconfig(paths, where, context, timeout=request_timeout)
+            configuration, target = load_kubeconfig(
+                paths, where, context, timeout=request_timeout, deadline=deadline
+            )
         elif context:
             raise NotFoundError(
                 f'context "{context}" does not exist: no kubeconfig found ({where})'
@@ -198,7 +206,9 @@ class KubeSource(DnsReads):
             service: One Service in ``namespace`` (the context's namespace if
                 ``namespace`` is None).
             deadline: ``time.monotonic()`` by which every request must be done
-                (default: now + the request timeout), so one command can share it.
+                (default: now + the request timeout), so one command can share it;
+                each page of a list that arrives moves it to the request timeout
+                from then.
             with_deployments: Also LIST Deployments (for lint's template checks).
             references: Also read what apps read (``--references``): the
                 containers of the pods, StatefulSets and Deployments already

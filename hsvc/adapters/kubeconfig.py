@@ -158,7 +158,12 @@ def _first_wins_from(
 
 
 def load_kubeconfig(
-    paths: list[str], where: str, context: str | None, *, timeout: float = 10.0
+    paths: list[str],
+    where: str,
+    context: str | None,
+    *,
+    timeout: float = 10.0,
+    deadline: float | None = None,
 ) -> tuple[Any, KubeTarget]:
     """Merge ``paths`` as kubectl does and load ``context`` into a client Configuration.
 
@@ -166,7 +171,8 @@ def load_kubeconfig(
     temporary files it removes only at a normal exit, runs exec plugins without a
     time limit, and crashes on values of the wrong type. Here every field used is
     checked, inline certificates and keys live in memory only
-    (:func:`hsvc.adapters.kubecreds.in_memory`), and an exec plugin must finish within ``timeout``.
+    (:func:`hsvc.adapters.kubecreds.in_memory`), and an exec plugin must finish within
+    ``timeout`` (by ``deadline``, a ``time.monotonic()``, when given: the command's one budget).
 
     Raises:
         NotFoundError: ``context`` is not in the kubeconfig.
@@ -215,7 +221,7 @@ def load_kubeconfig(
             if ca is not None
             else cluster.path("certificate-authority", cluster_origin) or None
         )
-    credentials(configuration, user, user_origin, name, cluster_entry, timeout)
+    credentials(configuration, user, user_origin, name, cluster_entry, timeout, deadline)
     server = _strip_userinfo(str(configuration.host))
     return configuration, KubeTarget(context=name, server=server, namespace=namespace)
 

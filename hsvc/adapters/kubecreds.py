@@ -113,6 +113,7 @@ def credentials(
     context: str,
     cluster: dict[str, Any],
     timeout: float,
+    deadline: float | None = None,
 ) -> None:
     """Set the token or client certificate of ``user``, in the client's order.
 
@@ -135,7 +136,7 @@ def credentials(
     key = user.data("client-key")
     exec_config = user.mapping("exec")
     if not token and exec_config is not None:
-        status = _run_exec_plugin(exec_config, user, origin, cluster, timeout)
+        status = _run_exec_plugin(exec_config, user, origin, cluster, timeout, deadline)
         if status is not None:
             token = str(status.get("token") or "")
             if not token and status.get("clientCertificateData"):
@@ -204,6 +205,7 @@ def _run_exec_plugin(
     origin: str,
     cluster: dict[str, Any],
     timeout: float,
+    deadline: float | None = None,
 ) -> dict[str, Any] | None:
     """Run an exec credential plugin within ``timeout``; return its ``status``, None if it failed.
 
@@ -256,7 +258,9 @@ def _run_exec_plugin(
     except OSError as exc:
         raise spec.fail("command", f"cannot be run: {exc.strerror or exc}") from exc
     try:
-        out, err = _collect(proc, timeout)
+        # What is left of the command's budget: the plugin, then the requests, share it.
+        wait = timeout if deadline is None else max(0.0, deadline - time.monotonic())
+        out, err = _collect(proc, wait)
     except subprocess.TimeoutExpired as exc:
         raise ApiUnreachableError(
             f"kubeconfig {user.where}: {user.what}: the exec credential plugin "

@@ -25,6 +25,7 @@ import urllib3
 from hsvc.adapters.convert import (
     ConversionError,
 )
+from hsvc.adapters.deadline import Deadline, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
 from hsvc.errors import (
     AccessDeniedError,
@@ -37,7 +38,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000
+"""Items per LIST page (``limit``): fewer round trips to a far-away API server; a
+page of 1,000 pods of 20 KB each (managedFields and all) is 20 MB, well within
+:data:`MAX_RESPONSE_BYTES`."""
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
@@ -151,13 +155,15 @@ class RestClient:
         self._timeout = request_timeout
         self._page_size = page_size
         # The deadline of the request each thread is sending, which every socket
-        # the pool opens or reuses for it is handed to (see _watched_pools).
-        self._deadlines: dict[int, _Deadline] = {}
+        # the pool opens or reuses for it is handed to (see watched_pools).
+        self._deadlines: dict[int, Deadline] = {}
+        # A command's deadline -> the later one its lists' pages earned (by progress).
+        self._progress: dict[float, float] = {}
         pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if isinstance(pool_manager, urllib3.PoolManager) and not type(
             pool_manager
         ).__name__.startswith("SOCKS"):
-            pool_manager.pool_classes_by_scheme = _watched_pools(self._watch)
+            pool_manager.pool_classes_by_scheme = watched_pools(self._watch)
 
     def _watch(self, sock: socket.socket) -> None:
         deadline = self._deadlines.get(threading.get_ident())
@@ -227,6 +233,11 @@ class RestClient:
         ``metadata.resourceVersion`` (where a watch resumes) is appended to
         ``versions`` when it is given.
 
+        The deadline moves by progress: each page that brings items and a
+        ``continue`` token gives the command the request timeout afresh from its
+        arrival (see :meth:`_extend`), so a long list from a slow, far-away API
+        server ends as long as its pages keep coming, each within the timeout.
+
         Raises:
             ApiStatus: A page was answered with a non-2xx status.
             HsvcError: Transport failure or an unreadable answer.
@@ -261,6 +272,8 @@ class RestClient:
                 if versions is not None:
                     versions.append(str(meta.get("resourceVersion") or ""))
                 return items
+            if page:
+                self._extend(deadline)
             if token in seen:
                 raise self._garbage(
                     request,
@@ -269,8 +282,19 @@ class RestClient:
                 )
             seen.add(token)
 
+    def _extend(self, deadline: float) -> None:
+        """A page arrived: requests under ``deadline`` may now take the timeout from now."""
+        now = time.monotonic()
+        for old in [d for d, until in self._progress.items() if until < now]:
+            del self._progress[old]  # commands long over
+        self._progress[deadline] = max(deadline, now + self._timeout)
+
+    # long: sending, reading within the size bound and translating share the open response
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
+
+        ``deadline`` is the command's; a list's pages may have moved it on
+        (:meth:`_extend`).
 
         Raises:
             ApiStatus: The answer's status is not 2xx.
@@ -278,7 +302,7 @@ class RestClient:
         """
         from kubernetes.client.exceptions import ApiException  # noqa: TID251
 
-        remaining = deadline - time.monotonic()
+        remaining = max(deadline, self._progress.get(deadline, deadline)) - time.monotonic()
         if remaining <= 0:
             raise self._timed_out(request)
         query: list[tuple[str, str]] = []
@@ -301,7 +325,7 @@ class RestClient:
         # One deadline for the whole request: connecting, the headers, the body.
         # urllib3's timeouts apply per socket read, so a server trickling a byte a
         # second would hold a request for ever; at the deadline its socket is shut.
-        guard = _Deadline(remaining)
+        guard = Deadline(remaining)
         self._deadlines[threading.get_ident()] = guard
         guard.start()
         try:
@@ -358,7 +382,7 @@ class RestClient:
         too_large = self._garbage(
             request,
             f"the answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB "
-            "(a LIST page holds at most 500 objects)",
+            f"(a LIST page holds at most {self._page_size} objects)",
         )
         length = raw.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
@@ -454,89 +478,6 @@ class RestClient:
         return ApiUnreachableError(
             f"cannot {request.describe()}: {why} ({self.target}); is this a Kubernetes API server?"
         )
-
-
-class _Deadline:
-    """The end of one request's time: then every socket it used is shut down.
-
-    Shutting a socket down wakes a thread blocked reading it (close() alone does
-    not), so the request ends with an error however the server trickles.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._sockets.clear()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            if not self.expired:
-                self._sockets.append(sock)
-                return
-        _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
-
-
-def _watched_pools(watch: Any) -> dict[str, type[urllib3.HTTPConnectionPool]]:
-    """Connection pools whose connections hand every socket they use to ``watch``.
-
-    A new connection's socket is handed over as soon as it exists (before TLS),
-    a reused one when a request starts on it.
-    """
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-
-    class Watched(HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watch(sock)
-            return sock
-
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            if self.sock is not None:
-                watch(self.sock)
-            super().request(*args, **kwargs)
-
-    class WatchedTls(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watch(sock)
-            return sock
-
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            if self.sock is not None:
-                watch(self.sock)
-            super().request(*args, **kwargs)
-
-    class Pool(urllib3.HTTPConnectionPool):
-        ConnectionCls = Watched
-
-    class TlsPool(urllib3.HTTPSConnectionPool):
-        ConnectionCls = WatchedTls
-
-    return {"http": Pool, "https": TlsPool}
 
 
 def one_line(text: str, limit: int = 200) -> str:

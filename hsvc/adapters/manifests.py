@@ -85,6 +85,9 @@ class ManifestSet:
             the value starts, ``block`` whether it is a ``|``/``>`` block whose
             text starts on the next line (so a name on the text's line N is on
             ``line + 1 + N``).
+        key_lines: ``(object, field path, line, column)`` of the keys findings point
+            at (``metadata.name``, every key of ``spec`` and of the pod template's
+            spec), 1-based, in the object's file.
     """
 
     snapshot: Snapshot
@@ -92,6 +95,7 @@ class ManifestSet:
     skipped: tuple[tuple[str, int], ...]
     locations: tuple[tuple[ObjectRef, str, int], ...] = ()
     value_lines: tuple[tuple[ObjectRef, FieldPath, str, int, bool], ...] = ()
+    key_lines: tuple[tuple[ObjectRef, FieldPath, int, int], ...] = ()
 
 
 def read_manifests(
@@ -287,6 +291,30 @@ def _conversion_error(document: _Document, exc: ConversionError) -> ManifestErro
     return _at(document.source, node, f"{_object_label(document.obj)}: {where}{exc.reason}")
 
 
+# The keys findings point at (hsvc.core.diagnose.catalogue FIELDS) and the mappings
+# that hold them, where a finding about a key the manifest lacks points instead.
+_KEYS: tuple[tuple[str, ...], ...] = (
+    ("metadata",),
+    ("metadata", "name"),
+    ("spec",),
+    ("spec", "serviceName"),
+    ("spec", "selector"),
+    ("spec", "ports"),
+    ("spec", "publishNotReadyAddresses"),
+    ("spec", "podManagementPolicy"),
+    ("spec", "externalName"),
+    ("spec", "clusterIP"),
+    ("spec", "hostname"),
+    ("spec", "subdomain"),
+    ("spec", "hostNetwork"),
+    ("spec", "dnsPolicy"),
+    ("spec", "template", "spec", "hostname"),
+    ("spec", "template", "spec", "subdomain"),
+    ("ports",),
+    ("endpoints",),
+)
+
+
 class _SnapshotBuilder:
     """Collects converted objects; the later of two equal objects wins."""
 
@@ -298,6 +326,7 @@ class _SnapshotBuilder:
         self.references = references
         self.include_secrets = include_secrets
         self.value_lines: dict[tuple[ObjectRef, FieldPath], tuple[str, int, bool]] = {}
+        self.key_lines: dict[tuple[ObjectRef, FieldPath], tuple[int, int]] = {}
 
     def add(self, document: _Document) -> None:
         obj = document.obj
@@ -345,6 +374,8 @@ class _SnapshotBuilder:
                 )
             self.objects[(type(item).__name__, namespace, item.name)] = item
             self.locations[_ref_of(item)] = _where(document)
+            if not isinstance(item, Namespace | NetworkPolicy):
+                self._key_lines(document, _ref_of(item))
             if self.references and isinstance(item, Service) and item.is_external_name:
                 self._value_line(document, item.ref, ("spec", "externalName"))
 
@@ -355,6 +386,21 @@ class _SnapshotBuilder:
         if isinstance(item, Workload):
             for source in item.sources:
                 self._value_line(document, item.ref, source.path)
+
+    def _key_lines(self, document: _Document, ref: ObjectRef) -> None:
+        """Line and column of each key in ``_KEYS`` the document has."""
+        for path in _KEYS:
+            node: yaml.Node = document.node
+            key: yaml.Node | None = None
+            for part in path:
+                found = _child(node, part)
+                if found is None:
+                    key = None
+                    break
+                key, node = found
+            if key is not None:
+                mark = key.start_mark
+                self.key_lines[(ref, path)] = (mark.line + 1, mark.column + 1)
 
     def _value_line(self, document: _Document, ref: ObjectRef, path: FieldPath) -> None:
         node = _locate(document.node, path)
@@ -404,6 +450,9 @@ class _SnapshotBuilder:
             value_lines=tuple(
                 (ref, path, f, line, block)
                 for (ref, path), (f, line, block) in self.value_lines.items()
+            ),
+            key_lines=tuple(
+                (ref, path, line, column) for (ref, path), (line, column) in self.key_lines.items()
             ),
         )
 

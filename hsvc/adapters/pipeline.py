@@ -1,19 +1,23 @@
 """DNS over TCP to TCP-only servers: a few long-lived connections per server, queries pipelined.
 
 The state (open connections per server) lives in a :class:`Pipelines` value that
-the resolver creates for one run and closes at its end; nothing is held between
-runs or in the module.
+the resolver creates for one run (its probe and the rest) and closes at its end;
+nothing is held between runs or in the module.
 """
 
 from __future__ import annotations
 
-import asyncio
+import errno
+import selectors
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
 
 import dns.entropy  # noqa: TID251
+import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    MismatchError,
     _answers,
     _describe,
     _Failure,
@@ -36,157 +40,301 @@ from hsvc.core.model import Nameserver, Rcode
 # any number of queries per connection (tcpMaxQueries -1) but answers them in
 # order, so one slow query (forwarded upstream) holds up those behind it: hence
 # more than one connection, and a connection where a query timed out takes no new
-# queries. Measured in docs/reference/benchmarks.md.
+# queries. The connections are polled together in a plain loop, without a task,
+# a future and a timer per query (measured in docs/reference/benchmarks.md, goal 4).
 
 PIPELINE_CONNECTIONS = 2  # per TCP-only server
+_CLOSED = "connection closed by server"
 
 
-class _Closed(Exception):  # noqa: N818  (a private signal)
-    """The server closed a pipelined connection before answering."""
+class _Query:
+    """One question in flight: its job, attempt and the connection carrying it."""
+
+    __slots__ = ("attempt", "connection", "deadline", "failure", "job", "qid", "section")
+
+    def __init__(self, job: int, section: bytes, timeout: float, attempts: int) -> None:
+        self.job = job
+        self.section = section
+        self.attempt = 0
+        self.qid = -1  # not sent yet (its connection is still connecting)
+        self.deadline = 0.0
+        self.connection: _Connection | None = None
+        self.failure: _Failure = _timed_out(timeout, attempts)
 
 
-class _TcpConnection:
+class _Connection:
     """One pipelined TCP connection: queries go out at once, answers come back by ID."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
-        self.retired = False  # takes no new queries (one timed out, or it closed)
-        self._task = asyncio.get_running_loop().create_task(self._read())
+    __slots__ = (
+        "connecting",
+        "events",
+        "inbox",
+        "outbox",
+        "pending",
+        "retired",
+        "server",
+        "sock",
+        "waiting",
+    )
 
-    async def ask(self, section: bytes, timeout: float) -> bytes:
-        """Send one query and wait for its answer.
-
-        Raises:
-            TimeoutError: No answer within ``timeout``.
-            _Closed: The connection closed first.
-            OSError: Writing failed.
-        """
-        qid = dns.entropy.random_16()
-        while qid in self.pending:
-            qid = dns.entropy.random_16()
-        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self.pending[qid] = waiter
-        wire = _query_wire(qid, section)
-        try:
-            self._writer.write(len(wire).to_bytes(2, "big") + wire)
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-                answer = await waiter
-        except TimeoutError:
-            self.retired = True
-            raise
-        finally:
-            self.pending.pop(qid, None)
-            if self.retired and not self.pending:
-                self.close()
-        if not _answers(answer, qid, section):
-            raise MismatchError
-        return answer
-
-    async def _read(self) -> None:
-        try:
-            while True:
-                size = int.from_bytes(await self._reader.readexactly(2), "big")
-                wire = await self._reader.readexactly(size)
-                waiter = self.pending.get(int.from_bytes(wire[:2], "big"))
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(wire)
-        except (asyncio.IncompleteReadError, OSError):
-            pass
-        self.retired = True
-        for waiter in self.pending.values():
-            if not waiter.done():
-                waiter.set_exception(_Closed())
-                # Mark it retrieved: an asker that already gave up must not make asyncio
-                # log "Future exception was never retrieved" on stderr.
-                waiter.exception()
-
-    def close(self) -> None:
-        self.retired = True
-        self._task.cancel()
-        self._writer.close()
-
-    async def wait_closed(self) -> None:
-        self.close()
-        await asyncio.gather(self._task, return_exceptions=True)
-        try:
-            await self._writer.wait_closed()
-        except OSError:
-            pass
-
-
-class _TcpPipeline:
-    """The pipelined connections to one TCP-only server."""
-
-    def __init__(self, server: Nameserver, most: int) -> None:
+    def __init__(self, server: Nameserver, sock: socket.socket) -> None:
         self.server = server
-        self.most = most  # connections at most
-        self.connections: list[_TcpConnection] = []
-        self._connecting: asyncio.Lock = asyncio.Lock()
+        self.sock = sock
+        self.connecting = True
+        self.pending: dict[int, _Query] = {}  # by query ID
+        self.waiting: list[_Query] = []  # to send once connected
+        self.retired = False  # takes no new queries (one timed out, or it closed)
+        self.outbox = bytearray()
+        self.inbox = bytearray()
+        self.events = selectors.EVENT_READ | selectors.EVENT_WRITE  # registered for
 
-    async def _connection(self, timeout: float) -> _TcpConnection:
-        self.connections = [c for c in self.connections if not (c.retired and not c.pending)]
-        live = [c for c in self.connections if not c.retired]
-        if len(live) >= self.most:
-            return min(live, key=lambda c: len(c.pending))
-        async with self._connecting:
-            live = [c for c in self.connections if not c.retired]
-            # Open another connection only when every live one is busy.
-            if live and (len(live) >= self.most or not all(c.pending for c in live)):
-                return min(live, key=lambda c: len(c.pending))
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(self.server.host, self.server.port)
-            connection = _TcpConnection(reader, writer)
-            self.connections.append(connection)
-            return connection
-
-    async def exchange(
-        self, question: _Prepared, *, timeout: float, attempts: int
-    ) -> _Response | _Failure:
-        """Ask one question, retrying on timeout or a closed connection."""
-        section = _question_wire(question)
-        failure: _Failure = _timed_out(timeout, attempts)
-        for _ in range(attempts):
-            try:
-                connection = await self._connection(timeout)
-                wire = await connection.ask(section, timeout)
-            except TimeoutError:
-                failure = _timed_out(timeout, attempts)
-                continue
-            except _Closed:
-                failure = _Failure(Rcode.ERROR, "connection closed by server")
-                continue
-            except MismatchError:
-                return _Failure(Rcode.ERROR, _MISMATCH)
-            except OSError as exc:
-                return _Failure(Rcode.ERROR, _describe(exc))
-            return _read_wire(wire)
-        return failure
-
-    async def close(self) -> None:
-        await asyncio.gather(*(c.wait_closed() for c in self.connections))
-        self.connections = []
+    @property
+    def load(self) -> int:
+        return len(self.pending) + len(self.waiting)
 
 
 class Pipelines:
-    """Every TCP-only server's pipeline within one run; :meth:`close` ends them all."""
+    """Every TCP-only server's connections within one run; :meth:`close` ends them all."""
 
     def __init__(self, connections: int = PIPELINE_CONNECTIONS) -> None:
-        self._connections = connections
-        self._by_server: dict[Nameserver, _TcpPipeline] = {}
+        self.connections = connections
+        self.selector = selectors.DefaultSelector()
+        self.by_server: dict[Nameserver, list[_Connection]] = {}
 
-    async def exchange(
-        self, question: _Prepared, server: Nameserver, *, timeout: float, attempts: int
-    ) -> _Response | _Failure:
-        """Ask one question of ``server`` over one of its pipelined connections."""
-        pipeline = self._by_server.get(server)
-        if pipeline is None:
-            pipeline = self._by_server[server] = _TcpPipeline(server, self._connections)
-        return await pipeline.exchange(question, timeout=timeout, attempts=attempts)
+    def close(self) -> None:
+        """Close every connection (the server sees EOF) and the selector."""
+        for server_connections in self.by_server.values():
+            for connection in server_connections:
+                connection.sock.close()
+        self.by_server = {}
+        self.selector.close()
 
-    async def close(self) -> None:
-        """Close every connection and wait until each has closed."""
-        pipelines, self._by_server = list(self._by_server.values()), {}
-        await asyncio.gather(*(p.close() for p in pipelines))
+
+# long: one poll loop over every pipelined connection; its locals are the loop's state
+def pipelined_exchanges(
+    pipelines: Pipelines,
+    jobs: Sequence[tuple[_Prepared, Nameserver]],
+    indices: Sequence[int],
+    *,
+    timeout: float,
+    attempts: int,
+    concurrency: int,
+    skip: Callable[[int], bool],
+    done: Callable[[int, _Response | _Failure, float], None],
+) -> None:
+    """Ask job ``i``'s question of its TCP-only server for each of ``indices``.
+
+    At most ``concurrency`` queries are in flight, over at most ``connections``
+    connections per server (another is opened only when every live one has a
+    query in flight). ``skip`` and ``done`` are as for
+    :func:`hsvc.adapters.udpbatch.first_exchanges`. A query with no answer within
+    ``timeout``, or whose connection closed, is sent again (``attempts`` in all);
+    a connection where a query timed out takes no new ones and closes once empty.
+    """
+    pending = iter(indices)
+    selector, by_server, connections = (
+        pipelines.selector,
+        pipelines.by_server,
+        pipelines.connections,
+    )
+    flying: list[_Query] = []
+    started: dict[int, float] = {}
+    unsent: set[_Connection] = set()  # connections with queries to write this round
+
+    def finish(query: _Query, outcome: _Response | _Failure) -> None:
+        flying.remove(query)
+        done(query.job, outcome, started.pop(query.job))
+
+    def close(connection: _Connection) -> None:
+        connection.retired = True
+        unsent.discard(connection)
+        by_server[connection.server].remove(connection)
+        selector.unregister(connection.sock)
+        connection.sock.close()
+
+    def connection_for(server: Nameserver) -> _Connection:
+        """The live connection with the fewest queries, or a new one while all are busy.
+
+        Raises:
+            OSError: A new connection could not be started.
+        """
+        live = [c for c in by_server.setdefault(server, []) if not c.retired]
+        # One connecting is as good as open (queries wait on it to connect).
+        busy = all(c.load and not c.connecting for c in live)
+        if live and (len(live) >= connections or not busy):
+            return min(live, key=lambda c: c.load)
+        sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            code = sock.connect_ex((server.host, server.port))
+            if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+                raise OSError(code, _strerror(code))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            sock.close()
+            raise
+        connection = _Connection(server, sock)
+        by_server[server].append(connection)
+        selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, connection)
+        return connection
+
+    def send(query: _Query) -> bool:
+        """Put a query (its next attempt) on a connection; False when it has ended."""
+        server = jobs[query.job][1]
+        try:
+            connection = connection_for(server)
+        except OSError as exc:
+            finish(query, _Failure(Rcode.ERROR, _describe(exc)))
+            return False
+        query.connection = connection
+        query.deadline = time.monotonic() + timeout
+        if connection.connecting:
+            connection.waiting.append(query)
+        else:
+            write(connection, query)
+        return True
+
+    def write(connection: _Connection, query: _Query) -> None:
+        qid = dns.entropy.random_16()
+        while qid in connection.pending:
+            qid = dns.entropy.random_16()
+        query.qid = qid
+        connection.pending[qid] = query
+        wire = _query_wire(qid, query.section)
+        connection.outbox += len(wire).to_bytes(2, "big") + wire  # RFC 1035 4.2.2 framing
+        unsent.add(connection)
+
+    def flush(connection: _Connection) -> None:
+        """Write what the connection can take now; wait to be writable for the rest."""
+        if connection.outbox:
+            try:
+                sent = connection.sock.send(connection.outbox)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                lost(connection, _Failure(Rcode.ERROR, _describe(exc)))
+                return
+            del connection.outbox[:sent]
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if connection.outbox else 0)
+        if events != connection.events:
+            connection.events = events
+            selector.modify(connection.sock, events, connection)
+
+    def retry(query: _Query, failure: _Failure) -> None:
+        """The attempt ended without an answer: send it again, or give up with ``failure``."""
+        query.failure = failure
+        query.attempt += 1
+        query.connection = None
+        if query.attempt >= attempts:
+            finish(query, failure)
+        elif not send(query):
+            return
+
+    def lost(connection: _Connection, failure: _Failure | None) -> None:
+        """The connection closed (``failure`` None) or broke: every query on it ends or retries."""
+        queries = [*connection.pending.values(), *connection.waiting]
+        connection.pending.clear()
+        connection.waiting.clear()
+        close(connection)
+        for query in queries:
+            if failure is None:
+                retry(query, _Failure(Rcode.ERROR, _CLOSED))
+            else:
+                finish(query, failure)
+
+    def readable(connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            lost(connection, None)
+            return
+        inbox = connection.inbox
+        inbox += data
+        offset = 0
+        while len(inbox) - offset >= 2:
+            size = int.from_bytes(inbox[offset : offset + 2], "big")
+            if len(inbox) - offset - 2 < size:
+                break
+            wire = bytes(inbox[offset + 2 : offset + 2 + size])
+            offset += 2 + size
+            query = connection.pending.pop(int.from_bytes(wire[:2], "big"), None)
+            if query is None:
+                continue  # an answer to a query that gave up: dropped
+            if not _answers(wire, query.qid, query.section):
+                finish(query, _Failure(Rcode.ERROR, _MISMATCH))
+            else:
+                finish(query, _read_wire(wire))
+        del inbox[:offset]
+        if connection.retired and not connection.pending:
+            close(connection)
+
+    def writable(connection: _Connection) -> None:
+        if connection.connecting:
+            code = connection.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                lost(connection, _Failure(Rcode.ERROR, _describe(OSError(code, _strerror(code)))))
+                return
+            connection.connecting = False
+            waiting, connection.waiting = connection.waiting, []
+            for query in waiting:
+                write(connection, query)
+        flush(connection)
+
+    def expire(now: float) -> None:
+        for query in [q for q in flying if q.deadline <= now]:
+            connection = query.connection
+            if connection is not None:
+                connection.retired = True  # a slow answer holds up those behind it
+                connection.pending.pop(query.qid, None)
+                if query in connection.waiting:
+                    connection.waiting.remove(query)
+                if not connection.load and connection in by_server[connection.server]:
+                    close(connection)
+            retry(query, _timed_out(timeout, attempts))
+
+    def fill(queue: Iterator[int]) -> None:
+        while len(flying) < concurrency:
+            job = next(queue, None)
+            if job is None:
+                return
+            if skip(job):
+                continue
+            query = _Query(job, _question_wire(jobs[job][0]), timeout, attempts)
+            started[job] = time.monotonic()
+            flying.append(query)
+            send(query)
+
+    try:
+        fill(pending)
+        for connection in list(unsent):
+            unsent.discard(connection)
+            flush(connection)
+        while flying:
+            wait = max(0.0, min(q.deadline for q in flying) - time.monotonic())
+            for key, events in selector.select(wait):
+                connection = key.data
+                if connection.retired and connection not in by_server[connection.server]:
+                    continue  # closed while handling an earlier event of this round
+                if events & selectors.EVENT_WRITE:
+                    writable(connection)
+                if events & selectors.EVENT_READ and connection in by_server[connection.server]:
+                    readable(connection)
+            expire(time.monotonic())
+            fill(pending)
+            for connection in list(unsent):
+                unsent.discard(connection)
+                if not connection.connecting:
+                    flush(connection)
+    except BaseException:
+        pipelines.close()  # interrupted: connections in an unknown state
+        raise
+
+
+def _strerror(code: int) -> str:
+    import os
+
+    return os.strerror(code)

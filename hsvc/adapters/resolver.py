@@ -13,7 +13,6 @@ Every query names its server and port explicitly, so the host's own
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import socket
@@ -43,7 +42,9 @@ from hsvc.adapters.dnswire import (
     version_query,
     version_text,
 )
-from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines
+from hsvc.adapters.nameservers import check_server, parse_nameserver
+from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
+from hsvc.adapters.udpbatch import first_exchanges
 from hsvc.core.model import Nameserver, Observation, Question, Rcode, Transport
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
@@ -113,8 +114,6 @@ log = logging.getLogger(__name__)
 # The UDP payload a client without EDNS may receive (RFC 1035 4.2.1).
 CLASSIC_UDP = 512
 
-_NAMESERVER_HELP = "use HOST[:PORT], [IPv6]:PORT or a bare IPv6 address, e.g. 10.96.0.10:53"
-
 
 def resolve_all(
     questions: Sequence[Question],
@@ -162,13 +161,13 @@ def resolve_all(
         raise UsageError(f"invalid retries {retries}: must be 0 or more")
     prepared = [_prepare(question) for question in questions]
     for server in servers:
-        _check_server(server)
+        check_server(server)
     if not prepared or not servers:
         return []
 
     started = time.monotonic()
-    observations = asyncio.run(
-        _resolve(prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections)
+    observations = _resolve(
+        prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
     )
     log.debug(
         "asked %d questions of %d servers in %.0f ms",
@@ -177,67 +176,6 @@ def resolve_all(
         (time.monotonic() - started) * 1000,
     )
     return observations
-
-
-def parse_nameserver(text: str) -> Nameserver:
-    """Read a ``--nameserver`` value: ``HOST[:PORT]``, ``[IPv6]:PORT`` or a bare IPv6.
-
-    The host must be an IP address: a host name would need the host's resolver
-    to look it up, which this tool never consults.
-
-    Raises:
-        UsageError: The text is not an IP address with an optional port 1-65535.
-    """
-    raw = text.strip()
-    port = 53
-    if raw.startswith("["):
-        host, bracket, rest = raw[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise UsageError(
-                f"invalid --nameserver {text!r}: expected [IPv6] or [IPv6]:PORT; "
-                + _NAMESERVER_HELP
-            )
-        if rest:
-            port = _port(text, rest[1:])
-        if ":" not in host:
-            raise UsageError(
-                f"invalid --nameserver {text!r}: only IPv6 addresses go in brackets; "
-                + _NAMESERVER_HELP
-            )
-    elif raw.count(":") == 1:
-        host, _, port_text = raw.partition(":")
-        port = _port(text, port_text)
-    else:
-        # No colon: an IPv4 address or a name; two or more: a bare IPv6 address.
-        host = raw
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        reason = "empty" if not host else f"{host!r} is not an IP address"
-        raise UsageError(f"invalid --nameserver {text!r}: {reason}; {_NAMESERVER_HELP}") from None
-    return Nameserver(host=str(address), port=port)
-
-
-def _port(text: str, port_text: str) -> int:
-    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
-        raise UsageError(
-            f"invalid --nameserver {text!r}: port {port_text!r} is not a number from 1 to 65535"
-        )
-    return int(port_text)
-
-
-# --- input checks ----------------------------------------------------------------
-
-
-def _check_server(server: Nameserver) -> None:
-    try:
-        ipaddress.ip_address(server.host)
-    except ValueError:
-        raise UsageError(
-            f"nameserver {server.host!r} is not an IP address; give its address, e.g. 10.96.0.10"
-        ) from None
-    if not 1 <= server.port <= 65535:
-        raise UsageError(f"nameserver {server}: port {server.port} is not from 1 to 65535")
 
 
 # --- I/O ---------------------------------------------------------------------------
@@ -275,7 +213,8 @@ class _ServerState:
             )
 
 
-async def _resolve(
+# long: the probe, the first exchanges and the retries share one state per server
+def _resolve(
     questions: list[_Prepared],
     servers: list[Nameserver],
     timeout: float,
@@ -290,7 +229,10 @@ async def _resolve(
     answers that query: a reply with another ID is a mismatch, as on a socket
     of its own. Reusing sockets spares a socket, a connect and a selector
     registration per query, which at thousands of queries cost more than the
-    exchange itself.
+    exchange itself. Every first exchange (UDP: :mod:`hsvc.adapters.udpbatch`;
+    TCP-only servers, pipelined: :mod:`hsvc.adapters.pipeline`) runs in a plain
+    poll loop, so Ctrl-C interrupts it at once; the few answers that need more
+    (over 512 bytes, truncated) go on in an event loop (:func:`_after_udp`).
 
     A big run starts with a probe: each server's first question, alone. A server
     that gets no response to it (or, in any run, to its first :data:`SILENT_AFTER`
@@ -303,43 +245,100 @@ async def _resolve(
     finished = 0
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
-    pipelines = Pipelines(connections)
+    # UDP answers that need more (asked again without EDNS, or over TCP): (first, started).
+    firsts: dict[int, tuple[_Response, float]] = {}
 
-    async def worker(pending: Iterator[int], limit: int) -> None:
+    def count() -> None:
         nonlocal finished
-        sockets = _Sockets()
-        try:
-            for i in pending:
-                if results[i] is not None:
-                    continue  # answered by the probe
-                question, server = jobs[i]
-                state = states[server]
-                if state.silent:
-                    results[i] = _silent(question, str(server), state.silent)
-                else:
-                    results[i] = obs = await _ask(
-                        question, server, sockets, pipelines, timeout, retries
-                    )
-                    state.saw(obs, limit)
-                finished += 1
-                if progress is not None:
-                    progress(finished)
-        finally:
-            sockets.close()
+        finished += 1
+        if progress is not None:
+            progress(finished)
 
-    async def run(indices: Sequence[int], limit: int) -> None:
+    def finish(i: int, obs: Observation, limit: int) -> None:
+        results[i] = obs
+        states[jobs[i][1]].saw(obs, limit)
+        count()
+
+    def first_pass(indices: Sequence[int], limit: int) -> None:
+        """Every question's first exchange with each server, outside the event loop."""
+
+        def skip(i: int) -> bool:
+            if results[i] is not None or i in firsts:
+                return True  # answered by the probe
+            question, server = jobs[i]
+            if states[server].silent:
+                results[i] = _silent(question, str(server), states[server].silent)
+                count()
+                return True
+            return False
+
+        def udp_done(i: int, first: _Response | _Failure, started: float) -> None:
+            question, server = jobs[i]
+            obs = _settled(question, server, first, started)
+            if obs is not None:
+                finish(i, obs, limit)
+            else:
+                assert isinstance(first, _Response)
+                firsts[i] = (first, started)
+
+        def tcp_done(i: int, first: _Response | _Failure, started: float) -> None:
+            question, server = jobs[i]
+            finish(i, _tcp_only(question, server, first, started), limit)
+
+        udp = [i for i in indices if not jobs[i][1].tcp_only]
+        tcp = [i for i in indices if jobs[i][1].tcp_only]
+        attempts = retries + 1
+        if udp:
+            first_exchanges(
+                jobs,
+                udp,
+                timeout=timeout,
+                attempts=attempts,
+                concurrency=concurrency,
+                skip=skip,
+                done=udp_done,
+            )
+        if tcp:
+            pipelined_exchanges(
+                pipelines,
+                jobs,
+                tcp,
+                timeout=timeout,
+                attempts=attempts,
+                concurrency=concurrency,
+                skip=skip,
+                done=tcp_done,
+            )
+
+    async def follow_ups(indices: list[int], limit: int) -> None:
+        async def worker(pending: Iterator[int]) -> None:
+            sockets = _Sockets()
+            try:
+                for i in pending:
+                    question, server = jobs[i]
+                    first, started = firsts.pop(i)
+                    obs = await _after_udp(
+                        question, server, first, started, sockets, timeout, retries
+                    )
+                    finish(i, obs, limit)
+            finally:
+                sockets.close()
+
         pending = iter(indices)  # shared: each index goes to one worker
         # gather, not a TaskGroup: a bug surfaces as its own exception, not a group.
-        await asyncio.gather(
-            *(worker(pending, limit) for _ in range(min(concurrency, len(indices))))
-        )
+        await asyncio.gather(*(worker(pending) for _ in range(min(concurrency, len(indices)))))
 
+    pipelines = Pipelines(connections)
     try:
-        if probe:
-            await run(probe, 1)
-        await run(range(len(jobs)), SILENT_AFTER)
+        for indices, limit in ((probe, 1), (range(len(jobs)), SILENT_AFTER)):
+            if not indices:
+                continue
+            first_pass(indices, limit)
+            more = [i for i in indices if i in firsts]
+            if more:
+                asyncio.run(follow_ups(more, limit))
     finally:
-        await pipelines.close()
+        pipelines.close()
     for server, state in states.items():
         if state.silent:
             log.debug("%s: %s", server, state.silent)
@@ -353,54 +352,68 @@ def _silent(question: _Prepared, server: str, why: str) -> Observation:
     )
 
 
-async def _ask(
+def _tcp_only(
+    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+) -> Observation:
+    """The observation of a TCP-only server (a port-forward): no UDP to measure."""
+    label = str(server)
+    if isinstance(first, _Failure):
+        return _observation(question, label, first, started)
+    # A port-forward carries TCP only: the UDP sizes cannot be measured here.
+    carried = Transport(tcp_size=first.size)
+    if not first.truncated:
+        return _observation(question, label, first, started, transport=carried)
+    return _observation(
+        question,
+        label,
+        first,
+        started,
+        too_large=True,
+        error="answer truncated even over TCP (over 65535 bytes)",
+        transport=replace(carried, tcp_error="the TCP answer is truncated too"),
+    )
+
+
+def _settled(
+    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+) -> Observation | None:
+    """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
+
+    An answer truncated or over 512 bytes is asked again as a client without EDNS
+    asks, and over TCP where truncated (:func:`_after_udp`).
+    """
+    if isinstance(first, _Failure):
+        return _observation(question, str(server), first, started)
+    if first.truncated or first.size > CLASSIC_UDP:
+        return None
+    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
+    return _observation(question, str(server), first, started, transport=carried)
+
+
+async def _after_udp(
     question: _Prepared,
     server: Nameserver,
+    first: _Response,
+    started: float,
     sockets: _Sockets,
-    pipelines: Pipelines,
     timeout: float,
     retries: int,
 ) -> Observation:
+    """Finish a question whose first UDP answer was truncated or over 512 bytes."""
     label = str(server)
-    started = time.monotonic()
-    if server.tcp_only:
-        first = await _exchange_tcp(
-            question, server, pipelines, timeout=timeout, attempts=retries + 1
-        )
-        if isinstance(first, _Failure):
-            return _observation(question, label, first, started)
-        # A port-forward carries TCP only: the UDP sizes cannot be measured here.
-        carried = Transport(tcp_size=first.size)
-        if not first.truncated:
-            return replace(_observation(question, label, first, started), transport=carried)
-        return replace(
-            _observation(
-                question,
-                label,
-                first,
-                started,
-                too_large=True,
-                error="answer truncated even over TCP (over 65535 bytes)",
-            ),
-            transport=replace(carried, tcp_error="the TCP answer is truncated too"),
-        )
-    first = await _exchange_udp(question, server, sockets, timeout, attempts=retries + 1)
-    if isinstance(first, _Failure):
-        return _observation(question, label, first, started)
     carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
-    if first.truncated or first.size > CLASSIC_UDP:
-        # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
-        # 512 bytes or less: the same answer without its OPT record is smaller still.
-        plain = await _exchange_udp(
-            question, server, sockets, timeout, attempts=retries + 1, edns=False
-        )
-        if isinstance(plain, _Failure):
-            carried = replace(carried, plain_error=plain.error)
-        else:
-            carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
+    # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
+    # 512 bytes or less: the same answer without its OPT record is smaller still.
+    plain = await _exchange_udp(
+        question, server, sockets, timeout, attempts=retries + 1, edns=False
+    )
+    if isinstance(plain, _Failure):
+        carried = replace(carried, plain_error=plain.error)
+    else:
+        carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
     if not (first.truncated or carried.plain_truncated):
-        return replace(_observation(question, label, first, started), transport=carried)
-    second = await _exchange_tcp(question, server, pipelines, timeout=timeout, attempts=1)
+        return _observation(question, label, first, started, transport=carried)
+    second = await _exchange_tcp(question, server, timeout=timeout, attempts=1)
     why = _tcp_failure(second)
     carried = replace(
         carried,
@@ -409,7 +422,7 @@ async def _ask(
     )
     if not first.truncated:
         # The EDNS answer was whole; TCP mattered to clients without EDNS only.
-        return replace(_observation(question, label, first, started), transport=carried)
+        return _observation(question, label, first, started, transport=carried)
     if not why:
         return replace(
             _observation(question, label, second, started), truncated=True, transport=carried
@@ -536,15 +549,15 @@ async def _exchange_udp(
 async def _exchange_tcp(
     question: _Prepared,
     server: Nameserver,
-    pipelines: Pipelines,
     *,
     timeout: float,
     attempts: int,
 ) -> _Response | _Failure:
-    """Send one query over TCP, retrying on timeout; return the response or why there is none."""
-    if server.tcp_only:
-        # Port-forward relays: pipelined over a few connections (see below), never one each.
-        return await pipelines.exchange(question, server, timeout=timeout, attempts=attempts)
+    """Send one query over TCP, on a connection of its own, retrying on timeout.
+
+    For a UDP server's truncated answers; TCP-only servers are asked pipelined
+    (:mod:`hsvc.adapters.pipeline`).
+    """
     section = _question_wire(question)
     for _ in range(attempts):
         qid = dns.entropy.random_16()

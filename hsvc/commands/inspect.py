@@ -53,7 +53,7 @@ def run_inspect(
         # pods). Frozen objects are still freed by reference counting.
         gc.freeze()
         stack.callback(gc.unfreeze)
-        cluster, items = plan(source, service)
+        cluster, items = plan(source, service, traces=False)
         gc.freeze()
         planned = time.monotonic()
         vantage = open_vantage(opts, source, api, stack, progress)
@@ -61,7 +61,7 @@ def run_inspect(
         if versioned is not source:
             # version.bind named another CoreDNS version than the image tag: its rules.
             source = versioned
-            cluster, items = plan(source, service)
+            cluster, items = plan(source, service, traces=False)
         questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         observations = vantage.ask(questions)
         servers, notes = labels(vantage), tuple(vantage.notes)

@@ -20,6 +20,9 @@ from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Libc
 from hsvc.errors import InvalidNameError, UsageError
 
+# The question types getaddrinfo asks, whose search-list walk resolve shows.
+ADDRESS_TYPES = ("A", "AAAA")
+
 RECORD_TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "MX")
 # Every data type mnemonic a question may carry (IANA DNS parameters); cluster DNS
 # serves a few and answers NODATA for the rest at an existing name (rule 46).
@@ -80,8 +83,9 @@ def _resolve(
     notes: tuple[str, ...] = ()
     pod: PodView | None = None
     if live:
-        # A and AAAA for every candidate: what getaddrinfo asks (the search view).
-        types = list(dict.fromkeys(["A", "AAAA", qtype]))
+        # A and AAAA for every candidate: what getaddrinfo asks (the search view),
+        # which only an address question has.
+        types = list(dict.fromkeys(["A", "AAAA", qtype])) if qtype in ADDRESS_TYPES else [qtype]
         vantage = open_vantage(opts, source, api, stack, progress)
         versioned = with_chaos_version(opts, source, vantage.servers)
         if versioned is not source:
@@ -141,7 +145,13 @@ def _resolution(
             ],
             candidates[chosen].observations,
         )[0]
-    view = _search_view(cluster, q, conf, libcs, observations, pod, live=live)
+    # getaddrinfo walks the search list for addresses; an SRV, TXT or PTR question is
+    # an application's own lookup (res_search, a DNS library): no getaddrinfo walk.
+    view = (
+        _search_view(cluster, q, conf, libcs, observations, pod, live=live)
+        if qtype in ADDRESS_TYPES
+        else None
+    )
     return Resolution(
         query=q,
         type=qtype,

@@ -40,8 +40,10 @@ class Api:
         self._stack = stack
         self._source: KubeSource | None = None
 
-    def get(self) -> KubeSource:
+    def get(self, *, deadline: float | None = None) -> KubeSource:
         """Return the connection, loading the kubeconfig the first time only.
+
+        ``deadline`` (``time.monotonic()``): by when an exec credential plugin must be done.
 
         Raises:
             HsvcError: the kubeconfig is missing, unusable or names no such context.
@@ -55,6 +57,7 @@ class Api:
                     kubeconfig=opts.kubeconfig,
                     context=opts.context,
                     request_timeout=opts.request_timeout,
+                    deadline=deadline,
                 )
             )
         return self._source
@@ -92,12 +95,14 @@ def load_source(
             notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
             locations=manifest_set.locations,
             value_lines=manifest_set.value_lines,
+            key_lines=manifest_set.key_lines,
         )
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
-    src = api.get()
-    # One deadline for every request of the command: errors within --request-timeout.
+    # One deadline for the whole of it, from before the kubeconfig is read: the exec
+    # credential plugin, connecting, TLS, headers and bodies of every request.
     deadline = time.monotonic() + opts.request_timeout
+    src = api.get(deadline=deadline)
     namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
     snapshot = src.snapshot(
         namespace=namespace,
@@ -332,8 +337,13 @@ def engine(source: Source) -> ClusterDns:
     )
 
 
-def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectation]]:
+def plan(
+    source: Source, service: str | None, *, traces: bool = True
+) -> tuple[ClusterDns, list[Expectation]]:
     """Build the answer engine and the questions for the scope.
+
+    ``traces=False``: the expected answers keep no trace (inspect words every
+    reason while planning and never explains an answer again).
 
     Raises:
         NotFoundError: the namespace or Service is not in the source.
@@ -341,7 +351,8 @@ def plan(source: Source, service: str | None) -> tuple[ClusterDns, list[Expectat
     """
     cluster = engine(source)
     _require_scope(source, cluster, service)
-    return cluster, expectations(cluster, namespace=source.namespace, service=service)
+    items = expectations(cluster, namespace=source.namespace, service=service, traces=traces)
+    return cluster, items
 
 
 def with_chaos_version(opts: Options, source: Source, servers: Sequence[Nameserver]) -> Source:

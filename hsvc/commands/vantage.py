@@ -259,7 +259,7 @@ def direct_nameservers(
         UsageError: a malformed ``--nameserver``.
         NoDnsError: no server can be found.
     """
-    from hsvc.adapters.resolver import parse_nameserver
+    from hsvc.adapters.nameservers import parse_nameserver
 
     if nameservers:
         return [parse_nameserver(text) for text in nameservers]

@@ -23,6 +23,7 @@ from hsvc.core.lookup import (
 from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
 from hsvc.core.names import NameKind
 from hsvc.core.text import unique
+from hsvc.core.walk import rule_set
 
 # SRV at a bare Service name is its own rule: all ports of a ClusterIP Service
 # (rule 14), all slice ports of a headless one (rule 18).
@@ -308,7 +309,7 @@ class Answerer(ForwardWalk):
                 name=self.name,
                 type=self.qtype,
                 rcode=Rcode.NOERROR,
-                rules=tuple(unique([*self.rules, "R43"])),
+                rules=rule_set(unique([*self.rules, "R43"])),
                 explanation="the DNS server's own address (not among the objects)",
                 open_ended=True,
                 trace=tuple(self.trace),

@@ -42,6 +42,8 @@ from hsvc.core.lookup import (
 )
 from hsvc.core.model import DnsAnswer
 
+_TYPES = {t: t for t in ("A", "AAAA", "SRV", "PTR", "TXT", "CNAME", "NS", "SOA")}
+
 
 class ClusterDns(ClusterIndex):
     """Answer DNS questions from Kubernetes objects, as CoreDNS would.
@@ -57,7 +59,8 @@ class ClusterDns(ClusterIndex):
         Raises:
             InvalidName: ``qname`` is not a valid DNS name.
         """
-        return Answerer(self, self.parse(qname), qtype.upper()).run()
+        qtype = _TYPES.get(qtype) or qtype.upper()  # the usual types as one string each
+        return Answerer(self, self.parse(qname), qtype).run()
 
 
 __all__ = [

@@ -323,6 +323,8 @@ class Finding:
     rules: tuple[str, ...] = ()  # dns-records.md rules behind it
     # Where in the objects the offending value is written, when one value is the cause.
     site: ValueSite | None = None
+    # The field of ``object`` the finding is about (("spec", "serviceName")), () for none.
+    field: FieldPath = ()
 
 
 def rcode_word(result: DnsAnswer | Observation) -> str:

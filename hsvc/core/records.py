@@ -11,7 +11,7 @@ reason (the first failed step of the engine's trace for that very answer).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from hsvc.core import conditions, names
@@ -61,7 +61,11 @@ class Expectation:
 
 
 def expectations(
-    cluster: ClusterDns, *, namespace: str | None = None, service: str | None = None
+    cluster: ClusterDns,
+    *,
+    namespace: str | None = None,
+    service: str | None = None,
+    traces: bool = True,
 ) -> list[Expectation]:
     """Return every question about the scope with its expected answer.
 
@@ -70,9 +74,11 @@ def expectations(
     client could expect for the endpoints and pods the scope mentions is asked in
     every forward zone of the plugin (rule 9): the Service's names, hostname and
     dashed-IP names, PTR and pod records. Those that get no data become
-    must-not-resolve rows whose reason is the engine's own trace.
+    must-not-resolve rows whose reason is the engine's own trace. With
+    ``traces=False`` the expected answers drop their trace once the reason is
+    worded (a caller that never explains them again holds far less).
     """
-    plan = _Plan(cluster)
+    plan = _Plan(cluster, traces=traces)
     services = [
         s
         for s in cluster.services.values()
@@ -156,8 +162,9 @@ def negative_expectations(items: Iterable[Expectation]) -> list[NegativeExpectat
 class _Plan:
     """Collects questions once each, in a stable order."""
 
-    def __init__(self, cluster: ClusterDns) -> None:
+    def __init__(self, cluster: ClusterDns, *, traces: bool = True) -> None:
         self.c = cluster
+        self.traces = traces
         self.zone = cluster.settings.primary_zone
         self.items: dict[tuple[str, str], Expectation] = {}
 
@@ -185,6 +192,8 @@ class _Plan:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer = self.c.answer(name, qtype)
         why = reason(answer) if expected_by_people else ""
+        if not self.traces and answer.trace:
+            answer = replace(answer, trace=())
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
 

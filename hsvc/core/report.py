@@ -53,6 +53,8 @@ class Source:
     # (object, field path, file, line, block) of each value the reference scanner
     # read from files: a block scalar's text starts on the line after ``line``.
     value_lines: tuple[tuple[ObjectRef, FieldPath, str, int, bool], ...] = ()
+    # (object, field path, line, column) of the keys findings point at, in the object's file.
+    key_lines: tuple[tuple[ObjectRef, FieldPath, int, int], ...] = ()
     # The resolver path found live (node-local, DNS pods, flavour, port); None from files.
     path: ResolverPath | None = None
 
@@ -210,6 +212,10 @@ class LintReport:
     findings: list[Finding]
     # With --references: every name apps use that was checked (None: not asked for).
     references: list[Checked] | None = None
+    # source.key_lines by object, filled on first use (position_of).
+    key_index: dict[ObjectRef, dict[FieldPath, tuple[int, int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def locations(self) -> dict[ObjectRef, tuple[str, int]]:
@@ -217,13 +223,41 @@ class LintReport:
         return {ref: (path, line) for ref, path, line in self.source.locations}
 
     def location_of(self, finding: Finding) -> tuple[str, int] | None:
-        """Return the file and line of a finding: its value's line when known, else its object's."""
+        """Return the file and line of a finding: its value's line when known, else its object's.
+
+        (lint's JSON ``location`` and table; SARIF points at the key, ``position_of``.)
+        """
         site = finding.site
         if site is not None:
             for ref, path, file, line, block in self.source.value_lines:
                 if ref == site.object and path == site.path:
                     return file, line + 1 + site.line if block else line
         return self.locations.get(finding.object)
+
+    def position_of(self, finding: Finding) -> tuple[str, int, int | None] | None:
+        """File, line and column (None: the whole line) of the most specific place known.
+
+        A value (a name an app reads), else the key the finding is about (``spec.serviceName``,
+        or the deepest part of its path the manifest has), else the object's first line.
+        """
+        site = finding.site
+        if site is not None:
+            for ref, path, file, line, block in self.source.value_lines:
+                if ref == site.object and path == site.path:
+                    return file, line + 1 + site.line if block else line, None
+        start = self.locations.get(finding.object)
+        if start is None:
+            return None
+        if finding.field:
+            if not self.key_index and self.source.key_lines:
+                for ref, path, line, column in self.source.key_lines:
+                    self.key_index.setdefault(ref, {})[path] = (line, column)
+            keys = self.key_index.get(finding.object, {})
+            for depth in range(len(finding.field), 0, -1):
+                key = keys.get(finding.field[:depth])
+                if key is not None:
+                    return start[0], key[0], key[1]
+        return start[0], start[1], None
 
     @property
     def ok(self) -> bool:

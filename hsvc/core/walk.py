@@ -9,12 +9,23 @@ and :mod:`hsvc.core.answers`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hsvc.core import names
 from hsvc.core.clusterindex import ClusterIndex
 from hsvc.core.lookup import Lookup
 from hsvc.core.model import DnsAnswer, ObjectRef, Provenance, Rcode, Record, Step
 from hsvc.core.names import ParsedName
 from hsvc.core.text import unique
+
+# Every distinct tuple of rules, kept once: thousands of answers share a few dozen.
+_RULE_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def rule_set(rules: Iterable[str]) -> tuple[str, ...]:
+    """The rules as a tuple, the same object for the same rules."""
+    key = tuple(rules)
+    return _RULE_SETS.setdefault(key, key)
 
 
 class Walk:
@@ -66,7 +77,7 @@ class Walk:
             name=self.name,
             type=qtype,
             rcode=Rcode.NOERROR,
-            rules=tuple(unique(self.rules + found.rules)),
+            rules=rule_set(unique(self.rules + found.rules)),
             explanation=f"{found.why} ({what})",
             open_ended=True,
             trace=tuple(self.trace),
@@ -93,7 +104,7 @@ class Walk:
             rcode=Rcode.NOERROR,
             answer=tuple(r for r, _, _ in records),
             additional=tuple(additional or ()),
-            rules=tuple(all_rules),
+            rules=rule_set(all_rules),
             explanation=text,
             provenance=tuple(Provenance(source=s, rule=r) for _, s, r in records),
             open_ended=open_ended,
@@ -120,7 +131,7 @@ class Walk:
             type=self.qtype,
             rcode=rcode,
             authority=(self.c.soa(self.zone),),
-            rules=tuple(unique(self.rules)),
+            rules=rule_set(unique(self.rules)),
             explanation=f"{label}: {text}" if text else label,
             open_ended=open_ended,
             trace=tuple(self.trace),

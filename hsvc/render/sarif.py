@@ -2,8 +2,9 @@
 
 One run, one tool (``hsvc``) whose rules are the finding codes of
 :data:`hsvc.core.diagnose.CHECKS`; one result per finding. A result points at the
-manifest file and line of its object when the objects came from files (for a
-reference finding, the line of the value that holds the name), and
+manifest file and line of its object when the objects came from files: the key
+the finding is about (``spec.serviceName``, line and column) when it has one, the
+line of the value that holds the name for a reference finding, and
 always names the object as a logical location (``Service/ms/eureka``), so live
 findings are valid SARIF too. Keys are those the schema requires plus a few
 optional ones that GitHub code scanning shows.
@@ -32,7 +33,7 @@ def sarif_doc(report: LintReport, version: str) -> dict[str, Any]:
     codes = sorted(CHECKS)
     index = {code: i for i, code in enumerate(codes)}
     rules = [_rule(code) for code in codes]
-    results = [_result(f, index[f.code], report.location_of(f)) for f in report.findings]
+    results = [_result(f, index[f.code], report.position_of(f)) for f in report.findings]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -61,13 +62,15 @@ def _rule(code: str) -> dict[str, Any]:
     }
 
 
-def _result(f: Finding, rule_index: int, where: tuple[str, int] | None) -> dict[str, Any]:
+def _result(
+    f: Finding, rule_index: int, where: tuple[str, int, int | None] | None
+) -> dict[str, Any]:
     location: dict[str, Any] = {"logicalLocations": [_logical(f.object)]}
     if where is not None and where[0] != "<stdin>":
-        location["physicalLocation"] = {
-            "artifactLocation": _artifact(where[0]),
-            "region": {"startLine": max(1, where[1])},
-        }
+        region: dict[str, int] = {"startLine": max(1, where[1])}
+        if where[2] is not None:
+            region["startColumn"] = where[2]
+        location["physicalLocation"] = {"artifactLocation": _artifact(where[0]), "region": region}
     return {
         "ruleId": f.code,
         "ruleIndex": rule_index,

@@ -7,7 +7,8 @@ cluster-wide) with ``labelSelector``, ``fieldSelector`` and ``limit``/``continue
 refused with 405 and logged, so tests can assert that hsvc never writes.
 
 Faults are injected per path with :meth:`ApiServer.inject` (401, 403 with the real
-apiserver's message, 500, delays).
+apiserver's message, 500, delays); :attr:`ApiServer.latency` delays every answer,
+as a cluster far away does.
 
 Watches (``?watch=true``) are served as the real apiserver does (test-harness.md,
 "Watch"): every stored object and every LIST carries a ``resourceVersion``; a
@@ -332,6 +333,12 @@ class ApiServer:
         self.port = 0
         self._lock = threading.Lock()
         self._objects: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        # Per resource: its keys in (namespace, name) order, and each object as a LIST
+        # item's JSON (no kind/apiVersion), built when first listed and dropped when
+        # the object changes. A LIST page then costs its own items, not the store's.
+        self._sorted_keys: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._item_json: dict[tuple[str, str], dict[tuple[str, str], bytes]] = {}
+        self.latency = 0.0  # seconds added before answering every request (a remote cluster)
         self._rules: list[Rule] = []
         self._log: list[LoggedRequest] = []
         self._rv = 1000
@@ -441,6 +448,9 @@ class ApiServer:
         """Forget objects, rules and the request log."""
         with self._lock:
             self._objects.clear()
+            self._sorted_keys.clear()
+            self._item_json.clear()
+            self.latency = 0.0
             self._history.clear()
             self._oldest_rv = self._rv
             self.bookmark_interval = 1.0
@@ -454,26 +464,30 @@ class ApiServer:
 
     # -- objects --
 
-    def add(self, *objects: Mapping[str, Any]) -> None:
+    def add(self, *objects: Mapping[str, Any], owned: bool = False) -> None:
         """Store objects (dicts with ``kind``); ``*List`` objects are flattened.
 
         An object whose kind, namespace and name are already stored replaces it
-        (a MODIFIED event for watches); a new one is ADDED.
+        (a MODIFIED event for watches); a new one is ADDED. ``owned``: the caller
+        hands the dicts over and never touches them again, so they are stored
+        as they are, not copied (benchmarks load 170,000 objects).
         """
         with self._lock:
             for obj in objects:
                 kind = obj.get("kind", "")
                 if kind.endswith("List") and "items" in obj:
                     for item in obj["items"]:
-                        self._store(item)
+                        self._store(item, owned)
                 else:
-                    self._store(obj)
+                    self._store(obj, owned)
         self._wake()
 
-    def _store(self, obj: Mapping[str, Any]) -> None:
+    def _store(self, obj: Mapping[str, Any], owned: bool = False) -> None:
         kind = obj["kind"]
         group, version, resource, namespaced, _ = KINDS[kind]
-        stored = json.loads(json.dumps(obj))
+        stored: dict[str, Any] = (
+            obj if owned and isinstance(obj, dict) else json.loads(json.dumps(obj))
+        )
         stored["apiVersion"] = f"{group}/{version}" if group else version
         meta = stored.setdefault("metadata", {})
         if namespaced:
@@ -485,6 +499,7 @@ class ApiServer:
         key = (meta.get("namespace", ""), meta["name"])
         store = self._objects.setdefault((group, resource), {})
         old = store.get(key)
+        self._forget(group, resource, key, new=old is None)
         if old is not None:
             meta.setdefault("uid", old["metadata"].get("uid"))
             meta.setdefault("creationTimestamp", old["metadata"].get("creationTimestamp"))
@@ -492,6 +507,20 @@ class ApiServer:
         meta.setdefault("creationTimestamp", "2024-05-01T10:00:00Z")
         store[key] = stored
         self._history.append(Change(self._rv, group, resource, old, stored))
+
+    def _forget(self, group: str, resource: str, key: tuple[str, str], *, new: bool) -> None:
+        """Drop what was derived from one object (its key order too, when it comes or goes)."""
+        self._item_json.get((group, resource), {}).pop(key, None)
+        if new:
+            self._sorted_keys.pop((group, resource), None)
+
+    def _keys(self, group: str, resource: str) -> list[tuple[str, str]]:
+        """The stored keys of a resource in (namespace, name) order (sorted once per change)."""
+        keys = self._sorted_keys.get((group, resource))
+        if keys is None:
+            keys = sorted(self._objects.get((group, resource), {}))
+            self._sorted_keys[(group, resource)] = keys
+        return keys
 
     def add_yaml(self, *paths: Path) -> None:
         """Store every document of YAML files."""
@@ -503,9 +532,9 @@ class ApiServer:
         """Delete an object (as the test's actor, not through HTTP)."""
         group, _, resource, namespaced, _ = KINDS[kind]
         with self._lock:
-            old = self._objects.get((group, resource), {}).pop(
-                (namespace if namespaced else "", name)
-            )
+            key = (namespace if namespaced else "", name)
+            old = self._objects.get((group, resource), {}).pop(key)
+            self._forget(group, resource, key, new=True)
             self._rv += 1
             gone = json.loads(json.dumps(old))
             gone["metadata"]["resourceVersion"] = str(self._rv)
@@ -665,6 +694,8 @@ class ApiServer:
             rule = next((r for r in self._rules if r.matches(request.method, path)), None)
             if rule is not None:
                 rule.hits += 1
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         if rule is not None and rule.delay:
             assert self._stopping is not None
             try:
@@ -782,54 +813,86 @@ class ApiServer:
         return self._json(body)
 
     def _list(self, parsed: ParsedPath, kind: str, query: Mapping[str, str]) -> web.Response:
+        """One LIST page: ``limit`` items after the continue token's key, in key order.
+
+        As the real apiserver, a continue token holds the last key served and the
+        list's resourceVersion; the next page starts after that key (a binary
+        search), so reading N objects in pages costs O(N), not a scan of the whole
+        store per page. ``remainingItemCount`` is set only without selectors, as
+        the real apiserver does.
+        """
         try:
-            labels_ok = label_matcher(query.get("labelSelector", ""))
-            fields_ok = field_matcher(query.get("fieldSelector", ""), parsed.resource)
+            label_selector = query.get("labelSelector", "")
+            field_selector = query.get("fieldSelector", "")
+            labels_ok = label_matcher(label_selector)
+            fields_ok = field_matcher(field_selector, parsed.resource)
             limit = int(query.get("limit", "0") or 0)
-            offset, token_rv = self._decode_continue(query.get("continue"))
+            after, token_rv = self._decode_continue(query.get("continue"))
         except (SelectorError, ValueError) as exc:
             return self._status(400, "BadRequest", str(exc))
+        selected = bool(label_selector.strip() or field_selector.strip())
+        resource = (parsed.group, parsed.resource)
         with self._lock:
-            store = self._objects.get((parsed.group, parsed.resource), {})
-            items = [
-                store[k]
-                for k in sorted(store)
-                if (parsed.namespace is None or k[0] == parsed.namespace)
-                and labels_ok(store[k]["metadata"].get("labels") or {})
-                and fields_ok(store[k])
-            ]
+            store = self._objects.get(resource, {})
+            keys = self._keys(*resource)
+            if parsed.namespace is None:
+                low, high = 0, len(keys)
+            else:
+                low = bisect.bisect_left(keys, (parsed.namespace, ""))
+                high = bisect.bisect_left(keys, (parsed.namespace + "\0", ""))
+            index = low if after is None else max(low, bisect.bisect_right(keys, after))
+            page_keys: list[tuple[str, str]] = []
+            while index < high and (limit <= 0 or len(page_keys) < limit):
+                key = keys[index]
+                index += 1
+                obj = store[key]
+                if not selected or (
+                    labels_ok(obj["metadata"].get("labels") or {}) and fields_ok(obj)
+                ):
+                    page_keys.append(key)
+            more = index < high
+            if more and selected:
+                # Is anything left that matches? (Scans on only until the first match.)
+                more = False
+                for key in keys[index:high]:
+                    obj = store[key]
+                    if labels_ok(obj["metadata"].get("labels") or {}) and fields_ok(obj):
+                        more = True
+                        break
             rv = token_rv or str(self._rv)
-            # Copy only the page served (benchmarks list thousands of pods, page by page).
-            page = items[offset : offset + limit] if limit > 0 else items[offset:]
-            page = json.loads(json.dumps(page))
+            wire = self._item_json.setdefault(resource, {})
+            items: list[bytes] = []
+            for key in page_keys:
+                raw = wire.get(key)
+                if raw is None:
+                    # Items of a real list carry no kind/apiVersion.
+                    item = {k: v for k, v in store[key].items() if k not in ("kind", "apiVersion")}
+                    raw = wire[key] = json.dumps(item).encode()
+                items.append(raw)
         meta: dict[str, Any] = {"resourceVersion": rv}
-        end = offset + len(page)
-        if limit > 0 and end < len(items):
+        if limit > 0 and more and page_keys:
             meta["continue"] = base64.urlsafe_b64encode(
-                json.dumps({"offset": end, "rv": rv}).encode()
+                json.dumps({"key": list(page_keys[-1]), "rv": rv}).encode()
             ).decode()
-            meta["remainingItemCount"] = len(items) - end
-        for item in page:
-            # Items of a real list carry no kind/apiVersion.
-            item.pop("kind", None)
-            item.pop("apiVersion", None)
+            if not selected:
+                meta["remainingItemCount"] = high - index
         group, version = KINDS[kind][0], KINDS[kind][1]
-        return self._json(
-            {
-                "kind": f"{kind}List",
-                "apiVersion": f"{group}/{version}" if group else version,
-                "metadata": meta,
-                "items": page,
-            }
-        )
+        head = {
+            "kind": f"{kind}List",
+            "apiVersion": f"{group}/{version}" if group else version,
+            "metadata": meta,
+        }
+        body = json.dumps(head)[:-1].encode() + b', "items": [' + b", ".join(items) + b"]}"
+        return web.Response(status=200, body=body, content_type="application/json")
 
     @staticmethod
-    def _decode_continue(token: str | None) -> tuple[int, str | None]:
+    def _decode_continue(token: str | None) -> tuple[tuple[str, str] | None, str | None]:
         if not token:
-            return 0, None
+            return None, None
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            return int(data["offset"]), str(data["rv"])
+            namespace, name = data["key"]
+            return (str(namespace), str(name)), str(data["rv"])
         except (binascii.Error, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"invalid continue token: {exc}") from exc
 

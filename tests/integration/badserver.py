@@ -319,7 +319,7 @@ class BadDnsServer:
 
 # --- a misbehaving HTTP server (a hostile "API server") ------------------------------------
 
-HTTP_MODES = ("trickle-headers", "trickle-body", "endless-body")
+HTTP_MODES = ("trickle-headers", "trickle-body", "endless-body", "stall")
 
 
 class BadHttpServer:
@@ -331,6 +331,8 @@ class BadHttpServer:
                          ``interval``.
         endless-body     a 200 JSON list whose chunked body never ends, as fast as the
                          client reads.
+        stall            accepts the connection and never sends a byte (for https: no
+                         TLS handshake either).
     Counts the connections it accepted.
     """
 
@@ -389,6 +391,9 @@ class BadHttpServer:
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
+            if self.mode == "stall":
+                self._stop.wait()
+                return
             conn.settimeout(5)
             try:
                 conn.recv(65536)  # the request; its details do not matter

@@ -18,6 +18,7 @@ import dns.message
 import dns.rcode
 import dns.rrset
 import pytest
+import yaml
 
 from hsvc.errors import ExitCode
 
@@ -333,3 +334,59 @@ def test_a_silent_nameserver_with_1000_services_ends_within_one_query_timeout(
     # One query's timeout and its retry, plus 1 s (was: 4,001 questions' timeouts, 128 s).
     assert elapsed - work < 1 * 2 + 1, f"{elapsed:.1f} s, of which {work:.1f} s work"
     assert silent.udp_queries < 10
+
+
+def _stalled(run, config, *args: str) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = run(*args, "--kubeconfig", str(config), "--request-timeout", "2")
+    return result, time.monotonic() - started
+
+
+# What a run may take past --request-timeout in-process: parsing, the error line.
+_MARGIN = 0.75
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize(
+    "command", [["records", "gateway"], ["inspect", "gateway"], ["inspect", "-A"], ["lint"]]
+)
+def test_a_server_that_accepts_and_stalls_ends_within_the_request_timeout(
+    run, tmp_path, scheme, command
+) -> None:
+    from tests.integration.api_fixtures import write_kubeconfig
+    from tests.integration.badserver import BadHttpServer
+
+    with BadHttpServer("stall") as server:
+        url = server.url.replace("http://", f"{scheme}://")
+        config = write_kubeconfig(tmp_path / "kc", url)
+        result, seconds = _stalled(run, config, *command)
+    assert result.code == ExitCode.API_UNREACHABLE, result.err
+    assert "within 2 s" in result.err and result.err.count("\n") == 1, result.err
+    # One deadline for the whole run, from before the kubeconfig is read.
+    assert seconds < 2 + _MARGIN, seconds
+    assert server.connections >= 1
+
+
+def test_an_exec_plugin_and_the_requests_share_one_deadline(run, tmp_path) -> None:
+    from tests.integration.api_fixtures import write_kubeconfig
+    from tests.integration.badserver import BadHttpServer
+
+    script = tmp_path / "plugin"
+    # A slow credential plugin: 1.2 s of the 2 s, then a valid ExecCredential.
+    script.write_text(
+        "#!/bin/sh\nsleep 1.2\n"
+        'echo \'{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",'
+        ' "status": {"token": "t"}}\'\n'
+    )
+    script.chmod(0o755)
+    with BadHttpServer("trickle-body") as server:
+        config = write_kubeconfig(tmp_path / "kc", server.url, token=None)
+        doc = yaml.safe_load(config.read_text())
+        doc["users"][0]["user"] = {
+            "exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script)}
+        }
+        config.write_text(yaml.safe_dump(doc))
+        result, seconds = _stalled(run, config, "records", "gateway")
+    assert result.code == ExitCode.API_UNREACHABLE, result.err
+    assert seconds < 2 + _MARGIN, seconds
+    assert server.connections >= 1  # the plugin finished and the request was sent

@@ -193,10 +193,10 @@ def test_snapshot_of_namespace_sends_five_requests(api_server: ApiServer, kubeco
         source.snapshot("ms", None)
     assert [(r.path, r.query) for r in api_server.log] == [
         (NS_PATHS["namespace"], {}),
-        (NS_PATHS["services"], {"limit": "500"}),
-        (NS_PATHS["slices"], {"labelSelector": "kubernetes.io/service-name", "limit": "500"}),
-        (NS_PATHS["pods"], {"limit": "500"}),
-        (NS_PATHS["statefulsets"], {"limit": "500"}),
+        (NS_PATHS["services"], {"limit": "1000"}),
+        (NS_PATHS["slices"], {"labelSelector": "kubernetes.io/service-name", "limit": "1000"}),
+        (NS_PATHS["pods"], {"limit": "1000"}),
+        (NS_PATHS["statefulsets"], {"limit": "1000"}),
     ]
 
 
@@ -212,10 +212,10 @@ def test_snapshot_of_one_service_keeps_only_its_objects(api_server: ApiServer, k
         ("/api/v1/namespaces/ms/services/eureka", {}),
         (
             NS_PATHS["slices"],
-            {"labelSelector": "kubernetes.io/service-name=eureka", "limit": "500"},
+            {"labelSelector": "kubernetes.io/service-name=eureka", "limit": "1000"},
         ),
-        (NS_PATHS["pods"], {"limit": "500"}),
-        (NS_PATHS["statefulsets"], {"limit": "500"}),
+        (NS_PATHS["pods"], {"limit": "1000"}),
+        (NS_PATHS["statefulsets"], {"limit": "1000"}),
     ]
 
 
@@ -451,6 +451,42 @@ def test_timeout_bounds_the_whole_snapshot(api_server: ApiServer, kubeconfig: Pa
         with pytest.raises(ApiUnreachableError):
             source.snapshot("ms", None)
         assert time.monotonic() - start < 0.8 + 1
+
+
+def test_a_long_list_from_a_far_away_server_ends_by_progress(
+    api_server: ApiServer, kubeconfig: Path
+):
+    # Every request waits 50 ms; the pods alone need 16 pages, more than the
+    # timeout together. Each page that arrives gives the command the timeout
+    # afresh, so the snapshot ends (the old single deadline answered exit 5).
+    api_server.latency = 0.05
+    add_pods(api_server, 60)
+    page, timeout = 4, 0.6
+    with open_source(kubeconfig, request_timeout=timeout, page_size=page) as source:
+        start = time.monotonic()
+        snapshot = source.snapshot("ms", None)
+        elapsed = time.monotonic() - start
+    pods = len(api_server.objects("Pod"))
+    assert len(snapshot.pods) == pods == 64
+    pod_pages = api_server.requests(path=NS_PATHS["pods"])
+    assert len(pod_pages) == math.ceil(pods / page) == 16
+    assert len(api_server.log) * 0.05 > timeout  # the requests' latency alone exceeds it
+    assert timeout < elapsed < 60
+
+
+def test_progress_does_not_outlast_a_silent_server(api_server: ApiServer, kubeconfig: Path):
+    # Many pages of pods move the deadline on; a request after them that gets no
+    # answer still fails within the timeout of the last page's arrival.
+    add_pods(api_server, 40)
+    api_server.inject(NS_PATHS["statefulsets"], delay=5.0)
+    with open_source(kubeconfig, request_timeout=0.8, page_size=4) as source:
+        start = time.monotonic()
+        with pytest.raises(ApiUnreachableError) as info:
+            source.snapshot("ms", None)
+        elapsed = time.monotonic() - start
+    assert "within 0.8 s" in str(info.value)
+    assert len(api_server.requests(path=NS_PATHS["pods"])) == math.ceil(44 / 4)
+    assert elapsed < 0.8 + 2
 
 
 def test_closed_port_is_unreachable(tmp_path: Path):

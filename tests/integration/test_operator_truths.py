@@ -107,3 +107,72 @@ def test_the_dns_line_shows_every_option_that_is_not_kubeadms(
     plain = _inspect(run, knot, path, "grafana", "-n", "ops")
     dns = plain.out.split("\nasked:")[0]
     assert not re.search(r"endpoint_pod_names|namespaces|ignore|zones \+", dns), dns
+
+
+def test_a_refusing_server_is_named_once_not_refused_refused(run, make_knot, tmp_path) -> None:
+    cluster = fleet.three_namespaces()
+    path = str(cluster.write(tmp_path))
+    # A server with no cluster zone refuses every cluster name (it is there and says no).
+    knot = make_knot(
+        {
+            "example.org.": "$ORIGIN example.org.\n$TTL 30\n@ SOA ns hm 1 7200 1800 86400 30\n@ NS ns\nns A 127.0.0.1\n"
+        }
+    )
+    table = _inspect(run, knot, path, "grafana", "-n", "ops", "--all-rows")
+    assert table.code == ExitCode.MISMATCH, table.err
+    doc = run(
+        "inspect",
+        "grafana",
+        "-n",
+        "ops",
+        "-f",
+        path,
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+        "-o",
+        "json",
+    ).json()
+    notes = {c["note"] for r in doc["rows"] for c in r["actual"]}
+    assert notes == {"REFUSED: the server does not answer for this name"}, notes
+    assert "REFUSED: REFUSED" not in table.out + table.err
+    assert "REFUSED: the server does not answer for this name" in table.out
+
+
+@pytest.mark.parametrize("qtype", ["SRV", "TXT", "PTR"])
+def test_no_getaddrinfo_walk_for_questions_that_are_not_addresses(
+    run, make_knot, tmp_path, qtype
+) -> None:
+    cluster = fleet.three_namespaces()
+    path = str(cluster.write(tmp_path))
+    knot = make_knot(cluster.zones())
+    name = "10.96.3.11" if qtype == "PTR" else "grafana"
+    args = [
+        "resolve",
+        name,
+        "-n",
+        "ops",
+        "-t",
+        qtype,
+        "-f",
+        path,
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+    ]
+    table = run(*args, "--no-color")
+    assert table.code in (ExitCode.OK, ExitCode.MISMATCH), table.err
+    assert not re.search(r"^(search|glibc|musl|glibc/musl) ", table.out, re.M), table.out
+    doc = run(*args, "-o", "json").json()
+    assert all("search" not in r for r in doc["results"])
+    # An address question keeps its walk.
+    a = run(
+        "resolve",
+        "grafana",
+        "-n",
+        "ops",
+        "-f",
+        path,
+        "--nameserver",
+        f"127.0.0.1:{knot.port}",
+        "--no-color",
+    )
+    assert re.search(r"^search ", a.out, re.M) and re.search(r"^glibc/musl expected ", a.out, re.M)

@@ -265,12 +265,14 @@ def test_kube_dns_flavour_applies_kube_dns_rules(
         pod("kube-system", "kube-dns-a", "10.8.0.5", KUBE_DNS),
     )
     forward_to_knot(api_server, make_knot, "kube-system", "kube-dns-a")
+    api_server.clear_log()
     result = inspect_live(run, kubeconfig)
     doc = result.json()
     assert doc["path"]["text"] == "pod → Service kube-system/kube-dns 10.0.0.10 → kube-dns ×1 :53"
     assert doc["path"]["distribution"] == "gke"
     assert doc["settings"]["dnsServer"]["flavour"] == "kube-dns"
     assert doc["layers"] == {"kube-dns-a (port-forward)": "kube-dns replica kube-dns-a"}
+    assert forwarded(api_server) == {("kube-dns-a", 53)}
 
 
 def test_cloud_dns_has_no_dns_pods(run, api_server, kubeconfig: Path, make_knot) -> None:
@@ -312,10 +314,15 @@ def test_k3s_node_hosts_and_version(run, api_server, kubeconfig: Path, make_knot
         pod("kube-system", "coredns-k3s", "10.42.0.3", KUBE_DNS),
     )
     forward_to_knot(api_server, make_knot, "kube-system", "coredns-k3s")
+    api_server.clear_log()
     result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.err
     doc = result.json()
     assert doc["path"]["distribution"] == "k3s" and doc["path"]["version"] == "1.12.1"
+    assert doc["path"]["text"] == (
+        "pod → Service kube-system/kube-dns 10.0.0.10 → CoreDNS ×1 1.12.1 :53"
+    )
+    assert forwarded(api_server) == {("coredns-k3s", 53)}
     assert any("NodeHosts" in n for n in doc["source"]["notes"])
 
 
@@ -595,6 +602,32 @@ spec: {containers: [{name: c, image: nginx}]}
     assert "egress from web" in found[0]["message"]
     assert "'- protocol: TCP, port: 5353' to an egress rule" in found[0]["hint"]
     assert result.code == ExitCode.MISMATCH
+
+
+@pytest.mark.parametrize(
+    ("version", "ptr_of_hostname_less", "dashed"),
+    [
+        pytest.param("1.11.3", True, "fd00-1--", id="before-6898"),
+        pytest.param("1.12.0", False, "fd00-1--", id="6898"),
+        pytest.param("1.12.1", True, "fd00-1--", id="7194-revert"),
+        pytest.param("1.12.3", True, "fd00-1--0", id="7431"),
+    ],
+)
+def test_rule36_rule06_dns_version_changes_ptr_and_ipv6_names(
+    run, version: str, ptr_of_hostname_less: bool, dashed: str
+) -> None:
+    """``records -f --dns-version``: the PTR of an endpoint without hostname, the dashed IPv6."""
+    manifest = Path(__file__).resolve().parents[1] / "data" / "flavour" / "dns-version.yaml"
+    result = run("records", "-f", str(manifest), "-n", "ms", "--dns-version", version, "-o", "json")
+    assert result.code == ExitCode.OK, result.err
+    doc = result.json()
+    assert doc["settings"]["dnsServer"]["version"] == version
+    records = {(r["name"], r["type"]): r["data"] for r in doc["records"]}
+    ptr = records.get(("6.0.244.10.in-addr.arpa.", "PTR"))
+    assert ptr == ("10-244-0-6.db.ms.svc.cluster.local." if ptr_of_hostname_less else None)
+    assert records[(f"{dashed}.db.ms.svc.cluster.local.", "AAAA")] == "fd00:1::"
+    other = "fd00-1--0" if dashed == "fd00-1--" else "fd00-1--"
+    assert (f"{other}.db.ms.svc.cluster.local.", "AAAA") not in records
 
 
 def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, make_knot) -> None:

@@ -210,3 +210,50 @@ def test_inspect_doc_carries_the_report_findings() -> None:
         "message": "1 of 3 pods selected by Service ms/eureka are not ready",
         "hint": "wait",
     }
+
+
+def _key_position(path: str, key: str, after: str = "") -> tuple[int, int]:
+    """1-based line and column of ``key:`` in a file (the first after the line ``after``)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    for number, line in enumerate(lines[start:], start=start + 1):
+        column = line.find(key + ":")
+        if column >= 0 and not line[:column].strip(" -"):
+            return number, column + 1
+    raise AssertionError(key)
+
+
+def test_sarif_points_at_the_key_the_finding_is_about(run) -> None:
+    log = json.loads(run("lint", "-f", ERRORS, "-f", WARNINGS, "-o", "sarif").out)
+    regions = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]
+        for r in log["runs"][0]["results"]
+    }
+    # HSVC102 is about the StatefulSet's spec.serviceName: that key, not the document start.
+    line, column = _key_position(ERRORS, "serviceName")
+    assert regions["HSVC102"] == {"startLine": line, "startColumn": column}
+    # An invalid port name: the Service's spec.ports.
+    line, column = _key_position(ERRORS, "ports", after="name: kafka")
+    assert regions["HSVC302"] == {"startLine": line, "startColumn": column}
+    line, column = _key_position(ERRORS, "externalName")
+    assert regions["HSVC408"] == {"startLine": line, "startColumn": column}
+    # The JSON location stays the document's start (the documented contract).
+    doc = run("lint", "-f", ERRORS, "-o", "json").json()
+    by_code = {f["code"]: f for f in doc["findings"]}
+    assert by_code["HSVC102"]["location"] == {"file": ERRORS, "line": 2}
+
+
+def test_sarif_points_at_the_nearest_key_a_manifest_has(run, tmp_path: Path) -> None:
+    path = tmp_path / "sts.yaml"
+    path.write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: shop\n"
+        "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: db}\n"
+        "  template:\n    metadata:\n      labels: {app: db}\n"
+        "    spec:\n      containers: [{name: db, image: db}]\n",
+        encoding="utf-8",
+    )
+    log = json.loads(run("lint", "-f", str(path), "-o", "sarif").out)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    # No serviceName at all (HSVC101): the spec that lacks it.
+    region = results["HSVC101"]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 6, "startColumn": 1}

@@ -10,6 +10,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import pytest
 from hypothesis import given, settings
@@ -150,6 +151,32 @@ def test_prepare_normalises_name_and_type():
     prepared = dnswire._prepare(Question(name="Eureka.MS.svc.Cluster.Local", type="srv"))
     assert (prepared.name, prepared.type) == ("eureka.ms.svc.cluster.local.", "SRV")
     assert prepared.qname == dns.name.from_text("eureka.ms.svc.cluster.local.")
+
+
+_LABEL = st.text(alphabet="abcXYZ019_-", min_size=1, max_size=70)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_LABEL, min_size=1, max_size=6),
+    st.booleans(),
+    st.sampled_from(["A", "aaaa", "SRV", "ptr", "TXT", "CAA", "NAPTR", "cname"]),
+)
+def test_prepare_encodes_plain_names_as_dnspython_does(labels, dot, type_):
+    # The fast encoder of plain names against dnspython's from_text, to_wire and to_text.
+    text = ".".join(labels) + ("." if dot else "")
+    try:
+        qname = dns.name.from_text(text).canonicalize()
+    except dns.exception.DNSException:
+        with pytest.raises(InvalidNameError):
+            dnswire._prepare(Question(name=text, type=type_))
+        return
+    prepared = dnswire._prepare(Question(name=text, type=type_))
+    rdtype = dns.rdatatype.from_text(type_)
+    assert prepared.name == qname.to_text()
+    assert prepared.qname == qname
+    assert (prepared.type, prepared.rdtype) == (dns.rdatatype.to_text(rdtype), rdtype)
+    assert prepared.section == qname.to_wire() + rdtype.to_bytes(2, "big") + b"\x00\x01"
 
 
 @pytest.mark.parametrize(

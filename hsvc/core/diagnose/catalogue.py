@@ -216,8 +216,42 @@ PROPAGATION_S = 5
 SVC_NAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?\.)+(svc|pod)\.([a-z0-9.-]+)")
 
 
+_SERVICE_NAME = ("spec", "serviceName")
+_TEMPLATE = ("spec", "template", "spec")
+
+# The field of its object a finding is about, by code and object kind: SARIF and lint's
+# locations point at that key (or, when the manifest lacks it, at the deepest part of its
+# path there is), not at the start of the document.
+FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    **{
+        (code, "StatefulSet"): _SERVICE_NAME
+        for code in ("HSVC101", "HSVC102", "HSVC103", "HSVC104", "HSVC105", "HSVC106")
+    },
+    ("HSVC107", "StatefulSet"): _SERVICE_NAME,
+    ("HSVC507", "StatefulSet"): _SERVICE_NAME,
+    ("HSVC205", "StatefulSet"): ("spec", "podManagementPolicy"),
+    ("HSVC402", "StatefulSet"): ("metadata", "name"),
+    ("HSVC402", "Pod"): ("spec", "hostname"),
+    ("HSVC201", "Service"): ("spec", "selector"),
+    ("HSVC202", "Service"): ("spec", "selector"),
+    ("HSVC203", "Service"): ("spec", "selector"),
+    ("HSVC204", "Service"): ("spec", "publishNotReadyAddresses"),
+    ("HSVC301", "Service"): ("spec", "ports"),
+    ("HSVC302", "Service"): ("spec", "ports"),
+    ("HSVC304", "Service"): ("spec", "ports"),
+    ("HSVC408", "Service"): ("spec", "externalName"),
+    ("HSVC401", "Pod"): ("spec", "hostname"),
+    ("HSVC403", "Pod"): ("spec", "subdomain"),
+    ("HSVC404", "Pod"): ("spec", "hostname"),
+    ("HSVC405", "Deployment"): (*_TEMPLATE, "hostname"),
+    ("HSVC406", "Pod"): ("spec", "subdomain"),
+    ("HSVC406", "Deployment"): (*_TEMPLATE, "subdomain"),
+    ("HSVC503", "Pod"): ("spec", "hostNetwork"),
+}
+
+
 def finding(code: str, obj: ObjectRef, message: str, hint: str) -> Finding:
-    """Return a finding of ``code`` with its catalogued severity and rules."""
+    """Return a finding of ``code`` with its catalogued severity, rules and field."""
     check = CHECKS[code]
     return Finding(
         code=code,
@@ -226,6 +260,7 @@ def finding(code: str, obj: ObjectRef, message: str, hint: str) -> Finding:
         message=message,
         hint=hint,
         rules=check.rules,
+        field=FIELDS.get((code, obj.kind), ()),
     )
 
 

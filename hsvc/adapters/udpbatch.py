@@ -1,0 +1,198 @@
+"""UDP queries without the event loop: one socket per worker and server, one poll for all.
+
+The resolver (:mod:`hsvc.adapters.resolver`) sends every question's first query
+(UDP, EDNS0) through :func:`first_exchanges`. Each of ``concurrency`` workers has
+one connected UDP socket per server and one query in flight, exactly as the
+asyncio workers had, so whatever reaches a worker's socket answers that query or
+is a mismatch; but the sockets are polled together in a plain loop, without a
+task, a future and a timer per query, which cost three times the exchange itself
+(measured in docs/reference/benchmarks.md, goal 4). The rare follow-ups (an
+answer over 512 bytes asked again without EDNS, a truncated one over TCP) go on
+in the event loop.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import dns.entropy  # noqa: TID251
+import dns.inet  # noqa: TID251
+
+from hsvc.adapters.dnswire import (
+    _MISMATCH,
+    _answers,
+    _describe,
+    _Failure,
+    _Prepared,
+    _query_wire,
+    _question_wire,
+    _read_wire,
+    _Response,
+    _timed_out,
+)
+from hsvc.core.model import Nameserver, Rcode
+
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+_MAX_DATAGRAM = 65535
+
+
+class _Worker:
+    """One worker's sockets (one per server, opened on first use) and its query in flight."""
+
+    __slots__ = ("attempt", "deadline", "job", "mismatched", "qid", "section", "sock", "sockets")
+
+    def __init__(self) -> None:
+        self.sockets: dict[Nameserver, socket.socket] = {}
+        self.sock: socket.socket | None = None
+        self.job = -1  # the index of the query in flight, -1 when idle
+        self.qid = 0
+        self.section = b""
+        self.deadline = 0.0
+        self.attempt = 0
+        self.mismatched = 0
+
+
+# long: one poll loop over every UDP socket; its locals are the loop's state
+def first_exchanges(
+    jobs: Sequence[tuple[_Prepared, Nameserver]],
+    indices: Sequence[int],
+    *,
+    timeout: float,
+    attempts: int,
+    concurrency: int,
+    skip: Callable[[int], bool],
+    done: Callable[[int, _Response | _Failure, float], None],
+) -> None:
+    """Send job ``i``'s query for each of ``indices`` over UDP; report each outcome to ``done``.
+
+    ``skip(i)`` is asked just before a job would be sent and True leaves it out
+    (answered already, or its server went silent). ``done(i, outcome, started)``
+    gets the response or why there is none, and the ``time.monotonic()`` of the
+    first send. An attempt that gets no matching answer within ``timeout`` is
+    sent again on a new socket, up to ``attempts`` in all (the socket of a
+    failed exchange is closed, so a late reply cannot meet the next query).
+    """
+    pending = iter(indices)
+    selector = selectors.DefaultSelector()
+    workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
+    started: dict[int, float] = {}
+
+    def finish(worker: _Worker, outcome: _Response | _Failure) -> None:
+        job = worker.job
+        worker.job = -1
+        done(job, outcome, started.pop(job))
+
+    def discard(worker: _Worker, server: Nameserver) -> None:
+        sock = worker.sockets.pop(server, None)
+        if sock is not None:
+            selector.unregister(sock)
+            sock.close()
+        worker.sock = None
+
+    def send(worker: _Worker) -> bool:
+        """Send the worker's query (its next attempt); False when the exchange has ended."""
+        server = jobs[worker.job][1]
+        sock = worker.sockets.get(server)
+        try:
+            if sock is None:
+                sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_DGRAM)
+                try:
+                    sock.connect((server.host, server.port))
+                except BaseException:
+                    sock.close()
+                    raise
+                worker.sockets[server] = sock
+                selector.register(sock, selectors.EVENT_READ, worker)
+            worker.sock = sock
+            worker.qid = dns.entropy.random_16()
+            sock.send(_query_wire(worker.qid, worker.section))
+        except OSError as exc:
+            discard(worker, server)
+            finish(worker, _Failure(Rcode.ERROR, _describe(exc)))
+            return False
+        worker.deadline = time.monotonic() + timeout
+        return True
+
+    def start(worker: _Worker, queue: Iterator[int]) -> None:
+        """Give an idle worker the next job to send, if any is left."""
+        for job in queue:
+            if skip(job):
+                continue
+            question, _ = jobs[job]
+            worker.job = job
+            worker.section = _question_wire(question)
+            worker.attempt = worker.mismatched = 0
+            started[job] = time.monotonic()
+            if send(worker):
+                return
+
+    def expire(worker: _Worker, now: float) -> None:
+        """The attempt in flight got no answer in time: send it again, or give up."""
+        if worker.deadline > now:
+            return
+        discard(worker, jobs[worker.job][1])
+        worker.attempt += 1
+        if worker.attempt < attempts:
+            if send(worker):
+                return
+        elif worker.mismatched:
+            finish(
+                worker,
+                _Failure(
+                    Rcode.ERROR,
+                    f"{_MISMATCH}: {worker.mismatched} response(s), none for this query "
+                    f"within {timeout:g}s",
+                ),
+            )
+        else:
+            finish(worker, _timed_out(timeout, attempts))
+        start(worker, pending)
+
+    def receive(worker: _Worker, sock: socket.socket) -> None:
+        try:
+            wire = sock.recv(_MAX_DATAGRAM, _DONTWAIT)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if worker.job < 0 or sock is not worker.sock:
+                return
+            # On a connected socket an ICMP "port unreachable" reads as ConnectionRefusedError.
+            discard(worker, jobs[worker.job][1])
+            finish(worker, _Failure(Rcode.ERROR, _describe(exc)))
+            start(worker, pending)
+            return
+        if worker.job < 0 or sock is not worker.sock:
+            return  # no query in flight on this socket: a late or stray datagram, dropped
+        if not _answers(wire, worker.qid, worker.section):
+            # A stray or forged datagram (another ID or question): stub resolvers drop
+            # it and wait on for the reply to their query.
+            worker.mismatched += 1
+            return
+        result = _read_wire(wire)
+        if isinstance(result, _Failure):
+            discard(worker, jobs[worker.job][1])
+        finish(worker, result)
+        start(worker, pending)
+
+    try:
+        for worker in workers:
+            start(worker, pending)
+        while True:
+            busy = [w for w in workers if w.job >= 0]
+            if not busy:
+                return
+            wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            for key, _ in selector.select(wait):
+                receive(key.data, key.fileobj)  # type: ignore[arg-type]
+            now = time.monotonic()
+            for worker in busy:
+                if worker.job >= 0:
+                    expire(worker, now)
+    finally:
+        for worker in workers:
+            for sock in worker.sockets.values():
+                sock.close()
+        selector.close()

@@ -1,0 +1,27 @@
+"""A plan without traces holds the same questions, answers and reasons as one with them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hsvc.core.cluster import ClusterDns
+from hsvc.core.records import expectations
+from hsvc.core.walk import rule_set
+from tests.conftest import KUBEADM, seed_snapshot
+
+
+def test_without_traces_only_the_trace_is_left_out() -> None:
+    cluster = ClusterDns(seed_snapshot(), KUBEADM)
+    full = expectations(cluster)
+    lean = expectations(cluster, traces=False)
+    assert any(e.expected.trace for e in full) and any(e.reason for e in full)
+    assert all(not e.expected.trace for e in lean)
+    assert lean == [replace(e, expected=replace(e.expected, trace=())) for e in full]
+
+
+def test_equal_rules_are_one_tuple() -> None:
+    assert rule_set(["R1", "R2"]) is rule_set(("R1", "R2")) and rule_set([]) == ()
+    cluster = ClusterDns(seed_snapshot(), KUBEADM)
+    answer = cluster.answer("eureka.ms.svc.cluster.local.", "a")
+    again = cluster.answer("eureka.ms.svc.cluster.local.", "A")
+    assert answer.type == "A" and answer.rules is again.rules
