@@ -27,11 +27,12 @@ from hsvc.core.model import (
     labels_of,
 )
 from hsvc.terminal import Environment
+from tests.examples import CI_EXAMPLES, DEV_EXAMPLES
 
 # Property tests: few examples by default (the unit tests stay under 10 s), many in CI
 # (`python -m pytest --hypothesis-profile=ci`, as .ci/run does).
-settings.register_profile("dev", max_examples=15)
-settings.register_profile("ci", max_examples=200)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES)
+settings.register_profile("ci", max_examples=CI_EXAMPLES)
 settings.load_profile("dev")
 
 EUREKA_LABELS = {"app": "eureka", "project": "ms"}

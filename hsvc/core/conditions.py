@@ -28,7 +28,7 @@ from hsvc.core.model import (
 )
 
 
-class ClusterDns(Protocol):
+class Indexes(Protocol):
     """The indexes of :class:`hsvc.core.cluster.ClusterDns` these conditions read."""
 
     @property
@@ -128,7 +128,7 @@ def verified_pod(pod: Pod) -> bool:
     return pod.phase not in ("Succeeded", "Failed", "Unknown") and bool(pod.pod_ips)
 
 
-def governing_services(cluster: ClusterDns, pod: Pod) -> list[Service]:
+def governing_services(cluster: Indexes, pod: Pod) -> list[Service]:
     """Return the Service under which the pod has its ``<hostname>`` name (rules 4, 22).
 
     That is the Service named by the pod's subdomain, in its namespace, when it
@@ -162,9 +162,7 @@ def pod_state_text(pod: Pod) -> str:
 # --- the conditions of one pod's per-pod name, as trace steps --------------------------
 
 
-def pod_steps(
-    cluster: ClusterDns, pod: Pod, svc: Service, *, by_hostname: bool = True
-) -> list[Step]:
+def pod_steps(cluster: Indexes, pod: Pod, svc: Service, *, by_hostname: bool = True) -> list[Step]:
     """Return the conditions of ``<hostname>.<svc>`` for ``pod``, up to the first failed one.
 
     In order: the pod's subdomain names the Service, the Service selects the pod,
@@ -189,7 +187,7 @@ def _about(
     return Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=pod.ref)
 
 
-def _subdomain_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _subdomain_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     if pod.subdomain == svc.name:
         return _about(
             pod,
@@ -220,7 +218,7 @@ def _subdomain_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
     )
 
 
-def _selected_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _selected_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     if selects(svc, pod):
         return _about(
@@ -241,7 +239,7 @@ def _selected_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
     )
 
 
-def _ip_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _ip_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     if not pod.pod_ips:
         return _about(
             pod,
@@ -273,7 +271,7 @@ def _slice_lags(ep: Endpoint | None, pod: Pod) -> TypeGuard[Endpoint]:
     return ep is not None and not published(ep) and pod.ready and not pod.deleting
 
 
-def _ready_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _ready_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     ep = cluster.slice_endpoint(svc.namespace, svc.name, pod)
     if _slice_lags(ep, pod):
@@ -321,7 +319,7 @@ def _ready_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
     return Step(check="ready", ok=True, detail=detail, rules=("R2", "R3"), subject=pod.ref)
 
 
-def _slice_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _slice_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     if cluster.settings.noendpoints:
         return _about(
@@ -355,7 +353,7 @@ def _slice_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
 
 # What each pod condition step checks, for tests and diagnostics that need the
 # predicate behind a step (a failed step's condition is false for its subject).
-POD_CONDITIONS: dict[str, Callable[[ClusterDns, Pod, Service], bool]] = {
+POD_CONDITIONS: dict[str, Callable[[Indexes, Pod, Service], bool]] = {
     "subdomain": lambda c, pod, svc: pod.subdomain == svc.name,
     "selected": lambda c, pod, svc: selects(svc, pod),
     "pod IP": lambda c, pod, svc: bool(pod.pod_ips),

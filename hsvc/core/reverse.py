@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from hsvc.core import causes, names
 from hsvc.core.clusterindex import ClusterIndex
-from hsvc.core.forward import ForwardWalk
+from hsvc.core.forward import ForwardInquiry
 from hsvc.core.lookup import PublishedEndpoint, server
 from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
 from hsvc.core.names import NameKind
 
 
-def ptr(w: ForwardWalk) -> DnsAnswer:
+def ptr(w: ForwardInquiry) -> DnsAnswer:
     """The PTR answer for the walk's name (rules 34-37)."""
     p = w.p
     if p.kind is not NameKind.REVERSE:
@@ -87,7 +87,9 @@ def ptr(w: ForwardWalk) -> DnsAnswer:
     )
 
 
-def _endpoint_ptrs(w: ForwardWalk, address: str) -> tuple[list[tuple[Record, ObjectRef, str]], int]:
+def _endpoint_ptrs(
+    w: ForwardInquiry, address: str
+) -> tuple[list[tuple[Record, ObjectRef, str]], int]:
     """The PTRs of the ready endpoints holding ``address`` (rule 36), and how many are hidden.
 
     Hidden: those the configured server does not answer (version gates, :func:`version_ok`).
