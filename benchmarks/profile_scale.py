@@ -213,7 +213,8 @@ def sts(bench: Bench, sizes: list[int]) -> None:
         scenario = Scenario(n)
         bench.load(scenario.objects(), scenario.zones(), NAMESPACE)
         with bench.knot:
-            run = bench.run(["inspect", "web", "-n", NAMESPACE, "-o", "json"], f"sts-{n}")
+            args = ["inspect", "web", "-n", NAMESPACE, "-o", "json", "--request-timeout", "900"]
+            run = bench.run(args, f"sts-{n}")
         print(
             f"| {n:,} | {run.cpu:.2f} | {run.rss_mb:.0f} | {run.wall:.1f} | "
             f"{run.out_bytes / 1e6:.0f} | {run.code} |",
@@ -239,7 +240,9 @@ def services(bench: Bench, sizes: list[int], outputs: list[str]) -> None:
         bench.load(_objects(cluster), _zones(cluster), None)
         with bench.knot:
             for output in outputs:
-                run = bench.run(["inspect", "-A", "-o", output], f"svc-{s}-{output}")
+                # A long request timeout: paging 150,000 pods may be slow on the emulator.
+                args = ["inspect", "-A", "-o", output, "--request-timeout", "900"]
+                run = bench.run(args, f"svc-{s}-{output}")
                 print(
                     f"| {s:,} | {s * PODS_PER_SERVICE:,} | {output} | {run.cpu:.2f} | "
                     f"{run.rss_mb:.0f} | {run.wall:.1f} | {run.out_bytes / 1e6:.1f} | {run.code} |",

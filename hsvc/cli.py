@@ -56,6 +56,7 @@ from hsvc.flags import (
     UntilOkOpt,
     WatchLagOpt,
     WatchOpt,
+    complete_services,
 )
 from hsvc.outstreams import BestEffort, Checked, silence_stdout, write_failed
 from hsvc.present import (
@@ -128,7 +129,11 @@ command = commands(app)
 def cmd_records(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     run: Invocation,
@@ -199,7 +204,11 @@ def cmd_resolve(
 def cmd_inspect(
     service: Annotated[
         str | None,
-        typer.Argument(metavar="SERVICE", help="Service name (default: every Service)."),
+        typer.Argument(
+            metavar="SERVICE",
+            help="Service name (default: every Service).",
+            autocompletion=complete_services,
+        ),
     ] = None,
     *,
     only_failures: OnlyFailuresOpt = False,

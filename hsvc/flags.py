@@ -41,6 +41,30 @@ OUT = "Output"
 WATCH = "Watch (inspect --watch)"
 MONITOR = "Monitor"
 
+# --- shell completion from the cluster (hsvc.commands.complete, imported when asked) -----
+
+
+def complete_namespaces(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Namespaces for ``-n``: one LIST, bounded by --request-timeout, silent on errors."""
+    from hsvc.commands import complete
+
+    return complete.namespaces(ctx.params, incomplete)
+
+
+def complete_services(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Services of the namespace typed for the SERVICE argument (as -n)."""
+    from hsvc.commands import complete
+
+    return complete.services(ctx.params, incomplete)
+
+
+def complete_contexts(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Contexts of the kubeconfig for ``--context`` (no request is sent)."""
+    from hsvc.commands import complete
+
+    return complete.contexts(ctx.params, incomplete)
+
+
 # --- options: one alias per flag; each default is written once, in SHARED / LIVE --------
 
 NamespaceOpt = Annotated[
@@ -51,6 +75,7 @@ NamespaceOpt = Annotated[
         metavar="NAMESPACE",
         help="Namespace (default: the context's namespace, else 'default').",
         rich_help_panel=CLUSTER,
+        autocompletion=complete_namespaces,
     ),
 ]
 AllNamespacesOpt = Annotated[
@@ -88,6 +113,7 @@ ContextOpt = Annotated[
         help="Kubeconfig context to use (inspect, records, lint: repeatable, "
         "each context checked on its own).",
         rich_help_panel=CLUSTER,
+        autocompletion=complete_contexts,
     ),
 ]
 AllContextsOpt = Annotated[

@@ -324,6 +324,10 @@ class KubeSource(DnsReads):
                 backends.extend(self._convert(backends_from_dict, {**o, "kind": kind}))
         return workloads, tuple(config), tuple(backends)
 
+    def names(self, resource: str, namespace: str | None, *, deadline: float) -> list[str]:
+        """Names of one kind (``namespaces``, ``services``): one LIST, [] when unreadable."""
+        return self._names(resource, namespace, deadline)
+
     def _names(self, resource: str, namespace: str | None, deadline: float) -> list[str]:
         """Names of one kind, for a "did you mean" after a 404 (one LIST, on that path only).
 

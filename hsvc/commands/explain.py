@@ -27,6 +27,9 @@ class FindingDoc:
     text: str  # the whole section, without its heading
 
 
+_TEST_MARKER = re.compile(r"^<!-- docs-test: .*-->\n", re.M)
+
+
 def reference_text() -> str:
     """Return the findings reference (package data, else the source checkout's docs).
 
@@ -51,7 +54,9 @@ def finding_docs(text: str | None = None) -> list[FindingDoc]:
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         body = text[mark.end() : end]
         # A section ends at the next heading of any level.
-        body = re.split(r"^#{1,3} ", body, maxsplit=1, flags=re.M)[0].strip()
+        body = re.split(r"^#{1,3} ", body, maxsplit=1, flags=re.M)[0]
+        # The markers for the docs' own test (tests/test_docs.py) are not text.
+        body = _TEST_MARKER.sub("", body).strip()
         first = next((line for line in body.splitlines() if line.strip()), "")
         out.append(
             FindingDoc(code=mark.group(1), summary=first.replace("**", "").strip(), text=body)

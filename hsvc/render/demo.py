@@ -19,7 +19,7 @@ from hsvc.core.compare import Row
 from hsvc.core.model import Rcode
 from hsvc.core.records import Group
 from hsvc.core.report import Played
-from hsvc.render.table import Names, inspect_table, safe, unbounded
+from hsvc.render.table import Names, fit_name, inspect_table, safe, unbounded
 
 TITLE = "hsvc demo: cluster DNS of a headless and a ClusterIP Service"
 
@@ -57,14 +57,20 @@ def demo_outro(console: Console, played: Sequence[Played], outro: Sequence[str])
     """Print the Services side by side, then where to go next (``outro``, paragraphs)."""
     console.print()
     _heading(console, "Side by side")
-    console.print(side_by_side(played))
+    console.print(side_by_side(played, width=None if unbounded(console) else console.width))
     for paragraph in outro:
         console.print()
         console.print(Text(paragraph))
 
 
-def side_by_side(played: Sequence[Played]) -> Table:
-    """Return what DNS must answer for each Service, one column per Service."""
+def side_by_side(played: Sequence[Played], *, width: int | None = None) -> Table:
+    """Return what DNS must answer for each Service, one column per Service.
+
+    ``width``: the terminal's; names too long for their column wrap after a dot, never
+    inside a label (None: nothing wraps).
+    """
+    # What each Service's column gets: the line less the labels and the gaps.
+    room = (width - len("must not resolve") - 3 * len(played)) // len(played) if width else 0
     table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
     table.add_column("", style="bold", no_wrap=True)
     columns = []
@@ -95,6 +101,12 @@ def side_by_side(played: Sequence[Played]) -> Table:
                 cell = _lines(short.data(rec) for r in matching for rec in r.expected.answer)
             else:
                 cell = _lines(short(r.name) for r in matching)
+                if room > 0:
+                    # Escaped first (safe), then wrapped after dots: a label stays whole.
+                    cell = Text(
+                        "\n".join(fit_name(line, room) for line in cell.plain.split("\n")),
+                        style=cell.style,
+                    )
             cells.append(cell)
         table.add_row(label, *cells)
     return table

@@ -8,7 +8,8 @@ cells, layout, header lines, rows and findings tables live in :mod:`hsvc.render.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
@@ -32,6 +33,7 @@ from hsvc.render.cells import (
     COLLAPSE_AT,
     GROUP_TITLES,
     MARK,
+    MAX_CELL,
     Names,
     expected_text,
     observed_text,
@@ -39,7 +41,7 @@ from hsvc.render.cells import (
 )
 from hsvc.render.findings import findings_table, lint_table
 from hsvc.render.header import path_line, print_notes, service_header, settings_line, used_by
-from hsvc.render.layout import fit_name, name_width, print_table, unbounded
+from hsvc.render.layout import DATA_FLOOR, fit_name, name_width, print_table, unbounded
 from hsvc.render.rows import (
     RowsView,
     _server_header,
@@ -49,6 +51,9 @@ from hsvc.render.rows import (
     rows_table,
     summary_line,
 )
+
+# hsvc's own reasons (a sentence around a few names) may be longer than a cluster's value.
+REASON_CELL = 4 * MAX_CELL
 
 
 def records_table(
@@ -65,6 +70,17 @@ def records_table(
         table.add_column("FROM", overflow="fold", ratio=2)
     order = {g.value: i for i, g in enumerate(GROUP_ORDER)}
     records = sorted(report.records, key=lambda e: order.get(e.group, 99))
+    fit = _Fit.for_columns(
+        console,
+        [safe(short(e.record.name)).plain for e in records],
+        [safe(short.data(e.record)).plain for e in records],
+        fixed=len("TYPE") + len("28800"),
+        columns=len(table.columns),
+        active=not wide,
+    )
+    if fit.names:
+        table.columns[0].width = fit.names
+        table.columns[3].width = fit.data
     group = None
     for e in records:
         if e.group != group and headers:
@@ -72,43 +88,58 @@ def records_table(
             title = Text(GROUP_TITLES.get(group, group), style="bold cyan")
             table.add_row(title, *([""] * (len(table.columns) - 1)))
         cells: list[Text | str] = [
-            safe(short(e.record.name)),
+            fit.name(safe(short(e.record.name))),
             e.record.type,
             str(e.record.ttl),
-            safe(short.data(e.record)),
+            fit.datum(safe(short.data(e.record))),
         ]
         if wide:
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
         table.add_row(*cells)
     console.print(table)
     if report.predicted:
-        pred = Table(
-            title="Names that will answer once created (predicted)" if headers else None,
-            box=box.SIMPLE,
-            show_header=headers,
-            title_justify="left",
-        )
-        pred.add_column("NAME", overflow="fold")
-        pred.add_column("TYPE")
-        pred.add_column("PREDICTED", overflow="fold")
-        for n in report.predicted:
-            pred.add_row(safe(short(n.name)), n.type, safe(n.reason))
-        console.print(pred)
+        rows = [(n.name, n.type, safe(n.reason)) for n in report.predicted]
+        heading = "Names that will answer once created (predicted)"
+        _names_table(console, heading, "PREDICTED", rows, short, headers=headers)
     if report.absent:
-        neg = Table(
-            title="Names that must not resolve" if headers else None,
-            box=box.SIMPLE,
-            show_header=headers,
-            title_justify="left",
-        )
-        neg.add_column("NAME", overflow="fold")
-        neg.add_column("TYPE")
-        neg.add_column("WHY", overflow="fold")
-        for n in report.absent:
-            neg.add_row(safe(short(n.name)), n.type, safe(f"{n.reason} ({', '.join(n.rules)})"))
-        console.print(neg)
+        # A reason is hsvc's own sentence around a few names: longer than a cell from the
+        # cluster may be, and cut only far beyond what any reason says.
+        rows = [
+            (n.name, n.type, safe(f"{n.reason} ({', '.join(n.rules)})", limit=REASON_CELL))
+            for n in report.absent
+        ]
+        _names_table(console, "Names that must not resolve", "WHY", rows, short, headers=headers)
     if headers:
         console.print(settings_line(report.source), style="dim")
+
+
+def _names_table(
+    console: Console,
+    title: str,
+    last: str,
+    rows: Sequence[tuple[str, str, Text]],
+    short: Names,
+    *,
+    headers: bool,
+) -> None:
+    """A table of names with their type and one more column (predicted, or why not)."""
+    table = Table(
+        title=title if headers else None,
+        box=box.SIMPLE,
+        show_header=headers,
+        title_justify="left",
+    )
+    table.add_column("NAME", overflow="fold")
+    table.add_column("TYPE")
+    table.add_column(last, overflow="fold")
+    names = _Fit.for_columns(
+        console, [safe(short(name)).plain for name, _, _ in rows], [], fixed=5, columns=3
+    )
+    if names.names:
+        table.columns[0].width = names.names
+    for name, rtype, text in rows:
+        table.add_row(names.name(safe(short(name))), rtype, text)
+    console.print(table)
 
 
 def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> None:
@@ -198,6 +229,50 @@ def search_rows(view: SearchView) -> list[tuple[str, str]]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """Widths for a name column and a data column of a rich table on a terminal.
+
+    Names wrap only after dots (``fit_name``), never inside a label: rich would fold
+    them anywhere. ``names`` 0: nothing to fit (piped, or ``-o wide``).
+    """
+
+    names: int = 0
+    data: int = 0
+
+    @classmethod
+    def for_columns(
+        cls,
+        console: Console,
+        names: Sequence[str],
+        data: Sequence[str],
+        *,
+        fixed: int,
+        columns: int,
+        active: bool = True,
+    ) -> _Fit:
+        if not active or unbounded(console) or not names:
+            return cls()
+        room = console.width - fixed - 3 * (columns - 1) - 2
+        longest_data = max((len(d) for d in data), default=0)
+        # Names take what the data leaves, and at least half when both are long.
+        budget = max(room // 2, room - longest_data) if data else room // 2
+        width = name_width(names, budget)
+        if max(map(len, names)) <= width and longest_data <= room - width:
+            return cls()  # everything fits: rich lays it out at its natural width
+        return cls(names=width, data=max(room - width, DATA_FLOOR) if data else 0)
+
+    def name(self, cell: Text) -> Text:
+        if not self.names or len(cell.plain) <= self.names:
+            return cell
+        return Text(fit_name(cell.plain, self.names), style=cell.style)
+
+    def datum(self, cell: Text) -> Text:
+        if not self.data or len(cell.plain) <= self.data:
+            return cell
+        return Text(fit_name(cell.plain, self.data), style=cell.style)
+
+
 def layers_line(layers: Mapping[str, str]) -> Text:
     """``layers: coredns-a = CoreDNS replica coredns-a; ...``: which layer each column is."""
     text = Text("layers: ")
@@ -257,6 +332,7 @@ def inspect_table(
 __all__ = [
     "COLLAPSE_AT",
     "MARK",
+    "REASON_CELL",
     "Names",
     "fit_name",
     "inspect_table",

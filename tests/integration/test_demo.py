@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import time
 import zipfile
@@ -79,6 +80,20 @@ def test_demo_tells_the_story_and_exits_0(demo_run) -> None:
     assert not ANSI.search(out)
     # The install path of the bundled files is not shown.
     assert "manifests hsvc/data/demo/ms.yaml" in out and str(ROOT) not in out
+
+
+def test_demo_side_by_side_wraps_names_only_after_a_dot(demo_run) -> None:
+    result, _ = demo_run("--no-color")
+    side = result.out.split("Side by side", 1)[1].split("The demo exits", 1)[0]
+    lines = side.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    # Every name cell that goes on to the next line ends with a dot there.
+    col = lines[1].index("gateway (ClusterIP)")
+    cells = [line[col:].strip() for line in lines[3:] if len(line) > col]
+    for cell, below in itertools.pairwise(cells):
+        if below and not below.startswith(("10-", "eureka", "gateway", "(", "_")):
+            assert cell.endswith("."), (cell, below)
+    assert "gateway-7d9f8-abcde.gateway." in cells and "ms.svc" in cells
 
 
 def test_demo_no_headers_and_wide(demo_run) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 
@@ -51,3 +52,46 @@ def test_piped_console_output_has_no_trailing_spaces() -> None:
     text = out.getvalue()
     assert text and all(line == line.rstrip() for line in text.splitlines())
     assert max(len(line) for line in text.splitlines()) < 40  # not padded to the width
+
+
+TITLES = {"Service name", "Per-pod / endpoint names", "SRV", "PTR", "Pod records", "Cluster"}
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-n", "kube-system", "-f", "tests/data/seed/"],
+        ["gateway", "-n", "ms", "-f", "tests/data/seed/"],
+    ],
+    ids=["kube-dns", "gateway"],
+)
+def test_records_names_wrap_only_after_dots(run, monkeypatch, columns, args) -> None:
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    monkeypatch.setenv("COLUMNS", columns)
+    out = run("records", *args, "--offline", "--no-color").out
+    lines = out.splitlines()
+    assert all(len(line) <= int(columns) for line in lines), max(lines, key=len)
+    checked = 0
+    for at, head in enumerate(lines):
+        if not head.lstrip().startswith("NAME "):
+            continue
+        col, type_col = head.index("NAME"), head.index("TYPE")
+        rows = lines[at + 2 :]
+        for line, below in itertools.pairwise(rows):
+            if not line.strip() or not below.strip():
+                continue
+            if any(below.strip() in t or line.strip() in t for t in TITLES):
+                continue  # a group title (it may wrap at a space)
+            # A line that goes on a NAME cell: text under NAME, nothing under TYPE.
+            if below[:col].strip() or below[col : col + 1] in ("", " "):
+                continue
+            if below[type_col : type_col + 5].strip():
+                continue
+            # A NAME cell that goes on below broke after a dot, never inside a label.
+            assert line[col:].split(" ")[0].endswith("."), (line, below)
+            checked += 1
+    if columns == "60":
+        assert checked  # something did wrap, after a dot
