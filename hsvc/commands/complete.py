@@ -55,12 +55,12 @@ def _matching(names: list[str], incomplete: str) -> list[str]:
 def _from_cluster(
     params: Mapping[str, Any], incomplete: str, read: Callable[[KubeSource, float], list[str]]
 ) -> list[str]:
+    timeout = _timeout(params)
+    deadline = time.monotonic() + timeout  # the client's import counts too
     try:
         with _quiet():
             from hsvc.adapters.kubeapi import KubeSource
 
-            timeout = _timeout(params)
-            deadline = time.monotonic() + timeout
             with KubeSource.connect(
                 kubeconfig=params.get("kubeconfig"),
                 context=_context(params),

@@ -37,6 +37,8 @@ NEVER_LIVE = (
     "kubernetes.leaderelection",
     "dns.asyncquery",
     "dns.asyncbackend",
+    "dns.query",
+    "dns.message",  # the fast reader reads what cluster DNS answers
 )
 
 

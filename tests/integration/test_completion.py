@@ -114,6 +114,7 @@ def test_a_stalling_cluster_is_bounded_by_the_request_timeout(tmp_path: Path) ->
         config = write_kubeconfig(tmp_path / "kc", server.url)
         done, seconds = complete(f"hsvc inspect --kubeconfig {config} --request-timeout 1 -n ")
     assert done.returncode == 0 and done.stdout.strip() == "" and done.stderr == ""
-    # The timeout, and the interpreter's start (about a second on a busy machine).
-    assert seconds < 1 + 1.5, seconds
+    # The timeout (the client's import included), and the interpreter's start and hsvc's
+    # import (about a second on a busy machine).
+    assert seconds < 1 + 2, seconds
     assert server.connections >= 1

@@ -441,12 +441,13 @@ def test_a_big_headless_answer_is_flagged_tcp_only_with_the_fix(
     assert "HSVC805" not in found  # knotd answers over TCP
 
 
-def kafka_inspect(run, kubeconfig: Path, server: str):
+def kafka_inspect(run, kubeconfig: Path, server: str, *, whole: bool = False):
+    """``inspect kafka``, or with ``whole`` the namespace (every pod in it in scope)."""
     from tests.integration import test_large_answers as big
 
     return run(
         "inspect",
-        "kafka",
+        *(() if whole else ("kafka",)),
         "-n",
         big.NS,
         "--kubeconfig",
@@ -466,9 +467,19 @@ def test_an_answer_over_512_bytes_is_measured_without_edns(
     """40 endpoints: the A set (~700 bytes) fits EDNS; knotd truncates it without EDNS."""
     from tests.integration import test_large_answers as big
 
-    api_server.add(*big.objects(40))
+    api_server.add(
+        *big.objects(40),
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "client", "namespace": big.NS, "labels": {"app": "client"}},
+            "spec": {"containers": [{"name": "c", "image": "alpine:3.19"}]},
+            "status": {"phase": "Running", "podIP": "10.77.9.9", "podIPs": [{"ip": "10.77.9.9"}]},
+        },
+    )
     knot = make_knot(big.zones(40))
-    doc = kafka_inspect(run, kubeconfig, f"127.0.0.1:{knot.port}").json()
+    # The whole namespace: the alpine client is in scope (one Service's inspect reads its pods).
+    doc = kafka_inspect(run, kubeconfig, f"127.0.0.1:{knot.port}", whole=True).json()
     a_row = next(
         r for r in doc["rows"] if r["name"] == "kafka.big.svc.cluster.local." and r["type"] == "A"
     )
@@ -483,6 +494,7 @@ def test_an_answer_over_512_bytes_is_measured_without_edns(
     assert found and found[0]["object"] == {"kind": "Service", "namespace": big.NS, "name": "kafka"}
     assert "without EDNS truncated (TC)" in found[0]["message"]
     assert "only works over TCP" in found[0]["message"] and "edns0" in found[0]["hint"]
+    assert "musl-looking pods here: client (alpine:3.19)" in found[0]["message"]
     assert not [f for f in doc["findings"] if f["code"] == "HSVC805"]
 
 
