@@ -24,6 +24,7 @@ from typing import Any, cast
 import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
+from hsvc.adapters.dnschaos import version_query, version_text
 from hsvc.adapters.dnswire import (
     _MISMATCH,
     EDNS_PAYLOAD,
@@ -39,8 +40,6 @@ from hsvc.adapters.dnswire import (
     _Response,
     _tcp_failure,
     _timed_out,
-    version_query,
-    version_text,
 )
 from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
