@@ -69,12 +69,27 @@ def row_services(report: InspectReport) -> list[ServiceKey | None]:
     zones = report.source.settings.forward_zones
     in_scope = {(s.service.namespace, s.service.name) for s in report.services}
     services = [s.service for s in report.services]
+    # A pod belongs to the first Service (in the report's order) of its namespace
+    # that it names as subdomain or whose selector matches it. Candidates come from
+    # two indexes (by name; by the selector's first label, which a matching pod has),
+    # so the cost is per pod, not per pod and Service.
+    by_name: dict[tuple[str, str], list[int]] = {}
+    by_label: dict[tuple[str, str, str], list[int]] = {}
+    for position, svc in enumerate(services):
+        by_name.setdefault((svc.namespace, svc.name), []).append(position)
+        if svc.selector:
+            label, value = svc.selector[0]
+            by_label.setdefault((svc.namespace, label, value), []).append(position)
     pod_service: dict[tuple[str, str], ServiceKey] = {}
     ip_service: dict[str, ServiceKey] = {}
     for pod in report.source.snapshot.pods:
-        for svc in services:
-            if svc.namespace != pod.namespace:
-                continue
+        ns = pod.namespace
+        candidates = [
+            *by_name.get((ns, pod.subdomain), ()),
+            *(p for k, v in pod.labels for p in by_label.get((ns, k, v), ())),
+        ]
+        for position in sorted(candidates):
+            svc = services[position]
             if pod.subdomain == svc.name or selector_matches(svc.selector, pod.labels):
                 owner = (svc.namespace, svc.name)
                 pod_service.setdefault((pod.namespace, pod.name), owner)
@@ -128,24 +143,30 @@ def _cause(findings: Sequence[Finding], rows: Sequence[Row]) -> str:
     return ""
 
 
-def tallies(report: InspectReport) -> list[ServiceTally]:
-    """One tally per Service of the report, in its order (rows about no Service are left out)."""
-    owners = row_services(report)
+def tallies(
+    report: InspectReport, owners: Sequence[ServiceKey | None] | None = None
+) -> list[ServiceTally]:
+    """One tally per Service of the report, in its order (rows about no Service are left out).
+
+    ``owners``: :func:`row_services` of the report, when the caller has it already.
+    """
+    if owners is None:
+        owners = row_services(report)
     by_service: dict[ServiceKey, list[int]] = {}
     for i, key in enumerate(owners):
         if key is not None:
             by_service.setdefault(key, []).append(i)
+    findings: dict[ServiceKey, list[Finding]] = {}
+    for f in report.findings:
+        if f.object.kind == "Service":
+            findings.setdefault((f.object.namespace, f.object.name), []).append(f)
     out = []
     for s in report.services:
         key = (s.service.namespace, s.service.name)
         indices = by_service.get(key, [])
         rows = [report.rows[i] for i in indices]
         failed = tuple(i for i in indices if report.rows[i].status is not Verdict.OK)
-        about = [
-            f
-            for f in report.findings
-            if f.object.kind == "Service" and (f.object.namespace, f.object.name) == key
-        ]
+        about = findings.get(key, [])
         out.append(
             ServiceTally(
                 namespace=key[0],

@@ -15,7 +15,7 @@ from rich.text import Text  # noqa: TID251
 from hsvc.core.compare import Verdict
 from hsvc.core.model import Finding, Severity
 from hsvc.core.report import InspectReport, ServiceSummary
-from hsvc.core.summary import ServiceTally, explanations, row_services, tallies
+from hsvc.core.summary import ServiceKey, ServiceTally, explanations, row_services, tallies
 from hsvc.render.cells import MARK, safe
 from hsvc.render.findings import SEVERITY_STYLE
 from hsvc.render.header import path_line, settings_line, used_by
@@ -181,8 +181,11 @@ def inspect_summary(
     or ``SCREEN_LINES`` lines when piped); the ✗ rows are always all shown. ``-o wide``
     and ``--no-headers`` never fold.
     """
+    # Worked out once for every fold tried below (each a whole rendering).
+    owners = row_services(report)
+    counted = tallies(report, owners)
     if wide or not headers:
-        _summary(console, report, wide=wide, headers=headers, services=services, fold=0)
+        _summary(console, report, counted, owners, wide=wide, headers=headers, services=services)
         return
     screen = console.height if console.is_terminal else SCREEN_LINES
     # The notes printed after the view (on stderr) share the screen.
@@ -192,7 +195,16 @@ def inspect_summary(
     text = ""
     for fold in range(_FOLDS + 1):
         with console.capture() as capture:
-            _summary(console, report, wide=wide, headers=headers, services=services, fold=fold)
+            _summary(
+                console,
+                report,
+                counted,
+                owners,
+                wide=wide,
+                headers=headers,
+                services=services,
+                fold=fold,
+            )
         text = capture.get()
         if text.count("\n") <= screen:
             break
@@ -216,16 +228,17 @@ def _settings_lines(console: Console, report: InspectReport, fold: int) -> None:
 def _summary(
     console: Console,
     report: InspectReport,
+    counted: list[ServiceTally],
+    owners: list[ServiceKey | None],
     *,
     wide: bool,
     headers: bool,
     services: bool,
-    fold: int,
+    fold: int = 0,
 ) -> None:
 
     if headers:
         _settings_lines(console, report, fold)
-    counted = tallies(report)
     if services and report.services:
         print_services(
             console, report, counted, headers=headers, fold_ok=fold >= 1, causes=fold < 4
@@ -236,7 +249,6 @@ def _summary(
             if not t.ok:
                 console.print(safe(f"{t.namespace}/{t.name}", "bold"))
                 console.print(used_by(s, report.used_by))
-    owners = row_services(report)
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     # Grouped by Service, in the summary's order; rows about no Service last.
     order = {(t.namespace, t.name): n for n, t in enumerate(counted)}

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.compare import compare
-from hsvc.core.model import Finding, ObjectRef, Observation, Record, Severity
-from hsvc.core.records import expectations
+from hsvc.core.compare import Row, Verdict, compare
+from hsvc.core.model import (
+    DnsAnswer,
+    Finding,
+    ObjectRef,
+    Observation,
+    Pod,
+    Rcode,
+    Record,
+    Service,
+    Severity,
+    Snapshot,
+    selector_matches,
+)
+from hsvc.core.records import Group, expectations
+from hsvc.core.report import InspectReport, ServiceSummary, Source
+from hsvc.core.summary import row_services
 from hsvc.core.tally import lint_tally, service_of_name, tally
 from tests.conftest import KUBEADM, seed_snapshot
 
@@ -94,3 +111,86 @@ def test_lint_counts_by_severity_per_object_with_the_worst_first() -> None:
     assert (only.namespace, only.service) == ("ms", "Service/portal")
     assert only.counts == {"error": 1, "warning": 1}
     assert only.cause == "HSVC101: e"
+
+
+# --- the owner of each row, found by index: what a scan of every Service per pod finds ------
+
+_LABELS = [("app", "x"), ("app", "y"), ("tier", "t")]
+_PODS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["", "s0", "s1", "s2"]),
+        st.lists(st.sampled_from(_LABELS), unique_by=lambda kv: kv[0], max_size=2),
+    ),
+    max_size=8,
+)
+_SERVICES = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["s0", "s1", "s2", "s3"]),
+        st.lists(st.sampled_from(_LABELS), unique_by=lambda kv: kv[0], max_size=2),
+    ),
+    max_size=6,
+    unique_by=lambda s: (s[0], s[1]),
+)
+
+
+def _scanned_owners(report: InspectReport) -> dict[tuple[str, str], tuple[str, str]]:
+    """The first Service in the report's order that names the pod or selects it."""
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for pod in report.source.snapshot.pods:
+        for s in report.services:
+            svc = s.service
+            if svc.namespace == pod.namespace and (
+                pod.subdomain == svc.name or selector_matches(svc.selector, pod.labels)
+            ):
+                out.setdefault((pod.namespace, pod.name), (svc.namespace, svc.name))
+                break
+    return out
+
+
+@settings(deadline=None, max_examples=300)
+@given(_PODS, _SERVICES)
+def test_pod_rows_belong_to_the_first_service_that_names_or_selects_the_pod(pods, services):
+    snapshot = Snapshot(
+        pods=tuple(
+            Pod(
+                namespace=ns,
+                name=f"p{i}",
+                subdomain=sub,
+                labels=tuple(labels),
+                pod_ips=(f"10.0.0.{i + 1}",),
+            )
+            for i, (ns, sub, labels) in enumerate(pods)
+        )
+    )
+    summaries = [
+        ServiceSummary(
+            service=Service(namespace=ns, name=name, cluster_ips=("None",), selector=tuple(sel)),
+            stateful_sets=(),
+            ready=0,
+            not_ready=0,
+        )
+        for ns, name, sel in services
+    ]
+    rows = [
+        Row(
+            group=Group.POD,
+            subject=p.ref,
+            expected=DnsAnswer(
+                name=f"10-0-0-{i + 1}.{p.namespace}.pod.cluster.local.",
+                type="A",
+                rcode=Rcode.NOERROR,
+            ),
+            reason="",
+            checks=(),
+            status=Verdict.OK,
+        )
+        for i, p in enumerate(snapshot.pods)
+    ]
+    source = Source(snapshot=snapshot, settings=KUBEADM, origin="test", namespace=None)
+    report = InspectReport(source=source, services=summaries, rows=rows, servers=())
+    expected = _scanned_owners(report)
+    assert row_services(report) == [
+        expected.get((r.subject.namespace, r.subject.name)) for r in rows
+    ]
