@@ -39,6 +39,10 @@ class PlainCoercion:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is None or getattr(param, "_runtime_param", False) is not None:
             return  # not typer's lazily coerced parameter: leave it as it is
+        try:
+            from typer._coercion import build_runtime_param  # noqa: F401, TID251
+        except ImportError:  # another typer: its own coercion throughout
+            return
         info = descriptor.parameter_info
         if info.parser is not None or info.clamp or descriptor.file_annotation is not None:
             return
