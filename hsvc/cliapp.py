@@ -204,7 +204,13 @@ class _InertFormatter(logging.Formatter):
 def _setup_logging(debug: bool, stream: TextIO) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(_InertFormatter("hsvc: %(levelname)s: %(message)s"))
+    noisy = ("kubernetes", "urllib3", "asyncio")
+    if not debug:
+        # Nothing of theirs without --debug: urllib3 warns with a traceback (headers
+        # cut off by the request deadline, a retry), and the error line says it
+        # already. A filter, not a level: the kubernetes client resets urllib3's.
+        handler.addFilter(lambda record: not record.name.startswith(noisy))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
     # Even with --debug: the client's and urllib3's debug logs may carry headers.
-    for noisy in ("kubernetes", "urllib3", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -529,13 +529,25 @@ class Outcome:
 def interrupted(call: Call) -> Outcome:
     """Run ``hsvc`` as a process; SIGINT it once the silent server has seen its first query."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hsvc", *call.args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    # A test run started as a background job of a script (`pytest ... &`, as a CI
+    # runner may) has SIGINT ignored: POSIX shells start such jobs that way, and
+    # exec keeps an ignored signal ignored, so hsvc (like any program) would honour
+    # it and never see the Ctrl-C. A handler, unlike SIG_IGN, is reset by exec: the
+    # child starts with SIGINT at its default, as under a terminal.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hsvc", *call.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         deadline = time.monotonic() + 8
         while call.interrupt.udp_queries == 0 and time.monotonic() < deadline:

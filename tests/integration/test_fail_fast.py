@@ -43,7 +43,9 @@ def test_probe_stops_a_silent_server_after_one_query(make_bad_dns) -> None:
     assert len(seen) == 300
     # Only the probe went out (the query and its one retry), not 300 queries.
     assert silent.udp_queries == 2
-    assert wall < 0.6 + 1.5  # two attempts of 0.3 s, and room for a busy machine
+    # Two attempts of 0.3 s; the count above is the claim, the bound is room for a
+    # busy machine (a query each would be 300 x 0.6 s over 64 workers).
+    assert wall < 0.6 + 3
     assert seen[0].rcode is Rcode.TIMEOUT
     assert {o.rcode for o in seen[1:]} == {Rcode.ERROR}
     assert all(
@@ -63,7 +65,8 @@ def test_silent_server_does_not_stop_the_others(make_knot, make_bad_dns) -> None
         by_server.setdefault(obs.server, []).append(obs.rcode)
     assert by_server[str(knot.nameserver)] == [Rcode.NOERROR] * 300
     assert by_server[str(silent.nameserver)][1:] == [Rcode.ERROR] * 299
-    assert wall < 0.6 + 2.0
+    assert silent.udp_queries == 2  # the probe and its retry, then nothing more
+    assert wall < 0.6 + 4  # room for a busy machine; the count is the claim
 
 
 def test_early_stop_after_k_unanswered_questions(make_bad_dns) -> None:
@@ -83,7 +86,7 @@ def test_early_stop_after_k_unanswered_questions(make_bad_dns) -> None:
     timed_out = [o for o in seen if o.rcode is Rcode.TIMEOUT]
     skipped = [o for o in seen if o.error.startswith("server silent")]
     assert len(timed_out) == asked and len(timed_out) + len(skipped) == count
-    assert wall < (asked / concurrency + 1) * 0.2 + 1.5
+    assert wall < (asked / concurrency + 1) * 0.2 + 3  # room for a busy machine
 
 
 def test_a_server_that_answers_is_asked_everything(make_knot) -> None:
@@ -123,9 +126,10 @@ def test_inspect_a_big_statefulset_against_a_silent_server_exits_6_fast(
     assert "no DNS server answered" in result.err
     assert "no response within 0.3s" in result.err
     assert silent.udp_queries == 2
-    # Reading and planning 1,203 checks takes most of it (slower on a busy machine); the
-    # silent server costs one query (two attempts), not 1,203 timeouts over 64 workers.
-    assert wall < 8.0
+    # The count above is the claim: the silent server costs one query (two attempts),
+    # not 1,203 timeouts over 64 workers. Reading and planning 1,203 checks takes most
+    # of the wall time, several times more under coverage on a busy machine.
+    assert wall < 20.0
 
 
 def test_inspect_goes_on_with_the_servers_that_answer(run, make_knot, make_bad_dns, kafka) -> None:

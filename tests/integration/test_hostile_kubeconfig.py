@@ -119,9 +119,22 @@ def test_a_hanging_plugin_is_killed_with_its_children(api_server, tmp_path) -> N
     elapsed = time.monotonic() - started
     assert result.returncode == ExitCode.API_UNREACHABLE, result.stderr
     assert "did not finish within 1 s" in result.stderr and result.stderr.count("\n") == 1
-    assert elapsed < 1 + 1 + 1.5  # the timeout + 1 s, plus the interpreter's start
+    # The plugin would hang for 300 s: the bound is the timeout plus the interpreter's
+    # start, with room for a busy machine.
+    assert elapsed < 1 + 5
     for pid in pids.read_text().split():
-        assert not alive(int(pid)), pid
+        assert gone(int(pid)), pid
+
+
+def gone(pid: int, within: float = 5.0) -> bool:
+    """Whether a process is dead by ``within`` seconds: a SIGKILL takes effect when
+    the process next runs, which on a busy machine may be a moment after hsvc ends."""
+    deadline = time.monotonic() + within
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def alive(pid: int) -> bool:

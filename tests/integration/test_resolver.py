@@ -314,21 +314,23 @@ def test_silent_server_times_out_after_retries(make_bad_dns, retries):
 
 def test_garbage_is_an_error(make_bad_dns):
     bad = make_bad_dns("garbage")
-    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
+    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=0.3)
     assert obs.rcode is Rcode.ERROR
     assert obs.error.startswith(("malformed response", "response does not match"))
     # Bytes with another ID are skipped, as stub resolvers skip them: the query waits
     # out its timeout for its own reply (two attempts), then says what came instead.
-    assert obs.elapsed_ms < 2 * 1000 + 500
+    assert bad.udp_queries == 2
+    assert obs.elapsed_ms < 2 * 300 + 1500  # room for a busy machine
 
 
 def test_wrong_id_is_an_error(make_bad_dns):
     bad = make_bad_dns("wrong-id")
-    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=1.0)
+    obs = ask(bad.nameserver, "eureka.ms.svc.cluster.local.", "A", timeout=0.3)
     assert obs.rcode is Rcode.ERROR
     assert obs.error.startswith("response does not match the query (wrong ID or question)")
     assert obs.answer == ()
-    assert obs.elapsed_ms < 2 * 1000 + 500  # waited for the right ID, then gave up
+    assert bad.udp_queries == 2  # waited for the right ID, asked again, then gave up
+    assert obs.elapsed_ms < 2 * 300 + 1500  # room for a busy machine
 
 
 @pytest.mark.parametrize("tcp_only", [False, True], ids=["udp", "tcp"])
@@ -376,14 +378,14 @@ def test_many_questions_under_a_small_bound_all_answer_correctly(knot):
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_concurrency_bound_is_respected(make_bad_dns, concurrency):
     slow = make_bad_dns("slow", delay=0.05)
-    questions = [Question(name=f"q{i}.example.", type="A") for i in range(40)]
+    questions = [Question(name=f"q{i}.example.", type="A") for i in range(20)]
     began = time.monotonic()
     observations = resolve_all(questions, [slow.nameserver], concurrency=concurrency, timeout=2.0)
     wall = time.monotonic() - began
-    assert [o.rcode for o in observations] == [Rcode.NOERROR] * 40
-    assert slow.udp_queries == 40
+    assert [o.rcode for o in observations] == [Rcode.NOERROR] * 20
+    assert slow.udp_queries == 20
     assert slow.max_outstanding == concurrency
-    assert wall >= 40 / concurrency * 0.05 * 0.9
+    assert wall >= 20 / concurrency * 0.05 * 0.9
 
 
 def test_progress_counts_finished_queries(knot):
