@@ -29,6 +29,7 @@ from hsvc.render.rows import (
     rows_table,
     summary_line,
 )
+from hsvc.render.table import hanging
 
 # A cause gets its own line under the Service when less than this is left of the line.
 CAUSE_INLINE = 30
@@ -216,10 +217,10 @@ def _settings_lines(console: Console, report: InspectReport, fold: int) -> None:
     """The resolver path and DNS settings above the summary, cut to the terminal when folded."""
     line = path_line(report.source)
     if line is not None:
-        console.print(line, style="dim")
+        hanging(console, line, style="dim")
     settings = settings_line(report.source, report.servers, compact=fold >= 3)
     if fold < 4:
-        console.print(settings, style="dim")
+        hanging(console, settings, style="dim")
     else:
         for part in settings.split("\n"):
             console.print(_cut(console, part), style="dim", crop=False, no_wrap=True)

@@ -8,11 +8,14 @@ cells, layout, header lines, rows and findings tables live in :mod:`hsvc.render.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
+from rich.segment import Segment, Segments  # noqa: TID251
 from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
@@ -96,7 +99,7 @@ def records_table(
         if wide:
             cells.append(safe("; ".join(f"{p.source} ({p.rule})" for p in e.provenance)))
         table.add_row(*cells)
-    console.print(table)
+    print_snug(console, table)
     if report.predicted:
         rows = [(n.name, n.type, safe(n.reason)) for n in report.predicted]
         heading = "Names that will answer once created (predicted)"
@@ -110,7 +113,7 @@ def records_table(
         ]
         _names_table(console, "Names that must not resolve", "WHY", rows, short, headers=headers)
     if headers:
-        console.print(settings_line(report.source), style="dim")
+        hanging(console, settings_line(report.source), style="dim")
 
 
 def _names_table(
@@ -139,7 +142,68 @@ def _names_table(
         table.columns[0].width = names.names
     for name, rtype, text in rows:
         table.add_row(names.name(safe(short(name))), rtype, text)
-    console.print(table)
+    print_snug(console, table)
+
+
+def print_snug(console: Console, table: Table) -> None:
+    """Print ``table`` with its header rule no wider than its widest line of text.
+
+    Rich draws the rule over each column's whole width, while the cells wrapped in a
+    column (at dots, at spaces) may all end short of it: the rule would stick out.
+    """
+    if unbounded(console):
+        console.print(table)
+        return
+    lines = console.render_lines(table, console.options, pad=False, new_lines=False)
+    texts = ["".join(seg.text for seg in line) for line in lines]
+
+    def is_rule(text: str) -> bool:
+        return bool(text.strip()) and not text.strip().strip("─")
+
+    widest = max((len(t.rstrip()) for t in texts if not is_rule(t)), default=0)
+    out: list[Segment] = []
+    for line, text in zip(lines, texts, strict=True):
+        if is_rule(text) and len(text.rstrip()) > widest:
+            line = Segment.adjust_line_length(line, widest)
+        out.extend(line)
+        out.append(Segment.line())
+    console.print(Segments(out), crop=False, no_wrap=True)
+
+
+def hanging(console: Console, text: Text, *, hang: int = 4, style: str = "") -> None:
+    """Print header lines that fit the width, or wrap with their rest indented by ``hang``.
+
+    Each line of ``text`` is printed on its own; one wider than the console breaks
+    between its parts (separated by two spaces), else at spaces, its continuation
+    lines ``hang`` columns right of where the line starts.
+    """
+    for line in text.split("\n"):
+        if unbounded(console) or len(line.plain) <= console.width:
+            console.print(line, crop=False, no_wrap=True, soft_wrap=True, style=style)
+            continue
+        lead = len(line.plain) - len(line.plain.lstrip(" "))
+        indent = min(lead + hang, max(console.width // 2, 1))
+        # The parts: cut before each run of two spaces after the lead.
+        cuts = [m.start() for m in re.finditer(r"(?<! )  (?! )", line.plain) if m.start() > lead]
+        bounds = [0, *cuts, len(line.plain)]
+        parts = [line[a:b] for a, b in itertools.pairwise(bounds)]
+        out: list[Text] = []
+        current = parts[0]
+        for part in parts[1:]:
+            room = console.width - (0 if not out else indent)
+            if len(current.plain) + len(part.plain) <= room:
+                current = current + part
+            else:
+                out.append(current)
+                current = part[len(part.plain) - len(part.plain.lstrip(" ")) :]
+        out.append(current)
+        for n, piece in enumerate(out):
+            width = console.width - (indent if n else 0)
+            for k, row in enumerate(piece.wrap(console, width)):
+                pad = indent if n or k else 0
+                console.print(
+                    Text(" " * pad) + row, crop=False, no_wrap=True, soft_wrap=True, style=style
+                )
 
 
 def resolve_blocks(console: Console, report: ResolveReport, *, wide: bool) -> None:
@@ -300,14 +364,14 @@ def inspect_table(
     if headers:
         line = path_line(report.source)
         if line is not None:
-            console.print(line, style="dim")
+            hanging(console, line, style="dim")
         if report.layers:
-            console.print(layers_line(report.layers), style="dim")
+            hanging(console, layers_line(report.layers), style="dim")
         for s in report.services:
-            console.print(service_header(s))
+            hanging(console, service_header(s))
             if report.used_by is not None:
                 console.print(used_by(s, report.used_by))
-        console.print(settings_line(report.source, report.servers), style="dim")
+        hanging(console, settings_line(report.source, report.servers), style="dim")
     multi = len(report.servers) > 1
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     groups = explanations(report.rows, failed, multi=multi)
@@ -335,11 +399,13 @@ __all__ = [
     "REASON_CELL",
     "Names",
     "fit_name",
+    "hanging",
     "inspect_table",
     "layers_line",
     "lint_table",
     "name_width",
     "print_notes",
+    "print_snug",
     "records_table",
     "resolve_blocks",
     "safe",
