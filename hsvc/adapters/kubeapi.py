@@ -18,7 +18,7 @@ import functools
 import logging
 import math
 import time
-from typing import Self
+from typing import Any, Self
 
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
@@ -241,12 +241,33 @@ class KubeSource(DnsReads):
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
             namespaces = tuple(Namespace(name=n) for n in sorted({s.namespace for s in services}))
         slices = self._read_slices(namespace, service, deadline, unreadable)
-        raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
-        raw_sts = self._optional(
-            list_request("statefulsets", namespace, group="apps"), deadline, unreadable
-        )
-        pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
-        stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
+        raw_pods: list[dict[str, Any]] = []
+        raw_sts: list[dict[str, Any]] = []
+        if references:  # the containers are read again from the objects as listed
+            raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
+            raw_sts = self._optional(
+                list_request("statefulsets", namespace, group="apps"), deadline, unreadable
+            )
+            pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
+            stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
+        else:
+            # Converted page by page as the pages arrive.
+            pods = tuple(
+                self._optional(
+                    list_request("pods", namespace),
+                    deadline,
+                    unreadable,
+                    each=lambda o: self._convert(pod_from_dict, o),
+                )
+            )
+            stateful_sets = tuple(
+                self._optional(
+                    list_request("statefulsets", namespace, group="apps"),
+                    deadline,
+                    unreadable,
+                    each=lambda o: self._convert(statefulset_from_dict, o),
+                )
+            )
         if service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == service)
             pods = pods_for_service(services[0], slices, stateful_sets, pods)
