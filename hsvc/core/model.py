@@ -31,7 +31,9 @@ from hsvc.core.objects import (
     NetworkPolicy,
     ObjectRef,
     Pod,
+    PolicyPeer,
     PolicyPort,
+    PolicyRule,
     Service,
     ServicePort,
     Snapshot,
@@ -256,7 +258,8 @@ class Transport:
     over 512 bytes or truncated does it ask again over UDP without EDNS, as musl
     and glibc (by default) do: an answer of at most 512 bytes with EDNS fits 512
     bytes without its OPT record, so it cannot come back truncated. TCP is asked
-    when either UDP answer is truncated. A TCP-only server (a port-forward) can
+    when either UDP answer is truncated, and for each server's first question of
+    a run (the TCP probe, :mod:`hsvc.adapters.resolver`). A TCP-only server (a port-forward) can
     only be measured over TCP. ``None`` sizes were not asked.
     """
 
@@ -359,7 +362,9 @@ __all__ = [
     "Observation",
     "Pod",
     "PodsMode",
+    "PolicyPeer",
     "PolicyPort",
+    "PolicyRule",
     "Provenance",
     "Question",
     "Rcode",

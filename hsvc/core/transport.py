@@ -15,26 +15,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from hsvc.core.model import (
-    NetworkPolicy,
     ObjectRef,
     Observation,
     Pod,
-    PolicyPort,
     Rcode,
     Service,
     Severity,
 )
+from hsvc.core.policies import DNS_PORT, DnsPods, Found, Peer, Ternary, network_policies, selects
 
 # The UDP payload a client without EDNS may receive (RFC 1035 4.2.1); glibc sends
 # no EDNS unless resolv.conf says "options edns0", musl never does.
 CLASSIC_UDP = 512
+
+
 # The payload hsvc offers over UDP (and what most EDNS clients offer, DNS flag day 2020).
 EDNS_UDP = 1232
-DNS_PORT = 53
+
 
 # Image names that suggest musl libc (Alpine-based), whose resolver did not retry
 # truncated answers over TCP before musl 1.2.4.
 _MUSL_HINTS = ("alpine", "musl", "distroless/static")
+
 
 # code -> (severity, title, rules)
 CHECKS: dict[str, tuple[Severity, str, tuple[str, ...]]] = {
@@ -47,10 +49,9 @@ CHECKS: dict[str, tuple[Severity, str, tuple[str, ...]]] = {
     "HSVC807": (Severity.ERROR, "NetworkPolicy blocks DNS to a DNS port", ("R47",)),
 }
 
+
 # The codes that come from live answers (inspect's rows), not from the objects.
 LIVE_CODES = frozenset({"HSVC803", "HSVC804", "HSVC805", "HSVC806"})
-
-Found = tuple[str, ObjectRef, str, str]  # (code, object, message, hint)
 
 
 def musl_looking(pods: Iterable[Pod]) -> list[str]:
@@ -95,138 +96,6 @@ def target_port(service: Service | None) -> int:
             if p.protocol == "UDP" and p.port == DNS_PORT and isinstance(p.target_port, int):
                 return p.target_port
     return DNS_PORT
-
-
-def _allows(rules: Sequence[tuple[PolicyPort, ...]], protocol: str, port: int) -> bool:
-    """Whether any rule lets ``protocol``/``port`` through (a rule without ports allows all)."""
-    return any(not ports or any(p.allows(protocol, port) for p in ports) for ports in rules)
-
-
-def network_policies(
-    policies: Iterable[NetworkPolicy],
-    clients: Iterable[Pod],
-    dns_pods: tuple[str, tuple[tuple[str, str], ...]] | None,
-    dns_port: int = DNS_PORT,
-) -> list[Found]:
-    """HSVC802/HSVC807: policies that keep DNS from going out of client pods or into DNS pods.
-
-    NetworkPolicies add up: a pod selected by any policy of a direction is
-    isolated in that direction, and then whatever any of those policies allows
-    passes. So each client pod's egress policies are taken together, and must
-    allow UDP and TCP on 53 (what pods ask, and NodeLocal DNSCache's port) and on
-    the DNS pods' own port (where most CNIs check egress, after the Service's
-    DNAT). The DNS pods' ingress policies together must allow UDP and TCP on the
-    port they listen on. Where UDP passes and TCP does not, HSVC802 names the
-    policy that lets UDP through; where neither passes, HSVC807 names the policy
-    that isolates the pods.
-
-    Args:
-        policies: Every NetworkPolicy read (one LIST).
-        clients: The pods in scope (their namespaces' policies are checked for egress).
-        dns_pods: Namespace and labels of the DNS pods (their policies for ingress).
-        dns_port: The DNS pods' port (from their EndpointSlice).
-    """
-    by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
-    for pol in sorted(policies, key=lambda p: (p.namespace, p.name)):
-        by_ns[pol.namespace].append(pol)
-    found: list[Found] = []
-    seen: set[tuple[str, ObjectRef]] = set()
-    groups: dict[tuple[NetworkPolicy, ...], list[Pod]] = defaultdict(list)
-    for pod in clients:
-        isolating = tuple(
-            p
-            for p in by_ns.get(pod.namespace, ())
-            if "Egress" in p.policy_types and p.pod_selector.matches(pod.labels)
-        )
-        if isolating:
-            groups[isolating].append(pod)
-    egress_ports = sorted({DNS_PORT, dns_port})
-    for isolating, pods in groups.items():
-        names = sorted(p.name for p in pods)
-        more = f" and {len(names) - 1} more pod(s)" if len(names) > 1 else ""
-        rules = {p: p.egress for p in isolating}
-        for code, pol, message, hint in _dns_blocked(
-            rules, egress_ports, dns_port, f"egress from {names[0]}{more}", "an egress rule"
-        ):
-            if (code, pol.ref) not in seen:
-                seen.add((code, pol.ref))
-                found.append((code, pol.ref, message, hint))
-    if dns_pods is not None:
-        namespace, labels = dns_pods
-        isolating = tuple(
-            p
-            for p in by_ns.get(namespace, ())
-            if "Ingress" in p.policy_types and p.pod_selector.matches(labels)
-        )
-        if isolating:
-            rules = {p: p.ingress for p in isolating}
-            for code, pol, message, hint in _dns_blocked(
-                rules, [dns_port], dns_port, "ingress to the DNS pods", "an ingress rule"
-            ):
-                if (code, pol.ref) not in seen:
-                    seen.add((code, pol.ref))
-                    found.append((code, pol.ref, message, hint))
-    return found
-
-
-def _dns_blocked(
-    rules: dict[NetworkPolicy, tuple[tuple[PolicyPort, ...], ...]],
-    ports: Sequence[int],
-    dns_port: int,
-    direction: str,
-    where: str,
-) -> list[tuple[str, NetworkPolicy, str, str]]:
-    """What the isolating ``rules`` (policy -> its rules' ports) keep from DNS on ``ports``."""
-    first = next(iter(rules))
-    udp_only: dict[NetworkPolicy, list[int]] = defaultdict(list)
-    blocked: dict[str, list[int]] = defaultdict(list)  # "TCP only" / "neither ..." -> ports
-    for port in ports:
-        udp = next((p for p, r in rules.items() if _allows(r, "UDP", port)), None)
-        tcp = next((p for p, r in rules.items() if _allows(r, "TCP", port)), None)
-        if udp is not None and tcp is None:
-            udp_only[udp].append(port)
-        elif udp is None:
-            blocked["TCP only" if tcp is not None else "neither UDP nor TCP"].append(port)
-
-    def shown(group: Sequence[int], *, word: bool = True) -> str:
-        text = " and ".join(str(p) for p in group)
-        mark = " (the DNS pods' port)" if dns_port in group and dns_port != DNS_PORT else ""
-        if not word:
-            return f"{text}{mark}"
-        return f"{'ports' if len(group) > 1 else 'port'} {text}{mark}"
-
-    out: list[tuple[str, NetworkPolicy, str, str]] = []
-    for pol, group in udp_only.items():
-        tcp_text = " and ".join(f"TCP {p}" for p in group)
-        out.append(
-            (
-                "HSVC802",
-                pol,
-                f"NetworkPolicy {pol.namespace}/{pol.name} allows DNS {direction} over UDP "
-                f"{shown(group, word=False)} but not {tcp_text}, and no other policy selecting "
-                "them does: a truncated answer's TCP retry is dropped, so large answers time out",
-                " and ".join(
-                    f"add '- protocol: TCP, port: {p}' beside the UDP {p} entry" for p in group
-                ),
-            )
-        )
-    others = len(rules) - 1
-    also = f" (and {others} more polic{'y' if others == 1 else 'ies'})" if others else ""
-    for allows, group in blocked.items():
-        entries = " and ".join(
-            f"'- protocol: UDP, port: {p}' and '- protocol: TCP, port: {p}'" for p in group
-        )
-        out.append(
-            (
-                "HSVC807",
-                first,
-                f"NetworkPolicy {first.namespace}/{first.name}{also} isolates {direction}, "
-                f"and together they allow {allows} on {shown(group)}: DNS queries there are "
-                "dropped and names time out",
-                f"add {entries} to {where} of {first.namespace}/{first.name}",
-            )
-        )
-    return out
 
 
 def _size_code(obs: Observation) -> tuple[str, bool] | None:
@@ -311,12 +180,21 @@ def answer_sizes(
     for (code, subject), group in big.items():
         found.append(_size_finding(code, subject, group, (code, subject) in inferred, who))
     for server, (obs, why) in tcp_failed.items():
+        carried = obs.transport
+        probed = not obs.truncated and not (carried is not None and carried.plain_truncated)
+        seen = (
+            # The once-per-run TCP probe (hsvc.adapters.resolver): the answer fit UDP.
+            f"{server} answers over UDP but not over TCP ({why}; asked {obs.name} {obs.type} "
+            "over TCP as a probe): answers too large for UDP fail there"
+            if probed
+            else f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
+            f"over TCP ({why}): large answers fail there"
+        )
         found.append(
             (
                 "HSVC805",
                 ObjectRef(kind="Server", namespace="", name=server),
-                f"{server} answered {obs.name} {obs.type} truncated over UDP and then not "
-                f"over TCP ({why}): large answers fail there",
+                seen,
                 "open TCP 53 on the DNS pods and every hop to them (Service ports, "
                 "NetworkPolicies, node firewalls)",
             )
@@ -368,3 +246,22 @@ def _size_finding(
         "'options edns0' to the pods' dnsConfig (glibc), or keep the answer "
         "under 512 bytes",
     )
+
+
+__all__ = [
+    "CHECKS",
+    "CLASSIC_UDP",
+    "DNS_PORT",
+    "EDNS_UDP",
+    "LIVE_CODES",
+    "DnsPods",
+    "Found",
+    "Peer",
+    "Ternary",
+    "answer_sizes",
+    "musl_looking",
+    "network_policies",
+    "selects",
+    "service_tcp",
+    "target_port",
+]
