@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
@@ -272,14 +272,38 @@ class KubeSource(StreamClient):
                 for o in self._required(list_request("services", namespace), deadline)
             )
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
-            namespaces = tuple(Namespace(name=n) for n in sorted({s.namespace for s in services}))
+            namespaces = tuple(
+                Namespace(name=n, labels_known=False)
+                for n in sorted({s.namespace for s in services})
+            )
         slices = self._read_slices(namespace, service, deadline, unreadable)
-        raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
-        raw_sts = self._optional(
-            list_request("statefulsets", namespace, group="apps"), deadline, unreadable
-        )
-        pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
-        stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
+        raw_pods: list[dict[str, Any]] = []
+        raw_sts: list[dict[str, Any]] = []
+        if references:  # the containers are read again from the objects as listed
+            raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
+            raw_sts = self._optional(
+                list_request("statefulsets", namespace, group="apps"), deadline, unreadable
+            )
+            pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
+            stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
+        else:
+            # Converted page by page as the pages arrive.
+            pods = tuple(
+                self._optional(
+                    list_request("pods", namespace),
+                    deadline,
+                    unreadable,
+                    each=lambda o: self._convert(pod_from_dict, o),
+                )
+            )
+            stateful_sets = tuple(
+                self._optional(
+                    list_request("statefulsets", namespace, group="apps"),
+                    deadline,
+                    unreadable,
+                    each=lambda o: self._convert(statefulset_from_dict, o),
+                )
+            )
         if service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == service)
             pods = pods_for_service(services[0], slices, stateful_sets, pods)
@@ -583,7 +607,7 @@ class KubeSource(StreamClient):
                 raise self._translate(exc) from exc
             # Namespace-scoped users often may not read namespaces; go on without labels.
             unreadable.append(f'namespaces (get forbidden for "{namespace}")')
-            return (Namespace(name=namespace),)
+            return (Namespace(name=namespace, labels_known=False),)
 
     def _read_service(self, namespace: str, name: str, deadline: float) -> Service:
         try:

@@ -195,11 +195,15 @@ class RestClient:
             raise self._translate(exc) from exc
 
     def _optional(
-        self, request: Request, deadline: float, unreadable: list[str]
-    ) -> list[dict[str, Any]]:
-        """LIST a kind hsvc can do without: 403 is noted, not raised."""
+        self,
+        request: Request,
+        deadline: float,
+        unreadable: list[str],
+        each: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> list[Any]:
+        """LIST a kind hsvc can do without: 403 is noted, not raised (``each``: as _list_all)."""
         try:
-            return self._list_all(request, deadline)
+            return self._list_all(request, deadline, each=each)
         except ApiStatus as exc:
             if exc.status != 403:
                 raise self._translate(exc) from exc
@@ -221,8 +225,13 @@ class RestClient:
             raise self._translate(exc) from exc
 
     def _list_all(
-        self, request: Request, deadline: float, versions: list[str] | None = None
-    ) -> list[dict[str, Any]]:
+        self,
+        request: Request,
+        deadline: float,
+        versions: list[str] | None = None,
+        *,
+        each: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> list[Any]:
         """Every item of a LIST, page by page: the one reader of list answers.
 
         A page must be a list object: ``items`` a list of objects (``null`` reads
@@ -231,7 +240,9 @@ class RestClient:
         not lose its endpoints to a broken answer. A ``continue`` token seen
         before would loop forever and is an error too. The list's
         ``metadata.resourceVersion`` (where a watch resumes) is appended to
-        ``versions`` when it is given.
+        ``versions`` when it is given. With ``each``, every item is passed through
+        it as its page arrives and the results are kept instead (the objects of a
+        150,000-pod list are converted page by page, never all held as JSON).
 
         The deadline moves by progress: each page that brings items and a
         ``continue`` token gives the command the request timeout afresh (see
@@ -242,7 +253,7 @@ class RestClient:
             ApiStatus: A page was answered with a non-2xx status.
             HsvcError: Transport failure or an unreadable answer.
         """
-        items: list[dict[str, Any]] = []
+        items: list[Any] = []
         token: str | None = None
         seen: set[str] = set()
         while True:
@@ -259,7 +270,7 @@ class RestClient:
                     raise self._garbage(
                         request, f"item {len(items) + index} is {_json_type(item)}, not an object"
                     )
-            items.extend(page)
+            items.extend(page if each is None else map(each, page))
             meta = body.get("metadata")
             if meta is None:
                 meta = {}

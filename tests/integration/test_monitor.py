@@ -109,7 +109,7 @@ def wrong(samples, service: str = "eureka") -> float:
 
 def test_metrics_follow_zone_and_object_changes(api_server_tls, pod_env) -> None:
     env, knot = pod_env
-    args = ["-n", "ms", "--interval", "1.5", "--stuck-after", "3", "--timeout", "0.5"]
+    args = ["-n", "ms", "--interval", "1", "--stuck-after", "2", "--timeout", "0.5"]
     with MonitorProcess(args, env) as monitor:
         started = monitor.wait_for(lambda e: e["event"] == "started", 20)
         assert started["origin"].startswith("context '(in-cluster)' (https://127.0.0.1:")
@@ -139,7 +139,7 @@ def test_metrics_follow_zone_and_object_changes(api_server_tls, pod_env) -> None
             "the row stuck",
         )
         stuck = monitor.wait_for(lambda e: e["event"] == "stuck", 5)
-        assert stuck["name"] == "eureka-1.eureka.ms.svc.cluster.local." and stuck["seconds"] >= 3
+        assert stuck["name"] == "eureka-1.eureka.ms.svc.cluster.local." and stuck["seconds"] >= 2
         # ... and is repaired: converged, cleared.
         knot.update(
             "cluster.local",
@@ -149,10 +149,10 @@ def test_metrics_follow_zone_and_object_changes(api_server_tls, pod_env) -> None
         samples = monitor.wait_metric(lambda s: wrong(s) == 0, 10, "the row ok again")
         assert total(samples, "hsvc_records_stuck") == 0
         assert total(samples, "hsvc_convergence_seconds_count") == 1
-        assert total(samples, "hsvc_convergence_seconds_sum") >= 3
+        assert total(samples, "hsvc_convergence_seconds_sum") >= 2
 
         # 2. An object changes (eureka-1 moves): the watch triggers a re-check at once,
-        # DNS catches up 2 s later, and the latency counts from the change.
+        # DNS catches up 1 s later, and the latency counts from the change.
         before = total(monitor.scrape(), "hsvc_verifications_total", trigger="change")
         api_server_tls.add(*moved_eureka1())
         changed_at = time.monotonic()
@@ -164,14 +164,14 @@ def test_metrics_follow_zone_and_object_changes(api_server_tls, pod_env) -> None
             "a re-check triggered by the watch",
         )
         assert total(monitor.scrape(), "hsvc_watch_events_total", kind="Pod") >= 1
-        time.sleep(max(0.0, 2.0 - (time.monotonic() - changed_at)))
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - changed_at)))
         follow_eureka1(knot, OLD, NEW)
         samples = monitor.wait_metric(
             lambda s: wrong(s) == 0 and total(s, "hsvc_records_mismatched") == 0, 10, "caught up"
         )
         converged = [e for e in monitor.lines if e["event"] == "converged"]
         latest = [e for e in converged if e["name"] == "eureka-1.eureka.ms.svc.cluster.local."][-1]
-        assert latest["seconds"] >= 2.0  # from the object change, not from when hsvc saw it wrong
+        assert latest["seconds"] >= 1.0  # from the object change, not from when hsvc saw it wrong
         assert total(samples, "hsvc_convergence_seconds_count") >= 3
         assert total(samples, "hsvc_records_stuck") == 0
 
@@ -237,7 +237,8 @@ def test_cluster_role_is_exactly_what_the_monitor_uses(api_server_tls, pod_env) 
         monitor.wait_metric(
             lambda s: total(s, "hsvc_verifications_total", trigger="change") >= 1, 10, "a re-check"
         )
-        monitor.wait_metric(lambda s: total(s, "hsvc_sweeps_total") >= 3, 10, "three sweeps")
+        # The first sweep and a periodic one: every kind of request a monitor makes.
+        monitor.wait_metric(lambda s: total(s, "hsvc_sweeps_total") >= 2, 10, "two sweeps")
         code, _ = monitor.terminate()
     assert code == 0, monitor.stderr
     needed, grants = requests_made(api_server_tls.log), rbac_grants()
