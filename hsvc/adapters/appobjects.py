@@ -20,6 +20,7 @@ from hsvc.adapters.fields import (
     _labels,
     _mapping,
     _metadata,
+    _named_ports,
     _spec,
     _str,
     _str_list,
@@ -33,7 +34,9 @@ from hsvc.core.model import (
     ConfigSource,
     NetworkPolicy,
     ObjectRef,
+    PolicyPeer,
     PolicyPort,
+    PolicyRule,
     TextValue,
     ValueKind,
     ValueSite,
@@ -336,6 +339,7 @@ def dns_workload_from_dict(
     t_path = ("spec", "template", "spec")
     images: list[str] = []
     args: list[str] = []
+    ports = _named_ports(pod_spec, t_path)
     for container, c_path in _each(pod_spec, "containers", t_path):
         images.append(_str(container, "image", c_path))
         args.extend(_str_list(container, "command", c_path))
@@ -360,6 +364,7 @@ def dns_workload_from_dict(
         replicas=replicas,
         ready=replicas if ready is None and not status else (ready or 0),
         selector=_labels(selector, "matchLabels", ("spec", "selector")),
+        ports=ports,
     )
 
 
@@ -380,7 +385,35 @@ def config_text_from_dict(
     )
 
 
-def _policy_rules(spec: Mapping[str, object], key: str) -> tuple[tuple[PolicyPort, ...], ...]:
+def _policy_peers(
+    rule: Mapping[str, object], key: str, path: tuple[PathPart, ...]
+) -> tuple[PolicyPeer, ...]:
+    peers = []
+    for peer, p_path in _each(rule, key, path):
+        pods = peer.get("podSelector")
+        namespaces = peer.get("namespaceSelector")
+        block = _mapping(peer.get("ipBlock"), (*p_path, "ipBlock"))
+        peers.append(
+            PolicyPeer(
+                pod_selector=None
+                if pods is None
+                else _label_selector(
+                    _mapping(pods, (*p_path, "podSelector")), (*p_path, "podSelector")
+                ),
+                namespace_selector=None
+                if namespaces is None
+                else _label_selector(
+                    _mapping(namespaces, (*p_path, "namespaceSelector")),
+                    (*p_path, "namespaceSelector"),
+                ),
+                cidr=_str(block, "cidr", (*p_path, "ipBlock")),
+                except_cidrs=_str_list(block, "except", (*p_path, "ipBlock")),
+            )
+        )
+    return tuple(peers)
+
+
+def _policy_rules(spec: Mapping[str, object], key: str) -> tuple[PolicyRule, ...]:
     rules = []
     for rule, r_path in _each(spec, key, ("spec",)):
         ports = []
@@ -402,14 +435,15 @@ def _policy_rules(spec: Mapping[str, object], key: str) -> tuple[tuple[PolicyPor
                     end_port=_int(port, "endPort", p_path),
                 )
             )
-        rules.append(tuple(ports))
+        peers = _policy_peers(rule, "to" if key == "egress" else "from", r_path)
+        rules.append(PolicyRule(ports=tuple(ports), peers=peers))
     return tuple(rules)
 
 
 def network_policy_from_dict(
     obj: Mapping[str, object], *, default_namespace: str = "default"
 ) -> NetworkPolicy:
-    """Convert a ``networking.k8s.io/v1`` NetworkPolicy (pod selector, types, rule ports).
+    """Convert a ``networking.k8s.io/v1`` NetworkPolicy (pod selector, types, rules' ports, peers).
 
     Raises:
         ConversionError: ``metadata.name`` is missing or a field has the wrong type.

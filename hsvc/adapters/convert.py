@@ -41,6 +41,7 @@ from hsvc.adapters.fields import (
     _labels,
     _mapping,
     _metadata,
+    _named_ports,
     _object_ref,
     _required_str,
     _spec,
@@ -434,18 +435,16 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         ),
         node_name=_str(spec, "nodeName", ("spec",)),
         dns_port=_dns_port(spec, ("spec",)),
+        named_ports=_named_ports(spec, ("spec",)),
     )
 
 
 def _dns_port(spec: Mapping[str, object], path: tuple[PathPart, ...]) -> int | None:
     """The containerPort a DNS server listens on: named ``dns`` (kubeadm, OpenShift), UDP."""
-    for container, c_path in _each(spec, "containers", path):
-        for port, p_path in _each(container, "ports", c_path):
-            protocol = _str(port, "protocol", p_path, "TCP")
-            number = _int(port, "containerPort", p_path)
-            if _str(port, "name", p_path) == "dns" and protocol == "UDP" and number:
-                return number
-    return None
+    return next(
+        (n for name, proto, n in _named_ports(spec, path) if name == "dns" and proto == "UDP"),
+        None,
+    )
 
 
 def _check_replicas(replicas: int | None) -> None:
@@ -506,6 +505,7 @@ def deployment_from_dict(
         template_hostname=_str(template_spec, "hostname", t_path),
         template_subdomain=_str(template_spec, "subdomain", t_path),
         hardcoded_names=_hardcoded_names(template_spec, t_path),
+        template_ports=_named_ports(template_spec, t_path),
     )
 
 

@@ -305,6 +305,21 @@ def _label_selector(obj: Mapping[str, object], path: tuple[PathPart, ...]) -> La
     )
 
 
+def _named_ports(
+    spec: Mapping[str, object], path: tuple[PathPart, ...]
+) -> tuple[tuple[str, str, int], ...]:
+    """Every named containerPort of a pod spec: (name, protocol, number)."""
+    found: list[tuple[str, str, int]] = []
+    for container, c_path in _each(spec, "containers", path):
+        for port, p_path in _each(container, "ports", c_path):
+            protocol = _str(port, "protocol", p_path, "TCP")
+            number = _int(port, "containerPort", p_path)
+            name = _str(port, "name", p_path)
+            if name and number:
+                found.append((name, protocol, number))
+    return tuple(found)
+
+
 def _template_spec(spec: Mapping[str, object]) -> tuple[Mapping[str, object], Mapping[str, object]]:
     """Return ``(template metadata, template spec)`` of a workload's ``spec.template``."""
     template = _mapping(spec.get("template"), ("spec", "template"))

@@ -272,7 +272,10 @@ class KubeSource(StreamClient):
                 for o in self._required(list_request("services", namespace), deadline)
             )
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
-            namespaces = tuple(Namespace(name=n) for n in sorted({s.namespace for s in services}))
+            namespaces = tuple(
+                Namespace(name=n, labels_known=False)
+                for n in sorted({s.namespace for s in services})
+            )
         slices = self._read_slices(namespace, service, deadline, unreadable)
         raw_pods: list[dict[str, Any]] = []
         raw_sts: list[dict[str, Any]] = []
@@ -604,7 +607,7 @@ class KubeSource(StreamClient):
                 raise self._translate(exc) from exc
             # Namespace-scoped users often may not read namespaces; go on without labels.
             unreadable.append(f'namespaces (get forbidden for "{namespace}")')
-            return (Namespace(name=namespace),)
+            return (Namespace(name=namespace, labels_known=False),)
 
     def _read_service(self, namespace: str, name: str, deadline: float) -> Service:
         try:

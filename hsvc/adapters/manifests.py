@@ -427,9 +427,9 @@ class _SnapshotBuilder:
             *deployments,
         ]
         for namespace in (o.namespace for o in used):
-            namespaces.setdefault(namespace, Namespace(name=namespace))
+            namespaces.setdefault(namespace, Namespace(name=namespace, labels_known=False))
         for namespace in (o.namespace for o in values if isinstance(o, Workload | ConfigData)):
-            namespaces.setdefault(namespace, Namespace(name=namespace))
+            namespaces.setdefault(namespace, Namespace(name=namespace, labels_known=False))
         snapshot = Snapshot(
             namespaces=tuple(namespaces[n] for n in sorted(namespaces)),
             services=services,

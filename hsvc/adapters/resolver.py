@@ -17,6 +17,7 @@ import ipaddress
 import logging
 import math
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -130,7 +131,9 @@ def resolve_all(
     """Ask every server every question, concurrently, and return what each answered.
 
     Each query goes over UDP with EDNS0 (payload 1232) unless the server is
-    ``tcp_only``, and is repeated over TCP when the UDP answer is truncated. An
+    ``tcp_only``, and is repeated over TCP when the UDP answer is truncated; the
+    first question is also asked of each UDP server over TCP, once (the TCP
+    probe, beside the UDP run: :class:`_TcpProbe`). An
     attempt that times out is sent again up to ``retries`` more times (lost UDP
     packets), so one query takes at most ``timeout * (retries + 1)`` plus one
     TCP ``timeout``.
@@ -391,6 +394,7 @@ def _resolve(
         await asyncio.gather(*(worker(pending) for _ in range(min(concurrency, len(indices)))))
 
     pipelines = Pipelines(connections)
+    tcp_probe = _TcpProbe(questions[0], [s for s in servers if not s.tcp_only], timeout)
     try:
         for indices, limit in ((probe, 1), (range(len(jobs)), SILENT_AFTER)):
             if not indices:
@@ -401,10 +405,63 @@ def _resolve(
                 asyncio.run(follow_ups(more, limit))
     finally:
         pipelines.close()
+    probed = tcp_probe.results()
+    for s, server in enumerate(servers):
+        first = results[s]  # the server's answer to the first question
+        if server in probed and first is not None:
+            results[s] = _with_tcp_probe(first, probed[server])
     for server, state in states.items():
         if state.silent:
             log.debug("%s: %s", server, state.silent)
     return [r for r in results if r is not None]
+
+
+class _TcpProbe:
+    """One question over TCP to each UDP server, in a thread, while the UDP run goes on.
+
+    TCP is otherwise asked only after a truncated UDP answer, so a server whose
+    answers all fit would never show that it refuses TCP (HSVC805). The probe
+    costs one TCP exchange per server per run and, running beside the UDP
+    questions, at most one ``timeout`` of wall time, not more.
+    """
+
+    def __init__(self, question: _Prepared, servers: list[Nameserver], timeout: float) -> None:
+        self._found: dict[Nameserver, _Response | _Failure] = {}
+        self._timeout = timeout
+        self._thread: threading.Thread | None = None
+        if servers:
+            self._thread = threading.Thread(
+                target=self._run, args=(question, servers), name="hsvc-tcp-probe", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, question: _Prepared, servers: list[Nameserver]) -> None:
+        async def ask_all() -> None:
+            answers = await asyncio.gather(
+                *(_exchange_tcp(question, s, timeout=self._timeout, attempts=1) for s in servers)
+            )
+            self._found.update(zip(servers, answers, strict=True))
+
+        asyncio.run(ask_all())
+
+    def results(self) -> dict[Nameserver, _Response | _Failure]:
+        """Each probed server's TCP answer (waits for the probe: at most its timeout)."""
+        if self._thread is not None:
+            self._thread.join(self._timeout + 1)
+        return dict(self._found)
+
+
+def _with_tcp_probe(obs: Observation, tcp: _Response | _Failure) -> Observation:
+    """``obs`` with the TCP probe's result, unless it was measured over TCP already.
+
+    Only a server that answered over UDP is judged on TCP: a silent one is
+    already an error.
+    """
+    carried = obs.transport
+    if carried is None or carried.tcp_asked or obs.rcode in (Rcode.TIMEOUT, Rcode.ERROR):
+        return obs
+    size = tcp.size if isinstance(tcp, _Response) else None
+    return replace(obs, transport=replace(carried, tcp_size=size, tcp_error=_tcp_failure(tcp)))
 
 
 def _silent(question: _Prepared, server: str, why: str) -> Observation:

@@ -115,7 +115,10 @@ class _Watched:
         extra = sorted({s.namespace for s in snap.services} - known)
         if not extra:
             return snap
-        return replace(snap, namespaces=(*snap.namespaces, *(Namespace(name=n) for n in extra)))
+        return replace(
+            snap,
+            namespaces=(*snap.namespaces, *(Namespace(name=n, labels_known=False) for n in extra)),
+        )
 
     def wait(self, timeout: float) -> list[tuple[str, object, float]]:
         out: list[tuple[str, object, float]] = []

@@ -39,6 +39,8 @@ class DnsWorkload:
     replicas: int = 0  # Deployment spec.replicas; DaemonSet status.desiredNumberScheduled
     ready: int = 0  # readyReplicas / numberReady
     selector: Labels = ()  # spec.selector.matchLabels: how to find its pods
+    # The pod template's named container ports: (name, protocol, number).
+    ports: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def ref(self) -> ObjectRef:
@@ -117,6 +119,9 @@ class ResolverPath:
     layers: tuple[Layer, ...] = ()
     dns_port: int = 53  # the DNS pods' UDP port, from the EndpointSlice
     dns_tcp_port: int | None = None  # their TCP port, when the slice names one
+    # The DNS pods' named container ports (name, protocol, number), from their workload:
+    # what a NetworkPolicy's ``port: dns`` stands for.
+    dns_named_ports: tuple[tuple[str, str, int], ...] = ()
     # Files of coredns-custom the Corefile imports (merged into the settings).
     imports: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
@@ -347,6 +352,7 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
         layers=tuple(layers),
         dns_port=dns_port,
         dns_tcp_port=tcp_port,
+        dns_named_ports=live[0][0].ports if live else (),
         imports=imports,
         notes=tuple(notes),
     )

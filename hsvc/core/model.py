@@ -119,6 +119,9 @@ class Namespace:
 
     name: str
     labels: Labels = ()
+    # False when the namespace was only implied (named by an object, not read): its
+    # labels are then unknown, not empty (a namespaceSelector cannot be decided).
+    labels_known: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +237,8 @@ class Pod:
     hardcoded_names: tuple[str, ...] = ()
     # The UDP container port named "dns" (a CoreDNS replica's; OpenShift's listen on 5353).
     dns_port: int | None = None
+    # Every named container port: (name, protocol, number), what a policy's ``port: dns`` means.
+    named_ports: tuple[tuple[str, str, int], ...] = ()
     images: tuple[str, ...] = ()  # container images (musl-looking ones: hsvc.core.transport)
     node_name: str = ""  # spec.nodeName (a node-local cache answers for its node's pods)
     # False for a pod written without ``status`` (a manifest, or predicted from its
@@ -291,6 +296,7 @@ class Deployment:
     template_hostname: str = ""
     template_subdomain: str = ""
     hardcoded_names: tuple[str, ...] = ()  # as for Pod, from the pod template
+    template_ports: tuple[tuple[str, str, int], ...] = ()  # named container ports, as for Pod
 
     @property
     def ref(self) -> ObjectRef:
@@ -300,7 +306,11 @@ class Deployment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyPort:
-    """One ``ports`` entry of a NetworkPolicy rule (a number, a name, or every port)."""
+    """One ``ports`` entry of a NetworkPolicy rule (a number, a name, or every port).
+
+    A named port is resolved against the destination pods' container ports
+    (:mod:`hsvc.core.transport`); ``allows`` alone matches numbers only.
+    """
 
     protocol: str = "TCP"
     port: int | str | None = None  # None: every port of the protocol
@@ -319,20 +329,42 @@ class PolicyPort:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NetworkPolicy:
-    """A NetworkPolicy, reduced to what decides whether DNS traffic passes (ports only).
+class PolicyPeer:
+    """One ``to``/``from`` entry of a NetworkPolicy rule.
 
-    ``ingress``/``egress`` hold each rule's ports; an empty tuple of ports is a rule
-    that allows every port. Peers (``to``/``from``) are not modelled: a rule is
-    taken to reach the DNS pods.
+    Pods by labels (``pod_selector``) in the policy's own namespace, or in the
+    namespaces ``namespace_selector`` matches (every pod there without a pod
+    selector); or an ``ipBlock`` (``cidr`` minus ``except_cidrs``).
+    """
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    cidr: str = ""
+    except_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyRule:
+    """One ingress or egress rule: ``ports`` (none: every port) to or from ``peers`` (none: all)."""
+
+    ports: tuple[PolicyPort, ...] = ()
+    peers: tuple[PolicyPeer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkPolicy:
+    """A NetworkPolicy, reduced to what decides whether DNS traffic passes.
+
+    ``ingress``/``egress`` hold its rules: each rule's ports and peers
+    (:mod:`hsvc.core.transport` evaluates them the way Kubernetes does).
     """
 
     namespace: str
     name: str
     pod_selector: LabelSelector = field(default_factory=LabelSelector)
     policy_types: tuple[str, ...] = ()  # Ingress, Egress
-    ingress: tuple[tuple[PolicyPort, ...], ...] = ()
-    egress: tuple[tuple[PolicyPort, ...], ...] = ()
+    ingress: tuple[PolicyRule, ...] = ()
+    egress: tuple[PolicyRule, ...] = ()
 
     @property
     def ref(self) -> ObjectRef:
@@ -547,7 +579,8 @@ class Transport:
     over 512 bytes or truncated does it ask again over UDP without EDNS, as musl
     and glibc (by default) do: an answer of at most 512 bytes with EDNS fits 512
     bytes without its OPT record, so it cannot come back truncated. TCP is asked
-    when either UDP answer is truncated. A TCP-only server (a port-forward) can
+    when either UDP answer is truncated, and for each server's first question of
+    a run (the TCP probe, :mod:`hsvc.adapters.resolver`). A TCP-only server (a port-forward) can
     only be measured over TCP. ``None`` sizes were not asked.
     """
 

@@ -400,7 +400,7 @@ def test_forbidden_namespace_get_goes_on_without_labels(api_server: ApiServer, k
     api_server.inject(NS_PATHS["namespace"], status=403)
     with open_source(kubeconfig) as source:
         snap = source.snapshot("ms", None)
-    assert snap.namespaces == (Namespace(name="ms"),)
+    assert snap.namespaces == (Namespace(name="ms", labels_known=False),)
     assert snap.unreadable == ('namespaces (get forbidden for "ms")',)
     assert len(snap.services) == 4
 

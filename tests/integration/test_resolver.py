@@ -211,9 +211,10 @@ def test_too_large_when_tcp_connection_is_closed(make_bad_dns):
     assert obs.error == "answer truncated over UDP and TCP failed: connection closed by server"
     # The records the truncated UDP reply held are kept.
     assert datas(obs) == set(TRUNCATED_ADDRESSES)
-    # Asked with EDNS, again without (measured, not inferred), then over TCP.
+    # Asked with EDNS, again without (measured, not inferred), then over TCP; the
+    # second TCP connection is the run's TCP probe (one per server per run).
     assert bad.udp_queries == 2
-    assert bad.tcp_connections == 1
+    assert bad.tcp_connections == 2
     assert obs.transport is not None
     assert obs.transport.edns_truncated and obs.transport.plain_truncated
     assert obs.transport.tcp_error == "connection closed by server"
@@ -224,11 +225,44 @@ def test_too_large_when_tcp_connection_is_closed(make_bad_dns):
 
 
 def test_small_answers_are_asked_once(knot):
-    """At 512 bytes or less with EDNS, no second question: it fits without EDNS too."""
-    obs = ask(knot.nameserver, "eureka.ms.svc.cluster.local.", "A")
-    assert obs.transport is not None
-    assert obs.transport.edns_size == obs.size and obs.size <= 512
-    assert obs.transport.plain_size is None and not obs.transport.tcp_asked
+    """At 512 bytes or less with EDNS, no second UDP question: it fits without EDNS too.
+
+    Over TCP only the first question of the run is asked (the TCP probe).
+    """
+    first, second = resolve_all(
+        [
+            Question(name="eureka.ms.svc.cluster.local.", type="A"),
+            Question(name="gateway.ms.svc.cluster.local.", type="A"),
+        ],
+        [knot.nameserver],
+    )
+    for obs in (first, second):
+        assert obs.transport is not None
+        assert obs.transport.edns_size == obs.size and obs.size <= 512
+        assert obs.transport.plain_size is None
+    assert first.transport is not None and first.transport.tcp_error == ""
+    assert first.transport.tcp_size is not None and first.transport.tcp_size > 0
+    assert second.transport is not None and not second.transport.tcp_asked
+
+
+def test_the_tcp_probe_sees_a_server_that_refuses_tcp_with_small_answers(knot, make_bad_dns):
+    """Every answer fits UDP, TCP is closed: the run's one TCP probe still finds it (HSVC805)."""
+    from hsvc.core import transport
+    from hsvc.core.model import ObjectRef
+
+    relay = make_bad_dns("udp-relay", upstream=knot.nameserver)
+    names = ["eureka.ms.svc.cluster.local.", "gateway.ms.svc.cluster.local."]
+    observations = resolve_all(
+        [Question(name=n, type="A") for n in names], [relay.nameserver], timeout=1.0
+    )
+    assert all(o.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN) and o.size <= 512 for o in observations)
+    assert relay.tcp_connections == 1  # one probe per server per run, not one per question
+    subject = ObjectRef(kind="Service", namespace="ms", name="eureka")
+    found = transport.answer_sizes([(subject, o) for o in observations], [])
+    ((code, ref, message, hint),) = found
+    assert code == "HSVC805" and ref.name == str(relay.nameserver)
+    assert "answers over UDP but not over TCP (connection closed by server" in message
+    assert "as a probe" in message and "open TCP 53" in hint
 
 
 def test_an_answer_over_512_bytes_is_asked_without_edns_and_over_tcp(knot):
@@ -263,7 +297,8 @@ def test_a_udp_server_whose_tcp_closes_is_measured(knot, make_bad_dns):
     carried = obs.transport
     assert carried is not None and carried.plain_truncated
     assert carried.tcp_error == "connection closed by server"
-    assert relay.tcp_connections == 1 and relay.udp_queries == 2
+    # The truncated answer's TCP retry and the run's TCP probe.
+    assert relay.tcp_connections == 2 and relay.udp_queries == 2
 
 
 def test_a_tcp_only_server_measures_tcp_alone(knot):
@@ -280,7 +315,7 @@ def test_too_large_when_tcp_answer_is_truncated_too(make_bad_dns):
     assert obs.too_large is True
     assert "truncated too" in obs.error
     assert datas(obs) == set(TRUNCATED_ADDRESSES)
-    assert bad.tcp_connections == 1
+    assert bad.tcp_connections == 2  # the retry and the run's TCP probe
 
 
 def test_tcp_only_server_that_closes_is_an_error_not_too_large(make_bad_dns):

@@ -385,7 +385,9 @@ def test_lint_names_a_udp_only_policy_and_a_dns_service_without_tcp(
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
 
 
-def policy(namespace: str, name: str, direction: str, selector: dict, *ports: tuple[str, int]):
+def policy(
+    namespace: str, name: str, direction: str, selector: dict, *ports: tuple[str, int | str]
+):
     kind = direction.capitalize()
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -425,6 +427,45 @@ def test_lint_checks_policies_against_the_dns_pods_real_port(
     assert "ingress to the DNS pods" in blocked["message"] and "port 5353" in blocked["message"]
     assert "'- protocol: UDP, port: 5353' and '- protocol: TCP, port: 5353'" in blocked["hint"]
     assert ("HSVC802", "dns-53") not in found and ("HSVC807", "dns-53") not in found
+    assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+
+
+def test_lint_evaluates_policy_peers_and_named_ports_live(
+    run, api_server, kubeconfig: Path
+) -> None:
+    """Egress to the ClusterIP's ipBlock misses the DNS pods (after DNAT); ingress from web only."""
+    dns = coredns()
+    dns["spec"]["template"]["spec"]["containers"][0]["ports"] = [
+        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+    ]
+    to_vip = policy("ms", "to-vip", "egress", {}, ("UDP", "dns"), ("TCP", "dns-tcp"))
+    to_vip["spec"]["egress"][0]["to"] = [{"ipBlock": {"cidr": "10.0.0.10/32"}}]
+    from_web = policy("kube-system", "dns-in", "ingress", KUBE_DNS, ("UDP", 53), ("TCP", 53))
+    from_web["spec"]["ingress"][0]["from"] = [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+    ]
+    api_server.add(
+        dns,
+        dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10"]),
+        pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
+        to_vip,
+        from_web,
+    )
+    api_server.clear_log()
+    result = run("lint", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json")
+    assert result.code == ExitCode.MISMATCH, result.err
+    found = {(f["code"], f["object"]["name"]): f for f in result.json()["findings"]}
+    egress = found[("HSVC807", "to-vip")]
+    assert egress["severity"] == "error"
+    assert "ipBlock 10.0.0.10/32" in egress["message"]
+    assert "after the Service's DNAT, to the DNS pods' IPs (10.244.0.10)" in egress["message"]
+    assert "kubernetes.io/metadata.name: kube-system" in egress["hint"]
+    ingress = found[("HSVC807", "dns-in")]
+    assert "ingress to the DNS pods from pod ms/" in ingress["message"]
+    assert "kubernetes.io/metadata.name: ms" in ingress["hint"]
+    # The named ports resolved (from the DNS Deployment's pod template): no uncertainty.
+    assert not any(f["message"].startswith("uncertain") for f in found.values())
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
 
 
@@ -592,6 +633,76 @@ spec:
         "namespace": "kube-system",
         "name": "dns-in",
     }
+    assert result.code == ExitCode.MISMATCH
+
+
+def test_lint_offline_evaluates_policy_peers(run, tmp_path: Path) -> None:
+    """An ipBlock on the ClusterIP misses the DNS pods; unknown namespace labels are uncertain."""
+    manifest = tmp_path / "dns.yaml"
+    manifest.write_text(
+        """\
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec:
+  clusterIP: 10.96.0.10
+  selector: {k8s-app: kube-dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns-a, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  containers:
+  - name: coredns
+    image: registry.k8s.io/coredns/coredns:v1.12.0
+    ports:
+    - {name: dns, containerPort: 53, protocol: UDP}
+    - {name: dns-tcp, containerPort: 53, protocol: TCP}
+status: {phase: Running, podIP: 10.244.0.10, podIPs: [{ip: 10.244.0.10}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: to-vip, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 10.96.0.0/24}}]
+    ports: [{protocol: UDP, port: dns}, {protocol: TCP, port: dns-tcp}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: to-platform, namespace: web}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {team: platform}}}]
+    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cart, namespace: shop, labels: {app: cart}}
+spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: front, namespace: web, labels: {app: front}}
+spec: {containers: [{name: c, image: nginx}]}
+""",
+        encoding="utf-8",
+    )
+    result = run("lint", "-f", str(manifest), "-o", "json")
+    found = {f["object"]["name"]: f for f in result.json()["findings"] if f["code"] == "HSVC807"}
+    vip = found["to-vip"]
+    assert vip["severity"] == "error" and "egress from cart" in vip["message"]
+    assert "covers the ClusterIP 10.96.0.10" in vip["message"] and "10.244.0.10" in vip["message"]
+    platform = found["to-platform"]
+    assert platform["severity"] == "warning" and platform["message"].startswith("uncertain:")
+    assert "namespace kube-system's labels are not in the input" in platform["message"]
     assert result.code == ExitCode.MISMATCH
 
 

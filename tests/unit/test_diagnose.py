@@ -28,6 +28,7 @@ from hsvc.core.model import (
     Pod,
     PodsMode,
     PolicyPort,
+    PolicyRule,
     Rcode,
     Record,
     Service,
@@ -649,7 +650,7 @@ def dns_world(*, tcp: bool = True, policies=(), pods=()) -> Snapshot:
 
 
 def dns_policy(*ports: tuple[str, int], direction: str = "egress") -> NetworkPolicy:
-    rule = tuple(PolicyPort(protocol=proto, port=port) for proto, port in ports)
+    rule = PolicyRule(ports=tuple(PolicyPort(protocol=proto, port=port) for proto, port in ports))
     if direction == "egress":
         return NetworkPolicy(
             namespace="ms",
@@ -765,14 +766,13 @@ def test_udp_only_policy_names_the_object_and_the_fix() -> None:
     ]
     assert str(g.object) == "NetworkPolicy kube-system/dns-ingress"
     # A rule without ports allows everything.
-    open_policy = replace(dns_policy(), egress=((),))
+    open_policy = replace(dns_policy(), egress=(PolicyRule(),))
     assert "HSVC802" not in codes(dns_world(policies=[open_policy], pods=db_pods()))
 
 
 def _policy_codes(policies, *, dns_port: int = 53) -> dict[str, list[tuple[str, str, str]]]:
-    found = transport.network_policies(
-        policies, db_pods(), ("kube-system", labels_of(KUBE_DNS)), dns_port
-    )
+    dns = transport.DnsPods(namespace="kube-system", labels=labels_of(KUBE_DNS))
+    found = transport.network_policies(policies, db_pods(), dns, dns_port)
     out: dict[str, list[tuple[str, str, str]]] = {}
     for code, obj, message, hint in found:
         out.setdefault(code, []).append((obj.name, message, hint))

@@ -245,7 +245,7 @@ def test_missing_namespace_means_default(tmp_path: Path) -> None:
         """,
     )
     assert result.snapshot.pods[0].namespace == "default"
-    assert result.snapshot.namespaces == (Namespace(name="default"),)
+    assert result.snapshot.namespaces == (Namespace(name="default", labels_known=False),)
 
 
 def test_namespaces_are_synthesised_and_given_ones_kept(tmp_path: Path) -> None:
@@ -264,7 +264,7 @@ def test_namespaces_are_synthesised_and_given_ones_kept(tmp_path: Path) -> None:
     text = dedent(namespaces) + service("web", namespace="ms") + "---\n"
     result = read(tmp_path, text + service("db", namespace="data"))
     assert result.snapshot.namespaces == (
-        Namespace(name="data"),
+        Namespace(name="data", labels_known=False),  # implied by its Service
         Namespace(name="empty"),
         Namespace(name="ms", labels=labels_of({"team": "dns"})),
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.diagnose.catalogue import SVC_NAME, finding
-from hsvc.core.model import Finding, ObjectRef, Pod, Service
+from hsvc.core.model import Finding, ObjectRef, Pod, Service, Severity
 
 
 class _Context:
@@ -27,8 +28,18 @@ class _Context:
             u.startswith(("endpointslices", "endpoints")) for u in self.snap.unreadable
         )
 
-    def add(self, code: str, obj: ObjectRef, message: str, hint: str) -> None:
-        self.found.append(finding(code, obj, message, hint))
+    def add(
+        self,
+        code: str,
+        obj: ObjectRef,
+        message: str,
+        hint: str,
+        *,
+        severity: Severity | None = None,
+    ) -> None:
+        """Record a finding (``severity``: instead of the code's, e.g. for an uncertain one)."""
+        made = finding(code, obj, message, hint)
+        self.found.append(made if severity is None else replace(made, severity=severity))
 
     def in_scope(self, namespace: str) -> bool:
         return self.ns is None or namespace == self.ns

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hsvc.core import transport
 from hsvc.core.diagnose.context import _Context
 from hsvc.core.dnspath import ResolverPath
-from hsvc.core.model import ObjectRef
+from hsvc.core.model import ObjectRef, Service, Severity, selector_matches
+from hsvc.core.transport import DnsPods
 
 
 class _SettingsChecks(_Context):
@@ -59,12 +60,62 @@ class _SettingsChecks(_Context):
             )
         found = list(transport.service_tcp(service))
         clients = [p for p in self.snap.pods if self.in_scope(p.namespace)]
-        dns_pods = None
-        if service is not None and service.selector:
-            dns_pods = (service.namespace, service.selector)
         port = path.dns_port if path is not None else transport.target_port(service)
+        namespaces = {ns.name: ns.labels for ns in self.snap.namespaces if ns.labels_known}
         found.extend(
-            transport.network_policies(self.snap.network_policies, clients, dns_pods, port)
+            transport.network_policies(
+                self.snap.network_policies,
+                clients,
+                self._dns_pods(service, path),
+                port,
+                namespaces,
+            )
         )
         for code, obj, message, hint in found:
-            self.add(code, obj, message, hint)
+            uncertain = message.startswith("uncertain:")
+            self.add(code, obj, message, hint, severity=Severity.WARNING if uncertain else None)
+
+    def _dns_pods(self, service: Service | None, path: ResolverPath | None) -> DnsPods | None:
+        """The DNS pods as far as the input tells: labels, IPs, named container ports."""
+        if service is None or not service.selector:
+            return None
+        ns, selector = service.namespace, service.selector
+        pods = [
+            p for p in self.snap.pods if p.namespace == ns and selector_matches(selector, p.labels)
+        ]
+        ips: tuple[str, ...] | None = None
+        if path is not None and path.servers is not None and path.servers.addresses:
+            ips = path.servers.addresses
+        elif pods and all(p.pod_ips for p in pods):
+            ips = tuple(ip for p in pods for ip in p.pod_ips)
+        else:
+            sliced = [
+                a
+                for sl in self.snap.endpoint_slices
+                if sl.namespace == ns and sl.service_name == service.name
+                for ep in sl.endpoints
+                for a in ep.addresses
+            ]
+            ips = tuple(sliced) if sliced else None
+        named: tuple[tuple[str, str, int], ...] | None = None
+        if path is not None and path.dns_named_ports:
+            named = path.dns_named_ports
+        elif pods:
+            named = pods[0].named_ports
+        else:
+            templates = [
+                d
+                for d in self.snap.deployments
+                if d.namespace == ns and selector_matches(selector, d.template_labels)
+            ]
+            named = templates[0].template_ports if templates else None
+        labels = pods[0].labels if pods else selector
+        return DnsPods(
+            namespace=ns,
+            labels=labels,
+            labels_complete=bool(pods),
+            ips=ips,
+            named_ports=named,
+            cluster_ips=tuple(ip for ip in service.cluster_ips if ip != "None"),
+            what=f"the DNS pods ({ns}, {','.join(f'{k}={v}' for k, v in selector)})",
+        )
