@@ -451,6 +451,34 @@ def test_lint_evaluates_policy_peers_and_named_ports_live(
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
 
 
+def test_lint_decides_namespace_selectors_from_the_namespaces_read(
+    run, api_server, kubeconfig: Path
+) -> None:
+    """-A lists namespaces (labels known); -n ms reads only ms, so kube-system's are not."""
+    to_platform = policy("ms", "to-platform", "egress", {}, ("UDP", 53), ("TCP", 53))
+    to_platform["spec"]["egress"][0]["to"] = [
+        {"namespaceSelector": {"matchLabels": {"team": "platform"}}}
+    ]
+    api_server.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "kube-system", "labels": {"team": "platform"}},
+        },
+        to_platform,
+    )
+    api_server.clear_log()
+    every = run("lint", "-A", "--kubeconfig", str(kubeconfig), "-o", "json")
+    names = {(f["code"], f["object"]["name"]) for f in every.json()["findings"]}
+    assert ("HSVC807", "to-platform") not in names and ("HSVC802", "to-platform") not in names
+    assert api_server.count(path="/api/v1/namespaces") == 1
+    assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+    one = run("lint", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json")
+    (f,) = [f for f in one.json()["findings"] if f["object"]["name"] == "to-platform"]
+    assert f["code"] == "HSVC807" and f["severity"] == "warning"
+    assert f["message"].startswith("uncertain:") and "kube-system's labels" in f["message"]
+
+
 # --- transport: real answers over UDP and TCP ----------------------------------------------------
 
 
