@@ -7,19 +7,14 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
-import copy
-import errno
 import functools
 import gc
-import inspect
-import logging
 import os
-import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
-from typing import Annotated, Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
 
 try:
     import typer  # noqa: TID251
@@ -28,21 +23,20 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
     sys.exit(130)
 
 from hsvc import __version__
+from hsvc.cliapp import DEMO_ONLY, commands
+from hsvc.coercion import PlainCoercion
 from hsvc.commands.options import (
     MONITOR_INTERVAL,
     MONITOR_LISTEN,
     WATCH_INTERVAL,
     WATCH_SWEEP,
-    Options,
 )
 from hsvc.core.vocabulary import DEFAULT_MAX_SERVICES, WATCH_ALLOWANCE
-from hsvc.errors import ExitCode, HsvcError, WriteFailedError
+from hsvc.errors import ExitCode, WriteFailedError
 from hsvc.flags import (
     FLEET,
     LIVE,
-    SHARED,
     AllRowsOpt,
-    FlagGroup,
     ForOpt,
     IncludeSecretsOpt,
     InspectReferencesOpt,
@@ -55,8 +49,6 @@ from hsvc.flags import (
     MonitorWatchOpt,
     NodeLocalCorefileOpt,
     OnlyFailuresOpt,
-    OutputOptions,
-    PlainCoercion,
     ReferencesOpt,
     SelectorOpt,
     StuckAfterOpt,
@@ -65,10 +57,9 @@ from hsvc.flags import (
     WatchLagOpt,
     WatchOpt,
     complete_services,
-    defaults,
 )
+from hsvc.outstreams import BestEffort, Checked, silence_stdout, write_failed
 from hsvc.present import (
-    MAX_ERROR,
     Invocation,
     Progress,
     error_line,
@@ -79,51 +70,8 @@ from hsvc.present import (
 )
 from hsvc.terminal import Environment
 
-log = logging.getLogger("hsvc")
-
-
-def _invocation(flags: dict[str, Any], env: Environment) -> Invocation:
-    """Gather the flags into the frozen options, once per command."""
-    given = defaults(SHARED, LIVE, FLEET) | flags
-    contexts = tuple(dict.fromkeys(given["context"] or ()))
-    if len(contexts) > 1 and "parallel" not in flags:
-        from hsvc.errors import UsageError
-
-        raise UsageError("--context is given once here; several are for inspect, records and lint")
-    opts = Options(
-        files=tuple(given["filename"] or ()),
-        offline=given["offline"],
-        kubeconfig=given["kubeconfig"],
-        context=contexts[0] if len(contexts) == 1 else None,
-        contexts=contexts,
-        all_contexts=given["all_contexts"],
-        parallel=given["parallel"],
-        namespace=given["namespace"],
-        all_namespaces=given["all_namespaces"],
-        request_timeout=given["request_timeout"],
-        corefile=given["corefile"],
-        cluster_domain=given["cluster_domain"],
-        pods=given["pods"],
-        endpoint_pod_names=given["endpoint_pod_names"],
-        ttl=given["ttl"],
-        dns_flavour=given["dns_flavour"],
-        dns_version=given["dns_version"],
-        nameservers=tuple(given["nameserver"] or ()),
-        timeout=given["timeout"],
-        concurrency=given["concurrency"],
-        via=given["via"],
-        pod=given["pod"],
-        container=given["container"],
-        in_pod=env.in_pod,
-        resolv_conf=env.resolv_conf(),
-    )
-    out = OutputOptions(
-        output=given["output"],
-        headers=not given["no_headers"],
-        no_color=given["no_color"],
-        debug=given["debug"],
-    )
-    return Invocation(opts=opts, out=out, env=env)
+if TYPE_CHECKING:
+    from hsvc.core.report import InspectReport
 
 
 class _Group(typer.core.TyperGroup):
@@ -171,145 +119,13 @@ def _root(
     """Explain Kubernetes Service and StatefulSet DNS."""
 
 
-def _hidden(annotation: Any) -> Any:
-    """The same option, left out of ``--help``."""
-    info = copy.copy(annotation.__metadata__[0])
-    info.hidden = True
-    return Annotated[annotation.__origin__, info]
-
-
-class _PlainHelp(typer.core.TyperCommand):
-    """Help without Python types after argument names (typer adds ``<str>``, ``<list[str]>``).
-
-    Its flags are coerced without pydantic (:class:`~hsvc.flags.PlainCoercion`).
-    """
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        params = list(super().get_params(ctx))
-        for param in params:
-            PlainCoercion.install(param)
-        return params
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        super().format_help(ctx, formatter)
-        formatter.buffer[:] = [_PY_TYPE.sub("", line) for line in formatter.buffer]
-
-
-_PY_TYPE = re.compile(r" <(?:str|list\[str\])>")
-
-# What the demo reads: it brings its own objects and DNS, so nothing else is offered.
-_DEMO_ONLY = frozenset({"output", "no_headers", "no_color", "debug"})
-
-
-def _command(
-    *groups: FlagGroup, without: frozenset[str] = frozenset(), only: frozenset[str] | None = None
-) -> Callable[[Callable[..., int]], Callable[..., None]]:
-    """Register a command with the shared options added to its signature.
-
-    ``without`` names shared options the command does not offer (they would mean
-    nothing there); ``only`` lists just the named ones in its help, the others are
-    still accepted and ignored (``kubectl hsvc demo -n x`` works). The wrapped function
-    receives its own arguments plus ``run`` (the :class:`Invocation`) and returns
-    an exit code; errors are turned into codes here.
-    """
-
-    def register(fn: Callable[..., int]) -> Callable[..., None]:
-        sig = inspect.signature(fn)
-        own = [p for p in sig.parameters.values() if p.name != "run"]
-        own_names = {p.name for p in own}
-        # A command may redefine a shared option (lint's --output adds sarif).
-        extra = [
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=default,
-                annotation=ann if only is None or name in only else _hidden(ann),
-            )
-            for group in (SHARED, *groups)
-            for name, ann, default in group
-            if name not in own_names and name not in without
-        ]
-        shared_names = {p.name for p in extra}
-        ctx_param = inspect.Parameter(
-            "ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
-        )
-
-        @functools.wraps(fn)
-        def wrapper(**kwargs: Any) -> None:
-            ctx: typer.Context = kwargs.pop("ctx")
-            env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_process()
-            flags = {k: kwargs.pop(k) for k in list(kwargs) if k in shared_names}
-            code = _guarded(fn, kwargs, flags, env)
-            raise typer.Exit(int(code))
-
-        params = [*own, *extra, ctx_param]
-        wrapper.__signature__ = sig.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        # The whole first line in the command list (click cuts a derived one at ~45 characters).
-        summary = (fn.__doc__ or "").strip().splitlines()[0]
-        app.command(name=fn.__name__.removeprefix("cmd_"), short_help=summary, cls=_PlainHelp)(
-            wrapper
-        )
-        return wrapper
-
-    return register
-
-
-def _guarded(
-    fn: Callable[..., int], kwargs: dict[str, Any], flags: dict[str, Any], env: Environment
-) -> int:
-    debug = bool(flags.get("debug"))
-    _setup_logging(debug, env.stderr)
-    try:
-        return fn(**kwargs, run=_invocation(flags, env))
-    except HsvcError as exc:
-        if debug:
-            log.debug("error", exc_info=True)
-        error_line(exc.message, env.stderr)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return int(ExitCode.INTERRUPTED)  # reported by main, like a Ctrl-C while parsing
-    except typer.Exit:
-        raise
-    except Exception as exc:  # the one catch-all: the CLI boundary
-        if debug:
-            raise
-        error_line(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-            env.stderr,
-        )
-        return int(ExitCode.INTERNAL)
-
-
-class _InertFormatter(logging.Formatter):
-    """Log lines with control characters escaped, as in tables: logs quote cluster text too."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
-        from hsvc.render.table import safe
-
-        # Only the message: a --debug traceback keeps its lines.
-        return safe(super().formatMessage(record), limit=MAX_ERROR).plain
-
-
-def _setup_logging(debug: bool, stream: TextIO) -> None:
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(_InertFormatter("hsvc: %(levelname)s: %(message)s"))
-    noisy = ("kubernetes", "urllib3", "asyncio")
-    if not debug:
-        # Nothing of theirs without --debug: urllib3 warns with a traceback (headers
-        # cut off by the request deadline, a retry), and the error line says it
-        # already. A filter, not a level: the kubernetes client resets urllib3's.
-        handler.addFilter(lambda record: not record.name.startswith(noisy))
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
-    # Even with --debug: the client's and urllib3's debug logs may carry headers.
-    for name in noisy:
-        logging.getLogger(name).setLevel(logging.WARNING)
+command = commands(app)
 
 
 # --- commands ---------------------------------------------------------------------------
 
 
-@_command(FLEET)
+@command(FLEET)
 def cmd_records(
     service: Annotated[
         str | None,
@@ -345,7 +161,7 @@ def cmd_records(
     return exit_code(report.ok)
 
 
-@_command(LIVE, without=frozenset({"all_namespaces"}))
+@command(LIVE, without=frozenset({"all_namespaces"}))
 def cmd_resolve(
     names: Annotated[
         list[str],
@@ -384,7 +200,7 @@ def cmd_resolve(
     return exit_code(report.ok)
 
 
-@_command(LIVE, FLEET, without=frozenset({"offline"}))
+@command(LIVE, FLEET, without=frozenset({"offline"}))
 def cmd_inspect(
     service: Annotated[
         str | None,
@@ -448,41 +264,53 @@ def cmd_inspect(
         report = run_inspect(run.opts, service, progress=progress)
     finally:
         progress.stop()
+    _show_inspect(run, report, service, only_failures=only_failures, all_rows=all_rows)
+    return exit_code(report.ok)
+
+
+def _show_inspect(
+    run: Invocation,
+    report: "InspectReport",
+    service: str | None,
+    *,
+    only_failures: bool,
+    all_rows: bool,
+) -> None:
+    """Write an inspect report: data, the row table, or the per-Service summary."""
     if run.out.data:
         from hsvc.render.data import inspect_doc
 
         run.emit(inspect_doc(report), run.out.output.value)
+        return
+    from hsvc.render.summary import inspect_summary
+    from hsvc.render.table import COLLAPSE_AT, inspect_table, print_notes
+
+    console = run.console()
+    many = service is None or len(report.services) > 1 or len(report.rows) > COLLAPSE_AT
+    if all_rows or (many is False and not only_failures):
+        inspect_table(
+            console,
+            report,
+            wide=run.out.wide,
+            headers=run.out.headers,
+            collapse=not all_rows,
+        )
     else:
-        from hsvc.render.summary import inspect_summary
-        from hsvc.render.table import COLLAPSE_AT, inspect_table, print_notes
-
-        console = run.console()
-        many = service is None or len(report.services) > 1 or len(report.rows) > COLLAPSE_AT
-        if all_rows or (many is False and not only_failures):
-            inspect_table(
-                console,
-                report,
-                wide=run.out.wide,
-                headers=run.out.headers,
-                collapse=not all_rows,
-            )
-        else:
-            inspect_summary(
-                console,
-                report,
-                wide=run.out.wide,
-                headers=run.out.headers,
-                services=not only_failures,
-            )
-        if run.out.headers:
-            stderr = run.console(stderr=True)
-            print_notes(stderr, report.source)
-            for note in report.notes:
-                print_notes(stderr, note)
-    return exit_code(report.ok)
+        inspect_summary(
+            console,
+            report,
+            wide=run.out.wide,
+            headers=run.out.headers,
+            services=not only_failures,
+        )
+    if run.out.headers:
+        stderr = run.console(stderr=True)
+        print_notes(stderr, report.source)
+        for note in report.notes:
+            print_notes(stderr, note)
 
 
-@_command(FLEET)
+@command(FLEET)
 def cmd_lint(
     *,
     output: LintOutputOpt = LintOutput.table,
@@ -529,7 +357,7 @@ def cmd_lint(
     return exit_code(report.ok)
 
 
-@_command(LIVE)
+@command(LIVE)
 def cmd_monitor(
     *,
     listen: ListenOpt = MONITOR_LISTEN,
@@ -563,7 +391,7 @@ def cmd_monitor(
     return monitor(run, settings, listen)
 
 
-@_command(only=_DEMO_ONLY)
+@command(only=DEMO_ONLY)
 def cmd_demo(*, run: Invocation) -> int:
     """Replay a small recorded cluster and its DNS on 127.0.0.1, and inspect it step by step.
 
@@ -598,7 +426,7 @@ def cmd_demo(*, run: Invocation) -> int:
     return int(ExitCode.OK)
 
 
-@_command(only=frozenset({"no_color", "debug"}))
+@command(only=frozenset({"no_color", "debug"}))
 def cmd_explain(
     code: Annotated[
         str | None,
@@ -656,7 +484,9 @@ def _value_flags() -> set[str]:
     return flags
 
 
-def hoist_command(argv: list[str], commands: set[str], value_flags: set[str]) -> list[str]:
+def hoist_command(
+    argv: list[str], commands: AbstractSet[str], value_flags: AbstractSet[str]
+) -> list[str]:
     """Move the subcommand to the front, so flags may come before it (kubectl plugin style)."""
     i = 0
     while i < len(argv):
@@ -688,8 +518,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     # a note that cannot be written must not turn a finished run into a failure.
     env = replace(
         env,
-        stdout=cast(TextIO, _Checked(env.stdout)),
-        stderr=cast(TextIO, _BestEffort(env.stderr)),
+        stdout=cast(TextIO, Checked(env.stdout)),
+        stderr=cast(TextIO, BestEffort(env.stderr)),
     )
     args = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
@@ -717,11 +547,11 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     except (KeyboardInterrupt, typer.Abort):
         code = ExitCode.INTERRUPTED
     except (OSError, WriteFailedError) as exc:
-        code = _write_failed(exc, env, own=own)
+        code = write_failed(exc, env, own=own)
     if code == ExitCode.WRITE_FAILED and own:
-        _silence_stdout()
+        silence_stdout()
     if code == ExitCode.INTERRUPTED:
-        # From _guarded, or from typer, which turns a Ctrl-C outside the command
+        # From hsvc.cliapp's guard, or from typer, which turns a Ctrl-C outside the command
         # (while parsing) into a silent exit 130.
         error_line("interrupted", env.stderr)
     code = code if isinstance(code, int) else 0
@@ -732,88 +562,6 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
             stream.flush()
         os._exit(code)
     sys.exit(code)
-
-
-_WRITE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF, errno.EDQUOT}
-)
-
-
-class _Checked:
-    """Standard output: a failed write is :class:`WriteFailedError`, reported at the catch point."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except OSError as exc:
-            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError as exc:
-            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-class _BestEffort:
-    """Standard error: what cannot be written is dropped (there is nowhere to say so)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except OSError:
-            return len(text)
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError:
-            pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _why(exc: OSError) -> str:
-    return (exc.strerror or str(exc)).lower() if exc.errno != errno.EPIPE else "the pipe closed"
-
-
-def _write_failed(exc: BaseException, env: Environment, *, own: bool) -> int:
-    """Report output that could not be written; exit 74 (exit-codes.md).
-
-    Raises:
-        OSError: ``exc`` itself, when it is no write failure (a bug elsewhere).
-    """
-    if isinstance(exc, OSError):
-        if exc.errno not in _WRITE_ERRNOS:
-            raise exc
-        exc = WriteFailedError(f"cannot write the results: {_why(exc)}")
-    assert isinstance(exc, WriteFailedError)
-    error_line(exc.message, env.stderr)
-    return int(ExitCode.WRITE_FAILED)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null after a write failure.
-
-    The interpreter flushes stdout once more on exit; what is still buffered would
-    fail again and print a traceback.
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def _usage_error(exc: typer.TyperException, env: Environment) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -26,11 +26,13 @@ from hsvc.core.model import (
     StatefulSet,
     labels_of,
 )
+from hsvc.terminal import Environment
+from tests.examples import CI_EXAMPLES, DEV_EXAMPLES
 
 # Property tests: few examples by default (the unit tests stay under 10 s), many in CI
 # (`python -m pytest --hypothesis-profile=ci`, as .ci/run does).
-settings.register_profile("dev", max_examples=15)
-settings.register_profile("ci", max_examples=200)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES)
+settings.register_profile("ci", max_examples=CI_EXAMPLES)
 settings.load_profile("dev")
 
 EUREKA_LABELS = {"app": "eureka", "project": "ms"}
@@ -98,13 +100,11 @@ def make_slice(
     namespace: str = "ms",
     ports: Iterable[tuple[str, int] | tuple[str, int, str]] = (),
     name: str = "",
-    address_type: str = "IPv4",
 ) -> EndpointSlice:
     return EndpointSlice(
         namespace=namespace,
         name=name or f"{service}-abcde",
         service_name=service,
-        address_type=address_type,
         endpoints=tuple(endpoints),
         ports=tuple(
             EndpointPort(name=p[0], port=p[1], protocol=p[2] if len(p) > 2 else "TCP")  # type: ignore[misc]
@@ -217,9 +217,11 @@ class Result:
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]):
-    def invoke(*args: str) -> Result:
+    def invoke(*args: str, width: int | None = None) -> Result:
+        # A width is the terminal's, injected (hsvc.terminal.Environment), not COLUMNS.
+        env = None if width is None else replace(Environment.from_process(), width=width)
         with pytest.raises(SystemExit) as info:
-            main(list(args))
+            main(list(args), env=env)
         captured = capsys.readouterr()
         code = info.value.code
         return Result(code=int(code) if code is not None else 0, out=captured.out, err=captured.err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from hsvc.errors import ExitCode
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def loaded_modules(*argv: str) -> set[str]:
+@functools.cache
+def loaded_modules(*argv: str) -> frozenset[str]:
     code = (
         "import sys\n"
         "from hsvc.cli import main\n"
@@ -29,7 +31,7 @@ def loaded_modules(*argv: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    return set(out.stdout.rpartition("--- modules ---\n")[2].split())
+    return frozenset(out.stdout.rpartition("--- modules ---\n")[2].split())
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ functions and under ``TYPE_CHECKING``: a lazy import is still a dependency.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,9 @@ ARCHITECTURE = ROOT / "docs" / "explanation" / "architecture.md"
 RANKS = {"core": 0, "errors": 0, "": 0, "adapters": 1, "render": 1, "commands": 2, "cli": 3}
 CLI_MODULES = {
     "hsvc.cli",
+    "hsvc.cliapp",
+    "hsvc.outstreams",
+    "hsvc.coercion",
     "hsvc.flags",
     "hsvc.present",
     "hsvc.terminal",
@@ -31,6 +35,17 @@ CLI_MODULES = {
 }
 # Libraries that would mean render talks to a cluster or a DNS server.
 ADAPTER_LIBRARIES = {"kubernetes", "dns", "urllib3", "websocket"}
+
+
+@functools.cache
+def source_of(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """Each module is parsed once for the whole file of tests."""
+    return ast.parse(source_of(path))
 
 
 def module_name(path: Path) -> str:
@@ -54,7 +69,7 @@ def imports_of(path: Path, known: Iterable[str]) -> tuple[set[str], set[str]]:
         elif name.split(".")[0] not in sys.stdlib_module_names and name != "__future__":
             third.add(name.split(".")[0])
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)
@@ -67,6 +82,7 @@ def imports_of(path: Path, known: Iterable[str]) -> tuple[set[str], set[str]]:
     return internal, third
 
 
+@functools.cache
 def graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     found = modules()
     internal, third = {}, {}
@@ -199,7 +215,7 @@ MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "deque", "WeakKeyDictiona
 
 def test_adapters_hold_no_module_level_mutable_state() -> None:
     for path in sorted((PACKAGE / "adapters").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed(path)
         for node in ast.walk(tree):
             assert not isinstance(node, ast.Global), f"{path.name}:{node.lineno}: global"
         for node in tree.body:
@@ -245,3 +261,57 @@ def test_upward_finds_imports_against_the_layers(edge: tuple[str, str], bad: boo
 def test_find_cycle_finds_a_cycle_and_only_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 80
+LONG_REASON = "# long:"
+
+
+def test_no_module_is_over_600_lines() -> None:
+    """Modules with one job each stay short; a file over the limit wants splitting."""
+    over = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules().values()
+        if (lines := len(source_of(path).splitlines())) > MAX_FILE_LINES
+    }
+    assert not over, f"split these modules (over {MAX_FILE_LINES} lines): {over}"
+
+
+def long_functions(source: str, tree: ast.Module | None = None) -> list[tuple[str, int, int]]:
+    """(name, line, length) of each function over the limit without a reason above it.
+
+    The length runs from the ``def`` line to the last line, docstring included; the
+    reason is a ``# long: <why>`` comment on the line above the function (or above
+    its decorators).
+    """
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(tree or ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        length = (node.end_lineno or node.lineno) - node.lineno + 1
+        top = min([d.lineno for d in node.decorator_list] + [node.lineno])
+        above = lines[top - 2].strip() if top >= 2 else ""
+        if length > MAX_FUNCTION_LINES and not above.startswith(LONG_REASON):
+            found.append((node.name, node.lineno, length))
+    return found
+
+
+def test_no_function_is_over_80_lines_without_a_reason() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}:{line} {name} ({length} lines)"
+        for path in modules().values()
+        for name, line, length in long_functions(source_of(path), parsed(path))
+    ]
+    assert not long, (
+        f"split these functions, or say why one is clearer long ({LONG_REASON} ...): {long}"
+    )
+
+
+def test_long_functions_finds_long_ones_and_accepts_a_reason() -> None:
+    body = "".join(f"    x = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    source = (
+        f"def short():\n    pass\n\n\ndef long():\n{body}\n\n# long: a table\ndef fine():\n{body}"
+    )
+    assert long_functions(source) == [("long", 5, MAX_FUNCTION_LINES + 1)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from hsvc.adapters.fields import (
@@ -95,86 +95,7 @@ def workload_from_dict(
     sources: list[ConfigSource] = []
     for list_key in ("initContainers", "containers"):
         for container, c_path in _each(pod_spec, list_key, spec_path):
-            cname = _str(container, "name", c_path)
-            c_field = _field_text(c_path)
-
-            def site(path: tuple[PathPart, ...], shown: str) -> ValueSite:
-                return ValueSite(object=ref, path=path, field=shown)
-
-            for word_key, vkind in (("command", ValueKind.COMMAND), ("args", ValueKind.ARGS)):
-                for i, word in enumerate(_str_list(container, word_key, c_path)):
-                    path = (*c_path, word_key, i)
-                    values.append(
-                        TextValue(
-                            kind=vkind,
-                            text=word,
-                            site=site(path, _field_text(path)),
-                            container=cname,
-                        )
-                    )
-            for env, e_path in _each(container, "env", c_path):
-                env_name = _str(env, "name", e_path)
-                shown = f"{c_field}.env[{env_name}]"
-                value = env.get("value")
-                if isinstance(value, str):
-                    values.append(
-                        TextValue(
-                            kind=ValueKind.ENV,
-                            text=value,
-                            site=site((*e_path, "value"), shown),
-                            container=cname,
-                            key=env_name,
-                        )
-                    )
-                value_from = _mapping(env.get("valueFrom"), (*e_path, "valueFrom"))
-                for ref_key, ref_kind in (
-                    ("configMapKeyRef", "ConfigMap"),
-                    ("secretKeyRef", "Secret"),
-                ):
-                    key_ref = _mapping(value_from.get(ref_key), (*e_path, "valueFrom", ref_key))
-                    if key_ref:
-                        k_path = (*e_path, "valueFrom", ref_key)
-                        sources.append(
-                            ConfigSource(
-                                kind=ref_kind,
-                                name=_str(key_ref, "name", k_path),
-                                key=_str(key_ref, "key", k_path),
-                                env=env_name,
-                                container=cname,
-                                field=shown,
-                                path=(*e_path, "name"),
-                            )
-                        )
-            for env_from, f_path in _each(container, "envFrom", c_path):
-                prefix = _str(env_from, "prefix", f_path)
-                for ref_key, ref_kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                    from_ref = _mapping(env_from.get(ref_key), (*f_path, ref_key))
-                    if from_ref:
-                        sources.append(
-                            ConfigSource(
-                                kind=ref_kind,
-                                name=_str(from_ref, "name", (*f_path, ref_key)),
-                                env=prefix,
-                                container=cname,
-                                field=_field_text(f_path),
-                                path=f_path,
-                            )
-                        )
-            for probe_key in _PROBES:
-                probe = _mapping(container.get(probe_key), (*c_path, probe_key))
-                for action in ("httpGet", "tcpSocket"):
-                    handler = _mapping(probe.get(action), (*c_path, probe_key, action))
-                    host = _str(handler, "host", (*c_path, probe_key, action))
-                    if host:
-                        path = (*c_path, probe_key, action, "host")
-                        values.append(
-                            TextValue(
-                                kind=ValueKind.PROBE,
-                                text=host,
-                                site=site(path, _field_text(path)),
-                                container=cname,
-                            )
-                        )
+            _read_container(ref, container, c_path, values, sources)
     return Workload(
         kind=kind,
         namespace=namespace,
@@ -183,6 +104,108 @@ def workload_from_dict(
         sources=tuple(sources),
         owner=_controller(meta, namespace) if kind == "Pod" else None,
     )
+
+
+def _read_container(
+    ref: ObjectRef,
+    container: Mapping[str, object],
+    c_path: tuple[PathPart, ...],
+    values: list[TextValue],
+    sources: list[ConfigSource],
+) -> None:
+    """The strings one container reads: command, args, env, envFrom, probe hosts."""
+    cname = _str(container, "name", c_path)
+
+    def site(path: tuple[PathPart, ...], shown: str) -> ValueSite:
+        return ValueSite(object=ref, path=path, field=shown)
+
+    for word_key, vkind in (("command", ValueKind.COMMAND), ("args", ValueKind.ARGS)):
+        for i, word in enumerate(_str_list(container, word_key, c_path)):
+            path = (*c_path, word_key, i)
+            values.append(
+                TextValue(
+                    kind=vkind,
+                    text=word,
+                    site=site(path, _field_text(path)),
+                    container=cname,
+                )
+            )
+    _read_env(container, c_path, cname, site, values, sources)
+    for env_from, f_path in _each(container, "envFrom", c_path):
+        prefix = _str(env_from, "prefix", f_path)
+        for ref_key, ref_kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            from_ref = _mapping(env_from.get(ref_key), (*f_path, ref_key))
+            if from_ref:
+                sources.append(
+                    ConfigSource(
+                        kind=ref_kind,
+                        name=_str(from_ref, "name", (*f_path, ref_key)),
+                        env=prefix,
+                        container=cname,
+                        field=_field_text(f_path),
+                        path=f_path,
+                    )
+                )
+    for probe_key in _PROBES:
+        probe = _mapping(container.get(probe_key), (*c_path, probe_key))
+        for action in ("httpGet", "tcpSocket"):
+            handler = _mapping(probe.get(action), (*c_path, probe_key, action))
+            host = _str(handler, "host", (*c_path, probe_key, action))
+            if host:
+                path = (*c_path, probe_key, action, "host")
+                values.append(
+                    TextValue(
+                        kind=ValueKind.PROBE,
+                        text=host,
+                        site=site(path, _field_text(path)),
+                        container=cname,
+                    )
+                )
+
+
+def _read_env(
+    container: Mapping[str, object],
+    c_path: tuple[PathPart, ...],
+    cname: str,
+    site: Callable[[tuple[PathPart, ...], str], ValueSite],
+    values: list[TextValue],
+    sources: list[ConfigSource],
+) -> None:
+    """A container's ``env[]``: literal values, and the ConfigMap/Secret keys it reads."""
+    c_field = _field_text(c_path)
+    for env, e_path in _each(container, "env", c_path):
+        env_name = _str(env, "name", e_path)
+        shown = f"{c_field}.env[{env_name}]"
+        value = env.get("value")
+        if isinstance(value, str):
+            values.append(
+                TextValue(
+                    kind=ValueKind.ENV,
+                    text=value,
+                    site=site((*e_path, "value"), shown),
+                    container=cname,
+                    key=env_name,
+                )
+            )
+        value_from = _mapping(env.get("valueFrom"), (*e_path, "valueFrom"))
+        for ref_key, ref_kind in (
+            ("configMapKeyRef", "ConfigMap"),
+            ("secretKeyRef", "Secret"),
+        ):
+            key_ref = _mapping(value_from.get(ref_key), (*e_path, "valueFrom", ref_key))
+            if key_ref:
+                k_path = (*e_path, "valueFrom", ref_key)
+                sources.append(
+                    ConfigSource(
+                        kind=ref_kind,
+                        name=_str(key_ref, "name", k_path),
+                        key=_str(key_ref, "key", k_path),
+                        env=env_name,
+                        container=cname,
+                        field=shown,
+                        path=(*e_path, "name"),
+                    )
+                )
 
 
 def config_data_from_dict(

@@ -273,7 +273,6 @@ def slice_from_dict(
         namespace=namespace,
         name=name,
         service_name=dict(labels).get(SERVICE_NAME_LABEL, ""),
-        address_type=address_type,
         endpoints=tuple(endpoints),
         ports=_endpoint_ports(obj),
         labels=labels,
@@ -318,13 +317,11 @@ def slices_from_endpoints_dict(
                         node_name=_str(address, "nodeName", addr_path),
                     )
                 )
-        ipv6 = bool(endpoints) and ":" in endpoints[0].addresses[0]
         slices.append(
             EndpointSlice(
                 namespace=namespace,
                 name=name if i == 0 else f"{name}-{i}",
                 service_name=name,
-                address_type="IPv6" if ipv6 else "IPv4",
                 endpoints=tuple(endpoints),
                 ports=tuple(
                     _endpoint_port(port, port_path, required=True)

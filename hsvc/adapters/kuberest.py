@@ -25,6 +25,7 @@ import urllib3
 from hsvc.adapters.convert import (
     ConversionError,
 )
+from hsvc.adapters.deadline import Deadline, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
 from hsvc.errors import (
     AccessDeniedError,
@@ -155,15 +156,15 @@ class RestClient:
         self._timeout = request_timeout
         self._page_size = page_size
         # The deadline of the request each thread is sending, which every socket
-        # the pool opens or reuses for it is handed to (see _watched_pools).
-        self._deadlines: dict[int, _Deadline] = {}
+        # the pool opens or reuses for it is handed to (see watched_pools).
+        self._deadlines: dict[int, Deadline] = {}
         # A command's deadline -> the seconds it may still wait on the API (see _send).
         self._waiting: dict[float, float] = {}
         pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if isinstance(pool_manager, urllib3.PoolManager) and not type(
             pool_manager
         ).__name__.startswith("SOCKS"):
-            pool_manager.pool_classes_by_scheme = _watched_pools(self._watch)
+            pool_manager.pool_classes_by_scheme = watched_pools(self._watch)
 
     def _watch(self, sock: socket.socket) -> None:
         deadline = self._deadlines.get(threading.get_ident())
@@ -303,6 +304,7 @@ class RestClient:
         """A page of a long list arrived: the command may wait the whole timeout again."""
         self._waiting[deadline] = self._timeout
 
+    # long: sending, reading within the size bound and translating share the open response
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
 
@@ -342,7 +344,7 @@ class RestClient:
         # One deadline for the whole request: connecting, the headers, the body.
         # urllib3's timeouts apply per socket read, so a server trickling a byte a
         # second would hold a request for ever; at the deadline its socket is shut.
-        guard = _Deadline(remaining)
+        guard = Deadline(remaining)
         self._deadlines[threading.get_ident()] = guard
         sent = time.monotonic()
         guard.start()
@@ -497,89 +499,6 @@ class RestClient:
         return ApiUnreachableError(
             f"cannot {request.describe()}: {why} ({self.target}); is this a Kubernetes API server?"
         )
-
-
-class _Deadline:
-    """The end of one request's time: then every socket it used is shut down.
-
-    Shutting a socket down wakes a thread blocked reading it (close() alone does
-    not), so the request ends with an error however the server trickles.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._sockets.clear()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            if not self.expired:
-                self._sockets.append(sock)
-                return
-        _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
-
-
-def _watched_pools(watch: Any) -> dict[str, type[urllib3.HTTPConnectionPool]]:
-    """Connection pools whose connections hand every socket they use to ``watch``.
-
-    A new connection's socket is handed over as soon as it exists (before TLS),
-    a reused one when a request starts on it.
-    """
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-
-    class Watched(HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watch(sock)
-            return sock
-
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            if self.sock is not None:
-                watch(self.sock)
-            super().request(*args, **kwargs)
-
-    class WatchedTls(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watch(sock)
-            return sock
-
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            if self.sock is not None:
-                watch(self.sock)
-            super().request(*args, **kwargs)
-
-    class Pool(urllib3.HTTPConnectionPool):
-        ConnectionCls = Watched
-
-    class TlsPool(urllib3.HTTPSConnectionPool):
-        ConnectionCls = WatchedTls
-
-    return {"http": Pool, "https": TlsPool}
 
 
 def one_line(text: str, limit: int = 200) -> str:

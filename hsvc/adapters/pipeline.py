@@ -110,6 +110,7 @@ class Pipelines:
         self.selector.close()
 
 
+# long: one poll loop over every pipelined connection; its locals are the loop's state
 def pipelined_exchanges(
     pipelines: Pipelines,
     jobs: Sequence[tuple[_Prepared, Nameserver]],

@@ -13,7 +13,6 @@ Every query names its server and port explicitly, so the host's own
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import socket
@@ -26,6 +25,7 @@ from typing import Any, cast
 import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
+from hsvc.adapters.dnschaos import chaos_version as chaos_version
 from hsvc.adapters.dnswire import (
     _MISMATCH,
     EDNS_PAYLOAD,
@@ -41,65 +41,13 @@ from hsvc.adapters.dnswire import (
     _Response,
     _tcp_failure,
     _timed_out,
-    version_query,
-    version_text,
 )
+from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
 from hsvc.adapters.udpbatch import first_exchanges
 from hsvc.core.model import Nameserver, Observation, Question, Rcode, Transport
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
-
-
-def chaos_version(server: Nameserver, *, timeout: float) -> str:
-    """Ask ``version.bind`` CH TXT (CoreDNS's chaos plugin); "" when nothing answers it.
-
-    One query, over TCP to a TCP-only server (a port-forward), else over UDP, all
-    within ``timeout``. Any failure (no chaos plugin: REFUSED; silence; garbage) is
-    "", never an error. Built and read by :mod:`hsvc.adapters.dnswire`, without
-    dnspython's message parser (a fifth of a small inspect's start).
-    """
-    qid = dns.entropy.random_16()
-    query = version_query(qid)
-    deadline = time.monotonic() + timeout
-    try:
-        family = dns.inet.af_for_address(server.host)
-        if server.tcp_only:
-            with socket.socket(family, socket.SOCK_STREAM) as sock:
-                sock.settimeout(timeout)
-                sock.connect((server.host, server.port))
-                sock.sendall(len(query).to_bytes(2, "big") + query)
-                size = int.from_bytes(_receive(sock, 2, deadline), "big")
-                wire = _receive(sock, size, deadline)
-        else:
-            with socket.socket(family, socket.SOCK_DGRAM) as sock:
-                sock.settimeout(timeout)
-                sock.connect((server.host, server.port))  # answers from elsewhere are dropped
-                sock.send(query)
-                wire = sock.recv(65535)
-    except (OSError, ValueError):
-        return ""
-    return version_text(wire, qid)
-
-
-def _receive(sock: socket.socket, size: int, deadline: float) -> bytes:
-    """Read exactly ``size`` bytes by ``deadline``.
-
-    Raises:
-        OSError: Timeout, or the connection closed first.
-    """
-    data = b""
-    while len(data) < size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        sock.settimeout(remaining)
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionResetError
-        data += chunk
-    return data
-
 
 __all__ = [
     "EDNS_PAYLOAD",
@@ -114,8 +62,6 @@ log = logging.getLogger(__name__)
 
 # The UDP payload a client without EDNS may receive (RFC 1035 4.2.1).
 CLASSIC_UDP = 512
-
-_NAMESERVER_HELP = "use HOST[:PORT], [IPv6]:PORT or a bare IPv6 address, e.g. 10.96.0.10:53"
 
 
 def resolve_all(
@@ -166,7 +112,7 @@ def resolve_all(
         raise UsageError(f"invalid retries {retries}: must be 0 or more")
     prepared = [_prepare(question) for question in questions]
     for server in servers:
-        _check_server(server)
+        check_server(server)
     if not prepared or not servers:
         return []
 
@@ -181,67 +127,6 @@ def resolve_all(
         (time.monotonic() - started) * 1000,
     )
     return observations
-
-
-def parse_nameserver(text: str) -> Nameserver:
-    """Read a ``--nameserver`` value: ``HOST[:PORT]``, ``[IPv6]:PORT`` or a bare IPv6.
-
-    The host must be an IP address: a host name would need the host's resolver
-    to look it up, which this tool never consults.
-
-    Raises:
-        UsageError: The text is not an IP address with an optional port 1-65535.
-    """
-    raw = text.strip()
-    port = 53
-    if raw.startswith("["):
-        host, bracket, rest = raw[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise UsageError(
-                f"invalid --nameserver {text!r}: expected [IPv6] or [IPv6]:PORT; "
-                + _NAMESERVER_HELP
-            )
-        if rest:
-            port = _port(text, rest[1:])
-        if ":" not in host:
-            raise UsageError(
-                f"invalid --nameserver {text!r}: only IPv6 addresses go in brackets; "
-                + _NAMESERVER_HELP
-            )
-    elif raw.count(":") == 1:
-        host, _, port_text = raw.partition(":")
-        port = _port(text, port_text)
-    else:
-        # No colon: an IPv4 address or a name; two or more: a bare IPv6 address.
-        host = raw
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        reason = "empty" if not host else f"{host!r} is not an IP address"
-        raise UsageError(f"invalid --nameserver {text!r}: {reason}; {_NAMESERVER_HELP}") from None
-    return Nameserver(host=str(address), port=port)
-
-
-def _port(text: str, port_text: str) -> int:
-    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
-        raise UsageError(
-            f"invalid --nameserver {text!r}: port {port_text!r} is not a number from 1 to 65535"
-        )
-    return int(port_text)
-
-
-# --- input checks ----------------------------------------------------------------
-
-
-def _check_server(server: Nameserver) -> None:
-    try:
-        ipaddress.ip_address(server.host)
-    except ValueError:
-        raise UsageError(
-            f"nameserver {server.host!r} is not an IP address; give its address, e.g. 10.96.0.10"
-        ) from None
-    if not 1 <= server.port <= 65535:
-        raise UsageError(f"nameserver {server}: port {server.port} is not from 1 to 65535")
 
 
 # --- I/O ---------------------------------------------------------------------------
@@ -279,6 +164,7 @@ class _ServerState:
             )
 
 
+# long: the probe, the first exchanges and the retries share one state per server
 def _resolve(
     questions: list[_Prepared],
     servers: list[Nameserver],

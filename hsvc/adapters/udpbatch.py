@@ -55,6 +55,7 @@ class _Worker:
         self.mismatched = 0
 
 
+# long: one poll loop over every UDP socket; its locals are the loop's state
 def first_exchanges(
     jobs: Sequence[tuple[_Prepared, Nameserver]],
     indices: Sequence[int],

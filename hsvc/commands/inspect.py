@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan, with_chaos_version
@@ -20,6 +21,9 @@ from hsvc.core.model import Finding, Labels, Question, selector_matches
 from hsvc.core.report import EndpointState, InspectReport, ServiceSummary, Source
 from hsvc.core.transport import LIVE_CODES
 from hsvc.errors import UsageError
+
+if TYPE_CHECKING:
+    from hsvc.core.refuse import Checked
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +88,7 @@ def run_inspect(
     )
     if service is not None:
         findings = _about_service(findings, cluster, service)
-    used_by = None
-    if opts.references:
-        from hsvc.core.refcheck import check_app_references
-
-        checked, _found = check_app_references(cluster, scope=None, observed=not opts.files)
-        inspected = {(s.service.namespace, s.service.name) for s in summaries}
-        used_by = [c for c in checked if c.service in inspected]
+    used_by = _used_by(cluster, summaries, observed=not opts.files) if opts.references else None
     report = InspectReport(
         source=source,
         services=summaries,
@@ -106,6 +104,17 @@ def run_inspect(
     if rows and not report.answered:
         raise nobody_answered([c.observation for r in rows for c in r.checks])
     return report
+
+
+def _used_by(
+    cluster: ClusterDns, summaries: Sequence[ServiceSummary], *, observed: bool
+) -> list[Checked]:
+    """``--references``: the checked references that name one of the inspected Services."""
+    from hsvc.core.refcheck import check_app_references
+
+    checked, _found = check_app_references(cluster, scope=None, observed=observed)
+    inspected = {(s.service.namespace, s.service.name) for s in summaries}
+    return [c for c in checked if c.service in inspected]
 
 
 def _about_service(findings: Sequence[Finding], cluster: ClusterDns, service: str) -> list[Finding]:

@@ -367,7 +367,7 @@ def with_chaos_version(opts: Options, source: Source, servers: Sequence[Nameserv
         return source
     if path.flavour.value != "coredns":
         return source
-    from hsvc.adapters.resolver import chaos_version
+    from hsvc.adapters.dnschaos import chaos_version
 
     answer = chaos_version(servers[0], timeout=opts.timeout)
     if "coredns" not in answer.lower():

@@ -24,95 +24,38 @@ the resolv.conf text the CLI read.
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from hsvc.commands.execvantage import EXEC_TIMEOUT_FLOOR, ExecVantage
 from hsvc.commands.options import Options, Via
 from hsvc.commands.source import Api
-from hsvc.core import names
+from hsvc.commands.vantagebase import (
+    DNS_PORT,
+    DnsParams,
+    LayerTarget,
+    PodView,
+    Progress,
+    Vantage,
+    candidate_questions,
+    labels,
+    layer_targets,
+    resolver_layer,
+)
 from hsvc.core.dnspath import ResolverPath
-from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
-from hsvc.core.podexec import PodLookups, ToolAnswer, lookup_script, parse_lookups
+from hsvc.core.model import Nameserver, Observation, Pod, Question
 from hsvc.core.report import Source
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
-from hsvc.core.searchpath import Libc, candidates, resolv_conf_warnings
-from hsvc.errors import AccessDeniedError, InvalidNameError, NoDnsError, UsageError
+from hsvc.core.searchpath import Libc
+from hsvc.errors import AccessDeniedError, NoDnsError, UsageError
 
 if TYPE_CHECKING:
     from hsvc.adapters.kubeapi import KubeSource, PortForwards
 
 log = logging.getLogger(__name__)
-
-DNS_PORT = 53
-EXEC_TIMEOUT_FLOOR = 20.0  # seconds an exec of the lookup script may take, at least
-
-# Called with (queries done, queries in all) while DNS is asked.
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DnsParams:
-    """How to ask DNS: per-attempt timeout, queries in flight, progress callback."""
-
-    timeout: float
-    concurrency: int
-    progress: Progress | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PodView:
-    """What an exec in a pod showed: its resolv.conf, libc and tools, and the warnings."""
-
-    namespace: str
-    name: str
-    container: str | None
-    conf: ResolvConf
-    lookups: PodLookups
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """``pod ms/client`` (``pod ms/client/c`` with a container)."""
-        where = f"{self.namespace}/{self.name}"
-        return f"pod {where}/{self.container}" if self.container else f"pod {where}"
-
-    @property
-    def libc(self) -> Libc:
-        """The pod's libc; glibc when it cannot be told."""
-        return self.lookups.libc or Libc.GLIBC
-
-
-class Vantage(Protocol):
-    """The servers (or pod) answers come from, and how to ask them."""
-
-    @property
-    def servers(self) -> Sequence[Nameserver]:
-        """Every server asked, as rows name them."""
-
-    @property
-    def notes(self) -> Sequence[str]:
-        """What the reader should know about where the answers came from."""
-
-    @property
-    def pod(self) -> PodView | None:
-        """What the pod showed (exec only)."""
-
-    def ask(self, questions: list[Question]) -> list[Observation]:
-        """Ask every server every question (absolute names, no search list)."""
-
-    def lookup(
-        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
-    ) -> list[Observation]:
-        """Ask every candidate a resolver may try for each name, for each type."""
-
-
-def labels(vantage: Vantage) -> tuple[str, ...]:
-    """How each server of ``vantage`` is named in rows."""
-    return tuple(str(s) for s in vantage.servers)
 
 
 def layers(vantage: Vantage) -> dict[str, str]:
@@ -120,102 +63,6 @@ def layers(vantage: Vantage) -> dict[str, str]:
     if isinstance(vantage, (PortForwardVantage, ExecVantage, DirectVantage)):
         return dict(vantage.layers)
     return {}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LayerTarget:
-    """One resolver layer a pod asks by address: NodeLocal DNSCache, the ClusterIP, a DNS pod."""
-
-    host: str
-    port: int
-    layer: str  # "node-local on node n1 (169.254.20.10 from pod ms/client)"
-
-    @property
-    def where(self) -> str:
-        """``169.254.20.10``, ``10.244.0.10:5353``, ``[fd00::a]:5353``."""
-        if self.port == DNS_PORT:
-            return self.host
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def layer_targets(
-    path: ResolverPath | None, replicas: Sequence[Pod], *, pod: Pod, label: str
-) -> list[LayerTarget]:
-    """The layers a pod can ask one by one, when NodeLocal DNSCache stands in front.
-
-    A pod's own resolver asks its nameserver, which NodeLocal DNSCache answers on
-    its node (it binds 169.254.20.10 and the kube-dns ClusterIP there): asked that
-    way, a stale cache looks like stale CoreDNS. So the pod asks the cache's own
-    address, the ClusterIP, and each DNS pod at its pod IP and real port. Without
-    a node cache the pod's resolver is the ClusterIP's answer already: none.
-    """
-    node_local = path.node_local if path is not None else None
-    if node_local is None or path is None:
-        return []
-    cluster_ip = path.service.cluster_ips[0] if path.service and path.service.cluster_ips else ""
-    node = f"node {pod.node_name}" if pod.node_name else "the pod's node"
-    out: list[LayerTarget] = []
-    local = next((a for a in node_local.addresses if a != cluster_ip), "")
-    if local:
-        out.append(
-            LayerTarget(
-                host=local,
-                port=node_local.port,
-                layer=f"node-local on {node} ({local} from {label})",
-            )
-        )
-    if cluster_ip:
-        bound = cluster_ip in node_local.addresses
-        out.append(
-            LayerTarget(
-                host=cluster_ip,
-                port=DNS_PORT,
-                layer=(
-                    f"node-local on {node} (the ClusterIP {cluster_ip} it binds, from {label})"
-                    if bound
-                    else f"ClusterIP {cluster_ip} (from {label})"
-                ),
-            )
-        )
-    server = path.servers
-    kind = "kube-dns" if server is not None and server.kind == "kube-dns" else "CoreDNS"
-    default_port = path.dns_port
-    for p in replicas:
-        if p.phase != "Running" or not p.pod_ips or p.deleting:
-            continue
-        port = p.dns_port or default_port
-        target = LayerTarget(host=p.pod_ips[0], port=port, layer="")
-        out.append(replace(target, layer=f"{kind} replica {p.name} ({target.where} from {label})"))
-    return out
-
-
-def resolver_layer(path: ResolverPath | None, pod: Pod, nameserver: str) -> str:
-    """The layer a pod's own resolver reaches through its resolv.conf ``nameserver``."""
-    node_local = path.node_local if path is not None else None
-    if node_local is not None and nameserver in node_local.addresses:
-        node = f"node {pod.node_name}" if pod.node_name else "the pod's node"
-        return f"node-local on {node} (the pod's resolver, {nameserver})"
-    if path is not None and path.service is not None and nameserver in path.service.cluster_ips:
-        return f"ClusterIP {nameserver} (the pod's resolver)"
-    return f"the pod's resolver ({nameserver})" if nameserver else ""
-
-
-def _all_candidates(name: str, conf: ResolvConf, libc: Libc) -> list[str]:
-    """Every candidate either libc may try (glibc's and musl's orders differ, not their set)."""
-    return list(dict.fromkeys([*candidates(name, conf, libc), *candidates(name, conf, Libc.MUSL)]))
-
-
-def _candidate_questions(
-    names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
-) -> list[Question]:
-    wanted = [
-        Question(name=c, type=t)
-        for n in names
-        for c in _all_candidates(n, conf, libc)
-        for t in types
-    ]
-    return list(dict.fromkeys(wanted))
 
 
 def _resolve(
@@ -259,7 +106,7 @@ class DirectVantage:
         Raises:
             HsvcError: from the resolver.
         """
-        return self.ask(_candidate_questions(names, types, conf, libc))
+        return self.ask(candidate_questions(names, types, conf, libc))
 
 
 class PortForwardVantage:
@@ -377,221 +224,7 @@ class PortForwardVantage:
         Raises:
             HsvcError: from the resolver.
         """
-        return self.ask(_candidate_questions(names, types, conf, libc))
-
-
-@dataclass(slots=True, kw_only=True)
-class _Seen:
-    """What the last exec showed (an exec vantage fills it in as it asks)."""
-
-    pod: PodView | None = None
-    servers: list[Nameserver] = field(default_factory=list)
-
-
-class ExecVantage:
-    """Lookups run inside an existing pod, one exec each time answers are needed."""
-
-    def __init__(
-        self,
-        api: KubeSource,
-        pod: Pod,
-        *,
-        container: str | None,
-        timeout: float,
-        zone: str,
-        kube_dns_ip: str | None,
-        path: ResolverPath | None = None,
-        targets: Sequence[LayerTarget] = (),
-    ) -> None:
-        self._api = api
-        self._pod = pod
-        self._container = container
-        self._timeout = timeout
-        self._zone = zone
-        self._kube_dns_ip = kube_dns_ip
-        self._path = path
-        self._targets = tuple(targets)
-        self._seen = _Seen()
-        # Server label -> the layer it stands for (the pod's resolver, each target).
-        self.layers: dict[str, str] = {}
-
-    @classmethod
-    def open(
-        cls,
-        api: KubeSource,
-        target: str,
-        *,
-        namespace: str,
-        container: str | None,
-        timeout: float,
-        zone: str,
-        kube_dns_ip: str | None,
-        path: ResolverPath | None = None,
-        dns_pods: tuple[str, str] | None = None,
-    ) -> ExecVantage:
-        """Find ``target`` ([NAMESPACE/]NAME, else in ``namespace``) and check that it runs.
-
-        With NodeLocal DNSCache on ``path``, the pod also asks each layer by
-        address (:func:`layer_targets`; one more LIST, of the DNS pods).
-
-        Raises:
-            UsageError: the pod does not run.
-            HsvcError: from the API.
-        """
-        name = target
-        if "/" in target:
-            namespace, name = target.split("/", 1)
-        # Checked before any request: `--pod ms/` would otherwise GET .../pods/, a LIST.
-        if not names.is_dns1123_label(namespace):
-            raise InvalidNameError(name=target, reason="the namespace of --pod NS/NAME is invalid")
-        if not names.is_dns1123_subdomain(name):
-            raise InvalidNameError(name=target, reason="--pod needs a pod name ([NS/]NAME)")
-        pod = api.get_pod(namespace, name)
-        if pod.phase != "Running":
-            raise UsageError(f"pod {namespace}/{name} is {pod.phase}, not Running: cannot exec")
-        targets: list[LayerTarget] = []
-        if path is not None and path.node_local is not None:
-            label = f"pod {namespace}/{name}"
-            try:
-                replicas = api.dns_replicas(*dns_pods) if dns_pods else ()
-            except AccessDeniedError:
-                replicas = ()  # the cache and the ClusterIP are still asked
-            targets = layer_targets(path, replicas, pod=pod, label=label)
-        return cls(
-            api,
-            pod,
-            container=container,
-            timeout=timeout,
-            zone=zone,
-            kube_dns_ip=kube_dns_ip,
-            path=path,
-            targets=targets,
-        )
-
-    @property
-    def servers(self) -> Sequence[Nameserver]:
-        """One server per tool the pod used (dig, nslookup, getent)."""
-        return tuple(self._seen.servers)
-
-    @property
-    def notes(self) -> Sequence[str]:
-        """The pod's own warnings: its resolv.conf, missing tools."""
-        return self._seen.pod.warnings if self._seen.pod is not None else ()
-
-    @property
-    def pod(self) -> PodView | None:
-        """What the last exec showed."""
-        return self._seen.pod
-
-    def _run(
-        self, lookups: Sequence[str], types: Sequence[str], questions: Sequence[Question]
-    ) -> str:
-        pod = self._pod
-        servers = [(t.host, t.port) for t in self._targets]
-        script = lookup_script(lookups, types, questions, timeout=self._timeout, servers=servers)
-        queries = len(questions) * (1 + len(servers)) + len(lookups) * len(types) * 8
-        limit = max(EXEC_TIMEOUT_FLOOR, self._timeout * 2 + queries * 0.05)
-        started = time.monotonic()
-        result = self._api.exec_in_pod(
-            pod.namespace, pod.name, ["sh", "-c", script], container=self._container, timeout=limit
-        )
-        elapsed = (time.monotonic() - started) * 1000
-        log.debug("exec in %s/%s took %.0f ms", pod.namespace, pod.name, elapsed)
-        if result.exit_code != 0 and "@@hsvc@@" not in result.stdout:
-            raise NoDnsError(
-                f"the lookup script could not run in pod {pod.namespace}/{pod.name}: "
-                f"{_first(result.stderr) or f'exit {result.exit_code}'} (no sh in the image? "
-                "use --via port-forward, or a pod with a shell)"
-            )
-        return result.stdout
-
-    def _observe(self, text: str) -> list[Observation]:
-        lookups = parse_lookups(text)
-        conf = read_resolv_conf(lookups.resolv_conf or "")
-        pod = self._pod
-        warnings = (
-            *lookups.problems,
-            *resolv_conf_warnings(
-                conf,
-                namespace=pod.namespace,
-                zone=self._zone,
-                dns_policy=pod.dns_policy,
-                host_network=pod.host_network,
-                kube_dns_ip=self._kube_dns_ip,
-            ),
-        )
-        view = PodView(
-            namespace=pod.namespace,
-            name=pod.name,
-            container=self._container,
-            conf=conf,
-            lookups=lookups,
-            warnings=warnings,
-        )
-        self._seen.pod = view
-        own = resolver_layer(self._path, pod, conf.nameservers[0].host if conf.nameservers else "")
-        by_where = {f"{t.host}#{t.port}": t for t in self._targets}
-        out = []
-        asked: list[tuple[ToolAnswer, LayerTarget | None]]
-        asked = [(a, None) for a in lookups.answers.values()]
-        asked += [(a, by_where.get(where)) for (_, _, where), a in lookups.direct.items()]
-        for answer, target in asked:
-            if target is None:
-                label, layer = f"{view.label} ({answer.tool})", own
-            else:
-                label, layer = f"{view.label} ({answer.tool} @{target.where})", target.layer
-            if label not in [str(s) for s in self._seen.servers]:
-                self._seen.servers.append(Nameserver(host="0.0.0.0", label=label))
-            if layer:
-                self.layers[label] = layer
-            out.append(
-                Observation(
-                    server=label,
-                    name=answer.name,
-                    type=answer.type,
-                    rcode=answer.rcode,
-                    answer=answer.answer,
-                    error=answer.error,
-                    low_confidence=answer.low_confidence,
-                )
-            )
-        return out
-
-    def ask(self, questions: list[Question]) -> list[Observation]:
-        """Ask each question with the pod's dig (or nslookup), absolute names.
-
-        Raises:
-            HsvcError: from the exec.
-        """
-        got = self._observe(self._run([], [], questions))
-        asked = {(o.name, o.type) for o in got}
-        label = f"{self.pod.label if self.pod else 'pod'} (no dig or nslookup)"
-        missing = [
-            Observation(
-                server=label,
-                name=q.name,
-                type=q.type,
-                rcode=Rcode.ERROR,
-                error="not asked: the image has neither dig nor nslookup",
-            )
-            for q in questions
-            if (q.name, q.type) not in asked
-        ]
-        return got + missing
-
-    def lookup(
-        self, names: Sequence[str], types: Sequence[str], conf: ResolvConf, libc: Libc
-    ) -> list[Observation]:
-        """Look each name up as the pod's own resolver does (its search list, its libc).
-
-        Raises:
-            HsvcError: from the exec.
-        """
-        return self._observe(self._run(names, types, []))
-
-
-def _first(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+        return self.ask(candidate_questions(names, types, conf, libc))
 
 
 def via_of(opts: Options) -> Via:
@@ -626,7 +259,7 @@ def direct_nameservers(
         UsageError: a malformed ``--nameserver``.
         NoDnsError: no server can be found.
     """
-    from hsvc.adapters.resolver import parse_nameserver
+    from hsvc.adapters.nameservers import parse_nameserver
 
     if nameservers:
         return [parse_nameserver(text) for text in nameservers]
@@ -762,3 +395,27 @@ def nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
         f"no DNS server answered any query ({servers}); "
         "check --nameserver and that the server is reachable"
     )
+
+
+__all__ = [
+    "DNS_PORT",
+    "EXEC_TIMEOUT_FLOOR",
+    "DirectVantage",
+    "DnsParams",
+    "ExecVantage",
+    "LayerTarget",
+    "PodView",
+    "PortForwardVantage",
+    "Progress",
+    "Vantage",
+    "direct_nameservers",
+    "in_pod_layers",
+    "labels",
+    "layer_targets",
+    "layers",
+    "nobody_answered",
+    "open_vantage",
+    "pod_replicas",
+    "resolver_layer",
+    "via_of",
+]

@@ -2,7 +2,7 @@
 
 :class:`Answerer` is the whole walk of one question: the zone (rule 9), the type's
 own rules (SOA, zone transfers, NS at the apex, rule 46), the forward lookup of
-:class:`~hsvc.core.forward.ForwardWalk` or the reverse one of :mod:`hsvc.core.reverse`,
+:class:`~hsvc.core.forward.ForwardInquiry` or the reverse one of :mod:`hsvc.core.reverse`,
 and then the records of the asked type (rules 16, 19, 24-27, 32, 45).
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 from hsvc.core import names, reverse
-from hsvc.core.forward import ForwardWalk
+from hsvc.core.forward import ForwardInquiry
+from hsvc.core.inquiry import rule_set
 from hsvc.core.lookup import (
     DNS_SCHEMA_VERSION,
     DNS_VERSION_TTL,
@@ -23,14 +24,13 @@ from hsvc.core.lookup import (
 from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
 from hsvc.core.names import NameKind
 from hsvc.core.text import unique
-from hsvc.core.walk import rule_set
 
 # SRV at a bare Service name is its own rule: all ports of a ClusterIP Service
 # (rule 14), all slice ports of a headless one (rule 18).
 _SRV_RULE = {"R12": "R14", "R16": "R18"}
 
 
-class Answerer(ForwardWalk):
+class Answerer(ForwardInquiry):
     """One question answered by type, the decisions recorded as they are taken."""
 
     def run(self) -> DnsAnswer:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from hsvc.core import conditions, names
 from hsvc.core.clusterindex import ClusterIndex
-from hsvc.core.model import Service, Step
+from hsvc.core.lookup import SliceEndpoint
+from hsvc.core.model import Pod, Service, Step
 
 
 def missing_service_step(c: ClusterIndex, namespace: str, svc_name: str) -> Step:
@@ -112,59 +113,8 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
         for e in c.slice_endpoints_by_name.get((ns, svc.name, label), [])
         if not conditions.published(e.endpoint)
     ]
-    found_pod = next(
-        ((p, e) for e in unpublished if (p := c.pod_of(e.endpoint.target_ref)) is not None),
-        None,
-    )
-    if found_pod is not None:
-        # The pod is known: walk its conditions (Ready, publishNotReadyAddresses). The
-        # subdomain matters only when the slice names the endpoint by its hostname.
-        known_pod, known_entry = found_pod
-        by_hostname = known_entry.endpoint.hostname.lower() == label
-        steps = [
-            Step(
-                check="hostname" if by_hostname else "endpoint",
-                ok=True,
-                detail=f"{label!r} is the name of pod {known_pod.name}'s endpoint in "
-                f"Service {where}'s EndpointSlice, which is not published",
-                rules=("R6",),
-                subject=known_pod.ref,
-            )
-        ]
-        for step in conditions.pod_steps(c, known_pod, svc, by_hostname=by_hostname):
-            steps.append(step)
-            if not step.ok:
-                break
-        return steps
     if unpublished:
-        entry = unpublished[0]
-        pod = c.pod_of(entry.endpoint.target_ref)
-        who = f"pod {pod.name}" if pod else f"the endpoint {entry.address}"
-        state = f" ({conditions.pod_state_text(pod)})" if pod else ""
-        pnra = "on" if svc.publish_not_ready_addresses else "off"
-        return [
-            Step(
-                check="endpoint",
-                ok=True,
-                detail=f"{label!r} is the name of {who} in Service {where}'s EndpointSlice",
-                rules=("R6",),
-                subject=pod.ref if pod else entry.slice.ref,
-            ),
-            Step(
-                check="ready",
-                ok=False,
-                detail=f"{who}{state} is in EndpointSlice {entry.slice.name} with "
-                f"{conditions.condition_text(entry.endpoint)} and publishNotReadyAddresses is "
-                f"{pnra}: CoreDNS publishes only ready endpoints",
-                rules=("R2", "R3", "R17"),
-                fix=(
-                    "wait for the readiness probe; if peers must resolve each other before "
-                    f"they are ready, set publishNotReadyAddresses: true on Service {svc.name} "
-                    "(terminating pods then stay in DNS too)"
-                ),
-                subject=pod.ref if pod else entry.slice.ref,
-            ),
-        ]
+        return _unpublished_cause(c, svc, label, unpublished)
     # 2. A pod has this hostname: a condition on the pod.
     pods = sorted(
         c.pods_by_hostname.get((ns, label), []),
@@ -192,47 +142,7 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
     by_name = c.pods_by_name.get((ns, label), [])
     candidate = next((p for p in [*by_ip, *by_name] if p.namespace == ns), None)
     if candidate is not None:
-        steps = [
-            Step(
-                check="endpoint",
-                ok=True,
-                detail=f"{label!r} would name pod {candidate.name}",
-                rules=("R6",),
-                subject=candidate.ref,
-            )
-        ]
-        for step in conditions.pod_steps(c, candidate, svc, by_hostname=False):
-            if step.check in ("endpoint slice", "noendpoints"):
-                break  # listed or not, the label is the question here
-            steps.append(step)
-            if not step.ok:
-                return steps
-        # The pod is listed, ready, but known by another label (rule 6).
-        owned = c.slice_endpoint_of_pod.get((ns, svc.name, candidate.name))
-        known = owned.name if owned is not None else ""
-        if by_name and not c.settings.endpoint_pod_names:
-            fix = (
-                f"pod {label} has no hostname, so its endpoint is named by its dashed IP"
-                + (f" ({known})" if known else "")
-                + "; give it hostname+subdomain, or enable endpoint_pod_names in the Corefile"
-            )
-        elif known:
-            fix = f"ask {known}.{svc.name}.{ns}.svc.{c.settings.primary_zone}"
-        else:
-            fix = "per-pod names need spec.hostname + spec.subdomain (StatefulSet pods get both)"
-        steps.append(
-            Step(
-                check="endpoint",
-                ok=False,
-                detail=f"pod {candidate.name}'s endpoint in Service {where} is named "
-                f"{known or 'otherwise'!r}, not {label!r} (rule 6: hostname, then the pod "
-                "name with endpoint_pod_names, then the dashed IP)",
-                rules=("R6", "R17"),
-                fix=fix,
-                subject=candidate.ref,
-            )
-        )
-        return steps
+        return _labelled_pod_cause(c, svc, label, candidate, named=bool(by_name))
     return [
         Step(
             check="endpoint",
@@ -244,6 +154,114 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
             subject=svc.ref,
         )
     ]
+
+
+def _unpublished_cause(
+    c: ClusterIndex, svc: Service, label: str, unpublished: list[SliceEndpoint]
+) -> list[Step]:
+    """``label`` names endpoints that are not published: the pod's conditions, or readiness."""
+    where = f"{svc.namespace}/{svc.name}"
+    found_pod = next(
+        ((p, e) for e in unpublished if (p := c.pod_of(e.endpoint.target_ref)) is not None),
+        None,
+    )
+    if found_pod is not None:
+        # The pod is known: walk its conditions (Ready, publishNotReadyAddresses). The
+        # subdomain matters only when the slice names the endpoint by its hostname.
+        known_pod, known_entry = found_pod
+        by_hostname = known_entry.endpoint.hostname.lower() == label
+        steps = [
+            Step(
+                check="hostname" if by_hostname else "endpoint",
+                ok=True,
+                detail=f"{label!r} is the name of pod {known_pod.name}'s endpoint in "
+                f"Service {where}'s EndpointSlice, which is not published",
+                rules=("R6",),
+                subject=known_pod.ref,
+            )
+        ]
+        for step in conditions.pod_steps(c, known_pod, svc, by_hostname=by_hostname):
+            steps.append(step)
+            if not step.ok:
+                break
+        return steps
+    entry = unpublished[0]
+    pod = c.pod_of(entry.endpoint.target_ref)
+    who = f"pod {pod.name}" if pod else f"the endpoint {entry.address}"
+    state = f" ({conditions.pod_state_text(pod)})" if pod else ""
+    pnra = "on" if svc.publish_not_ready_addresses else "off"
+    return [
+        Step(
+            check="endpoint",
+            ok=True,
+            detail=f"{label!r} is the name of {who} in Service {where}'s EndpointSlice",
+            rules=("R6",),
+            subject=pod.ref if pod else entry.slice.ref,
+        ),
+        Step(
+            check="ready",
+            ok=False,
+            detail=f"{who}{state} is in EndpointSlice {entry.slice.name} with "
+            f"{conditions.condition_text(entry.endpoint)} and publishNotReadyAddresses is "
+            f"{pnra}: CoreDNS publishes only ready endpoints",
+            rules=("R2", "R3", "R17"),
+            fix=(
+                "wait for the readiness probe; if peers must resolve each other before "
+                f"they are ready, set publishNotReadyAddresses: true on Service {svc.name} "
+                "(terminating pods then stay in DNS too)"
+            ),
+            subject=pod.ref if pod else entry.slice.ref,
+        ),
+    ]
+
+
+def _labelled_pod_cause(
+    c: ClusterIndex, svc: Service, label: str, candidate: Pod, *, named: bool
+) -> list[Step]:
+    """``label`` is a pod's dashed IP (or its name, ``named``): why its endpoint is not so named."""
+    ns = svc.namespace
+    where = f"{ns}/{svc.name}"
+    steps = [
+        Step(
+            check="endpoint",
+            ok=True,
+            detail=f"{label!r} would name pod {candidate.name}",
+            rules=("R6",),
+            subject=candidate.ref,
+        )
+    ]
+    for step in conditions.pod_steps(c, candidate, svc, by_hostname=False):
+        if step.check in ("endpoint slice", "noendpoints"):
+            break  # listed or not, the label is the question here
+        steps.append(step)
+        if not step.ok:
+            return steps
+    # The pod is listed, ready, but known by another label (rule 6).
+    owned = c.slice_endpoint_of_pod.get((ns, svc.name, candidate.name))
+    known = owned.name if owned is not None else ""
+    if named and not c.settings.endpoint_pod_names:
+        fix = (
+            f"pod {label} has no hostname, so its endpoint is named by its dashed IP"
+            + (f" ({known})" if known else "")
+            + "; give it hostname+subdomain, or enable endpoint_pod_names in the Corefile"
+        )
+    elif known:
+        fix = f"ask {known}.{svc.name}.{ns}.svc.{c.settings.primary_zone}"
+    else:
+        fix = "per-pod names need spec.hostname + spec.subdomain (StatefulSet pods get both)"
+    steps.append(
+        Step(
+            check="endpoint",
+            ok=False,
+            detail=f"pod {candidate.name}'s endpoint in Service {where} is named "
+            f"{known or 'otherwise'!r}, not {label!r} (rule 6: hostname, then the pod "
+            "name with endpoint_pod_names, then the dashed IP)",
+            rules=("R6", "R17"),
+            fix=fix,
+            subject=candidate.ref,
+        )
+    )
+    return steps
 
 
 def stateful_set_step(c: ClusterIndex, svc: Service, label: str) -> Step | None:

@@ -85,6 +85,14 @@ class ClusterIndex:
         self.slices: dict[tuple[str, str], list[EndpointSlice]] = defaultdict(list)
         for key, found in self.read_slices.items():
             self.slices[key] = list(found)
+        self._index_pods()
+        self._index_workloads()
+        self._index_predicted(predict=predict)
+        self._index_endpoints()
+
+    def _index_pods(self) -> None:
+        """Pods by namespace, hostname, name, subdomain, any IP and label."""
+        snapshot = self.snapshot
         # Pods by namespace, hostname, name, any IP and label, for the planner and the
         # explanations: a scan of every pod per name would be quadratic at thousands.
         self.pods_by_namespace: dict[str, list[Pod]] = defaultdict(list)
@@ -105,6 +113,10 @@ class ClusterIndex:
                 self.pods_by_any_ip[canon or ip].append(pod)
             for label_key, value in pod.labels:
                 self.pods_by_label[(pod.namespace, label_key, value)].append(pod)
+
+    def _index_workloads(self) -> None:
+        """Services by namespace, workloads by template label and name, every known address."""
+        snapshot = self.snapshot
         # Services by namespace, workload templates by label, workloads by name: what
         # the diagnostics read (they keep no index of their own).
         self.services_by_namespace: dict[str, list[Service]] = defaultdict(list)
@@ -142,6 +154,10 @@ class ClusterIndex:
         self._selected: dict[tuple[str, str], list[Pod]] = {}
         self._soa: dict[str, Record] = {}  # by zone: one SOA record per zone, made once
         self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
+
+    def _index_predicted(self, *, predict: bool) -> None:
+        """Desired state: the slices and endpoints the controllers will write (rules 3, 4, 21)."""
+        snapshot, settings = self.snapshot, self.settings
         # Desired state: with no EndpointSlice in the input at all, the slices are
         # what the EndpointSlice controller will write for the selected pods.
         self.predicted_slices: set[tuple[str, str]] = set()
@@ -165,6 +181,11 @@ class ClusterIndex:
             self.predicted_pods = self._predict_pods()
             for key in sorted(self.predicted_slices):
                 self._predict_unaddressed(self.services[key])
+
+    def _index_endpoints(self) -> None:
+        """The endpoints DNS answers from (rules 2, 6), Services by IP, pods by primary IP."""
+        snapshot, settings = self.snapshot, self.settings
+        sel = self.settings.labels
         self.endpoints: dict[tuple[str, str], list[PublishedEndpoint]] = defaultdict(list)
         # (namespace, service, endpoint label): an endpoint name's lookup stays O(1)
         # with thousands of endpoints behind one Service.
@@ -278,7 +299,6 @@ class ClusterIndex:
                 namespace=svc.namespace,
                 name=f"{svc.name}-predicted-ipv{family}",
                 service_name=svc.name,
-                address_type=f"IPv{family}",
                 endpoints=tuple(eps),
                 ports=ports,
             )

@@ -66,11 +66,6 @@ class ServerCheck:
     ttl_over: tuple[int, int] | None = None
 
 
-# The old name, still read by hsvc.core.diagnose; ServerCheck avoids the clash with
-# diagnose's own Check (a finding's definition).
-Check = ServerCheck
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Row:
     """One question: what cluster DNS must answer, what each server did, the verdict."""
@@ -228,38 +223,59 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     if expected.uncertain:
         return ServerCheck(observation=obs, verdict=Verdict.UNCERTAIN, note=expected.uncertain)
     if expected.predicted and not want:
-        # Desired state: data of this type is predicted, its value not known yet.
-        typed = [r for r in obs.answer if r.type == expected.type]
-        if typed:
-            return ServerCheck(
-                observation=obs,
-                verdict=Verdict.OK,
-                note=f"predicted ({'; '.join(expected.predicted)}): any {expected.type} data",
-            )
+        return _judge_predicted(expected, obs)
+    if not want:
+        return _judge_no_data(expected, obs, got)
+    return _judge_data(expected, obs, want, got)
+
+
+def _judge_predicted(expected: DnsAnswer, obs: Observation) -> ServerCheck:
+    """Desired state: data of this type is predicted, its value not known yet."""
+    typed = [r for r in obs.answer if r.type == expected.type]
+    if typed:
         return ServerCheck(
             observation=obs,
-            verdict=Verdict.MISSING,
-            note=f"expected {expected.type} data ({'; '.join(expected.predicted)}), "
-            f"got {rcode_word(obs)}",
+            verdict=Verdict.OK,
+            note=f"predicted ({'; '.join(expected.predicted)}): any {expected.type} data",
         )
-    if not want:
-        if expected.open_ended:
-            return ServerCheck(
-                observation=obs, verdict=Verdict.OK, note="answered upstream (fallthrough)"
-            )
-        if got:
-            return ServerCheck(
-                observation=obs,
-                verdict=Verdict.UNEXPECTED,
-                note=f"expected {rcode_word(expected)}, got {_records_text(obs.answer)}",
-            )
-        if obs.rcode != expected.rcode:
-            return ServerCheck(
-                observation=obs,
-                verdict=Verdict.WRONG,
-                note=f"expected {rcode_word(expected)}, got {rcode_word(obs)}",
-            )
-        return ServerCheck(observation=obs, verdict=Verdict.OK)
+    return ServerCheck(
+        observation=obs,
+        verdict=Verdict.MISSING,
+        note=f"expected {expected.type} data ({'; '.join(expected.predicted)}), "
+        f"got {rcode_word(obs)}",
+    )
+
+
+def _judge_no_data(
+    expected: DnsAnswer, obs: Observation, got: dict[tuple[str, str, str], Record]
+) -> ServerCheck:
+    """No data is expected: the rcode must match, and nothing may answer."""
+    if expected.open_ended:
+        return ServerCheck(
+            observation=obs, verdict=Verdict.OK, note="answered upstream (fallthrough)"
+        )
+    if got:
+        return ServerCheck(
+            observation=obs,
+            verdict=Verdict.UNEXPECTED,
+            note=f"expected {rcode_word(expected)}, got {_records_text(obs.answer)}",
+        )
+    if obs.rcode != expected.rcode:
+        return ServerCheck(
+            observation=obs,
+            verdict=Verdict.WRONG,
+            note=f"expected {rcode_word(expected)}, got {rcode_word(obs)}",
+        )
+    return ServerCheck(observation=obs, verdict=Verdict.OK)
+
+
+def _judge_data(
+    expected: DnsAnswer,
+    obs: Observation,
+    want: dict[tuple[str, str, str], Record],
+    got: dict[tuple[str, str, str], Record],
+) -> ServerCheck:
+    """Data is expected: the records, the rcode a stub reads first, the TTLs."""
     if not got:
         return ServerCheck(
             observation=obs,

@@ -14,7 +14,7 @@ the order the EndpointSlice controller and CoreDNS apply them, as trace steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from hsvc.core.model import (
     DnsSettings,
@@ -28,7 +28,7 @@ from hsvc.core.model import (
 )
 
 
-class ClusterDns(Protocol):
+class Indexes(Protocol):
     """The indexes of :class:`hsvc.core.cluster.ClusterDns` these conditions read."""
 
     @property
@@ -128,7 +128,7 @@ def verified_pod(pod: Pod) -> bool:
     return pod.phase not in ("Succeeded", "Failed", "Unknown") and bool(pod.pod_ips)
 
 
-def governing_services(cluster: ClusterDns, pod: Pod) -> list[Service]:
+def governing_services(cluster: Indexes, pod: Pod) -> list[Service]:
     """Return the Service under which the pod has its ``<hostname>`` name (rules 4, 22).
 
     That is the Service named by the pod's subdomain, in its namespace, when it
@@ -162,9 +162,7 @@ def pod_state_text(pod: Pod) -> str:
 # --- the conditions of one pod's per-pod name, as trace steps --------------------------
 
 
-def pod_steps(
-    cluster: ClusterDns, pod: Pod, svc: Service, *, by_hostname: bool = True
-) -> list[Step]:
+def pod_steps(cluster: Indexes, pod: Pod, svc: Service, *, by_hostname: bool = True) -> list[Step]:
     """Return the conditions of ``<hostname>.<svc>`` for ``pod``, up to the first failed one.
 
     In order: the pod's subdomain names the Service, the Service selects the pod,
@@ -182,14 +180,21 @@ def pod_steps(
     return steps
 
 
-def _subdomain_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _about(
+    pod: Pod, check: str, ok: bool, detail: str, rules: tuple[str, ...], fix: str = ""
+) -> Step:
+    """One condition of ``pod``'s per-pod name as a trace step about the pod."""
+    return Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=pod.ref)
+
+
+def _subdomain_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     if pod.subdomain == svc.name:
-        return Step(
-            check="subdomain",
-            ok=True,
-            detail=f"pod {pod.name} has subdomain {svc.name!r}",
-            rules=("R4",),
-            subject=pod.ref,
+        return _about(
+            pod,
+            "subdomain",
+            True,
+            f"pod {pod.name} has subdomain {svc.name!r}",
+            ("R4",),
         )
     governing = governing_services(cluster, pod)
     fix = f"set spec.subdomain (a StatefulSet's serviceName) to {svc.name!r}"
@@ -201,27 +206,27 @@ def _subdomain_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
             f"ask {pod.hostname}.{other.name}.{other.namespace}.svc."
             f"{cluster.settings.primary_zone}, the name Service {other.name} gives it"
         )
-    return Step(
-        check="subdomain",
-        ok=False,
-        detail=f"pod {pod.name} has subdomain {pod.subdomain or '(none)'!r}, not {svc.name!r}: "
+    return _about(
+        pod,
+        "subdomain",
+        False,
+        f"pod {pod.name} has subdomain {pod.subdomain or '(none)'!r}, not {svc.name!r}: "
         f"the controller writes its hostname only into the slices of Service "
         f"{pod.subdomain or '(none)'}",
-        rules=("R4", "R23"),
-        fix=fix,
-        subject=pod.ref,
+        ("R4", "R23"),
+        fix,
     )
 
 
-def _selected_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _selected_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     if selects(svc, pod):
-        return Step(
-            check="selected",
-            ok=True,
-            detail=f"Service {where} selects pod {pod.name}",
-            rules=("R22",),
-            subject=pod.ref,
+        return _about(
+            pod,
+            "selected",
+            True,
+            f"Service {where} selects pod {pod.name}",
+            ("R22",),
         )
     if not svc.selector:
         detail = f"Service {where} has no selector, so no controller lists pod {pod.name}"
@@ -234,68 +239,73 @@ def _selected_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
     )
 
 
-def _ip_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _ip_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     if not pod.pod_ips:
-        return Step(
-            check="pod IP",
-            ok=False,
-            detail=f"pod {pod.name} has no IP yet (Pending)",
-            rules=("R3",),
-            fix="wait for the pod to be scheduled and started",
-            subject=pod.ref,
+        return _about(
+            pod,
+            "pod IP",
+            False,
+            f"pod {pod.name} has no IP yet (Pending)",
+            ("R3",),
+            "wait for the pod to be scheduled and started",
         )
     if pod.is_terminal:
-        return Step(
-            check="phase",
-            ok=False,
-            detail=f"pod {pod.name} is {pod.phase}: finished pods are in no EndpointSlice",
-            rules=("R3",),
-            subject=pod.ref,
+        return _about(
+            pod,
+            "phase",
+            False,
+            f"pod {pod.name} is {pod.phase}: finished pods are in no EndpointSlice",
+            ("R3",),
         )
-    return Step(
-        check="pod IP",
-        ok=True,
-        detail=f"pod {pod.name} has IP {', '.join(pod.pod_ips)}",
-        rules=("R3",),
-        subject=pod.ref,
+    return _about(
+        pod,
+        "pod IP",
+        True,
+        f"pod {pod.name} has IP {', '.join(pod.pod_ips)}",
+        ("R3",),
     )
 
 
-def _ready_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _slice_lags(ep: Endpoint | None, pod: Pod) -> TypeGuard[Endpoint]:
+    """The pod is ready but its slice endpoint still says not ready (rules 2, 3)."""
+    return ep is not None and not published(ep) and pod.ready and not pod.deleting
+
+
+def _ready_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     ep = cluster.slice_endpoint(svc.namespace, svc.name, pod)
-    if ep is not None and not published(ep) and pod.ready and not pod.deleting:
-        return Step(
-            check="ready",
-            ok=False,
-            detail=f"the endpoint of pod {pod.name} in Service {where}'s EndpointSlice is not "
+    if _slice_lags(ep, pod):
+        return _about(
+            pod,
+            "ready",
+            False,
+            f"the endpoint of pod {pod.name} in Service {where}'s EndpointSlice is not "
             f"ready ({condition_text(ep)}) while the pod is {pod_state_text(pod)}: the pod was "
             "not ready when the slice was written, publishNotReadyAddresses is off, and CoreDNS "
             "publishes only ready endpoints",
-            rules=("R2", "R3", "R22"),
-            fix=(
+            ("R2", "R3", "R22"),
+            (
                 "wait for the slice to catch up with the pod's readiness; if peers must resolve "
                 f"each other before they are ready, set publishNotReadyAddresses: true on "
                 f"Service {svc.name}"
             ),
-            subject=pod.ref,
         )
     if not ready_written(svc, pod):
         slice_text = f" (its endpoint has {condition_text(ep)})" if ep is not None else ""
-        return Step(
-            check="ready",
-            ok=False,
-            detail=f"pod {pod.name} is {'terminating' if pod.deleting else 'not ready'} "
+        return _about(
+            pod,
+            "ready",
+            False,
+            f"pod {pod.name} is {'terminating' if pod.deleting else 'not ready'} "
             f"({pod_state_text(pod)}){slice_text} and Service {where} does not set "
             "publishNotReadyAddresses: its endpoint is not ready, and CoreDNS publishes only "
             "ready endpoints",
-            rules=("R2", "R3", "R22"),
-            fix=(
+            ("R2", "R3", "R22"),
+            (
                 "wait for the readiness probe; if peers must resolve each other before they are "
                 f"ready (Kafka, ZooKeeper, etcd), set publishNotReadyAddresses: true on Service "
                 f"{svc.name} (terminating pods then stay in DNS too)"
             ),
-            subject=pod.ref,
         )
     if pod.ready and not pod.deleting:
         detail = f"pod {pod.name} is ready"
@@ -309,52 +319,47 @@ def _ready_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
     return Step(check="ready", ok=True, detail=detail, rules=("R2", "R3"), subject=pod.ref)
 
 
-def _slice_step(cluster: ClusterDns, pod: Pod, svc: Service) -> Step:
+def _slice_step(cluster: Indexes, pod: Pod, svc: Service) -> Step:
     where = f"{svc.namespace}/{svc.name}"
     if cluster.settings.noendpoints:
-        return Step(
-            check="noendpoints",
-            ok=False,
-            detail="the Corefile sets noendpoints, so per-pod names never exist",
-            rules=("R41",),
-            fix="remove noendpoints from the kubernetes block",
-            subject=pod.ref,
+        return _about(
+            pod,
+            "noendpoints",
+            False,
+            "the Corefile sets noendpoints, so per-pod names never exist",
+            ("R41",),
+            "remove noendpoints from the kubernetes block",
         )
     if not cluster.has_slices(svc.namespace, svc.name) and not cluster.snapshot.endpoint_slices:
-        return Step(
-            check="endpoint slice",
-            ok=False,
-            detail="the input holds no EndpointSlices at all, and the pod does not qualify for "
+        return _about(
+            pod,
+            "endpoint slice",
+            False,
+            "the input holds no EndpointSlices at all, and the pod does not qualify for "
             "the slices the controller will write",
-            rules=("R1", "R3"),
-            subject=pod.ref,
+            ("R1", "R3"),
         )
-    return Step(
-        check="endpoint slice",
-        ok=False,
-        detail=f"pod {pod.name} qualifies, but no ready endpoint of Service {where} carries "
+    return _about(
+        pod,
+        "endpoint slice",
+        False,
+        f"pod {pod.name} qualifies, but no ready endpoint of Service {where} carries "
         f"hostname {pod.hostname!r}: the EndpointSlices lag behind the pod",
-        rules=("R1", "R4"),
-        fix=f"kubectl get endpointslices -n {svc.namespace} "
+        ("R1", "R4"),
+        f"kubectl get endpointslices -n {svc.namespace} "
         f"-l kubernetes.io/service-name={svc.name} -o yaml",
-        subject=pod.ref,
     )
 
 
 # What each pod condition step checks, for tests and diagnostics that need the
 # predicate behind a step (a failed step's condition is false for its subject).
-POD_CONDITIONS: dict[str, Callable[[ClusterDns, Pod, Service], bool]] = {
+POD_CONDITIONS: dict[str, Callable[[Indexes, Pod, Service], bool]] = {
     "subdomain": lambda c, pod, svc: pod.subdomain == svc.name,
     "selected": lambda c, pod, svc: selects(svc, pod),
     "pod IP": lambda c, pod, svc: bool(pod.pod_ips),
     "phase": lambda c, pod, svc: not pod.is_terminal,
     "ready": lambda c, pod, svc: (
         ready_written(svc, pod)
-        and not (
-            (ep := c.slice_endpoint(svc.namespace, svc.name, pod)) is not None
-            and not published(ep)
-            and pod.ready
-            and not pod.deleting
-        )
+        and not _slice_lags(c.slice_endpoint(svc.namespace, svc.name, pod), pod)
     ),
 }

@@ -1,20 +1,22 @@
 """Read the kubernetes plugin's knobs from a CoreDNS Corefile (dns-records.md section 1).
 
-Pure text in, :class:`DnsSettings` out: no I/O. The lexer follows the Caddyfile rules
-CoreDNS uses (whitespace-separated tokens, ``"`` quotes a whole token, ``#`` starts a
-comment anywhere outside quotes); the option parsing follows CoreDNS
+Pure text in, :class:`DnsSettings` out: no I/O. The lexer
+(:mod:`hsvc.core.caddyfile`) follows the Caddyfile rules CoreDNS uses
+(whitespace-separated tokens, ``"`` quotes a whole token, ``#`` starts a comment
+anywhere outside quotes); the option parsing follows CoreDNS
 ``plugin/kubernetes/setup.go`` ``ParseStanza`` and zone normalisation follows
 ``plugin/normalize.go`` ``SplitHostPort`` with ``plugin/pkg/cidr`` (commit 4b26cced).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from hsvc.core.caddyfile import CorefileError as CorefileError
+from hsvc.core.caddyfile import Directive, Parser, ServerBlock, Token, expand_imports, tokenize
 from hsvc.core.model import (
     DnsSettings,
     LabelSelector,
@@ -43,269 +45,6 @@ _DEFAULT_PORT = "53"
 _TRANSPORTS = ("tls://", "dns://", "quic://", "grpc://", "https3://", "https://", "unix://")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _PREFIX_LENGTH = re.compile(r"[0-9]{1,3}")
-
-
-class CorefileError(ValueError):
-    """A Corefile hsvc cannot read the kubernetes plugin's settings from.
-
-    Core code may not import :mod:`hsvc.errors`; the command layer wraps this into
-    an ``HsvcError`` (exit code 7, bad manifest) with the same fields.
-
-    Attributes:
-        source: Where the Corefile came from (file name or ``ConfigMap ns/name``).
-        line: 1-based line of the offending token, or ``None`` for the whole file.
-        reason: What is wrong, without the position.
-    """
-
-    def __init__(self, reason: str, *, source: str = "Corefile", line: int | None = None):
-        self.source = source
-        self.line = line
-        self.reason = reason
-        where = source if line is None else f"{source}:{line}"
-        super().__init__(f"{where}: {reason}")
-
-
-# --- lexer ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    text: str
-    line: int
-    end_line: int
-    quoted: bool = False
-
-    @property
-    def is_open(self) -> bool:
-        return self.text == "{" and not self.quoted
-
-    @property
-    def is_close(self) -> bool:
-        return self.text == "}" and not self.quoted
-
-
-def _tokenize(text: str, source: str) -> list[_Token]:
-    """Split a Corefile into tokens the way the Caddyfile lexer does."""
-    tokens: list[_Token] = []
-    line = 1
-    val: list[str] = []
-    start = 1
-    quoted = False
-    escaped = False
-    comment = False
-    was_quoted = False
-
-    def flush() -> None:
-        nonlocal val, was_quoted
-        tokens.append(_Token("".join(val), start, line, was_quoted))
-        val = []
-        was_quoted = False
-
-    for ch in text:
-        if quoted:
-            if not escaped:
-                if ch == "\\":
-                    escaped = True
-                    continue
-                if ch == '"':
-                    quoted = False
-                    flush()
-                    continue
-            if ch == "\n":
-                line += 1
-            # Caddy only unescapes quotes; any other backslash stays.
-            if escaped and ch != '"':
-                val.append("\\")
-            val.append(ch)
-            escaped = False
-            continue
-        if ch in " \t\r\n\f\v":
-            if ch == "\n":
-                comment = False
-            if val:
-                flush()
-            if ch == "\n":
-                line += 1
-            continue
-        if ch == "#":
-            comment = True
-        if comment:
-            continue
-        if not val:
-            start = line
-            if ch == '"':
-                quoted = True
-                was_quoted = True
-                continue
-        val.append(ch)
-    if quoted:
-        raise CorefileError("unterminated quoted string", source=source, line=start)
-    if val:
-        flush()
-    return tokens
-
-
-# --- imports ---------------------------------------------------------------------
-
-# Spliced tokens get lines far from the importing file's, so that the line-based
-# grouping of arguments never joins a directive to an imported one.
-_IMPORT_LINES = 1_000_000
-
-
-def _expand_imports(
-    tokens: list[_Token], imports: Mapping[str, str], source: str
-) -> tuple[list[_Token], list[str]]:
-    """Replace each ``import PATTERN`` line with the tokens of the files it matches.
-
-    ``imports`` maps file names to their text (the keys of a ``coredns-custom``
-    ConfigMap, mounted beside the Corefile: ``import custom/*.server``). The
-    pattern's last path part is matched against the keys, as the file glob
-    would be; files are spliced in name order, as CoreDNS reads them.
-    """
-    out: list[_Token] = []
-    used: list[str] = []
-    i = 0
-    spliced = 0
-    previous_line = -1
-    while i < len(tokens):
-        tok = tokens[i]
-        starts_line = tok.line != previous_line
-        previous_line = tok.end_line
-        if tok.text == "import" and not tok.quoted and starts_line and i + 1 < len(tokens):
-            pattern = tokens[i + 1].text.rsplit("/", 1)[-1]
-            i += 2
-            while i < len(tokens) and tokens[i].line == previous_line:
-                i += 1  # further arguments of the import line
-            for key in sorted(k for k in imports if fnmatch.fnmatchcase(k, pattern)):
-                spliced += 1
-                base = _IMPORT_LINES * spliced
-                used.append(key)
-                for t in _tokenize(imports[key], f"{source} import {key}"):
-                    out.append(_Token(t.text, base + t.line, base + t.end_line, t.quoted))
-            continue
-        out.append(tok)
-        i += 1
-    return out, used
-
-
-# --- block structure -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Directive:
-    """One directive (or one option inside a directive's block) with its arguments."""
-
-    name: _Token
-    args: tuple[_Token, ...]
-    body: tuple[_Directive, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _ServerBlock:
-    keys: tuple[_Token, ...]
-    directives: tuple[_Directive, ...]
-
-
-class _Parser:
-    def __init__(self, tokens: list[_Token], source: str):
-        self.tokens = tokens
-        self.pos = 0
-        self.source = source
-
-    def error(self, reason: str, token: _Token | None) -> CorefileError:
-        return CorefileError(reason, source=self.source, line=None if token is None else token.line)
-
-    def peek(self) -> _Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def server_blocks(self) -> list[_ServerBlock]:
-        blocks: list[_ServerBlock] = []
-        while (tok := self.peek()) is not None:
-            if tok.is_open or tok.is_close:
-                raise self.error(f"unexpected {tok.text!r} where a server block should start", tok)
-            if tok.text == "import" and not tok.quoted:
-                # Imports name files we cannot see; their content is outside our reach.
-                self.skip_line()
-                continue
-            keys = self.keys()
-            nxt = self.peek()
-            if nxt is not None and nxt.is_open:
-                self.pos += 1
-                directives = self.body(closing=keys[0])
-            else:
-                # Caddyfile allows a single server block without braces.
-                directives = self.body(closing=None)
-            if len(keys) == 1 and keys[0].text.startswith("(") and keys[0].text.endswith(")"):
-                continue  # a snippet definition, not a server
-            blocks.append(_ServerBlock(tuple(keys), tuple(directives)))
-        return blocks
-
-    def skip_line(self) -> None:
-        first = self.tokens[self.pos]
-        self.pos += 1
-        last_line = first.end_line
-        while (tok := self.peek()) is not None and tok.line == last_line:
-            last_line = tok.end_line
-            self.pos += 1
-
-    def keys(self) -> list[_Token]:
-        keys: list[_Token] = []
-        expecting_another = False
-        last_line = self.tokens[self.pos].line
-        while (tok := self.peek()) is not None:
-            if tok.is_open:
-                if expecting_another:
-                    raise self.error("expected another address after ','", tok)
-                break
-            if tok.is_close:
-                raise self.error("unexpected '}' among server block addresses", tok)
-            if keys and not expecting_another and tok.line != last_line:
-                break
-            text = tok.text
-            expecting_another = text.endswith(",")
-            text = text.rstrip(",")
-            if text:
-                keys.append(_Token(text, tok.line, tok.end_line, tok.quoted))
-            last_line = tok.end_line
-            self.pos += 1
-        if expecting_another:
-            raise self.error("expected another address after ','", self.tokens[-1])
-        return keys
-
-    def body(self, *, closing: _Token | None) -> list[_Directive]:
-        directives: list[_Directive] = []
-        while (tok := self.peek()) is not None:
-            if tok.is_close:
-                if closing is None:
-                    raise self.error("unexpected '}' without a matching '{'", tok)
-                self.pos += 1
-                return directives
-            if tok.is_open:
-                raise self.error("unexpected '{' without a directive before it", tok)
-            directives.append(self.directive())
-        if closing is not None:
-            raise self.error("'{' is never closed", closing)
-        return directives
-
-    def directive(self) -> _Directive:
-        name = self.tokens[self.pos]
-        self.pos += 1
-        args: list[_Token] = []
-        last_line = name.end_line
-        while (tok := self.peek()) is not None and tok.line == last_line:
-            if tok.is_open or tok.is_close:
-                break
-            args.append(tok)
-            last_line = tok.end_line
-            self.pos += 1
-        body: list[_Directive] = []
-        tok = self.peek()
-        # CoreDNS wants the block's '{' on the directive's line; a '{' on the next
-        # line is accepted here too, since it can only belong to this directive.
-        if tok is not None and tok.is_open:
-            self.pos += 1
-            body = self.body(closing=tok)
-        return _Directive(name, tuple(args), tuple(body))
 
 
 # --- zones -----------------------------------------------------------------------
@@ -384,7 +123,7 @@ def _normalize_zone(key: str) -> list[str]:
     return [_fqdn(host.lower())]
 
 
-def _zones_of(tokens: tuple[_Token, ...] | list[_Token]) -> tuple[str, ...]:
+def _zones_of(tokens: tuple[Token, ...] | list[Token]) -> tuple[str, ...]:
     zones: list[str] = []
     for tok in tokens:
         for zone in _normalize_zone(tok.text):
@@ -396,7 +135,7 @@ def _zones_of(tokens: tuple[_Token, ...] | list[_Token]) -> tuple[str, ...]:
 # --- the kubernetes stanza --------------------------------------------------------
 
 
-def _server_block_port(block: _ServerBlock) -> str:
+def _server_block_port(block: ServerBlock) -> str:
     if not block.keys:
         return _DEFAULT_PORT
     _, port = _split_host_port(block.keys[0].text)
@@ -404,9 +143,9 @@ def _server_block_port(block: _ServerBlock) -> str:
 
 
 def _find_kubernetes(
-    blocks: list[_ServerBlock], source: str
-) -> tuple[_ServerBlock, _Directive] | None:
-    found: list[tuple[_ServerBlock, _Directive]] = []
+    blocks: list[ServerBlock], source: str
+) -> tuple[ServerBlock, Directive] | None:
+    found: list[tuple[ServerBlock, Directive]] = []
     for block in blocks:
         in_block = [d for d in block.directives if d.name.text == "kubernetes"]
         if len(in_block) > 1:
@@ -426,7 +165,7 @@ def _find_kubernetes(
     return found[0]
 
 
-def _no_args(option: _Directive, source: str) -> None:
+def _no_args(option: Directive, source: str) -> None:
     if option.args:
         raise CorefileError(
             f"{option.name.text} takes no arguments", source=source, line=option.args[0].line
@@ -469,7 +208,8 @@ def _selector_value(name: str, args: list[str], source: str, line: int) -> Label
         raise CorefileError(str(exc), source=source, line=line) from exc
 
 
-def _stanza_settings(block: _ServerBlock, stanza: _Directive, source: str) -> DnsSettings:
+# long: one branch per kubernetes-plugin option, in the order of setup.go ParseStanza
+def _stanza_settings(block: ServerBlock, stanza: Directive, source: str) -> DnsSettings:
     """Read one ``kubernetes`` directive as CoreDNS ``ParseStanza`` does."""
     zones = _zones_of(stanza.args) if stanza.args else _zones_of(block.keys)
     if not any(not is_reverse_zone(z) for z in zones):
@@ -575,11 +315,11 @@ def parse_corefile(
         CorefileError: The text is not a well-formed Corefile, has no ``kubernetes``
             directive, or the directive has a value CoreDNS would refuse to start with.
     """
-    tokens = _tokenize(text, source)
+    tokens = tokenize(text, source)
     used: list[str] = []
     if imports:
-        tokens, used = _expand_imports(tokens, imports, source)
-    blocks = _Parser(tokens, source).server_blocks()
+        tokens, used = expand_imports(tokens, imports, source)
+    blocks = Parser(tokens, source).server_blocks()
     found = _find_kubernetes(blocks, source)
     if found is None:
         raise CorefileError("no kubernetes plugin in any server block", source=source)
@@ -619,7 +359,7 @@ def server_summaries(text: str, *, source: str) -> tuple[ServerSummary, ...]:
     Raises:
         CorefileError: The text is not a well-formed Corefile.
     """
-    blocks = _Parser(_tokenize(text, source), source).server_blocks()
+    blocks = Parser(tokenize(text, source), source).server_blocks()
     out = []
     for block in blocks:
         zones = tuple(_split_host_port(k.text)[0] for k in block.keys)

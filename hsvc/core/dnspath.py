@@ -259,6 +259,31 @@ def _cache_caps(block: corefile.ServerSummary) -> str:
     return f"{success or 3600}/{denial or 1800}"
 
 
+def _distribution(
+    namespace: str,
+    configs: dict[tuple[str, str], ConfigText],
+    chosen: Flavour,
+    notes: list[str],
+) -> str:
+    """Which distribution the DNS objects look like: openshift, k3s, gke, aks, or ""."""
+    coredns_cm = configs.get((namespace, "coredns")) or configs.get((namespace, "dns-default"))
+    distribution = ""
+    if namespace == "openshift-dns":
+        distribution = "openshift"
+    elif coredns_cm is not None and coredns_cm.get("NodeHosts") is not None:
+        distribution = "k3s"
+        notes.append(
+            "k3s: the Corefile's hosts plugin answers the node names in NodeHosts before "
+            "the kubernetes plugin"
+        )
+    elif chosen is not Flavour.COREDNS:
+        distribution = "gke"
+    if configs.get((namespace, "coredns-custom")) is not None:
+        distribution = distribution or "aks"
+    return distribution
+
+
+# long: the layers are decided in order over shared locals; split, each would take six
 def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverPath:
     """Work out the resolver path from the objects around the DNS Service."""
     notes: list[str] = []
@@ -327,22 +352,9 @@ def discover(objects: PathObjects, *, zone: str = "cluster.local.") -> ResolverP
         cfg = configs.get((node_local.namespace, "node-local-dns"))
         layers.insert(0, _node_local(node_local, cfg, svc, zone))
     namespace = svc.namespace if svc is not None else "kube-system"
-    coredns_cm = configs.get((namespace, "coredns")) or configs.get((namespace, "dns-default"))
-    distribution = ""
-    if namespace == "openshift-dns":
-        distribution = "openshift"
-    elif coredns_cm is not None and coredns_cm.get("NodeHosts") is not None:
-        distribution = "k3s"
-        notes.append(
-            "k3s: the Corefile's hosts plugin answers the node names in NodeHosts before "
-            "the kubernetes plugin"
-        )
-    elif chosen_flavour is not Flavour.COREDNS:
-        distribution = "gke"
+    distribution = _distribution(namespace, configs, chosen_flavour, notes)
     custom = configs.get((namespace, "coredns-custom"))
     imports = custom.data if custom is not None else ()
-    if custom is not None:
-        distribution = distribution or "aks"
     return ResolverPath(
         flavour=chosen_flavour,
         distribution=distribution,

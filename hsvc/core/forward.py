@@ -1,6 +1,6 @@
 """Forward names: the plugin's Records() for Service, endpoint, port and pod names.
 
-:class:`ForwardWalk` parses nothing itself: it takes the parsed name (rule 9),
+:class:`ForwardInquiry` parses nothing itself: it takes the parsed name (rule 9),
 checks the namespace (rule 8), finds the Service (rules 12-26, 40-42) or the pod
 (rules 28-31) and returns the found items as a :class:`~hsvc.core.lookup.Lookup`,
 or a name error with its reason, recording every decision in the trace.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hsvc.core import causes, conditions, names
 from hsvc.core.clusterindex import ClusterIndex
+from hsvc.core.inquiry import Inquiry
 from hsvc.core.lookup import (
     ALLOCATED_ON_CREATE,
     ASSIGNED_AT_START,
@@ -23,10 +24,9 @@ from hsvc.core.lookup import (
 )
 from hsvc.core.model import EndpointPort, ObjectRef, PodsMode, Service, Step
 from hsvc.core.names import NameKind
-from hsvc.core.walk import Walk
 
 
-class ForwardWalk(Walk):
+class ForwardInquiry(Inquiry):
     """A question's forward lookup: the items a name holds, whatever the type asked."""
 
     def lookup(self) -> Lookup:
@@ -127,6 +127,10 @@ class ForwardWalk(Walk):
                 rules=["R29"],
                 why=f"pods insecure answers any decodable address ({ip}) without a pod lookup",
             )
+        return self._verified_pod(label, namespace, ip)
+
+    def _verified_pod(self, label: str, namespace: str, ip: str) -> Lookup:
+        """Pods verified (rule 30): a running pod in ``namespace`` has ``ip`` as primary IP."""
         # Verified mode matches the label as decoded, not normalised: a non-compressed
         # IPv6 label ("fd00-1-0-0-0-0-0-5") finds no pod whose podIP reads "fd00:1::5".
         found = [

@@ -230,16 +230,6 @@ def is_dns1035_label(text: str) -> bool:
     return not dns1035_label_errors(text)
 
 
-def is_dns_label(label: str) -> bool:
-    """Return whether a label can be part of a name a client asks (63 octets, printable ASCII)."""
-    return (
-        0 < len(label.encode()) <= MAX_LABEL
-        and label.isascii()
-        and label.isprintable()
-        and " " not in label
-    )
-
-
 # Cached: answering thousands of questions parses the same few thousand addresses
 # again and again, and ipaddress parsing is slow.
 @functools.lru_cache(maxsize=1 << 16)
@@ -407,6 +397,7 @@ def is_reverse_zone(zone: str) -> bool:
     return is_subdomain(zone, "in-addr.arpa.") or is_subdomain(zone, "ip6.arpa.")
 
 
+# long: the plugin's parse order, one step per name form, reads best as one walk (rule 9)
 def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> ParsedName:
     """Parse a query name once into what it addresses, given the plugin's zones.
 

@@ -18,25 +18,30 @@ left alone: the upstream resolver answers them.
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
 
-from hsvc.core import names, searchpath
+from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.desired import desired_snapshot
 from hsvc.core.model import (
     DnsAnswer,
     Finding,
     Rcode,
-    Severity,
-    StatefulSet,
     ValueSite,
 )
 from hsvc.core.references import RefClass, Reference, hostish, scan, short_kind
-from hsvc.core.searchpath import Libc, Outcome
+from hsvc.core.refnames import NameReader
+from hsvc.core.refuse import (
+    GOVERNING_CODES,
+    REFERENCE_CHECKS,
+    RULES,
+    SEVERITY,
+    Checked,
+    describe_use,
+    reweigh_governing,
+    uses_of,
+)
+from hsvc.core.searchpath import Libc
 
 __all__ = [
     "GOVERNING_CODES",
@@ -48,50 +53,6 @@ __all__ = [
     "reweigh_governing",
     "uses_of",
 ]
-
-# (code, severity, title, rules): merged into hsvc.core.diagnose.CHECKS.
-REFERENCE_CHECKS: tuple[tuple[str, Severity, str, tuple[str, ...]], ...] = (
-    ("HSVC701", Severity.ERROR, "referenced name does not exist", ("R9", "R23", "R44")),
-    ("HSVC702", Severity.ERROR, "referenced name has no address", ("R16", "R44", "R46")),
-    ("HSVC703", Severity.ERROR, "referenced port is not served", ("R5", "R14", "R18")),
-    (
-        "HSVC704",
-        Severity.ERROR,
-        "referenced pod is beyond the StatefulSet's replicas",
-        ("R21", "R22"),
-    ),
-    ("HSVC705", Severity.WARNING, "referenced pod is not ready", ("R2", "R3", "R22")),
-    ("HSVC706", Severity.ERROR, "referenced name hard-codes another zone", ("R9",)),
-    ("HSVC707", Severity.WARNING, "referenced name works with CoreDNS only", ("R15", "R29")),
-    ("HSVC708", Severity.WARNING, "probe host is resolved by kubelet, not in the pod", ()),
-    ("HSVC709", Severity.INFO, "name behind a Secret key not checked", ()),
-    ("HSVC710", Severity.WARNING, "short name matches nothing in the cluster", ("R9", "R23")),
-)
-_SEVERITY = {code: sev for code, sev, _t, _r in REFERENCE_CHECKS}
-_RULES = {code: rules for code, _s, _t, rules in REFERENCE_CHECKS}
-
-# Governing-Service findings that --references reweighs (dns-records.md rules 22, 23).
-GOVERNING_CODES = frozenset({"HSVC101", "HSVC102", "HSVC103", "HSVC104", "HSVC105", "HSVC106"})
-
-_ORDINAL = re.compile(r"^(?P<base>[a-z0-9]([a-z0-9-]*[a-z0-9])?)-(?P<n>\d+)$")
-# Public suffixes seen in configuration: a name ending in one is not a cluster name.
-_PUBLIC = frozenset(
-    "com net org io dev app cloud co ai me info biz us uk de fr eu nl ch at be es it se no "
-    "dk fi pl cz ru cn jp kr in au ca br mx gov edu mil int arpa amazonaws azure gcr".split()
-)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Checked:
-    """One reference, the name it means and what cluster DNS answers for it."""
-
-    reference: Reference
-    meant: str  # the absolute name the reference means (the one explained)
-    answer: DnsAnswer  # the engine's A answer for ``meant`` (or the name that answered)
-    answered: str | None  # the search-list candidate that answered (glibc), None if none
-    service: tuple[str, str] | None  # (namespace, Service) the name points at
-    stateful_set: tuple[str, str] | None  # (namespace, StatefulSet) when it names one of its pods
-    ok: bool
 
 
 def check_references(
@@ -127,116 +88,8 @@ def check_app_references(
     return check_references(engine, references, observed=observed)
 
 
-def describe_use(ref: Reference) -> str:
-    """Say who uses a name, kubectl style: ``deploy/api env KAFKA_BOOTSTRAP``."""
-    who = f"{short_kind(ref.owner.kind)}/{ref.owner.name}"
-    if ref.cls in (RefClass.ENV, RefClass.ENV_FROM) and ref.key:
-        return f"{who} env {ref.key}"
-    if ref.cls in (RefClass.CONFIG_MAP, RefClass.SECRET) and not ref.container:
-        return f"{who} data[{ref.key}]"
-    if ref.cls is RefClass.SECRET:
-        return f"{who} env {ref.key}"
-    labels = {
-        RefClass.ARGS: "args",
-        RefClass.COMMAND: "command",
-        RefClass.PROBE: "probe host",
-        RefClass.INGRESS: "backend",
-        RefClass.HTTPROUTE: "backendRef",
-        RefClass.EXTERNAL_NAME: "externalName",
-    }
-    return f"{who} {labels.get(ref.cls, ref.cls.value)}"
-
-
-def uses_of(checked: Iterable[Checked], namespace: str, service: str) -> list[Checked]:
-    """Return the checked references that point at one Service (itself or its pods)."""
-    return [c for c in checked if c.service == (namespace, service)]
-
-
-def reweigh_governing(findings: Sequence[Finding], checked: Sequence[Checked]) -> list[Finding]:
-    """Make governing-Service findings errors only where someone uses per-pod names.
-
-    A StatefulSet whose governing Service is missing or wrong breaks only the
-    per-pod names (dns-records.md rules 22, 23): when no reference names one of
-    its pods, the finding is a warning; when one does, an error naming the user.
-    """
-    users: dict[tuple[str, str], list[Reference]] = defaultdict(list)
-    for c in checked:
-        if c.stateful_set is not None:
-            users[c.stateful_set].append(c.reference)
-    out = []
-    for f in findings:
-        if f.code not in GOVERNING_CODES or f.object.kind != "StatefulSet":
-            out.append(f)
-            continue
-        who = users.get((f.object.namespace, f.object.name), [])
-        if not who:
-            out.append(replace(f, severity=Severity.WARNING))
-            continue
-        shown = ", ".join(dict.fromkeys(f"{describe_use(r)} ({r.name})" for r in who[:3]))
-        more = f" and {len(who) - 3} more" if len(who) > 3 else ""
-        out.append(
-            replace(
-                f,
-                severity=Severity.ERROR,
-                message=f"{f.message}; per-pod names are used by {shown}{more}",
-            )
-        )
-    return out
-
-
-class _Checker:
-    def __init__(self, cluster: ClusterDns, observed: bool) -> None:
-        self.c = cluster
-        self.observed = observed
-        self.zone = cluster.settings.primary_zone
-        self.zones = cluster.settings.forward_zones
-        self.checked: list[Checked] = []
-        self.findings: list[Finding] = []
-        snap = cluster.snapshot
-        self.sts: dict[tuple[str, str], StatefulSet] = {
-            (s.namespace, s.name): s for s in snap.stateful_sets
-        }
-        self.sts_by_ns: dict[str, list[StatefulSet]] = defaultdict(list)
-        for s in snap.stateful_sets:
-            self.sts_by_ns[s.namespace].append(s)
-        self.service_names: dict[str, list[str]] = defaultdict(list)  # name -> namespaces
-        for ns, name in cluster.services:
-            self.service_names[name].append(ns)
-        self.pods = {(p.namespace, p.name): p for p in snap.pods}
-        self._walks: dict[tuple[str, str, Libc], searchpath.Walk] = {}
-        self._answers: dict[tuple[str, str], DnsAnswer] = {}
-        self.secret_sources = [
-            (w, s) for w in snap.workloads for s in w.sources if s.kind == "Secret"
-        ]
-        self.secret_values = {
-            (d.namespace, d.name) for d in snap.config_data if d.kind == "Secret" and d.values
-        }
-
-    # -- engine access (cached: many references share names) ---------------------
-
-    def answer(self, name: str, qtype: str = "A") -> DnsAnswer:
-        key = (name, qtype)
-        if key not in self._answers:
-            self._answers[key] = self.c.answer(name, qtype)
-        return self._answers[key]
-
-    def outcome(self, name: str, libc: Libc) -> Outcome:
-        a, aaaa = self.answer(name, "A"), self.answer(name, "AAAA")
-        if a.rcode is Rcode.REFUSED:
-            return Outcome.UPSTREAM  # outside the cluster zones
-        return searchpath.outcome((a.rcode, bool(a.answer)), (aaaa.rcode, bool(aaaa.answer)), libc)
-
-    def walk(self, name: str, namespace: str, libc: Libc) -> searchpath.Walk:
-        key = (name, namespace, libc)
-        if key not in self._walks:
-            conf = searchpath.cluster_first(namespace, self.zone)
-            self._walks[key] = searchpath.walk(
-                name, conf, libc, lambda cand: self.outcome(cand, libc)
-            )
-        return self._walks[key]
-
-    def answers(self, name: str, namespace: str) -> bool:
-        return self.walk(name, namespace, Libc.GLIBC).answered is not None
+class _Checker(NameReader):
+    """Every reference checked in turn, and the findings each one gives."""
 
     # -- one reference -----------------------------------------------------------
 
@@ -279,93 +132,17 @@ class _Checker:
         else:
             self.broken(ref, meant, answer, service, sts, labels)
 
-    def foreign_zone(self, labels: list[str]) -> str | None:
-        """Return the zone a ``<...>.<ns>.svc.<zone>`` name hard-codes, if it is not served."""
-        for i in range(2, len(labels) - 1):
-            if labels[i] in ("svc", "pod"):
-                zone = ".".join(labels[i + 1 :]) + "."
-                if zone in self.zones or any(names.is_subdomain(zone, z) for z in self.zones):
-                    return None
-                return zone
-        return None
-
-    def relevant(self, ref: Reference, labels: list[str]) -> bool:
-        """Whether a name written without zone is meant for cluster DNS."""
-        if labels[-1] in ("svc", "pod") and len(labels) >= 2:
-            return True
-        whole = ".".join(labels) + "."
-        if any(names.is_subdomain(whole, z) for z in self.zones):
-            return True
-        if labels[-1] in _PUBLIC:
-            return False
-        ns = ref.namespace
-        if labels[-1] in self.c.namespaces:
-            return True
-        if len(labels) == 1:
-            return ref.explicit
-        if len(labels) == 2 and self.c.service(ns, labels[1]) is not None:
-            return True
-        if self.pod_of(labels[0], ns) is not None:
-            return True
-        return ref.explicit and len(labels) <= 3 and labels[0] in self.service_names
-
-    def pod_of(self, label: str, namespace: str) -> tuple[StatefulSet, int] | None:
-        match = _ORDINAL.match(label)
-        if match is None:
-            return None
-        sts = self.sts.get((namespace, match.group("base")))
-        return (sts, int(match.group("n"))) if sts is not None else None
-
-    def meant(self, labels: list[str], namespace: str) -> str:
-        """The absolute name a short name stands for, read as people write them.
-
-        ``x`` is the Service x in the pod's namespace; ``x.ns`` the Service x in
-        ns when ns is a namespace, else the endpoint x of Service ns here;
-        ``a.b.c`` the endpoint a of Service b in namespace c; names ending in
-        ``svc`` or ``pod`` get the zone.
-        """
-        zone = self.zone
-        whole = ".".join(labels) + "."
-        if any(names.is_subdomain(whole, z) for z in self.zones):
-            return whole
-        if labels[-1] in ("svc", "pod"):
-            return f"{whole}{zone}"
-        if len(labels) == 1:
-            return f"{whole}{namespace}.svc.{zone}"
-        if len(labels) == 2:
-            first, second = labels
-            if second in self.c.namespaces and self.pod_of(first, namespace) is None:
-                return f"{whole}svc.{zone}"
-            return f"{whole}{namespace}.svc.{zone}"
-        return f"{whole}svc.{zone}"
-
-    def target(self, meant: str) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
-        """The (namespace, Service) and (namespace, StatefulSet) a name points at."""
-        zone = self.c.zone_of(meant)
-        if zone is None:
-            return None, None
-        rest = names.trim_zone(meant, zone)
-        if len(rest) < 3 or rest[-1] != "svc":
-            return None, None
-        ns, svc = rest[-2], rest[-3]
-        sts: tuple[str, str] | None = None
-        if len(rest) == 4:
-            found = self.pod_of(rest[0], ns)
-            if found is not None:
-                sts = (ns, found[0].name)
-        return (ns, svc), sts
-
     # -- findings ------------------------------------------------------------------
 
     def add(self, code: str, ref: Reference, message: str, hint: str) -> None:
         self.findings.append(
             Finding(
                 code=code,
-                severity=_SEVERITY[code],
+                severity=SEVERITY[code],
                 object=ref.owner,
                 message=f"{self.where(ref)}: {message}",
                 hint=hint,
-                rules=_RULES[code],
+                rules=RULES[code],
                 site=ref.site,
             )
         )
@@ -374,34 +151,6 @@ class _Checker:
         who = f"{short_kind(ref.owner.kind)}/{ref.owner.name}"
         container = f" container {ref.container}" if ref.container else ""
         return f"{who}{container} {ref.field}"
-
-    def suggestion(self, ref: Reference, meant: str) -> str:
-        """A short name that answers and is probably what the reference means, else ""."""
-        zone = self.c.zone_of(meant)
-        if zone is None:
-            return ""
-        rest = names.trim_zone(meant, zone)
-        if len(rest) < 3 or rest[-1] != "svc":
-            return ""
-        ns, svc = rest[-2], rest[-3]
-        head = rest[:-3]
-        tries: list[tuple[list[str], str, str]] = []
-        if len(head) == 1:
-            found = self.pod_of(head[0], ns)
-            if found is not None and found[0].service_name:
-                tries.append((head, found[0].service_name, ns))
-        for other in sorted(self.service_names.get(svc, [])):
-            tries.append((head, svc, other))
-        in_ns = sorted(n for (n_ns, n) in self.c.services if n_ns == ns)
-        for close in difflib.get_close_matches(svc, in_ns, n=3, cutoff=0.6):
-            tries.append((head, close, ns))
-        for close_ns in difflib.get_close_matches(ns, sorted(self.c.namespaces), n=2, cutoff=0.6):
-            tries.append((head, svc, close_ns))
-        for h, s, n in tries:
-            candidate = ".".join([*h, s, n, "svc"])
-            if candidate + "." + zone != meant and self.answers(candidate, ref.namespace):
-                return candidate
-        return ""
 
     def why(self, answer: DnsAnswer) -> str:
         rules = ", ".join(answer.rules)

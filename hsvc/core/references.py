@@ -24,7 +24,6 @@ from enum import StrEnum
 from hsvc.core import names
 from hsvc.core.model import (
     BackendRef,
-    ConfigData,
     ObjectRef,
     Snapshot,
     TextValue,
@@ -312,6 +311,13 @@ def scan(snapshot: Snapshot) -> list[Reference]:
                 )
             )
     out.extend(_backend_refs(snapshot.backends))
+    out.extend(_external_name_refs(snapshot))
+    return out
+
+
+def _external_name_refs(snapshot: Snapshot) -> list[Reference]:
+    """The names ExternalName Services point at (rule 24): absolute, written on purpose."""
+    out: list[Reference] = []
     for svc in snapshot.services:
         target = svc.external_name.strip().lower()
         if svc.is_external_name and target and _is_name(target):
@@ -446,8 +452,3 @@ def _backend_refs(backends: Iterable[BackendRef]) -> Iterator[Reference]:
             absolute=True,
             key=b.port_name,
         )
-
-
-def data_keys(data: Iterable[ConfigData]) -> dict[tuple[str, str, str], tuple[str, ...]]:
-    """Return the keys of every ConfigMap and Secret, by (kind, namespace, name)."""
-    return {(d.kind, d.namespace, d.name): d.keys for d in data}

@@ -28,7 +28,7 @@ from hsvc.core.model import (
     StatefulSet,
 )
 from hsvc.core.podexec import SystemAnswer
-from hsvc.core.refcheck import Checked
+from hsvc.core.refuse import Checked
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Walk
 from hsvc.core.tally import ServiceTally

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from hsvc.core import causes, names
 from hsvc.core.clusterindex import ClusterIndex
-from hsvc.core.forward import ForwardWalk
+from hsvc.core.forward import ForwardInquiry
 from hsvc.core.lookup import PublishedEndpoint, server
 from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
 from hsvc.core.names import NameKind
 
 
-def ptr(w: ForwardWalk) -> DnsAnswer:
+def ptr(w: ForwardInquiry) -> DnsAnswer:
     """The PTR answer for the walk's name (rules 34-37)."""
     p = w.p
     if p.kind is not NameKind.REVERSE:
@@ -47,20 +47,7 @@ def ptr(w: ForwardWalk) -> DnsAnswer:
             ["R34", "R35"],
             why=f"{address} is the cluster IP of Service {svc.namespace}/{svc.name}",
         )
-    out: list[tuple[Record, ObjectRef, str]] = []
-    seen: set[str] = set()
-    hidden = 0
-    for ns, svc_name, ep in w.c.endpoints_by_ip.get(address, []):
-        if not namespace_ok(w.c, ns):
-            continue
-        if not version_ok(w.c, ns, svc_name, ep):
-            hidden += 1
-            continue
-        data = names.under(primary, f"{ep.name}.{svc_name}.{ns}.svc")
-        if data in seen or not names.fits(data):
-            continue  # a name over 253 characters cannot be sent (lint HSVC402)
-        seen.add(data)
-        out.append((Record(name=w.name, type="PTR", ttl=w.s.ttl, data=data), ep.source, "R36"))
+    out, hidden = _endpoint_ptrs(w, address)
     partial = w.c.partial_slices
     if partial:
         w.notes.append(
@@ -98,6 +85,31 @@ def ptr(w: ForwardWalk) -> DnsAnswer:
         f"{address} is neither a cluster IP nor a ready endpoint address",
         open_ended=partial,
     )
+
+
+def _endpoint_ptrs(
+    w: ForwardInquiry, address: str
+) -> tuple[list[tuple[Record, ObjectRef, str]], int]:
+    """The PTRs of the ready endpoints holding ``address`` (rule 36), and how many are hidden.
+
+    Hidden: those the configured server does not answer (version gates, :func:`version_ok`).
+    """
+    primary = w.s.primary_zone
+    out: list[tuple[Record, ObjectRef, str]] = []
+    seen: set[str] = set()
+    hidden = 0
+    for ns, svc_name, ep in w.c.endpoints_by_ip.get(address, []):
+        if not namespace_ok(w.c, ns):
+            continue
+        if not version_ok(w.c, ns, svc_name, ep):
+            hidden += 1
+            continue
+        data = names.under(primary, f"{ep.name}.{svc_name}.{ns}.svc")
+        if data in seen or not names.fits(data):
+            continue  # a name over 253 characters cannot be sent (lint HSVC402)
+        seen.add(data)
+        out.append((Record(name=w.name, type="PTR", ttl=w.s.ttl, data=data), ep.source, "R36"))
+    return out, hidden
 
 
 def version_ok(c: ClusterIndex, namespace: str, service: str, ep: PublishedEndpoint) -> bool:

@@ -71,7 +71,7 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
+class Attempt:
     """One candidate the resolver asked, what it got and what it did next."""
 
     name: str
@@ -85,7 +85,7 @@ class Walk:
 
     query: str
     libc: Libc
-    steps: tuple[Step, ...]
+    steps: tuple[Attempt, ...]
     answered: str | None  # the candidate that answered, None if the lookup fails
     queries: int  # DNS queries sent (A and AAAA count separately)
     candidates: tuple[str, ...]  # every candidate the libc could try, in order
@@ -201,19 +201,19 @@ def walk(
     """
     order = candidates(name, conf, libc)
     per_candidate = 1 if libc is Libc.GLIBC and "no-aaaa" in conf.options else 2
-    steps: list[Step] = []
+    steps: list[Attempt] = []
     answered: str | None = None
     base = name.lower().rstrip(".") + "."
     if libc is Libc.MUSL:
         for cand in order:
             got = ask(cand)
             if got is Outcome.ANSWER:
-                steps.append(Step(name=cand, outcome=got, action=Action.ANSWERS))
+                steps.append(Attempt(name=cand, outcome=got, action=Action.ANSWERS))
                 answered = cand
                 break
             go_on = got in (Outcome.NXDOMAIN, Outcome.UPSTREAM)
             action = Action.NEXT if go_on else Action.STOPS
-            steps.append(Step(name=cand, outcome=got, action=action))
+            steps.append(Attempt(name=cand, outcome=got, action=action))
             if not go_on:
                 break
     else:
@@ -225,7 +225,7 @@ def walk(
                 continue
             got = ask(cand)
             if got is Outcome.ANSWER:
-                steps.append(Step(name=cand, outcome=got, action=Action.ANSWERS))
+                steps.append(Attempt(name=cand, outcome=got, action=Action.ANSWERS))
                 answered = cand
                 break
             if is_as_is and as_is_first and i == 0:
@@ -237,10 +237,10 @@ def walk(
             else:
                 action = Action.SKIPS_SEARCH
                 skipping = True
-            steps.append(Step(name=cand, outcome=got, action=action))
+            steps.append(Attempt(name=cand, outcome=got, action=action))
     if answered is None and steps and steps[-1].action is not Action.STOPS:
         # Nothing left to try: the lookup fails with the last candidate's outcome.
-        steps[-1] = Step(name=steps[-1].name, outcome=steps[-1].outcome, action=Action.STOPS)
+        steps[-1] = Attempt(name=steps[-1].name, outcome=steps[-1].outcome, action=Action.STOPS)
     return Walk(
         query=name,
         libc=libc,

@@ -41,16 +41,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hsvc.core.corefile import (
-    CorefileError,
-    _Directive,
-    _normalize_zone,
-    _Parser,
-    _ServerBlock,
-    _split_host_port,
-    _tokenize,
-    _zones_of,
-)
+from hsvc.core.caddyfile import CorefileError, Directive, Parser, ServerBlock, tokenize
+from hsvc.core.corefile import _normalize_zone, _split_host_port, _zones_of
 from hsvc.core.vocabulary import (
     WATCH_ALLOWANCE as WATCH_ALLOWANCE,  # re-exported; its home is hsvc.core.vocabulary
 )
@@ -158,7 +150,8 @@ def _int(text: str, what: str, *, source: str, line: int) -> int:
         ) from None
 
 
-def _cache_of(block: _ServerBlock, directive: _Directive, source: str) -> CacheConfig:
+# long: one branch per cache option, in the order of CoreDNS cache/setup.go cacheParse
+def _cache_of(block: ServerBlock, directive: Directive, source: str) -> CacheConfig:
     """Read one ``cache`` directive as ``cacheParse`` does."""
     line = directive.name.line
     args = [a.text for a in directive.args]
@@ -248,7 +241,7 @@ def parse_caches(text: str, *, source: str) -> tuple[CacheConfig, ...]:
         CorefileError: The Corefile is malformed, or a cache option has a value
             CoreDNS would refuse to start with.
     """
-    blocks = _Parser(_tokenize(text, source), source).server_blocks()
+    blocks = Parser(tokenize(text, source), source).server_blocks()
     out = []
     for block in blocks:
         if block.keys and (_split_host_port(block.keys[0].text)[1] or "53") != "53":

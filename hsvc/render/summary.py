@@ -16,25 +16,20 @@ from hsvc.core.compare import Verdict
 from hsvc.core.model import Finding, Severity
 from hsvc.core.report import InspectReport, ServiceSummary
 from hsvc.core.summary import ServiceKey, ServiceTally, explanations, row_services, tallies
-from hsvc.render.table import (
-    MARK,
-    SEVERITY_STYLE,
-    UNBOUNDED,
+from hsvc.render.cells import MARK, safe
+from hsvc.render.findings import SEVERITY_STYLE
+from hsvc.render.header import path_line, settings_line, used_by
+from hsvc.render.layout import UNBOUNDED, print_table, unbounded
+from hsvc.render.rows import (
     RowsView,
-    _print_table,
-    _used_by,
     footnote,
-    hanging,
     numbered,
-    path_line,
     print_explanations,
     print_tail,
     rows_table,
-    safe,
-    settings_line,
     summary_line,
-    unbounded,
 )
+from hsvc.render.table import hanging
 
 # A cause gets its own line under the Service when less than this is left of the line.
 CAUSE_INLINE = 30
@@ -218,6 +213,19 @@ def inspect_summary(
     console.file.flush()
 
 
+def _settings_lines(console: Console, report: InspectReport, fold: int) -> None:
+    """The resolver path and DNS settings above the summary, cut to the terminal when folded."""
+    line = path_line(report.source)
+    if line is not None:
+        hanging(console, line, style="dim")
+    settings = settings_line(report.source, report.servers, compact=fold >= 3)
+    if fold < 4:
+        hanging(console, settings, style="dim")
+    else:
+        for part in settings.split("\n"):
+            console.print(_cut(console, part), style="dim", crop=False, no_wrap=True)
+
+
 def _summary(
     console: Console,
     report: InspectReport,
@@ -231,15 +239,7 @@ def _summary(
 ) -> None:
 
     if headers:
-        line = path_line(report.source)
-        if line is not None:
-            hanging(console, line, style="dim")
-        settings = settings_line(report.source, report.servers, compact=fold >= 3)
-        if fold < 4:
-            hanging(console, settings, style="dim")
-        else:
-            for part in settings.split("\n"):
-                console.print(_cut(console, part), style="dim", crop=False, no_wrap=True)
+        _settings_lines(console, report, fold)
     if services and report.services:
         print_services(
             console, report, counted, headers=headers, fold_ok=fold >= 1, causes=fold < 4
@@ -249,7 +249,7 @@ def _summary(
         for s, t in zip(report.services, counted, strict=True):
             if not t.ok:
                 console.print(safe(f"{t.namespace}/{t.name}", "bold"))
-                console.print(_used_by(s, report.used_by))
+                console.print(used_by(s, report.used_by))
     failed = [i for i, r in enumerate(report.rows) if r.status is not Verdict.OK]
     # Grouped by Service, in the summary's order; rows about no Service last.
     order = {(t.namespace, t.name): n for n, t in enumerate(counted)}
@@ -284,7 +284,7 @@ def _summary(
             numbers=numbered(groups),
             titles=titles if fold < 3 or not services else {},
         )
-        _print_table(console, table, wide=wide, headers=headers)
+        print_table(console, table, wide=wide, headers=headers)
     if not headers:
         return
     print_explanations(console, report, groups, wide=wide, one_line=fold >= 2)

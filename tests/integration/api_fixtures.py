@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.integration.apiserver import ApiServer
+from tests.integration.seed_zone import seed_zones
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "data" / "seed"
 SEED_FILES = (SEED_DIR / "ms.yaml", SEED_DIR / "kube-system.yaml")
@@ -108,3 +109,35 @@ def kubeconfig_tls(api_server_tls: ApiServer, tmp_path: Path) -> Path:
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(api_server_tls.ca_pem)
     return write_kubeconfig(tmp_path / "kubeconfig-tls", api_server_tls.url, ca_file=ca_file)
+
+
+def forward_to_knot(
+    api_server: ApiServer,
+    make_knot: Any,
+    namespace: str,
+    pod: str,
+    port: int = 53,
+    zones: Any = None,
+    **knot: Any,
+) -> Any:
+    """Start a knotd serving ``zones`` (the seed by default) behind ``pod``'s port-forward."""
+    server = make_knot(zones if zones is not None else seed_zones(), **knot)
+    api_server.forward(namespace, pod, port, ("127.0.0.1", server.port))
+    return server
+
+
+def inspect_live(run: Any, kubeconfig: Path, *extra: str) -> Any:
+    """``hsvc inspect eureka -n ms`` through ``kubeconfig``, JSON, one-second DNS timeout."""
+    return run(
+        "inspect",
+        "eureka",
+        "-n",
+        "ms",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--timeout",
+        "1",
+        "-o",
+        "json",
+        *extra,
+    )

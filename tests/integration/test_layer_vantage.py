@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hsvc.errors import ExitCode
+from tests.integration.api_fixtures import inspect_live
 from tests.integration.podsandbox import PodSandbox
 from tests.integration.seed_zone import STALE_EUREKA1_ROWS, seed_zones, stale_eureka1_zones
 from tests.integration.test_resolver_path import coredns_with_node_local
@@ -45,22 +46,7 @@ def cluster(api_server, *, port: int = 53) -> None:
 
 
 def inspect_from_the_pod(run, kubeconfig: Path):
-    return run(
-        "inspect",
-        "eureka",
-        "-n",
-        "ms",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--via",
-        "exec",
-        "--pod",
-        "client",
-        "--timeout",
-        "1",
-        "-o",
-        "json",
-    )
+    return inspect_live(run, kubeconfig, "--via", "exec", "--pod", "client")
 
 
 @pytest.mark.parametrize("port", [53, 5353])

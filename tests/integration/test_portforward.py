@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hsvc.errors import ExitCode
+from tests.integration.api_fixtures import forward_to_knot, inspect_live
 from tests.integration.seed_zone import (
     seed_zones,
     stale_eureka1_zones,
@@ -42,34 +43,17 @@ def replicas(api_server, make_knot):
     """Three CoreDNS pods in the emulated cluster, each port-forwarded to its own knotd."""
     servers = {}
     for i, name in enumerate(REPLICAS):
-        knot = make_knot(stale_eureka1_zones() if name == STALE else seed_zones())
         api_server.add(coredns_pod(name, f"10.244.0.{10 + i}"))
-        api_server.forward("kube-system", name, 53, ("127.0.0.1", knot.port))
-        servers[name] = knot
+        zones = stale_eureka1_zones() if name == STALE else seed_zones()
+        servers[name] = forward_to_knot(api_server, make_knot, "kube-system", name, zones=zones)
     return servers
-
-
-def inspect(run, kubeconfig: Path, *extra: str):
-    return run(
-        "inspect",
-        "eureka",
-        "-n",
-        "ms",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--timeout",
-        "1",
-        "-o",
-        "json",
-        *extra,
-    )
 
 
 def test_every_replica_is_asked_and_the_stale_one_is_named(
     run, api_server, kubeconfig: Path, replicas
 ) -> None:
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.MISMATCH, result.err
     doc = result.json()
     labels = [f"{name} (port-forward)" for name in REPLICAS]
@@ -106,11 +90,10 @@ def test_table_names_the_stale_replica(run, kubeconfig: Path, replicas, monkeypa
 
 def test_all_replicas_agree(run, api_server, kubeconfig: Path, make_knot) -> None:
     for i, name in enumerate(REPLICAS[:2]):
-        knot = make_knot(seed_zones())
         api_server.add(coredns_pod(name, f"10.244.0.{10 + i}"))
-        api_server.forward("kube-system", name, 53, ("127.0.0.1", knot.port))
+        forward_to_knot(api_server, make_knot, "kube-system", name)
     api_server.add(coredns_pod("coredns-5d78c9869d-pendng", "", phase="Pending"))
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.out + result.err
     doc = result.json()
     assert len(doc["servers"]) == 2 and doc["disagreements"] == []
@@ -121,24 +104,23 @@ def test_portforward_forbidden_names_the_permission(
     run, api_server, kubeconfig: Path, replicas
 ) -> None:
     api_server.inject("*/portforward", status=403)
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.ACCESS_DENIED, result.err
     assert 'grant "create" on "pods/portforward"' in result.err
     assert "kube-system" in result.err and api_server.streams_closed()
 
 
 def test_no_replica_at_all(run, kubeconfig: Path) -> None:
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.NO_DNS
     assert "k8s-app=kube-dns" in result.err
 
 
 def test_replica_whose_port_refuses(run, api_server, kubeconfig: Path, make_knot) -> None:
-    knot = make_knot(seed_zones())
     api_server.add(coredns_pod(REPLICAS[0], "10.244.0.10"), coredns_pod(REPLICAS[1], "10.244.0.11"))
-    api_server.forward("kube-system", REPLICAS[0], 53, ("127.0.0.1", knot.port))
+    forward_to_knot(api_server, make_knot, "kube-system", REPLICAS[0])
     started = time.monotonic()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert time.monotonic() - started < 5
     doc = result.json()
     dead = f"{REPLICAS[1]} (port-forward)"

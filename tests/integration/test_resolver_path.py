@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hsvc.errors import ExitCode
+from tests.integration.api_fixtures import forward_to_knot, inspect_live
 from tests.integration.seed_zone import seed_zones, stale_eureka1_zones
 
 pytestmark = pytest.mark.integration
@@ -126,22 +127,6 @@ KUBE_DNS = {"k8s-app": "kube-dns"}
 NODE_LOCAL = {"k8s-app": "node-local-dns"}
 
 
-def inspect(run, kubeconfig: Path, *extra: str):
-    return run(
-        "inspect",
-        "eureka",
-        "-n",
-        "ms",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--timeout",
-        "1",
-        "-o",
-        "json",
-        *extra,
-    )
-
-
 def forwarded(api_server) -> set[tuple[str, int]]:
     """(pod, port) of every port-forward hsvc opened (the port is in the query)."""
     out = set()
@@ -183,11 +168,12 @@ def test_coredns_with_node_local_prints_the_path_and_blames_the_stale_cache(
     """CoreDNS ×2 1.12.0 behind NodeLocal DNSCache; the node cache holds eureka-1's old IP."""
     coredns_with_node_local(api_server)
     for name in ("coredns-a", "coredns-b"):
-        api_server.forward("kube-system", name, 53, ("127.0.0.1", make_knot(seed_zones()).port))
-    stale = make_knot(stale_eureka1_zones())
-    api_server.forward("kube-system", "node-local-dns-w1", 53, ("127.0.0.1", stale.port))
+        forward_to_knot(api_server, make_knot, "kube-system", name)
+    forward_to_knot(
+        api_server, make_knot, "kube-system", "node-local-dns-w1", zones=stale_eureka1_zones()
+    )
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.MISMATCH, result.err
     doc = result.json()
     assert doc["path"]["text"] == (
@@ -254,11 +240,9 @@ def test_openshift_dns_pods_are_asked_on_5353(run, api_server, kubeconfig: Path,
         ),
         pod("openshift-dns", "dns-default-x1", "10.128.0.4", labels, port=5353),
     )
-    api_server.forward(
-        "openshift-dns", "dns-default-x1", 5353, ("127.0.0.1", make_knot(seed_zones()).port)
-    )
+    forward_to_knot(api_server, make_knot, "openshift-dns", "dns-default-x1", 5353)
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.err
     doc = result.json()
     assert doc["path"]["text"].endswith("CoreDNS ×1 :5353")
@@ -280,9 +264,9 @@ def test_kube_dns_flavour_applies_kube_dns_rules(
         dns_slice("kube-system", "kube-dns", 53, ["10.8.0.5"]),
         pod("kube-system", "kube-dns-a", "10.8.0.5", KUBE_DNS),
     )
-    api_server.forward("kube-system", "kube-dns-a", 53, ("127.0.0.1", make_knot(seed_zones()).port))
+    forward_to_knot(api_server, make_knot, "kube-system", "kube-dns-a")
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     doc = result.json()
     assert doc["path"]["text"] == "pod → Service kube-system/kube-dns 10.0.0.10 → kube-dns ×1 :53"
     assert doc["path"]["distribution"] == "gke"
@@ -303,7 +287,7 @@ def test_cloud_dns_has_no_dns_pods(run, api_server, kubeconfig: Path, make_knot)
         )
     )
     knot = make_knot(seed_zones())
-    result = inspect(run, kubeconfig, "--nameserver", f"127.0.0.1:{knot.port}")
+    result = inspect_live(run, kubeconfig, "--nameserver", f"127.0.0.1:{knot.port}")
     doc = result.json()
     assert doc["path"]["flavour"] == "cloud-dns"
     assert doc["path"]["text"].endswith("Cloud DNS (no DNS pods; answered on the node)")
@@ -329,11 +313,9 @@ def test_k3s_node_hosts_and_version(run, api_server, kubeconfig: Path, make_knot
         dns_slice("kube-system", "kube-dns", 53, ["10.42.0.3"]),
         pod("kube-system", "coredns-k3s", "10.42.0.3", KUBE_DNS),
     )
-    api_server.forward(
-        "kube-system", "coredns-k3s", 53, ("127.0.0.1", make_knot(seed_zones()).port)
-    )
+    forward_to_knot(api_server, make_knot, "kube-system", "coredns-k3s")
     api_server.clear_log()
-    result = inspect(run, kubeconfig)
+    result = inspect_live(run, kubeconfig)
     assert result.code == ExitCode.OK, result.err
     doc = result.json()
     assert doc["path"]["distribution"] == "k3s" and doc["path"]["version"] == "1.12.1"
@@ -467,6 +449,34 @@ def test_lint_evaluates_policy_peers_and_named_ports_live(
     # The named ports resolved (from the DNS Deployment's pod template): no uncertainty.
     assert not any(f["message"].startswith("uncertain") for f in found.values())
     assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+
+
+def test_lint_decides_namespace_selectors_from_the_namespaces_read(
+    run, api_server, kubeconfig: Path
+) -> None:
+    """-A lists namespaces (labels known); -n ms reads only ms, so kube-system's are not."""
+    to_platform = policy("ms", "to-platform", "egress", {}, ("UDP", 53), ("TCP", 53))
+    to_platform["spec"]["egress"][0]["to"] = [
+        {"namespaceSelector": {"matchLabels": {"team": "platform"}}}
+    ]
+    api_server.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "kube-system", "labels": {"team": "platform"}},
+        },
+        to_platform,
+    )
+    api_server.clear_log()
+    every = run("lint", "-A", "--kubeconfig", str(kubeconfig), "-o", "json")
+    names = {(f["code"], f["object"]["name"]) for f in every.json()["findings"]}
+    assert ("HSVC807", "to-platform") not in names and ("HSVC802", "to-platform") not in names
+    assert api_server.count(path="/api/v1/namespaces") == 1
+    assert api_server.count(path="/apis/networking.k8s.io/v1/networkpolicies") == 1
+    one = run("lint", "-n", "ms", "--kubeconfig", str(kubeconfig), "-o", "json")
+    (f,) = [f for f in one.json()["findings"] if f["object"]["name"] == "to-platform"]
+    assert f["code"] == "HSVC807" and f["severity"] == "warning"
+    assert f["message"].startswith("uncertain:") and "kube-system's labels" in f["message"]
 
 
 # --- transport: real answers over UDP and TCP ----------------------------------------------------
@@ -780,9 +790,8 @@ def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, mak
         dns_slice("kube-system", "kube-dns", 53, ["10.244.0.10"]),
         pod("kube-system", "coredns-a", "10.244.0.10", KUBE_DNS),
     )
-    knot = make_knot(seed_zones(), version="CoreDNS-1.11.4")
-    api_server.forward("kube-system", "coredns-a", 53, ("127.0.0.1", knot.port))
-    doc = inspect(run, kubeconfig).json()
+    forward_to_knot(api_server, make_knot, "kube-system", "coredns-a", version="CoreDNS-1.11.4")
+    doc = inspect_live(run, kubeconfig).json()
     assert doc["settings"]["dnsServer"] == {
         "flavour": "coredns",
         "version": "1.11.4",
@@ -790,5 +799,5 @@ def test_version_bind_beats_the_image_tag(run, api_server, kubeconfig: Path, mak
     }
     assert doc["path"]["text"].endswith("CoreDNS ×1 1.11.4 :53")
     # --dns-version wins, and then version.bind is not even asked for.
-    pinned = inspect(run, kubeconfig, "--dns-version", "1.12.1").json()
+    pinned = inspect_live(run, kubeconfig, "--dns-version", "1.12.1").json()
     assert pinned["settings"]["dnsServer"]["version"] == "1.12.1"

@@ -82,18 +82,27 @@ def watching(api: ApiServer, then: Callable[[], None]) -> threading.Thread:
     return thread
 
 
-def ctrl_c_once_asked(relay: CountingRelay, question: tuple[str, str]) -> None:
-    """Ctrl-C the watch (run in this process) once ``relay`` has answered ``question`` again.
+def ctrl_c_once_settled(relay: CountingRelay, question: tuple[str, str], before: int) -> None:
+    """Ctrl-C the watch (run in this process) once hsvc has stopped re-asking ``question``.
 
-    Ends a run as soon as what the test waits for has reached hsvc, however slow the
-    machine, instead of after a fixed ``--for`` that a busy machine may overrun. The
-    watch's own SIGINT handler turns it into the summary (exit 0 when every row is
-    ok); the run's ``--for`` is far longer than these waits, so that the signal
-    never comes after the watch has ended.
+    ``before`` is the relay's count for it taken before the change. hsvc re-asks a
+    row that is not ok every --interval (0.2 s here) and stops once it is ok (the
+    next full sweep is minutes away), so a quiet relay means the row has settled.
+    This ends the run as soon as what the test waits for has happened, however
+    slow the machine, instead of after a fixed ``--for`` that a busy machine may
+    overrun. The watch's own SIGINT handler turns the signal into the summary
+    (exit 0 when every row is ok); the run's ``--for`` is far longer than these
+    waits, so that the signal never comes after the watch has ended.
     """
-    before = relay.answered_count(question)
     assert relay.wait_answered(question, before), question
-    time.sleep(0.5)  # a couple of --interval rounds: the answers become events
+    deadline = time.monotonic() + 10
+    seen = relay.answered_count(question)
+    while time.monotonic() < deadline:
+        time.sleep(0.6)  # three --interval rounds
+        now = relay.answered_count(question)
+        if now == seen:
+            break
+        seen = now
     os.kill(os.getpid(), signal.SIGINT)
 
 
@@ -233,8 +242,9 @@ def test_the_replica_that_updates_late_is_named_lagging_by_soa_serial(
         eureka3_records(early, serial=SERIAL + 3)
         assert relay.wait_answered((EUREKA3, "A"), before)  # hsvc saw the late one behind
         time.sleep(1.0)
+        asked = relay.answered_count((EUREKA3, "A"))
         eureka3_records(late, serial=SERIAL + 3)
-        ctrl_c_once_asked(relay, (EUREKA3, "A"))
+        ctrl_c_once_settled(relay, (EUREKA3, "A"), asked)
 
     actor = watching(api_server, rollout)
     try:
@@ -278,11 +288,13 @@ def test_410_gone_during_the_watch_relists_and_loses_no_change(
         api_server.expire_watches()
         api_server.add(*scaled_eureka(4))
         assert relay.wait_answered((EUREKA3, "A"), before)
+        asked = relay.answered_count((EUREKA3, "A"))
         eureka3_records(knot)
+        ctrl_c_once_settled(relay, (EUREKA3, "A"), asked)
 
     actor = watching(api_server, expire_then_change)
     try:
-        result = run(*watch_args(kubeconfig, corefile, [relay], "--watch-lag", "3", "--for", "3"))
+        result = run(*watch_args(kubeconfig, corefile, [relay], "--watch-lag", "3", "--for", "40"))
     finally:
         relay.__exit__(None, None, None)
     actor.join(5)

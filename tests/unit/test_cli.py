@@ -59,9 +59,8 @@ def test_records_gateway_has_cluster_ip_and_no_per_pod_names(run) -> None:
     assert not any(r["name"] == pod_name for r in doc["records"])
 
 
-def test_records_table_is_readable_at_80_columns(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    result = run("records", "eureka", "-n", "ms", "-f", SEED, "--offline", "--no-color")
+def test_records_table_is_readable_at_80_columns(run) -> None:
+    result = run("records", "eureka", "-n", "ms", "-f", SEED, "--offline", "--no-color", width=80)
     assert result.code == 0
     assert all(len(line) <= 80 for line in result.out.splitlines())
     assert "eureka-1.eureka.ms.svc" in result.out

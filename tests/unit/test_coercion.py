@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ from typer._coercion import build_runtime_param
 from typer.main import get_command
 
 from hsvc.cli import app
+from hsvc.coercion import PlainCoercion
 from hsvc.core.vocabulary import PodsMode
-from hsvc.flags import Output, PlainCoercion
+from hsvc.flags import Output
 
 # Plain spellings (converted here) and everything typer must decide (bad values,
 # bounds, unusual spellings that pydantic still accepts).
@@ -66,14 +68,22 @@ SAMPLES: list[Any] = [
 ]
 
 
-def every_param() -> list[tuple[Any, Any]]:
+@functools.cache
+def every_param() -> tuple[tuple[Any, Any], ...]:
+    """Every parameter of every command, with its context (the click tree built once)."""
     group = get_command(app)
     ctx = typer.Context(group)
     found = [(p, ctx) for p in group.get_params(ctx)]
     for cmd in group.commands.values():  # type: ignore[attr-defined]
         sub = typer.Context(cmd, parent=ctx)
         found += [(p, sub) for p in cmd.get_params(sub)]
-    return found
+    return tuple(found)
+
+
+@functools.cache
+def typers_coercions() -> dict[int, Any]:
+    """Typer's own coercion of each parameter (one pydantic adapter each, built once)."""
+    return {id(p): build_runtime_param(p.type_descriptor) for p, _ in every_param()}
 
 
 def outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
@@ -93,8 +103,9 @@ def test_every_flag_gets_the_plain_coercion() -> None:
 
 @pytest.mark.parametrize("value", SAMPLES, ids=repr)
 def test_plain_coercion_equals_typers(value: Any) -> None:
+    typers_of = typers_coercions()
     for param, ctx in every_param():
-        typers = build_runtime_param(param.type_descriptor)
+        typers = typers_of[id(param)]
         mine = outcome(param._runtime_param, value, param, ctx)
         assert mine == outcome(typers, value, param, ctx), (param.name, value)
 

@@ -218,7 +218,6 @@ def test_slice_full():
         namespace="ms",
         name="web-abc",
         service_name="web",
-        address_type="IPv4",
         endpoints=(
             Endpoint(
                 addresses=("10.1.0.1",),
@@ -261,7 +260,7 @@ def test_rule02_slice_ready_absent_counts_as_ready(
 def test_slice_without_service_label_or_endpoints():
     obj = {"metadata": {"name": "manual"}, "addressType": "IPv6", "endpoints": None}
     result = slice_from_dict(obj)
-    assert (result.service_name, result.endpoints, result.address_type) == ("", (), "IPv6")
+    assert (result.service_name, result.endpoints) == ("", ())
 
 
 @pytest.mark.parametrize(
@@ -325,7 +324,7 @@ def test_endpoints_become_slices():
         ],
     }
     first, second = slices_from_endpoints_dict(obj)
-    assert (first.name, first.service_name, first.address_type) == ("web", "web", "IPv4")
+    assert (first.name, first.service_name) == ("web", "web")
     assert dict(first.labels) == {"app": "web", "kubernetes.io/service-name": "web"}
     assert first.endpoints == (
         Endpoint(
@@ -339,7 +338,8 @@ def test_endpoints_become_slices():
         Endpoint(addresses=("10.1.0.2",), ready=False, serving=False),
     )
     assert first.ports == (EndpointPort(name="http", protocol="TCP", port=80),)
-    assert (second.name, second.address_type, second.ports) == ("web-1", "IPv6", ())
+    assert (second.name, second.ports) == ("web-1", ())
+    assert [e.addresses for e in second.endpoints] == [("fd00::1",)]
 
 
 def test_endpoints_without_subsets_give_one_empty_slice():

@@ -52,9 +52,7 @@ def engine(version: str | None, flavour: Flavour = Flavour.COREDNS) -> ClusterDn
                 [make_endpoint("10.244.0.7", hostname="w-0", pod="w-0")],
                 ports=[("http", 80)],
             ),
-            make_slice(
-                "v6", [make_endpoint("fd00:1::", pod="v6-0")], address_type="IPv6", name="v6-x"
-            ),
+            make_slice("v6", [make_endpoint("fd00:1::", pod="v6-0")], name="v6-x"),
         ),
     )
     parsed = parse_version(version) if version else None

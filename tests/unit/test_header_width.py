@@ -10,6 +10,7 @@ import pytest
 
 from hsvc.core.model import Service, ServicePort
 from hsvc.core.report import EndpointState, ServiceSummary
+from hsvc.render import header as headers
 from hsvc.render import table
 from hsvc.terminal import Environment
 
@@ -45,7 +46,7 @@ def _summary() -> ServiceSummary:
 
 def test_inspect_header_lines_fit_80_columns_or_hang() -> None:
     out, console = _console(80)
-    header = table._service_header(_summary())
+    header = headers.service_header(_summary())
     # The endpoint line alone is wider than 80: it must wrap, not be cut or run over.
     assert max(len(line) for line in header.plain.split("\n")) > 80
     table.hanging(console, header)  # type: ignore[arg-type]
@@ -60,7 +61,7 @@ def test_inspect_header_lines_fit_80_columns_or_hang() -> None:
 
 def test_inspect_header_lines_that_fit_are_printed_whole() -> None:
     out, console = _console(200)
-    header = table._service_header(_summary())
+    header = headers.service_header(_summary())
     table.hanging(console, header)  # type: ignore[arg-type]
     assert out.getvalue().splitlines() == header.plain.split("\n")
 

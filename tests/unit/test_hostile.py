@@ -69,12 +69,11 @@ def test_invisible_characters_are_escaped_by_code_point(char: str, shown: str) -
     assert safe(f"we{char}b").plain == f"we{shown}b"
 
 
-def test_tables_show_hostile_strings_inert(
-    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
+def test_tables_show_hostile_strings_inert(run, tmp_path: Path) -> None:
     path = hostile_manifest(tmp_path)
-    result = run("records", "-n", "ms", "-f", str(path), "--offline", "--no-color", "-o", "wide")
+    result = run(
+        "records", "-n", "ms", "-f", str(path), "--offline", "--no-color", "-o", "wide", width=250
+    )
     assert result.code == 0, result.err
     out = result.out
     assert ESC not in out and "\x07" not in out and "\x08" not in out
@@ -206,11 +205,10 @@ def findings_manifest(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("output", ["table", "wide"])
-def test_lint_findings_table_is_inert(
-    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str
-) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
-    result = run("lint", "-f", str(findings_manifest(tmp_path)), "-o", output, "--no-color")
+def test_lint_findings_table_is_inert(run, tmp_path: Path, output: str) -> None:
+    result = run(
+        "lint", "-f", str(findings_manifest(tmp_path)), "-o", output, "--no-color", width=250
+    )
     assert result.code == 1, result.err
     assert_inert(result.out + result.err)
     assert "HSVC102" in result.out and "HSVC201" in result.out
@@ -230,10 +228,7 @@ def test_lint_findings_json_keeps_cluster_text(run, tmp_path: Path, output: str)
         assert HOSTILE in selector["message"]  # the selector, exactly as the object has it
 
 
-def test_zero_width_characters_in_a_lint_table_are_visible(
-    run, tmp_path: Path, monkeypatch
-) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
+def test_zero_width_characters_in_a_lint_table_are_visible(run, tmp_path: Path) -> None:
     doc = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -242,7 +237,7 @@ def test_zero_width_characters_in_a_lint_table_are_visible(
     }
     path = tmp_path / "zw.json"
     path.write_text(json.dumps(doc))
-    result = run("lint", "-f", str(path), "--no-color")
+    result = run("lint", "-f", str(path), "--no-color", width=250)
     assert "HSVC201" in result.out, result.out + result.err
     assert "we\\u200bb\\u200d\\ufeff\\u202e" in result.out
     assert not re.search("[\u200b\u200d\ufeff\u202e]", result.out + result.err)

@@ -8,12 +8,12 @@ import itertools
 import pytest
 
 from hsvc import terminal
-from hsvc.render import table
+from hsvc.render import layout
 from hsvc.terminal import Environment
 
 
 def test_the_unbounded_width_is_the_same_for_the_terminal_and_the_renderers() -> None:
-    assert terminal.UNBOUNDED == table.UNBOUNDED
+    assert terminal.UNBOUNDED == layout.UNBOUNDED
 
 
 @pytest.mark.parametrize(
@@ -26,16 +26,16 @@ def test_the_unbounded_width_is_the_same_for_the_terminal_and_the_renderers() ->
     ],
 )
 def test_fit_name_breaks_only_after_dots(name: str, width: int, lines: list[str]) -> None:
-    fitted = table.fit_name(name, width).split("\n")
+    fitted = layout.fit_name(name, width).split("\n")
     assert fitted == lines
     assert "".join(fitted) == name
 
 
 def test_name_width_keeps_labels_whole() -> None:
     names = ["eureka-0.eureka.ms.svc", "a-very-long-label-of-a-pod.x.svc"]
-    assert table.name_width(names, 200) == len(names[1])
+    assert layout.name_width(names, 200) == len(names[1])
     # Too little room: as narrow as the longest label, never narrower.
-    assert table.name_width(names, 5) == len("a-very-long-label-of-a-pod.")
+    assert layout.name_width(names, 5) == len("a-very-long-label-of-a-pod.")
 
 
 def test_piped_console_output_has_no_trailing_spaces() -> None:

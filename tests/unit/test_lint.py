@@ -137,16 +137,14 @@ def test_sarif_without_findings_is_still_a_valid_log(run) -> None:
     assert run_["results"] == [] and run_["tool"]["driver"]["rules"]
 
 
-def test_table_at_80_columns(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    result = run("lint", "-f", ERRORS, "--no-color")
+def test_table_at_80_columns(run) -> None:
+    result = run("lint", "-f", ERRORS, "--no-color", width=80)
     assert result.code == ExitCode.MISMATCH
     assert all(len(line) <= 80 for line in result.out.splitlines())
     for fragment in ("HSVC102", "HSVC302", "HSVC408", "fix:", "3 errors"):
         assert fragment in result.out
     assert "\x1b[" not in result.out
-    monkeypatch.setenv("COLUMNS", "250")
-    wide = run("lint", "-f", ERRORS, "--no-color", "-o", "wide")
+    wide = run("lint", "-f", ERRORS, "--no-color", "-o", "wide", width=250)
     assert f"{ERRORS}:2" in wide.out and "R22, R23" in wide.out
 
 

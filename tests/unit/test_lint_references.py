@@ -181,9 +181,8 @@ spec:
     assert "used by sts/cache env PEERS (cache-0.cache-hs)" in governing["message"]
 
 
-def test_table_names_the_value_line(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
-    result = run("lint", "-f", str(KAFKA), "--references", "--no-color")
+def test_table_names_the_value_line(run) -> None:
+    result = run("lint", "-f", str(KAFKA), "--references", "--no-color", width=250)
     assert result.code == ExitCode.MISMATCH
     for value in ("value: kafka-0.kafka.data.svc:9092", "zk-0.zk-hs:2181", "server.1="):
         assert f"kafka.yaml:{line_of(KAFKA, value)}" in result.out

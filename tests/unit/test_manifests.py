@@ -593,7 +593,6 @@ def _dns_view(snapshot: Snapshot, namespace: str) -> dict[str, object]:
         "slices": sorted(
             (
                 s.service_name,
-                s.address_type,
                 tuple((e.addresses, e.is_ready, e.hostname) for e in s.endpoints),
                 tuple((p.name, p.port) for p in s.ports),
             )

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hsvc.core import names
+from tests.examples import scaled
 
 # Names made of the characters that matter: plain ones, dots, escapes, the escaped set.
 NAME_TEXT = st.text(alphabet='aZ09-_.\\"();@$ 1x\t', max_size=12) | st.builds(
@@ -25,7 +26,7 @@ def _outcome(fn, *args):
         return ("invalid", exc.reason)
 
 
-@settings(deadline=None, max_examples=500)
+@settings(deadline=None, max_examples=scaled(500))
 @given(NAME_TEXT)
 def test_absolute_agrees_with_decoding_every_label(text):
     stripped = text.strip()
@@ -60,7 +61,7 @@ IPV4ISH = st.builds(
 ) | st.text(alphabet="0123456789.:abf ", max_size=16)
 
 
-@settings(deadline=None, max_examples=500)
+@settings(deadline=None, max_examples=scaled(500))
 @given(IPV4ISH)
 def test_ip_short_cuts_agree_with_ipaddress(text):
     names.canonical_ip.cache_clear()

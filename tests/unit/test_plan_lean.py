@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hsvc.core.cluster import ClusterDns
+from hsvc.core.inquiry import rule_set
 from hsvc.core.records import expectations
-from hsvc.core.walk import rule_set
 from tests.conftest import KUBEADM, seed_snapshot
 
 

@@ -121,7 +121,6 @@ def worlds(draw: st.DrawFn) -> World:
                     namespace=NS,
                     name=f"{name}-{number}",
                     service_name=name,
-                    address_type=f"IPv{family}",
                     endpoints=tuple(draw(st.lists(endpoints(family), max_size=4))),
                     ports=tuple(
                         EndpointPort(name=n, protocol=proto, port=target)

@@ -127,7 +127,6 @@ def test_rule01_slice_membership_is_the_service_name_label_only():
         name="written-by-hand",
         service_name="web",
         # R1: addressType is not checked either.
-        address_type="IPv6",
         endpoints=(make_endpoint("10.1.0.1"),),
         labels=labels_of(
             {
@@ -293,7 +292,7 @@ def test_rule06_endpoint_name(endpoint: Endpoint, settings: dict[str, object], l
     web = make_service("web")
     address = endpoint.addresses[0]
     family = ipaddress.ip_address(address).version
-    sl = make_slice("web", [endpoint], address_type=f"IPv{family}")
+    sl = make_slice("web", [endpoint])
     c = dns(build(services=[web], slices=[sl]), **settings)
     qtype = "A" if family == 4 else "AAAA"
     assert data(c.answer(f"{label}.{svc('web')}", qtype)) == {address}
@@ -489,7 +488,7 @@ def test_rule16_no_ready_address_is_nxdomain_for_every_type(qtype: str):
 
 def test_rule16_other_family_only_is_nodata():
     web = make_service("web")
-    sl = make_slice("web", [make_endpoint("fd00:1::5")], address_type="IPv6")
+    sl = make_slice("web", [make_endpoint("fd00:1::5")])
     c = dns(build(services=[web], slices=[sl]))
     assert is_nodata(c.answer(svc("web"), "A"))
     assert data(c.answer(svc("web"), "AAAA")) == {"fd00:1::5"}
@@ -527,7 +526,6 @@ def test_rule18_dual_stack_pod_collapses_into_one_record_with_two_glues():
         [make_endpoint("fd00:1::1", hostname="a")],
         ports=[("http", 8080)],
         name="web-v6",
-        address_type="IPv6",
     )
     ans = dns(build(services=[web], slices=[v4, v6])).answer(f"_http._tcp.{svc('web')}", "SRV")
     assert srv(ans) == {(0, 50, 8080, f"a.{svc('web')}")}
@@ -640,9 +638,7 @@ def test_rule22_srv_targets_use_the_per_pod_names():
 def test_rule22_dual_stack_pod_answers_each_family():
     web = make_service("db")
     v4 = make_slice("db", [make_endpoint("10.1.0.1", hostname="db-0")])
-    v6 = make_slice(
-        "db", [make_endpoint("fd00::1", hostname="db-0")], name="db-v6", address_type="IPv6"
-    )
+    v6 = make_slice("db", [make_endpoint("fd00::1", hostname="db-0")], name="db-v6")
     c = dns(build(services=[web], slices=[v4, v6]))
     assert data(c.answer(f"db-0.{svc('db')}", "A")) == {"10.1.0.1"}
     assert data(c.answer(f"db-0.{svc('db')}", "AAAA")) == {"fd00::1"}

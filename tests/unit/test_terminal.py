@@ -68,11 +68,10 @@ def test_errors_carry_no_escapes_on_a_terminal(run, terminal) -> None:
     assert result.err.startswith("hsvc: error: ") and not ANSI.search(result.err)
 
 
-def test_no_headers_keeps_only_the_rows(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    with_headers = run(*RECORDS, "--no-color")
+def test_no_headers_keeps_only_the_rows(run) -> None:
+    with_headers = run(*RECORDS, "--no-color", width=80)
     assert HEADER.search(with_headers.out) and "Service name" in with_headers.out
-    result = run(*RECORDS, "--no-color", "--no-headers")
+    result = run(*RECORDS, "--no-color", "--no-headers", width=80)
     assert result.code == ExitCode.OK, result.err
     out = result.out
     assert not HEADER.search(out)

@@ -9,7 +9,7 @@ import dns.rrset
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hsvc.adapters.dnswire import version_query, version_text
+from hsvc.adapters.dnschaos import version_query, version_text
 
 TEXT = st.binary(max_size=300).map(lambda b: b[:255])
 

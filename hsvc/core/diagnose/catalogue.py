@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hsvc.core import transport
 from hsvc.core.model import Finding, ObjectRef, Severity
-from hsvc.core.refcheck import REFERENCE_CHECKS
+from hsvc.core.refuse import REFERENCE_CHECKS
 from hsvc.core.text import listed
 
 

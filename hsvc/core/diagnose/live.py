@@ -147,7 +147,7 @@ def _parse_time(text: str) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-def _answer_key(check: compare.Check) -> tuple[str, frozenset[str]]:
+def _answer_key(check: compare.ServerCheck) -> tuple[str, frozenset[str]]:
     obs = check.observation
     return (obs.rcode.value, frozenset(r.data.lower() for r in obs.answer))
 

@@ -1,6 +1,6 @@
 """One question's walk through the plugin's decisions, and the answer it builds.
 
-:class:`Walk` holds what a question has gathered so far (the rules that applied,
+:class:`Inquiry` holds what a question has gathered so far (the rules that applied,
 notes, the trace of steps) and turns it into a :class:`~hsvc.core.model.DnsAnswer`:
 positive, negative (NXDOMAIN/NODATA with the SOA), or predicted for desired state.
 The decisions themselves live in :mod:`hsvc.core.forward`, :mod:`hsvc.core.reverse`
@@ -28,7 +28,7 @@ def rule_set(rules: Iterable[str]) -> tuple[str, ...]:
     return _RULE_SETS.setdefault(key, key)
 
 
-class Walk:
+class Inquiry:
     """The state of one question: what was decided, and how it becomes an answer."""
 
     def __init__(self, cluster: ClusterIndex, parsed: ParsedName, qtype: str) -> None:

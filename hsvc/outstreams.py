@@ -1,0 +1,99 @@
+"""The CLI's standard streams: output that must arrive, errors that are best effort.
+
+A result that cannot be written to stdout is a failed run (exit 74,
+docs/reference/exit-codes.md); a note that cannot be written to stderr is dropped.
+"""
+
+import errno
+import os
+import sys
+from typing import Any, TextIO
+
+from hsvc.errors import ExitCode, WriteFailedError
+from hsvc.present import error_line
+from hsvc.terminal import Environment
+
+WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF, errno.EDQUOT}
+)
+
+
+class Checked:
+    """Standard output: a failed write is :class:`WriteFailedError`, reported at the catch point."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text``; a failure is the run's failure."""
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
+
+    def flush(self) -> None:
+        """Flush; a failure is the run's failure."""
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise WriteFailedError(f"cannot write the results: {_why(exc)}") from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class BestEffort:
+    """Standard error: what cannot be written is dropped (there is nowhere to say so)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text``, or drop it."""
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        """Flush, or drop what is left."""
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower() if exc.errno != errno.EPIPE else "the pipe closed"
+
+
+def write_failed(exc: BaseException, env: Environment, *, own: bool) -> int:
+    """Report output that could not be written; exit 74 (exit-codes.md).
+
+    Raises:
+        OSError: ``exc`` itself, when it is no write failure (a bug elsewhere).
+    """
+    if isinstance(exc, OSError):
+        if exc.errno not in WRITE_ERRNOS:
+            raise exc
+        exc = WriteFailedError(f"cannot write the results: {_why(exc)}")
+    assert isinstance(exc, WriteFailedError)
+    error_line(exc.message, env.stderr)
+    return int(ExitCode.WRITE_FAILED)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after a write failure.
+
+    The interpreter flushes stdout once more on exit; what is still buffered would
+    fail again and print a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
