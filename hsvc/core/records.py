@@ -130,14 +130,7 @@ def predicted_expectations(items: Iterable[Expectation]) -> list[NegativeExpecta
     its type, whose value is not known yet; ``reason`` says which part is predicted.
     """
     return [
-        NegativeExpectation(
-            name=e.expected.name,
-            type=e.expected.type,
-            group=e.group,
-            source=e.subject,
-            rules=e.expected.rules,
-            reason="; ".join(e.expected.predicted),
-        )
+        _not_answering(e, "; ".join(e.expected.predicted))
         for e in items
         if e.expected.predicted and not e.expected.answer
     ]
@@ -145,18 +138,19 @@ def predicted_expectations(items: Iterable[Expectation]) -> list[NegativeExpecta
 
 def negative_expectations(items: Iterable[Expectation]) -> list[NegativeExpectation]:
     """Return the expectations that must not answer, with their reasons."""
-    return [
-        NegativeExpectation(
-            name=e.expected.name,
-            type=e.expected.type,
-            group=e.group,
-            source=e.subject,
-            rules=e.expected.rules,
-            reason=e.reason or e.expected.explanation,
-        )
-        for e in items
-        if e.reason
-    ]
+    return [_not_answering(e, e.reason or e.expected.explanation) for e in items if e.reason]
+
+
+def _not_answering(e: Expectation, reason: str) -> NegativeExpectation:
+    """``e`` as a name that does not answer (yet), and why."""
+    return NegativeExpectation(
+        name=e.expected.name,
+        type=e.expected.type,
+        group=e.group,
+        source=e.subject,
+        rules=e.expected.rules,
+        reason=reason,
+    )
 
 
 class _Plan:
