@@ -8,7 +8,7 @@ or a name error with its reason, recording every decision in the trace.
 
 from __future__ import annotations
 
-from hsvc.core import causes, conditions, names
+from hsvc.core import causes, conditions, names, text
 from hsvc.core.clusterindex import ClusterIndex
 from hsvc.core.inquiry import Inquiry
 from hsvc.core.lookup import (
@@ -464,7 +464,7 @@ class ForwardInquiry(Inquiry):
         """Desired state: endpoints of pods not started yet answer, their addresses unknown."""
         where = f"{svc.namespace}/{svc.name}"
         pods = sorted({e.pod.name for e in pending})
-        shown = ", ".join(pods[:3]) + (f" and {len(pods) - 3} more" if len(pods) > 3 else "")
+        shown = text.and_more(pods, 3)
         missing = sorted({e.pod.name for e in pending if e.predicted_pod})
         origin = (
             "StatefulSet pod(s) not in the input, predicted as the controller creates them"

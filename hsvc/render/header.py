@@ -16,6 +16,7 @@ from hsvc.core.report import (
     ServiceSummary,
     Source,
 )
+from hsvc.core.text import and_more
 from hsvc.render.cells import safe
 
 
@@ -139,10 +140,8 @@ def service_header(s: ServiceSummary) -> Text:
     if s.predicted:
         text.append("  (predicted: the input holds no EndpointSlices)")
     if s.predicted_pods:
-        shown = ", ".join(s.predicted_pods[:5])
-        more = f" and {len(s.predicted_pods) - 5} more" if len(s.predicted_pods) > 5 else ""
         text.append("\n  predicted pods ")
-        text.append_text(safe(shown + more))
+        text.append_text(safe(and_more(s.predicted_pods, 5)))
         text.append(": their names will answer, addresses assigned when the pods start")
     if svc.publish_not_ready_addresses:
         text.append(

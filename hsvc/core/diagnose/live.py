@@ -36,7 +36,7 @@ class _LiveChecks(_Context):
                 f"{c.observation.server}: {_observed(c.observation.rcode, c.observation.answer)}"
                 for c in row.checks
             )
-            more = f" (and {len(group) - 1} more name(s))" if len(group) > 1 else ""
+            more = _more_names(group)
             self.add(
                 "HSVC602",
                 subject,
@@ -126,7 +126,7 @@ class _LiveChecks(_Context):
             layer = layers.get(server, server)
             obs = next(c.observation for c in row.checks if c.observation.server == server)
             ok = next(c.observation for c in row.checks if c.verdict is compare.Verdict.OK)
-            more = f" (and {len(group) - 1} more name(s))" if len(group) > 1 else ""
+            more = _more_names(group)
             self.add(
                 "HSVC806",
                 subject,
@@ -175,3 +175,8 @@ def _stale_hint(layer: str, ttl: int) -> str:
         f"that CoreDNS replica lags the API (watch lag or a stuck replica): check its logs, "
         f"restart it, and compare again after {ttl} s"
     )
+
+
+def _more_names(group: Sequence[object]) -> str:
+    """`` (and 2 more name(s))`` after the first of ``group``; empty for one."""
+    return f" (and {len(group) - 1} more name(s))" if len(group) > 1 else ""
