@@ -56,7 +56,7 @@ class Answerer(ForwardInquiry):
                     "plugin (usually forward), which hsvc does not model"
                 ),
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
         self.step("zone", True, f"in zone {self.zone}", ("R9",))
         qtype = self.qtype
@@ -83,7 +83,7 @@ class Answerer(ForwardInquiry):
                 rcode=Rcode.REFUSED,
                 rules=("R46",),
                 explanation="REFUSED: zone transfers need the transfer plugin",
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
         if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
@@ -312,7 +312,7 @@ class Answerer(ForwardInquiry):
                 rules=rule_set(unique([*self.rules, "R43"])),
                 explanation="the DNS server's own address (not among the objects)",
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
                 predicted=("the DNS server's own IP",),
             )
         out = [

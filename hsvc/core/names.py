@@ -398,17 +398,21 @@ def is_reverse_zone(zone: str) -> bool:
 
 
 # long: the plugin's parse order, one step per name form, reads best as one walk (rule 9)
-def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> ParsedName:
+def parse_query(
+    name: str, zones: Sequence[str], *, zonal: bool = False, absolute_name: bool = False
+) -> ParsedName:
     """Parse a query name once into what it addresses, given the plugin's zones.
 
     The one reading of a name used by the answer engine, ``explain`` and the
     diagnostics (dns-records.md rule 9; CoreDNS parse.go ``parseRequest``).
+    ``absolute_name``: ``name`` is what :func:`absolute` returned (checked, lower-case),
+    so it is not read again.
 
     Raises:
         InvalidName: ``name`` is not a valid DNS name.
     """
-    spelled = spelled_absolute(name)
-    lower = spelled.lower()
+    spelled = name if absolute_name else spelled_absolute(name)
+    lower = spelled if absolute_name else spelled.lower()
     zone = zone_of(lower, zones)
     if zone is None:
         return ParsedName(name=spelled, kind=NameKind.OUTSIDE)
