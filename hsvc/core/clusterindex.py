@@ -35,6 +35,7 @@ from hsvc.core.model import (
     Service,
     Snapshot,
     StatefulSet,
+    Step,
 )
 from hsvc.core.names import ParsedName
 
@@ -153,6 +154,9 @@ class ClusterIndex:
         self.deployments_by_name = {(d.namespace, d.name): d for d in snapshot.deployments}
         self._selected: dict[tuple[str, str], list[Pod]] = {}
         self._soa: dict[str, Record] = {}  # by zone: one SOA record per zone, made once
+        # Trace steps that depend only on the objects (a zone, a namespace, a Service),
+        # made once for the thousands of questions that take them (hsvc.core.inquiry).
+        self.shared_steps: dict[tuple[object, ...], Step] = {}
         self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:

@@ -9,7 +9,7 @@ and :mod:`hsvc.core.answers`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hsvc.core import names
 from hsvc.core.clusterindex import ClusterIndex
@@ -64,6 +64,13 @@ class Inquiry:
         self.trace.append(
             Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
         )
+
+    def shared_step(self, key: tuple[object, ...], make: Callable[[], Step]) -> None:
+        """Record a decision that depends only on the objects named in ``key``, made once."""
+        step = self.c.shared_steps.get(key)
+        if step is None:
+            step = self.c.shared_steps[key] = make()
+        self.trace.append(step)
 
     def answer_trace(self) -> tuple[Step, ...]:
         """The trace the answer carries: every step, or none when the caller keeps them."""
