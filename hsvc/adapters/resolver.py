@@ -110,7 +110,15 @@ def resolve_all(
         raise UsageError(f"invalid --concurrency {concurrency}: must be at least 1")
     if retries < 0:
         raise UsageError(f"invalid retries {retries}: must be 0 or more")
-    prepared = [_prepare(question) for question in questions]
+    # Each distinct question is checked and encoded once.
+    known: dict[tuple[str, str], _Prepared] = {}
+    prepared = []
+    for question in questions:
+        key = (question.name, question.type)
+        ready = known.get(key)
+        if ready is None:
+            ready = known[key] = _prepare(question)
+        prepared.append(ready)
     for server in servers:
         check_server(server)
     if not prepared or not servers:
@@ -193,6 +201,11 @@ def _resolve(
     jobs = [(question, server) for question in questions for server in servers]
     results: list[Observation | None] = [None] * len(jobs)
     states = {server: _ServerState() for server in servers}
+    # Job i asks servers[i % n] (questions-major): its label and state by index.
+    n = len(servers)
+    labels = [str(server) for server in servers]
+    state_of = [states[server] for server in servers]
+    transports: dict[int, Transport] = {}  # the EDNS-only transports, by size: shared
     finished = 0
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
@@ -207,7 +220,7 @@ def _resolve(
 
     def finish(i: int, obs: Observation, limit: int) -> None:
         results[i] = obs
-        states[jobs[i][1]].saw(obs, limit)
+        state_of[i % n].saw(obs, limit)
         count()
 
     def first_pass(indices: Sequence[int], limit: int) -> None:
@@ -216,16 +229,15 @@ def _resolve(
         def skip(i: int) -> bool:
             if results[i] is not None or i in firsts:
                 return True  # answered by the probe
-            question, server = jobs[i]
-            if states[server].silent:
-                results[i] = _silent(question, str(server), states[server].silent)
+            silent = state_of[i % n].silent
+            if silent:
+                results[i] = _silent(jobs[i][0], labels[i % n], silent)
                 count()
                 return True
             return False
 
         def udp_done(i: int, first: _Response | _Failure, started: float) -> None:
-            question, server = jobs[i]
-            obs = _settled(question, server, first, started)
+            obs = _settled(jobs[i][0], labels[i % n], first, started, transports)
             if obs is not None:
                 finish(i, obs, limit)
             else:
@@ -380,19 +392,26 @@ def _tcp_only(
 
 
 def _settled(
-    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+    question: _Prepared,
+    server: str,
+    first: _Response | _Failure,
+    started: float,
+    transports: dict[int, Transport],
 ) -> Observation | None:
     """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
 
     An answer truncated or over 512 bytes is asked again as a client without EDNS
-    asks, and over TCP where truncated (:func:`_after_udp`).
+    asks, and over TCP where truncated (:func:`_after_udp`). ``transports``: one
+    run's transports of answers settled here, by size (equal values, built once).
     """
     if isinstance(first, _Failure):
-        return _observation(question, str(server), first, started)
+        return _observation(question, server, first, started)
     if first.truncated or first.size > CLASSIC_UDP:
         return None
-    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
-    return _observation(question, str(server), first, started, transport=carried)
+    carried = transports.get(first.size)
+    if carried is None:
+        carried = transports[first.size] = Transport(edns_size=first.size)
+    return _observation(question, server, first, started, transport=carried)
 
 
 async def _after_udp(
