@@ -1,9 +1,9 @@
-"""DNS messages as bytes: questions checked and encoded, responses decoded into model types.
+"""DNS responses as bytes: decoded into model types, and the observations built from them.
 
-No I/O: the resolver (:mod:`hsvc.adapters.resolver`) moves the bytes. Queries are
-built by hand as dnspython's ``make_query(use_edns=0, payload=1232)`` builds them,
-and common responses are read by a fast decoder that falls back to dnspython for
-anything it does not handle (both are property-tested against dnspython).
+No I/O: the resolver (:mod:`hsvc.adapters.resolver`) moves the bytes; questions and
+queries are encoded in :mod:`hsvc.adapters.dnsquery` (re-exported here). Common
+responses are read by a fast decoder that falls back to dnspython for anything
+it does not handle (property-tested against dnspython).
 """
 
 from __future__ import annotations
@@ -135,31 +135,11 @@ class _Response:
 
 
 # Frozen dataclasses' __init__ sets each field through object.__setattr__ looked up
-# anew; at one Record per answer record and one Observation per question these
-# build the same frozen values for a third of the cost (the fields they set are
-# checked against the classes' own in tests/unit/test_resolver_units.py).
+# anew; at one Record per answer record and one Observation per question, setting
+# the slots directly builds the same frozen values for a third of the cost (that
+# every field is set: tests/unit/test_wire_fast.py).
 _new = object.__new__
 _set = object.__setattr__
-
-
-def _record(name: str, type_: str, ttl: int, data: str) -> Record:
-    """``Record(name=name, type=type_, ttl=ttl, data=data)``, built faster."""
-    record: Record = _new(Record)
-    _set(record, "name", name)
-    _set(record, "type", type_)
-    _set(record, "ttl", ttl)
-    _set(record, "data", data)
-    return record
-
-
-def _response_of(rcode: dns.rcode.Rcode, answer: tuple[Record, ...], size: int) -> _Response:
-    """``_Response(rcode=rcode, truncated=False, answer=answer, size=size)``, built faster."""
-    response: _Response = _new(_Response)
-    _set(response, "rcode", rcode)
-    _set(response, "truncated", False)
-    _set(response, "answer", answer)
-    _set(response, "size", size)
-    return response
 
 
 def _response(message: dns.message.Message) -> _Response:
@@ -194,6 +174,7 @@ _FAST_OTHER_TYPES = frozenset(
 _MAX_POINTERS = 16  # dns.name.MAX_COMPRESSION_POINTER_CHAIN
 # The header's counts (after the ID) and a record's fixed fields, precompiled.
 _HEADER = struct.Struct("!HHHHH")
+_HEADER_ID = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
 _OPT = int(dns.rdatatype.OPT)
 _IN = int(dns.rdataclass.IN)
@@ -255,7 +236,7 @@ def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
     return joined.decode("ascii").lower() + ".", end
 
 
-def _decode(wire: bytes, question: _Prepared | None = None) -> _Response | None:
+def _decode(wire: bytes) -> _Response | None:
     """Read a plain response without dnspython's message parser, or None to leave it to it.
 
     dnspython spends ~0.15 ms per message building objects hsvc then turns into
@@ -265,35 +246,66 @@ def _decode(wire: bytes, question: _Prepared | None = None) -> _Response | None:
     :func:`_records`, checks the framing of every section, and returns None for
     anything else (TC set, other types, extended rcodes, escapes, trailing bytes)
     so that dnspython decides, and words any error, as before.
-
-    ``question``: the query this response was checked to answer
-    (:func:`_answers`), whose question section it then repeats byte for byte but
-    for case: its name is not read again.
     """
-    size = len(wire)
-    if size < 12:
+    if len(wire) < 12:
         return None
     flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire, 2)
     fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
     if flags & _TC or qdcount != 1 or fast_rcode is None:
         return None
-    if question is not None and question.plain:
-        qname, end = question.name, 8 + len(question.section)
-        plain_question = True
-    else:
-        read = _name(wire, 12, size)
-        if read is None:
-            return None
-        qname, end = read
-        # Owners are most often a pointer to the question's name (offset 12): read
-        # once. Only for a question written out whole (no pointer of its own, which
-        # could reach bytes the owner's bound excludes).
-        plain_question = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
-    offset = end + 4
+    read = _name(wire, 12, len(wire))
+    if read is None:
+        return None
+    qname, end = read
+    # Owners are most often a pointer to the question's name (offset 12), read once:
+    # only for a question written out whole (no pointer of its own, which could reach
+    # bytes the owner's bound excludes).
+    plain = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
+    return _records_of(wire, qname if plain else "", end + 4, ancount, nscount, arcount, fast_rcode)
+
+
+def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Failure | None:
+    """Read the response to query ``qid`` asking ``question``; None if ``wire`` is none.
+
+    :func:`_answers` then :func:`_read_wire`, in one pass for the usual response:
+    one that repeats the question byte for byte, so its name is not read again.
+    """
+    section = question.section
+    end = 12 + len(section)
+    if wire[12:end] == section:
+        ident, flags, qdcount, ancount, nscount, arcount = _HEADER_ID.unpack_from(wire)
+        if ident == qid and flags & 0xF800 == _QR and qdcount == 1:  # QR set, opcode QUERY
+            fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
+            if fast_rcode is not None and not flags & _TC:
+                qname = question.name if question.plain else ""
+                fast = _records_of(wire, qname, end, ancount, nscount, arcount, fast_rcode)
+                if fast is not None:
+                    return fast
+            return _read_wire(wire)
+    if not _answers(wire, qid, section):
+        return None
+    return _read_wire(wire)
+
+
+# long: one loop over every record of the message, the usual ones read inline
+def _records_of(
+    wire: bytes,
+    qname: str,
+    offset: int,
+    ancount: int,
+    nscount: int,
+    arcount: int,
+    rcode: dns.rcode.Rcode,
+) -> _Response | None:
+    """The records after the question (ending at ``offset``), as :func:`_decode` reads them.
+
+    ``qname``: the question's name, if it is written out whole at offset 12 ("" if not).
+    """
+    size = len(wire)
     answer: list[Record] = []
     opt_seen = False
     for index in range(ancount + nscount + arcount):
-        if plain_question and wire[offset : offset + 2] == b"\xc0\x0c":
+        if qname and wire[offset : offset + 2] == b"\xc0\x0c":
             owner, at = qname, offset + 2
         elif offset < size and wire[offset] == 0:
             owner, at = ".", offset + 1
@@ -318,16 +330,29 @@ def _decode(wire: bytes, question: _Prepared | None = None) -> _Response | None:
             elif rdtype not in _FAST_OTHER_TYPES or rdclass != _IN:
                 return None
             continue
-        name = _FAST_TYPES.get(rdtype)
-        if name is None or rdclass != _IN:
+        type_name = _FAST_TYPES.get(rdtype)
+        if type_name is None or rdclass != _IN:
             return None
-        data = _rdata(wire, rdtype, start, offset)
-        if data is None:
-            return None
-        answer.append(_record(owner, name, ttl, data))
+        if rdtype == _A and rdlen == 4:
+            data: str | None = "{}.{}.{}.{}".format(*wire[start:offset])
+        else:
+            data = _rdata(wire, rdtype, start, offset)
+            if data is None:
+                return None
+        record: Record = _new(Record)
+        _set(record, "name", owner)
+        _set(record, "type", type_name)
+        _set(record, "ttl", ttl)
+        _set(record, "data", data)
+        answer.append(record)
     if offset != size:
         return None
-    return _response_of(fast_rcode, tuple(answer), size)
+    response: _Response = _new(_Response)
+    _set(response, "rcode", rcode)
+    _set(response, "truncated", False)
+    _set(response, "answer", tuple(answer))
+    _set(response, "size", size)
+    return response
 
 
 def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:
@@ -435,24 +460,6 @@ def _observation(
     )
 
 
-# The fields _observed sets, in order (tests/unit/test_resolver_units.py checks them
-# against Observation's own).
-_OBSERVED_FIELDS = (
-    "server",
-    "name",
-    "type",
-    "rcode",
-    "answer",
-    "too_large",
-    "size",
-    "truncated",
-    "elapsed_ms",
-    "error",
-    "low_confidence",
-    "transport",
-)
-
-
 def _observed(
     server: str,
     question: _Prepared,
@@ -517,9 +524,9 @@ def _timed_out(timeout: float, attempts: int) -> _Failure:
     return _Failure(Rcode.TIMEOUT, f"no response within {timeout:g}s{tries}")
 
 
-def _read_wire(wire: bytes, question: _Prepared | None = None) -> _Response | _Failure:
-    """Read a response (to ``question``, if :func:`_answers` said so): fast, else dnspython."""
-    fast = _decode(wire, question)
+def _read_wire(wire: bytes) -> _Response | _Failure:
+    """Read a response: the fast decoder, else dnspython."""
+    fast = _decode(wire)
     if fast is not None:
         return fast
     import dns.message  # noqa: TID251

@@ -17,13 +17,12 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
     _query_ids,
     _query_wire,
-    _read_wire,
+    _read_answer,
     _Response,
     _timed_out,
 )
@@ -264,10 +263,8 @@ def pipelined_exchanges(
             query = connection.pending.pop(int.from_bytes(wire[:2], "big"), None)
             if query is None:
                 continue  # an answer to a query that gave up: dropped
-            if not _answers(wire, query.qid, query.question.section):
-                finish(query, _Failure(Rcode.ERROR, _MISMATCH))
-            else:
-                finish(query, _read_wire(wire, query.question))
+            result = _read_answer(wire, query.qid, query.question)
+            finish(query, _Failure(Rcode.ERROR, _MISMATCH) if result is None else result)
         del inbox[:offset]
         if connection.retired and not connection.pending:
             close(connection)

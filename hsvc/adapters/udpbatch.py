@@ -13,6 +13,7 @@ in the event loop.
 
 from __future__ import annotations
 
+import math
 import selectors
 import socket
 import time
@@ -22,13 +23,12 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
     _query_ids,
     _query_wire,
-    _read_wire,
+    _read_answer,
     _Response,
     _timed_out,
 )
@@ -92,6 +92,7 @@ def first_exchanges(
     monotonic = time.monotonic
     selector = selectors.DefaultSelector()
     workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
+    outbox: list[_Worker] = []  # workers whose query goes out at the end of the round
 
     def finish(worker: _Worker, outcome: _Response | _Failure) -> None:
         job = worker.job
@@ -130,11 +131,30 @@ def first_exchanges(
             discard(worker)
             finish(worker, _Failure(Rcode.ERROR, _describe(exc)))
             return False
-        worker.deadline = monotonic() + timeout
+        worker.deadline = now = monotonic()
+        worker.deadline += timeout
+        if not worker.attempt:
+            worker.started = now
         return True
 
+    def wait(worker: _Worker) -> None:
+        """Put the worker's query on the outbox: nothing reaching it counts until it is sent."""
+        worker.qid = -1
+        worker.deadline = math.inf
+        outbox.append(worker)
+
+    def flush() -> None:
+        """Send every query of this round at once (the server wakes once for them all)."""
+        at = 0
+        while at < len(outbox):
+            worker = outbox[at]
+            at += 1
+            if not send(worker):
+                start(worker, pending)  # back on the outbox, behind the rest
+        outbox.clear()
+
     def start(worker: _Worker, queue: Iterator[int]) -> None:
-        """Give an idle worker the next job to send, if any is left."""
+        """Give an idle worker the next job, to send with the round's others, if any is left."""
         for job in queue:
             if skip(job):
                 continue
@@ -145,18 +165,17 @@ def first_exchanges(
                 worker.server = server
                 worker.sock = worker.sockets.get(server)
             worker.attempt = worker.mismatched = 0
-            worker.started = monotonic()
-            if send(worker):
-                return
+            wait(worker)
+            return
 
     def expire(worker: _Worker) -> None:
         """The attempt in flight got no answer in time: send it again, or give up."""
         discard(worker)
         worker.attempt += 1
         if worker.attempt < attempts:
-            if send(worker):
-                return
-        elif worker.mismatched:
+            wait(worker)
+            return
+        if worker.mismatched:
             finish(
                 worker,
                 _Failure(
@@ -184,14 +203,13 @@ def first_exchanges(
             return
         if worker.job < 0 or sock is not worker.sock:
             return  # no query in flight on this socket: a late or stray datagram, dropped
-        question = worker.question
-        assert question is not None
-        if not _answers(wire, worker.qid, question.section):
+        assert worker.question is not None
+        result = _read_answer(wire, worker.qid, worker.question)
+        if result is None:
             # A stray or forged datagram (another ID or question): stub resolvers drop
             # it and wait on for the reply to their query.
             worker.mismatched += 1
             return
-        result = _read_wire(wire, question)
         if isinstance(result, _Failure):
             discard(worker)
         finish(worker, result)
@@ -200,6 +218,7 @@ def first_exchanges(
     try:
         for worker in workers:
             start(worker, pending)
+        flush()
         while True:
             deadlines = [w.deadline for w in workers if w.job >= 0]
             if not deadlines:
@@ -212,6 +231,7 @@ def first_exchanges(
                 for worker in workers:
                     if worker.job >= 0 and worker.deadline <= now:
                         expire(worker)
+            flush()
     finally:
         for worker in workers:
             for sock in worker.sockets.values():
