@@ -20,10 +20,21 @@ class Lazy:
     rows' dictionaries at once); anything else that needs the list calls ``list()``.
     """
 
-    __slots__ = ("_make",)
+    __slots__ = ("_make", "texts")
 
-    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+    def __init__(
+        self,
+        make: Callable[[], Iterable[Any]],
+        texts: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
+        """``texts(indent)``, when given, yields each item's JSON text already written.
+
+        It must be the text ``json.dumps(item, indent=2, sort_keys=True)`` gives, with
+        every line after the first indented by ``indent`` (the item's place), for each
+        item ``make`` yields, in order.
+        """
         self._make = make
+        self.texts = texts
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._make())
@@ -151,6 +162,15 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
                     push("[\n" + inner + enc(list(seq))[1:-1] + "\n" + indent + "]")
                     return
             sep = "[\n" + inner
+            texts = value.texts if kind is Lazy else None  # type: ignore[attr-defined]
+            if texts is not None:
+                for text in texts(inner):
+                    push(sep)
+                    push(text)
+                    sep = ",\n" + inner
+                    if batch and len(out) >= batch:
+                        flush()
+                seq = ()
             for item in seq:
                 push(sep)
                 walk(item, inner)
