@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hsvc.core.compare import Row, ServerCheck, Verdict
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Provenance, Rcode, Record, Transport
 from hsvc.core.records import Group
-from hsvc.render.data import Lazy, row, row_texts, write_json
+from hsvc.render.data import LONG_ROW, Lazy, row, row_texts, write_json
 from hsvc.render.rowtext import scalar
 
 SERVERS = ("127.0.0.1:53", "10.96.0.10:53")
@@ -98,9 +98,16 @@ def test_rows_written_in_a_document_are_the_whole_document_text(items, layer_of,
     assert "".join(pieces) == expected
 
 
-def _a_row(**fields: object) -> Row:
-    record = Record(name="a.", type="A", ttl=30, data="10.0.0.1")
-    answer = DnsAnswer(name="a.", type="A", rcode=Rcode.NOERROR, answer=(record,))
+def _a_row(answered: int = 1, **fields: object) -> Row:
+    pod = ObjectRef(kind="Pod", namespace="ns", name="p")
+    recs = tuple(Record(name="a.", type="A", ttl=30, data=f"10.0.0.{i}") for i in range(answered))
+    answer = DnsAnswer(
+        name="a.",
+        type="A",
+        rcode=Rcode.NOERROR,
+        answer=recs,
+        provenance=tuple(Provenance(source=pod, rule="R2") for _ in recs),
+    )
     obs = Observation(server=SERVERS[0], name="a.", type="A", rcode=Rcode.NOERROR, **fields)
     check = ServerCheck(observation=obs, verdict=Verdict.OK)
     subject = ObjectRef(kind="Pod", namespace="ns", name="p")
@@ -135,6 +142,18 @@ class Port(IntEnum):
 )
 def test_scalar_text_is_json_dumps_text(value):
     assert scalar(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_a_row_of_thousands_of_records_is_written_in_pieces():
+    short, long = _a_row(LONG_ROW // 2), _a_row(LONG_ROW // 2 + 1)
+    doc = {"rows": Lazy(lambda: [], lambda i: row_texts([short, long, short], {}, i))}
+    pieces: list[str] = []
+    write_json(doc, pieces.append, batch=64)
+    rows = [row(r, {}) for r in (short, long, short)]
+    assert "".join(pieces) == json.dumps({"rows": rows}, indent=2, sort_keys=True)
+    whole = _dumped(long, {}, "    ")
+    assert not any(whole in piece for piece in pieces)  # never the long row at once
+    assert isinstance(next(iter(row_texts([long], {}, ""))), dict)
 
 
 def test_a_container_is_no_scalar():
