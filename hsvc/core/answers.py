@@ -21,7 +21,7 @@ from hsvc.core.lookup import (
     Lookup,
     apex_ref,
 )
-from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
+from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record, Step
 from hsvc.core.names import NameKind
 from hsvc.core.text import unique
 
@@ -56,9 +56,9 @@ class Answerer(ForwardInquiry):
                     "plugin (usually forward), which hsvc does not model"
                 ),
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
-        self.step("zone", True, f"in zone {self.zone}", ("R9",))
+        self.shared_step(("zone", self.zone), self._zone_step)
         qtype = self.qtype
         if qtype == "PTR":
             return self.ptr()
@@ -83,7 +83,7 @@ class Answerer(ForwardInquiry):
                 rcode=Rcode.REFUSED,
                 rules=("R46",),
                 explanation="REFUSED: zone transfers need the transfer plugin",
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
         if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
@@ -111,6 +111,9 @@ class Answerer(ForwardInquiry):
         self.rules.append("R46")
         self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
         return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+
+    def _zone_step(self) -> Step:
+        return Step(check="zone", ok=True, detail=f"in zone {self.zone}", rules=("R9",))
 
     def address(self, found: Lookup, qtype: str) -> DnsAnswer:
         """A/AAAA from the found items, following ExternalName CNAMEs (rules 16, 25)."""
@@ -312,7 +315,7 @@ class Answerer(ForwardInquiry):
                 rules=rule_set(unique([*self.rules, "R43"])),
                 explanation="the DNS server's own address (not among the objects)",
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
                 predicted=("the DNS server's own IP",),
             )
         out = [
