@@ -12,7 +12,6 @@ import re
 import struct
 import sys
 import time
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ import dns.rcode  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Observation, Question, Rcode, Record, Transport
 from hsvc.errors import InvalidNameError, UsageError
 
