@@ -21,7 +21,7 @@ from hsvc.core.lookup import (
     Lookup,
     apex_ref,
 )
-from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record
+from hsvc.core.model import DnsAnswer, ObjectRef, Rcode, Record, Step
 from hsvc.core.names import NameKind
 from hsvc.core.text import unique
 
@@ -56,9 +56,9 @@ class Answerer(ForwardInquiry):
                     "plugin (usually forward), which hsvc does not model"
                 ),
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
-        self.step("zone", True, f"in zone {self.zone}", ("R9",))
+        self.shared_step(("zone", self.zone), self._zone_step)
         qtype = self.qtype
         if qtype == "PTR":
             return self.ptr()
@@ -83,7 +83,7 @@ class Answerer(ForwardInquiry):
                 rcode=Rcode.REFUSED,
                 rules=("R46",),
                 explanation="REFUSED: zone transfers need the transfer plugin",
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
             )
         if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
@@ -111,6 +111,9 @@ class Answerer(ForwardInquiry):
         self.rules.append("R46")
         self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
         return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+
+    def _zone_step(self) -> Step:
+        return Step(check="zone", ok=True, detail=f"in zone {self.zone}", rules=("R9",))
 
     def address(self, found: Lookup, qtype: str) -> DnsAnswer:
         """A/AAAA from the found items, following ExternalName CNAMEs (rules 16, 25)."""
@@ -196,28 +199,29 @@ class Answerer(ForwardInquiry):
         additional: list[Record] = []
         seen_srv: set[tuple[str, int]] = set()
         seen_glue: set[tuple[str, str]] = set()
+        name, ttl = self.name, self.s.ttl
         for item in items:
             if item.port == NO_PORT:
                 continue  # rule 5: a slice without ports gives no SRV
-            if not names.fits(item.target):
+            target = item.target
+            if not names.fits(target):
                 # Over 253 characters: no DNS message can carry the target (lint HSVC402).
                 continue
-            if (item.target.lower(), item.port) not in seen_srv:
-                seen_srv.add((item.target.lower(), item.port))
-                data = f"0 {weight} {item.port} {item.target}"
+            lower = target.lower()
+            if (lower, item.port) not in seen_srv:
+                seen_srv.add((lower, item.port))
+                data = f"0 {weight} {item.port} {target}"
                 records.append(
                     (
-                        Record(name=self.name, type="SRV", ttl=self.s.ttl, data=data),
+                        Record(name=name, type="SRV", ttl=ttl, data=data),
                         item.source,
                         _SRV_RULE.get(item.rule, item.rule),
                     )
                 )
-            if (item.target.lower(), item.host) not in seen_glue:
-                seen_glue.add((item.target.lower(), item.host))
+            if (lower, item.host) not in seen_glue:
+                seen_glue.add((lower, item.host))
                 rtype = "A" if names.ip_family(item.host) == 4 else "AAAA"
-                additional.append(
-                    Record(name=item.target, type=rtype, ttl=self.s.ttl, data=item.host)
-                )
+                additional.append(Record(name=target, type=rtype, ttl=ttl, data=item.host))
         if not records:
             self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(
@@ -312,7 +316,7 @@ class Answerer(ForwardInquiry):
                 rules=rule_set(unique([*self.rules, "R43"])),
                 explanation="the DNS server's own address (not among the objects)",
                 open_ended=True,
-                trace=tuple(self.trace),
+                trace=self.answer_trace(),
                 predicted=("the DNS server's own IP",),
             )
         out = [

@@ -230,9 +230,8 @@ def _labelled_pod_cause(
             subject=candidate.ref,
         )
     ]
-    for step in conditions.pod_steps(c, candidate, svc, by_hostname=False):
-        if step.check in ("endpoint slice", "noendpoints"):
-            break  # listed or not, the label is the question here
+    # Listed in the slices or not, the label is the question here.
+    for step in conditions.pod_steps(c, candidate, svc, by_hostname=False, slices=False):
         steps.append(step)
         if not step.ok:
             return steps

@@ -40,7 +40,8 @@ from hsvc.core.lookup import (
     PublishedEndpoint,
     SliceEndpoint,
 )
-from hsvc.core.model import DnsAnswer
+from hsvc.core.model import DnsAnswer, Step
+from hsvc.core.names import ParsedName
 
 _TYPES = {t: t for t in ("A", "AAAA", "SRV", "PTR", "TXT", "CNAME", "NS", "SOA")}
 
@@ -61,6 +62,18 @@ class ClusterDns(ClusterIndex):
         """
         qtype = _TYPES.get(qtype) or qtype.upper()  # the usual types as one string each
         return Answerer(self, self.parse(qname), qtype).run()
+
+    def answer_parsed(
+        self, parsed: ParsedName, qtype: str, *, keep_trace: bool = True
+    ) -> tuple[DnsAnswer, list[Step]]:
+        """:meth:`answer` for a name parsed already (:meth:`parse`), and the engine's trace.
+
+        ``keep_trace=False``: the answer itself carries no trace (a planner that words
+        its reason from the returned steps and never explains it again holds less).
+        """
+        qtype = _TYPES.get(qtype) or qtype.upper()
+        inquiry = Answerer(self, parsed, qtype, keep_trace=keep_trace)
+        return inquiry.run(), inquiry.trace
 
 
 __all__ = [

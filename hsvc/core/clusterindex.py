@@ -35,6 +35,7 @@ from hsvc.core.model import (
     Service,
     Snapshot,
     StatefulSet,
+    Step,
 )
 from hsvc.core.names import ParsedName
 
@@ -153,6 +154,9 @@ class ClusterIndex:
         self.deployments_by_name = {(d.namespace, d.name): d for d in snapshot.deployments}
         self._selected: dict[tuple[str, str], list[Pod]] = {}
         self._soa: dict[str, Record] = {}  # by zone: one SOA record per zone, made once
+        # Trace steps that depend only on the objects (a zone, a namespace, a Service),
+        # made once for the thousands of questions that take them (hsvc.core.inquiry).
+        self.shared_steps: dict[tuple[object, ...], Step] = {}
         self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:
@@ -383,6 +387,12 @@ class ClusterIndex:
         """
         return names.parse_query(qname, self.settings.zones, zonal=self.settings.zonal)
 
+    def parse_absolute(self, qname: str) -> ParsedName:
+        """:meth:`parse` for a name :func:`~hsvc.core.names.absolute` returned (not read again)."""
+        return names.parse_query(
+            qname, self.settings.zones, zonal=self.settings.zonal, absolute_name=True
+        )
+
     # -- helpers used by records and diagnostics -----------------------------------
 
     def soa(self, zone: str) -> Record:
@@ -480,8 +490,12 @@ class ClusterIndex:
                         index.setdefault(("ip", address), (position, ep))
                     position += 1
             self._slice_index[(namespace, service)] = index
-        found = [index.get(("ref", pod.name))] + [index.get(("ip", ip)) for ip in pod.pod_ips]
-        first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
+        # The first in slice order of the endpoints naming the pod or holding one of its IPs.
+        first = index.get(("ref", pod.name))
+        for ip in pod.pod_ips:
+            found = index.get(("ip", ip))
+            if found is not None and (first is None or found[0] < first[0]):
+                first = found
         return first[1] if first is not None else None
 
     def dns_service_addresses(self) -> tuple[list[tuple[str, ObjectRef]], bool]:

@@ -142,13 +142,13 @@ def governing_services(cluster: Indexes, pod: Pod) -> list[Service]:
     return [svc]
 
 
+_CONDITION_WORDS = {None: "absent", True: "true", False: "false"}
+
+
 def condition_text(ep: Endpoint) -> str:
     """Say an endpoint's conditions as the EndpointSlice holds them (absent shown as such)."""
-
-    def word(value: bool | None) -> str:
-        return "absent" if value is None else str(value).lower()
-
-    return f"ready={word(ep.ready)}, serving={word(ep.serving)}, terminating={word(ep.terminating)}"
+    word = _CONDITION_WORDS
+    return f"ready={word[ep.ready]}, serving={word[ep.serving]}, terminating={word[ep.terminating]}"
 
 
 def pod_state_text(pod: Pod) -> str:
@@ -162,17 +162,21 @@ def pod_state_text(pod: Pod) -> str:
 # --- the conditions of one pod's per-pod name, as trace steps --------------------------
 
 
-def pod_steps(cluster: Indexes, pod: Pod, svc: Service, *, by_hostname: bool = True) -> list[Step]:
+def pod_steps(
+    cluster: Indexes, pod: Pod, svc: Service, *, by_hostname: bool = True, slices: bool = True
+) -> list[Step]:
     """Return the conditions of ``<hostname>.<svc>`` for ``pod``, up to the first failed one.
 
     In order: the pod's subdomain names the Service, the Service selects the pod,
     the pod has an IP and is not terminal, its endpoint is ready (or
     ``publishNotReadyAddresses`` is set), and the slices carry it. Without
-    ``by_hostname`` (a dashed-IP or pod-name label) the subdomain does not matter.
+    ``by_hostname`` (a dashed-IP or pod-name label) the subdomain does not matter;
+    without ``slices`` the walk stops before the slices (a caller whose question
+    is the label, not whether the slices list the pod).
     """
     steps: list[Step] = []
     checks = (_subdomain_step, _selected_step, _ip_step, _ready_step, _slice_step)
-    for check in checks if by_hostname else checks[1:]:
+    for check in checks[0 if by_hostname else 1 : None if slices else -1]:
         step = check(cluster, pod, svc)
         steps.append(step)
         if not step.ok:

@@ -52,11 +52,15 @@ def first_broken(chain: Sequence[Link]) -> Link | None:
     return next((link for link in chain if not link.ok), None)
 
 
-def reason(answer: DnsAnswer) -> str:
-    """Word why an answer holds no data: the first failed step and its fix, from the trace."""
+def reason(answer: DnsAnswer, trace: Sequence[Step] | None = None) -> str:
+    """Word why an answer holds no data: the first failed step and its fix, from the trace.
+
+    ``trace``: the steps the engine recorded for ``answer`` when the answer was
+    built without them (:meth:`~hsvc.core.cluster.ClusterDns.answer_parsed`).
+    """
     if answer.answer or (answer.rcode is Rcode.NOERROR and answer.predicted):
         return ""
-    link = first_broken(explain(answer))
+    link = first_broken(answer.trace if trace is None else trace)
     if link is None:
         return answer.explanation
     return f"{link.detail}; {link.fix}" if link.fix else link.detail

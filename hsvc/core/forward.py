@@ -83,7 +83,10 @@ class ForwardInquiry(Inquiry):
                 subject=ObjectRef(kind="Namespace", namespace="", name=namespace),
             )
             return self.nx("R8", _ns_absent(self.c, namespace))
-        is_pod = names.trim_zone(p.lower, self.zone)[-1] == "pod"
+        # <ns>.pod or a pod record (rule 28); the parse put every svc name in other kinds.
+        is_pod = kind is NameKind.POD or (
+            kind is NameKind.NAMESPACE and names.trim_zone(p.lower, self.zone)[-1] == "pod"
+        )
         if is_pod and self.s.pods is PodsMode.DISABLED:
             self.step(
                 "pods mode",
@@ -93,7 +96,12 @@ class ForwardInquiry(Inquiry):
                 fix="set 'pods insecure' or 'pods verified' in the Corefile's kubernetes block",
             )
             return self.nx("R28", "pod records are disabled (pods disabled, the plugin's default)")
-        self.step("namespace", True, f"namespace {namespace} exists", ("R8",))
+        self.shared_step(
+            ("namespace", namespace),
+            lambda: Step(
+                check="namespace", ok=True, detail=f"namespace {namespace} exists", rules=("R8",)
+            ),
+        )
         if kind is NameKind.NAMESPACE:
             return Lookup(rules=["R33"], why=f"namespace {namespace} exists; no data at its name")
         if kind is NameKind.POD:
@@ -203,17 +211,7 @@ class ForwardInquiry(Inquiry):
         if svc is None:
             self.add([causes.missing_service_step(self.c, namespace, name)])
             return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
-        kind_text = (
-            "headless"
-            if svc.is_headless
-            else ("ExternalName" if svc.is_external_name else "ClusterIP")
-        )
-        self.step(
-            "service",
-            True,
-            f"Service {namespace}/{name} exists ({kind_text})",
-            subject=svc.ref,
-        )
+        self.shared_step(("service", namespace, name), lambda: _service_step(svc))
         below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
             return self._external_name(svc)
@@ -233,7 +231,10 @@ class ForwardInquiry(Inquiry):
                 f"Service {namespace}/{name} has no ready endpoints and the Corefile "
                 "sets ignore empty_service",
             )
-        self.add([_headless_step(svc, below or p.kind is NameKind.PORT)])
+        below_or_port = below or p.kind is NameKind.PORT
+        self.shared_step(
+            ("headless", namespace, name, below_or_port), lambda: _headless_step(svc, below_or_port)
+        )
         base = names.under(self.zone_spelled, f"{name}.{namespace}.svc")
         if p.kind is NameKind.ZONAL:
             return self._zonal(svc, ready, base)
@@ -527,6 +528,18 @@ class ForwardInquiry(Inquiry):
         return Lookup(
             items=items, exists=True, rules=["R42"], why=f"zonal {mode} for zone {p.topology}"
         )
+
+
+def _service_step(svc: Service) -> Step:
+    kind_text = (
+        "headless" if svc.is_headless else ("ExternalName" if svc.is_external_name else "ClusterIP")
+    )
+    return Step(
+        check="service",
+        ok=True,
+        detail=f"Service {svc.namespace}/{svc.name} exists ({kind_text})",
+        subject=svc.ref,
+    )
 
 
 def _headless_step(svc: Service, below: bool) -> Step:

@@ -9,7 +9,7 @@ and :mod:`hsvc.core.answers`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hsvc.core import names
 from hsvc.core.clusterindex import ClusterIndex
@@ -28,11 +28,19 @@ def rule_set(rules: Iterable[str]) -> tuple[str, ...]:
     return _RULE_SETS.setdefault(key, key)
 
 
+def _provenance(source: ObjectRef, rule: str) -> Provenance:
+    return Provenance(source=source, rule=rule)
+
+
 class Inquiry:
     """The state of one question: what was decided, and how it becomes an answer."""
 
-    def __init__(self, cluster: ClusterIndex, parsed: ParsedName, qtype: str) -> None:
+    def __init__(
+        self, cluster: ClusterIndex, parsed: ParsedName, qtype: str, *, keep_trace: bool = True
+    ) -> None:
         self.c = cluster
+        # False: the answer is built without its trace (the caller reads self.trace).
+        self.keep_trace = keep_trace
         self.s = cluster.settings
         self.p = parsed
         self.name = parsed.name  # as spelled: owner names echo the question (rule 10)
@@ -61,6 +69,17 @@ class Inquiry:
             Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
         )
 
+    def shared_step(self, key: tuple[object, ...], make: Callable[[], Step]) -> None:
+        """Record a decision that depends only on the objects named in ``key``, made once."""
+        step = self.c.shared_steps.get(key)
+        if step is None:
+            step = self.c.shared_steps[key] = make()
+        self.trace.append(step)
+
+    def answer_trace(self) -> tuple[Step, ...]:
+        """The trace the answer carries: every step, or none when the caller keeps them."""
+        return tuple(self.trace) if self.keep_trace else ()
+
     def add(self, steps: list[Step]) -> None:
         """Record decisions taken elsewhere (the causes of :mod:`hsvc.core.causes`)."""
         self.trace.extend(steps)
@@ -80,7 +99,7 @@ class Inquiry:
             rules=rule_set(unique(self.rules + found.rules)),
             explanation=f"{found.why} ({what})",
             open_ended=True,
-            trace=tuple(self.trace),
+            trace=self.answer_trace(),
             predicted=tuple(found.predicted),
         )
 
@@ -94,7 +113,8 @@ class Inquiry:
         open_ended: bool = False,
     ) -> DnsAnswer:
         """A NOERROR answer holding ``records``, each with its source object and rule."""
-        all_rules = unique(self.rules + rules + [r for _, _, r in records] + (["R43"]))
+        answer, sources, record_rules = zip(*records, strict=True) if records else ((), (), ())
+        all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
         text = why or ""
         if self.notes:
             text = "; ".join([t for t in [text, *self.notes] if t])
@@ -102,13 +122,13 @@ class Inquiry:
             name=self.name,
             type=self.qtype,
             rcode=Rcode.NOERROR,
-            answer=tuple(r for r, _, _ in records),
+            answer=answer,
             additional=tuple(additional or ()),
             rules=rule_set(all_rules),
             explanation=text,
-            provenance=tuple(Provenance(source=s, rule=r) for _, s, r in records),
+            provenance=tuple(map(_provenance, sources, record_rules)),
             open_ended=open_ended,
-            trace=tuple(self.trace),
+            trace=self.answer_trace(),
             uncertain=self.uncertain,
         )
 
@@ -134,5 +154,5 @@ class Inquiry:
             rules=rule_set(unique(self.rules)),
             explanation=f"{label}: {text}" if text else label,
             open_ended=open_ended,
-            trace=tuple(self.trace),
+            trace=self.answer_trace(),
         )

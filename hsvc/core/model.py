@@ -10,6 +10,7 @@ DNS names are absolute, lower-case and end with a dot.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
@@ -115,18 +116,27 @@ class DnsSettings:
     @property
     def forward_zones(self) -> tuple[str, ...]:
         """The zones that are not reverse zones."""
-        return tuple(z for z in self.zones if not is_reverse_zone(z))
+        return _split_zones(self.zones)[0]
 
     @property
     def reverse_zones(self) -> tuple[str, ...]:
         """The reverse (``in-addr.arpa.``/``ip6.arpa.``) zones."""
-        return tuple(z for z in self.zones if is_reverse_zone(z))
+        return _split_zones(self.zones)[1]
 
     @property
     def primary_zone(self) -> str:
         """The zone used in PTR targets (rule 35): the first forward zone."""
-        forward = self.forward_zones
-        return forward[0] if forward else "cluster.local."
+        return _split_zones(self.zones)[2]
+
+
+# The answer engine reads the primary zone for every PTR target and many reasons:
+# each list of zones is split once.
+@functools.lru_cache(maxsize=256)
+def _split_zones(zones: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """The forward zones, the reverse zones and the primary zone of ``zones``."""
+    forward = tuple(z for z in zones if not is_reverse_zone(z))
+    reverse = tuple(z for z in zones if is_reverse_zone(z))
+    return forward, reverse, forward[0] if forward else "cluster.local."
 
 
 def is_reverse_zone(zone: str) -> bool:

@@ -399,17 +399,21 @@ def is_reverse_zone(zone: str) -> bool:
 
 
 # long: the plugin's parse order, one step per name form, reads best as one walk (rule 9)
-def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> ParsedName:
+def parse_query(
+    name: str, zones: Sequence[str], *, zonal: bool = False, absolute_name: bool = False
+) -> ParsedName:
     """Parse a query name once into what it addresses, given the plugin's zones.
 
     The one reading of a name used by the answer engine, ``explain`` and the
     diagnostics (dns-records.md rule 9; CoreDNS parse.go ``parseRequest``).
+    ``absolute_name``: ``name`` is what :func:`absolute` returned (checked, lower-case),
+    so it is not read again.
 
     Raises:
         InvalidName: ``name`` is not a valid DNS name.
     """
-    spelled = spelled_absolute(name)
-    lower = spelled.lower()
+    spelled = name if absolute_name else spelled_absolute(name)
+    lower = spelled if absolute_name else spelled.lower()
     zone = zone_of(lower, zones)
     if zone is None:
         return ParsedName(name=spelled, kind=NameKind.OUTSIDE)
@@ -447,39 +451,47 @@ def parse_query(name: str, zones: Sequence[str], *, zonal: bool = False) -> Pars
             pod_label=service,
             extra=tuple(extra),
         )
-
-    def under(kind: NameKind, **fields: str | bool) -> ParsedName:
-        return ParsedName(
-            name=spelled,
-            kind=kind,
-            zone=zone,
-            namespace=namespace,
-            service=service,
-            endpoint=str(fields.get("endpoint", "")),
-            port=str(fields.get("port", "")),
-            protocol=str(fields.get("protocol", "")),
-            topology=str(fields.get("topology", "")),
-            prefer=bool(fields.get("prefer", False)),
-        )
-
+    at = (spelled, zone, namespace, service)
     if not extra:
-        return under(NameKind.SERVICE)
+        return _below_service(NameKind.SERVICE, *at)
     if len(extra) == 1:
-        return under(NameKind.ENDPOINT, endpoint=extra[0])
+        return _below_service(NameKind.ENDPOINT, *at, endpoint=extra[0])
     if len(extra) == 2:
-        return under(
-            NameKind.PORT,
-            port=extra[0].removeprefix("_"),
-            protocol=extra[1].removeprefix("_"),
-        )
+        port, protocol = extra[0].removeprefix("_"), extra[1].removeprefix("_")
+        return _below_service(NameKind.PORT, *at, port=port, protocol=protocol)
     if zonal and extra[-1] == "_zone" and extra[-2] in ("pin", "prefer"):
         # Rule 42: the topology zone is every label left of the directive.
-        return under(
-            NameKind.ZONAL,
-            topology=".".join(extra[:-2]),
-            prefer=extra[-2] == "prefer",
-        )
-    return under(NameKind.TOO_LONG)
+        topology, prefer = ".".join(extra[:-2]), extra[-2] == "prefer"
+        return _below_service(NameKind.ZONAL, *at, topology=topology, prefer=prefer)
+    return _below_service(NameKind.TOO_LONG, *at)
+
+
+def _below_service(
+    kind: NameKind,
+    name: str,
+    zone: str,
+    namespace: str,
+    service: str,
+    *,
+    endpoint: str = "",
+    port: str = "",
+    protocol: str = "",
+    topology: str = "",
+    prefer: bool = False,
+) -> ParsedName:
+    """A name at or below ``<service>.<namespace>.svc.<zone>``, as :func:`parse_query` read it."""
+    return ParsedName(
+        name=name,
+        kind=kind,
+        zone=zone,
+        namespace=namespace,
+        service=service,
+        endpoint=endpoint,
+        port=port,
+        protocol=protocol,
+        topology=topology,
+        prefer=prefer,
+    )
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

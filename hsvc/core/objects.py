@@ -125,11 +125,17 @@ class Service:
     selector: Labels = ()
     publish_not_ready_addresses: bool = False
     labels: Labels = ()
+    # ``ref``, made on first use: the answer engine points at the Service in every answer.
+    _ref: ObjectRef | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
         """This Service as an object reference."""
-        return ObjectRef(kind="Service", namespace=self.namespace, name=self.name)
+        ref = self._ref
+        if ref is None:
+            ref = ObjectRef(kind="Service", namespace=self.namespace, name=self.name)
+            object.__setattr__(self, "_ref", ref)
+        return ref
 
     @property
     def is_external_name(self) -> bool:
@@ -221,11 +227,17 @@ class Pod:
     # False for a pod written without ``status`` (a manifest, or predicted from its
     # StatefulSet): desired state, its address is assigned when it starts.
     has_status: bool = True
+    # ``ref``, made on first use: the answer engine points at the pod in every step about it.
+    _ref: ObjectRef | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
         """This pod as an object reference."""
-        return ObjectRef(kind="Pod", namespace=self.namespace, name=self.name)
+        ref = self._ref
+        if ref is None:
+            ref = ObjectRef(kind="Pod", namespace=self.namespace, name=self.name)
+            object.__setattr__(self, "_ref", ref)
+        return ref
 
     @property
     def is_terminal(self) -> bool:

@@ -11,7 +11,6 @@ reason (the first failed step of the engine's trace for that very answer).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from enum import StrEnum
 
 from hsvc.core import conditions, names
@@ -28,6 +27,7 @@ from hsvc.core.model import (
     Pod,
     Service,
 )
+from hsvc.core.names import NameKind
 from hsvc.core.text import unique
 
 
@@ -176,6 +176,9 @@ class _Plan:
 
         The row's reason is the first failed step of the engine's trace for it.
         """
+        asked = self.items.get((name, qtype))  # keys are absolute already: no second reading
+        if asked is not None:
+            return asked.expected
         try:
             name = names.absolute(name)
         except names.InvalidName:
@@ -183,12 +186,11 @@ class _Plan:
         key = (name, qtype)
         if key in self.items:
             return self.items[key].expected
-        if self.c.zone_of(name) is None:
+        parsed = self.c.parse_absolute(name)
+        if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
-        answer = self.c.answer(name, qtype)
-        why = reason(answer) if expected_by_people else ""
-        if not self.traces and answer.trace:
-            answer = replace(answer, trace=())
+        answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
+        why = reason(answer, trace) if expected_by_people else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
 

@@ -8,7 +8,7 @@ do their own escaping.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hsvc.core.compare import Row
@@ -34,6 +34,7 @@ from hsvc.core.report import (
 from hsvc.core.searchpath import Walk
 from hsvc.core.summary import tallies
 from hsvc.render.jsonwrite import Lazy, pretty_json, write_json
+from hsvc.render.rowtext import row_writer
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -178,6 +179,32 @@ def row(r: Row, layers: Mapping[str, str] | None = None) -> dict[str, Any]:
         ],
         "status": r.status.value,
     }
+
+
+# Rows with more records than this are walked in pieces (one text would be megabytes).
+LONG_ROW = 2000
+
+
+def row_texts(
+    rows: Iterable[Row], layers: Mapping[str, str], indent: str
+) -> Iterator[str | dict[str, Any]]:
+    """Each row's JSON text at ``indent``: what ``row`` gives, written without its dictionary.
+
+    A row of thousands of records (a large Service's A or SRV set) is its dictionary
+    instead, which ``write_json`` writes and hands on in pieces as it goes.
+    """
+    write = row_writer(indent)
+    for r in rows:
+        x = r.expected
+        if len(x.answer) + len(x.provenance) + sum(len(c.observation.answer) for c in r.checks) > (
+            LONG_ROW
+        ):
+            yield row(r, layers)
+            continue
+        try:
+            yield write(r, layers)
+        except TypeError:  # a value of a type the row's templates do not know
+            yield pretty_json(row(r, layers)).replace("\n", "\n" + indent)
 
 
 def records_doc(report: RecordsReport) -> dict[str, Any]:
@@ -413,7 +440,10 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
             | _used_by(report, s.service.namespace, s.service.name)
             for s, t in zip(report.services, tallies(report), strict=True)
         ],
-        rows=Lazy(lambda: (row(r, report.layers) for r in report.rows)),
+        rows=Lazy(
+            lambda: (row(r, report.layers) for r in report.rows),
+            lambda indent: row_texts(report.rows, report.layers, indent),
+        ),
         findings=[finding(f) for f in report.findings],
         summary=report.summary,
         notes=list(report.notes),
@@ -458,6 +488,7 @@ __all__ = [
     "resolve_doc",
     "resolver_path",
     "row",
+    "row_texts",
     "search_view",
     "settings",
     "source",

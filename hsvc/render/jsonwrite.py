@@ -20,10 +20,22 @@ class Lazy:
     rows' dictionaries at once); anything else that needs the list calls ``list()``.
     """
 
-    __slots__ = ("_make",)
+    __slots__ = ("_make", "texts")
 
-    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+    def __init__(
+        self,
+        make: Callable[[], Iterable[Any]],
+        texts: Callable[[str], Iterable[object]] | None = None,
+    ) -> None:
+        """``texts(indent)``, when given, yields each item's JSON text already written.
+
+        A ``str`` it yields must be the text ``json.dumps(item, indent=2, sort_keys=True)``
+        gives, with every line after the first indented by ``indent`` (the item's place);
+        anything else is the item itself, written as any value is. One for each item
+        ``make`` yields, in order.
+        """
         self._make = make
+        self.texts = texts
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._make())
@@ -51,6 +63,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 BATCH = 4096  # pieces of text gathered before one write
+BATCH_CHARS = 1 << 20  # or this much text written ahead (rows' own text, a piece each)
 
 
 # long: one hot walk whose closures share its locals for speed (docs/reference/benchmarks.md)
@@ -151,6 +164,21 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
                     push("[\n" + inner + enc(list(seq))[1:-1] + "\n" + indent + "]")
                     return
             sep = "[\n" + inner
+            texts = value.texts if kind is Lazy else None  # type: ignore[attr-defined]
+            if texts is not None:
+                held = 0  # characters of text pushed since the last write
+                for text in texts(inner):
+                    push(sep)
+                    sep = ",\n" + inner
+                    if type(text) is str:
+                        push(text)
+                        held += len(text)
+                    else:
+                        walk(text, inner)
+                    if batch and (held >= BATCH_CHARS or len(out) >= batch):
+                        flush()
+                        held = 0
+                seq = ()
             for item in seq:
                 push(sep)
                 walk(item, inner)

@@ -25,3 +25,15 @@ def test_equal_rules_are_one_tuple() -> None:
     answer = cluster.answer("eureka.ms.svc.cluster.local.", "a")
     again = cluster.answer("eureka.ms.svc.cluster.local.", "A")
     assert answer.type == "A" and answer.rules is again.rules
+
+
+def test_an_answer_built_without_its_trace_hands_the_same_steps_back() -> None:
+    cluster = ClusterDns(seed_snapshot(), KUBEADM)
+    asked = [(e.expected.name, e.expected.type) for e in expectations(cluster)]
+    assert len(asked) > 20
+    for name, qtype in asked:
+        full = cluster.answer(name, qtype)
+        lean, trace = cluster.answer_parsed(cluster.parse_absolute(name), qtype, keep_trace=False)
+        assert lean == replace(full, trace=()) and tuple(trace) == full.trace
+        kept, _ = cluster.answer_parsed(cluster.parse(name), qtype)
+        assert kept == full

@@ -1,0 +1,161 @@
+"""Rows written from templates are the text json.dumps(indent=2, sort_keys=True) writes."""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hsvc.core.compare import Row, ServerCheck, Verdict
+from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Provenance, Rcode, Record, Transport
+from hsvc.core.records import Group
+from hsvc.render.data import LONG_ROW, Lazy, row, row_texts, write_json
+from hsvc.render.rowtext import scalar
+
+SERVERS = ("127.0.0.1:53", "10.96.0.10:53")
+TEXT = st.text(max_size=12)  # any code point: escapes, quotes, surrogates, emoji
+SIZE = st.none() | st.integers(min_value=-1, max_value=2**70)
+
+refs = st.builds(ObjectRef, kind=TEXT, namespace=TEXT, name=TEXT)
+records = st.builds(Record, name=TEXT, type=TEXT, ttl=st.integers(), data=TEXT)
+transports = st.none() | st.builds(
+    Transport,
+    edns_size=SIZE,
+    edns_truncated=st.booleans(),
+    plain_size=SIZE,
+    plain_truncated=st.booleans(),
+    plain_error=TEXT,
+    tcp_size=SIZE,
+    tcp_error=TEXT,
+)
+observations = st.builds(
+    Observation,
+    server=st.sampled_from(SERVERS) | TEXT,
+    name=TEXT,
+    type=TEXT,
+    rcode=st.sampled_from(Rcode),
+    answer=st.tuples() | st.lists(records, max_size=3).map(tuple),
+    too_large=st.booleans(),
+    size=st.integers(min_value=0, max_value=70000),
+    elapsed_ms=st.floats(allow_nan=True, allow_infinity=True) | st.integers(0, 10**6),
+    error=TEXT,
+    low_confidence=st.booleans(),
+    transport=transports,
+)
+answers = st.builds(
+    DnsAnswer,
+    name=TEXT,
+    type=TEXT,
+    rcode=st.sampled_from(Rcode),
+    answer=st.lists(records, max_size=3).map(tuple),
+    rules=st.lists(TEXT, max_size=3).map(tuple),
+    explanation=TEXT,
+    provenance=st.lists(st.builds(Provenance, source=refs, rule=TEXT), max_size=3).map(tuple),
+    open_ended=st.booleans(),
+    predicted=st.lists(TEXT, max_size=2).map(tuple),
+    uncertain=TEXT,
+)
+checks = st.builds(
+    ServerCheck, observation=observations, verdict=st.sampled_from(Verdict), note=TEXT
+)
+rows = st.builds(
+    Row,
+    group=st.sampled_from(Group),
+    subject=refs,
+    expected=answers,
+    reason=st.just("") | TEXT,
+    checks=st.lists(checks, max_size=3).map(tuple),
+    status=st.sampled_from(Verdict),
+)
+layers = st.dictionaries(st.sampled_from(SERVERS), TEXT, max_size=2)
+indents = st.sampled_from(["", "  ", "    ", "      "])
+
+
+def _dumped(r: Row, layer_of: dict[str, str], indent: str) -> str:
+    return json.dumps(row(r, layer_of), indent=2, sort_keys=True).replace("\n", "\n" + indent)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(rows, max_size=3), layers, indents)
+def test_row_text_is_json_dumps_of_the_row_at_its_depth(items, layer_of, indent):
+    texts = list(row_texts(items, layer_of, indent))
+    assert texts == [_dumped(r, layer_of, indent) for r in items]
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(rows, max_size=4), layers, st.integers(min_value=1, max_value=5))
+def test_rows_written_in_a_document_are_the_whole_document_text(items, layer_of, batch):
+    def doc(lazy: object) -> dict[str, object]:
+        return {"apiVersion": "v", "rows": lazy, "z": {"deep": [lazy]}}
+
+    lazy = Lazy(lambda: (row(r, layer_of) for r in items), lambda i: row_texts(items, layer_of, i))
+    pieces: list[str] = []
+    write_json(doc(lazy), pieces.append, batch=batch)
+    expected = json.dumps(doc([row(r, layer_of) for r in items]), indent=2, sort_keys=True)
+    assert "".join(pieces) == expected
+
+
+def _a_row(answered: int = 1, **fields: object) -> Row:
+    pod = ObjectRef(kind="Pod", namespace="ns", name="p")
+    recs = tuple(Record(name="a.", type="A", ttl=30, data=f"10.0.0.{i}") for i in range(answered))
+    answer = DnsAnswer(
+        name="a.",
+        type="A",
+        rcode=Rcode.NOERROR,
+        answer=recs,
+        provenance=tuple(Provenance(source=pod, rule="R2") for _ in recs),
+    )
+    obs = Observation(server=SERVERS[0], name="a.", type="A", rcode=Rcode.NOERROR, **fields)
+    check = ServerCheck(observation=obs, verdict=Verdict.OK)
+    subject = ObjectRef(kind="Pod", namespace="ns", name="p")
+    return Row(
+        group=Group.POD,
+        subject=subject,
+        expected=answer,
+        reason="",
+        checks=(check,),
+        status=Verdict.OK,
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"error": None}, {"size": [1, 2]}, {"size": {"k": 1}}],
+    ids=["null-where-text-is-expected", "a-list", "a-dict"],
+)
+def test_a_value_the_templates_do_not_know_is_written_as_json_dumps_writes_it(fields):
+    r = _a_row(**fields)
+    (text,) = row_texts([r], {}, "    ")
+    assert text == _dumped(r, {}, "    ")
+
+
+class Port(IntEnum):
+    DNS = 53
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['é\n"', None, True, False, 0, -(2**70), 1.5, 1e-7, float("nan"), float("-inf"), Port.DNS],
+)
+def test_scalar_text_is_json_dumps_text(value):
+    assert scalar(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_a_row_of_thousands_of_records_is_written_in_pieces():
+    short, long = _a_row(LONG_ROW // 2), _a_row(LONG_ROW // 2 + 1)
+    doc = {"rows": Lazy(lambda: [], lambda i: row_texts([short, long, short], {}, i))}
+    pieces: list[str] = []
+    write_json(doc, pieces.append, batch=64)
+    rows = [row(r, {}) for r in (short, long, short)]
+    assert "".join(pieces) == json.dumps({"rows": rows}, indent=2, sort_keys=True)
+    whole = _dumped(long, {}, "    ")
+    assert not any(whole in piece for piece in pieces)  # never the long row at once
+    assert isinstance(next(iter(row_texts([long], {}, ""))), dict)
+
+
+def test_a_container_is_no_scalar():
+    with pytest.raises(TypeError):
+        scalar((1,))
