@@ -8,7 +8,6 @@ nothing is held between runs or in the module.
 from __future__ import annotations
 
 import errno
-import secrets
 import selectors
 import socket
 import time
@@ -18,13 +17,12 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
+    _query_ids,
     _query_wire,
-    _question_wire,
-    _read_wire,
+    _read_answer,
     _Response,
     _timed_out,
 )
@@ -50,11 +48,11 @@ _CLOSED = "connection closed by server"
 class _Query:
     """One question in flight: its job, attempt and the connection carrying it."""
 
-    __slots__ = ("attempt", "connection", "deadline", "failure", "job", "qid", "section")
+    __slots__ = ("attempt", "connection", "deadline", "failure", "job", "qid", "question")
 
-    def __init__(self, job: int, section: bytes, timeout: float, attempts: int) -> None:
+    def __init__(self, job: int, question: _Prepared, timeout: float, attempts: int) -> None:
         self.job = job
-        self.section = section
+        self.question = question
         self.attempt = 0
         self.qid = -1  # not sent yet (its connection is still connecting)
         self.deadline = 0.0
@@ -139,6 +137,7 @@ def pipelined_exchanges(
     )
     flying: list[_Query] = []
     started: dict[int, float] = {}
+    ids = _query_ids()
     unsent: set[_Connection] = set()  # connections with queries to write this round
 
     def finish(query: _Query, outcome: _Response | _Failure) -> None:
@@ -195,12 +194,12 @@ def pipelined_exchanges(
         return True
 
     def write(connection: _Connection, query: _Query) -> None:
-        qid = secrets.randbits(16)
+        qid = next(ids)
         while qid in connection.pending:
-            qid = secrets.randbits(16)
+            qid = next(ids)
         query.qid = qid
         connection.pending[qid] = query
-        wire = _query_wire(qid, query.section)
+        wire = _query_wire(qid, query.question.section)
         connection.outbox += len(wire).to_bytes(2, "big") + wire  # RFC 1035 4.2.2 framing
         unsent.add(connection)
 
@@ -264,10 +263,8 @@ def pipelined_exchanges(
             query = connection.pending.pop(int.from_bytes(wire[:2], "big"), None)
             if query is None:
                 continue  # an answer to a query that gave up: dropped
-            if not _answers(wire, query.qid, query.section):
-                finish(query, _Failure(Rcode.ERROR, _MISMATCH))
-            else:
-                finish(query, _read_wire(wire))
+            result = _read_answer(wire, query.qid, query.question)
+            finish(query, _Failure(Rcode.ERROR, _MISMATCH) if result is None else result)
         del inbox[:offset]
         if connection.retired and not connection.pending:
             close(connection)
@@ -303,7 +300,7 @@ def pipelined_exchanges(
                 return
             if skip(job):
                 continue
-            query = _Query(job, _question_wire(jobs[job][0]), timeout, attempts)
+            query = _Query(job, jobs[job][0], timeout, attempts)
             started[job] = time.monotonic()
             flying.append(query)
             send(query)
