@@ -9,6 +9,7 @@ per-type answers (:mod:`hsvc.core.answers`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hsvc.core.model import DnsSettings, Endpoint, EndpointPort, EndpointSlice, ObjectRef, Pod
 
@@ -65,9 +66,12 @@ class PredictedEndpoint:
         return (self.pod.owner or self.pod.ref) if self.predicted_pod else self.pod.ref
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """What the plugin's Services() returns: a host (IP or name) with a port and a key name."""
+class Item(NamedTuple):
+    """What the plugin's Services() returns: a host (IP or name) with a port and a key name.
+
+    A named tuple: a headless Service's name makes one per endpoint and port, and
+    nothing keeps them past its answer.
+    """
 
     host: str
     port: int

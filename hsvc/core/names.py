@@ -450,42 +450,46 @@ def parse_query(
             pod_label=service,
             extra=tuple(extra),
         )
+    at = (spelled, zone, namespace, service)
     if not extra:
-        return ParsedName(
-            name=spelled, kind=NameKind.SERVICE, zone=zone, namespace=namespace, service=service
-        )
+        return _below_service(NameKind.SERVICE, *at)
     if len(extra) == 1:
-        return ParsedName(
-            name=spelled,
-            kind=NameKind.ENDPOINT,
-            zone=zone,
-            namespace=namespace,
-            service=service,
-            endpoint=extra[0],
-        )
+        return _below_service(NameKind.ENDPOINT, *at, endpoint=extra[0])
     if len(extra) == 2:
-        return ParsedName(
-            name=spelled,
-            kind=NameKind.PORT,
-            zone=zone,
-            namespace=namespace,
-            service=service,
-            port=extra[0].removeprefix("_"),
-            protocol=extra[1].removeprefix("_"),
-        )
+        port, protocol = extra[0].removeprefix("_"), extra[1].removeprefix("_")
+        return _below_service(NameKind.PORT, *at, port=port, protocol=protocol)
     if zonal and extra[-1] == "_zone" and extra[-2] in ("pin", "prefer"):
         # Rule 42: the topology zone is every label left of the directive.
-        return ParsedName(
-            name=spelled,
-            kind=NameKind.ZONAL,
-            zone=zone,
-            namespace=namespace,
-            service=service,
-            topology=".".join(extra[:-2]),
-            prefer=extra[-2] == "prefer",
-        )
+        topology, prefer = ".".join(extra[:-2]), extra[-2] == "prefer"
+        return _below_service(NameKind.ZONAL, *at, topology=topology, prefer=prefer)
+    return _below_service(NameKind.TOO_LONG, *at)
+
+
+def _below_service(
+    kind: NameKind,
+    name: str,
+    zone: str,
+    namespace: str,
+    service: str,
+    *,
+    endpoint: str = "",
+    port: str = "",
+    protocol: str = "",
+    topology: str = "",
+    prefer: bool = False,
+) -> ParsedName:
+    """A name at or below ``<service>.<namespace>.svc.<zone>``, as :func:`parse_query` read it."""
     return ParsedName(
-        name=spelled, kind=NameKind.TOO_LONG, zone=zone, namespace=namespace, service=service
+        name=name,
+        kind=kind,
+        zone=zone,
+        namespace=namespace,
+        service=service,
+        endpoint=endpoint,
+        port=port,
+        protocol=protocol,
+        topology=topology,
+        prefer=prefer,
     )
 
 
