@@ -12,7 +12,6 @@ import os
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import dns.exception  # noqa: TID251
@@ -21,6 +20,7 @@ import dns.name  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Question
 from hsvc.errors import InvalidNameError, UsageError
 
@@ -55,6 +55,12 @@ _COMMON_TYPES = MappingProxyType(
         for t in ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA", "MX")
     }
 )
+_TYPE_CLASS = struct.Struct("!HH")
+_IN = int(dns.rdataclass.IN)
+_new = object.__new__
+_set = object.__setattr__
+# A label's length byte, by length.
+_LENGTH_BYTE = tuple(bytes((size,)) for size in range(64))
 
 
 def _prepare(question: Question) -> _Prepared:
@@ -98,13 +104,13 @@ def _prepare(question: Question) -> _Prepared:
         if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):
             raise UsageError(f"record type {question.type!r} cannot be asked as a plain query")
         mnemonic = dns.rdatatype.to_text(rdtype)
-    return _Prepared(
-        name=name,
-        type=mnemonic,
-        rdtype=rdtype,
-        section=wire_name + struct.pack("!HH", rdtype, dns.rdataclass.IN),
-        plain=plain,
-    )
+    prepared: _Prepared = _new(_Prepared)  # as _Prepared(...) builds it, at half the cost
+    _set(prepared, "name", name)
+    _set(prepared, "type", mnemonic)
+    _set(prepared, "rdtype", rdtype)
+    _set(prepared, "section", wire_name + _TYPE_CLASS.pack(rdtype, _IN))
+    _set(prepared, "plain", plain)
+    return prepared
 
 
 def _plain_name_wire(text: str) -> bytes | None:
@@ -112,7 +118,7 @@ def _plain_name_wire(text: str) -> bytes | None:
     if not _PLAIN_NAME.fullmatch(text):
         return None
     labels = text.lower().rstrip(".").encode("ascii").split(b".")
-    wire = b"".join([bytes((len(label),)) + label for label in labels]) + b"\0"
+    wire = b"".join([_LENGTH_BYTE[len(label)] + label for label in labels]) + b"\0"
     return wire if len(wire) <= 255 else None  # longer: dnspython's NameTooLong
 
 

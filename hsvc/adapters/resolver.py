@@ -194,7 +194,7 @@ def _resolve(
     n = len(servers)
     labels = [str(server) for server in servers]
     state_of = [states[server] for server in servers]
-    transports: dict[int, Transport] = {}  # the EDNS-only transports, by size: shared
+    transports = _Transports()
     finished = 0
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
@@ -234,8 +234,7 @@ def _resolve(
                 firsts[i] = (first, started)
 
         def tcp_done(i: int, first: _Response | _Failure, started: float) -> None:
-            question, server = jobs[i]
-            finish(i, _tcp_only(question, server, first, started), limit)
+            finish(i, _tcp_only(jobs[i][0], labels[i % n], first, started, transports), limit)
 
         udp = [i for i in indices if not jobs[i][1].tcp_only]
         tcp = [i for i in indices if jobs[i][1].tcp_only]
@@ -358,15 +357,42 @@ def _silent(question: _Prepared, server: str, why: str) -> Observation:
     )
 
 
+class _Transports:
+    """One run's transports of answers that took one exchange, by size: equal values built once."""
+
+    __slots__ = ("_edns", "_tcp")
+
+    def __init__(self) -> None:
+        self._edns: dict[int, Transport] = {}
+        self._tcp: dict[int, Transport] = {}
+
+    def edns(self, size: int) -> Transport:
+        """A UDP answer with EDNS of ``size`` bytes, not truncated."""
+        found = self._edns.get(size)
+        if found is None:
+            found = self._edns[size] = Transport(edns_size=size)
+        return found
+
+    def tcp(self, size: int) -> Transport:
+        """A TCP answer of ``size`` bytes (from a TCP-only server)."""
+        found = self._tcp.get(size)
+        if found is None:
+            found = self._tcp[size] = Transport(tcp_size=size)
+        return found
+
+
 def _tcp_only(
-    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+    question: _Prepared,
+    label: str,
+    first: _Response | _Failure,
+    started: float,
+    transports: _Transports,
 ) -> Observation:
     """The observation of a TCP-only server (a port-forward): no UDP to measure."""
-    label = str(server)
     if isinstance(first, _Failure):
         return _observation(question, label, first, started)
     # A port-forward carries TCP only: the UDP sizes cannot be measured here.
-    carried = Transport(tcp_size=first.size)
+    carried = transports.tcp(first.size)
     if not first.truncated:
         return _observation(question, label, first, started, transport=carried)
     return _observation(
@@ -385,22 +411,18 @@ def _settled(
     server: str,
     first: _Response | _Failure,
     started: float,
-    transports: dict[int, Transport],
+    transports: _Transports,
 ) -> Observation | None:
     """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
 
     An answer truncated or over 512 bytes is asked again as a client without EDNS
-    asks, and over TCP where truncated (:func:`_after_udp`). ``transports``: one
-    run's transports of answers settled here, by size (equal values, built once).
+    asks, and over TCP where truncated (:func:`_after_udp`).
     """
     if isinstance(first, _Failure):
         return _observation(question, server, first, started)
     if first.truncated or first.size > CLASSIC_UDP:
         return None
-    carried = transports.get(first.size)
-    if carried is None:
-        carried = transports[first.size] = Transport(edns_size=first.size)
-    return _observation(question, server, first, started, transport=carried)
+    return _observation(question, server, first, started, transport=transports.edns(first.size))
 
 
 async def _after_udp(

@@ -10,8 +10,9 @@ import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+
+from hsvc.core.dataclass import dataclass
 
 MAX_LABEL = 63
 MAX_NAME = 253

@@ -144,3 +144,16 @@ def test_query_ids_are_16_bit_and_spread():
     drawn = [next(ids) for _ in range(5000)]  # several refills of 1,024
     assert all(0 <= i < 65536 for i in drawn)
     assert len(set(drawn)) > 4500
+
+
+@pytest.mark.parametrize(
+    ("name", "type_"),
+    [("web.ms.svc.cluster.local", "a"), ("A\\.b.example.", "SRV"), ("x.example.", "TYPE65280")],
+)
+def test_prepared_questions_built_slot_by_slot_are_the_dataclasses_own(name, type_):
+    prepared = dnswire._prepare(Question(name=name, type=type_))
+    fields = {f.name: getattr(prepared, f.name) for f in dataclasses.fields(dnswire._Prepared)}
+    assert prepared == dnswire._Prepared(**fields)
+    assert prepared.section.endswith(
+        prepared.rdtype.to_bytes(2, "big") + b"\x00\x01"
+    ) and prepared.plain == (name != "A\\.b.example.")
