@@ -7,8 +7,10 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
+import copy
 import functools
 import gc
+import inspect
 import os
 import signal
 import sys
@@ -472,16 +474,71 @@ def _group() -> Any:
     return get_command(app)
 
 
+@functools.cache
+def _one_command(name: str) -> Any:
+    """The app as a click group that holds only the command ``name``.
+
+    What typer builds for that command is the same whichever others stand beside
+    it, so a run of one command builds only that one (building all of them was a
+    twentieth of a small inspect, docs/reference/benchmarks.md). The root help,
+    an unknown command and shell completion use :func:`_group`.
+    """
+    from typer.main import get_command  # noqa: TID251
+
+    alone = copy.copy(app)
+    alone.registered_commands = [c for c in app.registered_commands if c.name == name]
+    return get_command(alone)
+
+
+def _command_names() -> set[str]:
+    """The commands' names, from the app's registrations (nothing built)."""
+    return {str(c.name) for c in app.registered_commands}
+
+
 def _value_flags() -> set[str]:
-    """Option names that take a value, across every command (for argument hoisting)."""
-    group = _group()
+    """Option names that take a value, across every command (for argument hoisting).
+
+    Read from the registered signatures without building the commands, by the rule
+    typer follows: an option takes a value unless its type is ``bool`` (a flag);
+    its names are those declared (in ``Annotated``, ``typer.Option``'s positional
+    arguments), else ``--`` and the parameter's name.
+    ``tests/unit/test_cli.py`` holds this against the options typer builds.
+    """
     flags: set[str] = set()
-    for cmd in getattr(group, "commands", {}).values():
-        for param in cmd.params:
-            if getattr(param, "is_flag", True) or getattr(param, "param_type_name", "") != "option":
+    for info in app.registered_commands:
+        signature = inspect.signature(info.callback)  # type: ignore[arg-type]
+        for param in signature.parameters.values():
+            option = _option_info(param.annotation)
+            if option is None or _base_type(param.annotation) is bool:
                 continue
-            flags.update(param.opts)
+            # In Annotated, typer.Option's first positional argument is a name too.
+            named = [option.default] if option.default is not ... else []
+            decls = [d for d in (*named, *(option.param_decls or ())) if d.startswith("-")]
+            flags.update(decls or [f"--{param.name.replace('_', '-')}"])
     return flags
+
+
+def _option_info(annotation: Any) -> Any:
+    """The ``typer.Option`` of an ``Annotated`` parameter, else None."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, typer.models.OptionInfo):
+            return meta
+    return None
+
+
+def _base_type(annotation: Any) -> Any:
+    """``bool`` for ``Annotated[bool, ...]`` and ``Annotated[bool | None, ...]``."""
+    base = getattr(annotation, "__origin__", annotation)
+    args = [a for a in getattr(base, "__args__", ()) if a is not type(None)]
+    return args[0] if len(args) == 1 else base
+
+
+def _group_for(args: list[str]) -> Any:
+    """The click group to run ``args`` with: the command's alone when it is one."""
+    completing = any(name.endswith("_COMPLETE") for name in os.environ)
+    if args and not completing and args[0] in _command_names():
+        return _one_command(args[0])
+    return _group()
 
 
 def hoist_command(
@@ -535,9 +592,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            commands = set(getattr(_group(), "commands", {}))
-            args = hoist_command(args, commands, _value_flags())
-        code = _group()(args=args, prog_name=prog, standalone_mode=False, obj=env)
+            args = hoist_command(args, _command_names(), _value_flags())
+        code = _group_for(args)(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()
             if own:
