@@ -12,7 +12,6 @@ import re
 import struct
 import sys
 import time
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from hsvc.adapters.dnsquery import _query_ids as _query_ids
 from hsvc.adapters.dnsquery import _query_wire as _query_wire
 from hsvc.adapters.dnsquery import _question_wire as _question_wire
 from hsvc.adapters.dnsquery import _sentence
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Observation, Rcode, Record, Transport
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
 import yaml  # noqa: TID251
@@ -19,6 +18,7 @@ import yaml  # noqa: TID251
 from hsvc.adapters import kubeclient, yamlbounds
 from hsvc.adapters.kubecreds import MAX_EXEC_OUTPUT as MAX_EXEC_OUTPUT
 from hsvc.adapters.kubecreds import Fields, credentials, in_memory
+from hsvc.core.dataclass import dataclass
 from hsvc.errors import (
     ApiUnreachableError,
     NotFoundError,
