@@ -1,9 +1,9 @@
-"""DNS messages as bytes: questions checked and encoded, responses decoded into model types.
+"""DNS responses as bytes: decoded into model types, and the observations built from them.
 
-No I/O: the resolver (:mod:`hsvc.adapters.resolver`) moves the bytes. Queries are
-built by hand as dnspython's ``make_query(use_edns=0, payload=1232)`` builds them,
-and common responses are read by a fast decoder that falls back to dnspython for
-anything it does not handle (both are property-tested against dnspython).
+No I/O: the resolver (:mod:`hsvc.adapters.resolver`) moves the bytes; questions and
+queries are encoded in :mod:`hsvc.adapters.dnsquery` (re-exported here). Common
+responses are read by a fast decoder that falls back to dnspython for anything
+it does not handle (property-tested against dnspython).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import struct
 import sys
 import time
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,17 +25,21 @@ import dns.rcode  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
-from hsvc.core.model import Observation, Question, Rcode, Record, Transport
-from hsvc.errors import InvalidNameError, UsageError
+from hsvc.adapters.dnsquery import EDNS_PAYLOAD as EDNS_PAYLOAD
+from hsvc.adapters.dnsquery import _prepare as _prepare
+from hsvc.adapters.dnsquery import _Prepared as _Prepared
+from hsvc.adapters.dnsquery import _query_ids as _query_ids
+from hsvc.adapters.dnsquery import _query_wire as _query_wire
+from hsvc.adapters.dnsquery import _question_wire as _question_wire
+from hsvc.adapters.dnsquery import _sentence
+from hsvc.core.dataclass import dataclass
+from hsvc.core.model import Observation, Rcode, Record, Transport
 
 if TYPE_CHECKING:
     # dnspython's message parser (with its rdata, TSIG and EDNS modules) is a fifth of
     # a small inspect's start: it is imported only for answers the fast decoder leaves
     # to it (docs/reference/benchmarks.md).
     import dns.message  # noqa: TID251
-
-# DNS Flag Day 2020: the largest UDP payload that avoids IP fragmentation.
-EDNS_PAYLOAD = 1232
 
 # Read-only tables (MappingProxyType): the adapters hold no module-level mutable state.
 _RCODES = MappingProxyType(
@@ -58,7 +61,6 @@ _FAST_RCODES = frozenset(
 _FAST_RCODE_OF = MappingProxyType({int(rcode): rcode for rcode in _FAST_RCODES})
 _TC = int(dns.flags.TC)
 _QR = int(dns.flags.QR)
-_RD = int(dns.flags.RD)
 _QUERY = int(dns.opcode.QUERY)
 
 # Types whose presentation form holds only names and numbers, so lower-casing it is
@@ -81,102 +83,11 @@ _MISMATCH = "response does not match the query (wrong ID or question)"
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A validated question: what to send and how to report it."""
-
-    name: str  # absolute, lower-case, trailing dot
-    type: str  # canonical mnemonic, e.g. "SRV"
-    rdtype: dns.rdatatype.RdataType
-    section: bytes  # the question section on the wire: name, type, class IN
-
-    @property
-    def qname(self) -> dns.name.Name:
-        return dns.name.from_text(self.name)
-
-
-@dataclass(frozen=True, slots=True)
 class _Failure:
     """An exchange that produced no usable response."""
 
     rcode: Rcode  # TIMEOUT or ERROR
     error: str
-
-
-# Names of letters, digits, "-" and "_" only (what clusters hold): encoded here, as
-# dnspython's from_text would (property-tested); anything else goes through dnspython.
-_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?")
-# The types hsvc asks most, as dns.rdatatype reads and writes them.
-_COMMON_TYPES = MappingProxyType(
-    {
-        t: (dns.rdatatype.from_text(t), t)
-        for t in ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA", "MX")
-    }
-)
-
-
-def _prepare(question: Question) -> _Prepared:
-    """Validate a question before anything is sent.
-
-    Raises:
-        InvalidNameError: The name cannot be a DNS name.
-        UsageError: The type is unknown or a meta type (ANY, AXFR, OPT, ...).
-    """
-    text = question.name
-    if not text or text == "@":
-        raise InvalidNameError(name=text, reason="empty name")
-    # In ASCII the only printable white space is the space itself.
-    if not text.isascii() or not text.isprintable() or " " in text:
-        raise InvalidNameError(
-            name=text, reason="only printable ASCII without spaces; write IDN names as xn--"
-        )
-    wire_name = _plain_name_wire(text)
-    if wire_name is None:
-        try:
-            qname = dns.name.from_text(text).canonicalize()
-        except dns.exception.DNSException as exc:
-            raise InvalidNameError(name=text, reason=_sentence(exc)) from exc
-        name = qname.to_text()
-        wire = qname.to_wire()
-        assert wire is not None  # None only when writing to a file
-        wire_name = wire
-    else:
-        name = text.lower() if text.endswith(".") else text.lower() + "."
-    common = _COMMON_TYPES.get(question.type.upper())
-    if common is not None:
-        rdtype, mnemonic = common
-    else:
-        try:
-            rdtype = dns.rdatatype.from_text(question.type)
-        except (dns.exception.DNSException, ValueError) as exc:
-            raise UsageError(
-                f"unknown record type {question.type!r}; use e.g. A, AAAA, SRV, PTR, TXT"
-            ) from exc
-        if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):
-            raise UsageError(f"record type {question.type!r} cannot be asked as a plain query")
-        mnemonic = dns.rdatatype.to_text(rdtype)
-    return _Prepared(
-        name=name,
-        type=mnemonic,
-        rdtype=rdtype,
-        section=wire_name + struct.pack("!HH", rdtype, dns.rdataclass.IN),
-    )
-
-
-def _plain_name_wire(text: str) -> bytes | None:
-    """The wire form (lower-case, absolute) of a name of plain labels, else None."""
-    if not _PLAIN_NAME.fullmatch(text):
-        return None
-    labels = text.lower().rstrip(".").encode("ascii").split(b".")
-    wire = b"".join([bytes((len(label),)) + label for label in labels]) + b"\0"
-    return wire if len(wire) <= 255 else None  # longer: dnspython's NameTooLong
-
-
-def _sentence(exc: BaseException) -> str:
-    """Turn dnspython's "A DNS label is empty." into "a DNS label is empty"."""
-    text = str(exc).rstrip(".")
-    if text[1:2].isupper():  # an acronym: "DNS message is malformed"
-        return text
-    return text[:1].lower() + text[1:]
 
 
 # --- reading responses -------------------------------------------------------------
@@ -223,6 +134,14 @@ class _Response:
     size: int  # bytes on the wire
 
 
+# Frozen dataclasses' __init__ sets each field through object.__setattr__ looked up
+# anew; at one Record per answer record and one Observation per question, setting
+# the slots directly builds the same frozen values for a third of the cost (that
+# every field is set: tests/unit/test_wire_fast.py).
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _response(message: dns.message.Message) -> _Response:
     """Keep what hsvc reads from a message dnspython parsed."""
     return _Response(
@@ -253,8 +172,18 @@ _FAST_OTHER_TYPES = frozenset(
     {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.AAAA}
 )
 _MAX_POINTERS = 16  # dns.name.MAX_COMPRESSION_POINTER_CHAIN
-# Label bytes dnspython prints as they are (no escapes).
-_PLAIN_LABEL = re.compile(rb"[A-Za-z0-9_-]+")
+# The header's counts (after the ID) and a record's fixed fields, precompiled.
+_HEADER = struct.Struct("!HHHHH")
+_HEADER_ID = struct.Struct("!HHHHHH")
+_ROOT_OPT = b"\0" + struct.pack("!H", dns.rdatatype.OPT)  # an OPT record's owner and type
+_RR = struct.Struct("!HHIH")
+_OPT = int(dns.rdatatype.OPT)
+_IN = int(dns.rdataclass.IN)
+_A, _AAAA, _SRV, _TXT = (
+    int(t) for t in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.TXT)
+)
+# Label bytes dnspython prints as they are (no escapes), with the dots that join labels.
+_PLAIN_JOINED = re.compile(rb"[A-Za-z0-9_.-]+")
 
 
 def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
@@ -267,7 +196,8 @@ def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
     labels: list[bytes] = []
     after = -1  # the offset after the name, once a pointer has been followed
     start = lowest = offset
-    hops = length = 0
+    hops = 0
+    length = 1  # the root label's length byte
     while True:
         if offset >= bound:
             return None
@@ -287,20 +217,24 @@ def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
         if size > 63:
             return None
         offset += 1
-        length += size + 1
         if size == 0:
             break
+        length += size + 1
         if offset + size > bound:
             return None
-        label = wire[offset : offset + size]
-        if not _PLAIN_LABEL.fullmatch(label):
-            return None
-        labels.append(label)
+        labels.append(wire[offset : offset + size])
         offset += size
     if length > 255:
         return None
-    text = b".".join(labels).decode("ascii").lower() + "."
-    return text, after if after >= 0 else offset
+    end = after if after >= 0 else offset
+    if not labels:
+        return ".", end
+    joined = b".".join(labels)
+    # One check for every label: plain bytes, and no "." inside a label (one dot fewer
+    # than labels, those that join them): dnspython would escape it.
+    if joined.count(b".") != len(labels) - 1 or not _PLAIN_JOINED.fullmatch(joined):
+        return None
+    return joined.decode("ascii").lower() + ".", end
 
 
 def _decode(wire: bytes) -> _Response | None:
@@ -316,62 +250,126 @@ def _decode(wire: bytes) -> _Response | None:
     """
     if len(wire) < 12:
         return None
-    flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!HHHHH", wire, 2)
+    flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire, 2)
     fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
     if flags & _TC or qdcount != 1 or fast_rcode is None:
         return None
-    question = _name(wire, 12, len(wire))
-    if question is None:
+    read = _name(wire, 12, len(wire))
+    if read is None:
         return None
-    end = question[1]
-    # Owners are most often a pointer to the question's name (offset 12): read once.
-    # Only for a question written out whole (no pointer of its own, which could
-    # reach bytes the owner's bound excludes).
-    plain_question = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
-    offset = end + 4
+    qname, end = read
+    # Owners are most often a pointer to the question's name (offset 12), read once:
+    # only for a question written out whole (no pointer of its own, which could reach
+    # bytes the owner's bound excludes).
+    plain = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
+    return _records_of(wire, qname if plain else "", end + 4, ancount, nscount, arcount, fast_rcode)
+
+
+def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Failure | None:
+    """Read the response to query ``qid`` asking ``question``; None if ``wire`` is none.
+
+    :func:`_answers` then :func:`_read_wire`, in one pass for the usual response:
+    one that repeats the question byte for byte, so its name is not read again.
+    """
+    section = question.section
+    end = 12 + len(section)
+    if wire[12:end] == section:
+        ident, flags, qdcount, ancount, nscount, arcount = _HEADER_ID.unpack_from(wire)
+        if ident == qid and flags & 0xF800 == _QR and qdcount == 1:  # QR set, opcode QUERY
+            fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
+            if fast_rcode is not None and not flags & _TC:
+                qname = question.name if question.plain else ""
+                fast = _records_of(wire, qname, end, ancount, nscount, arcount, fast_rcode)
+                if fast is not None:
+                    return fast
+            return _read_wire(wire)
+    if not _answers(wire, qid, section):
+        return None
+    return _read_wire(wire)
+
+
+# long: one loop over every record of the message, the usual ones read inline
+def _records_of(
+    wire: bytes,
+    qname: str,
+    offset: int,
+    ancount: int,
+    nscount: int,
+    arcount: int,
+    rcode: dns.rcode.Rcode,
+) -> _Response | None:
+    """The records after the question (ending at ``offset``), as :func:`_decode` reads them.
+
+    ``qname``: the question's name, if it is written out whole at offset 12 ("" if not).
+    """
+    size = end = len(wire)
     answer: list[Record] = []
     opt_seen = False
-    for index in range(ancount + nscount + arcount):
-        if plain_question and wire[offset : offset + 2] == b"\xc0\x0c":
-            owner: tuple[str, int] | None = (question[0], offset + 2)
+    count = ancount + nscount + arcount
+    if arcount == 1 and wire[-11:-8] == _ROOT_OPT and not wire[-6] and wire[-2:] == b"\0\0":
+        # The usual last record: an OPT without options or extended rcode, 11 bytes.
+        # Taken as read if the records before it end where it starts.
+        end -= 11
+        count -= 1
+        opt_seen = True
+    for index in range(count):
+        if qname and wire[offset : offset + 2] == b"\xc0\x0c":
+            owner, at = qname, offset + 2
+        elif offset < size and wire[offset] == 0:
+            owner, at = ".", offset + 1
         else:
-            owner = _name(wire, offset, len(wire))
-        if owner is None or owner[1] + 10 > len(wire):
+            read = _name(wire, offset, size)
+            if read is None:
+                return None
+            owner, at = read
+        if at + 10 > size:
             return None
-        rdtype, rdclass, ttl, rdlen = struct.unpack_from("!HHIH", wire, owner[1])
-        start = owner[1] + 10
+        rdtype, rdclass, ttl, rdlen = _RR.unpack_from(wire, at)
+        start = at + 10
         offset = start + rdlen
-        if offset > len(wire):
+        if offset > size:
             return None
         if index >= ancount:
-            if rdtype == dns.rdatatype.OPT and index >= ancount + nscount and not opt_seen:
+            if rdtype == _OPT and index >= ancount + nscount and not opt_seen:
                 # The extended rcode lives in the OPT TTL's top byte; leave it to dnspython.
-                if owner[0] != "." or ttl >> 24:
+                if owner != "." or ttl >> 24:
                     return None
                 opt_seen = True
-            elif rdtype not in _FAST_OTHER_TYPES or rdclass != dns.rdataclass.IN:
+            elif rdtype not in _FAST_OTHER_TYPES or rdclass != _IN:
                 return None
             continue
-        name = _FAST_TYPES.get(rdtype)
-        if name is None or rdclass != dns.rdataclass.IN:
+        type_name = _FAST_TYPES.get(rdtype)
+        if type_name is None or rdclass != _IN:
             return None
-        data = _rdata(wire, rdtype, start, offset)
-        if data is None:
-            return None
-        answer.append(Record(name=owner[0], type=name, ttl=ttl, data=data))
-    if offset != len(wire):
+        if rdtype == _A and rdlen == 4:
+            data: str | None = "{}.{}.{}.{}".format(*wire[start:offset])
+        else:
+            data = _rdata(wire, rdtype, start, offset)
+            if data is None:
+                return None
+        record: Record = _new(Record)
+        _set(record, "name", owner)
+        _set(record, "type", type_name)
+        _set(record, "ttl", ttl)
+        _set(record, "data", data)
+        answer.append(record)
+    if offset != end:
         return None
-    rcode = fast_rcode
-    return _Response(rcode=rcode, truncated=False, answer=tuple(answer), size=len(wire))
+    response: _Response = _new(_Response)
+    _set(response, "rcode", rcode)
+    _set(response, "truncated", False)
+    _set(response, "answer", tuple(answer))
+    _set(response, "size", size)
+    return response
 
 
 def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:
     """Presentation form of one fast-path rdata, as dnspython (lower-cased) writes it."""
-    if rdtype == dns.rdatatype.A:
-        return dns.ipv4.inet_ntoa(wire[start:end]) if end - start == 4 else None
-    if rdtype == dns.rdatatype.AAAA:
+    if rdtype == _A:
+        return "{}.{}.{}.{}".format(*wire[start:end]) if end - start == 4 else None
+    if rdtype == _AAAA:
         return dns.ipv6.inet_ntoa(wire[start:end]) if end - start == 16 else None
-    if rdtype == dns.rdatatype.SRV:
+    if rdtype == _SRV:
         if end - start < 7:
             return None
         priority, weight, port = struct.unpack_from("!HHH", wire, start)
@@ -379,7 +377,7 @@ def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:
         if target is None or target[1] != end:
             return None
         return f"{priority} {weight} {port} {target[0]}"
-    if rdtype == dns.rdatatype.TXT:
+    if rdtype == _TXT:
         strings, at = [], start
         while at < end:
             text = wire[at + 1 : at + 1 + wire[at]]
@@ -448,54 +446,43 @@ def _observation(
     error: str = "",
     transport: Transport | None = None,
 ) -> Observation:
+    """What ``server`` answered to ``question`` (``started``: the first send's monotonic time).
+
+    Built as ``Observation(...)`` builds it, slot by slot (one per question: a
+    third of the frozen dataclass's ``__init__``); never truncated or low
+    confidence here.
+    """
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
+    answer: tuple[Record, ...] = ()
     if isinstance(outcome, _Failure):
-        return Observation(
-            server=server,
-            name=question.name,
-            type=question.type,
-            rcode=outcome.rcode,
-            elapsed_ms=elapsed_ms,
-            error=outcome.error,
-        )
-    rcode, rcode_error = _status(outcome.rcode)
-    return Observation(
-        server=server,
-        name=question.name,
-        type=question.type,
-        rcode=rcode,
-        answer=outcome.answer,
-        too_large=too_large,
-        size=outcome.size,
-        elapsed_ms=elapsed_ms,
-        error=error or rcode_error,
-        transport=transport,
-    )
+        rcode, size, error = outcome.rcode, 0, outcome.error
+        too_large, transport = False, None
+    else:
+        found = _RCODES.get(outcome.rcode)
+        if found is None:
+            found, rcode_error = _status(outcome.rcode)
+            error = error or rcode_error
+        rcode, answer, size = found, outcome.answer, outcome.size
+    obs: Observation = _new(Observation)
+    _set(obs, "server", server)
+    _set(obs, "name", question.name)
+    _set(obs, "type", question.type)
+    _set(obs, "rcode", rcode)
+    _set(obs, "answer", answer)
+    _set(obs, "too_large", too_large)
+    _set(obs, "size", size)
+    _set(obs, "truncated", False)
+    _set(obs, "elapsed_ms", elapsed_ms)
+    _set(obs, "error", error)
+    _set(obs, "low_confidence", False)
+    _set(obs, "transport", transport)
+    return obs
 
 
-# EDNS0 OPT record: root owner, payload size as its class, no extended flags (no DO).
-_OPT_RR = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0, 0)
 # Failure rcodes a server may answer without echoing the question (as dnspython allows).
 _NO_QUESTION_RCODES = frozenset(
     {dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED}
 )
-
-
-def _question_wire(question: _Prepared) -> bytes:
-    """The question section: name, type, class IN."""
-    return question.section
-
-
-def _query_wire(qid: int, section: bytes, *, edns: bool = True) -> bytes:
-    """A query as ``dns.message.make_query(use_edns=0, payload=1232)`` builds it: RD, one OPT.
-
-    With ``edns=False`` there is no OPT record, as ``make_query(use_edns=False)``
-    builds it and musl (and glibc by default) asks: the answer must fit 512 bytes.
-    Built by hand: make_query plus to_wire costs ~0.15 ms, more than the exchange.
-    """
-    if not edns:
-        return struct.pack("!HHHHHH", qid, _RD, 1, 0, 0, 0) + section
-    return struct.pack("!HHHHHH", qid, _RD, 1, 0, 0, 1) + section + _OPT_RR
 
 
 def _answers(wire: bytes, qid: int, section: bytes) -> bool:

@@ -8,7 +8,6 @@ nothing is held between runs or in the module.
 from __future__ import annotations
 
 import errno
-import secrets
 import selectors
 import socket
 import time
@@ -18,13 +17,12 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
+    _query_ids,
     _query_wire,
-    _question_wire,
-    _read_wire,
+    _read_answer,
     _Response,
     _timed_out,
 )
@@ -50,16 +48,24 @@ _CLOSED = "connection closed by server"
 class _Query:
     """One question in flight: its job, attempt and the connection carrying it."""
 
-    __slots__ = ("attempt", "connection", "deadline", "failure", "job", "qid", "section")
+    __slots__ = (
+        "attempt",
+        "connection",
+        "deadline",
+        "job",
+        "qid",
+        "question",
+        "started",
+    )
 
-    def __init__(self, job: int, section: bytes, timeout: float, attempts: int) -> None:
+    def __init__(self, job: int, question: _Prepared, started: float) -> None:
         self.job = job
-        self.section = section
+        self.question = question
+        self.started = started  # time.monotonic() of the first send
         self.attempt = 0
         self.qid = -1  # not sent yet (its connection is still connecting)
         self.deadline = 0.0
         self.connection: _Connection | None = None
-        self.failure: _Failure = _timed_out(timeout, attempts)
 
 
 class _Connection:
@@ -85,7 +91,7 @@ class _Connection:
         self.waiting: list[_Query] = []  # to send once connected
         self.retired = False  # takes no new queries (one timed out, or it closed)
         self.outbox = bytearray()
-        self.inbox = bytearray()
+        self.inbox = b""  # the start of a message still arriving
         self.events = selectors.EVENT_READ | selectors.EVENT_WRITE  # registered for
 
     @property
@@ -137,13 +143,15 @@ def pipelined_exchanges(
         pipelines.by_server,
         pipelines.connections,
     )
-    flying: list[_Query] = []
-    started: dict[int, float] = {}
+    flying: dict[_Query, None] = {}  # in the order they started
+    ids = _query_ids()
+    timed_out = _timed_out(timeout, attempts)
+    monotonic = time.monotonic
     unsent: set[_Connection] = set()  # connections with queries to write this round
 
     def finish(query: _Query, outcome: _Response | _Failure) -> None:
-        flying.remove(query)
-        done(query.job, outcome, started.pop(query.job))
+        del flying[query]
+        done(query.job, outcome, query.started)
 
     def close(connection: _Connection) -> None:
         connection.retired = True
@@ -158,11 +166,20 @@ def pipelined_exchanges(
         Raises:
             OSError: A new connection could not be started.
         """
-        live = [c for c in by_server.setdefault(server, []) if not c.retired]
-        # One connecting is as good as open (queries wait on it to connect).
-        busy = all(c.load and not c.connecting for c in live)
-        if live and (len(live) >= connections or not busy):
-            return min(live, key=lambda c: c.load)
+        best: _Connection | None = None
+        least = live = 0
+        busy = True  # every live one has queries (one connecting is as good as open)
+        for c in by_server.setdefault(server, []):
+            if c.retired:
+                continue
+            live += 1
+            load = len(c.pending) + len(c.waiting)
+            if best is None or load < least:
+                best, least = c, load
+            if not load or c.connecting:
+                busy = False
+        if best is not None and (live >= connections or not busy):
+            return best
         sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
@@ -187,7 +204,7 @@ def pipelined_exchanges(
             finish(query, _Failure(Rcode.ERROR, _describe(exc)))
             return False
         query.connection = connection
-        query.deadline = time.monotonic() + timeout
+        query.deadline = monotonic() + timeout
         if connection.connecting:
             connection.waiting.append(query)
         else:
@@ -195,12 +212,12 @@ def pipelined_exchanges(
         return True
 
     def write(connection: _Connection, query: _Query) -> None:
-        qid = secrets.randbits(16)
+        qid = next(ids)
         while qid in connection.pending:
-            qid = secrets.randbits(16)
+            qid = next(ids)
         query.qid = qid
         connection.pending[qid] = query
-        wire = _query_wire(qid, query.section)
+        wire = _query_wire(qid, query.question.section)
         connection.outbox += len(wire).to_bytes(2, "big") + wire  # RFC 1035 4.2.2 framing
         unsent.add(connection)
 
@@ -222,7 +239,6 @@ def pipelined_exchanges(
 
     def retry(query: _Query, failure: _Failure) -> None:
         """The attempt ended without an answer: send it again, or give up with ``failure``."""
-        query.failure = failure
         query.attempt += 1
         query.connection = None
         if query.attempt >= attempts:
@@ -252,23 +268,21 @@ def pipelined_exchanges(
         if not data:
             lost(connection, None)
             return
-        inbox = connection.inbox
-        inbox += data
-        offset = 0
-        while len(inbox) - offset >= 2:
-            size = int.from_bytes(inbox[offset : offset + 2], "big")
-            if len(inbox) - offset - 2 < size:
+        if connection.inbox:
+            data = connection.inbox + data
+        offset, end = 0, len(data)
+        while end - offset >= 2:
+            after = offset + 2 + ((data[offset] << 8) | data[offset + 1])
+            if after > end:
                 break
-            wire = bytes(inbox[offset + 2 : offset + 2 + size])
-            offset += 2 + size
+            wire = data[offset + 2 : after]
+            offset = after
             query = connection.pending.pop(int.from_bytes(wire[:2], "big"), None)
             if query is None:
                 continue  # an answer to a query that gave up: dropped
-            if not _answers(wire, query.qid, query.section):
-                finish(query, _Failure(Rcode.ERROR, _MISMATCH))
-            else:
-                finish(query, _read_wire(wire))
-        del inbox[:offset]
+            result = _read_answer(wire, query.qid, query.question)
+            finish(query, _Failure(Rcode.ERROR, _MISMATCH) if result is None else result)
+        connection.inbox = data[offset:]
         if connection.retired and not connection.pending:
             close(connection)
 
@@ -294,7 +308,7 @@ def pipelined_exchanges(
                     connection.waiting.remove(query)
                 if not connection.load and connection in by_server[connection.server]:
                     close(connection)
-            retry(query, _timed_out(timeout, attempts))
+            retry(query, timed_out)
 
     def fill(queue: Iterator[int]) -> None:
         while len(flying) < concurrency:
@@ -303,9 +317,8 @@ def pipelined_exchanges(
                 return
             if skip(job):
                 continue
-            query = _Query(job, _question_wire(jobs[job][0]), timeout, attempts)
-            started[job] = time.monotonic()
-            flying.append(query)
+            query = _Query(job, jobs[job][0], monotonic())
+            flying[query] = None
             send(query)
 
     try:
@@ -314,8 +327,8 @@ def pipelined_exchanges(
             unsent.discard(connection)
             flush(connection)
         while flying:
-            wait = max(0.0, min(q.deadline for q in flying) - time.monotonic())
-            for key, events in selector.select(wait):
+            soonest = min(q.deadline for q in flying)
+            for key, events in selector.select(max(0.0, soonest - monotonic())):
                 connection = key.data
                 if connection.retired and connection not in by_server[connection.server]:
                     continue  # closed while handling an earlier event of this round
@@ -323,7 +336,9 @@ def pipelined_exchanges(
                     writable(connection)
                 if events & selectors.EVENT_READ and connection in by_server[connection.server]:
                     readable(connection)
-            expire(time.monotonic())
+            now = monotonic()
+            if soonest <= now:  # else none is late
+                expire(now)
             fill(pending)
             for connection in list(unsent):
                 unsent.discard(connection)

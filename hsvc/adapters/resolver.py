@@ -13,35 +13,25 @@ Every query names its server and port explicitly, so the host's own
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, cast
-
-import dns.entropy  # noqa: TID251
-import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnschaos import chaos_version as chaos_version
 from hsvc.adapters.dnswire import (
-    _MISMATCH,
     EDNS_PAYLOAD,
-    _answers,
-    _describe,
     _Failure,
     _observation,
     _prepare,
     _Prepared,
-    _query_wire,
-    _question_wire,
-    _read,
     _Response,
     _tcp_failure,
-    _timed_out,
 )
+from hsvc.adapters.exchange import _exchange_tcp, _exchange_udp, _Sockets
 from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
 from hsvc.adapters.udpbatch import first_exchanges
@@ -110,16 +100,33 @@ def resolve_all(
         raise UsageError(f"invalid --concurrency {concurrency}: must be at least 1")
     if retries < 0:
         raise UsageError(f"invalid retries {retries}: must be 0 or more")
-    prepared = [_prepare(question) for question in questions]
+    # Each distinct question is checked and encoded once.
+    known: dict[tuple[str, str], _Prepared] = {}
+    prepared = []
+    for question in questions:
+        key = (question.name, question.type)
+        ready = known.get(key)
+        if ready is None:
+            ready = known[key] = _prepare(question)
+        prepared.append(ready)
     for server in servers:
         check_server(server)
     if not prepared or not servers:
         return []
 
     started = time.monotonic()
-    observations = _resolve(
-        prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
-    )
+    # The answers are many small long-lived objects and no cycles: the cyclic collector
+    # would rescan them again and again while they are built (a sixth of the run at
+    # thousands of questions, docs/reference/benchmarks.md). It waits until the run ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        observations = _resolve(
+            prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
+        )
+    finally:
+        if collecting:
+            gc.enable()
     log.debug(
         "asked %d questions of %d servers in %.0f ms",
         len(prepared),
@@ -193,6 +200,11 @@ def _resolve(
     jobs = [(question, server) for question in questions for server in servers]
     results: list[Observation | None] = [None] * len(jobs)
     states = {server: _ServerState() for server in servers}
+    # Job i asks servers[i % n] (questions-major): its label and state by index.
+    n = len(servers)
+    labels = [str(server) for server in servers]
+    state_of = [states[server] for server in servers]
+    transports = _Transports()
     finished = 0
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
@@ -207,7 +219,7 @@ def _resolve(
 
     def finish(i: int, obs: Observation, limit: int) -> None:
         results[i] = obs
-        states[jobs[i][1]].saw(obs, limit)
+        state_of[i % n].saw(obs, limit)
         count()
 
     def first_pass(indices: Sequence[int], limit: int) -> None:
@@ -216,16 +228,15 @@ def _resolve(
         def skip(i: int) -> bool:
             if results[i] is not None or i in firsts:
                 return True  # answered by the probe
-            question, server = jobs[i]
-            if states[server].silent:
-                results[i] = _silent(question, str(server), states[server].silent)
+            silent = state_of[i % n].silent
+            if silent:
+                results[i] = _silent(jobs[i][0], labels[i % n], silent)
                 count()
                 return True
             return False
 
         def udp_done(i: int, first: _Response | _Failure, started: float) -> None:
-            question, server = jobs[i]
-            obs = _settled(question, server, first, started)
+            obs = _settled(jobs[i][0], labels[i % n], first, started, transports)
             if obs is not None:
                 finish(i, obs, limit)
             else:
@@ -233,8 +244,7 @@ def _resolve(
                 firsts[i] = (first, started)
 
         def tcp_done(i: int, first: _Response | _Failure, started: float) -> None:
-            question, server = jobs[i]
-            finish(i, _tcp_only(question, server, first, started), limit)
+            finish(i, _tcp_only(jobs[i][0], labels[i % n], first, started, transports), limit)
 
         udp = [i for i in indices if not jobs[i][1].tcp_only]
         tcp = [i for i in indices if jobs[i][1].tcp_only]
@@ -357,15 +367,42 @@ def _silent(question: _Prepared, server: str, why: str) -> Observation:
     )
 
 
+class _Transports:
+    """One run's transports of answers that took one exchange, by size: equal values built once."""
+
+    __slots__ = ("_edns", "_tcp")
+
+    def __init__(self) -> None:
+        self._edns: dict[int, Transport] = {}
+        self._tcp: dict[int, Transport] = {}
+
+    def edns(self, size: int) -> Transport:
+        """A UDP answer with EDNS of ``size`` bytes, not truncated."""
+        found = self._edns.get(size)
+        if found is None:
+            found = self._edns[size] = Transport(edns_size=size)
+        return found
+
+    def tcp(self, size: int) -> Transport:
+        """A TCP answer of ``size`` bytes (from a TCP-only server)."""
+        found = self._tcp.get(size)
+        if found is None:
+            found = self._tcp[size] = Transport(tcp_size=size)
+        return found
+
+
 def _tcp_only(
-    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+    question: _Prepared,
+    label: str,
+    first: _Response | _Failure,
+    started: float,
+    transports: _Transports,
 ) -> Observation:
     """The observation of a TCP-only server (a port-forward): no UDP to measure."""
-    label = str(server)
     if isinstance(first, _Failure):
         return _observation(question, label, first, started)
     # A port-forward carries TCP only: the UDP sizes cannot be measured here.
-    carried = Transport(tcp_size=first.size)
+    carried = transports.tcp(first.size)
     if not first.truncated:
         return _observation(question, label, first, started, transport=carried)
     return _observation(
@@ -380,7 +417,11 @@ def _tcp_only(
 
 
 def _settled(
-    question: _Prepared, server: Nameserver, first: _Response | _Failure, started: float
+    question: _Prepared,
+    server: str,
+    first: _Response | _Failure,
+    started: float,
+    transports: _Transports,
 ) -> Observation | None:
     """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
 
@@ -388,11 +429,10 @@ def _settled(
     asks, and over TCP where truncated (:func:`_after_udp`).
     """
     if isinstance(first, _Failure):
-        return _observation(question, str(server), first, started)
+        return _observation(question, server, first, started)
     if first.truncated or first.size > CLASSIC_UDP:
         return None
-    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
-    return _observation(question, str(server), first, started, transport=carried)
+    return _observation(question, server, first, started, transport=transports.edns(first.size))
 
 
 async def _after_udp(
@@ -446,140 +486,3 @@ async def _after_udp(
         truncated=True,
         transport=carried,
     )
-
-
-class _Udp(asyncio.DatagramProtocol):
-    """A connected UDP socket whose next datagram (or ICMP error) answers one waiter."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-        self.waiter: asyncio.Future[bytes] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # asyncio's selector transport implements DatagramTransport without subclassing it.
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        # On a connected socket the ICMP "port unreachable" of a closed port
-        # arrives here as ConnectionRefusedError instead of reading as a timeout.
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc)
-
-
-class _Sockets:
-    """One worker's UDP sockets, one per server, opened on first use."""
-
-    def __init__(self) -> None:
-        self._open: dict[Nameserver, _Udp] = {}
-
-    async def get(self, server: Nameserver) -> _Udp:
-        udp = self._open.get(server)
-        if udp is None:
-            sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_DGRAM)
-            try:
-                sock.setblocking(False)
-                sock.connect((server.host, server.port))
-                _, udp = await asyncio.get_running_loop().create_datagram_endpoint(_Udp, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
-            self._open[server] = udp
-        return udp
-
-    def discard(self, server: Nameserver) -> None:
-        """Close a socket after a failed exchange, so a late reply cannot meet the next query."""
-        udp = self._open.pop(server, None)
-        if udp is not None and udp.transport is not None:
-            udp.transport.close()
-
-    def close(self) -> None:
-        for server in list(self._open):
-            self.discard(server)
-
-
-async def _exchange_udp(
-    question: _Prepared,
-    server: Nameserver,
-    sockets: _Sockets,
-    timeout: float,
-    *,
-    attempts: int,
-    edns: bool = True,
-) -> _Response | _Failure:
-    """Send one query over UDP, retrying on timeout; return the response or why there is none."""
-    section = _question_wire(question)
-    mismatched = 0
-    for _ in range(attempts):
-        qid = dns.entropy.random_16()
-        try:
-            udp = await sockets.get(server)
-        except OSError as exc:
-            return _Failure(Rcode.ERROR, _describe(exc))
-        assert udp.transport is not None
-        waiter = udp.waiter = asyncio.get_running_loop().create_future()
-        try:
-            udp.transport.sendto(_query_wire(qid, section, edns=edns))
-            async with asyncio.timeout(timeout):
-                wire = await waiter
-                while not _answers(wire, qid, section):
-                    # A stray or forged datagram (another ID or question): stub
-                    # resolvers drop it and wait on for the reply to their query.
-                    mismatched += 1
-                    waiter = udp.waiter = asyncio.get_running_loop().create_future()
-                    wire = await waiter
-        except TimeoutError:
-            sockets.discard(server)
-            continue
-        except OSError as exc:
-            sockets.discard(server)
-            return _Failure(Rcode.ERROR, _describe(exc))
-        finally:
-            udp.waiter = None
-        result = _read(wire, qid, section)
-        if isinstance(result, _Failure):
-            sockets.discard(server)
-        return result
-    if mismatched:
-        return _Failure(
-            Rcode.ERROR,
-            f"{_MISMATCH}: {mismatched} response(s), none for this query within {timeout:g}s",
-        )
-    return _timed_out(timeout, attempts)
-
-
-async def _exchange_tcp(
-    question: _Prepared,
-    server: Nameserver,
-    *,
-    timeout: float,
-    attempts: int,
-) -> _Response | _Failure:
-    """Send one query over TCP, on a connection of its own, retrying on timeout.
-
-    For a UDP server's truncated answers; TCP-only servers are asked pipelined
-    (:mod:`hsvc.adapters.pipeline`).
-    """
-    section = _question_wire(question)
-    for _ in range(attempts):
-        qid = dns.entropy.random_16()
-        query = _query_wire(qid, section)
-        writer: asyncio.StreamWriter | None = None
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(server.host, server.port)
-                writer.write(len(query).to_bytes(2, "big") + query)  # RFC 1035 4.2.2 framing
-                size = int.from_bytes(await reader.readexactly(2), "big")
-                wire = await reader.readexactly(size)
-        except TimeoutError:
-            continue
-        except (OSError, EOFError) as exc:  # IncompleteReadError is an EOFError
-            return _Failure(Rcode.ERROR, _describe(exc))
-        finally:
-            if writer is not None:
-                writer.close()
-        return _read(wire, qid, section)
-    return _timed_out(timeout, attempts)

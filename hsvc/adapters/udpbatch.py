@@ -13,7 +13,7 @@ in the event loop.
 
 from __future__ import annotations
 
-import secrets
+import math
 import selectors
 import socket
 import time
@@ -23,13 +23,12 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
+    _query_ids,
     _query_wire,
-    _question_wire,
-    _read_wire,
+    _read_answer,
     _Response,
     _timed_out,
 )
@@ -42,14 +41,27 @@ _MAX_DATAGRAM = 65535
 class _Worker:
     """One worker's sockets (one per server, opened on first use) and its query in flight."""
 
-    __slots__ = ("attempt", "deadline", "job", "mismatched", "qid", "section", "sock", "sockets")
+    __slots__ = (
+        "attempt",
+        "deadline",
+        "job",
+        "mismatched",
+        "qid",
+        "question",
+        "server",
+        "sock",
+        "sockets",
+        "started",
+    )
 
     def __init__(self) -> None:
         self.sockets: dict[Nameserver, socket.socket] = {}
-        self.sock: socket.socket | None = None
+        self.server: Nameserver | None = None  # the server of the job in flight (or the last)
+        self.sock: socket.socket | None = None  # its socket, None until opened
         self.job = -1  # the index of the query in flight, -1 when idle
+        self.question: _Prepared | None = None
         self.qid = 0
-        self.section = b""
+        self.started = 0.0
         self.deadline = 0.0
         self.attempt = 0
         self.mismatched = 0
@@ -76,28 +88,33 @@ def first_exchanges(
     failed exchange is closed, so a late reply cannot meet the next query).
     """
     pending = iter(indices)
+    ids = _query_ids()
+    monotonic = time.monotonic
     selector = selectors.DefaultSelector()
     workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
-    started: dict[int, float] = {}
+    outbox: list[_Worker] = []  # workers whose query goes out at the end of the round
 
     def finish(worker: _Worker, outcome: _Response | _Failure) -> None:
         job = worker.job
         worker.job = -1
-        done(job, outcome, started.pop(job))
+        done(job, outcome, worker.started)
 
-    def discard(worker: _Worker, server: Nameserver) -> None:
-        sock = worker.sockets.pop(server, None)
+    def discard(worker: _Worker) -> None:
+        sock = worker.sock
         if sock is not None:
+            assert worker.server is not None
+            del worker.sockets[worker.server]
             selector.unregister(sock)
             sock.close()
-        worker.sock = None
+            worker.sock = None
 
     def send(worker: _Worker) -> bool:
         """Send the worker's query (its next attempt); False when the exchange has ended."""
-        server = jobs[worker.job][1]
-        sock = worker.sockets.get(server)
+        sock = worker.sock
         try:
             if sock is None:
+                server = worker.server
+                assert server is not None
                 sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_DGRAM)
                 try:
                     sock.connect((server.host, server.port))
@@ -106,39 +123,59 @@ def first_exchanges(
                     raise
                 worker.sockets[server] = sock
                 selector.register(sock, selectors.EVENT_READ, worker)
-            worker.sock = sock
-            worker.qid = secrets.randbits(16)
-            sock.send(_query_wire(worker.qid, worker.section))
+                worker.sock = sock
+            assert worker.question is not None
+            worker.qid = qid = next(ids)
+            sock.send(_query_wire(qid, worker.question.section))
         except OSError as exc:
-            discard(worker, server)
+            discard(worker)
             finish(worker, _Failure(Rcode.ERROR, _describe(exc)))
             return False
-        worker.deadline = time.monotonic() + timeout
+        worker.deadline = now = monotonic()
+        worker.deadline += timeout
+        if not worker.attempt:
+            worker.started = now
         return True
 
+    def wait(worker: _Worker) -> None:
+        """Put the worker's query on the outbox: nothing reaching it counts until it is sent."""
+        worker.qid = -1
+        worker.deadline = math.inf
+        outbox.append(worker)
+
+    def flush() -> None:
+        """Send every query of this round at once (the server wakes once for them all)."""
+        at = 0
+        while at < len(outbox):
+            worker = outbox[at]
+            at += 1
+            if not send(worker):
+                start(worker, pending)  # back on the outbox, behind the rest
+        outbox.clear()
+
     def start(worker: _Worker, queue: Iterator[int]) -> None:
-        """Give an idle worker the next job to send, if any is left."""
+        """Give an idle worker the next job, to send with the round's others, if any is left."""
         for job in queue:
             if skip(job):
                 continue
-            question, _ = jobs[job]
+            question, server = jobs[job]
             worker.job = job
-            worker.section = _question_wire(question)
+            worker.question = question
+            if server is not worker.server:
+                worker.server = server
+                worker.sock = worker.sockets.get(server)
             worker.attempt = worker.mismatched = 0
-            started[job] = time.monotonic()
-            if send(worker):
-                return
-
-    def expire(worker: _Worker, now: float) -> None:
-        """The attempt in flight got no answer in time: send it again, or give up."""
-        if worker.deadline > now:
+            wait(worker)
             return
-        discard(worker, jobs[worker.job][1])
+
+    def expire(worker: _Worker) -> None:
+        """The attempt in flight got no answer in time: send it again, or give up."""
+        discard(worker)
         worker.attempt += 1
         if worker.attempt < attempts:
-            if send(worker):
-                return
-        elif worker.mismatched:
+            wait(worker)
+            return
+        if worker.mismatched:
             finish(
                 worker,
                 _Failure(
@@ -160,37 +197,43 @@ def first_exchanges(
             if worker.job < 0 or sock is not worker.sock:
                 return
             # On a connected socket an ICMP "port unreachable" reads as ConnectionRefusedError.
-            discard(worker, jobs[worker.job][1])
+            discard(worker)
             finish(worker, _Failure(Rcode.ERROR, _describe(exc)))
             start(worker, pending)
             return
         if worker.job < 0 or sock is not worker.sock:
             return  # no query in flight on this socket: a late or stray datagram, dropped
-        if not _answers(wire, worker.qid, worker.section):
+        assert worker.question is not None
+        result = _read_answer(wire, worker.qid, worker.question)
+        if result is None:
             # A stray or forged datagram (another ID or question): stub resolvers drop
             # it and wait on for the reply to their query.
             worker.mismatched += 1
             return
-        result = _read_wire(wire)
-        if isinstance(result, _Failure):
-            discard(worker, jobs[worker.job][1])
-        finish(worker, result)
+        if type(result) is _Failure:
+            discard(worker)
+        job = worker.job
+        worker.job = -1
+        done(job, result, worker.started)
         start(worker, pending)
 
     try:
         for worker in workers:
             start(worker, pending)
+        flush()
         while True:
-            busy = [w for w in workers if w.job >= 0]
-            if not busy:
+            deadlines = [w.deadline for w in workers if w.job >= 0]
+            if not deadlines:
                 return
-            wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-            for key, _ in selector.select(wait):
+            soonest = min(deadlines)
+            for key, _ in selector.select(max(0.0, soonest - monotonic())):
                 receive(key.data, key.fileobj)  # type: ignore[arg-type]
-            now = time.monotonic()
-            for worker in busy:
-                if worker.job >= 0:
-                    expire(worker, now)
+            now = monotonic()
+            if soonest <= now:  # else none is late
+                for worker in workers:
+                    if worker.job >= 0 and worker.deadline <= now:
+                        expire(worker)
+            flush()
     finally:
         for worker in workers:
             for sock in worker.sockets.values():

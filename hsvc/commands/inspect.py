@@ -64,6 +64,7 @@ def run_inspect(
             cluster, items = plan(source, service, traces=False)
         questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         observations = vantage.ask(questions)
+        del questions  # the observations name them: not held through compare and diagnose
         servers, notes = labels(vantage), tuple(vantage.notes)
         layer_of = layers(vantage)
     resolved = time.monotonic()

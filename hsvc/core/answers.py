@@ -199,28 +199,29 @@ class Answerer(ForwardInquiry):
         additional: list[Record] = []
         seen_srv: set[tuple[str, int]] = set()
         seen_glue: set[tuple[str, str]] = set()
+        name, ttl = self.name, self.s.ttl
         for item in items:
             if item.port == NO_PORT:
                 continue  # rule 5: a slice without ports gives no SRV
-            if not names.fits(item.target):
+            target = item.target
+            if not names.fits(target):
                 # Over 253 characters: no DNS message can carry the target (lint HSVC402).
                 continue
-            if (item.target.lower(), item.port) not in seen_srv:
-                seen_srv.add((item.target.lower(), item.port))
-                data = f"0 {weight} {item.port} {item.target}"
+            lower = target.lower()
+            if (lower, item.port) not in seen_srv:
+                seen_srv.add((lower, item.port))
+                data = f"0 {weight} {item.port} {target}"
                 records.append(
                     (
-                        Record(name=self.name, type="SRV", ttl=self.s.ttl, data=data),
+                        Record(name=name, type="SRV", ttl=ttl, data=data),
                         item.source,
                         _SRV_RULE.get(item.rule, item.rule),
                     )
                 )
-            if (item.target.lower(), item.host) not in seen_glue:
-                seen_glue.add((item.target.lower(), item.host))
+            if (lower, item.host) not in seen_glue:
+                seen_glue.add((lower, item.host))
                 rtype = "A" if names.ip_family(item.host) == 4 else "AAAA"
-                additional.append(
-                    Record(name=item.target, type=rtype, ttl=self.s.ttl, data=item.host)
-                )
+                additional.append(Record(name=target, type=rtype, ttl=ttl, data=item.host))
         if not records:
             self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(

@@ -28,6 +28,10 @@ def rule_set(rules: Iterable[str]) -> tuple[str, ...]:
     return _RULE_SETS.setdefault(key, key)
 
 
+def _provenance(source: ObjectRef, rule: str) -> Provenance:
+    return Provenance(source=source, rule=rule)
+
+
 class Inquiry:
     """The state of one question: what was decided, and how it becomes an answer."""
 
@@ -109,7 +113,8 @@ class Inquiry:
         open_ended: bool = False,
     ) -> DnsAnswer:
         """A NOERROR answer holding ``records``, each with its source object and rule."""
-        all_rules = unique(self.rules + rules + [r for _, _, r in records] + (["R43"]))
+        answer, sources, record_rules = zip(*records, strict=True) if records else ((), (), ())
+        all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
         text = why or ""
         if self.notes:
             text = "; ".join([t for t in [text, *self.notes] if t])
@@ -117,11 +122,11 @@ class Inquiry:
             name=self.name,
             type=self.qtype,
             rcode=Rcode.NOERROR,
-            answer=tuple(r for r, _, _ in records),
+            answer=answer,
             additional=tuple(additional or ()),
             rules=rule_set(all_rules),
             explanation=text,
-            provenance=tuple(Provenance(source=s, rule=r) for _, s, r in records),
+            provenance=tuple(map(_provenance, sources, record_rules)),
             open_ended=open_ended,
             trace=self.answer_trace(),
             uncertain=self.uncertain,

@@ -8,8 +8,10 @@ per-type answers (:mod:`hsvc.core.answers`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import NamedTuple
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsSettings, Endpoint, EndpointPort, EndpointSlice, ObjectRef, Pod
 
 DNS_SCHEMA_VERSION = "1.1.0"
@@ -65,9 +67,12 @@ class PredictedEndpoint:
         return (self.pod.owner or self.pod.ref) if self.predicted_pod else self.pod.ref
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """What the plugin's Services() returns: a host (IP or name) with a port and a key name."""
+class Item(NamedTuple):
+    """What the plugin's Services() returns: a host (IP or name) with a port and a key name.
+
+    A named tuple: a headless Service's name makes one per endpoint and port, and
+    nothing keeps them past its answer.
+    """
 
     host: str
     port: int

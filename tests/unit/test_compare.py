@@ -196,3 +196,36 @@ def test_nxdomain_carrying_the_expected_records_is_missing() -> None:
     check = judge(expected(rec("10.0.0.14")), seen(rec("10.0.0.14"), rcode=Rcode.NXDOMAIN))
     assert check.verdict is Verdict.MISSING
     assert "NXDOMAIN" in check.note and "10.0.0.14" in check.note
+
+
+def test_compare_pairs_each_question_with_every_server_that_answered_it() -> None:
+    from hsvc.core.compare import compare
+    from hsvc.core.model import ObjectRef
+    from hsvc.core.records import Expectation, Group
+
+    ref = ObjectRef(kind="Service", namespace="ms", name="eureka")
+    items = [
+        Expectation(group=Group.SERVICE, subject=ref, expected=expected(rec("10.0.0.1"))),
+        Expectation(group=Group.SRV, subject=ref, expected=expected(qtype="SRV")),
+        Expectation(
+            group=Group.SERVICE,
+            subject=ref,
+            expected=DnsAnswer(name="other.ms.svc.cluster.local.", type="A", rcode=Rcode.NOERROR),
+        ),
+    ]
+    # Three servers for the A question (one writes the name in capitals), one for SRV,
+    # none for the third question.
+    observations = [
+        Observation(
+            server="a", name=NAME, type="A", rcode=Rcode.NOERROR, answer=(rec("10.0.0.1"),)
+        ),
+        Observation(server="b", name=NAME.upper(), type="a", rcode=Rcode.NXDOMAIN),
+        Observation(
+            server="c", name=NAME, type="A", rcode=Rcode.NOERROR, answer=(rec("10.0.0.1"),)
+        ),
+        Observation(server="a", name=NAME, type="SRV", rcode=Rcode.NOERROR),
+    ]
+    rows = compare(items, observations)
+    assert [[c.observation.server for c in r.checks] for r in rows] == [["a", "b", "c"], ["a"], []]
+    assert [c.verdict for c in rows[0].checks] == [Verdict.OK, Verdict.MISSING, Verdict.OK]
+    assert [r.status for r in rows] == [Verdict.MISSING, Verdict.OK, Verdict.ERROR]

@@ -1,0 +1,162 @@
+"""The resolver's fast paths against the slow ones they stand for: no sockets.
+
+Reading the answer to a known question in one pass (:func:`dnswire._read_answer`)
+is checking it answers (:func:`dnswire._answers`) and then reading it
+(:func:`dnswire._read_wire`, itself property-tested against dnspython in
+test_resolver_units.py); observations built slot by slot are the dataclass's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import dns.message
+import dns.rcode
+import dns.rrset
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hsvc.adapters import dnswire
+from hsvc.core.model import Observation, Question, Rcode, Record, Transport
+from tests.unit.test_resolver_units import ODD_LABEL, SOA_RR, by_dnspython, names_, records_
+
+
+def response_wire(
+    asked: str,
+    qtype: str,
+    qid: int,
+    rrsets: list[dns.rrset.RRset],
+    rcode: dns.rcode.Rcode = dns.rcode.NOERROR,
+) -> bytes:
+    query = dns.message.make_query(asked, qtype, use_edns=0, payload=1232)
+    query.id = qid
+    response = dns.message.make_response(query)
+    response.set_rcode(rcode)
+    response.answer.extend(rrsets)
+    response.authority.append(SOA_RR)
+    return response.to_wire()
+
+
+def slow_read(wire: bytes, qid: int, question: dnswire._Prepared):
+    """What the resolver did before the one-pass read: check, then read."""
+    if not dnswire._answers(wire, qid, question.section):
+        return None
+    return dnswire._read_wire(wire)
+
+
+@settings(deadline=None)
+@given(
+    st.lists(records_(), max_size=6),
+    st.sampled_from(["A", "SRV", "PTR", "TXT"]),
+    st.sampled_from(["q.example.", "Q.Example.", "q.example"]),
+    st.sampled_from(["q.example.", "Q.EXAMPLE."]),
+    st.integers(0, 65535),
+    st.sampled_from([dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL, dns.rcode.FORMERR]),
+)
+def test_reading_a_known_questions_answer_is_checking_then_reading(
+    rrsets, qtype, name, echoed, qid, rcode
+):
+    question = dnswire._prepare(Question(name=name, type=qtype))
+    wire = response_wire(echoed, qtype, qid, rrsets, rcode)
+    read = dnswire._read_answer(wire, qid, question)
+    assert read == slow_read(wire, qid, question)
+    assert read is not None
+    if dnswire._decode(wire) is not None:
+        assert read == by_dnspython(wire)
+    # Another ID, or another question, is no answer to this query.
+    assert dnswire._read_answer(wire, qid ^ 1, question) is None
+    other = dnswire._prepare(Question(name="r.example.", type=qtype))
+    assert dnswire._read_answer(wire, qid, other) is None
+
+
+@settings(deadline=None)
+@given(st.lists(records_(ODD_LABEL), max_size=4), names_(ODD_LABEL), st.integers(0, 65535))
+def test_reading_the_answer_to_a_question_of_unusual_labels(rrsets, name, qid):
+    question = dnswire._prepare(Question(name=name, type="A"))
+    wire = response_wire(question.name, "A", qid, rrsets)
+    assert dnswire._read_answer(wire, qid, question) == slow_read(wire, qid, question)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda w: w[:2] + (int.from_bytes(w[2:4], "big") & 0x7FFF).to_bytes(2, "big") + w[4:],
+        lambda w: w[:2] + (int.from_bytes(w[2:4], "big") | 0x2000).to_bytes(2, "big") + w[4:],
+        lambda w: w[:4] + b"\x00\x00" + w[6:],
+        lambda w: w[:4] + b"\x00\x02" + w[6:],
+        lambda w: w[:2] + (int.from_bytes(w[2:4], "big") | 0x0200).to_bytes(2, "big") + w[4:],
+        lambda w: w + b"\x00",
+    ],
+    ids=["not-a-response", "opcode-status", "no-question", "two-questions", "tc", "trailing"],
+)
+def test_odd_headers_are_read_as_the_slow_path_reads_them(mangle):
+    question = dnswire._prepare(Question(name="q.example.", type="A"))
+    a = dns.rrset.from_text("q.example.", 30, "IN", "A", "10.0.0.1")
+    wire = mangle(response_wire("q.example.", "A", 7, [a]))
+    assert dnswire._read_answer(wire, 7, question) == slow_read(wire, 7, question)
+
+
+def test_observations_built_slot_by_slot_are_the_dataclasses_own():
+    question = dnswire._prepare(Question(name="web.ms.svc.cluster.local", type="A"))
+    a = dns.rrset.from_text(question.name, 30, "IN", "A", "10.0.0.1")
+    response = dnswire._read_wire(response_wire(question.name, "A", 1, [a]))
+    transport = Transport(edns_size=response.size)
+    built = dnswire._observation(
+        question, "127.0.0.1:53", response, time.monotonic(), too_large=True, error="why",
+        transport=transport,
+    )  # fmt: skip
+    expected = Observation(
+        server="127.0.0.1:53",
+        name="web.ms.svc.cluster.local.",
+        type="A",
+        rcode=Rcode.NOERROR,
+        answer=(Record(name=question.name, type="A", ttl=30, data="10.0.0.1"),),
+        too_large=True,
+        size=response.size,
+        elapsed_ms=built.elapsed_ms,
+        error="why",
+        transport=transport,
+    )
+    # Every field is set (an unset slot would raise here), each to the constructor's value.
+    for field in dataclasses.fields(Observation):
+        assert getattr(built, field.name) == getattr(expected, field.name), field.name
+    assert built == expected and hash(built) == hash(expected)
+    assert 0 <= built.elapsed_ms < 1000
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.size = 0  # type: ignore[misc]
+
+
+def test_an_observation_of_a_failure_and_of_an_unusual_rcode():
+    question = dnswire._prepare(Question(name="q.example.", type="A"))
+    started = time.monotonic()
+    failed = dnswire._observation(question, "s", dnswire._timed_out(2.0, 2), started)
+    assert (failed.rcode, failed.error, failed.size) == (
+        Rcode.TIMEOUT,
+        "no response within 2s (2 attempts)",
+        0,
+    )
+    wire = response_wire("q.example.", "A", 1, [], dns.rcode.BADVERS)
+    odd = dnswire._observation(question, "s", dnswire._read_wire(wire), started)
+    assert (odd.rcode, odd.error) == (Rcode.ERROR, "server answered BADVERS")
+
+
+def test_query_ids_are_16_bit_and_spread():
+    ids = dnswire._query_ids()
+    drawn = [next(ids) for _ in range(5000)]  # several refills of 1,024
+    assert all(0 <= i < 65536 for i in drawn)
+    assert len(set(drawn)) > 4500
+
+
+@pytest.mark.parametrize(
+    ("name", "type_"),
+    [("web.ms.svc.cluster.local", "a"), ("A\\.b.example.", "SRV"), ("x.example.", "TYPE65280")],
+)
+def test_prepared_questions_built_slot_by_slot_are_the_dataclasses_own(name, type_):
+    prepared = dnswire._prepare(Question(name=name, type=type_))
+    fields = {f.name: getattr(prepared, f.name) for f in dataclasses.fields(dnswire._Prepared)}
+    assert prepared == dnswire._Prepared(**fields)
+    assert prepared.section.endswith(
+        prepared.rdtype.to_bytes(2, "big") + b"\x00\x01"
+    ) and prepared.plain == (name != "A\\.b.example.")
