@@ -431,14 +431,21 @@ class ForwardInquiry(Inquiry):
                 subject=chosen[0].source,
             )
         items = []
+        # The endpoints of one slice share its ports: the matching port numbers of each
+        # slice's ports are worked out once (by identity: they live while ``chosen`` does).
+        numbers_of: dict[int, list[int]] = {}
         for ep in chosen:
-            target = f"{ep.name}.{base}"
-            for sp in ep.ports or (EndpointPort(port=NO_PORT),):
-                if not port_matches(port, proto, sp.name, sp.protocol):
-                    continue
-                number = sp.port if sp.port is not None else NO_PORT
-                items.append(
-                    Item(host=ep.address, port=number, target=target, source=ep.source, rule=rule)
+            numbers = numbers_of.get(id(ep.ports))
+            if numbers is None:
+                numbers = numbers_of[id(ep.ports)] = [
+                    sp.port if sp.port is not None else NO_PORT
+                    for sp in ep.ports or (EndpointPort(port=NO_PORT),)
+                    if port_matches(port, proto, sp.name, sp.protocol)
+                ]
+            if numbers:
+                target = f"{ep.name}.{base}"
+                items.extend(
+                    [Item(ep.address, number, target, ep.source, rule) for number in numbers]
                 )
         if not items:
             ports = {(sp.name.lower(), sp.protocol.lower()) for ep in ready for sp in ep.ports}
