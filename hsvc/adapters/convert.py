@@ -49,6 +49,7 @@ from hsvc.adapters.fields import (
     _str_list,
     _template_spec,
     _type_name,
+    shared,
 )
 from hsvc.core import names
 from hsvc.core.model import (
@@ -416,7 +417,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         hostname=hostname,
         subdomain=subdomain,
         pod_ips=pod_ips,
-        phase=_str(status, "phase", ("status",), "Running"),
+        phase=shared(_str(status, "phase", ("status",), "Running")),
         ready=_pod_ready(status),
         has_status=bool(status),
         deleting=meta.get("deletionTimestamp") is not None,
@@ -426,7 +427,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
         images=tuple(
-            image
+            shared(image)  # the pods of one workload run the same images
             for container, c_path in _each(spec, "containers", ("spec",))
             if (image := _str(container, "image", c_path))
         ),
