@@ -67,6 +67,17 @@ class _EndpointIndexes:
         self.slice_by_ip: dict[str, list[SliceEndpoint]] = defaultdict(list)
 
 
+class _SliceIndex:
+    """One Service's slice endpoints in order, by targetRef name and by address."""
+
+    __slots__ = ("by_ip", "by_ref", "endpoints")
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        self.by_ref: dict[str, int] = {}  # the first endpoint's position
+        self.by_ip: dict[str, int] = {}
+
+
 class ClusterIndex:
     """The objects indexed the way the CoreDNS kubernetes plugin reads them.
 
@@ -188,7 +199,7 @@ class ClusterIndex:
         # Trace steps that depend only on the objects (a zone, a namespace, a Service),
         # made once for the thousands of questions that take them (hsvc.core.inquiry).
         self.shared_steps: dict[tuple[object, ...], Step] = {}
-        self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
+        self._slice_index: dict[tuple[str, str], _SliceIndex] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:
         """Desired state: the slices and endpoints the controllers will write (rules 3, 4, 21)."""
@@ -509,23 +520,23 @@ class ClusterIndex:
         """Return the first endpoint in the Service's slices that is ``pod`` (targetRef or IP)."""
         index = self._slice_index.get((namespace, service))
         if index is None:
-            index = {}
-            position = 0
+            index = _SliceIndex()
             for sl in self.slices.get((namespace, service), []):
                 for ep in sl.endpoints:
+                    position = len(index.endpoints)
+                    index.endpoints.append(ep)
                     if ep.target_ref is not None:
-                        index.setdefault(("ref", ep.target_ref.name), (position, ep))
+                        index.by_ref.setdefault(ep.target_ref.name, position)
                     for address in ep.addresses:
-                        index.setdefault(("ip", address), (position, ep))
-                    position += 1
+                        index.by_ip.setdefault(address, position)
             self._slice_index[(namespace, service)] = index
         # The first in slice order of the endpoints naming the pod or holding one of its IPs.
-        first = index.get(("ref", pod.name))
+        first = index.by_ref.get(pod.name)
         for ip in pod.pod_ips:
-            found = index.get(("ip", ip))
-            if found is not None and (first is None or found[0] < first[0]):
+            found = index.by_ip.get(ip)
+            if found is not None and (first is None or found < first):
                 first = found
-        return first[1] if first is not None else None
+        return index.endpoints[first] if first is not None else None
 
     def dns_service_addresses(self) -> tuple[list[tuple[str, ObjectRef]], bool]:
         """Return the addresses ``ns.dns.<zone>`` answers, and whether they are known.
