@@ -5,13 +5,13 @@ what was given into the frozen :class:`~hsvc.commands.options.Options` and
 :class:`OutputOptions`, once per command.
 """
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer  # noqa: TID251
 
 from hsvc.commands.options import CONCURRENCY, DNS_TIMEOUT, PARALLEL, REQUEST_TIMEOUT, Via
+from hsvc.core.dataclass import dataclass
 from hsvc.core.vocabulary import Flavour, PodsMode
 
 

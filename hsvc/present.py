@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hsvc.commands.options import Options
+from hsvc.core.dataclass import dataclass
 from hsvc.errors import ExitCode
 from hsvc.flags import OutputOptions
 from hsvc.terminal import Environment

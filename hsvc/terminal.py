@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
+
+from hsvc.core.dataclass import dataclass
 
 if TYPE_CHECKING:
     from rich.console import Console  # noqa: TID251

@@ -12,7 +12,6 @@ import os
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import dns.exception  # noqa: TID251
@@ -21,6 +20,7 @@ import dns.name  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Question
 from hsvc.errors import InvalidNameError, UsageError
 

@@ -12,7 +12,6 @@ import re
 import struct
 import sys
 import time
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from hsvc.adapters.dnsquery import _query_ids as _query_ids
 from hsvc.adapters.dnsquery import _query_wire as _query_wire
 from hsvc.adapters.dnsquery import _question_wire as _question_wire
 from hsvc.adapters.dnsquery import _sentence
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Observation, Rcode, Record, Transport
 
 if TYPE_CHECKING:
@@ -175,6 +175,7 @@ _MAX_POINTERS = 16  # dns.name.MAX_COMPRESSION_POINTER_CHAIN
 # The header's counts (after the ID) and a record's fixed fields, precompiled.
 _HEADER = struct.Struct("!HHHHH")
 _HEADER_ID = struct.Struct("!HHHHHH")
+_ROOT_OPT = b"\0" + struct.pack("!H", dns.rdatatype.OPT)  # an OPT record's owner and type
 _RR = struct.Struct("!HHIH")
 _OPT = int(dns.rdatatype.OPT)
 _IN = int(dns.rdataclass.IN)
@@ -301,10 +302,17 @@ def _records_of(
 
     ``qname``: the question's name, if it is written out whole at offset 12 ("" if not).
     """
-    size = len(wire)
+    size = end = len(wire)
     answer: list[Record] = []
     opt_seen = False
-    for index in range(ancount + nscount + arcount):
+    count = ancount + nscount + arcount
+    if arcount == 1 and wire[-11:-8] == _ROOT_OPT and not wire[-6] and wire[-2:] == b"\0\0":
+        # The usual last record: an OPT without options or extended rcode, 11 bytes.
+        # Taken as read if the records before it end where it starts.
+        end -= 11
+        count -= 1
+        opt_seen = True
+    for index in range(count):
         if qname and wire[offset : offset + 2] == b"\xc0\x0c":
             owner, at = qname, offset + 2
         elif offset < size and wire[offset] == 0:
@@ -345,7 +353,7 @@ def _records_of(
         _set(record, "ttl", ttl)
         _set(record, "data", data)
         answer.append(record)
-    if offset != size:
+    if offset != end:
         return None
     response: _Response = _new(_Response)
     _set(response, "rcode", rcode)
@@ -438,40 +446,23 @@ def _observation(
     error: str = "",
     transport: Transport | None = None,
 ) -> Observation:
+    """What ``server`` answered to ``question`` (``started``: the first send's monotonic time).
+
+    Built as ``Observation(...)`` builds it, slot by slot (one per question: a
+    third of the frozen dataclass's ``__init__``); never truncated or low
+    confidence here.
+    """
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
+    answer: tuple[Record, ...] = ()
     if isinstance(outcome, _Failure):
-        return _observed(
-            server, question, outcome.rcode, (), False, 0, elapsed_ms, outcome.error, None
-        )
-    status = _RCODES.get(outcome.rcode)
-    if status is None:
-        status, rcode_error = _status(outcome.rcode)
-        error = error or rcode_error
-    return _observed(
-        server,
-        question,
-        status,
-        outcome.answer,
-        too_large,
-        outcome.size,
-        elapsed_ms,
-        error,
-        transport,
-    )
-
-
-def _observed(
-    server: str,
-    question: _Prepared,
-    rcode: Rcode,
-    answer: tuple[Record, ...],
-    too_large: bool,
-    size: int,
-    elapsed_ms: float,
-    error: str,
-    transport: Transport | None,
-) -> Observation:
-    """``Observation(...)`` of one exchange (not truncated, not low confidence), built faster."""
+        rcode, size, error = outcome.rcode, 0, outcome.error
+        too_large, transport = False, None
+    else:
+        found = _RCODES.get(outcome.rcode)
+        if found is None:
+            found, rcode_error = _status(outcome.rcode)
+            error = error or rcode_error
+        rcode, answer, size = found, outcome.answer, outcome.size
     obs: Observation = _new(Observation)
     _set(obs, "server", server)
     _set(obs, "name", question.name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
 
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
@@ -24,6 +23,7 @@ from hsvc.adapters.convert import (
 )
 from hsvc.adapters.kuberest import ApiStatus, Request, forbidden_note, get_request, list_request
 from hsvc.adapters.kubestreams import StreamClient
+from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ConfigText, DnsWorkload, PathObjects
 from hsvc.core.model import EndpointSlice, NetworkPolicy, Pod, Service
 

@@ -16,7 +16,6 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -27,6 +26,7 @@ from hsvc.adapters.convert import (
 )
 from hsvc.adapters.deadline import Deadline, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
+from hsvc.core.dataclass import dataclass
 from hsvc.errors import (
     AccessDeniedError,
     ApiUnreachableError,

@@ -13,11 +13,11 @@ import select
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from hsvc.adapters.kuberest import ApiStatus, Request, RestClient, one_line, status_fields
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     Nameserver,
     Pod,

@@ -46,7 +46,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import TracebackType
 from typing import Any, Self
 
@@ -62,6 +62,7 @@ from hsvc.adapters.convert import (
 )
 from hsvc.adapters.kubeapi import KubeSource
 from hsvc.adapters.kuberest import ApiStatus, Request, status_fields
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import EndpointSlice, Namespace, Pod, Service, Snapshot, StatefulSet
 from hsvc.core.scope import pods_for_service
 from hsvc.errors import AccessDeniedError, ApiUnreachableError, HsvcError

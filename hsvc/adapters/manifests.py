@@ -15,7 +15,6 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +28,7 @@ from hsvc.adapters.convert import (
     slices_from_endpoints_dict,
 )
 from hsvc.adapters.yamldocs import _at, _child, _Document, _documents
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     BackendRef,
     ConfigData,

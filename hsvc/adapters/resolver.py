@@ -13,6 +13,7 @@ Every query names its server and port explicitly, so the host's own
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 import threading
@@ -115,9 +116,18 @@ def resolve_all(
         return []
 
     started = time.monotonic()
-    observations = _resolve(
-        prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
-    )
+    # The answers are many small long-lived objects and no cycles: the cyclic collector
+    # would rescan them again and again while they are built (a sixth of the run at
+    # thousands of questions, docs/reference/benchmarks.md). It waits until the run ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        observations = _resolve(
+            prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
+        )
+    finally:
+        if collecting:
+            gc.enable()
     log.debug(
         "asked %d questions of %d servers in %.0f ms",
         len(prepared),

@@ -210,9 +210,11 @@ def first_exchanges(
             # it and wait on for the reply to their query.
             worker.mismatched += 1
             return
-        if isinstance(result, _Failure):
+        if type(result) is _Failure:
             discard(worker)
-        finish(worker, result)
+        job = worker.job
+        worker.job = -1
+        done(job, result, worker.started)
         start(worker, pending)
 
     try:

@@ -11,10 +11,11 @@ kubectl (go-yaml) refuses "excessive aliasing" the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml  # noqa: TID251
+
+from hsvc.core.dataclass import dataclass
 
 __all__ = [
     "MAX_ALIAS_DEPTH",

@@ -8,11 +8,11 @@ bounds what PyYAML is asked to do (:mod:`hsvc.adapters.yamlbounds`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 import yaml  # noqa: TID251
 
 from hsvc.adapters import yamlbounds
+from hsvc.core.dataclass import dataclass
 from hsvc.errors import ManifestError
 
 _MAX_LIST_DEPTH = 8

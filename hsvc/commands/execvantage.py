@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from hsvc.commands.vantagebase import LayerTarget, PodView, layer_targets, resolver_layer
 from hsvc.core import names
+from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question, Rcode
 from hsvc.core.podexec import ToolAnswer, lookup_script, parse_lookups

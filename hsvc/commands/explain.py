@@ -8,10 +8,10 @@ the docs file itself. Nothing is fetched: a pip install needs no docs folder.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from hsvc.core.dataclass import dataclass
 from hsvc.errors import NotFoundError, UsageError
 
 _CODE = re.compile(r"^HSVC\d{3}$")

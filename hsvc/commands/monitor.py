@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hsvc.commands.options import MONITOR_INTERVAL, Options
@@ -34,6 +34,7 @@ from hsvc.commands.source import Api, _settings, load_source
 from hsvc.commands.vantage import labels, open_vantage
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import compare
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Namespace, Question, Rcode, Snapshot
 from hsvc.core.monitor import (
     DEFAULT_MAX_SERVICES,

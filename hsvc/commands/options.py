@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.vocabulary import Flavour, PodsMode
 
 # Each default is written here once; the CLI's flags take theirs from these.

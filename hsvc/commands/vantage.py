@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from hsvc.commands.execvantage import EXEC_TIMEOUT_FLOOR, ExecVantage
@@ -45,6 +45,7 @@ from hsvc.commands.vantagebase import (
     layer_targets,
     resolver_layer,
 )
+from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question
 from hsvc.core.report import Source

@@ -8,9 +8,10 @@ The resolver layers a pod can ask one by one (:func:`layer_targets`) live here t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question
 from hsvc.core.podexec import PodLookups

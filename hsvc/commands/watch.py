@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from hsvc.core.convergence import (
     WatchSummary,
 )
 from hsvc.core.corefile import CorefileError
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Observation, Question
 from hsvc.core.records import Expectation
 from hsvc.core.report import Source

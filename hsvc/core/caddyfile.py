@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from hsvc.core.dataclass import dataclass
 
 
 class CorefileError(ValueError):

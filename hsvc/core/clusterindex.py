@@ -350,6 +350,7 @@ class ClusterIndex:
     def _index_slice(
         self, ns: str, svc_name: str, sl: EndpointSlice, into: _EndpointIndexes
     ) -> None:
+        slice_ref = sl.ref  # one reference for every endpoint of the slice
         for ep in sl.endpoints:
             for raw in ep.addresses:
                 address = names.canonical_ip(raw)
@@ -377,8 +378,8 @@ class ClusterIndex:
                     family=names.ip_family(address),
                     ports=sl.ports,
                     zone=ep.zone,
-                    source=ep.target_ref or sl.ref,
-                    slice=sl.ref,
+                    source=ep.target_ref or slice_ref,
+                    slice=slice_ref,
                     has_hostname=bool(ep.hostname),
                 )
                 self.endpoints[(ns, svc_name)].append(published)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Rcode, Record, rcode_word
 from hsvc.core.records import Expectation, Group
 from hsvc.core.text import listed

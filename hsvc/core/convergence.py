@@ -29,11 +29,12 @@ of them was answered as expected.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
 from hsvc.core.compare import Row, Verdict, record_key
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsAnswer, Observation, Question, Rcode
 from hsvc.core.records import Expectation
 from hsvc.core.staleness import StalenessModel

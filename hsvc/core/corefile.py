@@ -13,10 +13,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hsvc.core.caddyfile import CorefileError as CorefileError
 from hsvc.core.caddyfile import Directive, Parser, ServerBlock, Token, expand_imports, tokenize
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     DnsSettings,
     LabelSelector,

@@ -12,9 +12,10 @@ EndpointSlice names, which is not always 53 (OpenShift: 5353).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hsvc.core import corefile, flavour
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import EndpointSlice, Labels, ObjectRef, Service
 from hsvc.core.vocabulary import Flavour
 

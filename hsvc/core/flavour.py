@@ -23,8 +23,9 @@ Version ranges were checked against the CoreDNS history (``git tag --contains``)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsSettings
 from hsvc.core.vocabulary import Flavour
 

@@ -29,6 +29,8 @@ from hsvc.core.names import NameKind
 class ForwardInquiry(Inquiry):
     """A question's forward lookup: the items a name holds, whatever the type asked."""
 
+    __slots__ = ()
+
     def lookup(self) -> Lookup:
         """Return the items for the name regardless of type, or a name error."""
         p = self.p

@@ -8,9 +8,10 @@ per-type answers (:mod:`hsvc.core.answers`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NamedTuple
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsSettings, Endpoint, EndpointPort, EndpointSlice, ObjectRef, Pod
 
 DNS_SCHEMA_VERSION = "1.1.0"

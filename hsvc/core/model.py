@@ -11,8 +11,9 @@ DNS names are absolute, lower-case and end with a dot.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from enum import StrEnum
+
+from hsvc.core.dataclass import dataclass
 
 # The Kubernetes objects and what apps read live in hsvc.core.objects; re-exported here.
 from hsvc.core.objects import (

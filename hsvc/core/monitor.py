@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from hsvc.core.compare import Row, Verdict, disagreements
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import EndpointSlice, Pod, Service, Snapshot, StatefulSet, selector_matches
 from hsvc.core.tally import service_of
 from hsvc.core.vocabulary import (

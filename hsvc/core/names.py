@@ -10,8 +10,9 @@ import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+
+from hsvc.core.dataclass import dataclass
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -20,6 +21,9 @@ _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # A name absolute() writes back as it is, lower-cased: printable ASCII without the
 # space, the backslash and the bytes a presentation-form label escapes (_ESCAPED).
 _PLAIN_NAME = re.compile(r"[!#%&'*+,\-./0-9:<=>?A-Z\[\]^_`a-z{|}~]+")
+# The same characters as labels of 1 to 63 (dots apart), each ending with a dot: an
+# absolute name that is written back as it is, lower-cased, in one match.
+_PLAIN_ABSOLUTE = re.compile(r"(?:[!#%&'*+,\-/0-9:<=>?A-Z\[\]^_`a-z{|}~]{1,63}\.)+")
 # An IPv4 address as ipaddress writes it (no leading zeros): its canonical form.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
@@ -47,6 +51,8 @@ def absolute(name: str) -> str:
             or characters that cannot appear in a DNS name.
     """
     text = name.strip()
+    if len(text) <= MAX_NAME + 1 and _PLAIN_ABSOLUTE.fullmatch(text):
+        return text.lower()  # the usual absolute name, checked in one match
     if not text:
         raise InvalidName(name, "empty name")
     if text == ".":
@@ -385,6 +391,12 @@ def spelled_absolute(name: str) -> str:
 
 def zone_of(name: str, zones: Sequence[str]) -> str | None:
     """Return the longest of ``zones`` that ``name`` (absolute, lower-case) lies in, or None."""
+    if isinstance(zones, tuple):
+        # Longest first (ties in their order): the first zone the name lies in.
+        for zone, below in _longest_first(zones):
+            if name == zone or zone == "." or name.endswith(below):
+                return zone
+        return None
     best: str | None = None
     for zone in zones:
         if is_subdomain(name, zone) and (best is None or len(zone) > len(best)):
@@ -392,9 +404,19 @@ def zone_of(name: str, zones: Sequence[str]) -> str | None:
     return best
 
 
+@functools.lru_cache(maxsize=64)
+def _longest_first(zones: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each zone with ``.zone`` (what a name below it ends with), the longest first."""
+    return tuple((zone, "." + zone) for zone in sorted(zones, key=len, reverse=True))
+
+
+_REVERSE_APEXES = ("in-addr.arpa.", "ip6.arpa.")
+_BELOW_REVERSE = (".in-addr.arpa.", ".ip6.arpa.")
+
+
 def is_reverse_zone(zone: str) -> bool:
     """Return whether ``zone`` lies in ``in-addr.arpa.`` or ``ip6.arpa.``."""
-    return is_subdomain(zone, "in-addr.arpa.") or is_subdomain(zone, "ip6.arpa.")
+    return zone in _REVERSE_APEXES or zone.endswith(_BELOW_REVERSE)
 
 
 # long: the plugin's parse order, one step per name form, reads best as one walk (rule 9)

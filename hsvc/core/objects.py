@@ -12,8 +12,10 @@ Label maps are tuples of ``(key, value)`` pairs, sorted, so every object hashes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
+
+from hsvc.core.dataclass import dataclass
 
 Labels = tuple[tuple[str, str], ...]
 

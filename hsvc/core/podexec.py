@@ -25,8 +25,9 @@ import math
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Question, Rcode, Record
 from hsvc.core.searchpath import Libc
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     Labels,
     LabelSelector,

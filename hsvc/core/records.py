@@ -11,11 +11,11 @@ reason (the first failed step of the engine's trace for that very answer).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core import conditions, names
 from hsvc.core.cluster import ClusterDns
+from hsvc.core.dataclass import dataclass
 from hsvc.core.explain import reason
 from hsvc.core.lookup import SliceEndpoint
 from hsvc.core.model import (

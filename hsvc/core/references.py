@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core import names
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     BackendRef,
     ObjectRef,

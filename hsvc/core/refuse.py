@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsAnswer, Finding, Severity
 from hsvc.core.references import RefClass, Reference, short_kind
 

@@ -7,10 +7,11 @@ exit code. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Generic, TypeVar
 
 from hsvc.core.compare import PASSING, Disagreement, Row
+from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.explain import Link
 from hsvc.core.model import (

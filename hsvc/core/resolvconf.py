@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Nameserver
 
 # glibc's MAXNS: servers past the third are ignored.

@@ -29,10 +29,10 @@ queries per candidate (one with glibc's ``options no-aaaa``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core import names
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Rcode
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.text import unique

@@ -38,11 +38,11 @@ all of these; hsvc asks servers directly and does not see it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 
 from hsvc.core.caddyfile import CorefileError, Directive, Parser, ServerBlock, tokenize
 from hsvc.core.corefile import _normalize_zone, _split_host_port, _zones_of
+from hsvc.core.dataclass import dataclass
 from hsvc.core.vocabulary import (
     WATCH_ALLOWANCE as WATCH_ALLOWANCE,  # re-exported; its home is hsvc.core.vocabulary
 )

@@ -10,9 +10,9 @@ causes are the report's own findings and the rows' own notes and reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from hsvc.core.compare import Row, Verdict
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Finding, Severity, selector_matches
 from hsvc.core.names import address_from_reverse
 from hsvc.core.report import InspectReport

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from hsvc.core import names
 from hsvc.core.compare import Row, Verdict
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import DnsAnswer, Finding, ObjectRef, Severity
 from hsvc.core.records import Group
 

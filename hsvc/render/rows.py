@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.console import Console  # noqa: TID251
 from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Row, Verdict
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     DnsAnswer,
     Observation,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from rich import box  # noqa: TID251
 from rich.console import Console, Group  # noqa: TID251
@@ -20,6 +19,7 @@ from rich.table import Table  # noqa: TID251
 from rich.text import Text  # noqa: TID251
 
 from hsvc.core.compare import Verdict
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import (
     rcode_word,
 )

@@ -5,6 +5,7 @@ The zone files below are the "actual" cluster DNS and are written by hand.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -86,6 +87,24 @@ def datas(observation: Observation) -> set[str]:
 
 
 # --- answers knot gives --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_waits_for_the_run_and_is_left_as_it_was(knot, enabled):
+    during: list[bool] = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        observations = resolve_all(
+            [Question(name="eureka.ms.svc.cluster.local", type="A")] * 3,
+            [knot.nameserver],
+            progress=lambda _: during.append(gc.isenabled()),
+        )
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert [o.rcode for o in observations] == [Rcode.NOERROR] * 3
+    assert during == [False] * 3
+    assert after is enabled
 
 
 def test_a_set(knot):

@@ -75,3 +75,24 @@ def test_ip_short_cuts_agree_with_ipaddress(text):
     assert names._strict_ip(text) == (family != 0)
     if family:
         assert names.reverse_name(text) == ipaddress.ip_address(text).reverse_pointer + "."
+
+
+ZONES = st.sampled_from(
+    [
+        *(".", "a.", "b.", "local.", "cluster.local.", "x.cluster.local.", "arpa."),
+        *("in-addr.arpa.", "10.in-addr.arpa.", "ip6.arpa.", "xin-addr.arpa."),
+    ]
+)
+
+
+@settings(deadline=None, max_examples=scaled(500))
+@given(st.lists(ZONES, max_size=5), ZONES, st.sampled_from(["", "q.", "x.", "10-0-0-1.n.pod."]))
+def test_zone_short_cuts_agree_with_the_scan(zones, zone, prefix):
+    name = zone if prefix == "" or zone == "." else prefix + zone
+    best = None
+    for z in zones:
+        if names.is_subdomain(name, z) and (best is None or len(z) > len(best)):
+            best = z
+    assert names.zone_of(name, tuple(zones)) == best == names.zone_of(name, zones)
+    reverse = names.is_subdomain(name, "in-addr.arpa.") or names.is_subdomain(name, "ip6.arpa.")
+    assert names.is_reverse_zone(name) == reverse

@@ -100,20 +100,22 @@ def test_odd_headers_are_read_as_the_slow_path_reads_them(mangle):
 
 def test_observations_built_slot_by_slot_are_the_dataclasses_own():
     question = dnswire._prepare(Question(name="web.ms.svc.cluster.local", type="A"))
-    answer = (Record(name=question.name, type="A", ttl=30, data="10.0.0.1"),)
-    transport = Transport(edns_size=61)
-    built = dnswire._observed(
-        "127.0.0.1:53", question, Rcode.NOERROR, answer, True, 61, 1.5, "why", transport
-    )
+    a = dns.rrset.from_text(question.name, 30, "IN", "A", "10.0.0.1")
+    response = dnswire._read_wire(response_wire(question.name, "A", 1, [a]))
+    transport = Transport(edns_size=response.size)
+    built = dnswire._observation(
+        question, "127.0.0.1:53", response, time.monotonic(), too_large=True, error="why",
+        transport=transport,
+    )  # fmt: skip
     expected = Observation(
         server="127.0.0.1:53",
         name="web.ms.svc.cluster.local.",
         type="A",
         rcode=Rcode.NOERROR,
-        answer=answer,
+        answer=(Record(name=question.name, type="A", ttl=30, data="10.0.0.1"),),
         too_large=True,
-        size=61,
-        elapsed_ms=1.5,
+        size=response.size,
+        elapsed_ms=built.elapsed_ms,
         error="why",
         transport=transport,
     )
@@ -121,6 +123,7 @@ def test_observations_built_slot_by_slot_are_the_dataclasses_own():
     for field in dataclasses.fields(Observation):
         assert getattr(built, field.name) == getattr(expected, field.name), field.name
     assert built == expected and hash(built) == hash(expected)
+    assert 0 <= built.elapsed_ms < 1000
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.size = 0  # type: ignore[misc]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from hsvc.core import transport
+from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Finding, ObjectRef, Severity
 from hsvc.core.refuse import REFERENCE_CHECKS
 from hsvc.core.text import listed
