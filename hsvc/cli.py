@@ -7,12 +7,12 @@ its exit code; Ctrl-C becomes 130; anything else 70 with a hint to rerun with
 command bodies so that ``hsvc --help`` stays instant.
 """
 
+import copy
 import functools
 import gc
 import os
 import signal
 import sys
-from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, cast
 
@@ -23,7 +23,7 @@ except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback, as after (e
     sys.exit(130)
 
 from hsvc import __version__
-from hsvc.cliapp import DEMO_ONLY, commands
+from hsvc.cliapp import DEMO_ONLY, command_names, commands, hoist_command, value_flags
 from hsvc.coercion import PlainCoercion
 from hsvc.commands.options import (
     MONITOR_INTERVAL,
@@ -472,37 +472,36 @@ def _group() -> Any:
     return get_command(app)
 
 
+@functools.cache
+def _one_command(name: str) -> Any:
+    """The app as a click group that holds only the command ``name``.
+
+    What typer builds for that command is the same whichever others stand beside
+    it, so a run of one command builds only that one (building all of them was a
+    twentieth of a small inspect, docs/reference/benchmarks.md). The root help,
+    an unknown command and shell completion use :func:`_group`.
+    """
+    from typer.main import get_command  # noqa: TID251
+
+    alone = copy.copy(app)
+    alone.registered_commands = [c for c in app.registered_commands if c.name == name]
+    return get_command(alone)
+
+
+def _command_names() -> set[str]:
+    return command_names(app)
+
+
 def _value_flags() -> set[str]:
-    """Option names that take a value, across every command (for argument hoisting)."""
-    group = _group()
-    flags: set[str] = set()
-    for cmd in getattr(group, "commands", {}).values():
-        for param in cmd.params:
-            if getattr(param, "is_flag", True) or getattr(param, "param_type_name", "") != "option":
-                continue
-            flags.update(param.opts)
-    return flags
+    return value_flags(app)
 
 
-def hoist_command(
-    argv: list[str], commands: AbstractSet[str], value_flags: AbstractSet[str]
-) -> list[str]:
-    """Move the subcommand to the front, so flags may come before it (kubectl plugin style)."""
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token == "--":
-            return argv
-        if token.startswith("-"):
-            if token in value_flags:
-                i += 2
-                continue
-            i += 1
-            continue
-        if token in commands and i > 0:
-            return [token, *argv[:i], *argv[i + 1 :]]
-        return argv
-    return argv
+def _group_for(args: list[str]) -> Any:
+    """The click group to run ``args`` with: the command's alone when it is one."""
+    completing = any(name.endswith("_COMPLETE") for name in os.environ)
+    if args and not completing and args[0] in _command_names():
+        return _one_command(args[0])
+    return _group()
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> NoReturn:
@@ -535,9 +534,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
         if args and args[0] not in ("-h", "--help", "--version"):
-            commands = set(getattr(_group(), "commands", {}))
-            args = hoist_command(args, commands, _value_flags())
-        code = _group()(args=args, prog_name=prog, standalone_mode=False, obj=env)
+            args = hoist_command(args, _command_names(), _value_flags())
+        code = _group_for(args)(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()
             if own:

@@ -12,6 +12,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Annotated, Any, TextIO
 
 import typer  # noqa: TID251
@@ -214,3 +215,70 @@ def _setup_logging(debug: bool, stream: TextIO) -> None:
     # Even with --debug: the client's and urllib3's debug logs may carry headers.
     for name in noisy:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# --- what the command line holds, read without building the commands ---------------------
+
+
+def command_names(app: typer.Typer) -> set[str]:
+    """The commands' names, from the app's registrations (nothing built)."""
+    return {str(c.name) for c in app.registered_commands}
+
+
+def value_flags(app: typer.Typer) -> set[str]:
+    """Option names that take a value, across every command (for argument hoisting).
+
+    Read from the registered signatures without building the commands, by the rule
+    typer follows: an option takes a value unless its type is ``bool`` (a flag);
+    its names are those declared (in ``Annotated``, ``typer.Option``'s positional
+    arguments), else ``--`` and the parameter's name.
+    ``tests/unit/test_cli.py`` holds this against the options typer builds.
+    """
+    flags: set[str] = set()
+    for info in app.registered_commands:
+        signature = inspect.signature(info.callback)  # type: ignore[arg-type]
+        for param in signature.parameters.values():
+            option = _option_info(param.annotation)
+            if option is None or _base_type(param.annotation) is bool:
+                continue
+            # In Annotated, typer.Option's first positional argument is a name too.
+            named = [option.default] if option.default is not ... else []
+            decls = [d for d in (*named, *(option.param_decls or ())) if d.startswith("-")]
+            flags.update(decls or [f"--{param.name.replace('_', '-')}"])
+    return flags
+
+
+def _option_info(annotation: Any) -> Any:
+    """The ``typer.Option`` of an ``Annotated`` parameter, else None."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, typer.models.OptionInfo):
+            return meta
+    return None
+
+
+def _base_type(annotation: Any) -> Any:
+    """``bool`` for ``Annotated[bool, ...]`` and ``Annotated[bool | None, ...]``."""
+    base = getattr(annotation, "__origin__", annotation)
+    args = [a for a in getattr(base, "__args__", ()) if a is not type(None)]
+    return args[0] if len(args) == 1 else base
+
+
+def hoist_command(
+    argv: list[str], commands: AbstractSet[str], value_flags: AbstractSet[str]
+) -> list[str]:
+    """Move the subcommand to the front, so flags may come before it (kubectl plugin style)."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            return argv
+        if token.startswith("-"):
+            if token in value_flags:
+                i += 2
+                continue
+            i += 1
+            continue
+        if token in commands and i > 0:
+            return [token, *argv[:i], *argv[i + 1 :]]
+        return argv
+    return argv

@@ -80,6 +80,25 @@ MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
 """Larger kubeconfig files are refused (real ones are a few kilobytes)."""
 
 
+# libyaml's parser with PyYAML's constructor: the same data, ten times faster.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str, loader: type[yaml.SafeLoader]) -> Any:
+    """The document of ``text``, checked by :mod:`hsvc.adapters.yamlbounds` before it is built.
+
+    Raises:
+        yaml.YAMLError: Not YAML.
+        yamlbounds.YamlLimitError: Over the bounds.
+    """
+    yamlbounds.check_nesting(text, loader)
+    node = yaml.compose(text, Loader=loader)
+    if node is None:
+        return None
+    yamlbounds.check_node(node)
+    return yaml.load(text, Loader=loader)
+
+
 def _read_kubeconfig(path: str) -> dict[str, Any]:
     """Read and shape-check one kubeconfig file, so that nothing later can crash on it.
 
@@ -105,11 +124,12 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ApiUnreachableError(f"kubeconfig {path}:{line}:{column}: not UTF-8 text") from exc
     try:
-        yamlbounds.check_nesting(text, yaml.SafeLoader)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None:
-            yamlbounds.check_node(node)
-        data = yaml.safe_load(text) if node is not None else None
+        try:
+            data = _parse(text, _FAST_LOADER)
+        except (yaml.YAMLError, yamlbounds.YamlLimitError):
+            # Whatever the C loader refuses is read again by PyYAML's, so that
+            # what is refused, and the message saying where, stay PyYAML's.
+            data = _parse(text, yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

@@ -20,6 +20,8 @@ every class of hsvc against the standard decorator's.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import sys
 from collections.abc import Callable
 from operator import attrgetter
 from reprlib import recursive_repr
@@ -94,6 +96,126 @@ def _finish(cls: type, *, explicit_hash: bool, frozen: bool) -> None:
     cls.__hash__ = _name(_hash_of(hashed), cls, "__hash__")  # type: ignore[method-assign]
 
 
+class _Factory:
+    """The default of a parameter whose field has a ``default_factory``."""
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as inspect.signature shows the standard's marker
+
+
+_FACTORY = _Factory()
+
+
+def _init_source(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[str, dict[str, Any]]:
+    """The source of a frozen ``__init__``, and what its names stand for.
+
+    The standard decorator's, but for annotations (set on the function instead)
+    and the names it uses (in the standard's ``__dataclass_*__`` form).
+    """
+    values: dict[str, Any] = {"__dataclass_set__": object.__setattr__}
+    given = [f for f in fields if f.init]
+    positional = [f for f in given if not f.kw_only]
+    seen_default = False
+    for f in positional:
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+    def param(f: dataclasses.Field[Any]) -> str:
+        if f.default is not dataclasses.MISSING:
+            values[f"__dataclass_dflt_{f.name}__"] = f.default
+            return f"{f.name}=__dataclass_dflt_{f.name}__"
+        if f.default_factory is not dataclasses.MISSING:
+            values["__dataclass_factory__"] = _FACTORY
+            return f"{f.name}=__dataclass_factory__"
+        return f.name
+
+    params = ["self", *map(param, positional)]
+    keywords = [f for f in given if f.kw_only]
+    if keywords:
+        params += ["*", *map(param, keywords)]
+    body = []
+    for f in fields:
+        default = f"__dataclass_dflt_{f.name}__"
+        if f.default_factory is not dataclasses.MISSING:
+            values[default] = f.default_factory
+            value = f"{default}()"
+            if f.init:
+                value += f" if {f.name} is __dataclass_factory__ else {f.name}"
+        elif f.init:
+            value = f.name
+        elif f.default is not dataclasses.MISSING:  # slots: the default is no class attribute
+            values[default] = f.default
+            value = default
+        else:
+            continue
+        body.append(f"  __dataclass_set__(self,{f.name!r},{value})\n")
+    inner = f" def __init__({','.join(params)}):\n{''.join(body) or '  pass' + chr(10)}"
+    source = f"def __create_fn__({', '.join(values)}):\n{inner} return __init__\n"
+    return source, values
+
+
+def _frozen_init(cls: type, module: dict[str, Any]) -> Callable[..., None]:
+    fields = tuple(dataclasses.fields(cls))
+    source, values = _init_source(fields)
+    namespace: dict[str, Any] = {}
+    exec(source, module, namespace)  # the source is made above from the field names
+    init: Callable[..., None] = namespace["__create_fn__"](**values)
+    given = [f for f in fields if f.init]
+    init.__annotations__ = {
+        **{f.name: f.type for f in given if not f.kw_only},
+        **{f.name: f.type for f in given if f.kw_only},
+        "return": None,
+    }
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _frozen_methods(original: Any, names: tuple[str, ...]) -> tuple[Any, Any]:
+    """``__setattr__`` and ``__delattr__`` as the standard's: they test the class decorated."""
+    fields = frozenset(names)
+    error = dataclasses.FrozenInstanceError
+
+    def dataclass_setattr(self: Any, name: str, value: Any) -> None:
+        if type(self) is original or name in fields:
+            raise error(f"cannot assign to field {name!r}")
+        super(original, self).__setattr__(name, value)
+
+    def dataclass_delattr(self: Any, name: str) -> None:
+        if type(self) is original or name in fields:
+            raise error(f"cannot delete field {name!r}")
+        super(original, self).__delattr__(name)
+
+    return dataclass_setattr, dataclass_delattr
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state, strict=False):
+        object.__setattr__(self, f.name, value)
+
+
+def _compiles_less(cls: type, options: dict[str, Any]) -> bool:
+    """Whether the frozen methods can be made here: a frozen class with no dataclass base."""
+    own = cls.__dict__
+    return (
+        bool(options.get("frozen"))
+        and options.get("init", True) is True
+        and "__setattr__" not in own
+        and "__delattr__" not in own
+        and "__post_init__" not in dir(cls)
+        and not any(hasattr(b, "__dataclass_fields__") for b in cls.__mro__[1:])
+        and not any(
+            a == "self" or "InitVar" in str(t) or "KW_ONLY" in str(t)
+            for a, t in own.get("__annotations__", {}).items()
+        )
+    )
+
+
 def _decorate(cls: type, options: dict[str, Any]) -> type:
     own = cls.__dict__
     class_hash = own.get("__hash__", dataclasses.MISSING)
@@ -101,11 +223,38 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
     explicit_hash = not (
         class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in own)
     )
-    done: type = _standard(cls, **options, repr=False, eq=False)
+    frozen = bool(options.get("frozen", False))
+    if not _compiles_less(cls, options):
+        done: type = _standard(cls, **options, repr=False, eq=False)
+        params = done.__dataclass_params__  # type: ignore[attr-defined]
+        params.repr = True
+        params.eq = True
+        _finish(done, explicit_hash=explicit_hash, frozen=frozen)
+        return done
+    # Frozen: the standard decorator for the rest, __init__ and the frozen methods here.
+    documented = bool(getattr(cls, "__doc__", None))
+    original = cls
+    module = sys.modules[cls.__module__].__dict__ if cls.__module__ in sys.modules else {}
+    plain = {**options, "frozen": False, "init": False}
+    done = _standard(cls, **plain, repr=False, eq=False)
     params = done.__dataclass_params__  # type: ignore[attr-defined]
-    params.repr = True
-    params.eq = True
-    _finish(done, explicit_hash=explicit_hash, frozen=bool(options.get("frozen", False)))
+    params.init = params.repr = params.eq = params.frozen = True
+    done.__init__ = _frozen_init(done, module)  # type: ignore[misc]
+    names = tuple(f.name for f in dataclasses.fields(done))
+    setter, deleter = _frozen_methods(original, names)
+    done.__setattr__ = _name(setter, done, "__setattr__")  # type: ignore[method-assign]
+    done.__delattr__ = _name(deleter, done, "__delattr__")  # type: ignore[method-assign]
+    if options.get("slots") and "__getstate__" not in own:
+        done.__getstate__ = _getstate  # type: ignore[method-assign,assignment]
+    if options.get("slots") and "__setstate__" not in own:
+        done.__setstate__ = _setstate  # type: ignore[attr-defined]
+    if not documented:
+        try:
+            text_sig = str(inspect.signature(done)).replace(" -> None", "")
+        except (TypeError, ValueError):
+            text_sig = ""
+        done.__doc__ = done.__name__ + text_sig
+    _finish(done, explicit_hash=explicit_hash, frozen=True)
     return done
 
 

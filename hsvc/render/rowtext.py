@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from hsvc.core.compare import Row
-from hsvc.core.model import ObjectRef, Record, Transport
+from hsvc.core.model import Record, Transport
 
 RowText = Callable[[Row, Mapping[str, str]], str]
 
@@ -75,51 +75,51 @@ def row_writer(indent: str) -> RowText:
     observed_rec = _template(d, rec_keys)
     expected_rec = _template(c, rec_keys)
     source = _template(c, ("kind", "name", "namespace", "rule"))
-    subject = _template(a, ("kind", "name", "namespace"))
     transport = _template(c, _TRANSPORT)
     observation = _template(b, _OBSERVATION)
-    expected = _template(a, _EXPECTED)
-    expected_reason = _template(a, _EXPECTED_REASON)
-    whole = _template(indent, _ROW)
-    d_sep, c_sep = ",\n" + d, ",\n" + c
+    # The row with its expected answer and subject in place: one formatting, not three.
+    subject = _template(a, ("kind", "name", "namespace"))
+    row = _template(indent, _ROW)
+    whole = row % ("%s", _template(a, _EXPECTED), "%s", "%s", "%s", subject, "%s")
+    whole_reason = row % ("%s", _template(a, _EXPECTED_REASON), "%s", "%s", "%s", subject, "%s")
+    c_sep = ",\n" + c
     esc = _escape
 
-    def records(recs: Sequence[Record], tmpl: str, at: str, sep: str, close: str) -> str:
+    def records(recs: Sequence[Record], tmpl: str, at: str, close: str) -> str:
         if not recs:
             return "[]"
-        return (
-            "[\n"
-            + at
-            + sep.join(
-                [
-                    tmpl
-                    % (
-                        esc(r.data),
-                        esc(r.name),
-                        int.__repr__(r.ttl) if type(r.ttl) is int else scalar(r.ttl),
-                        esc(r.type),
-                    )
-                    for r in recs
-                ]
+        items = [
+            tmpl
+            % (
+                esc(r.data),
+                esc(r.name),
+                int.__repr__(r.ttl) if type(r.ttl) is int else scalar(r.ttl),
+                esc(r.type),
             )
-            + close
-        )
+            for r in recs
+        ]
+        return "[\n" + at + (",\n" + at).join(items) + close
 
     def carried(t: Transport | None) -> str:
         if t is None:
             return "null"
         return transport % (
             scalar(t.edns_size),
-            scalar(t.edns_truncated),
+            "true"
+            if t.edns_truncated is True
+            else "false"
+            if t.edns_truncated is False
+            else scalar(t.edns_truncated),
             esc(t.plain_error),
             scalar(t.plain_size),
-            scalar(t.plain_truncated),
+            "true"
+            if t.plain_truncated is True
+            else "false"
+            if t.plain_truncated is False
+            else scalar(t.plain_truncated),
             esc(t.tcp_error),
             scalar(t.tcp_size),
         )
-
-    def ref(o: ObjectRef, rule: str) -> str:
-        return source % (esc(o.kind), esc(o.name), esc(o.namespace), esc(rule))
 
     obs_close = "\n" + c + "]"
     exp_close = "\n" + b + "]"
@@ -129,19 +129,29 @@ def row_writer(indent: str) -> RowText:
             actual = []
             for check in r.checks:
                 o = check.observation
+                ms = round(o.elapsed_ms, 2)
+                size = o.size
                 actual.append(
                     observation
                     % (
-                        records(o.answer, observed_rec, d, d_sep, obs_close),
-                        scalar(round(o.elapsed_ms, 2)),
+                        records(o.answer, observed_rec, d, obs_close),
+                        float.__repr__(ms) if type(ms) is float and ms - ms == 0.0 else scalar(ms),
                         esc(o.error),
                         esc(layers.get(o.server, "")),
-                        scalar(o.low_confidence),
+                        "true"
+                        if o.low_confidence is True
+                        else "false"
+                        if o.low_confidence is False
+                        else scalar(o.low_confidence),
                         esc(check.note),
                         esc(o.rcode),
                         esc(o.server),
-                        scalar(o.size),
-                        scalar(o.too_large),
+                        int.__repr__(size) if type(size) is int else scalar(size),
+                        "true"
+                        if o.too_large is True
+                        else "false"
+                        if o.too_large is False
+                        else scalar(o.too_large),
                         carried(o.transport),
                         esc(check.verdict),
                     )
@@ -152,30 +162,41 @@ def row_writer(indent: str) -> RowText:
         x = r.expected
         sources = x.provenance
         sources_text = (
-            "[\n" + c + c_sep.join([ref(p.source, p.rule) for p in sources]) + exp_close
+            "[\n"
+            + c
+            + c_sep.join(
+                [
+                    source % (esc(o.kind), esc(o.name), esc(o.namespace), esc(p.rule))
+                    for p in sources
+                    for o in (p.source,)
+                ]
+            )
+            + exp_close
             if sources
             else "[]"
         )
-        head = (
-            records(x.answer, expected_rec, c, c_sep, exp_close),
+        s = r.subject
+        return (whole_reason if r.reason else whole) % (
+            actual_text,
+            records(x.answer, expected_rec, c, exp_close),
             esc(x.explanation),
-            scalar(x.open_ended),
+            "true"
+            if x.open_ended is True
+            else "false"
+            if x.open_ended is False
+            else scalar(x.open_ended),
             _strings(x.predicted, b),
             esc(x.rcode),
-        )
-        tail = (_strings(x.rules, b), sources_text, esc(x.uncertain))
-        if r.reason:
-            expected_text = expected_reason % (*head, esc(r.reason), *tail)
-        else:
-            expected_text = expected % (*head, *tail)
-        s = r.subject
-        return whole % (
-            actual_text,
-            expected_text,
+            *((esc(r.reason),) if r.reason else ()),
+            _strings(x.rules, b),
+            sources_text,
+            esc(x.uncertain),
             esc(r.group),
             esc(x.name),  # Row.name and Row.type are the expected answer's
             esc(r.status),
-            subject % (esc(s.kind), esc(s.name), esc(s.namespace)),
+            esc(s.kind),
+            esc(s.name),
+            esc(s.namespace),
             esc(x.type),
         )
 

@@ -193,8 +193,11 @@ def inspect_summary(
     width = console.width if not unbounded(console) else UNBOUNDED
     notes = [*report.source.notes, *report.notes]
     screen -= sum(-(-len("note: " + n) // width) for n in notes)
+    # Every fold prints each error and warning finding on a line at least, and the summary
+    # line: when those alone overflow the screen, no fold fits and the last is the view.
+    least = 1 + sum(1 for f in report.findings if f.severity is not Severity.INFO)
     text = ""
-    for fold in range(_FOLDS + 1):
+    for fold in range(_FOLDS if least > screen else 0, _FOLDS + 1):
         with console.capture() as capture:
             _summary(
                 console,

@@ -543,6 +543,9 @@ def test_missing_kubeconfig_file(tmp_path: Path):
     ("text", "message"),
     [
         ("clusters: [\n  - name: x\n", r"kubeconfig .*/kubeconfig:2:3: expected the node content"),
+        # libyaml (read first) words these otherwise: the message is PyYAML's all the same.
+        ("a: b: c\n", r"kubeconfig .*/kubeconfig:1:5: mapping values are not allowed here$"),
+        ("a: b\n\t\n", r"kubeconfig .*/kubeconfig:2:1: found character '\\t' that cannot start"),
         ("", r"kubeconfig .* is empty"),
         ("- 1\n- 2\n", r"expected a mapping at the top level"),
         ("contexts: nope\n", r'"contexts" must be a list of named entries'),
@@ -556,6 +559,8 @@ def test_missing_kubeconfig_file(tmp_path: Path):
     ],
     ids=[
         "bad-yaml",
+        "pyyaml-wording",
+        "pyyaml-tab",
         "empty",
         "list",
         "contexts-not-list",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hsvc import cli
 from hsvc.cli import hoist_command
 from hsvc.errors import ExitCode
 
@@ -110,6 +112,49 @@ def test_hoist_command_skips_flag_values() -> None:
     assert hoist_command(["-n", "records", "inspect"], cmds, flags) == ["inspect", "-n", "records"]
     assert hoist_command(["records", "-n", "x"], cmds, flags) == ["records", "-n", "x"]
     assert hoist_command(["--offline", "records"], cmds, flags) == ["records", "--offline"]
+
+
+def test_flags_and_commands_read_from_signatures_are_those_typer_builds() -> None:
+    group = cli._group()
+    built = {
+        opt
+        for command in group.commands.values()
+        for param in command.params
+        if param.param_type_name == "option" and not param.is_flag
+        for opt in param.opts
+    }
+    assert cli._value_flags() == built
+    assert "--namespace" in built and "--watch" not in built  # both kinds are there
+    assert cli._command_names() == set(group.commands)
+
+
+@pytest.mark.parametrize("name", sorted(cli._command_names()))
+def test_a_command_built_alone_is_the_one_built_with_the_others(name: str) -> None:
+    alone = cli._one_command(name)
+    assert set(alone.commands) == {name}
+    together = cli._group().commands[name]
+    ours = alone.commands[name]
+
+    def picture(command: Any) -> list[tuple[Any, ...]]:
+        return [
+            (p.name, tuple(p.opts), tuple(p.secondary_opts), p.required, repr(p.default), p.hidden)
+            for p in command.params
+        ]
+
+    assert picture(ours) == picture(together)
+    assert ours.help == together.help and ours.short_help == together.short_help
+    assert [p.name for p in alone.params] == [p.name for p in cli._group().params]
+
+
+def test_a_run_builds_only_its_command_and_help_all_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert cli._group_for(["inspect", "-n", "ms"]) is cli._one_command("inspect")
+    assert cli._group_for(["--install-completion"]) is cli._group()
+    assert cli._group_for(["inspct"]) is cli._group()  # typer's "did you mean" needs them all
+    assert cli._group_for([]) is cli._group()
+    monkeypatch.setenv("_HSVC_COMPLETE", "complete_bash")
+    assert cli._group_for(["inspect"]) is cli._group()
 
 
 @pytest.mark.parametrize(

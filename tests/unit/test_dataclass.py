@@ -54,6 +54,8 @@ def shapes(decorate: Any) -> dict[str, type]:
         shown: int
         index: dict[str, int] = dataclasses.field(default_factory=dict, compare=False, repr=False)
         extra: list[int] = dataclasses.field(default_factory=list, hash=False)
+        _ref: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
+        made: list[int] = dataclasses.field(default_factory=list, init=False)
 
     @decorate(frozen=True, slots=True, kw_only=True)
     class Peer:
@@ -221,12 +223,45 @@ def test_classes_agree_on_what_introspection_sees(name: str) -> None:
     assert [m in vars(ours) for m in methods] == [m in vars(theirs) for m in methods]
 
 
+def test_init_agrees_on_arguments_and_their_errors() -> None:
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+        ("Ref", (), {}),
+        ("Ref", ("Pod", "a"), {}),
+        ("Ref", (), {"kind": "Pod"}),
+        ("Ref", (), {"kind": "Pod", "name": "a", "other": 1}),
+        ("One", (), {}),
+        ("One", (1, 2), {}),
+        ("One", (), {"value": 3}),
+        ("Hidden", (), {"shown": 1, "made": []}),
+        ("Hidden", (), {"shown": 1, "_ref": 2}),
+        ("Empty", (1,), {}),
+        ("Pods", (), {"namespace": "a", "selector": ("b",)}),
+        ("Plain", (), {"a": 1, "b": 2}),
+    ]
+    for name, args, kwargs in calls:
+        ours = outcome(lambda n=name, a=args, k=kwargs: repr(FAST[n](*a, **k)))
+        theirs = outcome(lambda n=name, a=args, k=kwargs: repr(STANDARD[n](*a, **k)))
+        assert ours == theirs, (name, args, kwargs)
+    for name in FAST:
+        ours, theirs = FAST[name].__init__, STANDARD[name].__init__
+        assert ours.__qualname__ == theirs.__qualname__
+        assert ours.__annotations__ == theirs.__annotations__
+        assert ours.__module__ == theirs.__module__
+        assert repr(ours.__defaults__) == repr(theirs.__defaults__)
+        assert repr(ours.__kwdefaults__) == repr(theirs.__kwdefaults__)
+        assert ours.__globals__ is theirs.__globals__  # names resolve as before
+
+
 def test_frozen_pickled_and_replaced_instances_agree() -> None:
     for a, b in zip(instances(FAST), instances(STANDARD), strict=True):
         assert outcome(lambda a=a: setattr(a, "name", "x")) == outcome(
             lambda b=b: setattr(b, "name", "x")
         )
         assert outcome(lambda a=a: delattr(a, "name")) == outcome(lambda b=b: delattr(b, "name"))
+        assert outcome(lambda a=a: setattr(a, "zzz", 1)) == outcome(
+            lambda b=b: setattr(b, "zzz", 1)
+        )
+        assert outcome(lambda a=a: delattr(a, "zzz")) == outcome(lambda b=b: delattr(b, "zzz"))
         if not isinstance(a, Exception):
             assert repr(copy.copy(a)) == repr(copy.copy(b))
             assert repr(copy.deepcopy(a)) == repr(copy.deepcopy(b))
