@@ -113,6 +113,39 @@ def test_core_imports_only_stdlib_and_itself() -> None:
                 assert ok, f"{path.name} imports {name}"
 
 
+def standard_dataclasses(text: str) -> list[int]:
+    """Lines of ``text`` that take ``dataclass`` from :mod:`dataclasses`."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.module == "dataclasses":
+            found += [node.lineno] * any(alias.name == "dataclass" for alias in node.names)
+        elif isinstance(node, ast.Attribute) and node.attr == "dataclass":
+            found += [node.lineno] * (
+                isinstance(node.value, ast.Name) and node.value.id == "dataclasses"
+            )
+    return found
+
+
+def test_dataclasses_come_from_hsvc_core_dataclass() -> None:
+    """Start-up: the standard decorator compiles methods hsvc.core.dataclass makes as closures.
+
+    No module of hsvc takes ``dataclass`` from :mod:`dataclasses` (a class decorated
+    there would pay the standard's compiling at every start again).
+    """
+    own = ROOT / "hsvc" / "core" / "dataclass.py"
+    standard = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted((ROOT / "hsvc").rglob("*.py"))
+        if path != own and (lines := standard_dataclasses(path.read_text()))
+    }
+    assert not standard, standard
+    assert standard_dataclasses("from dataclasses import dataclass, field\n") == [1]
+    assert standard_dataclasses("import dataclasses\n@dataclasses.dataclass\nclass A: pass\n") == [
+        2
+    ]
+    assert standard_dataclasses("from dataclasses import field, replace\n") == []
+
+
 def test_exit_codes_doc_matches_enum() -> None:
     text = (ROOT / "docs" / "reference" / "exit-codes.md").read_text()
     rows = re.findall(r"^\|\s*(\d+)\s*\|\s*([A-Z_]+)\s*\|", text, flags=re.M)

@@ -33,6 +33,8 @@ _SRV_RULE = {"R12": "R14", "R16": "R18"}
 class Answerer(ForwardInquiry):
     """One question answered by type, the decisions recorded as they are taken."""
 
+    __slots__ = ()
+
     def run(self) -> DnsAnswer:
         """Answer the question: zone, type rules, lookup, records of the asked type."""
         p = self.p
@@ -149,7 +151,7 @@ class Answerer(ForwardInquiry):
                     tuple(found.rules[:1]),
                 )
                 return self.negative(Rcode.NOERROR, f"{found.why}, but only {other} addresses")
-            if not self.trace[-1:] or self.trace[-1].ok:
+            if self.last_ok:
                 self.step("data", False, found.why or "no address at this name", tuple(found.rules))
             return self.negative(Rcode.NOERROR, found.why, open_ended=open_ended)
         return self.positive(out, found.rules, why=found.why, open_ended=open_ended)

@@ -68,8 +68,9 @@ class ClusterDns(ClusterIndex):
     ) -> tuple[DnsAnswer, list[Step]]:
         """:meth:`answer` for a name parsed already (:meth:`parse`), and the engine's trace.
 
-        ``keep_trace=False``: the answer itself carries no trace (a planner that words
-        its reason from the returned steps and never explains it again holds less).
+        ``keep_trace=False``: the answer itself carries no trace, and the steps returned
+        are the engine's trace less the decisions that held, which nothing reads then
+        (a planner that words its reason from the first failed step holds less).
         """
         qtype = _TYPES.get(qtype) or qtype.upper()
         inquiry = Answerer(self, parsed, qtype, keep_trace=keep_trace)

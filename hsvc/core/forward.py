@@ -29,6 +29,8 @@ from hsvc.core.names import NameKind
 class ForwardInquiry(Inquiry):
     """A question's forward lookup: the items a name holds, whatever the type asked."""
 
+    __slots__ = ()
+
     def lookup(self) -> Lookup:
         """Return the items for the name regardless of type, or a name error."""
         p = self.p
@@ -431,21 +433,14 @@ class ForwardInquiry(Inquiry):
                 subject=chosen[0].source,
             )
         items = []
-        # The endpoints of one slice share its ports: the matching port numbers of each
-        # slice's ports are worked out once (by identity: they live while ``chosen`` does).
-        numbers_of: dict[int, list[int]] = {}
         for ep in chosen:
-            numbers = numbers_of.get(id(ep.ports))
-            if numbers is None:
-                numbers = numbers_of[id(ep.ports)] = [
-                    sp.port if sp.port is not None else NO_PORT
-                    for sp in ep.ports or (EndpointPort(port=NO_PORT),)
-                    if port_matches(port, proto, sp.name, sp.protocol)
-                ]
-            if numbers:
-                target = f"{ep.name}.{base}"
-                items.extend(
-                    [Item(ep.address, number, target, ep.source, rule) for number in numbers]
+            target = f"{ep.name}.{base}"
+            for sp in ep.ports or (EndpointPort(port=NO_PORT),):
+                if not port_matches(port, proto, sp.name, sp.protocol):
+                    continue
+                number = sp.port if sp.port is not None else NO_PORT
+                items.append(
+                    Item(host=ep.address, port=number, target=target, source=ep.source, rule=rule)
                 )
         if not items:
             ports = {(sp.name.lower(), sp.protocol.lower()) for ep in ready for sp in ep.ports}

@@ -35,11 +35,29 @@ def _provenance(source: ObjectRef, rule: str) -> Provenance:
 class Inquiry:
     """The state of one question: what was decided, and how it becomes an answer."""
 
+    # One per question asked (tens of thousands a plan): slots, no instance dictionary.
+    __slots__ = (
+        "c",
+        "keep_trace",
+        "last_ok",
+        "name",
+        "notes",
+        "p",
+        "qtype",
+        "rules",
+        "s",
+        "trace",
+        "uncertain",
+        "zone",
+        "zone_spelled",
+    )
+
     def __init__(
         self, cluster: ClusterIndex, parsed: ParsedName, qtype: str, *, keep_trace: bool = True
     ) -> None:
         self.c = cluster
-        # False: the answer is built without its trace (the caller reads self.trace).
+        # False: the answer is built without its trace, and the trace keeps only the
+        # decisions that failed (the caller words its reason from the first of them).
         self.keep_trace = keep_trace
         self.s = cluster.settings
         self.p = parsed
@@ -53,6 +71,7 @@ class Inquiry:
         self.rules: list[str] = []
         self.notes: list[str] = []
         self.trace: list[Step] = []
+        self.last_ok = True  # no decision yet, or the last one held
         self.uncertain = ""
 
     def step(
@@ -65,12 +84,21 @@ class Inquiry:
         subject: ObjectRef | None = None,
     ) -> None:
         """Record one decision in the trace."""
+        self.last_ok = ok
+        if ok and not self.keep_trace:
+            return  # a decision that held: nothing reads it without the trace
         self.trace.append(
             Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
         )
 
     def shared_step(self, key: tuple[object, ...], make: Callable[[], Step]) -> None:
-        """Record a decision that depends only on the objects named in ``key``, made once."""
+        """Record a decision that held and depends only on the objects named in ``key``.
+
+        The step is made once per engine, for every question that takes it.
+        """
+        self.last_ok = True
+        if not self.keep_trace:
+            return
         step = self.c.shared_steps.get(key)
         if step is None:
             step = self.c.shared_steps[key] = make()
@@ -82,6 +110,8 @@ class Inquiry:
 
     def add(self, steps: list[Step]) -> None:
         """Record decisions taken elsewhere (the causes of :mod:`hsvc.core.causes`)."""
+        if steps:
+            self.last_ok = steps[-1].ok
         self.trace.extend(steps)
 
     def nx(self, rule: str, why: str) -> Lookup:

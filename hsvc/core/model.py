@@ -14,6 +14,7 @@ import functools
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
+from hsvc.core.frozen import quick_init
 
 # The Kubernetes objects and what apps read live in hsvc.core.objects; re-exported here.
 from hsvc.core.objects import (
@@ -147,6 +148,7 @@ def is_reverse_zone(zone: str) -> bool:
 # --- DNS data ----------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
     """One resource record in presentation form (the JSON contract's record)."""
@@ -162,6 +164,7 @@ class Record:
         return (self.name.lower(), self.type, self.data.lower())
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Provenance:
     """Why a record exists: the object it comes from and the rule that makes it."""
@@ -191,6 +194,7 @@ class NegativeExpectation:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One decision of the answer engine: what it looked at, whether the condition held.
@@ -207,6 +211,7 @@ class Step:
     subject: ObjectRef | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DnsAnswer:
     """What cluster DNS answers for one question, and the rules that decided it."""
@@ -253,6 +258,7 @@ class Nameserver:
         return f"{host}:{self.port}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
     """One (name, type) to ask."""
@@ -261,6 +267,7 @@ class Question:
     type: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transport:
     """How one answer travelled: UDP with and without EDNS, and TCP, as measured.
@@ -288,6 +295,7 @@ class Transport:
         return self.tcp_size is not None or bool(self.tcp_error)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observation:
     """What one server answered to one question (or why it did not)."""

@@ -16,6 +16,7 @@ from dataclasses import field
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
+from hsvc.core.frozen import quick_init
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -30,6 +31,7 @@ def labels_of(mapping: Mapping[str, str] | None) -> Labels:
 # --- Kubernetes objects ------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectRef:
     """A reference to one Kubernetes object, for provenance and messages."""

@@ -17,6 +17,7 @@ from hsvc.core import conditions, names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dataclass import dataclass
 from hsvc.core.explain import reason
+from hsvc.core.frozen import quick_init
 from hsvc.core.lookup import SliceEndpoint
 from hsvc.core.model import (
     MAX_DESIRED_ORDINALS,
@@ -45,6 +46,7 @@ class Group(StrEnum):
 GROUP_ORDER = tuple(Group)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
     """One question worth asking, what cluster DNS must answer, and why it matters."""

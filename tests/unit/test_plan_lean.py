@@ -34,6 +34,8 @@ def test_an_answer_built_without_its_trace_hands_the_same_steps_back() -> None:
     for name, qtype in asked:
         full = cluster.answer(name, qtype)
         lean, trace = cluster.answer_parsed(cluster.parse_absolute(name), qtype, keep_trace=False)
-        assert lean == replace(full, trace=()) and tuple(trace) == full.trace
+        failed = [s for s in full.trace if not s.ok]
+        assert lean == replace(full, trace=()) and [s for s in trace if not s.ok] == failed
+        assert set(trace) <= set(full.trace)
         kept, _ = cluster.answer_parsed(cluster.parse(name), qtype)
         assert kept == full
