@@ -12,7 +12,7 @@ needs open (port-forward streams) until the command's ``ExitStack`` closes:
     labelled with its pod's name. The default outside a pod without ``--nameserver``:
     the Service IP is rarely reachable from a laptop, and finding that out costs
     a timeout, while a port-forward always works where the API server does.
-``exec`` (:class:`ExecVantage`)
+``exec`` (:class:`~hsvc.commands.execvantage.ExecVantage`)
     one exec of a lookup script in an existing pod (``--pod``): its own
     resolver, search list and tools (:mod:`hsvc.core.podexec`).
 
@@ -24,13 +24,13 @@ the resolv.conf text the CLI read.
 from __future__ import annotations
 
 import logging
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from hsvc.commands.execvantage import EXEC_TIMEOUT_FLOOR, ExecVantage
 from hsvc.commands.options import Options, Via
 from hsvc.commands.source import Api
 from hsvc.commands.vantagebase import (
@@ -61,7 +61,12 @@ log = logging.getLogger(__name__)
 
 def layers(vantage: Vantage) -> dict[str, str]:
     """Server label -> the resolver layer it stands for ("" for a server of no known layer)."""
-    if isinstance(vantage, (PortForwardVantage, ExecVantage, DirectVantage)):
+    # ExecVantage too: imported only for --via exec (so there is none without it).
+    exec_vantage = sys.modules.get("hsvc.commands.execvantage")
+    kinds = (PortForwardVantage, DirectVantage)
+    if isinstance(vantage, kinds) or (
+        exec_vantage is not None and isinstance(vantage, exec_vantage.ExecVantage)
+    ):
         return dict(vantage.layers)
     return {}
 
@@ -294,6 +299,8 @@ def open_vantage(
     if mode is Via.EXEC:
         if not opts.pod:
             raise UsageError("--via exec needs --pod POD (a running pod whose view to check)")
+        from hsvc.commands.execvantage import ExecVantage
+
         return ExecVantage.open(
             api.get(),
             opts.pod,
@@ -400,10 +407,8 @@ def nobody_answered(observations: Sequence[Observation]) -> NoDnsError:
 
 __all__ = [
     "DNS_PORT",
-    "EXEC_TIMEOUT_FLOOR",
     "DirectVantage",
     "DnsParams",
-    "ExecVantage",
     "LayerTarget",
     "PodView",
     "PortForwardVantage",

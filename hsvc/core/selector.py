@@ -8,6 +8,7 @@ rejected, as Kubernetes rejects them there. The Corefile's ``labels`` and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -18,9 +19,13 @@ __all__ = ["SelectorError", "parse_selector"]
 _SELECTOR_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|<|>|[^\s=!(),<>]+)")
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _LABEL_VALUE = re.compile(rf"({_NAME})?")
-_LABEL_KEY = re.compile(
-    rf"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}"
-)
+_LABEL_KEY = rf"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}"
+
+
+@functools.cache
+def _label_key() -> re.Pattern[str]:
+    """The label-key pattern, compiled once at its first use (most runs parse no selector)."""
+    return re.compile(_LABEL_KEY)
 
 
 class SelectorError(ValueError):
@@ -51,7 +56,7 @@ def parse_selector(text: str) -> LabelSelector:
         return SelectorError(f"unable to parse label selector {text!r}: {reason}")
 
     def key_at(i: int) -> str:
-        if i >= len(tokens) or not _LABEL_KEY.fullmatch(tokens[i]) or len(tokens[i]) > 317:
+        if i >= len(tokens) or not _label_key().fullmatch(tokens[i]) or len(tokens[i]) > 317:
             raise fail("invalid label key" if i < len(tokens) else "missing label key")
         return tokens[i]
 

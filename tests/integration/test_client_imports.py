@@ -41,6 +41,10 @@ NEVER_LIVE = (
     "dns.message",  # the fast reader reads what cluster DNS answers
 )
 
+# hsvc's own modules a live inspect with --nameserver has no use for: the exec
+# vantage point (--via exec only).
+ONLY_WHEN_ASKED = ("hsvc.commands.execvantage",)
+
 
 def in_fresh_python(code: str) -> dict:
     out = subprocess.run(
@@ -86,6 +90,7 @@ def test_live_inspect_loads_only_the_clients_transport(kubeconfig: Path, make_kn
     assert "kubernetes.client.rest" in modules and "kubernetes.client.configuration" in modules
     assert "hsvc.adapters.resolver" in modules  # it did ask DNS
     assert not banned(modules), banned(modules)
+    assert not [m for m in modules if m in ONLY_WHEN_ASKED], ONLY_WHEN_ASKED
     client = [m for m in modules if m.split(".")[0] == "kubernetes"]
     assert len(client) <= 12, client  # of the client's ~1,800 modules
 
@@ -98,6 +103,7 @@ def test_live_records_loads_no_dns_at_all(kubeconfig: Path) -> None:
     assert "kubernetes.client.rest" in modules
     assert not banned(modules), banned(modules)
     assert not [m for m in modules if m.split(".")[0] == "dns"]
+    assert not [m for m in modules if m in ONLY_WHEN_ASKED], ONLY_WHEN_ASKED
 
 
 def test_the_deferred_packages_still_give_the_whole_client() -> None:
@@ -161,3 +167,16 @@ def test_transport_builds_what_the_api_client_builds() -> None:
     assert len(refreshed) == 20  # the refresh hook runs per request in both
     mine.close()
     official.close()
+
+
+def test_the_label_key_pattern_is_compiled_at_its_first_use() -> None:
+    # Importing hsvc.core.selector (every Corefile read does) compiles no label-key pattern.
+    result = in_fresh_python(
+        "import json\n"
+        "from hsvc.core import selector\n"
+        "before = selector._label_key.cache_info().currsize\n"
+        "selector.parse_selector('example.com/app=web')\n"
+        "print('\\n--- result ---')\n"
+        "print(json.dumps([before, selector._label_key.cache_info().currsize]))\n"
+    )
+    assert result == [0, 1]
