@@ -34,7 +34,7 @@ from hsvc.core.report import (
 from hsvc.core.searchpath import Walk
 from hsvc.core.summary import tallies
 from hsvc.render.jsonwrite import Lazy, pretty_json, write_json
-from hsvc.render.rowtext import row_writer
+from hsvc.render.rowtext import LongRowError, row_writer
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -181,28 +181,20 @@ def row(r: Row, layers: Mapping[str, str] | None = None) -> dict[str, Any]:
     }
 
 
-# Rows with more records than this are walked in pieces (one text would be megabytes).
-LONG_ROW = 2000
-
-
 def row_texts(
     rows: Iterable[Row], layers: Mapping[str, str], indent: str
 ) -> Iterator[str | dict[str, Any]]:
     """Each row's JSON text at ``indent``: what ``row`` gives, written without its dictionary.
 
-    A row of thousands of records (a large Service's A or SRV set) is its dictionary
-    instead, which ``write_json`` writes and hands on in pieces as it goes.
+    A row with a list of thousands of records (a large Service's A or SRV set) is its
+    dictionary instead, which ``write_json`` writes and hands on in pieces as it goes.
     """
     write = row_writer(indent)
     for r in rows:
-        x = r.expected
-        if len(x.answer) + len(x.provenance) + sum(len(c.observation.answer) for c in r.checks) > (
-            LONG_ROW
-        ):
-            yield row(r, layers)
-            continue
         try:
             yield write(r, layers)
+        except LongRowError:
+            yield row(r, layers)
         except TypeError:  # a value of a type the row's templates do not know
             yield pretty_json(row(r, layers)).replace("\n", "\n" + indent)
 

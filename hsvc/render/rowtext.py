@@ -23,6 +23,15 @@ RowText = Callable[[Row, Mapping[str, str]], str]
 _escape = json.encoder.encode_basestring_ascii
 
 
+# A list of more records than this is written by the general writer, in pieces (the
+# row's text alone would be megabytes).
+LONG_ROW = 2000
+
+
+class LongRowError(Exception):
+    """The row has a list of more than :data:`LONG_ROW` records or sources."""
+
+
 def scalar(value: object) -> str:
     """The JSON text of a scalar as ``json.dumps(..., indent=2)`` writes it.
 
@@ -66,7 +75,11 @@ def _strings(items: Sequence[str], indent: str) -> str:
 # long: one row's whole shape, its templates made once per depth
 @lru_cache(maxsize=8)
 def row_writer(indent: str) -> RowText:
-    """The writer of one row's text whose ``{`` sits at ``indent`` (keys at ``indent + 2``)."""
+    """The writer of one row's text whose ``{`` sits at ``indent`` (keys at ``indent + 2``).
+
+    It raises :class:`LongRowError` for a row of a long list, ``TypeError`` for a value of
+    a type it does not know.
+    """
     a = indent + "  "  # the row's keys
     b = a + "  "  # an observation; the expected answer's keys; the subject's keys
     c = b + "  "  # an observation's keys; expected records and sources
@@ -88,6 +101,8 @@ def row_writer(indent: str) -> RowText:
     def records(recs: Sequence[Record], tmpl: str, at: str, close: str) -> str:
         if not recs:
             return "[]"
+        if len(recs) > LONG_ROW:
+            raise LongRowError
         items = [
             tmpl
             % (
@@ -161,6 +176,8 @@ def row_writer(indent: str) -> RowText:
             actual_text = "[]"
         x = r.expected
         sources = x.provenance
+        if len(sources) > LONG_ROW:
+            raise LongRowError
         sources_text = (
             "[\n"
             + c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import IntEnum
 
 import pytest
@@ -12,8 +13,8 @@ from hypothesis import strategies as st
 from hsvc.core.compare import Row, ServerCheck, Verdict
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Provenance, Rcode, Record, Transport
 from hsvc.core.records import Group
-from hsvc.render.data import LONG_ROW, Lazy, row, row_texts, write_json
-from hsvc.render.rowtext import scalar
+from hsvc.render.data import Lazy, row, row_texts, write_json
+from hsvc.render.rowtext import LONG_ROW, scalar
 
 SERVERS = ("127.0.0.1:53", "10.96.0.10:53")
 TEXT = st.text(max_size=12)  # any code point: escapes, quotes, surrogates, emoji
@@ -145,7 +146,7 @@ def test_scalar_text_is_json_dumps_text(value):
 
 
 def test_a_row_of_thousands_of_records_is_written_in_pieces():
-    short, long = _a_row(LONG_ROW // 2), _a_row(LONG_ROW // 2 + 1)
+    short, long = _a_row(LONG_ROW), _a_row(LONG_ROW + 1)
     doc = {"rows": Lazy(lambda: [], lambda i: row_texts([short, long, short], {}, i))}
     pieces: list[str] = []
     write_json(doc, pieces.append, batch=64)
@@ -154,6 +155,22 @@ def test_a_row_of_thousands_of_records_is_written_in_pieces():
     whole = _dumped(long, {}, "    ")
     assert not any(whole in piece for piece in pieces)  # never the long row at once
     assert isinstance(next(iter(row_texts([long], {}, ""))), dict)
+
+
+@pytest.mark.parametrize("part", ["expected", "sources", "observed"])
+def test_a_long_list_anywhere_in_a_row_gives_it_to_the_general_writer(part):
+    short = _a_row(1)
+    many = _a_row(LONG_ROW + 1)
+    if part == "sources":
+        expected = replace(short.expected, provenance=many.expected.provenance)
+        long = replace(short, expected=expected)
+    elif part == "observed":
+        obs = replace(short.checks[0].observation, answer=many.expected.answer)
+        long = replace(short, checks=(replace(short.checks[0], observation=obs),))
+    else:
+        long = replace(short, expected=replace(short.expected, answer=many.expected.answer))
+    assert [type(t) for t in row_texts([short, long], {}, "")] == [str, dict]
+    assert next(iter(row_texts([long], {}, ""))) == row(long, {})
 
 
 def test_a_container_is_no_scalar():
