@@ -49,6 +49,7 @@ from hsvc.adapters.fields import (
     _str_list,
     _template_spec,
     _type_name,
+    shared,
 )
 from hsvc.core import names
 from hsvc.core.model import (
@@ -409,6 +410,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
     for key, value in (("hostname", hostname), ("subdomain", subdomain)):
         if value:
             _check_label(value, ("spec", key))
+    named_ports = _named_ports(spec, ("spec",))
     return Pod(
         namespace=namespace,
         name=name,
@@ -416,7 +418,7 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         hostname=hostname,
         subdomain=subdomain,
         pod_ips=pod_ips,
-        phase=_str(status, "phase", ("status",), "Running"),
+        phase=shared(_str(status, "phase", ("status",), "Running")),
         ready=_pod_ready(status),
         has_status=bool(status),
         deleting=meta.get("deletionTimestamp") is not None,
@@ -426,22 +428,19 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
         ready_since=_ready_since(status),
         hardcoded_names=_hardcoded_names(spec, ("spec",)),
         images=tuple(
-            image
+            shared(image)  # the pods of one workload run the same images
             for container, c_path in _each(spec, "containers", ("spec",))
             if (image := _str(container, "image", c_path))
         ),
         node_name=_str(spec, "nodeName", ("spec",)),
-        dns_port=_dns_port(spec, ("spec",)),
-        named_ports=_named_ports(spec, ("spec",)),
+        dns_port=_dns_port(named_ports),
+        named_ports=named_ports,
     )
 
 
-def _dns_port(spec: Mapping[str, object], path: tuple[PathPart, ...]) -> int | None:
+def _dns_port(named_ports: tuple[tuple[str, str, int], ...]) -> int | None:
     """The containerPort a DNS server listens on: named ``dns`` (kubeadm, OpenShift), UDP."""
-    return next(
-        (n for name, proto, n in _named_ports(spec, path) if name == "dns" and proto == "UDP"),
-        None,
-    )
+    return next((n for name, proto, n in named_ports if name == "dns" and proto == "UDP"), None)
 
 
 def _check_replicas(replicas: int | None) -> None:

@@ -90,7 +90,10 @@ def _prepare(question: Question) -> _Prepared:
         assert wire is not None  # None only when writing to a file
         wire_name = wire
     else:
-        name = text.lower() if text.endswith(".") else text.lower() + "."
+        # The question's own string when it is lower-case and absolute (a plan's names
+        # are): the observation keeps it, one string per question instead of two.
+        lowered = text if text.islower() else text.lower()
+        name = lowered if lowered.endswith(".") else lowered + "."
     common = _COMMON_TYPES.get(question.type.upper())
     if common is not None:
         rdtype, mnemonic = common

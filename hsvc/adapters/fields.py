@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
@@ -62,6 +63,8 @@ def _type_name(value: object) -> str:
 
 
 def _mapping(value: object, path: tuple[PathPart, ...]) -> Mapping[str, object]:
+    if type(value) is dict:  # what JSON decodes to: no abstract-class check (150,000 pods)
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -70,6 +73,8 @@ def _mapping(value: object, path: tuple[PathPart, ...]) -> Mapping[str, object]:
 
 
 def _list(value: object, path: tuple[PathPart, ...]) -> Sequence[object]:
+    if type(value) is list:  # what JSON decodes to
+        return value
     if value is None:
         return ()
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
@@ -120,13 +125,19 @@ def _str_list(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -
     return tuple(out)
 
 
+def shared(text: str) -> str:
+    """The one copy of a value that many objects repeat (a namespace, a label, an image)."""
+    return sys.intern(str(text))  # str(): intern takes only an exact str
+
+
 def _labels(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> Labels:
     mapping = _mapping(obj.get(key), (*path, key))
     for name, value in mapping.items():
         # The API rejects non-string label values; YAML's `version: 1` is the usual cause.
         if not isinstance(value, str):
             raise ConversionError((*path, key, name), f"expected a string, got {_type_name(value)}")
-    return labels_of({str(k): str(v) for k, v in mapping.items()})
+    # Interned: the pods of one workload carry the same labels.
+    return labels_of({shared(str(k)): shared(str(v)) for k, v in mapping.items()})
 
 
 def _each(
@@ -155,7 +166,10 @@ def _metadata(
     meta = _mapping(root.get("metadata"), ("metadata",))
     name = _required_str(meta, "name", ("metadata",))
     _check_name(name, ("metadata", "name"), label=label)
-    namespace = _str(meta, "namespace", ("metadata",), default_namespace) if namespaced else ""
+    # Interned: a namespace is held by every object in it (150,000 pods, a few names).
+    namespace = (
+        shared(_str(meta, "namespace", ("metadata",), default_namespace)) if namespaced else ""
+    )
     if namespaced:
         _check_name(namespace, ("metadata", "namespace"), label=True)
     return meta, namespace, name
@@ -257,8 +271,8 @@ def _ref(
     ref: Mapping[str, object], path: tuple[PathPart, ...], default_namespace: str
 ) -> ObjectRef:
     return ObjectRef(
-        kind=_str(ref, "kind", path),
-        namespace=_str(ref, "namespace", path, default_namespace),
+        kind=shared(_str(ref, "kind", path)),
+        namespace=shared(_str(ref, "namespace", path, default_namespace)),
         name=_str(ref, "name", path),
     )
 

@@ -69,6 +69,7 @@ def run_inspect(
         layer_of = layers(vantage)
     resolved = time.monotonic()
     rows = compare(items, observations)
+    del items, observations  # the rows hold what is kept of them
     summaries = _summaries(cluster, source, service)
     # benchmarks/run.py reads this line (with --debug) to split the wall time.
     log.debug(

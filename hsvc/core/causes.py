@@ -138,8 +138,8 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
         return [missing]
     # 4. The dashed IP of a pod, or a pod name under endpoint_pod_names.
     address = names.ip_from_pod_label(label)
-    by_ip = c.pods_by_any_ip.get(address, []) if address else []
-    by_name = c.pods_by_name.get((ns, label), [])
+    by_ip = c.pods_by_any_ip.get(address, ()) if address else ()
+    by_name = c.pods_by_name.get((ns, label), ())
     candidate = next((p for p in [*by_ip, *by_name] if p.namespace == ns), None)
     if candidate is not None:
         return _labelled_pod_cause(c, svc, label, candidate, named=bool(by_name))
@@ -317,7 +317,7 @@ def ptr_cause(c: ClusterIndex, qname: str, address: str) -> list[Step]:
                 subject=pod.ref if pod else entry.slice.ref,
             )
         ]
-    pods = c.pods_by_any_ip.get(address, [])
+    pods = c.pods_by_any_ip.get(address, ())
     if pods:
         pod = pods[0]
         state = "" if pod.ready else " (it is not ready)"

@@ -10,6 +10,7 @@ themselves are answered by :class:`~hsvc.core.cluster.ClusterDns`.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TypeVar
 
 from hsvc.core import conditions, names
 from hsvc.core.desired import stateful_set_pod
@@ -38,6 +39,43 @@ from hsvc.core.model import (
     Step,
 )
 from hsvc.core.names import ParsedName
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _settled(index: dict[K, list[V]]) -> dict[K, tuple[V, ...]]:
+    """An index built by appending, kept as tuples.
+
+    Most keys have one item, and a one-item tuple is half the memory of a one-item list.
+    """
+    return {key: tuple(found) for key, found in index.items()}
+
+
+def _lower(text: str) -> str:
+    """``text`` in lower case, the same string when it is already (one string per key)."""
+    return text if text.islower() or not text else text.lower()
+
+
+class _EndpointIndexes:
+    """The slice endpoints by name and address while the slices are read."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[tuple[str, str, str], list[PublishedEndpoint]] = defaultdict(list)
+        self.by_ip: dict[str, list[tuple[str, str, PublishedEndpoint]]] = defaultdict(list)
+        self.slice_by_name: dict[tuple[str, str, str], list[SliceEndpoint]] = defaultdict(list)
+        self.slice_by_ip: dict[str, list[SliceEndpoint]] = defaultdict(list)
+
+
+class _SliceIndex:
+    """One Service's slice endpoints in order, by targetRef name and by address."""
+
+    __slots__ = ("by_ip", "by_ref", "endpoints")
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        self.by_ref: dict[str, int] = {}  # the first endpoint's position
+        self.by_ip: dict[str, int] = {}
 
 
 class ClusterIndex:
@@ -97,23 +135,27 @@ class ClusterIndex:
         # Pods by namespace, hostname, name, any IP and label, for the planner and the
         # explanations: a scan of every pod per name would be quadratic at thousands.
         self.pods_by_namespace: dict[str, list[Pod]] = defaultdict(list)
-        self.pods_by_hostname: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_name: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_subdomain: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        self.pods_by_any_ip: dict[str, list[Pod]] = defaultdict(list)
+        by_hostname: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        by_name: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        by_subdomain: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+        by_any_ip: dict[str, list[Pod]] = defaultdict(list)
         self.pods_by_label: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
         self._pod_order: dict[int, int] = {}
         for position, pod in enumerate(snapshot.pods):
             self._pod_order[id(pod)] = position
             self.pods_by_namespace[pod.namespace].append(pod)
-            self.pods_by_hostname[(pod.namespace, pod.hostname.lower())].append(pod)
-            self.pods_by_name[(pod.namespace, pod.name.lower())].append(pod)
-            self.pods_by_subdomain[(pod.namespace, pod.subdomain)].append(pod)
+            by_hostname[(pod.namespace, _lower(pod.hostname))].append(pod)
+            by_name[(pod.namespace, _lower(pod.name))].append(pod)
+            by_subdomain[(pod.namespace, pod.subdomain)].append(pod)
             for ip in pod.pod_ips:
                 canon = names.canonical_ip(ip)
-                self.pods_by_any_ip[canon or ip].append(pod)
+                by_any_ip[canon or ip].append(pod)
             for label_key, value in pod.labels:
                 self.pods_by_label[(pod.namespace, label_key, value)].append(pod)
+        self.pods_by_hostname = _settled(by_hostname)
+        self.pods_by_name = _settled(by_name)
+        self.pods_by_subdomain = _settled(by_subdomain)
+        self.pods_by_any_ip = _settled(by_any_ip)
 
     def _index_workloads(self) -> None:
         """Services by namespace, workloads by template label and name, every known address."""
@@ -157,7 +199,7 @@ class ClusterIndex:
         # Trace steps that depend only on the objects (a zone, a namespace, a Service),
         # made once for the thousands of questions that take them (hsvc.core.inquiry).
         self.shared_steps: dict[tuple[object, ...], Step] = {}
-        self._slice_index: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Endpoint]]] = {}
+        self._slice_index: dict[tuple[str, str], _SliceIndex] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:
         """Desired state: the slices and endpoints the controllers will write (rules 3, 4, 21)."""
@@ -193,25 +235,20 @@ class ClusterIndex:
         self.endpoints: dict[tuple[str, str], list[PublishedEndpoint]] = defaultdict(list)
         # (namespace, service, endpoint label): an endpoint name's lookup stays O(1)
         # with thousands of endpoints behind one Service.
-        self.endpoints_by_name: dict[tuple[str, str, str], list[PublishedEndpoint]] = defaultdict(
-            list
-        )
-        self.endpoints_by_ip: dict[str, list[tuple[str, str, PublishedEndpoint]]] = defaultdict(
-            list
-        )
         # Every slice address, published or not: the causes of missing names, and the
         # names that must not resolve.
         self.slice_endpoints: dict[tuple[str, str], list[SliceEndpoint]] = defaultdict(list)
-        self.slice_endpoints_by_name: dict[tuple[str, str, str], list[SliceEndpoint]] = defaultdict(
-            list
-        )
-        self.slice_endpoints_by_ip: dict[str, list[SliceEndpoint]] = defaultdict(list)
         # (namespace, service, targetRef name): a pod's first endpoint in the Service's slices.
         self.slice_endpoint_of_pod: dict[tuple[str, str, str], SliceEndpoint] = {}
+        into = _EndpointIndexes()
         if not settings.noendpoints:  # rule 41: slices are not read at all
             for (ns, svc_name), slices in self.slices.items():
                 for sl in slices:
-                    self._index_slice(ns, svc_name, sl)
+                    self._index_slice(ns, svc_name, sl, into)
+        self.endpoints_by_name = _settled(into.by_name)
+        self.endpoints_by_ip = _settled(into.by_ip)
+        self.slice_endpoints_by_name = _settled(into.slice_by_name)
+        self.slice_endpoints_by_ip = _settled(into.slice_by_ip)
         self.services_by_ip: dict[str, Service] = {}
         for s in self.services.values():
             if s.is_headless or s.is_external_name:
@@ -223,10 +260,11 @@ class ClusterIndex:
         # Rule 30: CoreDNS indexes only the primary podIP (hostNetwork pods too: the
         # node's IP) of pods the `labels` knob lets through, and compares it to the
         # decoded label as a string, so the index keeps the address as written.
-        self.pods_by_ip: dict[str, list[Pod]] = defaultdict(list)
+        by_ip: dict[str, list[Pod]] = defaultdict(list)
         for pod in snapshot.pods:
             if pod.pod_ips and (sel is None or sel.matches(pod.labels)):
-                self.pods_by_ip[pod.pod_ips[0].strip().lower()].append(pod)
+                by_ip[pod.pod_ips[0].strip().lower()].append(pod)
+        self.pods_by_ip = _settled(by_ip)
 
     # -- indexing ------------------------------------------------------------
 
@@ -309,7 +347,9 @@ class ClusterIndex:
             for family, eps in sorted(by_family.items())
         ]
 
-    def _index_slice(self, ns: str, svc_name: str, sl: EndpointSlice) -> None:
+    def _index_slice(
+        self, ns: str, svc_name: str, sl: EndpointSlice, into: _EndpointIndexes
+    ) -> None:
         slice_ref = sl.ref  # one reference for every endpoint of the slice
         for ep in sl.endpoints:
             for raw in ep.addresses:
@@ -326,8 +366,8 @@ class ClusterIndex:
                     slice=sl,
                 )
                 self.slice_endpoints[(ns, svc_name)].append(entry)
-                self.slice_endpoints_by_name[(ns, svc_name, label)].append(entry)
-                self.slice_endpoints_by_ip[address].append(entry)
+                into.slice_by_name[(ns, svc_name, label)].append(entry)
+                into.slice_by_ip[address].append(entry)
                 if ep.target_ref is not None:
                     self.slice_endpoint_of_pod.setdefault((ns, svc_name, ep.target_ref.name), entry)
                 if not conditions.published(ep):  # rule 2: ready true or absent
@@ -343,8 +383,8 @@ class ClusterIndex:
                     has_hostname=bool(ep.hostname),
                 )
                 self.endpoints[(ns, svc_name)].append(published)
-                self.endpoints_by_name[(ns, svc_name, label)].append(published)
-                self.endpoints_by_ip[address].append((ns, svc_name, published))
+                into.by_name[(ns, svc_name, label)].append(published)
+                into.by_ip[address].append((ns, svc_name, published))
 
     def endpoint_name(self, hostname: str, target_ref: ObjectRef | None, address: str) -> str:
         """Return the label an endpoint is known by (rule 6).
@@ -474,30 +514,30 @@ class ClusterIndex:
         """Return the pod an endpoint's targetRef names, if it is among the objects."""
         if ref is None or ref.kind != "Pod":
             return None
-        found = self.pods_by_name.get((ref.namespace, ref.name.lower()), [])
+        found = self.pods_by_name.get((ref.namespace, ref.name.lower()), ())
         return found[0] if found else None
 
     def slice_endpoint(self, namespace: str, service: str, pod: Pod) -> Endpoint | None:
         """Return the first endpoint in the Service's slices that is ``pod`` (targetRef or IP)."""
         index = self._slice_index.get((namespace, service))
         if index is None:
-            index = {}
-            position = 0
+            index = _SliceIndex()
             for sl in self.slices.get((namespace, service), []):
                 for ep in sl.endpoints:
+                    position = len(index.endpoints)
+                    index.endpoints.append(ep)
                     if ep.target_ref is not None:
-                        index.setdefault(("ref", ep.target_ref.name), (position, ep))
+                        index.by_ref.setdefault(ep.target_ref.name, position)
                     for address in ep.addresses:
-                        index.setdefault(("ip", address), (position, ep))
-                    position += 1
+                        index.by_ip.setdefault(address, position)
             self._slice_index[(namespace, service)] = index
         # The first in slice order of the endpoints naming the pod or holding one of its IPs.
-        first = index.get(("ref", pod.name))
+        first = index.by_ref.get(pod.name)
         for ip in pod.pod_ips:
-            found = index.get(("ip", ip))
-            if found is not None and (first is None or found[0] < first[0]):
+            found = index.by_ip.get(ip)
+            if found is not None and (first is None or found < first):
                 first = found
-        return first[1] if first is not None else None
+        return index.endpoints[first] if first is not None else None
 
     def dns_service_addresses(self) -> tuple[list[tuple[str, ObjectRef]], bool]:
         """Return the addresses ``ns.dns.<zone>`` answers, and whether they are known.

@@ -661,3 +661,23 @@ def test_dns_port_is_the_udp_container_port_named_dns() -> None:
     assert pod_from_dict(pod(openshift)).dns_port == 5353
     assert pod_from_dict(pod([{"name": "metrics", "containerPort": 9153}])).dns_port is None
     assert pod_from_dict(pod([{"name": "dns", "containerPort": 53}])).dns_port is None  # TCP
+
+
+def test_pods_of_one_workload_share_their_repeated_strings() -> None:
+    # Built apart, as two JSON documents decode: equal strings, distinct objects.
+    def doc(i: int) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": f"web-{i}",
+                "namespace": "".join(["te", "am"]),
+                "labels": {"app": "".join(["w", "eb"])},
+            },
+            "spec": {"containers": [{"name": "c", "image": "".join(["nginx:", "1"])}]},
+            "status": {"phase": "".join(["Run", "ning"]), "podIP": f"10.0.0.{i}"},
+        }
+
+    one, two = pod_from_dict(doc(1)), pod_from_dict(doc(2))
+    assert one.namespace == "team" and one.labels == (("app", "web"),)
+    assert one.namespace is two.namespace
+    assert one.labels[0][1] is two.labels[0][1]
+    assert one.images[0] is two.images[0] and one.phase is two.phase

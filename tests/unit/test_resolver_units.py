@@ -153,6 +153,13 @@ def test_prepare_normalises_name_and_type():
     assert prepared.qname == dns.name.from_text("eureka.ms.svc.cluster.local.")
 
 
+def test_prepare_keeps_a_lower_case_absolute_name_as_given():
+    # The observation holds the plan's own string, not a copy of it.
+    name = "".join(["eureka.ms.svc.", "cluster.local."])
+    assert dnswire._prepare(Question(name=name, type="A")).name is name
+    assert dnswire._prepare(Question(name="10.in-addr.arpa", type="PTR")).name == "10.in-addr.arpa."
+
+
 _LABEL = st.text(alphabet="abcXYZ019_-", min_size=1, max_size=70)
 
 

@@ -153,6 +153,8 @@ def _answer_key(check: compare.ServerCheck) -> tuple[str, frozenset[str]]:
 
 
 def _disagree(row: Row) -> bool:
+    if len(row.checks) < 2:
+        return False  # one server (the usual run) cannot disagree with itself
     answered = [c for c in row.checks if c.observation.rcode not in (Rcode.TIMEOUT, Rcode.ERROR)]
     return len({_answer_key(c) for c in answered}) > 1
 
