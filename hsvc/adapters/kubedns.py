@@ -21,10 +21,11 @@ from hsvc.adapters.convert import (
     service_from_dict,
     slice_from_dict,
 )
+from hsvc.adapters.kubebatch import BatchClient
 from hsvc.adapters.kuberest import ApiStatus, Request, forbidden_note, get_request, list_request
 from hsvc.adapters.kubestreams import StreamClient
 from hsvc.core.dataclass import dataclass
-from hsvc.core.dnspath import ConfigText, DnsWorkload, PathObjects
+from hsvc.core.dnspath import ConfigText, PathObjects
 from hsvc.core.model import EndpointSlice, NetworkPolicy, Pod, Service
 
 # Where distributions keep the CoreDNS Corefile, most common first. kubeadm,
@@ -58,7 +59,7 @@ class DnsConfig:
     corefile_data: tuple[tuple[str, str], ...] = ()
 
 
-class DnsReads(StreamClient):
+class DnsReads(StreamClient, BatchClient):
     """Reads of the cluster DNS server's own objects (a part of ``KubeSource``)."""
 
     def _absent_ok(
@@ -146,6 +147,7 @@ class DnsReads(StreamClient):
         OpenShift's ``dns-default``) by name; GET the ``coredns-custom`` and
         ``node-local-dns`` ConfigMaps; LIST networkpolicies in every namespace.
         403 and 404 are noted, never raised: the path is then partly unknown.
+        The GETs by name go out at once, as one by one would (``_send_all``).
 
         Raises:
             AccessDeniedError: Credentials rejected (401).
@@ -175,20 +177,29 @@ class DnsReads(StreamClient):
         ]
         if namespace != "kube-system":
             wanted.append(("DaemonSet", "daemonsets", namespace, "dns-default"))
-        workloads: list[DnsWorkload] = []
-        for kind, resource, ns, name in wanted:
-            obj = self._get_optional(
-                get_request(resource, ns, name, group="apps"), deadline, unreadable
-            )
-            if obj is not None:
-                workloads.append(
-                    self._convert(functools.partial(dns_workload_from_dict, kind=kind), obj)
-                )
+        gets = [get_request(resource, ns, name, group="apps") for _, resource, ns, name in wanted]
+        gets += [
+            get_request("configmaps", ns, name)
+            for ns, name in ((namespace, "coredns-custom"), ("kube-system", "node-local-dns"))
+        ]
+        # The phase's first request goes alone: a rejected token costs one request.
+        lead = 0 if svc is not None else 1
+        found = [
+            self._absent_or_forbidden(answer, unreadable)
+            for batch in (gets[:lead], gets[lead:])
+            for answer in self._send_all(batch, deadline)
+        ]
+        workloads = [
+            self._convert(functools.partial(dns_workload_from_dict, kind=kind), obj)
+            for (kind, *_), obj in zip(wanted, found, strict=False)
+            if obj is not None
+        ]
         configs = [ConfigText(namespace=namespace, name="coredns", data=dns.corefile_data)]
-        for ns, name in ((namespace, "coredns-custom"), ("kube-system", "node-local-dns")):
-            obj = self._get_optional(get_request("configmaps", ns, name), deadline, unreadable)
-            if obj is not None:
-                configs.append(self._convert(config_text_from_dict, obj))
+        configs += [
+            self._convert(config_text_from_dict, obj)
+            for obj in found[len(wanted) :]
+            if obj is not None
+        ]
         policies = tuple(
             self._convert(network_policy_from_dict, o)
             for o in self._absent_ok(

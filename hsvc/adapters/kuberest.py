@@ -218,12 +218,20 @@ class RestClient:
         try:
             return self._send(request, deadline)
         except ApiStatus as exc:
-            if exc.status == 404:
-                return None
-            if exc.status == 403:
-                notes.append(forbidden_note(request))
-                return None
-            raise self._translate(exc) from exc
+            return self._absent_or_forbidden(exc, notes)
+
+    def _absent_or_forbidden(
+        self, answer: dict[str, Any] | ApiStatus, notes: list[str]
+    ) -> dict[str, Any] | None:
+        """An object, or None for 404 and 403 (with a note); any other status raised."""
+        if not isinstance(answer, ApiStatus):
+            return answer
+        if answer.status == 404:
+            return None
+        if answer.status == 403:
+            notes.append(forbidden_note(answer.request))
+            return None
+        raise self._translate(answer) from answer
 
     def _list_all(
         self,
@@ -304,7 +312,6 @@ class RestClient:
         """A page of a long list arrived: the command may wait the whole timeout again."""
         self._waiting[deadline] = self._timeout
 
-    # long: sending, reading within the size bound and translating share the open response
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
 
@@ -318,12 +325,32 @@ class RestClient:
             ApiStatus: The answer's status is not 2xx.
             ApiUnreachableError: Timeout, connection or TLS failure, or not JSON.
         """
-        from kubernetes.client.exceptions import ApiException  # noqa: TID251
-
-        left = self._waiting.get(deadline)
-        remaining = deadline - time.monotonic() if left is None else left
+        remaining = self._remaining(deadline)
         if remaining <= 0:
             raise self._timed_out(request)
+        log.debug("GET %s", request.path)
+        sent = time.monotonic()
+        try:
+            answer = self._exchange(request, remaining, token)
+        finally:
+            self._spent(deadline, remaining - (time.monotonic() - sent))
+        return self._decode(request, *answer)
+
+    def _remaining(self, deadline: float) -> float:
+        """The seconds the command of ``deadline`` may still wait on the API."""
+        left = self._waiting.get(deadline)
+        return deadline - time.monotonic() if left is None else left
+
+    def _exchange(
+        self, request: Request, remaining: float, token: str | None
+    ) -> tuple[int, bytes, str]:
+        """Send one GET within ``remaining`` seconds: its status, body and HTTP reason.
+
+        Raises:
+            ApiUnreachableError: Timeout, connection or TLS failure.
+        """
+        from kubernetes.client.exceptions import ApiException  # noqa: TID251
+
         query: list[tuple[str, str]] = []
         if request.label_selector:
             query.append(("labelSelector", request.label_selector))
@@ -340,13 +367,11 @@ class RestClient:
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        log.debug("GET %s", request.path)
         # One deadline for the whole request: connecting, the headers, the body.
         # urllib3's timeouts apply per socket read, so a server trickling a byte a
         # second would hold a request for ever; at the deadline its socket is shut.
         guard = Deadline(remaining)
         self._deadlines[threading.get_ident()] = guard
-        sent = time.monotonic()
         guard.start()
         try:
             response = self._api.call_api(
@@ -371,13 +396,20 @@ class RestClient:
         finally:
             guard.cancel()
             self._deadlines.pop(threading.get_ident(), None)
-            self._spent(deadline, remaining - (time.monotonic() - sent))
         if guard.expired:
             raise self._timed_out(request)  # an answer cut at the deadline is no answer
-        status = int(response.status)
+        return int(response.status), data, str(response.reason or "")
+
+    def _decode(self, request: Request, status: int, data: bytes, reason: str) -> dict[str, Any]:
+        """The JSON object of an answer.
+
+        Raises:
+            ApiStatus: The status is not 2xx.
+            ApiUnreachableError: The body is not a JSON object, or a Status inside a 200.
+        """
         if not 200 <= status < 300:
-            reason, message = status_fields(data)
-            raise ApiStatus(request, status, reason, message, str(response.reason or ""))
+            status_reason, message = status_fields(data)
+            raise ApiStatus(request, status, status_reason, message, reason)
         try:
             decoded = json.loads(data)
         except ValueError as exc:
