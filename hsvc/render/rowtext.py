@@ -108,7 +108,7 @@ def row_writer(indent: str) -> RowText:
             % (
                 esc(r.data),
                 esc(r.name),
-                int.__repr__(r.ttl) if type(r.ttl) is int else scalar(r.ttl),
+                scalar(r.ttl),
                 esc(r.type),
             )
             for r in recs
@@ -120,18 +120,10 @@ def row_writer(indent: str) -> RowText:
             return "null"
         return transport % (
             scalar(t.edns_size),
-            "true"
-            if t.edns_truncated is True
-            else "false"
-            if t.edns_truncated is False
-            else scalar(t.edns_truncated),
+            scalar(t.edns_truncated),
             esc(t.plain_error),
             scalar(t.plain_size),
-            "true"
-            if t.plain_truncated is True
-            else "false"
-            if t.plain_truncated is False
-            else scalar(t.plain_truncated),
+            scalar(t.plain_truncated),
             esc(t.tcp_error),
             scalar(t.tcp_size),
         )
@@ -144,29 +136,19 @@ def row_writer(indent: str) -> RowText:
             actual = []
             for check in r.checks:
                 o = check.observation
-                ms = round(o.elapsed_ms, 2)
-                size = o.size
                 actual.append(
                     observation
                     % (
                         records(o.answer, observed_rec, d, obs_close),
-                        float.__repr__(ms) if type(ms) is float and ms - ms == 0.0 else scalar(ms),
+                        scalar(round(o.elapsed_ms, 2)),
                         esc(o.error),
                         esc(layers.get(o.server, "")),
-                        "true"
-                        if o.low_confidence is True
-                        else "false"
-                        if o.low_confidence is False
-                        else scalar(o.low_confidence),
+                        scalar(o.low_confidence),
                         esc(check.note),
                         esc(o.rcode),
                         esc(o.server),
-                        int.__repr__(size) if type(size) is int else scalar(size),
-                        "true"
-                        if o.too_large is True
-                        else "false"
-                        if o.too_large is False
-                        else scalar(o.too_large),
+                        scalar(o.size),
+                        scalar(o.too_large),
                         carried(o.transport),
                         esc(check.verdict),
                     )
@@ -197,11 +179,7 @@ def row_writer(indent: str) -> RowText:
             actual_text,
             records(x.answer, expected_rec, c, exp_close),
             esc(x.explanation),
-            "true"
-            if x.open_ended is True
-            else "false"
-            if x.open_ended is False
-            else scalar(x.open_ended),
+            scalar(x.open_ended),
             _strings(x.predicted, b),
             esc(x.rcode),
             *((esc(r.reason),) if r.reason else ()),
