@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
-from hsvc.core.frozen import quick_init
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Rcode, Record, rcode_word
 from hsvc.core.records import Expectation, Group
 from hsvc.core.text import listed
@@ -55,7 +54,6 @@ _FAILED_WORDS = {
 }
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerCheck:
     """One server's answer to one question, judged."""
@@ -68,7 +66,6 @@ class ServerCheck:
     ttl_over: tuple[int, int] | None = None
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Row:
     """One question: what cluster DNS must answer, what each server did, the verdict."""

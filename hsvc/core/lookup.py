@@ -12,7 +12,6 @@ from dataclasses import field
 from typing import NamedTuple
 
 from hsvc.core.dataclass import dataclass
-from hsvc.core.frozen import quick_init
 from hsvc.core.model import DnsSettings, Endpoint, EndpointPort, EndpointSlice, ObjectRef, Pod
 
 DNS_SCHEMA_VERSION = "1.1.0"
@@ -24,7 +23,6 @@ ALLOCATED_ON_CREATE = "ClusterIP allocated on create"
 ASSIGNED_AT_START = "address assigned when the pod starts"
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class PublishedEndpoint:
     """One ready address of one slice endpoint, as the plugin indexes it."""
@@ -39,7 +37,6 @@ class PublishedEndpoint:
     has_hostname: bool = False  # the slice set a hostname (version gate of rule 36)
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class SliceEndpoint:
     """One address of one slice endpoint, published or not (for causes and must-not-resolve)."""

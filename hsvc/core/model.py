@@ -14,7 +14,6 @@ import functools
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
-from hsvc.core.frozen import quick_init
 
 # The Kubernetes objects and what apps read live in hsvc.core.objects; re-exported here.
 from hsvc.core.objects import (
@@ -148,7 +147,6 @@ def is_reverse_zone(zone: str) -> bool:
 # --- DNS data ----------------------------------------------------------------------
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
     """One resource record in presentation form (the JSON contract's record)."""
@@ -164,7 +162,6 @@ class Record:
         return (self.name.lower(), self.type, self.data.lower())
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Provenance:
     """Why a record exists: the object it comes from and the rule that makes it."""
@@ -194,7 +191,6 @@ class NegativeExpectation:
     reason: str
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One decision of the answer engine: what it looked at, whether the condition held.
@@ -211,7 +207,6 @@ class Step:
     subject: ObjectRef | None = None
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DnsAnswer:
     """What cluster DNS answers for one question, and the rules that decided it."""
@@ -258,7 +253,6 @@ class Nameserver:
         return f"{host}:{self.port}"
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
     """One (name, type) to ask."""
@@ -267,7 +261,6 @@ class Question:
     type: str
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transport:
     """How one answer travelled: UDP with and without EDNS, and TCP, as measured.
@@ -295,7 +288,6 @@ class Transport:
         return self.tcp_size is not None or bool(self.tcp_error)
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observation:
     """What one server answered to one question (or why it did not)."""

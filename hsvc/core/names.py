@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
-from hsvc.core.frozen import quick_init
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -347,7 +346,6 @@ class NameKind(StrEnum):
     REVERSE_OTHER = "reverse-other"  # a partial or malformed name in a reverse zone
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedName:
     """One query name, parsed once: the zone it lies in and what it addresses.

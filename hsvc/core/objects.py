@@ -16,7 +16,6 @@ from dataclasses import field
 from enum import StrEnum
 
 from hsvc.core.dataclass import dataclass
-from hsvc.core.frozen import quick_init
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -31,7 +30,6 @@ def labels_of(mapping: Mapping[str, str] | None) -> Labels:
 # --- Kubernetes objects ------------------------------------------------------
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectRef:
     """A reference to one Kubernetes object, for provenance and messages."""

@@ -17,7 +17,6 @@ from hsvc.core import conditions, names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dataclass import dataclass
 from hsvc.core.explain import reason
-from hsvc.core.frozen import quick_init
 from hsvc.core.lookup import SliceEndpoint
 from hsvc.core.model import (
     MAX_DESIRED_ORDINALS,
@@ -46,7 +45,6 @@ class Group(StrEnum):
 GROUP_ORDER = tuple(Group)
 
 
-@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
     """One question worth asking, what cluster DNS must answer, and why it matters."""

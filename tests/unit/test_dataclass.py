@@ -311,3 +311,26 @@ def test_options_it_does_not_cover_go_to_the_standard_decorator() -> None:
     assert NoEq(1) != NoEq(1)
     assert hash(Hashed(1)) == hash((1,))
     assert fast.dataclass is _dataclass
+
+
+def test_a_frozen_slotted_class_stores_its_fields_through_their_slots() -> None:
+    """Its ``__init__`` calls each field's slot descriptor, not ``object.__setattr__`` by name."""
+
+    @_dataclass(frozen=True, slots=True, kw_only=True)
+    class Slotted:
+        name: str
+        ttl: int = 30
+
+    @_dataclass(frozen=True, kw_only=True)
+    class Plain:
+        name: str
+
+    assert set(Slotted.__init__.__code__.co_freevars) == {
+        "__dataclass_slot_name__",
+        "__dataclass_slot_ttl__",
+    }
+    assert "__dataclass_set__" in Plain.__init__.__code__.co_freevars  # no slots: by name
+    one = Slotted(name="a")
+    assert (one.name, one.ttl) == ("a", 30)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.name = "b"  # type: ignore[misc]
