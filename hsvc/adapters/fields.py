@@ -200,16 +200,9 @@ def _metadata(
     namespace = (
         shared(_str(meta, "namespace", ("metadata",), default_namespace)) if namespaced else ""
     )
-    if namespaced and namespace not in _NAMESPACES:
+    if namespaced:
         _check_name(namespace, ("metadata", "namespace"), label=True)
-        if len(_NAMESPACES) < _NAMESPACES_KEPT:
-            _NAMESPACES.add(namespace)
     return meta, namespace, name
-
-
-# Namespaces found valid (each is checked once, not for each of its 150,000 objects).
-_NAMESPACES: set[str] = set()
-_NAMESPACES_KEPT = 100_000
 
 
 def _check_name(text: str, path: tuple[PathPart, ...], *, label: bool) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hsvc.adapters import fields
-from hsvc.adapters.convert import pod_from_dict, slice_from_dict
+from hsvc.adapters.convert import slice_from_dict
 from hsvc.adapters.fields import ConversionError
 
 
@@ -80,16 +80,6 @@ def test_str_list_fast_path_and_its_errors() -> None:
         fields._str_list({"args": ["a", 1]}, "args", ("c",))
     assert info.value.path == ("c", "args", 1)
     assert info.value.reason == "expected a string, got int"
-
-
-def test_a_namespace_found_valid_once_is_not_a_pass_for_another() -> None:
-    pod = {"metadata": {"name": "p", "namespace": "ok-ns"}}
-    assert pod_from_dict(pod).namespace == "ok-ns"
-    assert "ok-ns" in fields._NAMESPACES
-    with pytest.raises(ConversionError) as info:
-        pod_from_dict({"metadata": {"name": "p", "namespace": "Bad_NS"}})
-    assert info.value.path == ("metadata", "namespace")
-    assert "Bad_NS" not in fields._NAMESPACES
 
 
 def test_slice_addresses_read_fast_are_still_checked() -> None:
