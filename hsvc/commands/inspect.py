@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -53,7 +53,8 @@ def run_inspect(
         # pods). Frozen objects are still freed by reference counting.
         gc.freeze()
         stack.callback(gc.unfreeze)
-        cluster, items = plan(source, service, traces=False)
+        with collector_paused():
+            cluster, items = plan(source, service, traces=False)
         gc.freeze()
         planned = time.monotonic()
         vantage = open_vantage(opts, source, api, stack, progress)
@@ -61,14 +62,16 @@ def run_inspect(
         if versioned is not source:
             # version.bind named another CoreDNS version than the image tag: its rules.
             source = versioned
-            cluster, items = plan(source, service, traces=False)
+            with collector_paused():
+                cluster, items = plan(source, service, traces=False)
         questions = [Question(name=e.expected.name, type=e.expected.type) for e in items]
         observations = vantage.ask(questions)
         del questions  # the observations name them: not held through compare and diagnose
         servers, notes = labels(vantage), tuple(vantage.notes)
         layer_of = layers(vantage)
     resolved = time.monotonic()
-    rows = compare(items, observations)
+    with collector_paused():
+        rows = compare(items, observations)
     del items, observations  # the rows hold what is kept of them
     summaries = _summaries(cluster, source, service)
     # benchmarks/run.py reads this line (with --debug) to split the wall time.
@@ -106,6 +109,23 @@ def run_inspect(
     if rows and not report.answered:
         raise nobody_answered([c.observation for r in rows for c in r.checks])
     return report
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic collector while planning or comparing.
+
+    Neither makes cyclic garbage (``gc.collect()`` finds none after either), and
+    what they make lives on: the young-generation passes over it only cost time,
+    4.6 of 28 CPU s of planning at 10,000 Services (benchmarks/engine_cost.py).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _used_by(
