@@ -10,6 +10,8 @@ and JSON around them:
   ``hsvc inspect web -n bench -o json`` in this process and keeps what the two
   phases read and wrote (the source, the observations, the plan and the rows)
   in ``DIR/state.pickle``, and the JSON document in ``DIR/out.json``;
+  ``capture N DIR --services``: the same for ``hsvc inspect -A -o json`` over N
+  Services of 15 pods each (benchmarks/profile_scale.py's many-Service cluster);
 - ``bench DIR [REPS]``: plans and compares that source again REPS times (the
   collector set as the CLI sets it) and prints the fastest run per question, and
   whether the plan and the rows equal the captured ones (they must: the code
@@ -39,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def capture(n: int, out: Path) -> None:
-    """Run one inspect of N replicas and keep what planning and comparing read and wrote."""
+def capture(n: int, out: Path, *, services: bool = False) -> None:
+    """Run one inspect of N replicas (or ``-A`` over N Services); keep what planning read, wrote."""
     import benchmarks.profile_scale as ps
     import hsvc.commands.inspect as inspect
     from benchmarks.scenario import NAMESPACE, Scenario
@@ -66,12 +68,18 @@ def capture(n: int, out: Path) -> None:
     written = io.StringIO()
     with tempfile.TemporaryDirectory() as tmp, ApiServer() as api:
         bench = ps.Bench(api, Path(tmp), None)
-        scenario = Scenario(n)
-        bench.load(scenario.objects(), scenario.zones(), NAMESPACE)
+        if services:
+            cluster = ps.many_services(n)
+            bench.load(ps._objects(cluster), ps._zones(cluster), None)
+            scope = ["-A"]
+        else:
+            scenario = Scenario(n)
+            bench.load(scenario.objects(), scenario.zones(), NAMESPACE)
+            scope = ["web", "-n", NAMESPACE]
         with bench.knot:
             sys.argv = [
                 "hsvc",
-                *("inspect", "web", "-n", NAMESPACE, "-o", "json", "--request-timeout", "900"),
+                *("inspect", *scope, "-o", "json", "--request-timeout", "900"),
                 *("--kubeconfig", str(bench.kubeconfig)),
                 *("--nameserver", f"127.0.0.1:{bench.knot.port}"),
             ]
@@ -150,13 +158,16 @@ def main() -> None:
     cap = sub.add_parser("capture", help="run one inspect and keep its plan's inputs and outputs")
     cap.add_argument("replicas", type=int)
     cap.add_argument("dir", type=Path)
+    cap.add_argument(
+        "--services", action="store_true", help="inspect -A over N Services of 15 pods each"
+    )
     run = sub.add_parser("bench", help="time planning and comparing the captured source")
     run.add_argument("dir", type=Path)
     run.add_argument("reps", type=int, nargs="?", default=3)
     run.add_argument("--profile", type=Path, help="the last run under cProfile, kept here")
     args = parser.parse_args()
     if args.command == "capture":
-        capture(args.replicas, args.dir)
+        capture(args.replicas, args.dir, services=args.services)
     else:
         bench(args.dir, args.reps, args.profile)
 

@@ -559,6 +559,11 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         os._exit(code)
+    if argv is None:
+        # The process ends now: what the run built (a million objects in cycles after
+        # `inspect -A` at 1,000 Services) need not be collected and freed one by one
+        # at interpreter teardown (0.8 of 6.9 CPU s there). atexit handlers still run.
+        gc.freeze()
     sys.exit(code)
 
 

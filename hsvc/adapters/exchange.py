@@ -1,167 +1,194 @@
-"""Single DNS exchanges in the event loop, for the few answers that need more than one.
+"""DNS over TCP, one connection per query, for the few questions that need it.
 
 The resolver (:mod:`hsvc.adapters.resolver`) asks every question's first query in
 plain poll loops (:mod:`hsvc.adapters.udpbatch`, :mod:`hsvc.adapters.pipeline`);
-an answer over 512 bytes is asked again over UDP without EDNS, a truncated one
-over TCP, and the TCP probe asks one question over TCP: those exchanges are here.
+a truncated UDP answer is asked again over TCP, and the TCP probe asks one
+question over TCP: those exchanges are here, in a poll loop of their own (no
+event loop: a small run never imports asyncio).
+
+Each exchange is what a stub resolver does: connect, send the framed query
+(RFC 1035 4.2.2), read the two-byte length and the message, all within the
+exchange's ``timeout``, on a connection that closes after it.
 """
 
 from __future__ import annotations
 
-import asyncio
+import errno
+import os
+import selectors
 import socket
-from typing import Any, cast
+import time
+from collections.abc import Sequence
 
-import dns.entropy  # noqa: TID251
 import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
-    _MISMATCH,
-    _answers,
     _describe,
     _Failure,
     _Prepared,
+    _query_ids,
     _query_wire,
-    _question_wire,
     _read,
     _Response,
     _timed_out,
 )
 from hsvc.core.model import Nameserver, Rcode
 
-
-class _Udp(asyncio.DatagramProtocol):
-    """A connected UDP socket whose next datagram (or ICMP error) answers one waiter."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-        self.waiter: asyncio.Future[bytes] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # asyncio's selector transport implements DatagramTransport without subclassing it.
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        # On a connected socket the ICMP "port unreachable" of a closed port
-        # arrives here as ConnectionRefusedError instead of reading as a timeout.
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc)
+_CONNECTING = (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY)
 
 
-class _Sockets:
-    """One worker's UDP sockets, one per server, opened on first use."""
+class _Exchange:
+    """One question over TCP: its connection, bytes out and in."""
 
-    def __init__(self) -> None:
-        self._open: dict[Nameserver, _Udp] = {}
+    __slots__ = (
+        "at",
+        "connecting",
+        "deadline",
+        "inbox",
+        "outbox",
+        "qid",
+        "question",
+        "server",
+        "sock",
+    )
 
-    async def get(self, server: Nameserver) -> _Udp:
-        udp = self._open.get(server)
-        if udp is None:
-            sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_DGRAM)
-            try:
-                sock.setblocking(False)
-                sock.connect((server.host, server.port))
-                _, udp = await asyncio.get_running_loop().create_datagram_endpoint(_Udp, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
-            self._open[server] = udp
-        return udp
-
-    def discard(self, server: Nameserver) -> None:
-        """Close a socket after a failed exchange, so a late reply cannot meet the next query."""
-        udp = self._open.pop(server, None)
-        if udp is not None and udp.transport is not None:
-            udp.transport.close()
-
-    def close(self) -> None:
-        for server in list(self._open):
-            self.discard(server)
+    def __init__(self, at: int, question: _Prepared, server: Nameserver) -> None:
+        self.at = at  # its place in the results
+        self.question = question
+        self.server = server
+        self.sock: socket.socket | None = None
+        self.connecting = False
+        self.qid = 0
+        self.outbox = b""
+        self.inbox = b""
+        self.deadline = 0.0
 
 
-async def _exchange_udp(
-    question: _Prepared,
-    server: Nameserver,
-    sockets: _Sockets,
-    timeout: float,
-    *,
-    attempts: int,
-    edns: bool = True,
-) -> _Response | _Failure:
-    """Send one query over UDP, retrying on timeout; return the response or why there is none."""
-    section = _question_wire(question)
-    mismatched = 0
-    for _ in range(attempts):
-        qid = dns.entropy.random_16()
-        try:
-            udp = await sockets.get(server)
-        except OSError as exc:
-            return _Failure(Rcode.ERROR, _describe(exc))
-        assert udp.transport is not None
-        waiter = udp.waiter = asyncio.get_running_loop().create_future()
-        try:
-            udp.transport.sendto(_query_wire(qid, section, edns=edns))
-            async with asyncio.timeout(timeout):
-                wire = await waiter
-                while not _answers(wire, qid, section):
-                    # A stray or forged datagram (another ID or question): stub
-                    # resolvers drop it and wait on for the reply to their query.
-                    mismatched += 1
-                    waiter = udp.waiter = asyncio.get_running_loop().create_future()
-                    wire = await waiter
-        except TimeoutError:
-            sockets.discard(server)
-            continue
-        except OSError as exc:
-            sockets.discard(server)
-            return _Failure(Rcode.ERROR, _describe(exc))
-        finally:
-            udp.waiter = None
-        result = _read(wire, qid, section)
-        if isinstance(result, _Failure):
-            sockets.discard(server)
-        return result
-    if mismatched:
-        return _Failure(
-            Rcode.ERROR,
-            f"{_MISMATCH}: {mismatched} response(s), none for this query within {timeout:g}s",
-        )
-    return _timed_out(timeout, attempts)
+def _address(server: Nameserver, family: int) -> tuple[str, int] | tuple[str, int, int, int]:
+    """The socket address of ``server`` as a connect error names it (flow and scope 0 for IPv6)."""
+    if family == socket.AF_INET6:
+        return (server.host, server.port, 0, 0)
+    return (server.host, server.port)
 
 
-async def _exchange_tcp(
-    question: _Prepared,
-    server: Nameserver,
-    *,
-    timeout: float,
-    attempts: int,
-) -> _Response | _Failure:
-    """Send one query over TCP, on a connection of its own, retrying on timeout.
+def _connect(server: Nameserver) -> tuple[socket.socket, bool]:
+    """A non-blocking TCP socket connecting to ``server``, and whether it is still connecting.
 
-    For a UDP server's truncated answers; TCP-only servers are asked pipelined
-    (:mod:`hsvc.adapters.pipeline`).
+    Raises:
+        OSError: The socket could not be made, or the connect failed at once.
     """
-    section = _question_wire(question)
-    for _ in range(attempts):
-        qid = dns.entropy.random_16()
-        query = _query_wire(qid, section)
-        writer: asyncio.StreamWriter | None = None
+    family = dns.inet.af_for_address(server.host)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        code = sock.connect_ex(_address(server, family))
+        if code and code not in _CONNECTING:
+            raise OSError(code, os.strerror(code))
+    except BaseException:
+        sock.close()
+        raise
+    return sock, bool(code)
+
+
+# long: one poll loop over every connection; its locals are the loop's state
+def tcp_exchanges(
+    asks: Sequence[tuple[_Prepared, Nameserver]],
+    *,
+    timeout: float,
+    concurrency: int,
+) -> list[_Response | _Failure]:
+    """Ask each question of its server over TCP once, at most ``concurrency`` at once.
+
+    Returns each exchange's response or why there is none, in the order asked:
+    no whole answer within ``timeout`` is a timeout; a refused or broken
+    connection, or one closed before the whole answer, an error.
+    """
+    results: list[_Response | _Failure | None] = [None] * len(asks)
+    queue = iter([_Exchange(at, q, s) for at, (q, s) in enumerate(asks)])
+    flying: list[_Exchange] = []
+    ids = _query_ids()
+    monotonic = time.monotonic
+    selector = selectors.DefaultSelector()
+    timed_out = _timed_out(timeout, 1)
+
+    def end(exchange: _Exchange, outcome: _Response | _Failure) -> None:
+        close(exchange)
+        flying.remove(exchange)
+        results[exchange.at] = outcome
+
+    def close(exchange: _Exchange) -> None:
+        if exchange.sock is not None:
+            selector.unregister(exchange.sock)
+            exchange.sock.close()
+            exchange.sock = None
+
+    def begin(exchange: _Exchange) -> None:
+        """Start the exchange: its connection and query."""
+        exchange.qid = qid = next(ids)
+        query = _query_wire(qid, exchange.question.section)
+        exchange.outbox = len(query).to_bytes(2, "big") + query
+        exchange.inbox = b""
+        exchange.deadline = monotonic() + timeout
         try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(server.host, server.port)
-                writer.write(len(query).to_bytes(2, "big") + query)  # RFC 1035 4.2.2 framing
-                size = int.from_bytes(await reader.readexactly(2), "big")
-                wire = await reader.readexactly(size)
-        except TimeoutError:
-            continue
-        except (OSError, EOFError) as exc:  # IncompleteReadError is an EOFError
-            return _Failure(Rcode.ERROR, _describe(exc))
-        finally:
-            if writer is not None:
-                writer.close()
-        return _read(wire, qid, section)
-    return _timed_out(timeout, attempts)
+            exchange.sock, exchange.connecting = _connect(exchange.server)
+        except OSError as exc:
+            end(exchange, _Failure(Rcode.ERROR, _describe(exc)))
+            return
+        selector.register(exchange.sock, selectors.EVENT_WRITE, exchange)
+
+    def writable(exchange: _Exchange, sock: socket.socket) -> None:
+        if exchange.connecting:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                address = _address(exchange.server, sock.family)
+                raise OSError(code, f"Connect call failed {address}")
+            exchange.connecting = False
+        sent = sock.send(exchange.outbox)
+        exchange.outbox = exchange.outbox[sent:]
+        if not exchange.outbox:
+            selector.modify(sock, selectors.EVENT_READ, exchange)
+
+    def readable(exchange: _Exchange, sock: socket.socket) -> None:
+        data = sock.recv(1 << 16)
+        if not data:
+            raise EOFError("connection closed before the whole answer")
+        inbox = exchange.inbox = exchange.inbox + data
+        if len(inbox) >= 2 and len(inbox) >= 2 + int.from_bytes(inbox[:2], "big"):
+            wire = inbox[2 : 2 + int.from_bytes(inbox[:2], "big")]
+            end(exchange, _read(wire, exchange.qid, exchange.question.section))
+
+    def fill() -> None:
+        while len(flying) < concurrency:
+            exchange = next(queue, None)
+            if exchange is None:
+                return
+            flying.append(exchange)
+            begin(exchange)
+
+    try:
+        fill()
+        while flying:
+            soonest = min(e.deadline for e in flying)
+            for key, events in selector.select(max(0.0, soonest - monotonic())):
+                exchange, sock = key.data, key.fileobj
+                if sock is not exchange.sock:
+                    continue  # ended while handling an earlier event of this round
+                try:
+                    if events & selectors.EVENT_WRITE:
+                        writable(exchange, sock)
+                    elif events & selectors.EVENT_READ:
+                        readable(exchange, sock)
+                except BlockingIOError:
+                    continue
+                except (OSError, EOFError) as exc:
+                    end(exchange, _Failure(Rcode.ERROR, _describe(exc)))
+            now = monotonic()
+            for exchange in [e for e in flying if e.deadline <= now]:
+                end(exchange, timed_out)
+            fill()
+    finally:
+        for exchange in flying:
+            close(exchange)
+        selector.close()
+    return [r for r in results if r is not None]

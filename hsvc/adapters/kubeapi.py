@@ -18,7 +18,8 @@ import functools
 import logging
 import math
 import time
-from typing import Any, Self
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
 
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
@@ -33,6 +34,7 @@ from hsvc.adapters.convert import (
     statefulset_from_dict,
     workload_from_dict,
 )
+from hsvc.adapters.kubebatch import noted
 from hsvc.adapters.kubeclient import Transport
 from hsvc.adapters.kubeconfig import (
     KubeTarget,
@@ -47,6 +49,7 @@ from hsvc.adapters.kubedns import DnsConfig, DnsReads
 from hsvc.adapters.kuberest import (
     PAGE_SIZE,
     ApiStatus,
+    Request,
     forbidden_note,
     get_request,
     list_request,
@@ -55,7 +58,6 @@ from hsvc.adapters.kubestreams import ExecResult, PortForwards
 from hsvc.core.model import (
     BackendRef,
     ConfigData,
-    Deployment,
     EndpointSlice,
     Namespace,
     Pod,
@@ -87,6 +89,7 @@ _ROUTES = (
 __all__ = ["DnsConfig", "ExecResult", "KubeSource", "KubeTarget", "PortForwards", "connect"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -230,58 +233,37 @@ class KubeSource(DnsReads):
             namespace = self.target.namespace
         unreadable: list[str] = []
         namespaces = self._read_namespaces(namespace, deadline, unreadable)
+        listed = self._lists(
+            namespace,
+            service,
+            deadline,
+            unreadable,
+            deployments=with_deployments or references,
+            raw=references,
+        )
         if service is not None:
             assert namespace is not None
-            services: tuple[Service, ...] = (self._read_service(namespace, service, deadline),)
+            services: tuple[Service, ...] = (listed["service"],)
         else:
-            services = tuple(
-                self._convert(service_from_dict, o)
-                for o in self._required(list_request("services", namespace), deadline)
-            )
+            services = listed["services"]
         if namespace is None and any(n.startswith("namespaces ") for n in unreadable):
             namespaces = tuple(
                 Namespace(name=n, labels_known=False)
                 for n in sorted({s.namespace for s in services})
             )
-        slices = self._read_slices(namespace, service, deadline, unreadable)
-        raw_pods: list[dict[str, Any]] = []
-        raw_sts: list[dict[str, Any]] = []
+        slices: tuple[EndpointSlice, ...] = listed["slices"]
+        raw_pods: list[dict[str, Any]] = listed["pods"] if references else []
+        raw_sts: list[dict[str, Any]] = listed["statefulsets"] if references else []
+        raw_deployments: list[dict[str, object]] = listed.get("deployments", [])
         if references:  # the containers are read again from the objects as listed
-            raw_pods = self._optional(list_request("pods", namespace), deadline, unreadable)
-            raw_sts = self._optional(
-                list_request("statefulsets", namespace, group="apps"), deadline, unreadable
-            )
             pods = tuple(self._convert(pod_from_dict, o) for o in raw_pods)
             stateful_sets = tuple(self._convert(statefulset_from_dict, o) for o in raw_sts)
         else:
-            # Converted page by page as the pages arrive.
-            pods = tuple(
-                self._optional(
-                    list_request("pods", namespace),
-                    deadline,
-                    unreadable,
-                    each=lambda o: self._convert(pod_from_dict, o),
-                )
-            )
-            stateful_sets = tuple(
-                self._optional(
-                    list_request("statefulsets", namespace, group="apps"),
-                    deadline,
-                    unreadable,
-                    each=lambda o: self._convert(statefulset_from_dict, o),
-                )
-            )
+            pods, stateful_sets = listed["pods"], listed["statefulsets"]
         if service is not None:
             stateful_sets = tuple(s for s in stateful_sets if s.service_name == service)
             pods = pods_for_service(services[0], slices, stateful_sets, pods)
-        deployments: tuple[Deployment, ...] = ()
-        raw_deployments: list[dict[str, object]] = []
-        if with_deployments or references:
-            # Only lint reads them (a template's hostname); one more LIST, still constant.
-            raw_deployments = self._optional(
-                list_request("deployments", namespace, group="apps"), deadline, unreadable
-            )
-            deployments = tuple(self._convert(deployment_from_dict, o) for o in raw_deployments)
+        deployments = tuple(self._convert(deployment_from_dict, o) for o in raw_deployments)
         workloads: tuple[Workload, ...] = ()
         config_data: tuple[ConfigData, ...] = ()
         backends: tuple[BackendRef, ...] = ()
@@ -305,6 +287,67 @@ class KubeSource(DnsReads):
             backends=backends,
             unreadable=tuple(unreadable),
         )
+
+    def _lists(
+        self,
+        namespace: str | None,
+        service: str | None,
+        deadline: float,
+        unreadable: list[str],
+        *,
+        deployments: bool,
+        raw: bool,
+    ) -> dict[str, Any]:
+        """The snapshot's reads after the namespace, the LISTs side by side (``_overlap``).
+
+        ``service`` set: its GET goes first, alone (a missing Service costs no
+        LIST but the one for a suggestion). Keys: ``service`` or ``services``,
+        ``slices``, ``pods``, ``statefulsets`` (converted page by page as the
+        pages arrive; the raw items with ``raw``), ``deployments`` (raw items,
+        with ``deployments``). Notes of what is unreadable are kept in the order
+        one read after another would note them.
+        """
+        found: dict[str, Any] = {}
+        reads: dict[str, Callable[[list[str]], Any]] = {}
+        if service is not None:
+            assert namespace is not None
+            found["service"] = self._read_service(namespace, service, deadline)
+        else:
+            reads["services"] = lambda notes: tuple(
+                self._convert(service_from_dict, o)
+                for o in self._required(list_request("services", namespace), deadline)
+            )
+        reads["slices"] = lambda notes: self._read_slices(namespace, service, deadline, notes)
+        kinds = [("pods", "", pod_from_dict), ("statefulsets", "apps", statefulset_from_dict)]
+        for resource, group, converter in kinds:
+            request = list_request(resource, namespace, group=group)
+            if raw:
+                reads[resource] = functools.partial(self._optional, request, deadline)
+            else:
+                reads[resource] = functools.partial(
+                    self._converted, request, deadline, functools.partial(self._convert, converter)
+                )
+        if deployments:
+            # Only lint reads them (a template's hostname); one more LIST, still constant.
+            request = list_request("deployments", namespace, group="apps")
+            reads["deployments"] = functools.partial(self._optional, request, deadline)
+        outcomes = self._overlap(
+            [functools.partial(noted, read) for read in reads.values()], deadline
+        )
+        for key, (value, notes) in zip(reads, outcomes, strict=True):
+            found[key] = value
+            unreadable.extend(notes)
+        return found
+
+    def _converted(
+        self,
+        request: Request,
+        deadline: float,
+        convert: Callable[[dict[str, Any]], Any],
+        unreadable: list[str],
+    ) -> tuple[Any, ...]:
+        """LIST a kind hsvc can do without, converted page by page as the pages arrive."""
+        return tuple(self._optional(request, deadline, unreadable, each=convert))
 
     def _app_objects(
         self,

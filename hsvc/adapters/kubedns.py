@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from hsvc.adapters.convert import (
     SERVICE_NAME_LABEL,
@@ -21,12 +23,14 @@ from hsvc.adapters.convert import (
     service_from_dict,
     slice_from_dict,
 )
-from hsvc.adapters.kubebatch import BatchClient
+from hsvc.adapters.kubebatch import BatchClient, noted
 from hsvc.adapters.kuberest import ApiStatus, Request, forbidden_note, get_request, list_request
 from hsvc.adapters.kubestreams import StreamClient
 from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ConfigText, PathObjects
 from hsvc.core.model import EndpointSlice, NetworkPolicy, Pod, Service
+
+T = TypeVar("T")
 
 # Where distributions keep the CoreDNS Corefile, most common first. kubeadm,
 # kind, k3s, EKS, AKS, minikube and MicroK8s all use kube-system/coredns.
@@ -81,8 +85,9 @@ class DnsReads(StreamClient, BatchClient):
 
         Tries the ConfigMaps in :data:`COREFILE_CONFIGMAPS` and the Services in
         :data:`DNS_SERVICES` in order with one GET each, stopping at the first
-        found; 404 and 403 move on to the next. Parsing the Corefile is
-        :mod:`hsvc.core.corefile`'s job.
+        found; 404 and 403 move on to the next. The two searches run side by
+        side (``_overlap``; the first GET alone while no answer has shown the
+        credentials work). Parsing the Corefile is :mod:`hsvc.core.corefile`'s job.
 
         Raises:
             AccessDeniedError: Credentials rejected (401).
@@ -90,42 +95,20 @@ class DnsReads(StreamClient, BatchClient):
         """
         if deadline is None:
             deadline = time.monotonic() + self._timeout
-        corefile: str | None = None
-        corefile_data: tuple[tuple[str, str], ...] = ()
-        dns_service: Service | None = None
-        source = ""
-        notes: list[str] = []
-        for namespace, name in COREFILE_CONFIGMAPS:
-            obj = self._get_optional(get_request("configmaps", namespace, name), deadline, notes)
-            if obj is None:
-                continue
-            data = obj.get("data")
-            text = data.get("Corefile") if isinstance(data, dict) else None
-            if isinstance(text, str) and isinstance(data, dict):
-                corefile, source = text, f"ConfigMap {namespace}/{name}"
-                corefile_data = tuple(
-                    (str(k), v) for k, v in sorted(data.items()) if isinstance(v, str)
-                )
-                break
-            notes.append(f"{namespace}/{name} has no Corefile key")
-        if corefile is None:
-            tried = ", ".join(f"{ns}/{n}" for ns, n in COREFILE_CONFIGMAPS)
-            source = f"no Corefile found (tried ConfigMaps {tried})"
-            if notes:
-                source += f"; {'; '.join(notes)}"
+        (corefile, source, corefile_data), (dns_service, dns_namespace) = self.side_by_side(
+            functools.partial(self._corefile, deadline),
+            functools.partial(self._dns_service, deadline),
+            deadline=deadline,
+        )
         kube_dns_ip: str | None = None
-        dns_namespace, dns_selector = "kube-system", "k8s-app=kube-dns"
-        for namespace, name in DNS_SERVICES:
-            obj = self._get_optional(get_request("services", namespace, name), deadline, [])
-            if obj is None:
-                continue
-            dns_service = self._convert(service_from_dict, obj)
+        dns_selector = "k8s-app=kube-dns"
+        if dns_service is not None:
             ips = dns_service.cluster_ips
             kube_dns_ip = ips[0] if ips and ips[0].lower() != "none" else None
             if dns_service.selector:
-                dns_namespace = namespace
                 dns_selector = ",".join(f"{k}={v}" for k, v in dns_service.selector)
-            break
+            else:
+                dns_namespace = "kube-system"
         return DnsConfig(
             corefile=corefile,
             source=source,
@@ -135,6 +118,35 @@ class DnsReads(StreamClient, BatchClient):
             service=dns_service,
             corefile_data=corefile_data,
         )
+
+    def _corefile(self, deadline: float) -> tuple[str | None, str, tuple[tuple[str, str], ...]]:
+        """The first Corefile of :data:`COREFILE_CONFIGMAPS`: (text or None, where, data)."""
+        notes: list[str] = []
+        for namespace, name in COREFILE_CONFIGMAPS:
+            obj = self._get_optional(get_request("configmaps", namespace, name), deadline, notes)
+            if obj is None:
+                continue
+            data = obj.get("data")
+            text = data.get("Corefile") if isinstance(data, dict) else None
+            if isinstance(text, str) and isinstance(data, dict):
+                corefile_data = tuple(
+                    (str(k), v) for k, v in sorted(data.items()) if isinstance(v, str)
+                )
+                return text, f"ConfigMap {namespace}/{name}", corefile_data
+            notes.append(f"{namespace}/{name} has no Corefile key")
+        tried = ", ".join(f"{ns}/{n}" for ns, n in COREFILE_CONFIGMAPS)
+        source = f"no Corefile found (tried ConfigMaps {tried})"
+        if notes:
+            source += f"; {'; '.join(notes)}"
+        return None, source, ()
+
+    def _dns_service(self, deadline: float) -> tuple[Service | None, str]:
+        """The first Service of :data:`DNS_SERVICES` found, and its namespace."""
+        for namespace, name in DNS_SERVICES:
+            obj = self._get_optional(get_request("services", namespace, name), deadline, [])
+            if obj is not None:
+                return self._convert(service_from_dict, obj), namespace
+        return None, "kube-system"
 
     def path_objects(
         self, dns: DnsConfig, *, deadline: float | None = None
@@ -147,7 +159,8 @@ class DnsReads(StreamClient, BatchClient):
         OpenShift's ``dns-default``) by name; GET the ``coredns-custom`` and
         ``node-local-dns`` ConfigMaps; LIST networkpolicies in every namespace.
         403 and 404 are noted, never raised: the path is then partly unknown.
-        The GETs by name go out at once, as one by one would (``_send_all``).
+        They go out at once, as one by one would (``_overlap``), the first alone
+        while no answer has shown the credentials work.
 
         Raises:
             AccessDeniedError: Credentials rejected (401).
@@ -157,8 +170,7 @@ class DnsReads(StreamClient, BatchClient):
             deadline = time.monotonic() + self._timeout
         svc = dns.service
         namespace = dns.dns_namespace
-        unreadable: list[str] = []
-        slices: tuple[EndpointSlice, ...] = ()
+        reads: list[Callable[[list[str]], Any]] = []
         if svc is not None:
             request = list_request(
                 "endpointslices",
@@ -166,10 +178,7 @@ class DnsReads(StreamClient, BatchClient):
                 group="discovery.k8s.io",
                 label_selector=f"{SERVICE_NAME_LABEL}={svc.name}",
             )
-            slices = tuple(
-                self._convert(slice_from_dict, o)
-                for o in self._absent_ok(request, deadline, unreadable)
-            )
+            reads.append(functools.partial(self._converted_ok, request, deadline, slice_from_dict))
         wanted = [
             ("Deployment", "deployments", namespace, "coredns"),
             ("Deployment", "deployments", namespace, "kube-dns"),
@@ -182,13 +191,17 @@ class DnsReads(StreamClient, BatchClient):
             get_request("configmaps", ns, name)
             for ns, name in ((namespace, "coredns-custom"), ("kube-system", "node-local-dns"))
         ]
-        # The phase's first request goes alone: a rejected token costs one request.
-        lead = 0 if svc is not None else 1
-        found = [
-            self._absent_or_forbidden(answer, unreadable)
-            for batch in (gets[:lead], gets[lead:])
-            for answer in self._send_all(batch, deadline)
-        ]
+        reads += [functools.partial(self._get_optional, request, deadline) for request in gets]
+        policies = list_request("networkpolicies", None, group="networking.k8s.io")
+        reads.append(
+            functools.partial(self._converted_ok, policies, deadline, network_policy_from_dict)
+        )
+        outcomes = self._overlap(
+            [functools.partial(noted, read) for read in reads], deadline, lead=not self.accepted
+        )
+        unreadable = [note for _, notes in outcomes for note in notes]
+        found = [value for value, _ in outcomes]
+        slices: tuple[EndpointSlice, ...] = found.pop(0) if svc is not None else ()
         workloads = [
             self._convert(functools.partial(dns_workload_from_dict, kind=kind), obj)
             for (kind, *_), obj in zip(wanted, found, strict=False)
@@ -197,17 +210,9 @@ class DnsReads(StreamClient, BatchClient):
         configs = [ConfigText(namespace=namespace, name="coredns", data=dns.corefile_data)]
         configs += [
             self._convert(config_text_from_dict, obj)
-            for obj in found[len(wanted) :]
+            for obj in found[len(wanted) : len(gets)]
             if obj is not None
         ]
-        policies = tuple(
-            self._convert(network_policy_from_dict, o)
-            for o in self._absent_ok(
-                list_request("networkpolicies", None, group="networking.k8s.io"),
-                deadline,
-                unreadable,
-            )
-        )
         objects = PathObjects(
             service=svc,
             slices=slices,
@@ -215,7 +220,19 @@ class DnsReads(StreamClient, BatchClient):
             config_maps=tuple(configs),
             unreadable=tuple(unreadable),
         )
-        return objects, policies
+        return objects, found[-1]
+
+    def _converted_ok(
+        self,
+        request: Request,
+        deadline: float,
+        converter: Callable[[Mapping[str, object]], T],
+        unreadable: list[str],
+    ) -> tuple[T, ...]:
+        """A LIST the cluster may not serve, converted (``_absent_ok``)."""
+        return tuple(
+            self._convert(converter, o) for o in self._absent_ok(request, deadline, unreadable)
+        )
 
     def dns_replicas(
         self,

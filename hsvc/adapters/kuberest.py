@@ -24,7 +24,7 @@ import urllib3
 from hsvc.adapters.convert import (
     ConversionError,
 )
-from hsvc.adapters.deadline import Deadline, watched_pools
+from hsvc.adapters.deadline import Deadline, Waiting, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
 from hsvc.core.dataclass import dataclass
 from hsvc.errors import (
@@ -47,7 +47,6 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
 
 _CHUNK = 256 * 1024
-_COMMANDS_KEPT = 64  # deadlines whose waiting time is remembered (watches re-list for ever)
 
 
 # --- requests as data ---------------------------------------------------------------------
@@ -145,7 +144,7 @@ class ApiStatus(Exception):  # noqa: N818  (a private signal, translated before 
         return self.status == 404 and self.reason == "NotFound"
 
 
-class RestClient:
+class RestClient(Waiting):
     """One API connection: sends requests within a deadline and translates what goes wrong."""
 
     def __init__(
@@ -153,13 +152,18 @@ class RestClient:
     ) -> None:
         self._api = api_client
         self.target = target
-        self._timeout = request_timeout
+        super().__init__(request_timeout)
         self._page_size = page_size
         # The deadline of the request each thread is sending, which every socket
         # the pool opens or reuses for it is handed to (see watched_pools).
         self._deadlines: dict[int, Deadline] = {}
-        # A command's deadline -> the seconds it may still wait on the API (see _send).
-        self._waiting: dict[float, float] = {}
+        # No more exchanges at once than the connection pool keeps (urllib3 warns
+        # of a full pool and drops the connection).
+        size = getattr(getattr(api_client, "configuration", None), "connection_pool_maxsize", 1)
+        self._slots = threading.BoundedSemaphore(max(int(size or 1), 1))
+        # Whether the server has answered a request of this connection with 2xx:
+        # from then on no read need go alone to learn that the credentials work.
+        self.accepted = False
         pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if isinstance(pool_manager, urllib3.PoolManager) and not type(
             pool_manager
@@ -302,16 +306,6 @@ class RestClient:
                 )
             seen.add(token)
 
-    def _spent(self, deadline: float, left: float) -> None:
-        """Keep what a command may still wait, for the last few commands only."""
-        self._waiting[deadline] = left
-        while len(self._waiting) > _COMMANDS_KEPT:
-            del self._waiting[next(iter(self._waiting))]  # the oldest command's
-
-    def _extend(self, deadline: float) -> None:
-        """A page of a long list arrived: the command may wait the whole timeout again."""
-        self._waiting[deadline] = self._timeout
-
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
 
@@ -333,13 +327,8 @@ class RestClient:
         try:
             answer = self._exchange(request, remaining, token)
         finally:
-            self._spent(deadline, remaining - (time.monotonic() - sent))
+            self._charge(deadline, request, remaining, time.monotonic() - sent)
         return self._decode(request, *answer)
-
-    def _remaining(self, deadline: float) -> float:
-        """The seconds the command of ``deadline`` may still wait on the API."""
-        left = self._waiting.get(deadline)
-        return deadline - time.monotonic() if left is None else left
 
     def _exchange(
         self, request: Request, remaining: float, token: str | None
@@ -374,10 +363,11 @@ class RestClient:
         self._deadlines[threading.get_ident()] = guard
         guard.start()
         try:
-            response = self._api.call_api(
-                method, url, headers, body, post_params, _request_timeout=remaining
-            )
-            data = self._read_body(request, response.response)
+            with self._slots:
+                response = self._api.call_api(
+                    method, url, headers, body, post_params, _request_timeout=remaining
+                )
+                data = self._read_body(request, response.response)
         except ApiException as exc:
             if guard.expired:
                 raise self._timed_out(request) from exc
@@ -398,7 +388,10 @@ class RestClient:
             self._deadlines.pop(threading.get_ident(), None)
         if guard.expired:
             raise self._timed_out(request)  # an answer cut at the deadline is no answer
-        return int(response.status), data, str(response.reason or "")
+        status = int(response.status)
+        if 200 <= status < 300:
+            self.accepted = True
+        return status, data, str(response.reason or "")
 
     def _decode(self, request: Request, status: int, data: bytes, reason: str) -> dict[str, Any]:
         """The JSON object of an answer.

@@ -2,7 +2,8 @@
 
 The resolver of the DNS adapter (with :mod:`hsvc.adapters.dnswire`, the codec, and
 :mod:`hsvc.adapters.pipeline`, TCP pipelining). Callers see plain functions and model
-types: one asyncio event loop lives inside :func:`resolve_all` and ends with it.
+types: every exchange runs in a plain poll loop inside :func:`resolve_all` (no event
+loop: a run never imports asyncio, a twentieth of a small inspect's start).
 A server that times out, refuses, answers garbage or SERVFAIL is data (an
 ``Observation`` with that status), never an exception; only bad input raises.
 
@@ -12,7 +13,6 @@ Every query names its server and port explicitly, so the host's own
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import math
@@ -31,7 +31,7 @@ from hsvc.adapters.dnswire import (
     _Response,
     _tcp_failure,
 )
-from hsvc.adapters.exchange import _exchange_tcp, _exchange_udp, _Sockets
+from hsvc.adapters.exchange import tcp_exchanges
 from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
 from hsvc.adapters.udpbatch import first_exchanges
@@ -198,8 +198,8 @@ def _resolve(
     registration per query, which at thousands of queries cost more than the
     exchange itself. Every first exchange (UDP: :mod:`hsvc.adapters.udpbatch`;
     TCP-only servers, pipelined: :mod:`hsvc.adapters.pipeline`) runs in a plain
-    poll loop, so Ctrl-C interrupts it at once; the few answers that need more
-    (over 512 bytes, truncated) go on in an event loop (:func:`_after_udp`).
+    poll loop, so Ctrl-C interrupts it at once; so do the few answers that need
+    more (over 512 bytes, truncated: :func:`_follow_ups`).
 
     A big run starts with a probe: each server's first question, alone. A server
     that gets no response to it (or, in any run, to its first :data:`SILENT_AFTER`
@@ -232,7 +232,7 @@ def _resolve(
         count()
 
     def first_pass(indices: Sequence[int], limit: int) -> None:
-        """Every question's first exchange with each server, outside the event loop."""
+        """Every question's first exchange with each server."""
 
         def skip(i: int) -> bool:
             if results[i] is not None or i in firsts:
@@ -280,23 +280,12 @@ def _resolve(
                 done=tcp_done,
             )
 
-    async def follow_ups(indices: list[int], limit: int) -> None:
-        async def worker(pending: Iterator[int]) -> None:
-            sockets = _Sockets()
-            try:
-                for i in pending:
-                    question, server = jobs[i]
-                    first, started = firsts.pop(i)
-                    obs = await _after_udp(
-                        question, server, first, started, sockets, timeout, retries
-                    )
-                    finish(i, obs, limit)
-            finally:
-                sockets.close()
-
-        pending = iter(indices)  # shared: each index goes to one worker
-        # gather, not a TaskGroup: a bug surfaces as its own exception, not a group.
-        await asyncio.gather(*(worker(pending) for _ in range(min(concurrency, len(indices)))))
+    def follow_ups(indices: list[int], limit: int) -> None:
+        """The UDP answers that need more: asked again without EDNS, then over TCP."""
+        for i, obs in _follow_ups(
+            jobs, labels, [(i, *firsts.pop(i)) for i in indices], timeout, retries, concurrency
+        ):
+            finish(i, obs, limit)
 
     pipelines = Pipelines(connections)
     tcp_probe = _TcpProbe(questions[0], [s for s in servers if not s.tcp_only], timeout)
@@ -307,7 +296,7 @@ def _resolve(
             first_pass(indices, limit)
             more = [i for i in indices if i in firsts]
             if more:
-                asyncio.run(follow_ups(more, limit))
+                follow_ups(more, limit)
     finally:
         pipelines.close()
     probed = tcp_probe.results()
@@ -341,13 +330,12 @@ class _TcpProbe:
             self._thread.start()
 
     def _run(self, question: _Prepared, servers: list[Nameserver]) -> None:
-        async def ask_all() -> None:
-            answers = await asyncio.gather(
-                *(_exchange_tcp(question, s, timeout=self._timeout, attempts=1) for s in servers)
-            )
-            self._found.update(zip(servers, answers, strict=True))
-
-        asyncio.run(ask_all())
+        answers = tcp_exchanges(
+            [(question, s) for s in servers],
+            timeout=self._timeout,
+            concurrency=len(servers),
+        )
+        self._found.update(zip(servers, answers, strict=True))
 
     def results(self) -> dict[Nameserver, _Response | _Failure]:
         """Each probed server's TCP answer (waits for the probe: at most its timeout)."""
@@ -435,7 +423,7 @@ def _settled(
     """The observation of a UDP server's first (EDNS) exchange, or None if it needs more.
 
     An answer truncated or over 512 bytes is asked again as a client without EDNS
-    asks, and over TCP where truncated (:func:`_after_udp`).
+    asks, and over TCP where truncated (:func:`_follow_ups`).
     """
     if isinstance(first, _Failure):
         return _observation(question, server, first, started)
@@ -444,30 +432,66 @@ def _settled(
     return _observation(question, server, first, started, transport=transports.edns(first.size))
 
 
-async def _after_udp(
-    question: _Prepared,
-    server: Nameserver,
-    first: _Response,
-    started: float,
-    sockets: _Sockets,
+# long: the two follow-up exchanges of every answer that needs them, and their outcome
+def _follow_ups(
+    jobs: Sequence[tuple[_Prepared, Nameserver]],
+    labels: Sequence[str],
+    firsts: Sequence[tuple[int, _Response, float]],
     timeout: float,
     retries: int,
-) -> Observation:
-    """Finish a question whose first UDP answer was truncated or over 512 bytes."""
-    label = str(server)
-    carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
-    # Measured, not inferred: ask as a client without EDNS does. Sound to skip at
-    # 512 bytes or less: the same answer without its OPT record is smaller still.
-    plain = await _exchange_udp(
-        question, server, sockets, timeout, attempts=retries + 1, edns=False
+    concurrency: int,
+) -> Iterator[tuple[int, Observation]]:
+    """Finish each job whose first UDP answer was truncated or over 512 bytes.
+
+    ``firsts``: (job, its first answer, the first send's monotonic time). Yields
+    (job, observation) as each is settled: first every job is asked again as a
+    client without EDNS asks (``concurrency`` at once, as the first exchanges),
+    then the ones still truncated over TCP.
+    """
+    n = len(labels)
+    plains: dict[int, _Response | _Failure] = {}
+    first_exchanges(
+        jobs,
+        [i for i, _, _ in firsts],
+        timeout=timeout,
+        attempts=retries + 1,
+        concurrency=concurrency,
+        skip=lambda i: False,
+        done=lambda i, plain, started: plains.__setitem__(i, plain),
+        edns=False,
     )
-    if isinstance(plain, _Failure):
-        carried = replace(carried, plain_error=plain.error)
-    else:
-        carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
-    if not (first.truncated or carried.plain_truncated):
-        return _observation(question, label, first, started, transport=carried)
-    second = await _exchange_tcp(question, server, timeout=timeout, attempts=1)
+    over_tcp: list[tuple[int, _Response, float, Transport]] = []
+    for i, first, started in firsts:
+        carried = Transport(edns_size=first.size, edns_truncated=first.truncated)
+        # Measured, not inferred: asked as a client without EDNS does. Sound to skip at
+        # 512 bytes or less: the same answer without its OPT record is smaller still.
+        plain = plains[i]
+        if isinstance(plain, _Failure):
+            carried = replace(carried, plain_error=plain.error)
+        else:
+            carried = replace(carried, plain_size=plain.size, plain_truncated=plain.truncated)
+        if first.truncated or carried.plain_truncated:
+            over_tcp.append((i, first, started, carried))
+        else:
+            yield i, _observation(jobs[i][0], labels[i % n], first, started, transport=carried)
+    seconds = tcp_exchanges(
+        [jobs[i] for i, _, _, _ in over_tcp],
+        timeout=timeout,
+        concurrency=concurrency,
+    )
+    for (i, first, started, carried), second in zip(over_tcp, seconds, strict=True):
+        yield i, _after_tcp(jobs[i][0], labels[i % n], first, started, carried, second)
+
+
+def _after_tcp(
+    question: _Prepared,
+    label: str,
+    first: _Response,
+    started: float,
+    carried: Transport,
+    second: _Response | _Failure,
+) -> Observation:
+    """The observation of a UDP answer asked again over TCP (``second``: what TCP gave)."""
     why = _tcp_failure(second)
     carried = replace(
         carried,

@@ -6,9 +6,9 @@ one connected UDP socket per server and one query in flight, exactly as the
 asyncio workers had, so whatever reaches a worker's socket answers that query or
 is a mismatch; but the sockets are polled together in a plain loop, without a
 task, a future and a timer per query, which cost three times the exchange itself
-(measured in docs/reference/benchmarks.md, goal 4). The rare follow-ups (an
-answer over 512 bytes asked again without EDNS, a truncated one over TCP) go on
-in the event loop.
+(measured in docs/reference/benchmarks.md, goal 4). The rare follow-ups go the
+same way: an answer over 512 bytes is asked again here without EDNS, and a
+truncated one over TCP (:mod:`hsvc.adapters.exchange`).
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def first_exchanges(
     concurrency: int,
     skip: Callable[[int], bool],
     done: Callable[[int, _Response | _Failure, float], None],
+    edns: bool = True,
 ) -> None:
     """Send job ``i``'s query for each of ``indices`` over UDP; report each outcome to ``done``.
 
@@ -86,6 +87,7 @@ def first_exchanges(
     first send. An attempt that gets no matching answer within ``timeout`` is
     sent again on a new socket, up to ``attempts`` in all (the socket of a
     failed exchange is closed, so a late reply cannot meet the next query).
+    ``edns`` False asks as a client without EDNS does (no OPT record).
     """
     pending = iter(indices)
     ids = _query_ids()
@@ -126,7 +128,7 @@ def first_exchanges(
                 worker.sock = sock
             assert worker.question is not None
             worker.qid = qid = next(ids)
-            sock.send(_query_wire(qid, worker.question.section))
+            sock.send(_query_wire(qid, worker.question.section, edns=edns))
         except OSError as exc:
             discard(worker)
             finish(worker, _Failure(Rcode.ERROR, _describe(exc)))

@@ -8,6 +8,7 @@ run) once per command.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -27,7 +28,9 @@ from hsvc.core.report import Source
 from hsvc.errors import InvalidNameError, ManifestError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from hsvc.adapters.kubeapi import KubeSource
+    from hsvc.adapters.kubeapi import DnsConfig, KubeSource
+    from hsvc.core.dnspath import PathObjects
+    from hsvc.core.model import NetworkPolicy
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +83,7 @@ def load_source(
             name=opts.namespace, reason="a namespace name is an RFC 1123 label (-n)"
         )
     if opts.files:
-        from hsvc.adapters.manifests import read_manifests
-
-        manifest_set = read_manifests(
-            opts.files, references=opts.references, include_secrets=opts.include_secrets
-        )
-        settings = _settings(opts, cluster_corefile=None)
-        namespace = None if opts.all_namespaces else (opts.namespace or "default")
-        return Source(
-            snapshot=manifest_set.snapshot,
-            settings=settings,
-            origin="manifests: " + ", ".join(opts.files),
-            namespace=namespace,
-            notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
-            locations=manifest_set.locations,
-            value_lines=manifest_set.value_lines,
-            key_lines=manifest_set.key_lines,
-        )
+        return _manifest_source(opts)
     if opts.offline:
         raise UsageError("--offline needs objects from manifest files: pass -f PATH")
     # One deadline for the whole of it, from before the kubeconfig is read: the exec
@@ -104,16 +91,25 @@ def load_source(
     deadline = time.monotonic() + opts.request_timeout
     src = api.get(deadline=deadline)
     namespace = None if opts.all_namespaces else (opts.namespace or src.target.namespace)
-    snapshot = src.snapshot(
-        namespace=namespace,
-        service=service,
+
+    def dns_reads() -> tuple[DnsConfig, tuple[PathObjects, tuple[NetworkPolicy, ...]]]:
+        cluster_dns = src.dns_config(deadline=deadline)
+        return cluster_dns, src.path_objects(cluster_dns, deadline=deadline)
+
+    # The cluster DNS reads go alongside the snapshot's, as after it (side_by_side).
+    snapshot, (cluster_dns, (path_objects, policies)) = src.side_by_side(
+        functools.partial(
+            src.snapshot,
+            namespace=namespace,
+            service=service,
+            deadline=deadline,
+            with_deployments=with_deployments or opts.references,
+            references=opts.references,
+            include_secrets=opts.include_secrets,
+        ),
+        dns_reads,
         deadline=deadline,
-        with_deployments=with_deployments or opts.references,
-        references=opts.references,
-        include_secrets=opts.include_secrets,
     )
-    cluster_dns = src.dns_config(deadline=deadline)
-    path_objects, policies = src.path_objects(cluster_dns, deadline=deadline)
     path = discover(path_objects, zone=_zone_hint(opts))
     snapshot = replace(snapshot, network_policies=policies)
     settings = _settings(
@@ -137,6 +133,27 @@ def load_source(
         dns_pods=(cluster_dns.dns_namespace, cluster_dns.dns_selector),
         notes=tuple(notes),
         path=path,
+    )
+
+
+def _manifest_source(opts: Options) -> Source:
+    """The objects of ``-f`` manifest files (desired state) and the DNS settings of the flags."""
+    from hsvc.adapters.manifests import read_manifests
+
+    manifest_set = read_manifests(
+        opts.files, references=opts.references, include_secrets=opts.include_secrets
+    )
+    settings = _settings(opts, cluster_corefile=None)
+    namespace = None if opts.all_namespaces else (opts.namespace or "default")
+    return Source(
+        snapshot=manifest_set.snapshot,
+        settings=settings,
+        origin="manifests: " + ", ".join(opts.files),
+        namespace=namespace,
+        notes=(*_settings_notes(settings), *_desired_notes(manifest_set.snapshot)),
+        locations=manifest_set.locations,
+        value_lines=manifest_set.value_lines,
+        key_lines=manifest_set.key_lines,
     )
 
 

@@ -103,8 +103,14 @@ def no_ready_steps(c: ClusterIndex, svc: Service) -> list[Step]:
     ]
 
 
-def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
-    """Why no ready endpoint of ``svc`` is named ``label`` (rules 2-6, 17, 21-23)."""
+def endpoint_cause(
+    c: ClusterIndex, svc: Service, label: str, *, failed_only: bool = False
+) -> list[Step]:
+    """Why no ready endpoint of ``svc`` is named ``label`` (rules 2-6, 17, 21-23).
+
+    ``failed_only``: the steps that hold are left out, unworded (the walk and its
+    failed step are the same; an answer built without its trace reads nothing else).
+    """
     ns = svc.namespace
     where = f"{ns}/{svc.name}"
     # 1. An endpoint has this name but is not published: readiness (rule 2).
@@ -114,13 +120,16 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
         if not conditions.published(e.endpoint)
     ]
     if unpublished:
-        return _unpublished_cause(c, svc, label, unpublished)
+        return _unpublished_cause(c, svc, label, unpublished, failed_only=failed_only)
     # 2. A pod has this hostname: a condition on the pod.
     pods = sorted(
         c.pods_by_hostname.get((ns, label), []),
         key=lambda p: p.subdomain != svc.name,
     )
     if pods:
+        failed = conditions.pod_steps(c, pods[0], svc, failed_only=failed_only)
+        if failed_only:
+            return failed
         return [
             Step(
                 check="hostname",
@@ -130,7 +139,7 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
                 rules=("R6", "R21"),
                 subject=pods[0].ref,
             ),
-            *conditions.pod_steps(c, pods[0], svc),
+            *failed,
         ]
     # 3. A StatefulSet ordinal that does not exist (yet).
     missing = stateful_set_step(c, svc, label)
@@ -142,7 +151,9 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
     by_name = c.pods_by_name.get((ns, label), ())
     candidate = next((p for p in [*by_ip, *by_name] if p.namespace == ns), None)
     if candidate is not None:
-        return _labelled_pod_cause(c, svc, label, candidate, named=bool(by_name))
+        return _labelled_pod_cause(
+            c, svc, label, candidate, named=bool(by_name), failed_only=failed_only
+        )
     return [
         Step(
             check="endpoint",
@@ -157,7 +168,12 @@ def endpoint_cause(c: ClusterIndex, svc: Service, label: str) -> list[Step]:
 
 
 def _unpublished_cause(
-    c: ClusterIndex, svc: Service, label: str, unpublished: list[SliceEndpoint]
+    c: ClusterIndex,
+    svc: Service,
+    label: str,
+    unpublished: list[SliceEndpoint],
+    *,
+    failed_only: bool = False,
 ) -> list[Step]:
     """``label`` names endpoints that are not published: the pod's conditions, or readiness."""
     where = f"{svc.namespace}/{svc.name}"
@@ -170,7 +186,12 @@ def _unpublished_cause(
         # subdomain matters only when the slice names the endpoint by its hostname.
         known_pod, known_entry = found_pod
         by_hostname = known_entry.endpoint.hostname.lower() == label
-        steps = [
+        failed = conditions.pod_steps(
+            c, known_pod, svc, by_hostname=by_hostname, failed_only=failed_only
+        )
+        if failed_only:
+            return failed
+        return [
             Step(
                 check="hostname" if by_hostname else "endpoint",
                 ok=True,
@@ -178,13 +199,9 @@ def _unpublished_cause(
                 f"Service {where}'s EndpointSlice, which is not published",
                 rules=("R6",),
                 subject=known_pod.ref,
-            )
+            ),
+            *failed,
         ]
-        for step in conditions.pod_steps(c, known_pod, svc, by_hostname=by_hostname):
-            steps.append(step)
-            if not step.ok:
-                break
-        return steps
     entry = unpublished[0]
     pod = c.pod_of(entry.endpoint.target_ref)
     who = f"pod {pod.name}" if pod else f"the endpoint {entry.address}"
@@ -216,25 +233,31 @@ def _unpublished_cause(
 
 
 def _labelled_pod_cause(
-    c: ClusterIndex, svc: Service, label: str, candidate: Pod, *, named: bool
+    c: ClusterIndex, svc: Service, label: str, candidate: Pod, *, named: bool, failed_only: bool
 ) -> list[Step]:
     """``label`` is a pod's dashed IP (or its name, ``named``): why its endpoint is not so named."""
     ns = svc.namespace
     where = f"{ns}/{svc.name}"
-    steps = [
-        Step(
-            check="endpoint",
-            ok=True,
-            detail=f"{label!r} would name pod {candidate.name}",
-            rules=("R6",),
-            subject=candidate.ref,
-        )
-    ]
+    steps = (
+        []
+        if failed_only
+        else [
+            Step(
+                check="endpoint",
+                ok=True,
+                detail=f"{label!r} would name pod {candidate.name}",
+                rules=("R6",),
+                subject=candidate.ref,
+            )
+        ]
+    )
     # Listed in the slices or not, the label is the question here.
-    for step in conditions.pod_steps(c, candidate, svc, by_hostname=False, slices=False):
-        steps.append(step)
-        if not step.ok:
-            return steps
+    walked = conditions.pod_steps(
+        c, candidate, svc, by_hostname=False, slices=False, failed_only=failed_only
+    )
+    steps.extend(walked)
+    if walked and not walked[-1].ok:
+        return steps
     # The pod is listed, ready, but known by another label (rule 6).
     owned = c.slice_endpoint_of_pod.get((ns, svc.name, candidate.name))
     known = owned.name if owned is not None else ""

@@ -163,7 +163,13 @@ def pod_state_text(pod: Pod) -> str:
 
 
 def pod_steps(
-    cluster: Indexes, pod: Pod, svc: Service, *, by_hostname: bool = True, slices: bool = True
+    cluster: Indexes,
+    pod: Pod,
+    svc: Service,
+    *,
+    by_hostname: bool = True,
+    slices: bool = True,
+    failed_only: bool = False,
 ) -> list[Step]:
     """Return the conditions of ``<hostname>.<svc>`` for ``pod``, up to the first failed one.
 
@@ -172,11 +178,15 @@ def pod_steps(
     ``publishNotReadyAddresses`` is set), and the slices carry it. Without
     ``by_hostname`` (a dashed-IP or pod-name label) the subdomain does not matter;
     without ``slices`` the walk stops before the slices (a caller whose question
-    is the label, not whether the slices list the pod).
+    is the label, not whether the slices list the pod). ``failed_only``: the
+    conditions that hold are checked but not worded, so only the failed step is
+    returned (an answer built without its trace reads nothing else).
     """
     steps: list[Step] = []
-    checks = (_subdomain_step, _selected_step, _ip_step, _ready_step, _slice_step)
-    for check in checks[0 if by_hostname else 1 : None if slices else -1]:
+    start, stop = 0 if by_hostname else 1, None if slices else -1
+    for check, holds in zip(_CHECKS[start:stop], _HOLDS[start:stop], strict=True):
+        if failed_only and holds(cluster, pod, svc):
+            continue
         step = check(cluster, pod, svc)
         steps.append(step)
         if not step.ok:
@@ -367,3 +377,14 @@ POD_CONDITIONS: dict[str, Callable[[Indexes, Pod, Service], bool]] = {
         and not _slice_lags(c.slice_endpoint(svc.namespace, svc.name, pod), pod)
     ),
 }
+
+_Check = Callable[[Indexes, Pod, Service], Step]
+# The walk of pod_steps, and for each of its steps when it holds (the slice step never does).
+_CHECKS: tuple[_Check, ...] = (_subdomain_step, _selected_step, _ip_step, _ready_step, _slice_step)
+_HOLDS: tuple[Callable[[Indexes, Pod, Service], bool], ...] = (
+    POD_CONDITIONS["subdomain"],
+    POD_CONDITIONS["selected"],
+    lambda c, pod, svc: in_slices(pod),
+    POD_CONDITIONS["ready"],
+    lambda c, pod, svc: False,
+)

@@ -421,7 +421,9 @@ class ForwardInquiry(Inquiry):
                 self.notes.extend(predicted)
                 return self._pending(svc, waiting, rule)
             if not chosen:
-                self.add(causes.endpoint_cause(self.c, svc, endpoint))
+                self.add(
+                    causes.endpoint_cause(self.c, svc, endpoint, failed_only=not self.keep_trace)
+                )
                 return self.nx(
                     rule, f"no ready endpoint of Service {namespace}/{name} is named {endpoint!r}"
                 )

@@ -39,6 +39,7 @@ NEVER_LIVE = (
     "dns.asyncbackend",
     "dns.query",
     "dns.message",  # the fast reader reads what cluster DNS answers
+    "asyncio",  # the resolver's exchanges run in plain poll loops
 )
 
 # hsvc's own modules a live inspect with --nameserver has no use for: the exec

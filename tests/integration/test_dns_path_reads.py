@@ -41,17 +41,41 @@ def open_source(kubeconfig: Path, **kwargs: Any) -> KubeSource:
     return connect(str(kubeconfig), None, **kwargs)
 
 
-def test_the_same_requests_one_list_first(api_server: ApiServer, kubeconfig: Path) -> None:
+def test_the_same_requests_at_once_after_an_answer(api_server: ApiServer, kubeconfig: Path) -> None:
     with open_source(kubeconfig) as source:
         dns = source.dns_config()
         api_server.clear_log()
         objects, _ = source.path_objects(dns)
-    paths = [r.path for r in api_server.log]
-    # The slices' LIST alone first, the five GETs in any order, then the policies' LIST.
-    assert paths[0] == SLICES
-    assert sorted(paths[1:6]) == sorted(GETS)
-    assert paths[6:] == [POLICIES]
+    # The credentials have worked: the slices' LIST, the five GETs and the
+    # policies' LIST go out at once, in any order.
+    assert sorted(r.path for r in api_server.log) == sorted([SLICES, *GETS, POLICIES])
     assert objects.service == dns.service and objects.unreadable == ()
+
+
+def test_on_a_new_connection_the_first_list_goes_alone(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    with open_source(kubeconfig) as source:
+        dns = source.dns_config()
+    api_server.clear_log()
+    with open_source(kubeconfig) as source:
+        objects, _ = source.path_objects(dns)
+    paths = [r.path for r in api_server.log]
+    assert paths[0] == SLICES
+    assert sorted(paths[1:]) == sorted([*GETS, POLICIES])
+    assert objects.service == dns.service and objects.unreadable == ()
+
+
+def test_a_rejected_token_costs_the_first_list_only(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    with open_source(kubeconfig) as source:
+        dns = source.dns_config()
+    api_server.clear_log()
+    api_server.inject("*", status=401)
+    with open_source(kubeconfig) as source, pytest.raises(AccessDeniedError):
+        source.path_objects(dns)
+    assert [r.path for r in api_server.log] == [SLICES]
 
 
 def test_each_get_is_charged_its_own_wait_in_order(api_server: ApiServer, kubeconfig: Path) -> None:

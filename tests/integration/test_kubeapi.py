@@ -191,13 +191,18 @@ def test_snapshot_of_namespace_converts_the_seed(api_server: ApiServer, kubeconf
 def test_snapshot_of_namespace_sends_five_requests(api_server: ApiServer, kubeconfig: Path):
     with open_source(kubeconfig) as source:
         source.snapshot("ms", None)
-    assert [(r.path, r.query) for r in api_server.log] == [
-        (NS_PATHS["namespace"], {}),
-        (NS_PATHS["services"], {"limit": "1000"}),
-        (NS_PATHS["slices"], {"labelSelector": "kubernetes.io/service-name", "limit": "1000"}),
-        (NS_PATHS["pods"], {"limit": "1000"}),
-        (NS_PATHS["statefulsets"], {"limit": "1000"}),
-    ]
+    # The namespace first, alone; then the four LISTs side by side, in any order.
+    sent = [(r.path, r.query) for r in api_server.log]
+    assert sent[0] == (NS_PATHS["namespace"], {})
+    assert sorted(sent[1:], key=repr) == sorted(
+        [
+            (NS_PATHS["services"], {"limit": "1000"}),
+            (NS_PATHS["slices"], {"labelSelector": "kubernetes.io/service-name", "limit": "1000"}),
+            (NS_PATHS["pods"], {"limit": "1000"}),
+            (NS_PATHS["statefulsets"], {"limit": "1000"}),
+        ],
+        key=repr,
+    )
 
 
 def test_snapshot_of_one_service_keeps_only_its_objects(api_server: ApiServer, kubeconfig: Path):
@@ -207,16 +212,20 @@ def test_snapshot_of_one_service_keeps_only_its_objects(api_server: ApiServer, k
     assert [s.name for s in snap.endpoint_slices] == ["eureka-abcde"]
     assert [p.name for p in snap.pods] == ["eureka-0", "eureka-1", "eureka-2"]
     assert [s.name for s in snap.stateful_sets] == ["eureka"]
-    assert [(r.path, r.query) for r in api_server.log] == [
-        (NS_PATHS["namespace"], {}),
-        ("/api/v1/namespaces/ms/services/eureka", {}),
-        (
-            NS_PATHS["slices"],
-            {"labelSelector": "kubernetes.io/service-name=eureka", "limit": "1000"},
-        ),
-        (NS_PATHS["pods"], {"limit": "1000"}),
-        (NS_PATHS["statefulsets"], {"limit": "1000"}),
-    ]
+    # The namespace, then the Service, each alone; then three LISTs side by side.
+    sent = [(r.path, r.query) for r in api_server.log]
+    assert sent[:2] == [(NS_PATHS["namespace"], {}), ("/api/v1/namespaces/ms/services/eureka", {})]
+    assert sorted(sent[2:], key=repr) == sorted(
+        [
+            (
+                NS_PATHS["slices"],
+                {"labelSelector": "kubernetes.io/service-name=eureka", "limit": "1000"},
+            ),
+            (NS_PATHS["pods"], {"limit": "1000"}),
+            (NS_PATHS["statefulsets"], {"limit": "1000"}),
+        ],
+        key=repr,
+    )
 
 
 def test_snapshot_of_one_service_keeps_pods_found_by_subdomain(
@@ -255,13 +264,16 @@ def test_snapshot_of_all_namespaces_uses_cluster_wide_lists(
         ("kube-system", "kube-dns"),
         ("ms", "eureka"),
     }
-    assert [r.path for r in api_server.log] == [
-        "/api/v1/namespaces",
-        "/api/v1/services",
-        "/apis/discovery.k8s.io/v1/endpointslices",
-        "/api/v1/pods",
-        "/apis/apps/v1/statefulsets",
-    ]
+    sent = [r.path for r in api_server.log]
+    assert sent[0] == "/api/v1/namespaces"
+    assert sorted(sent[1:]) == sorted(
+        [
+            "/api/v1/services",
+            "/apis/discovery.k8s.io/v1/endpointslices",
+            "/api/v1/pods",
+            "/apis/apps/v1/statefulsets",
+        ]
+    )
 
 
 # --- constant request count and pagination -------------------------------------------------------

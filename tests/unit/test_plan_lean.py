@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hypothesis import given
+
+from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
+from hsvc.core.explain import reason
 from hsvc.core.inquiry import rule_set
 from hsvc.core.records import expectations
 from tests.conftest import KUBEADM, seed_snapshot
+from tests.unit.test_engine_properties import every_name, selected_worlds
+from tests.unit.test_properties import FAST, NS, World
 
 
 def test_without_traces_only_the_trace_is_left_out() -> None:
@@ -39,3 +45,29 @@ def test_an_answer_built_without_its_trace_hands_the_same_steps_back() -> None:
         assert set(trace) <= set(full.trace)
         kept, _ = cluster.answer_parsed(cluster.parse(name), qtype)
         assert kept == full
+
+
+def _same_without_trace(cluster: ClusterDns, name: str, qtype: str) -> None:
+    """The lean answer is the full one less its trace; its steps are the full trace's."""
+    full = cluster.answer(name, qtype)
+    lean, trace = cluster.answer_parsed(cluster.parse(name), qtype, keep_trace=False)
+    assert lean == replace(full, trace=()), (name, qtype)
+    assert [s for s in trace if not s.ok] == [s for s in full.trace if not s.ok], (name, qtype)
+    assert set(trace) <= set(full.trace) and reason(lean, trace) == reason(full)
+
+
+@FAST
+@given(selected_worlds())
+def test_every_cause_walked_without_its_trace_fails_at_the_same_step(world: World) -> None:
+    # The causes of a missing endpoint name (an unpublished endpoint, a pod's hostname,
+    # dashed IP or name) word only their failed step without the trace (rules 2-6, 21-23).
+    cluster = world.cluster
+    asked = {(e.expected.name, e.expected.type) for e in expectations(cluster)}
+    asked |= {(name, qtype) for name in every_name(world) for qtype in ("A", "AAAA", "PTR")}
+    for pod in world.snapshot.pods:
+        for svc in world.snapshot.services:
+            for label in (pod.name, pod.hostname, *map(names.dashed_ip, pod.pod_ips)):
+                if label:
+                    asked.add((f"{label.lower()}.{svc.name}.{NS}.svc.cluster.local.", "A"))
+    for name, qtype in sorted(asked):
+        _same_without_trace(cluster, name, qtype)

@@ -1,0 +1,139 @@
+"""A command's independent reads side by side: the requests, deadline and failures of one by one."""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hsvc.adapters.kubeapi import KubeSource, connect
+from hsvc.errors import AccessDeniedError, ApiUnreachableError, NotFoundError
+from tests.integration.apiserver import ApiServer
+
+pytestmark = pytest.mark.integration
+
+MS = "/api/v1/namespaces/ms"
+PODS = f"{MS}/pods"
+SLICES = "/apis/discovery.k8s.io/v1/namespaces/ms/endpointslices"
+STATEFULSETS = "/apis/apps/v1/namespaces/ms/statefulsets"
+COREDNS = "/api/v1/namespaces/kube-system/configmaps/coredns"
+KUBE_DNS = "/api/v1/namespaces/kube-system/services/kube-dns"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def open_source(kubeconfig: Path, **kwargs: Any) -> KubeSource:
+    kwargs.setdefault("request_timeout", 5.0)
+    return connect(str(kubeconfig), None, **kwargs)
+
+
+def both(source: KubeSource, namespace: str, deadline: float) -> tuple[Any, Any]:
+    """The snapshot and the DNS configuration, side by side (as ``hsvc inspect`` reads them)."""
+    return source.side_by_side(
+        functools.partial(source.snapshot, namespace, None, deadline=deadline),
+        functools.partial(source.dns_config, deadline=deadline),
+        deadline=deadline,
+    )
+
+
+def test_side_by_side_reads_what_one_after_another_reads(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    with open_source(kubeconfig) as source:
+        snapshot, dns = both(source, "ms", time.monotonic() + 5)
+    one_by_one = api_server.log
+    api_server.clear_log()
+    with open_source(kubeconfig) as source:
+        assert snapshot == source.snapshot("ms", None)
+        assert dns == source.dns_config()
+    assert sorted(r.path for r in one_by_one) == sorted(r.path for r in api_server.log)
+    assert one_by_one[0].path == MS  # the first request alone
+
+
+def test_lists_side_by_side_are_charged_in_order(api_server: ApiServer, kubeconfig: Path) -> None:
+    # 0.5 s each: one after another the statefulsets' LIST would end past the
+    # 1.2 s timeout (slices, pods, then it), and so it does side by side.
+    for path in (SLICES, PODS, STATEFULSETS):
+        api_server.inject(path, delay=0.5)
+    with open_source(kubeconfig, request_timeout=1.2) as source:
+        start = time.monotonic()
+        with pytest.raises(ApiUnreachableError) as info:
+            source.snapshot("ms", None)
+        elapsed = time.monotonic() - start
+    assert str(info.value).startswith('cannot list statefulsets.apps in namespace "ms"')
+    assert "within 1.2 s" in str(info.value)
+    assert elapsed < 1.2 + 1
+
+
+def test_the_dns_reads_are_charged_after_the_snapshot(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    # The pods' LIST and the Corefile's GET use up the timeout together: the DNS
+    # Service's GET after them fails as one after another would fail it.
+    for path in (PODS, COREDNS, KUBE_DNS):
+        api_server.inject(path, delay=0.5)
+    with open_source(kubeconfig, request_timeout=1.2) as source:
+        with pytest.raises(ApiUnreachableError) as info:
+            both(source, "ms", time.monotonic() + 1.2)
+    assert str(info.value).startswith('cannot get services "kube-dns"')
+
+
+def test_the_earliest_failure_is_the_snapshots(api_server: ApiServer, kubeconfig: Path) -> None:
+    api_server.inject(KUBE_DNS, status=500, message="late")
+    api_server.inject(STATEFULSETS, status=500, message="early")
+    with open_source(kubeconfig) as source, pytest.raises(ApiUnreachableError) as info:
+        both(source, "ms", time.monotonic() + 5)
+    assert str(info.value).startswith("cannot list statefulsets.apps")
+    assert "early" in str(info.value)
+
+
+def test_a_missing_namespace_costs_one_request(api_server: ApiServer, kubeconfig: Path) -> None:
+    with open_source(kubeconfig) as source, pytest.raises(NotFoundError):
+        both(source, "nowhere", time.monotonic() + 5)
+    assert [r.path for r in api_server.log] == ["/api/v1/namespaces/nowhere"]
+
+
+def test_a_rejected_token_costs_one_request(api_server: ApiServer, kubeconfig: Path) -> None:
+    api_server.inject("*", status=401)
+    with open_source(kubeconfig) as source, pytest.raises(AccessDeniedError):
+        both(source, "ms", time.monotonic() + 5)
+    assert [r.path for r in api_server.log] == [MS]
+
+
+def test_a_forbidden_namespace_goes_on_side_by_side(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    api_server.inject(MS, status=403)
+    with open_source(kubeconfig) as source:
+        snapshot, dns = both(source, "ms", time.monotonic() + 5)
+    assert snapshot.unreadable == ('namespaces (get forbidden for "ms")',)
+    assert dns.kube_dns_ip is not None
+
+
+def test_long_lists_side_by_side_end_by_progress(api_server: ApiServer, kubeconfig: Path) -> None:
+    # Every request waits 50 ms; the pods need 16 pages, more than the timeout
+    # together: each page that arrives gives the command the timeout afresh.
+    api_server.latency = 0.05
+    for index in range(60):
+        api_server.add(
+            {
+                "kind": "Pod",
+                "metadata": {"name": f"bulk-{index}", "namespace": "ms"},
+                "status": {"phase": "Running", "podIP": f"10.244.9.{index}"},
+            }
+        )
+    page, timeout = 4, 0.6
+    with open_source(kubeconfig, request_timeout=timeout, page_size=page) as source:
+        snapshot, dns = both(source, "ms", time.monotonic() + timeout)
+    pods = len(api_server.objects("Pod"))
+    assert len(snapshot.pods) == pods == 64
+    assert len(api_server.requests(path=PODS)) == math.ceil(pods / page)
+    assert dns.kube_dns_ip is not None
