@@ -214,6 +214,7 @@ def _resolve(
     labels = [str(server) for server in servers]
     state_of = [states[server] for server in servers]
     transports = _Transports()
+    edns_of = transports.by_edns_size
     finished = 0
     probing = len(questions) > PROBE_OVER
     probe = list(range(len(servers))) if probing else []
@@ -245,9 +246,23 @@ def _resolve(
             return False
 
         def udp_done(i: int, first: _Response | _Failure, started: float) -> None:
-            obs = _settled(jobs[i][0], labels[i % n], first, started, transports)
-            if obs is not None:
-                finish(i, obs, limit)
+            nonlocal finished
+            s = i % n
+            if type(first) is _Response and not first.truncated and first.size <= CLASSIC_UDP:
+                # The usual answer, settled as _settled and finish settle it, inline.
+                carried = edns_of.get(first.size) or transports.edns(first.size)
+                obs = _observation(jobs[i][0], labels[s], first, started, transport=carried)
+                results[i] = obs
+                state = state_of[s]
+                if not state.answered or obs.rcode is Rcode.ERROR:
+                    state.saw(obs, limit)
+                finished += 1
+                if progress is not None:
+                    progress(finished)
+                return
+            settled = _settled(jobs[i][0], labels[s], first, started, transports)
+            if settled is not None:
+                finish(i, settled, limit)
             else:
                 assert isinstance(first, _Response)
                 firsts[i] = (first, started)
@@ -367,17 +382,17 @@ def _silent(question: _Prepared, server: str, why: str) -> Observation:
 class _Transports:
     """One run's transports of answers that took one exchange, by size: equal values built once."""
 
-    __slots__ = ("_edns", "_tcp")
+    __slots__ = ("_tcp", "by_edns_size")
 
     def __init__(self) -> None:
-        self._edns: dict[int, Transport] = {}
+        self.by_edns_size: dict[int, Transport] = {}  # what edns() built, by size
         self._tcp: dict[int, Transport] = {}
 
     def edns(self, size: int) -> Transport:
         """A UDP answer with EDNS of ``size`` bytes, not truncated."""
-        found = self._edns.get(size)
+        found = self.by_edns_size.get(size)
         if found is None:
-            found = self._edns[size] = Transport(edns_size=size)
+            found = self.by_edns_size[size] = Transport(edns_size=size)
         return found
 
     def tcp(self, size: int) -> Transport:

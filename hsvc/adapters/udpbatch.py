@@ -14,6 +14,7 @@ truncated one over TCP (:mod:`hsvc.adapters.exchange`).
 from __future__ import annotations
 
 import math
+import select
 import selectors
 import socket
 import time
@@ -36,6 +37,28 @@ from hsvc.core.model import Nameserver, Rcode
 
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 _MAX_DATAGRAM = 65535
+
+
+_POLLIN = getattr(select, "POLLIN", 1)
+
+
+class _SelectorPoll:
+    """``select.poll``'s interface for reading, over :mod:`selectors` (where there is no poll)."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+
+    def register(self, fd: int, events: int) -> None:
+        self._selector.register(fd, selectors.EVENT_READ)
+
+    def unregister(self, fd: int) -> None:
+        self._selector.unregister(fd)
+
+    def poll(self, timeout_ms: float) -> list[tuple[int, int]]:
+        return [(key.fd, _POLLIN) for key, _ in self._selector.select(timeout_ms / 1000)]
+
+    def close(self) -> None:
+        self._selector.close()
 
 
 class _Worker:
@@ -92,7 +115,8 @@ def first_exchanges(
     pending = iter(indices)
     ids = _query_ids()
     monotonic = time.monotonic
-    selector = selectors.DefaultSelector()
+    poller = select.poll() if hasattr(select, "poll") else _SelectorPoll()
+    by_fd: dict[int, tuple[_Worker, socket.socket]] = {}  # every open socket, by its fd
     workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
     outbox: list[_Worker] = []  # workers whose query goes out at the end of the round
 
@@ -106,7 +130,8 @@ def first_exchanges(
         if sock is not None:
             assert worker.server is not None
             del worker.sockets[worker.server]
-            selector.unregister(sock)
+            poller.unregister(sock.fileno())
+            del by_fd[sock.fileno()]
             sock.close()
             worker.sock = None
 
@@ -124,7 +149,8 @@ def first_exchanges(
                     sock.close()
                     raise
                 worker.sockets[server] = sock
-                selector.register(sock, selectors.EVENT_READ, worker)
+                poller.register(sock.fileno(), _POLLIN)
+                by_fd[sock.fileno()] = (worker, sock)
                 worker.sock = sock
             assert worker.question is not None
             worker.qid = qid = next(ids)
@@ -167,7 +193,9 @@ def first_exchanges(
                 worker.server = server
                 worker.sock = worker.sockets.get(server)
             worker.attempt = worker.mismatched = 0
-            wait(worker)
+            worker.qid = -1  # as wait() does
+            worker.deadline = math.inf
+            outbox.append(worker)
             return
 
     def expire(worker: _Worker) -> None:
@@ -228,8 +256,10 @@ def first_exchanges(
             if not deadlines:
                 return
             soonest = min(deadlines)
-            for key, _ in selector.select(max(0.0, soonest - monotonic())):
-                receive(key.data, key.fileobj)  # type: ignore[arg-type]
+            for fd, _ in poller.poll(max(0, math.ceil((soonest - monotonic()) * 1000))):
+                ready = by_fd.get(fd)
+                if ready is not None:  # else closed while handling an earlier one
+                    receive(*ready)
             now = monotonic()
             if soonest <= now:  # else none is late
                 for worker in workers:
@@ -240,4 +270,5 @@ def first_exchanges(
         for worker in workers:
             for sock in worker.sockets.values():
                 sock.close()
-        selector.close()
+        if isinstance(poller, _SelectorPoll):
+            poller.close()

@@ -429,6 +429,23 @@ def test_many_questions_under_a_small_bound_all_answer_correctly(knot):
     ]
 
 
+def test_without_poll_the_sockets_are_polled_through_selectors(knot, make_bad_dns, monkeypatch):
+    """Where the platform has no ``select.poll``, the same answers and silences."""
+    import select
+
+    monkeypatch.delattr(select, "poll")
+    silent = make_bad_dns("silent")
+    questions = [Question(name=name, type="A") for name in list(LOAD)[:40]]
+    observations = resolve_all(
+        questions, [knot.nameserver, silent.nameserver], concurrency=8, timeout=0.2, retries=0
+    )
+    assert [(o.name, datas(o)) for o in observations[::2]] == [
+        (name, {address}) for name, address in list(LOAD.items())[:40]
+    ]
+    assert {o.rcode for o in observations[1::2]} == {Rcode.TIMEOUT, Rcode.ERROR}
+    assert silent.udp_queries == 1  # the probe, then silent
+
+
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_concurrency_bound_is_respected(make_bad_dns, concurrency):
     slow = make_bad_dns("slow", delay=0.05)

@@ -160,3 +160,42 @@ def test_prepared_questions_built_slot_by_slot_are_the_dataclasses_own(name, typ
     assert prepared.section.endswith(
         prepared.rdtype.to_bytes(2, "big") + b"\x00\x01"
     ) and prepared.plain == (name != "A\\.b.example.")
+
+
+def one_address_wire(asked: str, qid: int, address: str, ttl: int) -> bytes:
+    """The usual answer to an A question: one A record owned by a pointer, one OPT."""
+    query = dns.message.make_query(asked, "A", use_edns=0, payload=1232)
+    query.id = qid
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text(asked, ttl, "IN", "A", address))
+    return response.to_wire()
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(["web-0.web.ms.svc.cluster.local.", "Q.Example."]),
+    st.integers(0, 65535),
+    st.ip_addresses(v=4).map(str),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(
+        [
+            lambda w: w,
+            lambda w: w[:-6] + b"\x01" + w[-5:],  # an extended rcode in the OPT
+            lambda w: w[:-5] + b"\x01" + w[-4:],  # EDNS version 1
+            lambda w: w[:-2] + b"\x00\x04\x00\x0a\x00\x00",  # an option in the OPT
+            lambda w: w[:-27] + b"\xc0\x0c\x00\x01\x00\x03" + w[-21:],  # class CH
+            lambda w: w[:-27] + b"\xc0\x0c\x00\x1c\x00\x01" + w[-21:],  # type AAAA
+            lambda w: w[:-17] + b"\x00\x05" + w[-15:-11] + b"\x00" + w[-11:],  # 5 bytes
+            lambda w: w[:3] + bytes([w[3] | 3]) + w[4:],  # NXDOMAIN with the address
+            lambda w: w[:-11],  # no OPT record (ARCOUNT still 1)
+        ]
+    ),
+)
+def test_one_address_is_read_as_the_general_reader_reads_it(asked, qid, address, ttl, mangle):
+    question = dnswire._prepare(Question(name=asked, type="A"))
+    wire = mangle(one_address_wire(question.name, qid, address, ttl))
+    read = dnswire._read_answer(wire, qid, question)
+    assert read == slow_read(wire, qid, question)
+    if mangle(b"x" * 40) == b"x" * 40:  # unchanged: the usual shape, read by the fast path
+        assert read == by_dnspython(wire)
+        assert read.answer == (Record(name=question.name, type="A", ttl=ttl, data=address),)
