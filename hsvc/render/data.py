@@ -189,7 +189,7 @@ def row_texts(
     A row with a list of thousands of records (a large Service's A or SRV set) is its
     dictionary instead, which ``write_json`` writes and hands on in pieces as it goes.
     """
-    write = row_writer(indent)
+    write = row_writer(indent)()
     for r in rows:
         try:
             yield write(r, layers)
