@@ -156,6 +156,7 @@ def bench(state: Path, reps: int, profile: Path | None) -> None:
     print(
         f"{len(report.rows):,} rows, {size / 1e6:.1f} MB of JSON: "
         + ", ".join(f"{step} {min(t):.3f} s" for step, t in times.items())
+        + f" (first run: {', '.join(f'{t[0]:.3f}' for t in times.values())})"
         + f"; {'same rows and output as captured' if same else 'ROWS OR OUTPUT DIFFER'}"
     )
     if not same:
