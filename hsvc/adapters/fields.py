@@ -116,7 +116,16 @@ def _int(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> int
 
 
 def _str_list(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> tuple[str, ...]:
-    items = _list(obj.get(key), (*path, key))
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if type(value) is list:  # what JSON decodes to (an address list of 150,000 endpoints)
+        for item in value:
+            if type(item) is not str:
+                break
+        else:
+            return tuple(value)
+    items = _list(value, (*path, key))
     out: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, str):
@@ -143,8 +152,29 @@ def _labels(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> 
 def _each(
     obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]
 ) -> Iterable[tuple[Mapping[str, object], tuple[PathPart, ...]]]:
-    """Yield each mapping of the list ``obj[key]`` with its path."""
-    for i, item in enumerate(_list(obj.get(key), (*path, key))):
+    """Each mapping of the list ``obj[key]`` with its path (an error where it is met).
+
+    An absent list and a list of dicts (what JSON decodes to: some 20 lists a
+    pod) are read at once; anything else item by item, so a bad item is met
+    after the items before it, as a walk of the list meets it.
+    """
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if type(value) is list:
+        found = []
+        for i, item in enumerate(value):
+            if type(item) is not dict:
+                return _each_item(value, key, path)
+            found.append((item, (*path, key, i)))
+        return found
+    return _each_item(value, key, path)
+
+
+def _each_item(
+    value: object, key: str, path: tuple[PathPart, ...]
+) -> Iterable[tuple[Mapping[str, object], tuple[PathPart, ...]]]:
+    for i, item in enumerate(_list(value, (*path, key))):
         item_path = (*path, key, i)
         yield _mapping(item, item_path), item_path
 
@@ -198,6 +228,10 @@ _SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 _ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")
 _IANA_SVC_NAME = re.compile(r"[-a-z0-9]+")
 _IANA_LETTER = re.compile(r"[a-z]")
+# Dotted-quad IPv4 without leading zeros: exactly what ipaddress accepts as version 4
+# in that form (anything else goes to ipaddress).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def _ip_version(text: str) -> int:
@@ -206,6 +240,8 @@ def _ip_version(text: str) -> int:
     A zone (``fe80::1%eth0``) is refused, as Go's ``net.ParseIP`` refuses it;
     Python's ipaddress would keep it and fail later on the reverse name.
     """
+    if _IPV4.fullmatch(text):
+        return 4  # the usual form (a pod's, an endpoint's address), without ipaddress
     if "%" in text or text != text.strip():
         return 0
     try:

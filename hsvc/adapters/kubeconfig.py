@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml  # noqa: TID251
-
-from hsvc.adapters import kubeclient, yamlbounds
+from hsvc.adapters import kubeclient, yamlplain
 from hsvc.adapters.kubecreds import MAX_EXEC_OUTPUT as MAX_EXEC_OUTPUT
 from hsvc.adapters.kubecreds import Fields, credentials, in_memory
 from hsvc.core.dataclass import dataclass
@@ -23,6 +21,9 @@ from hsvc.errors import (
     ApiUnreachableError,
     NotFoundError,
 )
+
+if TYPE_CHECKING:
+    import yaml  # noqa: TID251
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,6 @@ MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
 """Larger kubeconfig files are refused (real ones are a few kilobytes)."""
 
 
-# libyaml's parser with PyYAML's constructor: the same data, ten times faster.
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _parse(text: str, loader: type[yaml.SafeLoader]) -> Any:
     """The document of ``text``, checked by :mod:`hsvc.adapters.yamlbounds` before it is built.
 
@@ -91,6 +88,10 @@ def _parse(text: str, loader: type[yaml.SafeLoader]) -> Any:
         yaml.YAMLError: Not YAML.
         yamlbounds.YamlLimitError: Over the bounds.
     """
+    import yaml  # noqa: TID251
+
+    from hsvc.adapters import yamlbounds
+
     yamlbounds.check_nesting(text, loader)
     node = yaml.compose(text, Loader=loader)
     if node is None:
@@ -123,9 +124,27 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ApiUnreachableError(f"kubeconfig {path}:{line}:{column}: not UTF-8 text") from exc
+    # The block YAML kubectl writes is read without PyYAML (the same data); the rest by it.
+    data = yamlplain.load(text)
+    if data is yamlplain.NOT_PLAIN:
+        data = _load_yaml(path, text)
+    return _checked(path, data)
+
+
+def _load_yaml(path: str, text: str) -> Any:
+    """``text`` read by PyYAML, bounded; its errors as one-line messages.
+
+    Raises:
+        ApiUnreachableError: Not YAML, or over :mod:`hsvc.adapters.yamlbounds`' limits.
+    """
+    import yaml  # noqa: TID251
+
+    from hsvc.adapters import yamlbounds
+
     try:
         try:
-            data = _parse(text, _FAST_LOADER)
+            # libyaml's parser with PyYAML's constructor: the same data, ten times faster.
+            data = _parse(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except (yaml.YAMLError, yamlbounds.YamlLimitError):
             # Whatever the C loader refuses is read again by PyYAML's, so that
             # what is refused, and the message saying where, stay PyYAML's.
@@ -138,6 +157,15 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
     except yamlbounds.YamlLimitError as exc:
         where = f":{exc.mark.line + 1}:{exc.mark.column + 1}" if exc.mark is not None else ""
         raise ApiUnreachableError(f"kubeconfig {path}{where}: refused: {exc.reason}") from exc
+    return data
+
+
+def _checked(path: str, data: Any) -> dict[str, Any]:
+    """``data`` if it has a kubeconfig's shape, so that nothing later can crash on it.
+
+    Raises:
+        ApiUnreachableError: It has not.
+    """
     if data is None:
         raise ApiUnreachableError(f"kubeconfig {path} is empty")
     if not isinstance(data, dict):

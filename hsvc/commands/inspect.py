@@ -15,9 +15,9 @@ from hsvc.commands.source import Api, load_source, plan, with_chaos_version
 from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
 from hsvc.core import conditions
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.compare import compare, disagreements, summarize
+from hsvc.core.compare import Row, compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
-from hsvc.core.model import Finding, Labels, Question, selector_matches
+from hsvc.core.model import Finding, Labels, Observation, Question, selector_matches
 from hsvc.core.records import Expectation
 from hsvc.core.report import EndpointState, InspectReport, ServiceSummary, Source
 from hsvc.core.transport import LIVE_CODES
@@ -68,7 +68,7 @@ def run_inspect(
         servers, notes = labels(vantage), tuple(vantage.notes)
         layer_of = layers(vantage)
     resolved = time.monotonic()
-    rows = compare(items, observations)
+    rows = _compared(items, observations)
     del items, observations  # the rows hold what is kept of them
     summaries = _summaries(cluster, source, service)
     # benchmarks/run.py reads this line (with --debug) to split the wall time.
@@ -122,6 +122,26 @@ def _planned(source: Source, service: str | None) -> tuple[ClusterDns, list[Expe
         return plan(source, service, traces=False)
     finally:
         gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _compared(items: list[Expectation], observations: list[Observation]) -> list[Row]:
+    """Compare with the cyclic collector waiting; the rows then go to its oldest generation.
+
+    Comparing makes no cycles either, and the rows live to the end of the run. Its
+    passes over them while they were built, or one pass after (0.7 s), were 0.6-1.4
+    of 4.3-5.3 CPU s of comparing at 10,000 Services. Freezing and unfreezing moves
+    every tracked object to the oldest generation without a pass (only a full
+    collection, rare with the CLI's thresholds, looks at them again).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compare(items, observations)
+    finally:
+        gc.freeze()
+        gc.unfreeze()
         if collecting:
             gc.enable()
 

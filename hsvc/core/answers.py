@@ -60,7 +60,7 @@ class Answerer(ForwardInquiry):
                 open_ended=True,
                 trace=self.answer_trace(),
             )
-        self.shared_step(("zone", self.zone), self._zone_step)
+        self.shared_step(("zone", self.zone), _zone_step, self.zone)
         qtype = self.qtype
         if qtype == "PTR":
             return self.ptr()
@@ -113,9 +113,6 @@ class Answerer(ForwardInquiry):
         self.rules.append("R46")
         self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
         return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
-
-    def _zone_step(self) -> Step:
-        return Step(check="zone", ok=True, detail=f"in zone {self.zone}", rules=("R9",))
 
     def address(self, found: Lookup, qtype: str) -> DnsAnswer:
         """A/AAAA from the found items, following ExternalName CNAMEs (rules 16, 25)."""
@@ -202,28 +199,25 @@ class Answerer(ForwardInquiry):
         seen_srv: set[tuple[str, int]] = set()
         seen_glue: set[tuple[str, str]] = set()
         name, ttl = self.name, self.s.ttl
-        for item in items:
-            if item.port == NO_PORT:
+        lowered: str | None = None  # the last target (its ports come together) and its lower case
+        lower = ""
+        for host, port, target, source, rule in items:
+            if port == NO_PORT:
                 continue  # rule 5: a slice without ports gives no SRV
-            target = item.target
-            if not names.fits(target):
-                # Over 253 characters: no DNS message can carry the target (lint HSVC402).
-                continue
-            lower = target.lower()
-            if (lower, item.port) not in seen_srv:
-                seen_srv.add((lower, item.port))
-                data = f"0 {weight} {item.port} {target}"
-                records.append(
-                    (
-                        Record(name=name, type="SRV", ttl=ttl, data=data),
-                        item.source,
-                        _SRV_RULE.get(item.rule, item.rule),
-                    )
-                )
-            if (lower, item.host) not in seen_glue:
-                seen_glue.add((lower, item.host))
-                rtype = "A" if names.ip_family(item.host) == 4 else "AAAA"
-                additional.append(Record(name=target, type=rtype, ttl=ttl, data=item.host))
+            if target is not lowered:
+                if not names.fits(target):
+                    # Over 253 characters: no DNS message can carry it (lint HSVC402).
+                    continue
+                lowered, lower = target, target.lower()
+            if (lower, port) not in seen_srv:
+                seen_srv.add((lower, port))
+                data = f"0 {weight} {port} {target}"
+                srv = Record(name=name, type="SRV", ttl=ttl, data=data)
+                records.append((srv, source, _SRV_RULE.get(rule, rule)))
+            if (lower, host) not in seen_glue:
+                seen_glue.add((lower, host))
+                rtype = "A" if names.ip_family(host) == 4 else "AAAA"
+                additional.append(Record(name=target, type=rtype, ttl=ttl, data=host))
         if not records:
             self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(
@@ -336,3 +330,7 @@ class Answerer(ForwardInquiry):
             self.step("family", False, f"no {self.qtype} address for the DNS Service", ("R32",))
             return self.negative(Rcode.NOERROR, "the DNS Service has no address of this family")
         return self.positive(out, ["R32"], why="the DNS Service's cluster IPs")
+
+
+def _zone_step(zone: str) -> Step:
+    return Step(check="zone", ok=True, detail=f"in zone {zone}", rules=("R9",))

@@ -98,12 +98,7 @@ class ForwardInquiry(Inquiry):
                 fix="set 'pods insecure' or 'pods verified' in the Corefile's kubernetes block",
             )
             return self.nx("R28", "pod records are disabled (pods disabled, the plugin's default)")
-        self.shared_step(
-            ("namespace", namespace),
-            lambda: Step(
-                check="namespace", ok=True, detail=f"namespace {namespace} exists", rules=("R8",)
-            ),
-        )
+        self.shared_step(("namespace", namespace), _namespace_step, namespace)
         if kind is NameKind.NAMESPACE:
             return Lookup(rules=["R33"], why=f"namespace {namespace} exists; no data at its name")
         if kind is NameKind.POD:
@@ -126,12 +121,13 @@ class ForwardInquiry(Inquiry):
             return self.nx("R29", f"{label!r} does not decode to an IP address")
         ref = ObjectRef(kind="Namespace", namespace="", name=namespace)
         if self.s.pods is PodsMode.INSECURE:
-            self.step(
-                "pod address",
-                True,
-                f"pods insecure answers {ip} without looking for a pod",
-                ("R29",),
-            )
+            if self.held():
+                self.step(
+                    "pod address",
+                    True,
+                    f"pods insecure answers {ip} without looking for a pod",
+                    ("R29",),
+                )
             return Lookup(
                 items=[Item(host=ip, port=0, target=self.name, source=ref, rule="R29")],
                 rules=["R29"],
@@ -213,7 +209,7 @@ class ForwardInquiry(Inquiry):
         if svc is None:
             self.add([causes.missing_service_step(self.c, namespace, name)])
             return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
-        self.shared_step(("service", namespace, name), lambda: _service_step(svc))
+        self.shared_step(("service", namespace, name), _service_step, svc)
         below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
             return self._external_name(svc)
@@ -235,7 +231,7 @@ class ForwardInquiry(Inquiry):
             )
         below_or_port = below or p.kind is NameKind.PORT
         self.shared_step(
-            ("headless", namespace, name, below_or_port), lambda: _headless_step(svc, below_or_port)
+            ("headless", namespace, name, below_or_port), _headless_step, svc, below_or_port
         )
         base = names.under(self.zone_spelled, f"{name}.{namespace}.svc")
         if p.kind is NameKind.ZONAL:
@@ -427,23 +423,25 @@ class ForwardInquiry(Inquiry):
                 return self.nx(
                     rule, f"no ready endpoint of Service {namespace}/{name} is named {endpoint!r}"
                 )
-            self.step(
-                "endpoint",
-                True,
-                f"a ready endpoint is named {endpoint!r}",
-                ("R6",),
-                subject=chosen[0].source,
-            )
-        items = []
-        for ep in chosen:
-            target = f"{ep.name}.{base}"
-            for sp in ep.ports or (EndpointPort(port=NO_PORT),):
-                if not port_matches(port, proto, sp.name, sp.protocol):
-                    continue
-                number = sp.port if sp.port is not None else NO_PORT
-                items.append(
-                    Item(host=ep.address, port=number, target=target, source=ep.source, rule=rule)
+            if self.held():
+                self.step(
+                    "endpoint",
+                    True,
+                    f"a ready endpoint is named {endpoint!r}",
+                    ("R6",),
+                    subject=chosen[0].source,
                 )
+        items = []
+        # The port numbers asked for, per ports tuple: a slice's endpoints share theirs.
+        numbers: dict[int, tuple[tuple[EndpointPort, ...], list[int]]] = {}
+        for ep in chosen:
+            known = numbers.get(id(ep.ports))
+            if known is None or known[0] is not ep.ports:
+                known = numbers[id(ep.ports)] = (ep.ports, _numbers(ep.ports, port, proto))
+            if known[1]:
+                target = f"{ep.name}.{base}"
+                for number in known[1]:
+                    items.append(Item(ep.address, number, target, ep.source, rule))
         if not items:
             ports = {(sp.name.lower(), sp.protocol.lower()) for ep in ready for sp in ep.ports}
             named = sorted(f"_{n}._{q}" for n, q in ports if n)
@@ -455,7 +453,7 @@ class ForwardInquiry(Inquiry):
                 f"no port named {port!r} with protocol {proto!r} in the slices of "
                 f"{namespace}/{name}",
             )
-        if port:
+        if port and self.held():
             self.step("port", True, f"slice port {port}/{proto} exists", ("R18",), subject=svc.ref)
         why = (
             f"ready endpoints of Service {namespace}/{name} named {endpoint!r}"
@@ -532,6 +530,22 @@ class ForwardInquiry(Inquiry):
         return Lookup(
             items=items, exists=True, rules=["R42"], why=f"zonal {mode} for zone {p.topology}"
         )
+
+
+_NO_PORTS = (EndpointPort(port=NO_PORT),)
+
+
+def _numbers(ports: tuple[EndpointPort, ...], port: str, proto: str) -> list[int]:
+    """The numbers of the slice ports a name asks for (all when it names none, rule 18)."""
+    return [
+        sp.port if sp.port is not None else NO_PORT
+        for sp in ports or _NO_PORTS
+        if port_matches(port, proto, sp.name, sp.protocol)
+    ]
+
+
+def _namespace_step(namespace: str) -> Step:
+    return Step(check="namespace", ok=True, detail=f"namespace {namespace} exists", rules=("R8",))
 
 
 def _service_step(svc: Service) -> Step:

@@ -91,17 +91,25 @@ class Inquiry:
             Step(check=check, ok=ok, detail=detail, rules=rules, fix=fix, subject=subject)
         )
 
-    def shared_step(self, key: tuple[object, ...], make: Callable[[], Step]) -> None:
+    def held(self) -> bool:
+        """A decision held: whether to word its step (only a kept trace holds passed steps)."""
+        self.last_ok = True
+        return self.keep_trace
+
+    def shared_step(
+        self, key: tuple[object, ...], make: Callable[..., Step], *args: object
+    ) -> None:
         """Record a decision that held and depends only on the objects named in ``key``.
 
-        The step is made once per engine, for every question that takes it.
+        The step is ``make(*args)``, made once per engine for every question that takes
+        it, and not at all when the trace is not kept.
         """
         self.last_ok = True
         if not self.keep_trace:
             return
         step = self.c.shared_steps.get(key)
         if step is None:
-            step = self.c.shared_steps[key] = make()
+            step = self.c.shared_steps[key] = make(*args)
         self.trace.append(step)
 
     def answer_trace(self) -> tuple[Step, ...]:

@@ -314,9 +314,15 @@ def ip_from_pod_label(label: str) -> str | None:
     return canonical_ip(text) if _strict_ip(text) else None
 
 
+# Every character of an address ipaddress reads, but for a scope ID (after "%").
+_IP_CHARS = frozenset("0123456789abcdefABCDEF:.")
+
+
 def _strict_ip(text: str) -> bool:
     if _IPV4.fullmatch(text):
         return True
+    if "%" not in text and not _IP_CHARS.issuperset(text):
+        return False  # a pod name, say: no address, without ipaddress's two failed parses
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -127,6 +127,8 @@ class Service:
     labels: Labels = ()
     # ``ref``, made on first use: the answer engine points at the Service in every answer.
     _ref: ObjectRef | None = field(default=None, init=False, repr=False, compare=False)
+    # ``is_headless``, decided on first use: the engine asks it several times a question.
+    _headless: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
@@ -145,11 +147,15 @@ class Service:
     @property
     def is_headless(self) -> bool:
         """Whether ``clusterIPs[0]`` is ``None`` (rule 7)."""
-        return (
-            not self.is_external_name
-            and bool(self.cluster_ips)
-            and self.cluster_ips[0].lower() == "none"
-        )
+        headless = self._headless
+        if headless is None:
+            headless = (
+                not self.is_external_name
+                and bool(self.cluster_ips)
+                and self.cluster_ips[0].lower() == "none"
+            )
+            object.__setattr__(self, "_headless", headless)
+        return headless
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

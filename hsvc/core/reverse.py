@@ -34,13 +34,14 @@ def ptr(w: ForwardInquiry) -> DnsAnswer:
     svc = w.c.services_by_ip.get(address)
     svc_ptr = names.under(primary, f"{svc.name}.{svc.namespace}.svc") if svc else ""
     if svc is not None and namespace_ok(w.c, svc.namespace) and names.fits(svc_ptr):
-        w.step(
-            "address",
-            True,
-            f"{address} is the cluster IP of Service {svc.namespace}/{svc.name}",
-            ("R35",),
-            subject=svc.ref,
-        )
+        if w.held():
+            w.step(
+                "address",
+                True,
+                f"{address} is the cluster IP of Service {svc.namespace}/{svc.name}",
+                ("R35",),
+                subject=svc.ref,
+            )
         rec = Record(name=w.name, type="PTR", ttl=w.s.ttl, data=svc_ptr)
         return w.positive(
             [(rec, svc.ref, "R35")],
@@ -55,14 +56,15 @@ def ptr(w: ForwardInquiry) -> DnsAnswer:
             "PTR names for this address"
         )
     if out:
-        first = w.c.endpoints_by_ip[address][0]
-        w.step(
-            "address",
-            True,
-            f"{address} is a ready endpoint of Service {first[0]}/{first[1]}",
-            ("R36",),
-            subject=first[2].source,
-        )
+        if w.held():
+            first = w.c.endpoints_by_ip[address][0]
+            w.step(
+                "address",
+                True,
+                f"{address} is a ready endpoint of Service {first[0]}/{first[1]}",
+                ("R36",),
+                subject=first[2].source,
+            )
         return w.positive(
             out,
             ["R34", "R36"],

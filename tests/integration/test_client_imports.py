@@ -92,6 +92,8 @@ def test_live_inspect_loads_only_the_clients_transport(kubeconfig: Path, make_kn
     assert "hsvc.adapters.resolver" in modules  # it did ask DNS
     assert not banned(modules), banned(modules)
     assert not [m for m in modules if m in ONLY_WHEN_ASKED], ONLY_WHEN_ASKED
+    # The kubeconfig is block YAML as kubectl writes it: read without PyYAML.
+    assert not [m for m in modules if m.split(".")[0] == "yaml"]
     client = [m for m in modules if m.split(".")[0] == "kubernetes"]
     assert len(client) <= 12, client  # of the client's ~1,800 modules
 

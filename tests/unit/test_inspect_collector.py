@@ -1,4 +1,4 @@
-"""Inspect plans with the cyclic collector waiting and keeps the plan frozen."""
+"""Inspect plans and compares with the cyclic collector waiting; the plan frozen, the rows old."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from hsvc.commands.inspect import _planned
+from hsvc.commands.inspect import _compared, _planned
 from hsvc.commands.source import plan
+from hsvc.core.compare import compare
+from hsvc.core.model import Observation, Rcode
 from hsvc.core.report import Source
 from tests.conftest import KUBEADM, seed_snapshot
 
@@ -50,3 +52,31 @@ def test_a_disabled_collector_stays_disabled(collector: list[int]) -> None:
     gc.disable()
     _planned(source, None)
     assert not gc.isenabled() and collector == []
+
+
+def _observations(items: list[Any]) -> list[Observation]:
+    return [
+        Observation(
+            name=e.expected.name,
+            type=e.expected.type,
+            server="10.96.0.10",
+            rcode=Rcode.NOERROR if e.expected.answer else Rcode.NXDOMAIN,
+            answer=e.expected.answer,
+        )
+        for e in items
+    ]
+
+
+def test_comparing_runs_no_collection_and_leaves_the_rows_in_the_oldest_generation(
+    collector: list[int],
+) -> None:
+    source = Source(snapshot=seed_snapshot(), settings=KUBEADM, origin="test", namespace=None)
+    _cluster, items = plan(source, None, traces=False)
+    observations = _observations(items)
+    gc.enable()
+    gc.set_threshold(1)
+    rows = _compared(items, observations)
+    assert collector == [] and gc.isenabled()
+    assert gc.get_freeze_count() == 0  # nothing left frozen: a full collection still sees it
+    assert gc.get_count()[0] < 5  # the rows were not left in the young generation
+    assert rows == compare(items, observations) and len(rows) == len(items)

@@ -96,3 +96,16 @@ def test_zone_short_cuts_agree_with_the_scan(zones, zone, prefix):
     assert names.zone_of(name, tuple(zones)) == best == names.zone_of(name, zones)
     reverse = names.is_subdomain(name, "in-addr.arpa.") or names.is_subdomain(name, "ip6.arpa.")
     assert names.is_reverse_zone(name) == reverse
+
+
+@settings(deadline=None, max_examples=scaled(500))
+@given(IPV4ISH | st.text(alphabet="0123456789.:abf pgAE%-\u0661", max_size=16))
+def test_strict_ip_agrees_with_ipaddress(text):
+    # Pod names, scope IDs and non-ASCII digits included: the short cut rejects only
+    # what ipaddress rejects.
+    try:
+        ipaddress.ip_address(text)
+        expected = True
+    except ValueError:
+        expected = False
+    assert names._strict_ip(text) == expected

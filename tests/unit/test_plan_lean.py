@@ -10,6 +10,7 @@ from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.explain import reason
 from hsvc.core.inquiry import rule_set
+from hsvc.core.model import Service
 from hsvc.core.records import expectations
 from tests.conftest import KUBEADM, seed_snapshot
 from tests.unit.test_engine_properties import every_name, selected_worlds
@@ -71,3 +72,11 @@ def test_every_cause_walked_without_its_trace_fails_at_the_same_step(world: Worl
                     asked.add((f"{label.lower()}.{svc.name}.{NS}.svc.cluster.local.", "A"))
     for name, qtype in sorted(asked):
         _same_without_trace(cluster, name, qtype)
+
+
+def test_rule07_headless_is_decided_once_per_service_and_anew_for_a_changed_copy() -> None:
+    svc = Service(namespace=NS, name="db", cluster_ips=("None",))
+    assert svc.is_headless and svc.is_headless
+    plain = replace(svc, cluster_ips=("10.96.0.9",))
+    assert not plain.is_headless and svc.is_headless
+    assert not replace(svc, type="ExternalName").is_headless and plain == replace(plain)
