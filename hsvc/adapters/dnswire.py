@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import dns.exception  # noqa: TID251
 import dns.flags  # noqa: TID251
@@ -27,6 +27,7 @@ import dns.rcode  # noqa: TID251
 import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
+from hsvc.adapters.dnsname import _name
 from hsvc.adapters.dnsquery import EDNS_PAYLOAD as EDNS_PAYLOAD
 from hsvc.adapters.dnsquery import _prepare as _prepare
 from hsvc.adapters.dnsquery import _Prepared as _Prepared
@@ -126,9 +127,12 @@ def _status(rcode: dns.rcode.Rcode) -> tuple[Rcode, str]:
     return status, ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Response:
-    """What is kept of a response: its status, TC flag, answer records and size."""
+class _Response(NamedTuple):
+    """What is kept of a response: its status, TC flag, answer records and size.
+
+    A named tuple: one per answer, built at once (``tuple.__new__``), where a frozen
+    dataclass sets its fields one by one.
+    """
 
     rcode: dns.rcode.Rcode
     truncated: bool
@@ -151,9 +155,7 @@ def _setters(cls: type, *fields: str) -> tuple[Callable[[Any, Any], None], ...]:
 _RECORD_NAME, _RECORD_TYPE, _RECORD_TTL, _RECORD_DATA = _setters(
     Record, "name", "type", "ttl", "data"
 )
-_RESPONSE_RCODE, _RESPONSE_TRUNCATED, _RESPONSE_ANSWER, _RESPONSE_SIZE = _setters(
-    _Response, "rcode", "truncated", "answer", "size"
-)
+_tuple_new = tuple.__new__
 _OBS_SERVER, _OBS_NAME, _OBS_TYPE, _OBS_RCODE, _OBS_ANSWER, _OBS_TOO_LARGE = _setters(
     Observation, "server", "name", "type", "rcode", "answer", "too_large"
 )
@@ -193,7 +195,6 @@ _PLAIN_TEXT = re.compile(rb"[ !#-\[\]-~]*")
 _FAST_OTHER_TYPES = frozenset(
     {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.AAAA}
 )
-_MAX_POINTERS = 16  # dns.name.MAX_COMPRESSION_POINTER_CHAIN
 # The header's counts (after the ID) and a record's fixed fields, precompiled.
 _HEADER = struct.Struct("!HHHHH")
 _HEADER_ID = struct.Struct("!HHHHHH")
@@ -204,59 +205,6 @@ _IN = int(dns.rdataclass.IN)
 _A, _AAAA, _SRV, _TXT = (
     int(t) for t in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.TXT)
 )
-# Label bytes dnspython prints as they are (no escapes), with the dots that join labels.
-_PLAIN_JOINED = re.compile(rb"[A-Za-z0-9_.-]+")
-
-
-def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
-    """Read a name at ``offset`` (ending before ``bound``): lower-case text, offset after it.
-
-    None wherever dnspython would escape or reject (dns.name.from_wire_parser):
-    unusual label bytes, extended label types, pointers that do not go strictly
-    backwards or overlap the name, chains over 16 pointers, over 255 bytes.
-    """
-    labels: list[bytes] = []
-    after = -1  # the offset after the name, once a pointer has been followed
-    start = lowest = offset
-    hops = 0
-    length = 1  # the root label's length byte
-    while True:
-        if offset >= bound:
-            return None
-        size = wire[offset]
-        if size >= 0xC0:
-            if offset + 1 >= bound:
-                return None
-            target = ((size & 0x3F) << 8) | wire[offset + 1]
-            hops += 1
-            if target >= lowest or hops > _MAX_POINTERS:
-                return None
-            if after < 0:
-                after = offset + 2
-            bound = start  # the target must not overlap what was read
-            offset = start = lowest = target
-            continue
-        if size > 63:
-            return None
-        offset += 1
-        if size == 0:
-            break
-        length += size + 1
-        if offset + size > bound:
-            return None
-        labels.append(wire[offset : offset + size])
-        offset += size
-    if length > 255:
-        return None
-    end = after if after >= 0 else offset
-    if not labels:
-        return ".", end
-    joined = b".".join(labels)
-    # One check for every label: plain bytes, and no "." inside a label (one dot fewer
-    # than labels, those that join them): dnspython would escape it.
-    if joined.count(b".") != len(labels) - 1 or not _PLAIN_JOINED.fullmatch(joined):
-        return None
-    return joined.decode("ascii").lower() + ".", end
 
 
 def _decode(wire: bytes) -> _Response | None:
@@ -301,20 +249,10 @@ def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Fai
             fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
             if fast_rcode is not None and not flags & _TC:
                 qname = question.name if question.plain else ""
-                if (
-                    ancount == arcount == 1
-                    and not nscount
-                    and qname
-                    and len(wire) == end + 27
-                    and wire[end : end + 6] == _OWN_A
-                    and wire[end + 10 : end + 12] == b"\0\4"
-                    and wire[end + 16 : end + 19] == _ROOT_OPT
-                    and not wire[end + 21]
-                    and wire[-2:] == b"\0\0"
-                ):
-                    # The usual answer to an A question: one address and the OPT record,
-                    # read as _records_of reads it (tests/unit/test_wire_fast.py).
-                    return _one_address(wire, qname, end, fast_rcode)
+                if ancount == arcount == 1 and not nscount and qname:
+                    one = _one_record(wire, qname, end, fast_rcode)
+                    if one is not None:
+                        return one
                 fast = _records_of(wire, qname, end, ancount, nscount, arcount, fast_rcode)
                 if fast is not None:
                     return fast
@@ -324,22 +262,40 @@ def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Fai
     return _read_wire(wire)
 
 
-# A record owned by the question's name (a pointer to offset 12), type A, class IN.
-_OWN_A = b"\xc0\x0c" + struct.pack("!HH", dns.rdatatype.A, dns.rdataclass.IN)
+def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _Response | None:
+    """The usual answer: one record owned by the question's name, then an OPT record.
 
-
-def _one_address(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _Response:
-    """The response of one A record after the question (ending at ``end``) and an OPT."""
+    Read as :func:`_records_of` reads it (tests/unit/test_wire_fast.py), without its
+    loop; None for any other shape (left to it).
+    """
+    size = len(wire)
+    if (
+        size < end + 23
+        or wire[end : end + 2] != b"\xc0\x0c"  # a pointer to the question's name
+        or wire[-11:-8] != _ROOT_OPT
+        or wire[-6]
+        or wire[-2:] != b"\0\0"
+    ):
+        return None
+    rdtype, rdclass, ttl, rdlen = _RR.unpack_from(wire, end + 2)
+    start = end + 12
+    stop = start + rdlen
+    type_name = _FAST_TYPES.get(rdtype)
+    if stop != size - 11 or rdclass != _IN or type_name is None:
+        return None
+    data = (
+        _ntoa(wire[start:stop])
+        if rdlen == 4 and rdtype == _A
+        else _rdata(wire, rdtype, start, stop)
+    )
+    if data is None:
+        return None
     record: Record = _new(Record)
     _RECORD_NAME(record, qname)
-    _RECORD_TYPE(record, "A")
-    _RECORD_TTL(record, int.from_bytes(wire[end + 6 : end + 10], "big"))
-    _RECORD_DATA(record, _ntoa(wire[end + 12 : end + 16]))
-    response: _Response = _new(_Response)
-    _RESPONSE_RCODE(response, rcode)
-    _RESPONSE_TRUNCATED(response, False)
-    _RESPONSE_ANSWER(response, (record,))
-    _RESPONSE_SIZE(response, len(wire))
+    _RECORD_TYPE(record, type_name)
+    _RECORD_TTL(record, ttl)
+    _RECORD_DATA(record, data)
+    response: _Response = _tuple_new(_Response, (rcode, False, (record,), size))
     return response
 
 
@@ -410,11 +366,7 @@ def _records_of(
         answer.append(record)
     if offset != end:
         return None
-    response: _Response = _new(_Response)
-    _RESPONSE_RCODE(response, rcode)
-    _RESPONSE_TRUNCATED(response, False)
-    _RESPONSE_ANSWER(response, tuple(answer))
-    _RESPONSE_SIZE(response, size)
+    response: _Response = _tuple_new(_Response, (rcode, False, tuple(answer), size))
     return response
 
 

@@ -164,10 +164,15 @@ def test_prepared_questions_built_slot_by_slot_are_the_dataclasses_own(name, typ
 
 def one_address_wire(asked: str, qid: int, address: str, ttl: int) -> bytes:
     """The usual answer to an A question: one A record owned by a pointer, one OPT."""
-    query = dns.message.make_query(asked, "A", use_edns=0, payload=1232)
+    return one_record_wire(asked, "A", qid, address, ttl)
+
+
+def one_record_wire(asked: str, qtype: str, qid: int, data: str, ttl: int) -> bytes:
+    """The usual answer: one record owned by a pointer to the question's name, one OPT."""
+    query = dns.message.make_query(asked, qtype, use_edns=0, payload=1232)
     query.id = qid
     response = dns.message.make_response(query)
-    response.answer.append(dns.rrset.from_text(asked, ttl, "IN", "A", address))
+    response.answer.append(dns.rrset.from_text(asked, ttl, "IN", qtype, data))
     return response.to_wire()
 
 
@@ -199,3 +204,40 @@ def test_one_address_is_read_as_the_general_reader_reads_it(asked, qid, address,
     if mangle(b"x" * 40) == b"x" * 40:  # unchanged: the usual shape, read by the fast path
         assert read == by_dnspython(wire)
         assert read.answer == (Record(name=question.name, type="A", ttl=ttl, data=address),)
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(
+        [
+            ("PTR", "web-0.web.ms.svc.cluster.local."),
+            ("PTR", "Web-0.Example."),
+            ("CNAME", "target.example."),
+            ("SRV", "0 100 8080 web-0.web.ms.svc.cluster.local."),
+            ("TXT", '"1.1.0"'),
+            ("AAAA", "fd00::1"),
+            ("NS", "ns.example."),
+            ("MX", "10 mail.example."),
+        ]
+    ),
+    st.sampled_from(["1.0.64.10.in-addr.arpa.", "q.example.", "Q.Example."]),
+    st.integers(0, 65535),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(
+        [
+            lambda w: w,
+            lambda w: w[:-6] + b"\x01" + w[-5:],  # an extended rcode in the OPT
+            lambda w: w[:-2] + b"\x00\x04\x00\x0a\x00\x00",  # an option in the OPT
+            lambda w: w[:-11],  # no OPT record (ARCOUNT still 1)
+            lambda w: w[:-12] + w[-11:],  # the record's data a byte short
+        ]
+    ),
+)
+def test_one_record_is_read_as_the_general_reader_reads_it(record, asked, qid, ttl, mangle):
+    qtype, data = record
+    question = dnswire._prepare(Question(name=asked, type=qtype))
+    wire = mangle(one_record_wire(question.name, qtype, qid, data, ttl))
+    read = dnswire._read_answer(wire, qid, question)
+    assert read == slow_read(wire, qid, question)
+    if mangle(b"x" * 40) == b"x" * 40:
+        assert read == by_dnspython(wire)

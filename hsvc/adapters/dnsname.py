@@ -1,0 +1,101 @@
+"""Names in DNS messages read as text, as dnspython reads them (property-tested against it).
+
+No I/O, no dnspython: :mod:`hsvc.adapters.dnswire` reads owners and the names in
+record data through :func:`_name`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MAX_POINTERS = 16  # dns.name.MAX_COMPRESSION_POINTER_CHAIN
+# Label bytes dnspython prints as they are (no escapes), with the dots that join labels.
+_PLAIN_JOINED = re.compile(rb"[A-Za-z0-9_.-]+")
+# Label lengths as dots, but those that are also plain bytes ("-", ".", "/", digits).
+_LENGTH_DOTS = bytes.maketrans(bytes([*range(1, 45), *range(58, 64)]), b"." * 50)
+
+
+def _name(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
+    """Read a name at ``offset`` (ending before ``bound``): lower-case text, offset after it.
+
+    None wherever dnspython would escape or reject (dns.name.from_wire_parser):
+    unusual label bytes, extended label types, pointers that do not go strictly
+    backwards or overlap the name, chains over 16 pointers, over 255 bytes.
+
+    A name written out whole, of labels whose lengths are no plain bytes (under 45),
+    is read in one pass over its length bytes, then turned to text at once; any
+    other goes label by label (:func:`_walk`).
+    """
+    at = offset
+    labels = 0
+    while at < bound:
+        size = wire[at]
+        if not size:
+            break
+        if size > 44:  # a pointer, an extended label type, or a length that reads as text
+            return _walk(wire, offset, bound)
+        at += size + 1
+        labels += 1
+    else:
+        return None  # runs past the bound
+    if not labels:
+        return ".", at + 1
+    if at + 1 - offset > 255:
+        return None
+    # Every length byte is a dot now; a label byte that became one (not plain) or a dot
+    # inside a label shows as one dot too many: dnspython would escape it.
+    text = wire[offset + 1 : at].translate(_LENGTH_DOTS)
+    if text.count(b".") != labels - 1 or not _PLAIN_JOINED.fullmatch(text):
+        return None
+    return text.decode("ascii").lower() + ".", at + 1
+
+
+def _walk(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
+    """Read any name at ``offset``, label by label, pointers followed: what :func:`_name` reads.
+
+    None wherever dnspython would escape or reject (dns.name.from_wire_parser):
+    unusual label bytes, extended label types, pointers that do not go strictly
+    backwards or overlap the name, chains over 16 pointers, over 255 bytes.
+    """
+    labels: list[bytes] = []
+    after = -1  # the offset after the name, once a pointer has been followed
+    start = lowest = offset
+    hops = 0
+    length = 1  # the root label's length byte
+    while True:
+        if offset >= bound:
+            return None
+        size = wire[offset]
+        if size >= 0xC0:
+            if offset + 1 >= bound:
+                return None
+            target = ((size & 0x3F) << 8) | wire[offset + 1]
+            hops += 1
+            if target >= lowest or hops > _MAX_POINTERS:
+                return None
+            if after < 0:
+                after = offset + 2
+            bound = start  # the target must not overlap what was read
+            offset = start = lowest = target
+            continue
+        if size > 63:
+            return None
+        offset += 1
+        if size == 0:
+            break
+        length += size + 1
+        if offset + size > bound:
+            return None
+        labels.append(wire[offset : offset + size])
+        offset += size
+    if length > 255:
+        return None
+    end = after if after >= 0 else offset
+    if not labels:
+        return ".", end
+    joined = b".".join(labels)
+    # One check for every label: plain bytes, and no "." inside a label (one dot fewer
+    # than labels, those that join them): dnspython would escape it.
+    if joined.count(b".") != len(labels) - 1 or not _PLAIN_JOINED.fullmatch(joined):
+        return None
+    return joined.decode("ascii").lower() + ".", end
