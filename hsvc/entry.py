@@ -48,6 +48,9 @@ def main() -> NoReturn:
             sys.exit(0)
         except OSError:
             pass  # the app reports a failed write (exit 74)
+    from hsvc.adapters.initcache import install
+
+    install()  # before hsvc's classes are defined: their __init__ code from the last run
     from hsvc.cli import main as run
 
     run()

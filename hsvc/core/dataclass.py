@@ -25,10 +25,10 @@ import sys
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from reprlib import recursive_repr
-from types import MemberDescriptorType
+from types import CodeType, MemberDescriptorType
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["dataclass"]
+__all__ = ["InitCompiler", "compile_init", "dataclass"]
 
 _standard = dataclasses.dataclass
 _COVERED = {"repr": True, "eq": True, "order": False, "unsafe_hash": False}
@@ -169,11 +169,29 @@ def _init_source(
     return source, values
 
 
+def compile_init(source: str) -> CodeType:
+    """The code of a frozen ``__init__``'s source, as ``exec(source)`` here compiles it."""
+    return compile(source, "<string>", "exec")
+
+
+class InitCompiler:
+    """What compiles a frozen ``__init__``'s source: :func:`compile_init` unless replaced.
+
+    The command line puts a cache of compiled sources kept across runs in its place
+    (:mod:`hsvc.initcache`): the same source always compiles to the same code, and
+    compiling the sources of some hundred classes was most of what defining them
+    cost at every start (docs/reference/benchmarks.md).
+    """
+
+    compile: Callable[[str], CodeType] = staticmethod(compile_init)
+
+
 def _frozen_init(cls: type, module: dict[str, Any]) -> Callable[..., None]:
     fields = tuple(dataclasses.fields(cls))
     source, values = _init_source(fields, cls.__dict__)
     namespace: dict[str, Any] = {}
-    exec(source, module, namespace)  # the source is made above from the field names
+    # The source is made above from the field names.
+    exec(InitCompiler.compile(source), module, namespace)
     init: Callable[..., None] = namespace["__create_fn__"](**values)
     given = [f for f in fields if f.init]
     init.__annotations__ = {

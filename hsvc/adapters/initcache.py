@@ -1,0 +1,106 @@
+"""Frozen dataclasses' ``__init__`` code kept across runs, as Python keeps modules' bytecode.
+
+:mod:`hsvc.core.dataclass` writes each frozen class's ``__init__`` as source and
+compiles it; compiling the sources of the hundred classes a command defines was
+about a tenth of a small ``hsvc inspect`` (docs/reference/benchmarks.md). The same
+source always compiles to the same code, so :class:`InitCache` keeps the code of
+each source it has compiled in one file next to hsvc's bytecode (``__pycache__``,
+or under ``sys.pycache_prefix``), read at the next start. As for bytecode, nothing
+is written when ``PYTHONDONTWRITEBYTECODE`` (``sys.dont_write_bytecode``) is set or
+the folder cannot be written, and a file of another interpreter, or unreadable, is
+ignored: the code is compiled as without it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import marshal
+import os
+import sys
+from pathlib import Path
+from types import CodeType
+
+from hsvc.core.dataclass import InitCompiler, compile_init
+
+__all__ = ["InitCache", "cache_file", "install"]
+
+MAX_SOURCES = 4096
+"""More sources than this in the file (old versions' classes piling up): keep this run's."""
+
+
+def _stamp() -> bytes:
+    """What the file must start with: code is only valid for the interpreter that made it."""
+    tag = sys.implementation.cache_tag
+    return f"hsvc-inits {sys.version} {tag} O{sys.flags.optimize}\n".encode()
+
+
+def cache_file() -> Path:
+    """Where the cache of hsvc's own classes lives, as ``__pycache__`` would hold it."""
+    package = Path(__file__).resolve().parent.parent
+    name = f"dataclass-inits.{sys.implementation.cache_tag}.marshal"
+    prefix = sys.pycache_prefix
+    if prefix:
+        return Path(prefix + str(package)) / name
+    return package / "__pycache__" / name
+
+
+class InitCache:
+    """Compiled ``__init__`` sources by source text, read from and written to ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.codes: dict[str, CodeType] = {}
+        self.added = 0
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        stamp = _stamp()
+        if not data.startswith(stamp):
+            return
+        try:
+            codes = marshal.loads(data[len(stamp) :])
+        except (ValueError, EOFError, TypeError):
+            return
+        if isinstance(codes, dict) and all(
+            isinstance(k, str) and isinstance(v, CodeType) for k, v in codes.items()
+        ):
+            self.codes = codes
+
+    def compile(self, source: str) -> CodeType:
+        """The code of ``source``: from the file, else compiled (and kept for the next run)."""
+        code = self.codes.get(source)
+        if code is None:
+            code = self.codes[source] = compile_init(source)
+            self.added += 1
+        return code
+
+    def save(self) -> None:
+        """Write the file when this run compiled something new (never raises)."""
+        if not self.added or sys.dont_write_bytecode:
+            return
+        codes = self.codes
+        if len(codes) > MAX_SOURCES:
+            codes = dict(list(codes.items())[-self.added :])
+        temporary = f"{self.path}.{os.getpid()}"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Created as bytecode is: the umask decides who may read it.
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as f:
+                f.write(_stamp() + marshal.dumps(codes))
+            os.replace(temporary, self.path)  # whole or not at all, for runs side by side
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            return
+        self.added = 0
+
+
+def install(path: Path | None = None) -> InitCache:
+    """Compile frozen ``__init__`` sources through a cache from now on; save it at exit."""
+    cache = InitCache(cache_file() if path is None else path)
+    InitCompiler.compile = cache.compile
+    atexit.register(cache.save)
+    return cache
