@@ -118,6 +118,10 @@ def resolve_all(
         )
     finally:
         if collecting:
+            # Nor does it pass over them once when it resumes (0.06 s at 1,000 Services):
+            # frozen and unfrozen, they go to its oldest generation unscanned.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     log.debug(
         "asked %d questions of %d servers in %.0f ms",
@@ -236,8 +240,8 @@ def _resolve(
         """Every question's first exchange with each server."""
 
         def skip(i: int) -> bool:
-            if results[i] is not None or i in firsts:
-                return True  # answered by the probe
+            if i < n and (results[i] is not None or i in firsts):
+                return True  # answered by the probe (it asks jobs 0 to n - 1 alone)
             silent = state_of[i % n].silent
             if silent:
                 results[i] = _silent(jobs[i][0], labels[i % n], silent)
