@@ -238,7 +238,8 @@ def _compiles_less(cls: type, options: dict[str, Any]) -> bool:
         and options.get("init", True) is True
         and "__setattr__" not in own
         and "__delattr__" not in own
-        and "__post_init__" not in dir(cls)
+        # As dir(cls) would list it, without building and sorting every name there.
+        and not any("__post_init__" in vars(k) for k in cls.__mro__)
         and not any(hasattr(b, "__dataclass_fields__") for b in cls.__mro__[1:])
         and not any(
             a == "self" or "InitVar" in str(t) or "KW_ONLY" in str(t)
