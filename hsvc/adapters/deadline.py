@@ -10,6 +10,8 @@ waited).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -24,24 +26,26 @@ class Deadline:
     """The end of one request's time: then every socket it used is shut down.
 
     Shutting a socket down wakes a thread blocked reading it (close() alone does
-    not), so the request ends with an error however the server trickles.
+    not), so the request ends with an error however the server trickles. The
+    clock is the connection's :class:`Watchdog` (one thread for all requests).
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, watchdog: Watchdog) -> None:
         self.expired = False
+        self.cancelled = False
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
+        self._seconds = seconds
+        self._watchdog = watchdog
 
     def start(self) -> None:
         """Start the clock."""
-        self._timer.start()
+        self._watchdog.add(self, self._seconds)
 
     def cancel(self) -> None:
         """The request ended in time: stop the clock, forget its sockets."""
-        self._timer.cancel()
         with self._lock:
+            self.cancelled = True
             self._sockets.clear()
 
     def watch(self, sock: socket.socket) -> None:
@@ -52,12 +56,71 @@ class Deadline:
                 return
         _shut(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The time is up (unless the request ended first): shut every socket down."""
         with self._lock:
+            if self.cancelled:
+                return
             self.expired = True
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
             _shut(sock)
+
+
+class Watchdog:
+    """One thread that ends the time of every request of a connection, when it is up.
+
+    A thread per request (``threading.Timer``) cost a thread start and its wait
+    for every request; this one starts with the first request and waits for the
+    earliest deadline not yet cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, Deadline]] = []  # a heap by time
+        self._order = itertools.count()
+        self._running = False
+        self._closed = False
+
+    def add(self, deadline: Deadline, seconds: float) -> None:
+        """Expire ``deadline`` in ``seconds`` (at once if not positive) unless cancelled first."""
+        with self._wake:
+            when = time.monotonic() + max(seconds, 0.0)
+            heapq.heappush(self._due, (when, next(self._order), deadline))
+            self._closed = False
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="hsvc-deadlines", daemon=True).start()
+            self._wake.notify()
+
+    def close(self) -> None:
+        """End the thread (a later request starts it again)."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                due = self._next()
+                if due is None:
+                    self._running = False
+                    return
+            due.expire()
+
+    def _next(self) -> Deadline | None:
+        """Wait until the earliest deadline not cancelled is up (None once closed)."""
+        while not self._closed:
+            while self._due and self._due[0][2].cancelled:
+                heapq.heappop(self._due)
+            if not self._due:
+                self._wake.wait()
+                continue
+            left = self._due[0][0] - time.monotonic()
+            if left <= 0:
+                return heapq.heappop(self._due)[2]
+            self._wake.wait(left)
+        return None
 
 
 def _shut(sock: socket.socket) -> None:

@@ -24,7 +24,7 @@ import urllib3
 from hsvc.adapters.convert import (
     ConversionError,
 )
-from hsvc.adapters.deadline import Deadline, Waiting, watched_pools
+from hsvc.adapters.deadline import Deadline, Waiting, Watchdog, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
 from hsvc.core.dataclass import dataclass
 from hsvc.errors import (
@@ -157,6 +157,7 @@ class RestClient(Waiting):
         # The deadline of the request each thread is sending, which every socket
         # the pool opens or reuses for it is handed to (see watched_pools).
         self._deadlines: dict[int, Deadline] = {}
+        self._watchdog = Watchdog()
         # No more exchanges at once than the connection pool keeps (urllib3 warns
         # of a full pool and drops the connection).
         size = getattr(getattr(api_client, "configuration", None), "connection_pool_maxsize", 1)
@@ -177,6 +178,7 @@ class RestClient(Waiting):
 
     def close(self) -> None:
         """Release the connection pool."""
+        self._watchdog.close()
         self._api.close()
 
     def __enter__(self) -> Self:
@@ -359,7 +361,7 @@ class RestClient(Waiting):
         # One deadline for the whole request: connecting, the headers, the body.
         # urllib3's timeouts apply per socket read, so a server trickling a byte a
         # second would hold a request for ever; at the deadline its socket is shut.
-        guard = Deadline(remaining)
+        guard = Deadline(remaining, self._watchdog)
         self._deadlines[threading.get_ident()] = guard
         guard.start()
         try:

@@ -118,6 +118,10 @@ def resolve_all(
         )
     finally:
         if collecting:
+            # Nor does it pass over them once when it resumes (0.06 s at 1,000 Services):
+            # frozen and unfrozen, they go to its oldest generation unscanned.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     log.debug(
         "asked %d questions of %d servers in %.0f ms",

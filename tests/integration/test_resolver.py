@@ -99,12 +99,15 @@ def test_the_cyclic_collector_waits_for_the_run_and_is_left_as_it_was(knot, enab
             [knot.nameserver],
             progress=lambda _: during.append(gc.isenabled()),
         )
-        after = gc.isenabled()
+        after, young = gc.isenabled(), gc.get_count()[0]
     finally:
         gc.enable()
     assert [o.rcode for o in observations] == [Rcode.NOERROR] * 3
     assert during == [False] * 3
     assert after is enabled
+    # What the run made is left out of the young generation (no pass over it), or,
+    # with the collector off, where it is.
+    assert (young < 20) is enabled, young
 
 
 def test_a_set(knot):
