@@ -150,8 +150,13 @@ def _query_wire(qid: int, section: bytes, *, edns: bool = True) -> bytes:
     Built by hand: make_query plus to_wire costs ~0.15 ms, more than the exchange.
     """
     if not edns:
-        return struct.pack("!HHHHHH", qid, _RD, 1, 0, 0, 0) + section
-    return struct.pack("!HHHHHH", qid, _RD, 1, 0, 0, 1) + section + _OPT_RR
+        return _QUERY_HEADER.pack(qid, _RD, 1, 0, 0, 0) + section
+    return _QUERY_HEADER.pack(qid, _RD, 1, 0, 0, 1) + section + _OPT_RR
+
+
+# A query's header: ID, flags (RD), one question, no answer or authority, then how
+# many additional records (the OPT record with EDNS): the parts of _query_wire.
+_QUERY_HEADER = struct.Struct("!HHHHHH")
 
 
 def _query_ids() -> Iterator[int]:

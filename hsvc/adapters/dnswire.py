@@ -28,6 +28,9 @@ import dns.rdataclass  # noqa: TID251
 import dns.rdatatype  # noqa: TID251
 
 from hsvc.adapters.dnsname import _name
+from hsvc.adapters.dnsquery import _OPT_RR as _OPT_RR
+from hsvc.adapters.dnsquery import _QUERY_HEADER as _QUERY_HEADER
+from hsvc.adapters.dnsquery import _RD as _RD
 from hsvc.adapters.dnsquery import EDNS_PAYLOAD as EDNS_PAYLOAD
 from hsvc.adapters.dnsquery import _prepare as _prepare
 from hsvc.adapters.dnsquery import _Prepared as _Prepared

@@ -1,6 +1,6 @@
-"""Requests as data, sent as raw JSON, and every library or HTTP error translated at the edge.
+"""Requests sent as raw JSON, LISTs read page by page, every library or HTTP error translated.
 
-A request is a :class:`Request` (verb, resource, namespace, selectors) until
+A request is a :class:`~hsvc.adapters.kuberequest.Request` until
 :meth:`RestClient._send` hands it to the client's transport (``call_api``); the
 same value builds the URL and every message about it. Library and HTTP errors become
 :mod:`hsvc.errors` classes here (as lightkube's ``transform_exception``), naming
@@ -14,7 +14,6 @@ import logging
 import socket
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -26,12 +25,14 @@ from hsvc.adapters.convert import (
 )
 from hsvc.adapters.deadline import Deadline, Waiting, Watchdog, watched_pools
 from hsvc.adapters.kubeconfig import KubeTarget
-from hsvc.core.dataclass import dataclass
+from hsvc.adapters.kuberequest import Request as Request
+from hsvc.adapters.kuberequest import forbidden_note as forbidden_note
+from hsvc.adapters.kuberequest import get_request as get_request
+from hsvc.adapters.kuberequest import list_request as list_request
 from hsvc.errors import (
     AccessDeniedError,
     ApiUnreachableError,
     HsvcError,
-    UsageError,
 )
 
 log = logging.getLogger(__name__)
@@ -47,77 +48,6 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """Largest API answer read (one page of a LIST, or one object); larger ones are refused."""
 
 _CHUNK = 256 * 1024
-
-
-# --- requests as data ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Request:
-    """One GET against the API, described well enough to build the URL and the messages."""
-
-    verb: str  # "get" or "list"
-    resource: str  # plural, e.g. "endpointslices"
-    group: str = ""
-    version: str = "v1"
-    namespace: str | None = None
-    name: str | None = None
-    label_selector: str | None = None
-    field_selector: str | None = None
-    subresource: str = ""  # "portforward", "exec": verb "create" in RBAC
-
-    @property
-    def path(self) -> str:
-        """The URL path, every name quoted."""
-        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespace is not None and self.resource != "namespaces":
-            root += f"/namespaces/{urllib.parse.quote(self.namespace, safe='')}"
-        root += f"/{self.resource}"
-        if self.name is not None:
-            root += f"/{urllib.parse.quote(self.name, safe='')}"
-        if self.subresource:
-            root += f"/{self.subresource}"
-        return root
-
-    @property
-    def qualified_resource(self) -> str:
-        """``pods``, ``statefulsets.apps``, ``pods/exec``: the name RBAC rules and kubectl use."""
-        resource = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
-        return f"{resource}.{self.group}" if self.group else resource
-
-    @property
-    def scope(self) -> str:
-        """``at the cluster scope`` or ``in namespace "ms"``, for messages."""
-        if self.namespace is None or self.resource == "namespaces":
-            return "at the cluster scope"
-        return f'in namespace "{self.namespace}"'
-
-    def describe(self) -> str:
-        """``list pods in namespace "ms"``, ``get services "eureka" in namespace "ms"``."""
-        what = self.qualified_resource
-        if self.name is not None:
-            what += f' "{self.name}"'
-            if self.resource == "namespaces" or self.namespace is None:
-                return f"{self.verb} {what}"
-        return f"{self.verb} {what} {self.scope}"
-
-
-def list_request(
-    resource: str, namespace: str | None, group: str = "", **selectors: str
-) -> Request:
-    """A LIST of ``resource`` (``namespace`` None: every namespace)."""
-    return Request(verb="list", resource=resource, group=group, namespace=namespace, **selectors)
-
-
-def get_request(resource: str, namespace: str | None, name: str, group: str = "") -> Request:
-    """A GET of one named object.
-
-    Raises:
-        UsageError: ``name`` is empty: the path would end in ``/``, which is a LIST.
-    """
-    if not name:
-        raise UsageError(f"cannot get {resource}: no name given")
-    return Request(verb="get", resource=resource, group=group, namespace=namespace, name=name)
 
 
 class ApiStatus(Exception):  # noqa: N818  (a private signal, translated before it leaves)
@@ -271,42 +201,99 @@ class RestClient(Waiting):
         items: list[Any] = []
         token: str | None = None
         seen: set[str] = set()
+        ahead: _Ahead | None = None
         while True:
-            body = self._send(request, deadline, token)
-            if "items" not in body:
-                raise self._garbage(request, 'the list answer has no "items"')
-            page = body["items"]
-            if page is None:
-                page = []
-            if not isinstance(page, list):
-                raise self._garbage(request, f'"items" is {_json_type(page)}, not a list')
-            for index, item in enumerate(page):
-                if not isinstance(item, dict):
-                    raise self._garbage(
-                        request, f"item {len(items) + index} is {_json_type(item)}, not an object"
-                    )
-            items.extend(page if each is None else map(each, page))
-            meta = body.get("metadata")
-            if meta is None:
-                meta = {}
-            if not isinstance(meta, dict):
-                raise self._garbage(request, f'"metadata" is {_json_type(meta)}, not an object')
-            token = meta.get("continue")
-            if token is not None and not isinstance(token, str):
-                raise self._garbage(request, f'"continue" is {_json_type(token)}, not a string')
-            if not token:
-                if versions is not None:
-                    versions.append(str(meta.get("resourceVersion") or ""))
+            body = self._send(request, deadline, token) if ahead is None else ahead.answer()
+            token, ahead = self._page(request, deadline, body, items, seen, versions, each)
+            if token is None:
                 return items
-            if page:
-                self._extend(deadline)
-            if token in seen:
+
+    def _page(
+        self,
+        request: Request,
+        deadline: float,
+        body: dict[str, Any],
+        items: list[Any],
+        seen: set[str],
+        versions: list[str] | None,
+        each: Callable[[dict[str, Any]], Any] | None,
+    ) -> tuple[str | None, _Ahead | None]:
+        """Read one page of a LIST into ``items``: (the next page's token, its request ahead).
+
+        With ``each``, the next page is asked for while this one is converted
+        (:class:`_Ahead`), as soon as the page's token is seen; its outcome is
+        met where the sequential run meets it, after this page's own failures.
+        """
+        if "items" not in body:
+            raise self._garbage(request, 'the list answer has no "items"')
+        page = body["items"]
+        if page is None:
+            page = []
+        if not isinstance(page, list):
+            raise self._garbage(request, f'"items" is {_json_type(page)}, not a list')
+        for index, item in enumerate(page):
+            if not isinstance(item, dict):
                 raise self._garbage(
-                    request,
-                    f"the server sent the same continue token again after {len(seen) + 1} "
-                    "pages (the list would never end)",
+                    request, f"item {len(items) + index} is {_json_type(item)}, not an object"
                 )
-            seen.add(token)
+        ahead = None if each is None else self._ask_ahead(request, deadline, body, page, seen)
+        try:
+            items.extend(page if each is None else map(each, page))
+            token = self._next_token(request, body, versions)
+        except Exception:
+            if ahead is not None:
+                ahead.answer(discard=True)  # this page's failure comes first
+            raise
+        if token is None:
+            return None, None
+        if page and ahead is None:
+            self._extend(deadline)
+        if token in seen:
+            raise self._garbage(
+                request,
+                f"the server sent the same continue token again after {len(seen) + 1} "
+                "pages (the list would never end)",
+            )
+        seen.add(token)
+        return token, ahead
+
+    def _next_token(
+        self, request: Request, body: dict[str, Any], versions: list[str] | None
+    ) -> str | None:
+        """The page's ``continue`` token; None at the list's end (its version kept)."""
+        meta = body.get("metadata")
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise self._garbage(request, f'"metadata" is {_json_type(meta)}, not an object')
+        token = meta.get("continue")
+        if token is not None and not isinstance(token, str):
+            raise self._garbage(request, f'"continue" is {_json_type(token)}, not a string')
+        if not token:
+            if versions is not None:
+                versions.append(str(meta.get("resourceVersion") or ""))
+            return None
+        return token
+
+    def _ask_ahead(
+        self,
+        request: Request,
+        deadline: float,
+        body: dict[str, Any],
+        page: list[Any],
+        seen: set[str],
+    ) -> _Ahead | None:
+        """Send the next page's request now, if this page is one a sequential run goes on after.
+
+        The page gives the command the timeout afresh first (:meth:`_extend`), as
+        it would before the sequential run's next request.
+        """
+        meta = body.get("metadata")
+        token = meta.get("continue") if type(meta) is dict else None
+        if not page or type(token) is not str or not token or token in seen:
+            return None
+        self._extend(deadline)
+        return _Ahead(self, request, deadline, token)
 
     def _send(self, request: Request, deadline: float, token: str | None = None) -> dict[str, Any]:
         """Send one GET and return its JSON object.
@@ -528,6 +515,43 @@ class RestClient(Waiting):
         )
 
 
+class _Ahead:
+    """The next page of a LIST, asked for on a thread of its own while this page converts.
+
+    The thread waits on the command's account as the caller would (its
+    :class:`~hsvc.adapters.deadline.Account`, if it runs side by side).
+    """
+
+    def __init__(self, client: RestClient, request: Request, deadline: float, token: str) -> None:
+        self._outcome: dict[str, Any] | Exception | None = None
+        account = client._accounts.get(threading.get_ident())
+
+        def ask() -> None:
+            me = threading.get_ident()
+            if account is not None:
+                client._accounts[me] = account
+            try:
+                self._outcome = client._send(request, deadline, token)
+            except Exception as exc:  # met by the caller, where the sequential run meets it
+                self._outcome = exc
+            finally:
+                client._accounts.pop(me, None)
+
+        self._thread = threading.Thread(target=ask, name="hsvc-page", daemon=True)
+        self._thread.start()
+
+    def answer(self, *, discard: bool = False) -> dict[str, Any]:
+        """The page's JSON object, once it has come (raised: what the request failed with)."""
+        self._thread.join()
+        outcome = self._outcome
+        if isinstance(outcome, Exception):
+            if discard:
+                return {}
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """``text`` on one line, whitespace collapsed, cut at ``limit`` characters."""
     line = " ".join(text.split())
@@ -562,11 +586,3 @@ def status_fields(data: bytes) -> tuple[str, str]:
         reason if isinstance(reason, str) else "",
         message if isinstance(message, str) else "",
     )
-
-
-def forbidden_note(request: Request) -> str:
-    """``pods (list forbidden in namespace ms)``, for ``Snapshot.unreadable``."""
-    scope = (
-        "at the cluster scope" if request.namespace is None else f"in namespace {request.namespace}"
-    )
-    return f"{request.qualified_resource} ({request.verb} forbidden {scope})"

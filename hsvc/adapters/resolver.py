@@ -240,8 +240,8 @@ def _resolve(
         """Every question's first exchange with each server."""
 
         def skip(i: int) -> bool:
-            if results[i] is not None or i in firsts:
-                return True  # answered by the probe
+            if i < n and (results[i] is not None or i in firsts):
+                return True  # answered by the probe (it asks jobs 0 to n - 1 alone)
             silent = state_of[i % n].silent
             if silent:
                 results[i] = _silent(jobs[i][0], labels[i % n], silent)

@@ -24,11 +24,13 @@ import dns.inet  # noqa: TID251
 
 from hsvc.adapters.dnswire import (
     _MISMATCH,
+    _OPT_RR,
+    _QUERY_HEADER,
+    _RD,
     _describe,
     _Failure,
     _Prepared,
     _query_ids,
-    _query_wire,
     _read_answer,
     _Response,
     _timed_out,
@@ -119,6 +121,8 @@ def first_exchanges(
     by_fd: dict[int, tuple[_Worker, socket.socket]] = {}  # every open socket, by its fd
     workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
     outbox: list[_Worker] = []  # workers whose query goes out at the end of the round
+    header = _QUERY_HEADER.pack
+    additional, opt = (1, _OPT_RR) if edns else (0, b"")
 
     def finish(worker: _Worker, outcome: _Response | _Failure) -> None:
         job = worker.job
@@ -154,7 +158,8 @@ def first_exchanges(
                 worker.sock = sock
             assert worker.question is not None
             worker.qid = qid = next(ids)
-            sock.send(_query_wire(qid, worker.question.section, edns=edns))
+            # The query as _query_wire builds it, without the call.
+            sock.send(header(qid, _RD, 1, 0, 0, additional) + worker.question.section + opt)
         except OSError as exc:
             discard(worker)
             finish(worker, _Failure(Rcode.ERROR, _describe(exc)))

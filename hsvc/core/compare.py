@@ -216,6 +216,17 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
             else _FAILED_WORDS.get(obs.rcode, obs.rcode.value)
         )
         return ServerCheck(observation=obs, verdict=Verdict.ERROR, note=failed)
+    if (
+        len(expected.answer) == 1
+        and len(obs.answer) == 1
+        and obs.rcode is expected.rcode
+        and not expected.uncertain
+    ):
+        # The usual row: one record expected and one served (the same rcode, NOERROR
+        # as data is expected). Equal within the TTL limit is what _judge_data finds.
+        (want_one,), (got_one,) = expected.answer, obs.answer
+        if record_key(got_one) == record_key(want_one) and got_one.ttl <= want_one.ttl:
+            return ServerCheck(observation=obs, verdict=Verdict.OK)
     want = {record_key(r): r for r in expected.answer}
     got = {record_key(r): r for r in obs.answer}
     if expected.rcode is Rcode.REFUSED:

@@ -29,6 +29,7 @@ from dataclasses import field
 
 from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Question, Rcode, Record
+from hsvc.core.patterns import deferred
 from hsvc.core.searchpath import Libc
 
 MARK = "@@hsvc@@"
@@ -304,7 +305,7 @@ def parse_getent_ahosts(name: str, body: str, rc: int | None, *, tool: str) -> S
 
 # --- dig ------------------------------------------------------------------------------------
 
-_DIG_STATUS = re.compile(r"status: ([A-Z]+)")
+_DIG_STATUS = deferred(r"status: ([A-Z]+)")
 
 
 def parse_dig(name: str, qtype: str, body: str, rc: int | None) -> ToolAnswer:
@@ -372,13 +373,11 @@ def _zone_line(line: str) -> Record | None:
 
 # --- nslookup (BIND and BusyBox) -------------------------------------------------------------
 
-_CANT_FIND = re.compile(r"\*\* server can't find (\S+?):? ([A-Z]+)\s*$")
-_NO_ANSWER = re.compile(r"\*\*\* Can't find (\S+?): No answer")
-_OLD_BUSYBOX = re.compile(r"can't resolve '([^']*)'")
-_ADDRESS_N = re.compile(r"^Address(?: \d+)?:\s+(\S+)")
-_FIELD = re.compile(
-    r"^(\S+)\s+(service|name|canonical name|text|mail exchanger|nameserver) = (.+)$"
-)
+_CANT_FIND = deferred(r"\*\* server can't find (\S+?):? ([A-Z]+)\s*$")
+_NO_ANSWER = deferred(r"\*\*\* Can't find (\S+?): No answer")
+_OLD_BUSYBOX = deferred(r"can't resolve '([^']*)'")
+_ADDRESS_N = deferred(r"^Address(?: \d+)?:\s+(\S+)")
+_FIELD = deferred(r"^(\S+)\s+(service|name|canonical name|text|mail exchanger|nameserver) = (.+)$")
 _FIELD_TYPES = {
     "service": "SRV",
     "name": "PTR",

@@ -31,6 +31,7 @@ from hsvc.core.model import (
     ValueSite,
     Workload,
 )
+from hsvc.core.patterns import deferred
 
 __all__ = [
     "Found",
@@ -111,7 +112,7 @@ _SHORT = {
 # --- extraction ------------------------------------------------------------------
 
 # A URL: scheme (JDBC's "jdbc:mysql" chains included), then the authority.
-_URL = re.compile(
+_URL = deferred(
     r"(?P<scheme>[a-z][a-z0-9+.\-]*(?::[a-z][a-z0-9+.\-]*)*)://"
     # Hosts may be comma-separated (MongoDB, PostgreSQL); a comma before another
     # scheme:// starts the next URL (Kafka listener lists).
@@ -119,19 +120,19 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 # Oracle's EZConnect in JDBC: jdbc:oracle:thin:@//host:1521/svc or @host:1521:SID.
-_ORACLE = re.compile(r"@(?://)?(?P<auth>[a-z0-9_.\-]+(?::\d+)?)", re.IGNORECASE)
-_SPLIT = re.compile(r"[\s,;\"'`()\[\]{}<>|]+")
-_PORT = re.compile(r"^(?P<host>[^:]+)(?::(?P<port>\d{1,5}))?(?::\d{1,5})*$")
-_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
-_CONFIG_LINE = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.\-\[\]\"']+)\s*(?:=|:\s)\s*(?P<value>.*)$")
+_ORACLE = deferred(r"@(?://)?(?P<auth>[a-z0-9_.\-]+(?::\d+)?)", re.IGNORECASE)
+_SPLIT = deferred(r"[\s,;\"'`()\[\]{}<>|]+")
+_PORT = deferred(r"^(?P<host>[^:]+)(?::(?P<port>\d{1,5}))?(?::\d{1,5})*$")
+_LABEL = deferred(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_CONFIG_LINE = deferred(r"^\s*(?P<key>[A-Za-z0-9_.\-\[\]\"']+)\s*(?:=|:\s)\s*(?P<value>.*)$")
 _COMMENT = ("#", "//", ";", "--", "<!--", "!")
-_HOSTISH = re.compile(
+_HOSTISH = deferred(
     r"(^|[._\-])(host|hosts|hostname|server|servers|addr|address|addresses|url|urls|uri|"
     r"endpoint|endpoints|broker|brokers|bootstrap|seed|seeds|peer|peers|master|primary|"
     r"replica|connect|dsn|upstream|backend|target)($|[._\-])",
     re.IGNORECASE,
 )
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = deferred(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _UDP_SCHEMES = frozenset({"udp", "dns", "syslog", "statsd", "coap", "sip"})
 

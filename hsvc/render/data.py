@@ -8,7 +8,7 @@ do their own escaping.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hsvc.core.compare import Row
@@ -33,7 +33,7 @@ from hsvc.core.report import (
 )
 from hsvc.core.searchpath import Walk
 from hsvc.core.summary import tallies
-from hsvc.render.jsonwrite import Lazy, pretty_json, write_json
+from hsvc.render.jsonwrite import Lazy, Pieces, pretty_json, write_json
 from hsvc.render.rowtext import LongRowError, row_writer
 
 API_VERSION = "hsvc/v1alpha1"
@@ -189,12 +189,28 @@ def row_texts(
     A row with a list of thousands of records (a large Service's A or SRV set) is its
     dictionary instead, which ``write_json`` writes and hands on in pieces as it goes.
     """
-    write = row_writer(indent)()
+    items = list(rows) if not isinstance(rows, Sequence) else rows
+    for r, text in zip(items, row_pieces(items, layers, indent), strict=True):
+        yield row(r, layers) if isinstance(text, Pieces) else text
+
+
+def row_pieces(
+    rows: Iterable[Row], layers: Mapping[str, str], indent: str
+) -> Iterator[str | Pieces | dict[str, Any]]:
+    """Each row's JSON text at ``indent``, as ``row_texts`` gives it, long rows in pieces.
+
+    A row with a list of thousands of records is its text in :class:`Pieces` (each
+    long list 2,000 items a piece), never held whole.
+    """
+    writers = row_writer(indent)()
     for r in rows:
         try:
-            yield write(r, layers)
+            yield writers.whole(r, layers)
         except LongRowError:
-            yield row(r, layers)
+            try:
+                yield Pieces(writers.pieces(r, layers))
+            except TypeError:  # in a long list: the general writer writes it in pieces
+                yield row(r, layers)
         except TypeError:  # a value of a type the row's templates do not know
             yield pretty_json(row(r, layers)).replace("\n", "\n" + indent)
 
@@ -434,7 +450,7 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
         ],
         rows=Lazy(
             lambda: (row(r, report.layers) for r in report.rows),
-            lambda indent: row_texts(report.rows, report.layers, indent),
+            lambda indent: row_pieces(report.rows, report.layers, indent),
         ),
         findings=[finding(f) for f in report.findings],
         summary=report.summary,
@@ -480,6 +496,7 @@ __all__ = [
     "resolve_doc",
     "resolver_path",
     "row",
+    "row_pieces",
     "row_texts",
     "search_view",
     "settings",

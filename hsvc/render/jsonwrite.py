@@ -30,15 +30,29 @@ class Lazy:
         """``texts(indent)``, when given, yields each item's JSON text already written.
 
         A ``str`` it yields must be the text ``json.dumps(item, indent=2, sort_keys=True)``
-        gives, with every line after the first indented by ``indent`` (the item's place);
-        anything else is the item itself, written as any value is. One for each item
-        ``make`` yields, in order.
+        gives, with every line after the first indented by ``indent`` (the item's place),
+        and :class:`Pieces` that text in pieces; anything else is the item itself, written
+        as any value is. One for each item ``make`` yields, in order.
         """
         self._make = make
         self.texts = texts
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._make())
+
+
+class Pieces:
+    """One item's JSON text in several pieces, for ``Lazy``'s ``texts`` to yield.
+
+    ``write_json`` writes the pieces as they come, so a long item's text is never
+    held whole.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[str]) -> None:
+        """``parts`` joined is the text a ``str`` yielded by ``texts`` would be."""
+        self.parts = parts
 
 
 def _materialise(value: object) -> object:
@@ -122,6 +136,13 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
         write("".join(out))
         out.clear()
 
+    def spill(parts: Iterable[str]) -> None:
+        """A long item's text, written piece by piece as it comes."""
+        for piece in parts:
+            push(piece)
+            if batch:
+                flush()
+
     def walk(value: object, indent: str) -> None:
         kind = type(value)
         if kind is str:
@@ -173,6 +194,8 @@ def write_json(doc: object, write: Callable[[str], object], *, batch: int = BATC
                     if type(text) is str:
                         push(text)
                         held += len(text)
+                    elif type(text) is Pieces:
+                        spill(text.parts)
                     else:
                         walk(text, inner)
                     if batch and (held >= BATCH_CHARS or len(out) >= batch):

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from hsvc.core.compare import Row
 from hsvc.core.model import Provenance, Record, Transport
 
 T = TypeVar("T")
-RowText = Callable[[Row, Mapping[str, str]], str]
 
 _escape = json.encoder.encode_basestring_ascii
 
@@ -80,15 +79,20 @@ def _strings(items: Sequence[str], indent: str) -> str:
     return "[\n" + inner + (",\n" + inner).join(map(_escape, items)) + "\n" + indent + "]"
 
 
-def _listed(item: Callable[[T], str], indent: str) -> Callable[[Sequence[T]], str]:
-    """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``.
+class ListWriter(NamedTuple):
+    """The text of a list in a row, whole or in pieces."""
 
-    It raises :class:`LongRowError` for a list of more than :data:`LONG_ROW`.
-    """
+    whole: Callable[[Sequence[Any]], str]  # raises LongRowError over LONG_ROW items
+    pieces: Callable[[Sequence[Any]], Iterator[str]]  # the same text, LONG_ROW items a piece
+    plain: Callable[[Any], bool]  # whether an item is of exactly the types ``whole`` knows
+
+
+def _listed(item: Callable[[T], str], indent: str, plain: Callable[[T], bool]) -> ListWriter:
+    """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``."""
     inner = indent + "  "
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
 
-    def listed(items: Sequence[T]) -> str:
+    def whole(items: Sequence[T]) -> str:
         if len(items) == 1:  # the usual answer and provenance: no list to make and join
             return at + item(items[0]) + close
         if not items:
@@ -97,10 +101,17 @@ def _listed(item: Callable[[T], str], indent: str) -> Callable[[Sequence[T]], st
             raise LongRowError
         return at + sep.join(map(item, items)) + close
 
-    return listed
+    def pieces(items: Sequence[T]) -> Iterator[str]:  # a long list's
+        head = at
+        for start in range(0, len(items), LONG_ROW):
+            yield head + sep.join(map(item, items[start : start + LONG_ROW]))
+            head = sep
+        yield close
+
+    return ListWriter(whole, pieces, plain)
 
 
-def _records(indent: str) -> Callable[[Sequence[Record]], str]:
+def _records(indent: str) -> ListWriter:
     """The writer of a list of records whose ``[`` sits at ``indent``."""
     p0, p1, p2, p3, p4 = _pieces(indent + "  ", _RECORD)
     esc = _escape
@@ -108,10 +119,13 @@ def _records(indent: str) -> Callable[[Sequence[Record]], str]:
     def record(r: Record) -> str:
         return "".join((p0, esc(r.data), p1, esc(r.name), p2, scalar(r.ttl), p3, esc(r.type), p4))
 
-    return _listed(record, indent)
+    def plain(r: Record) -> bool:
+        return type(r.data) is type(r.name) is type(r.type) is str and type(r.ttl) is int
+
+    return _listed(record, indent, plain)
 
 
-def _sources(indent: str) -> Callable[[Sequence[Provenance]], str]:
+def _sources(indent: str) -> ListWriter:
     """The writer of an answer's sources whose ``[`` sits at ``indent``."""
     p0, p1, p2, p3, p4 = _pieces(indent + "  ", ("kind", "name", "namespace", "rule"))
     esc = _escape
@@ -122,7 +136,11 @@ def _sources(indent: str) -> Callable[[Sequence[Provenance]], str]:
             (p0, esc(o.kind), p1, esc(o.name), p2, esc(o.namespace), p3, esc(p.rule), p4)
         )
 
-    return _listed(source, indent)
+    def plain(p: Provenance) -> bool:
+        o = p.source
+        return type(o.kind) is type(o.name) is type(o.namespace) is type(p.rule) is str
+
+    return _listed(source, indent, plain)
 
 
 def _shared(text: Callable[[T], str]) -> Callable[[T], str]:
@@ -163,8 +181,9 @@ def _transport(indent: str) -> Carried:
 
 
 Carried = Callable[[Transport | None], str]  # a transport's text
-# (row, layers, transport text) -> the text of the row's actual answers
-Actual = Callable[[Row, Mapping[str, str], Carried], str]
+Listed = Callable[[Sequence[Any]], str]  # a list's text
+# (row, layers, transport text, observed records' text) -> the text of the row's answers
+Actual = Callable[[Row, Mapping[str, str], Carried, Listed], str]
 
 
 def _actual(indent: str) -> Actual:
@@ -172,10 +191,9 @@ def _actual(indent: str) -> Actual:
     inner = indent + "  "
     p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12 = _pieces(inner, _OBSERVATION)
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
-    records = _records(inner + "  ")
     esc = _escape
 
-    def actual(r: Row, layers: Mapping[str, str], carried: Carried) -> str:
+    def actual(r: Row, layers: Mapping[str, str], carried: Carried, records: Listed) -> str:
         if not r.checks:
             return "[]"
         texts = []
@@ -197,14 +215,27 @@ def _actual(indent: str) -> Actual:
     return actual
 
 
+# What a long list's text is while the rest of its row is written: no text has it.
+_MARK = "\x00"  # (the escaped strings and the text around them are printable ASCII)
+
+
+class RowWriters(NamedTuple):
+    """The two writers of one document's rows."""
+
+    # (row, layers) -> the row's text; raises LongRowError for a row of a long list,
+    # TypeError for a value of a type it does not know.
+    whole: Callable[[Row, Mapping[str, str]], str]
+    # (row, layers) -> the same text in pieces, each long list LONG_ROW items a piece;
+    # raises TypeError (before any piece) for a value of a type it does not know.
+    pieces: Callable[[Row, Mapping[str, str]], Iterator[str]]
+
+
 @lru_cache(maxsize=8)
-def row_writer(indent: str) -> Callable[[], RowText]:
+def row_writer(indent: str) -> Callable[[], RowWriters]:
     """Writers of one row's text whose ``{`` sits at ``indent`` (keys at ``indent + 2``).
 
-    Each call of what it returns gives a writer for one document, which keeps the
-    text of the values rows share (transports, rule lists) while it lives. A writer
-    raises :class:`LongRowError` for a row of a long list, ``TypeError`` for a value
-    of a type it does not know.
+    Each call of what it returns gives the writers for one document, which keep the
+    text of the values rows share (transports, rule lists) while they live.
     """
     a = indent + "  "  # the row's keys
     b = a + "  "  # the expected answer's and the subject's keys
@@ -214,19 +245,22 @@ def row_writer(indent: str) -> Callable[[], RowText]:
     j0, j1, j2, j3 = _pieces(a, ("kind", "name", "namespace"))  # the subject
     r1x0, x8r2, r5j0, j3r6 = r1 + x0, x8 + r2, r5 + j0, j3 + r6
     reason_head = ",\n" + b + _escape("reason") + ": "  # between rcode and rules
-    actual, records, sources = _actual(a), _records(b), _sources(b)
+    actual, observed = _actual(a), _records(b + "  ")
+    records, sources = _records(b), _sources(b)
     transport = _transport(b + "  ")
     esc = _escape
 
-    def make() -> RowText:
+    def make() -> RowWriters:
         carried = _shared(transport)
         strings = _shared(partial(_strings, indent=b))
 
-        def write(r: Row, layers: Mapping[str, str]) -> str:
+        def text(
+            observed: Listed, records: Listed, sources: Listed, r: Row, layers: Mapping[str, str]
+        ) -> str:
             x, s = r.expected, r.subject
             return "".join(
                 (
-                    *(r0, actual(r, layers, carried), r1x0, records(x.answer)),
+                    *(r0, actual(r, layers, carried, observed), r1x0, records(x.answer)),
                     *(x1, esc(x.explanation), x2, scalar(x.open_ended), x3),
                     *(strings(x.predicted), x4, esc(x.rcode)),
                     reason_head + esc(r.reason) if r.reason else "",
@@ -237,9 +271,36 @@ def row_writer(indent: str) -> Callable[[], RowText]:
                 )
             )
 
-        return write
+        def pieces(r: Row, layers: Mapping[str, str]) -> Iterator[str]:
+            later: list[tuple[ListWriter, Sequence[Any]]] = []
+
+            def put(lists: ListWriter) -> Listed:
+                def listed(items: Sequence[Any]) -> str:
+                    if len(items) <= LONG_ROW:
+                        return lists.whole(items)
+                    if not all(map(lists.plain, items)):
+                        raise TypeError("a value of a type the row's templates do not know")
+                    later.append((lists, items))
+                    return _MARK
+
+                return listed
+
+            head, *tails = text(put(observed), put(records), put(sources), r, layers).split(_MARK)
+            return _spliced(head, tails, later)
+
+        return RowWriters(partial(text, observed.whole, records.whole, sources.whole), pieces)
 
     return make
+
+
+def _spliced(
+    head: str, tails: Sequence[str], lists: Sequence[tuple[ListWriter, Sequence[Any]]]
+) -> Iterator[str]:
+    """``head``, then each long list's pieces followed by the text after it."""
+    yield head
+    for (writer, items), tail in zip(lists, tails, strict=True):
+        yield from writer.pieces(items)
+        yield tail
 
 
 _TRANSPORT = (

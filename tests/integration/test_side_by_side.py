@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hsvc.adapters.kubeapi import KubeSource, connect
+from hsvc.adapters.kuberest import list_request
 from hsvc.errors import AccessDeniedError, ApiUnreachableError, NotFoundError
 from tests.integration.apiserver import ApiServer
 
@@ -137,3 +138,70 @@ def test_long_lists_side_by_side_end_by_progress(api_server: ApiServer, kubeconf
     assert len(snapshot.pods) == pods == 64
     assert len(api_server.requests(path=PODS)) == math.ceil(pods / page)
     assert dns.kube_dns_ip is not None
+
+
+# --- the next page asked for while a page converts -------------------------------------------
+
+
+def add_bulk_pods(api_server: ApiServer, count: int) -> None:
+    for index in range(count):
+        api_server.add(
+            {
+                "kind": "Pod",
+                "metadata": {"name": f"bulk-{index:03d}", "namespace": "ms"},
+                "status": {"phase": "Running", "podIP": f"10.244.9.{index}"},
+            }
+        )
+
+
+def test_the_next_page_is_asked_for_while_a_page_converts(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    add_bulk_pods(api_server, 10)
+    seen_while_converting: list[int] = []
+
+    def convert(item: dict[str, Any]) -> str:
+        if not seen_while_converting:  # the first item: wait for the second page's request
+            deadline = time.monotonic() + 5
+            while len(api_server.requests(path=PODS)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_while_converting.append(len(api_server.requests(path=PODS)))
+        return str(item["metadata"]["name"])
+
+    with open_source(kubeconfig, page_size=4) as source:
+        names = source._list_all(list_request("pods", "ms"), time.monotonic() + 5, each=convert)
+    assert seen_while_converting == [2]
+    assert len(names) == len(api_server.objects("Pod"))
+    assert len(api_server.requests(path=PODS)) == math.ceil(len(names) / 4)
+
+
+def test_a_page_that_cannot_be_read_fails_before_the_next_page(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    add_bulk_pods(api_server, 6)
+    # First in the list's order: on the first page.
+    api_server.add(
+        {
+            "kind": "Pod",
+            "metadata": {"name": "aaa", "namespace": "ms"},
+            "spec": {"hostname": "Not_A_Label"},
+        }
+    )
+    api_server.inject(PODS, times=1)  # the first page as it is
+    api_server.inject(PODS, status=500, message="second page")
+    with open_source(kubeconfig, page_size=2) as source, pytest.raises(ApiUnreachableError) as info:
+        source.snapshot("ms", None)
+    assert "cannot read (aaa)" in str(info.value)
+    assert "second page" not in str(info.value)
+
+
+def test_a_next_page_that_fails_is_met_after_the_page_before(
+    api_server: ApiServer, kubeconfig: Path
+) -> None:
+    add_bulk_pods(api_server, 6)
+    api_server.inject(PODS, times=1)
+    api_server.inject(PODS, status=500, message="second page")
+    with open_source(kubeconfig, page_size=2) as source, pytest.raises(ApiUnreachableError) as info:
+        source.snapshot("ms", None)
+    assert str(info.value).startswith('cannot list pods in namespace "ms"')
+    assert "second page" in str(info.value)

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from hsvc.core.compare import Row, ServerCheck, Verdict
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Provenance, Rcode, Record, Transport
 from hsvc.core.records import Group
-from hsvc.render.data import Lazy, row, row_texts, write_json
+from hsvc.render import rowtext
+from hsvc.render.data import Lazy, row, row_pieces, row_texts, write_json
+from hsvc.render.jsonwrite import Pieces
 from hsvc.render.rowtext import LONG_ROW, scalar
 
 SERVERS = ("127.0.0.1:53", "10.96.0.10:53")
@@ -176,3 +178,52 @@ def test_a_long_list_anywhere_in_a_row_gives_it_to_the_general_writer(part):
 def test_a_container_is_no_scalar():
     with pytest.raises(TypeError):
         scalar((1,))
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(rows, max_size=3), layers, indents)
+def test_rows_of_long_lists_in_pieces_are_json_dumps_of_the_row(items, layer_of, indent):
+    # Lists of more than 1 item count as long here, so generated rows take that path too.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rowtext, "LONG_ROW", 1)
+        texts = list(row_pieces(items, layer_of, indent))
+        joined = ["".join(t.parts) if isinstance(t, Pieces) else t for t in texts]
+    assert joined == [_dumped(r, layer_of, indent) for r in items]
+
+
+def test_a_long_row_is_written_in_pieces_of_its_text_never_whole():
+    short, long = _a_row(LONG_ROW), _a_row(2 * LONG_ROW + 1)
+    texts = list(row_pieces([short, long, short], {}, "    "))
+    assert [type(t) for t in texts] == [str, Pieces, str]
+    whole = _dumped(long, {}, "    ")
+    parts = list(texts[1].parts)
+    assert "".join(parts) == whole
+    assert max(map(len, parts)) < len(whole) / 2  # no piece holds most of the row
+    doc = {"rows": Lazy(lambda: [], lambda i: row_pieces([short, long, short], {}, i))}
+    pieces: list[str] = []
+    write_json(doc, pieces.append, batch=64)
+    rows = [row(r, {}) for r in (short, long, short)]
+    assert "".join(pieces) == json.dumps({"rows": rows}, indent=2, sort_keys=True)
+    assert not any(whole in piece for piece in pieces)
+
+
+@pytest.mark.parametrize("part", ["expected", "sources", "observed"])
+def test_a_long_list_of_a_value_the_templates_do_not_know_goes_to_the_general_writer(part):
+    long = _a_row(LONG_ROW + 1)
+    recs = list(long.expected.answer)
+    if part == "sources":
+        odd = replace(long.expected.provenance[0], rule=Port.DNS)
+        sources = (odd, *long.expected.provenance[1:])
+        long = replace(long, expected=replace(long.expected, provenance=sources))
+    elif part == "observed":
+        obs = replace(long.checks[0].observation, answer=(replace(recs[0], ttl=True), *recs[1:]))
+        long = replace(long, checks=(replace(long.checks[0], observation=obs),))
+    else:
+        answer = (replace(recs[0], data=Port.DNS), *recs[1:])
+        long = replace(long, expected=replace(long.expected, answer=answer))
+    (text,) = row_pieces([long], {}, "")
+    assert text == row(long, {})
+    doc = {"rows": Lazy(lambda: [], lambda i: row_pieces([long], {}, i))}
+    pieces: list[str] = []
+    write_json(doc, pieces.append)
+    assert "".join(pieces) == json.dumps({"rows": [row(long, {})]}, indent=2, sort_keys=True)
