@@ -10,7 +10,7 @@ themselves are answered by :class:`~hsvc.core.cluster.ClusterDns`.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from hsvc.core import conditions, names
 from hsvc.core.desired import stateful_set_pod
@@ -48,8 +48,15 @@ def _settled(index: dict[K, list[V]]) -> dict[K, tuple[V, ...]]:
     """An index built by appending, kept as tuples.
 
     Most keys have one item, and a one-item tuple is half the memory of a one-item list.
+    The values are replaced in place (a second dictionary of every key was a fifth of
+    indexing 150,000 pods); a missing key then raises KeyError, as in a plain dict.
     """
-    return {key: tuple(found) for key, found in index.items()}
+    settled = cast(dict[K, tuple[V, ...]], index)
+    for key, found in index.items():
+        settled[key] = tuple(found)
+    if isinstance(index, defaultdict):
+        index.default_factory = None
+    return settled
 
 
 def _lower(text: str) -> str:
