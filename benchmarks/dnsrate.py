@@ -13,11 +13,14 @@ nothing of the benchmark's own parent weighs on it):
   port-forward is), every answer parsed into records as ``inspect`` does.
 
 ``NAMES`` is a file of ``name type`` lines (``dig -f`` format). Queries are
-built once (dnspython, EDNS0, payload 1232) before the clock starts.
+built once (dnspython, EDNS0, payload 1232) before the clock starts. The
+``hsvc-*`` modes also write the run's CPU time per question (user + system,
+``getrusage``) on stderr.
 """
 
 from __future__ import annotations
 
+import resource
 import socket
 import struct
 import sys
@@ -105,9 +108,17 @@ def hsvc_rate(
 
     questions = [Question(name=n, type=t) for n, t in names] * rounds
     server = Nameserver(host=host, port=port, tcp_only=tcp)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     observations = resolve_all(questions, [server], concurrency=concurrency)
     rate = len(questions) / (time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    print(  # on stderr: stdout's last word is the rate (benchmarks/run.py reads it)
+        f"CPU per question: {(user + system) / len(questions) * 1e6:.1f} us "
+        f"({user / len(questions) * 1e6:.1f} user)",
+        file=sys.stderr,
+    )
     failed = sum(1 for o in observations if o.rcode is not Rcode.NOERROR)
     if failed:
         raise SystemExit(f"{failed} of {len(observations)} questions were not answered NOERROR")
