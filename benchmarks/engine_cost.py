@@ -13,7 +13,7 @@ and JSON around them:
   ``capture N DIR --services``: the same for ``hsvc inspect -A -o json`` over N
   Services of 15 pods each (benchmarks/profile_scale.py's many-Service cluster);
 - ``bench DIR [REPS]``: plans and compares that source again REPS times (the
-  collector set as the CLI sets it) and prints the fastest run per question, and
+  collector set as the CLI and inspect set it) and prints the fastest run per question, and
   whether the plan and the rows equal the captured ones (they must: the code
   under test may change the cost, never the result);
 - ``bench DIR REPS --profile FILE``: the last run under cProfile.
@@ -99,8 +99,7 @@ def capture(n: int, out: Path, *, services: bool = False) -> None:
 
 def bench(state: Path, reps: int, profile: Path | None) -> None:
     """Plan and compare the captured source ``reps`` times; print the fastest per question."""
-    from hsvc.commands.source import plan
-    from hsvc.core.compare import compare
+    from hsvc.commands.inspect import _compared, _planned
 
     gc.disable()
     with (state / "state.pickle").open("rb") as f:
@@ -121,10 +120,10 @@ def bench(state: Path, reps: int, profile: Path | None) -> None:
         if profiler is not None:
             profiler.enable()
         started = time.process_time()
-        _cluster, items = plan(source, service, traces=False)
-        gc.freeze()
+        # As inspect plans and compares: the collector waiting, then what was made frozen.
+        _cluster, items = _planned(source, service)
         planned = time.process_time()
-        rows = compare(items, observations)
+        rows = _compared(items, observations)
         compared = time.process_time()
         if profiler is not None:
             profiler.disable()
