@@ -334,3 +334,27 @@ def test_a_frozen_slotted_class_stores_its_fields_through_their_slots() -> None:
     assert (one.name, one.ttl) == ("a", 30)
     with pytest.raises(dataclasses.FrozenInstanceError):
         one.name = "b"  # type: ignore[misc]
+
+
+def test_a_post_init_anywhere_in_the_bases_keeps_the_standard_init() -> None:
+    calls: list[str] = []
+
+    class Base:
+        def __post_init__(self) -> None:
+            calls.append(type(self).__name__)
+
+    @_dataclass(frozen=True, slots=True, kw_only=True)
+    class Checked(Base):
+        """Frozen, with a __post_init__ inherited from a plain base."""
+
+        name: str
+
+    assert Checked(name="a").name == "a" and calls == ["Checked"]
+    assert not fast._compiles_less(Checked, {"frozen": True})
+
+    class Plain:
+        """Not decorated yet, no __post_init__ anywhere."""
+
+        name: str
+
+    assert fast._compiles_less(Plain, {"frozen": True})
