@@ -178,7 +178,7 @@ class InitCompiler:
     """What compiles a frozen ``__init__``'s source: :func:`compile_init` unless replaced.
 
     The command line puts a cache of compiled sources kept across runs in its place
-    (:mod:`hsvc.initcache`): the same source always compiles to the same code, and
+    (:mod:`hsvc.adapters.initcache`): the same source always compiles to the same code, and
     compiling the sources of some hundred classes was most of what defining them
     cost at every start (docs/reference/benchmarks.md).
     """
