@@ -356,7 +356,7 @@ def _records_of(
         if type_name is None or rdclass != _IN:
             return None
         if rdtype == _A and rdlen == 4:
-            data: str | None = "{}.{}.{}.{}".format(*wire[start:offset])
+            data: str | None = _ntoa(wire[start:offset])
         else:
             data = _rdata(wire, rdtype, start, offset)
             if data is None:

@@ -13,7 +13,6 @@ Every query names its server and port explicitly, so the host's own
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import threading
@@ -35,6 +34,7 @@ from hsvc.adapters.exchange import tcp_exchanges
 from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
 from hsvc.adapters.udpbatch import first_exchanges
+from hsvc.core import collector
 from hsvc.core.model import Nameserver, Observation, Question, Rcode, Transport
 from hsvc.core.resolvconf import ResolvConf, read_resolv_conf
 from hsvc.errors import UsageError
@@ -109,20 +109,12 @@ def resolve_all(
     started = time.monotonic()
     # The answers are many small long-lived objects and no cycles: the cyclic collector
     # would rescan them again and again while they are built (a sixth of the run at
-    # thousands of questions, docs/reference/benchmarks.md). It waits until the run ends.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # thousands of questions, docs/reference/benchmarks.md). It waits until the run ends,
+    # then leaves them in its oldest generation unscanned.
+    with collector.paused("age"):
         observations = _resolve(
             prepared, list(servers), timeout, concurrency, retries, progress, tcp_connections
         )
-    finally:
-        if collecting:
-            # Nor does it pass over them once when it resumes (0.06 s at 1,000 Services):
-            # frozen and unfrozen, they go to its oldest generation unscanned.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
     log.debug(
         "asked %d questions of %d servers in %.0f ms",
         len(prepared),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, load_source, plan, with_chaos_version
 from hsvc.commands.vantage import Progress, labels, layers, nobody_answered, open_vantage
-from hsvc.core import conditions
+from hsvc.core import collector, conditions
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.compare import Row, compare, disagreements, summarize
 from hsvc.core.diagnose import diagnose
@@ -116,14 +116,8 @@ def _planned(source: Source, service: str | None) -> tuple[ClusterDns, list[Expe
     20,000 pods and made its cost per question grow with N. Frozen before the
     collector runs again, the plan is never scanned (reference counting still frees it).
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused("freeze"):
         return plan(source, service, traces=False)
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 def _compared(items: list[Expectation], observations: list[Observation]) -> list[Row]:
@@ -135,15 +129,8 @@ def _compared(items: list[Expectation], observations: list[Observation]) -> list
     every tracked object to the oldest generation without a pass (only a full
     collection, rare with the CLI's thresholds, looks at them again).
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused("age"):
         return compare(items, observations)
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if collecting:
-            gc.enable()
 
 
 def _used_by(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from hsvc.commands.inspect import _compared, _planned
 from hsvc.commands.source import plan
+from hsvc.core.collector import paused
 from hsvc.core.compare import compare
 from hsvc.core.model import Observation, Rcode
 from hsvc.core.report import Source
@@ -101,3 +102,17 @@ def test_comparing_runs_no_collection_and_leaves_the_rows_in_the_oldest_generati
     assert gc.get_freeze_count() == 0  # nothing left frozen: a full collection still sees it
     assert _in_generation(rows, 2)  # the rows went to the oldest generation, not the young
     assert rows == compare(items, observations) and len(rows) == len(items)
+
+
+@pytest.mark.parametrize("then", ["freeze", "age"])
+def test_a_collector_turned_off_by_the_caller_is_left_off_and_nothing_moved(
+    then: Literal["freeze", "age"],
+) -> None:
+    gc.disable()
+    try:
+        with paused(then):
+            built = [[i] for i in range(100)]
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+        assert _in_generation(built, 0)  # where the caller's collector left it
+    finally:
+        gc.enable()
