@@ -46,7 +46,6 @@ def capture(n: int, out: Path, *, services: bool = False) -> None:
     import benchmarks.profile_scale as ps
     import hsvc.commands.inspect as inspect
     from benchmarks.scenario import NAMESPACE, Scenario
-    from hsvc.cli import main
     from tests.integration.apiserver import ApiServer
 
     out.mkdir(parents=True, exist_ok=True)
@@ -77,19 +76,7 @@ def capture(n: int, out: Path, *, services: bool = False) -> None:
             bench.load(scenario.objects(), scenario.zones(), NAMESPACE)
             scope = ["web", "-n", NAMESPACE]
         with bench.knot:
-            sys.argv = [
-                "hsvc",
-                *("inspect", *scope, "-o", "json", "--request-timeout", "900"),
-                *("--kubeconfig", str(bench.kubeconfig)),
-                *("--nameserver", f"127.0.0.1:{bench.knot.port}"),
-            ]
-            stdout, sys.stdout = sys.stdout, written
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-            finally:
-                sys.stdout = stdout
+            code = bench.inspect_here(scope, written)
     (out / "out.json").write_text(written.getvalue())
     state = tuple(kept[k] for k in ("source", "service", "observations", "items", "rows"))
     with (out / "state.pickle").open("wb") as f:

@@ -183,6 +183,26 @@ class Bench:
             self.workdir / "kubeconfig", self.api.url, namespace=namespace
         )
 
+    def inspect_here(self, scope: list[str], stdout: Any) -> Any:
+        """``hsvc inspect SCOPE -o json`` in this process (for capturing scripts), its
+        output written to ``stdout``; returns the exit code."""
+        from hsvc.cli import main
+
+        sys.argv = [
+            "hsvc",
+            *("inspect", *scope, "-o", "json", "--request-timeout", "900"),
+            *("--kubeconfig", str(self.kubeconfig)),
+            *("--nameserver", f"127.0.0.1:{self.knot.port}"),
+        ]
+        saved, sys.stdout = sys.stdout, stdout
+        try:
+            main()
+        except SystemExit as exc:
+            return exc.code
+        finally:
+            sys.stdout = saved
+        return None
+
     def run(self, args: list[str], tag: str) -> Run:
         argv = [
             *args,

@@ -49,7 +49,6 @@ def capture(kind: str, size: int, out: Path, *, yaml: bool) -> None:
     import benchmarks.profile_scale as ps
     import hsvc.commands.inspect as inspect
     from benchmarks.scenario import NAMESPACE, ManyServices, Scenario
-    from hsvc.cli import main
     from tests.integration.apiserver import ApiServer
 
     out.mkdir(parents=True, exist_ok=True)
@@ -74,19 +73,7 @@ def capture(kind: str, size: int, out: Path, *, yaml: bool) -> None:
         bench = ps.Bench(api, Path(tmp), None)
         bench.load(scenario.objects(), scenario.zones(), namespace)
         with bench.knot, (out / "out.json").open("w", encoding="utf-8") as written:
-            sys.argv = [
-                "hsvc",
-                *("inspect", *scope, "-o", "json", "--request-timeout", "900"),
-                *("--kubeconfig", str(bench.kubeconfig)),
-                *("--nameserver", f"127.0.0.1:{bench.knot.port}"),
-            ]
-            stdout, sys.stdout = sys.stdout, written
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-            finally:
-                sys.stdout = stdout
+            code = bench.inspect_here(scope, written)
     report = kept["report"]
     service = "web" if kind == "sts" else None
     for output in ("table", "yaml") if yaml else ("table",):
