@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 
 from tests.integration.apiserver import ApiServer
 from tests.integration.seed_zone import seed_zones
+
+if TYPE_CHECKING:
+    from hsvc.adapters.kubeapi import KubeSource
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "data" / "seed"
 SEED_FILES = (SEED_DIR / "ms.yaml", SEED_DIR / "kube-system.yaml")
@@ -141,3 +144,21 @@ def inspect_live(run: Any, kubeconfig: Path, *extra: str) -> Any:
         "json",
         *extra,
     )
+
+
+@pytest.fixture
+def no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The developer's own ~/.kube/config, KUBECONFIG, pod identity or proxy never leak in."""
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def open_source(kubeconfig: Path | None, **kwargs: Any) -> KubeSource:
+    """``connect`` to the cluster of ``kubeconfig`` (``context=`` among ``kwargs``), 5 s a request."""
+    from hsvc.adapters.kubeapi import connect
+
+    kwargs.setdefault("request_timeout", 5.0)
+    return connect(str(kubeconfig) if kubeconfig else None, kwargs.pop("context", None), **kwargs)

@@ -16,6 +16,7 @@ from tests.integration.api_fixtures import (
     api_server_tls_session,
     kubeconfig,
     kubeconfig_tls,
+    no_ambient_kubeconfig,
 )
 
 __all__ += [
@@ -25,5 +26,6 @@ __all__ += [
     "api_server_tls_session",
     "kubeconfig",
     "kubeconfig_tls",
+    "no_ambient_kubeconfig",
 ]
 # --- end Kubernetes API ---

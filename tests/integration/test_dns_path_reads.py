@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
 
-from hsvc.adapters.kubeapi import DnsConfig, KubeSource, connect
+from hsvc.adapters.kubeapi import DnsConfig
 from hsvc.errors import AccessDeniedError, ApiUnreachableError
+from tests.integration.api_fixtures import open_source
 from tests.integration.apiserver import ApiServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_ambient_kubeconfig")]
 
 APPS = "/apis/apps/v1/namespaces/kube-system"
 CONFIGMAPS = "/api/v1/namespaces/kube-system/configmaps"
@@ -28,17 +28,6 @@ GETS = [
 SLICES = "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices"
 POLICIES = "/apis/networking.k8s.io/v1/networkpolicies"
 NO_SERVICE = DnsConfig(corefile=None, source="none", kube_dns_ip=None)
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-
-def open_source(kubeconfig: Path, **kwargs: Any) -> KubeSource:
-    kwargs.setdefault("request_timeout", 5.0)
-    return connect(str(kubeconfig), None, **kwargs)
 
 
 def test_the_same_requests_at_once_after_an_answer(api_server: ApiServer, kubeconfig: Path) -> None:

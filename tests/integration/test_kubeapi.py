@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hsvc.adapters.kubeapi import DnsConfig, KubeSource, KubeTarget, connect
+from hsvc.adapters.kubeapi import DnsConfig, KubeTarget
 from hsvc.core.model import (
     Endpoint,
     EndpointPort,
@@ -38,10 +38,16 @@ from hsvc.errors import (
     NotFoundError,
     UsageError,
 )
-from tests.integration.api_fixtures import CONTEXT, SEED_FILES, TOKEN, write_kubeconfig
+from tests.integration.api_fixtures import (
+    CONTEXT,
+    SEED_FILES,
+    TOKEN,
+    open_source,
+    write_kubeconfig,
+)
 from tests.integration.apiserver import ApiServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_ambient_kubeconfig")]
 
 EUREKA_IPS = {"eureka-0": "10.244.1.210", "eureka-1": "10.244.2.45", "eureka-2": "10.244.1.211"}
 NS_PATHS = {
@@ -51,21 +57,6 @@ NS_PATHS = {
     "pods": "/api/v1/namespaces/ms/pods",
     "statefulsets": "/apis/apps/v1/namespaces/ms/statefulsets",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # The developer's own ~/.kube/config, KUBECONFIG or pod identity must never leak in.
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def open_source(kubeconfig: Path | None, **kwargs: Any) -> KubeSource:
-    kwargs.setdefault("request_timeout", 5.0)
-    return connect(str(kubeconfig) if kubeconfig else None, kwargs.pop("context", None), **kwargs)
 
 
 def closed_port() -> int:

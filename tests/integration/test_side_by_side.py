@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from hsvc.adapters.kubeapi import KubeSource, connect
+from hsvc.adapters.kubeapi import KubeSource
 from hsvc.adapters.kuberest import list_request
 from hsvc.errors import AccessDeniedError, ApiUnreachableError, NotFoundError
+from tests.integration.api_fixtures import open_source
 from tests.integration.apiserver import ApiServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_ambient_kubeconfig")]
 
 MS = "/api/v1/namespaces/ms"
 PODS = f"{MS}/pods"
@@ -23,17 +24,6 @@ SLICES = "/apis/discovery.k8s.io/v1/namespaces/ms/endpointslices"
 STATEFULSETS = "/apis/apps/v1/namespaces/ms/statefulsets"
 COREDNS = "/api/v1/namespaces/kube-system/configmaps/coredns"
 KUBE_DNS = "/api/v1/namespaces/kube-system/services/kube-dns"
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-
-def open_source(kubeconfig: Path, **kwargs: Any) -> KubeSource:
-    kwargs.setdefault("request_timeout", 5.0)
-    return connect(str(kubeconfig), None, **kwargs)
 
 
 def both(source: KubeSource, namespace: str, deadline: float) -> tuple[Any, Any]:
