@@ -33,6 +33,7 @@ from hsvc.adapters.dnsquery import _QUERY_HEADER as _QUERY_HEADER
 from hsvc.adapters.dnsquery import _RD as _RD
 from hsvc.adapters.dnsquery import EDNS_PAYLOAD as EDNS_PAYLOAD
 from hsvc.adapters.dnsquery import _prepare as _prepare
+from hsvc.adapters.dnsquery import _prepare_all as _prepare_all
 from hsvc.adapters.dnsquery import _Prepared as _Prepared
 from hsvc.adapters.dnsquery import _query_ids as _query_ids
 from hsvc.adapters.dnsquery import _query_wire as _query_wire

@@ -25,7 +25,7 @@ from hsvc.adapters.dnswire import (
     EDNS_PAYLOAD,
     _Failure,
     _observation,
-    _prepare,
+    _prepare_all,
     _Prepared,
     _Response,
     _tcp_failure,
@@ -122,23 +122,6 @@ def resolve_all(
         (time.monotonic() - started) * 1000,
     )
     return observations
-
-
-def _prepare_all(questions: Sequence[Question]) -> list[_Prepared]:
-    """Check and encode each distinct question once.
-
-    The table of distinct questions goes with this call: it is not held while asking
-    (a key per question, 60 MB at 640,000).
-    """
-    known: dict[tuple[str, str], _Prepared] = {}
-    prepared = []
-    for question in questions:
-        key = (question.name, question.type)
-        ready = known.get(key)
-        if ready is None:
-            ready = known[key] = _prepare(question)
-        prepared.append(ready)
-    return prepared
 
 
 # --- I/O ---------------------------------------------------------------------------

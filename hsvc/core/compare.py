@@ -117,9 +117,15 @@ def answer_wire_size(answer: DnsAnswer) -> int:
     it first. A lower bound, so a size over :data:`MAX_MESSAGE` cannot fit.
     """
     size = 12 + _name_size(answer.name) + 4 + 11
+    fixed = _FIXED_RDATA.get
     for rec in answer.answer:
-        size += 12 + _rdata_size(rec)
+        known = fixed(rec.type)
+        size += 12 + (_rdata_size(rec) if known is None else known)
     return size
+
+
+# The data size of the types whose data does not depend on its text (see _rdata_size).
+_FIXED_RDATA = {"A": 4, "AAAA": 16, "PTR": 2, "CNAME": 2, "NS": 2}
 
 
 def _name_size(name: str) -> int:
@@ -129,21 +135,32 @@ def _name_size(name: str) -> int:
 
 
 def _rdata_size(rec: Record) -> int:
-    if rec.type == "A":
-        return 4
-    if rec.type == "AAAA":
-        return 16
+    """The data size of a record of a type not in :data:`_FIXED_RDATA`."""
     if rec.type == "SRV":
         return 6 + _name_size(rec.data.rsplit(" ", 1)[-1])
-    if rec.type in ("PTR", "CNAME", "NS"):
-        return 2
     return len(rec.data)
 
 
-def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> ServerCheck:
-    """A row whose answer does not fit one DNS message: what could be checked, what clients see."""
-    want = {record_key(r) for r in expected.answer}
-    checked = sum(1 for r in obs.answer if record_key(r) in want)
+def record_keys(records: Sequence[Record]) -> set[tuple[str, str, str]]:
+    """``{record_key(r) for r in records}``, one call for a whole answer."""
+    if any(r.type == "SOA" for r in records):
+        return {record_key(r) for r in records}
+    return {(r.name.lower(), r.type, r.data.lower()) for r in records}
+
+
+def _too_large(
+    expected: DnsAnswer,
+    obs: Observation,
+    size: int,
+    want: set[tuple[str, str, str]] | None = None,
+) -> ServerCheck:
+    """A row whose answer does not fit one DNS message: what could be checked, what clients see.
+
+    ``want``: the expected answer's :func:`record_keys`, when the caller has them.
+    """
+    if want is None:
+        want = record_keys(expected.answer)
+    checked = sum(map(want.__contains__, map(record_key, obs.answer)))
     if size > MAX_MESSAGE:
         head = (
             f"too large for one DNS message: the {len(want)} expected records need at least "
@@ -168,21 +185,40 @@ def _too_large(expected: DnsAnswer, obs: Observation, size: int) -> ServerCheck:
     )
 
 
-def _cut_short(want: set[tuple[str, str, str]], obs: Observation) -> bool:
-    """Whether ``obs`` is what an answer too large to send turns into: a failure, or part of it."""
+def _cut_short(expected: DnsAnswer, obs: Observation, size: int) -> ServerCheck | None:
+    """The check of ``obs`` if it is what an answer too large to send turns into.
+
+    That is a failure, or part of the set; None for any other answer.
+    """
     if obs.rcode in (Rcode.SERVFAIL, Rcode.TIMEOUT, Rcode.ERROR):
-        return True
-    got = {record_key(r) for r in obs.answer}
-    return obs.rcode is Rcode.NOERROR and got < want
+        return _too_large(expected, obs, size)
+    if obs.rcode is not Rcode.NOERROR:
+        return None
+    want = record_keys(expected.answer)
+    return _too_large(expected, obs, size, want) if record_keys(obs.answer) < want else None
+
+
+# An answer of at most one record whose name and data hold fewer characters than this
+# fits one message: its size is at most 12 + 4 + 11 + the name + 2 and, for the
+# record, 12 + 16 + its data + 8 bytes (what ``answer_wire_size`` counts at most).
+_SURELY_FITS = MAX_MESSAGE - 100
 
 
 def judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     """Judge one observation against the expected answer."""
+    answer = expected.answer
+    if (
+        not obs.too_large
+        and len(answer) <= 1
+        and len(expected.name) + (len(answer[0].data) if answer else 0) < _SURELY_FITS
+    ):
+        return _judge(expected, obs)  # the usual row: its size need not be counted
     size = answer_wire_size(expected)
     if obs.too_large:
         return _too_large(expected, obs, size)
-    if size > MAX_MESSAGE and _cut_short({record_key(r) for r in expected.answer}, obs):
-        return _too_large(expected, obs, size)
+    short = _cut_short(expected, obs, size) if size > MAX_MESSAGE else None
+    if short is not None:
+        return short
     check = _judge(expected, obs)
     if size > MAX_MESSAGE:
         # The server sent all of it, so it compressed what CoreDNS may not: say so.
@@ -225,19 +261,43 @@ def _judge(expected: DnsAnswer, obs: Observation) -> ServerCheck:
         # The usual row: one record expected and one served (the same rcode, NOERROR
         # as data is expected). Equal within the TTL limit is what _judge_data finds.
         (want_one,), (got_one,) = expected.answer, obs.answer
-        if record_key(got_one) == record_key(want_one) and got_one.ttl <= want_one.ttl:
+        if got_one.ttl <= want_one.ttl and (
+            # The same text is the same key (record_key is of the text alone).
+            (
+                got_one.data == want_one.data
+                and got_one.name == want_one.name
+                and got_one.type == want_one.type
+            )
+            or record_key(got_one) == record_key(want_one)
+        ):
             return ServerCheck(observation=obs, verdict=Verdict.OK)
-    want = {record_key(r): r for r in expected.answer}
-    got = {record_key(r): r for r in obs.answer}
+    elif (
+        not expected.answer
+        and not obs.answer
+        and obs.rcode is expected.rcode
+        and expected.rcode is not Rcode.REFUSED
+        and not (expected.open_ended or expected.uncertain or expected.predicted)
+    ):
+        # The usual name that must not answer: no data expected, none served, the
+        # rcode expected (what _judge_no_data finds for it).
+        return ServerCheck(observation=obs, verdict=Verdict.OK)
     if expected.rcode is Rcode.REFUSED:
         # Outside the cluster zones: whatever upstream says is not ours to judge.
         return ServerCheck(observation=obs, verdict=Verdict.OK, note="outside the cluster zones")
     if expected.uncertain:
         return ServerCheck(observation=obs, verdict=Verdict.UNCERTAIN, note=expected.uncertain)
-    if expected.predicted and not want:
-        return _judge_predicted(expected, obs)
-    if not want:
-        return _judge_no_data(expected, obs, got)
+    if not expected.answer:
+        if expected.predicted:
+            return _judge_predicted(expected, obs)
+        return _judge_no_data(expected, obs)
+    if not obs.answer:
+        return ServerCheck(
+            observation=obs,
+            verdict=Verdict.MISSING,
+            note=f"expected {len(record_keys(expected.answer))} record(s), got {rcode_word(obs)}",
+        )
+    want = {record_key(r): r for r in expected.answer}
+    got = {record_key(r): r for r in obs.answer}
     return _judge_data(expected, obs, want, got)
 
 
@@ -258,15 +318,13 @@ def _judge_predicted(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     )
 
 
-def _judge_no_data(
-    expected: DnsAnswer, obs: Observation, got: dict[tuple[str, str, str], Record]
-) -> ServerCheck:
+def _judge_no_data(expected: DnsAnswer, obs: Observation) -> ServerCheck:
     """No data is expected: the rcode must match, and nothing may answer."""
     if expected.open_ended:
         return ServerCheck(
             observation=obs, verdict=Verdict.OK, note="answered upstream (fallthrough)"
         )
-    if got:
+    if obs.answer:
         return ServerCheck(
             observation=obs,
             verdict=Verdict.UNEXPECTED,
@@ -287,13 +345,7 @@ def _judge_data(
     want: dict[tuple[str, str, str], Record],
     got: dict[tuple[str, str, str], Record],
 ) -> ServerCheck:
-    """Data is expected: the records, the rcode a stub reads first, the TTLs."""
-    if not got:
-        return ServerCheck(
-            observation=obs,
-            verdict=Verdict.MISSING,
-            note=f"expected {len(want)} record(s), got {rcode_word(obs)}",
-        )
+    """Data is expected and some served: the records, the rcode a stub reads first, the TTLs."""
     if obs.rcode is not expected.rcode:
         # Data is expected, so the expected rcode is NOERROR. A stub resolver reads
         # the rcode first: NXDOMAIN means "no such name" whatever the answer holds.

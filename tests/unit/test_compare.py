@@ -229,3 +229,67 @@ def test_compare_pairs_each_question_with_every_server_that_answered_it() -> Non
     assert [[c.observation.server for c in r.checks] for r in rows] == [["a", "b", "c"], ["a"], []]
     assert [c.verdict for c in rows[0].checks] == [Verdict.OK, Verdict.MISSING, Verdict.OK]
     assert [r.status for r in rows] == [Verdict.MISSING, Verdict.OK, Verdict.ERROR]
+
+
+def test_one_record_differing_only_in_case_is_ok_and_any_other_difference_is_not() -> None:
+    # The one-record shortcut compares the text first, then the key (case-insensitive).
+    same = judge(
+        expected(rec("web-0.Web.", "CNAME")), seen(rec("web-0.web.", "CNAME", name=NAME.upper()))
+    )
+    assert same.verdict is Verdict.OK
+    assert judge(expected(rec("10.0.0.1")), seen(rec("10.0.0.1", ttl=31))).verdict is Verdict.WRONG
+    assert judge(expected(rec("10.0.0.1")), seen(rec("10.0.0.1", "TXT"))).verdict is Verdict.WRONG
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict", "note"),
+    [
+        (expected(rcode=Rcode.NXDOMAIN), Verdict.OK, ""),
+        (expected(rcode=Rcode.NXDOMAIN, open_ended=True), Verdict.OK, "fallthrough"),
+        (expected(rcode=Rcode.REFUSED), Verdict.OK, "outside the cluster zones"),
+        (
+            DnsAnswer(name=NAME, type="A", rcode=Rcode.NXDOMAIN, uncertain="rule 30: stale"),
+            Verdict.UNCERTAIN,
+            "rule 30: stale",
+        ),
+        (
+            DnsAnswer(name=NAME, type="A", rcode=Rcode.NXDOMAIN, predicted=("on create",)),
+            Verdict.MISSING,
+            "on create",
+        ),
+        (expected(rcode=Rcode.NOERROR), Verdict.WRONG, "expected NODATA"),
+    ],
+    ids=["same-rcode", "fallthrough", "refused", "uncertain", "predicted", "other-rcode"],
+)
+def test_no_data_expected_and_none_served(answer: DnsAnswer, verdict: Verdict, note: str) -> None:
+    # The usual name that must not answer takes a shortcut; every other one the full path.
+    check = judge(answer, seen(rcode=Rcode.NXDOMAIN))
+    assert check.verdict is verdict
+    assert (note in check.note) if note else check.note == ""
+
+
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_a_set_served_twice_over_is_judged_as_served_once(count: int) -> None:
+    # Sets compare by key, so a doubled set (no shortcut) judges as the plain one.
+    want = [rec(f"10.0.0.{i}") for i in range(count)]
+    for got in ([], want, want[:-1], [*want, rec("10.9.9.9")], [rec(want[0].data, ttl=99)]):
+        for rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
+            plain = judge(expected(*want), seen(*got, rcode=rcode))
+            doubled = judge(expected(*want, *want), seen(*got, *got, rcode=rcode))
+            assert (plain.verdict, plain.ttl_over) == (doubled.verdict, doubled.ttl_over)
+            if plain.verdict in (Verdict.OK, Verdict.MISSING) and not got:
+                assert plain.note == doubled.note
+
+
+def test_missing_soa_records_are_counted_by_their_keys() -> None:
+    # An SOA's serial is not predicted (rule 44): two that differ only there are one record.
+    soa = "ns.dns.cluster.local. hostmaster.cluster.local. {} 7200 1800 86400 30"
+    want = expected(rec(soa.format(1), "SOA"), rec(soa.format(2), "SOA"), qtype="SOA")
+    check = judge(want, seen(qtype="SOA"))
+    assert check.verdict is Verdict.MISSING and "expected 1 record(s)" in check.note
+
+
+def test_an_oversized_expectation_answered_nxdomain_is_missing_with_the_size_noted() -> None:
+    check = judge(srv_expected(2000), srv_seen([], rcode=Rcode.NXDOMAIN))
+    assert check.verdict is Verdict.MISSING
+    assert "expected 2000 record(s), got NXDOMAIN" in check.note and "over the 65535" in check.note

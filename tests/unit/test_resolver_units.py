@@ -186,6 +186,61 @@ def test_prepare_encodes_plain_names_as_dnspython_does(labels, dot, type_):
     assert prepared.section == qname.to_wire() + rdtype.to_bytes(2, "big") + b"\x00\x01"
 
 
+# Names that share parents, as a plan's do, with the odd label that is not plain.
+_SHARED_LABEL = st.sampled_from(
+    ["web-0", "Web", "10-64-0-3", "x" * 63, "x" * 64, "a_b", "", "é", "a b"]
+)
+_SHARED_PARENT = st.sampled_from(
+    [
+        "web.bench.svc.cluster.local.",
+        "Bench.svc.cluster.local",
+        "local",
+        ".".join(["x" * 63] * 3),
+        "",
+    ]
+)
+_SHARED_NAME = st.builds(
+    lambda labels, parent, dot: ".".join([*labels, parent]) + dot,
+    st.lists(_SHARED_LABEL, max_size=3),
+    _SHARED_PARENT,
+    st.sampled_from(["", ".", ".."]),
+)
+_SHARED_TYPE = st.sampled_from(["A", "a", "PTR", "srv", "TYPE65280", "ANY", "XYZ"])
+
+
+def _outcome(prepare, questions):
+    try:
+        return prepare(questions)
+    except (InvalidNameError, UsageError) as exc:
+        return type(exc), str(exc)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.builds(Question, name=_SHARED_NAME, type=_SHARED_TYPE), max_size=12))
+def test_prepare_all_prepares_each_question_as_prepare_does(questions):
+    # Names under a parent already prepared are encoded from its wire: the same
+    # questions, the same first error, as one _prepare per question.
+    expected = _outcome(lambda qs: [dnswire._prepare(q) for q in qs], questions)
+    assert _outcome(dnswire._prepare_all, questions) == expected
+
+
+def test_prepare_all_encodes_labels_under_known_parents_once_each():
+    parent = "web.bench.svc.cluster.local."
+    names = [parent, "web-0." + parent, "WEB-1.Web.bench.svc.cluster.local", "web-0." + parent]
+    prepared = dnswire._prepare_all([Question(name=n, type="A") for n in names])
+    assert prepared[1] is prepared[3]  # each distinct question once
+    assert prepared[1].name is names[1]  # the plan's own string
+    assert [p.section for p in prepared] == [
+        dnswire._prepare(Question(name=n, type="A")).section for n in names
+    ]
+    assert prepared[2].name == "web-1.web.bench.svc.cluster.local."
+    long_parent = ".".join(["x" * 63] * 3) + "."  # 193 bytes: one more label of 61 is 255
+    near = [long_parent, "y" * 61 + "." + long_parent, "y" * 62 + "." + long_parent]
+    with pytest.raises(InvalidNameError, match="255"):
+        dnswire._prepare_all([Question(name=n, type="A") for n in near])
+    assert len(dnswire._prepare_all([Question(name=n, type="A") for n in near[:2]])) == 2
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
