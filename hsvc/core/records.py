@@ -27,7 +27,7 @@ from hsvc.core.model import (
     Pod,
     Service,
 )
-from hsvc.core.names import NameKind
+from hsvc.core.names import NameKind, ParsedName
 from hsvc.core.text import unique
 
 
@@ -162,6 +162,7 @@ class _Plan:
         self.traces = traces
         self.zone = cluster.settings.primary_zone
         self.items: dict[tuple[str, str], Expectation] = {}
+        self.parents: dict[str, names.Parent | None] = {}
 
     def ask(
         self,
@@ -171,28 +172,55 @@ class _Plan:
         qtype: str,
         *,
         expected_by_people: bool = False,
+        above: names.Parent | None = None,
+        label: str = "",
+        address: str = "",
     ) -> DnsAnswer | None:
         """Add one question; a name people expect that gets no data becomes a must-not-resolve row.
 
-        The row's reason is the first failed step of the engine's trace for it.
+        The row's reason is the first failed step of the engine's trace for it. A name
+        built from known parts is read from them (the parse it would get): ``label``
+        and a dot before ``above``'s name, or the reverse name of ``address``.
         """
         asked = self.items.get((name, qtype))  # keys are absolute already: no second reading
         if asked is not None:
             return asked.expected
         try:
-            name = names.absolute(name)
+            spelled = names.absolute(name)
         except names.InvalidName:
             return None  # e.g. a pod name longer than a DNS label: no one can ask it
-        key = (name, qtype)
-        if key in self.items:
-            return self.items[key].expected
-        parsed = self.c.parse_absolute(name)
+        key = (spelled, qtype)
+        if spelled != name:
+            if key in self.items:
+                return self.items[key].expected
+            above, address, name = None, "", spelled
+        parsed = self._parse(name, above, label, address)
         if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
         why = reason(answer, trace) if expected_by_people else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
+
+    def _parse(self, name: str, above: names.Parent | None, label: str, address: str) -> ParsedName:
+        zones = self.c.settings.zones
+        if above is not None:
+            return names.parse_child(above, label, name, zones, zonal=self.c.settings.zonal)
+        if address:
+            return names.parse_reverse(address, name, zones)
+        return self.c.parse_absolute(name)
+
+    def parent(self, name: str) -> names.Parent | None:
+        """The parse of a name the plan builds names below, once (None: parse each one)."""
+        if name in self.parents:
+            return self.parents[name]
+        try:
+            valid = names.absolute(name) == name
+        except names.InvalidName:
+            valid = False
+        s = self.c.settings
+        found = self.parents[name] = names.parent(name, s.zones, zonal=s.zonal) if valid else None
+        return found
 
     def done(self) -> list[Expectation]:
         order = {g: i for i, g in enumerate(GROUP_ORDER)}
@@ -237,6 +265,7 @@ class _Plan:
         Published endpoints answer under their name (rule 6); the others' names
         (hostname, pod name with endpoint_pod_names, dashed IP) must not (rule 2).
         """
+        above = self.parent(base)
         for entry in self.c.slice_endpoints.get((ns, svc_name), []):
             ep = entry.endpoint
             subject = ep.target_ref or entry.slice.ref
@@ -249,13 +278,23 @@ class _Plan:
             ):
                 labels.add(ep.target_ref.name.lower())
             for label in sorted(labels):
-                self.ask(Group.ENDPOINT, subject, f"{label}.{base}", qtype, expected_by_people=True)
+                name = f"{label}.{base}"
+                self.ask(
+                    Group.ENDPOINT,
+                    subject,
+                    name,
+                    qtype,
+                    expected_by_people=True,
+                    above=above,
+                    label=label,
+                )
             self.ask(
                 Group.PTR,
                 subject,
                 names.reverse_name(entry.address),
                 "PTR",
                 expected_by_people=not conditions.published(ep),
+                address=entry.address,
             )
 
     def orphan_slices(self, ns: str, svc_name: str, entries: list[SliceEndpoint]) -> None:
@@ -324,17 +363,22 @@ class _Plan:
         indexes ``status.podIP`` (the node's IP). With pods disabled, or for the
         secondary IP under verified, the names must not answer.
         """
+        parent = names.under(self.zone, f"{pod.namespace}.pod")
+        above = self.parent(parent)
         for ip in pod.pod_ips:
             canon = names.canonical_ip(ip)
             if canon is None:
                 continue
             qtype = "A" if names.ip_family(canon) == 4 else "AAAA"
+            label = self.c.dashed(canon)
             self.ask(
                 Group.POD,
                 pod.ref,
-                names.under(self.zone, f"{self.c.dashed(canon)}.{pod.namespace}.pod"),
+                f"{label}.{parent}",
                 qtype,
                 expected_by_people=True,
+                above=above,
+                label=label,
             )
 
 
