@@ -51,6 +51,7 @@ from hsvc.adapters.fields import (
     _type_name,
     shared,
 )
+from hsvc.adapters.podread import read_pod
 from hsvc.core import names
 from hsvc.core.model import (
     BackendRef,
@@ -387,11 +388,19 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
     """Convert a Pod.
 
     ``status.podIPs`` wins over ``status.podIP``; a ``deletionTimestamp`` marks
-    the pod as deleting. See :func:`_pod_ready` for readiness.
+    the pod as deleting. See :func:`_pod_ready` for readiness. A pod as the API
+    lists it is read in one pass (:mod:`hsvc.adapters.podread`); any other, and
+    every one in error, field by field.
 
     Raises:
         ConversionError: ``metadata.name`` is missing or a field has the wrong type.
     """
+    pod = read_pod(obj, default_namespace)
+    return pod if pod is not None else _pod_from_fields(obj, default_namespace)
+
+
+def _pod_from_fields(obj: Mapping[str, object], default_namespace: str) -> Pod:
+    """:func:`pod_from_dict`, each field read with its path (the error names the field)."""
     meta, namespace, name = _metadata(obj, default_namespace)
     spec = _spec(obj)
     status = _spec(obj, "status")
