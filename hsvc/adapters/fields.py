@@ -21,7 +21,6 @@ from hsvc.core.model import (
     Labels,
     LabelSelector,
     ObjectRef,
-    labels_of,
 )
 
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -134,9 +133,13 @@ def _str_list(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -
     return tuple(out)
 
 
-def shared(text: str) -> str:
+def shared(text: object) -> str:
     """The one copy of a value that many objects repeat (a namespace, a label, an image)."""
-    return sys.intern(str(text))  # str(): intern takes only an exact str
+    # str(): intern takes only an exact str (a YAML key may be an int)
+    return _intern(text if type(text) is str else str(text))
+
+
+_intern = sys.intern
 
 
 def _labels(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> Labels:
@@ -145,8 +148,9 @@ def _labels(obj: Mapping[str, object], key: str, path: tuple[PathPart, ...]) -> 
         # The API rejects non-string label values; YAML's `version: 1` is the usual cause.
         if not isinstance(value, str):
             raise ConversionError((*path, key, name), f"expected a string, got {_type_name(value)}")
-    # Interned: the pods of one workload carry the same labels.
-    return labels_of({shared(str(k)): shared(str(v)) for k, v in mapping.items()})
+    # Interned: the pods of one workload carry the same labels. Every key and value
+    # comes out of shared() a str, so the map is sorted as it is (what labels_of does).
+    return tuple(sorted({shared(k): shared(v) for k, v in mapping.items()}.items()))
 
 
 def _each(
@@ -212,7 +216,8 @@ def _check_name(text: str, path: tuple[PathPart, ...], *, label: bool) -> None:
             f"invalid value {text!r}: a lowercase RFC 1123 label must consist of lower case "
             "alphanumeric characters or '-', start and end with one, and be at most 63 long",
         )
-    if not names.is_dns1123_subdomain(text):
+    # A label is a subdomain too: checked as a label, a name needs no second check.
+    if not label and not names.is_dns1123_subdomain(text):
         raise ConversionError(
             path,
             f"invalid value {text!r}: a lowercase RFC 1123 subdomain must consist of lower case "

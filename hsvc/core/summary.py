@@ -9,11 +9,11 @@ causes are the report's own findings and the rows' own notes and reasons.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hsvc.core.compare import Row, Verdict
 from hsvc.core.dataclass import dataclass
-from hsvc.core.model import Finding, Severity, selector_matches
+from hsvc.core.model import Finding, Pod, Service, Severity, selector_matches
 from hsvc.core.names import address_from_reverse
 from hsvc.core.report import InspectReport
 
@@ -50,13 +50,68 @@ class Explanation:
 
 def service_of_name(name: str, zones: Sequence[str]) -> ServiceKey | None:
     """Return the Service a name under ``<svc>.<ns>.svc.<zone>`` belongs to."""
-    for zone in zones:
-        if not name.endswith("." + zone):
-            continue
-        labels = name[: -len(zone) - 1].split(".")
-        if len(labels) >= 3 and labels[-1] == "svc":
-            return (labels[-2], labels[-3])
-    return None
+    return _name_owner(zones)(name)
+
+
+def _name_owner(zones: Sequence[str]) -> Callable[[str], ServiceKey | None]:
+    """:func:`service_of_name` for ``zones``, the zones' suffixes made once."""
+    tails = [("." + zone, len(zone) + 1) for zone in zones]
+
+    def owner(name: str) -> ServiceKey | None:
+        for tail, cut in tails:
+            # The labels before the zone end in "svc" and hold two more before it
+            # (the name split at its dots, without the list of every label).
+            if name.endswith(tail) and name.endswith(".svc", 0, len(name) - cut):
+                end = len(name) - cut - 4  # where ".svc" starts
+                dot = name.rfind(".", 0, end)
+                if dot >= 0:
+                    return (name[dot + 1 : end], name[name.rfind(".", 0, dot) + 1 : dot])
+        return None
+
+    return owner
+
+
+def _pod_owners(
+    services: Sequence[Service], pods: Sequence[Pod]
+) -> tuple[dict[tuple[str, str], ServiceKey], dict[str, ServiceKey]]:
+    """The Service each pod belongs to, by (namespace, name) and by address.
+
+    A pod belongs to the first Service (in the report's order) of its namespace
+    that it names as subdomain or whose selector matches it. Candidates come from
+    two indexes (by name; by the selector's first label, which a matching pod has),
+    so the cost is per pod, not per pod and Service.
+    """
+    by_name: dict[tuple[str, str], list[int]] = {}
+    by_label: dict[str, dict[tuple[str, str], list[int]]] = {}  # namespace -> label -> Services
+    for position, svc in enumerate(services):
+        by_name.setdefault((svc.namespace, svc.name), []).append(position)
+        if svc.selector:
+            by_label.setdefault(svc.namespace, {}).setdefault(svc.selector[0], []).append(position)
+    pod_service: dict[tuple[str, str], ServiceKey] = {}
+    ip_service: dict[str, ServiceKey] = {}
+    nothing: dict[tuple[str, str], list[int]] = {}
+    for pod in pods:
+        ns = pod.namespace
+        labelled = by_label.get(ns, nothing)
+        candidates = [
+            *by_name.get((ns, pod.subdomain), ()),
+            *(p for label in pod.labels for p in labelled.get(label, ())),
+        ]
+        for position in sorted(candidates) if len(candidates) > 1 else candidates:
+            svc = services[position]
+            # A candidate not named by the pod has its selector's first label: a
+            # selector of one label matches.
+            if (
+                pod.subdomain == svc.name
+                or len(svc.selector) == 1
+                or selector_matches(svc.selector, pod.labels)
+            ):
+                owner = (svc.namespace, svc.name)
+                pod_service.setdefault((pod.namespace, pod.name), owner)
+                for ip in pod.pod_ips:
+                    ip_service.setdefault(ip, owner)
+                break
+    return pod_service, ip_service
 
 
 def row_services(report: InspectReport) -> list[ServiceKey | None]:
@@ -66,57 +121,32 @@ def row_services(report: InspectReport) -> list[ServiceKey | None]:
     target names; a pod record to the Service that selects the pod (or names it
     as subdomain).
     """
-    zones = report.source.settings.forward_zones
+    of_name = _name_owner(report.source.settings.forward_zones)
     in_scope = {(s.service.namespace, s.service.name) for s in report.services}
-    services = [s.service for s in report.services]
-    # A pod belongs to the first Service (in the report's order) of its namespace
-    # that it names as subdomain or whose selector matches it. Candidates come from
-    # two indexes (by name; by the selector's first label, which a matching pod has),
-    # so the cost is per pod, not per pod and Service.
-    by_name: dict[tuple[str, str], list[int]] = {}
-    by_label: dict[tuple[str, str, str], list[int]] = {}
-    for position, svc in enumerate(services):
-        by_name.setdefault((svc.namespace, svc.name), []).append(position)
-        if svc.selector:
-            label, value = svc.selector[0]
-            by_label.setdefault((svc.namespace, label, value), []).append(position)
-    pod_service: dict[tuple[str, str], ServiceKey] = {}
-    ip_service: dict[str, ServiceKey] = {}
-    for pod in report.source.snapshot.pods:
-        ns = pod.namespace
-        candidates = [
-            *by_name.get((ns, pod.subdomain), ()),
-            *(p for k, v in pod.labels for p in by_label.get((ns, k, v), ())),
-        ]
-        for position in sorted(candidates):
-            svc = services[position]
-            if pod.subdomain == svc.name or selector_matches(svc.selector, pod.labels):
-                owner = (svc.namespace, svc.name)
-                pod_service.setdefault((pod.namespace, pod.name), owner)
-                for ip in pod.pod_ips:
-                    ip_service.setdefault(ip, owner)
-                break
+    pod_service, ip_service = _pod_owners(
+        [s.service for s in report.services], report.source.snapshot.pods
+    )
     out: list[ServiceKey | None] = []
     key: ServiceKey | None
     for row in report.rows:
-        key = service_of_name(row.name, zones)
-        if key is None and row.name.endswith(".arpa."):
-            targets = [r.data for r in row.expected.answer] or [
+        expected = row.expected
+        name = expected.name
+        key = of_name(name)
+        if key is None and name.endswith(".arpa."):
+            targets = [r.data for r in expected.answer] or [
                 r.data for c in row.checks for r in c.observation.answer
             ]
             for target in targets:
-                key = service_of_name(target.lower(), zones)
+                key = of_name(target.lower())
                 if key is not None:
                     break
             if key is None:
-                address = address_from_reverse(row.name)
+                address = address_from_reverse(name)
                 key = ip_service.get(address or "")
         if key is None and row.subject.kind == "Pod":
             key = pod_service.get((row.subject.namespace, row.subject.name))
-        if key is None and ".pod." in row.name:
-            key = next(
-                (ip_service[r.data] for r in row.expected.answer if r.data in ip_service), None
-            )
+        if key is None and ".pod." in name:
+            key = next((ip_service[r.data] for r in expected.answer if r.data in ip_service), None)
         out.append(key if key in in_scope else None)
     return out
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hsvc.adapters import fields
 from hsvc.adapters.convert import slice_from_dict
 from hsvc.adapters.fields import ConversionError
+from hsvc.core.model import labels_of
 
 
 def general_ip_version(text: str) -> int:
@@ -93,3 +94,16 @@ def test_slice_addresses_read_fast_are_still_checked() -> None:
     assert info.value.path == ("endpoints", 1, "addresses", 0)
     good = {**base, "endpoints": [{"addresses": ["10.0.0.1", "10.0.0.2"]}]}
     assert slice_from_dict(good).endpoints[0].addresses == ("10.0.0.1", "10.0.0.2")
+
+
+@given(
+    st.dictionaries(
+        st.one_of(st.text(max_size=5), st.integers(-3, 3), st.booleans()), st.text(max_size=5)
+    )
+)
+def test_labels_are_read_as_labels_of_reads_them(mapping: dict[object, str]) -> None:
+    # A YAML map may have int or bool keys; they become strings (the last one wins).
+    expected = labels_of({str(k): v for k, v in mapping.items()})
+    labels = fields._labels({"labels": mapping}, "labels", ("metadata",))
+    assert labels == expected
+    assert all(type(k) is str and type(v) is str for k, v in labels)

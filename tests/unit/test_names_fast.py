@@ -109,3 +109,23 @@ def test_strict_ip_agrees_with_ipaddress(text):
     except ValueError:
         expected = False
     assert names._strict_ip(text) == expected
+
+
+# Kubernetes object names: lower case, digits, '-', '.', and what must be refused.
+OBJECT_NAME = st.text(alphabet="az09-.A_\n", max_size=70) | st.builds(
+    lambda n, c: c * n, st.integers(60, 260), st.sampled_from(["a", "a.", "-"])
+)
+
+
+@settings(deadline=None, max_examples=scaled(500))
+@given(OBJECT_NAME)
+def test_name_checks_agree_with_the_messages_they_give(text):
+    assert names.is_dns1123_label(text) == (not names.dns1123_label_errors(text))
+    assert names.is_dns1123_subdomain(text) == (not names.dns1123_subdomain_errors(text))
+
+
+@settings(deadline=None, max_examples=scaled(300))
+@given(OBJECT_NAME)
+def test_a_label_is_always_a_subdomain(text):
+    # What lets the converters check a name that must be a label once, not twice.
+    assert not names.is_dns1123_label(text) or names.is_dns1123_subdomain(text)

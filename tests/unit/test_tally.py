@@ -194,3 +194,46 @@ def test_pod_rows_belong_to_the_first_service_that_names_or_selects_the_pod(pods
     assert row_services(report) == [
         expected.get((r.subject.namespace, r.subject.name)) for r in rows
     ]
+
+
+def _split_owner(name: str, zones: tuple[str, ...]) -> tuple[str, str] | None:
+    """The Service of a name, from its labels split at the dots (what row_services means)."""
+    for zone in zones:
+        if name.endswith("." + zone):
+            labels = name[: -len(zone) - 1].split(".")
+            if len(labels) >= 3 and labels[-1] == "svc":
+                return (labels[-2], labels[-3])
+    return None
+
+
+_NAME_LABELS = st.sampled_from(
+    ["svc", "web", "web-0", "bench", "pod", "", "cluster", "local", "_tcp"]
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_NAME_LABELS, max_size=7),
+    st.lists(st.sampled_from(["cluster.local.", "local.", "svc.cluster.local.", "."]), max_size=3),
+)
+def test_a_rows_service_is_read_from_the_labels_before_the_zone(
+    labels: list[str], zones: list[str]
+) -> None:
+    from hsvc.core.summary import service_of_name as summary_service_of_name
+
+    for name in (".".join(labels) + ".", ".".join([*labels, "cluster", "local", ""])):
+        assert summary_service_of_name(name, tuple(zones)) == _split_owner(name, tuple(zones))
+
+
+def test_a_rows_service_under_the_first_zone_that_holds_it() -> None:
+    from hsvc.core.summary import service_of_name as summary_service_of_name
+
+    name = "web-0.web.bench.svc.cluster.local."
+    assert summary_service_of_name(name, ("cluster.local.",)) == ("bench", "web")
+    assert summary_service_of_name("bench.svc.cluster.local.", ("cluster.local.",)) is None
+    # Under "svc.cluster.local." the labels end in "bench", not "svc": the next zone decides.
+    assert summary_service_of_name(name, ("svc.cluster.local.", "cluster.local.")) == (
+        "bench",
+        "web",
+    )
+    assert summary_service_of_name("web.bench.svc.example.", ("cluster.local.",)) is None
