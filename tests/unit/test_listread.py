@@ -1,4 +1,4 @@
-"""The one-pass pod reader makes the converter's Pod, or leaves the pod to the converter."""
+"""The one-pass readers make the converters' Pods and Endpoints, or leave them to the converters."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hsvc.adapters import convert
 from hsvc.adapters.fields import ConversionError
-from hsvc.adapters.podread import read_pod
+from hsvc.adapters.listread import read_endpoint, read_pod
 from tests.examples import scaled
 
 
@@ -230,3 +230,95 @@ def test_what_the_reader_leaves_is_converted_or_refused_with_its_path() -> None:
     odd["spec"]["containers"] = [None]  # null reads as an empty container
     assert read_pod(odd, "default") is None
     assert convert.pod_from_dict(odd).images == ()
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+ENDPOINT_FIELDS: dict[tuple[str, ...], tuple[list[Any], list[Any]]] = {
+    ("addresses",): (
+        [["10.64.0.1"], ["10.64.0.1", "10.64.0.2"], ["fd00::1"], ["web-0.example.com"]],
+        [[], ["10.64.0.300"], ["fe80::1%eth0"], [1], "10.0.0.1", None],
+    ),
+    ("hostname",): (["web-0", "", None], ["Bad_", "a.b", 3]),
+    ("conditions",): (
+        [
+            {"ready": True, "serving": True, "terminating": False},
+            {"ready": False},
+            {},
+            None,
+        ],
+        [{"ready": "true"}, {"serving": 1}, {"terminating": []}, [], "c"],
+    ),
+    ("targetRef",): (
+        [
+            {"kind": "Pod", "namespace": "bench", "name": "web-0"},
+            {"kind": "Pod", "name": "web-0"},
+            {"kind": "Pod", "namespace": "", "name": "p"},
+            None,
+        ],
+        [{"kind": 1}, {"name": None, "namespace": 2}, [], "ref"],
+    ),
+    ("nodeName",): (["node-1", "", None], [3]),
+    ("zone",): (["zone-a", None], [["a"]]),
+}
+
+
+@st.composite
+def endpoints(draw: st.DrawFn) -> Any:
+    """An endpoint of valid fields (some absent), then a few made odd; now and then no object."""
+    if draw(st.integers(0, 20)) == 0:
+        return draw(_values(None, [], "endpoint"))
+    obj: dict[str, Any] = {"addresses": ["10.64.0.9"]}
+    for path, (good, _odd) in ENDPOINT_FIELDS.items():
+        if draw(st.booleans()):
+            _put(obj, path, copy.deepcopy(draw(st.sampled_from(good))))
+    for path in draw(st.lists(st.sampled_from(sorted(ENDPOINT_FIELDS)), max_size=2)):
+        _put(obj, path, copy.deepcopy(draw(st.sampled_from(ENDPOINT_FIELDS[path][1]))))
+    return obj
+
+
+@settings(max_examples=scaled(1500), deadline=None)
+@given(endpoints(), _values("IPv4", "IPv6", "FQDN"), _values("bench", "other"))
+def test_the_endpoint_reader_makes_the_converters_endpoint_or_none(
+    obj: Any, address_type: str, namespace: str
+) -> None:
+    family = {"IPv4": 4, "IPv6": 6}.get(address_type, 0)
+    before = copy.deepcopy(obj)
+    endpoint = read_endpoint(obj, family, namespace)
+    path = ("endpoints", 0)
+    try:
+        expected: Any = convert._endpoint(
+            convert._mapping(obj, path), path, address_type, namespace
+        )
+    except ConversionError as exc:
+        expected = exc
+    assert obj == before
+    if endpoint is not None:
+        assert endpoint == expected
+    meta = {"name": "s", "namespace": namespace}
+    slice_ = {"metadata": meta, "addressType": address_type, "endpoints": [obj]}
+    if isinstance(expected, ConversionError):
+        with pytest.raises(ConversionError) as info:
+            convert.slice_from_dict(slice_)
+        assert (info.value.path, info.value.reason) == (expected.path, expected.reason)
+    else:
+        assert convert.slice_from_dict(slice_).endpoints == (expected,)
+
+
+def test_a_listed_endpoint_is_read_in_one_pass() -> None:
+    obj = {
+        "addresses": ["10.64.0.1"],
+        "hostname": "web-0",
+        "conditions": {"ready": True, "serving": True, "terminating": False},
+        "targetRef": {"kind": "Pod", "namespace": "bench", "name": "web-0"},
+    }
+    endpoint = read_endpoint(obj, 4, "bench")
+    assert endpoint is not None and endpoint.target_ref is not None
+    assert endpoint == convert._endpoint(obj, ("endpoints", 0), "IPv4", "bench")
+    assert (endpoint.ready, endpoint.terminating, endpoint.target_ref.name) == (
+        True,
+        False,
+        "web-0",
+    )
+    assert read_endpoint(obj, 6, "bench") is None  # an IPv4 address in an IPv6 slice: refused there
+    assert read_endpoint({"addresses": ["a.example"]}, 0, "bench") is None  # FQDN: the converter's

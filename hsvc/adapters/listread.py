@@ -1,16 +1,18 @@
-"""A Pod as the API lists it, read in one pass: :func:`pod_from_dict`'s usual case.
+"""Pods and slice endpoints as the API lists them, read in one pass: the converters' usual case.
 
-:func:`hsvc.adapters.convert.pod_from_dict` reads every field through the typed
-accessors of :mod:`hsvc.adapters.fields`, each carrying the path of the field for
-its error message: some fifty calls a pod, most of the cost of converting the
-150,000 pods of a large cluster. :func:`read_pod` reads a pod whose every field it
-looks at has the exact JSON type the API writes (a field absent or ``null``, a
+:func:`hsvc.adapters.convert.pod_from_dict` and ``slice_from_dict`` read every
+field through the typed accessors of :mod:`hsvc.adapters.fields`, each carrying
+the path of the field for its error message: some fifty calls a pod, most of the
+cost of converting the 150,000 pods and endpoints of a large cluster.
+:func:`read_pod` and :func:`read_endpoint` read an object whose every field they
+look at has the exact JSON type the API writes (a field absent or ``null``, a
 string, a list of objects) and whose names and addresses pass the converter's
-checks, and makes the same :class:`~hsvc.core.model.Pod`. Anything else, from a
-wrong type to an invalid name, gives None: the converter then reads the pod
-itself and finds the error there, with its path. So this module never decides
-that a pod is wrong, only that it is plainly right (``tests/unit/test_podread.py``
-holds the two against each other on generated pods).
+checks, and make the same :class:`~hsvc.core.model.Pod` or
+:class:`~hsvc.core.model.Endpoint`. Anything else, from a wrong type to an
+invalid name, gives None: the converter then reads the object itself and finds
+the error there, with its path. So this module never decides that an object is
+wrong, only that it is plainly right (``tests/unit/test_listread.py`` holds the
+two against each other on generated objects).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any
 
 from hsvc.adapters.fields import _ip_version
 from hsvc.core import names
-from hsvc.core.model import ObjectRef, Pod
+from hsvc.core.model import Endpoint, ObjectRef, Pod
 
-__all__ = ["read_pod"]
+__all__ = ["read_endpoint", "read_pod"]
 
 _intern = sys.intern
 _is_label = names.is_dns1123_label
@@ -113,11 +115,16 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
     )
 
 
-def _flag(obj: dict[str, Any], key: str) -> bool:
+def _condition(obj: dict[str, Any], key: str) -> bool | None:
+    """A true or false field; None when absent or null."""
     value = obj.get(key)
     if value is not None and type(value) is not bool:
         raise _Unusual
-    return value is True
+    return value
+
+
+def _flag(obj: dict[str, Any], key: str) -> bool:
+    return _condition(obj, key) is True
 
 
 def _labels(meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -200,8 +207,52 @@ def _owner(meta: dict[str, Any], namespace: str) -> ObjectRef | None:
         if not owners:
             return None
         chosen = owners[0]
+    return _ref(chosen, namespace)
+
+
+def _ref(ref: object, namespace: str) -> ObjectRef:
+    """An object reference (``fields._ref``): its namespace the object's when absent."""
+    if type(ref) is not dict:
+        raise _Unusual
     return ObjectRef(
-        kind=_intern(_text(chosen, "kind")),
-        namespace=_intern(_text(chosen, "namespace", namespace)),
-        name=_text(chosen, "name"),
+        kind=_intern(_text(ref, "kind")),
+        namespace=_intern(_text(ref, "namespace", namespace)),
+        name=_text(ref, "name"),
+    )
+
+
+def read_endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -> Endpoint | None:
+    """The Endpoint ``slice_from_dict`` makes of one of a slice's ``endpoints``, or None.
+
+    ``family`` is 4 or 6, the slice's ``addressType``; 0 (FQDN) leaves it to the converter.
+    """
+    try:
+        return _endpoint(endpoint, family, namespace)
+    except _Unusual:
+        return None
+
+
+def _endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -> Endpoint:
+    if type(endpoint) is not dict or not family:
+        raise _Unusual
+    addresses = _list(endpoint, "addresses", str)
+    if not addresses:
+        raise _Unusual
+    for address in addresses:
+        if _ip_version(address) != family:
+            raise _Unusual
+    hostname = _text(endpoint, "hostname")
+    if hostname and not _is_label(hostname):
+        raise _Unusual
+    conditions = _mapping(endpoint, "conditions")
+    ref = endpoint.get("targetRef")
+    return Endpoint(
+        addresses=tuple(addresses),
+        ready=_condition(conditions, "ready"),
+        serving=_condition(conditions, "serving"),
+        terminating=_condition(conditions, "terminating"),
+        hostname=hostname,
+        target_ref=None if ref is None else _ref(ref, namespace),
+        node_name=_text(endpoint, "nodeName"),
+        zone=_text(endpoint, "zone"),
     )
