@@ -212,9 +212,12 @@ _IN = int(dns.rdataclass.IN)
 _ONE_A = struct.Struct("!HHHIHBBBB3s2xB3x2s")
 _ONE_A_SHAPE = (0xC00C, int(dns.rdatatype.A), int(dns.rdataclass.IN), 4, _ROOT_OPT, 0, b"\0\0")
 _DECIMAL = tuple(str(byte) for byte in range(256))  # an address byte as inet_ntoa writes it
+# A TTL with its top bit set reads as 0 (RFC 2181 section 8), as dnspython reads it.
+_MAX_TTL = 0x7FFFFFFF
 _A, _AAAA, _SRV, _TXT = (
     int(t) for t in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.TXT)
 )
+_SOA = int(dns.rdatatype.SOA)
 
 
 def _decode(wire: bytes) -> _Response | None:
@@ -287,7 +290,7 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _R
             record: Record = _new(Record)
             _RECORD_NAME(record, qname)
             _RECORD_TYPE(record, "A")
-            _RECORD_TTL(record, ttl)
+            _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
             _RECORD_DATA(record, ".".join((_DECIMAL[a], _DECIMAL[b], _DECIMAL[c], _DECIMAL[d])))
             response: _Response = _tuple_new(_Response, (rcode, False, (record,), size))
             return response
@@ -315,7 +318,7 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _R
     record = _new(Record)
     _RECORD_NAME(record, qname)
     _RECORD_TYPE(record, type_name)
-    _RECORD_TTL(record, ttl)
+    _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
     _RECORD_DATA(record, data)
     response = _tuple_new(_Response, (rcode, False, (record,), size))
     return response
@@ -371,11 +374,16 @@ def _records_of(
             return None
         if index >= ancount:
             if rdtype == _OPT and index >= ancount + nscount and not opt_seen:
-                # The extended rcode lives in the OPT TTL's top byte; leave it to dnspython.
-                if owner != "." or ttl >> 24:
+                # The extended rcode lives in the OPT TTL's top byte, options in its data:
+                # leave them to dnspython.
+                if owner != "." or ttl >> 24 or rdlen:
                     return None
                 opt_seen = True
-            elif rdtype not in _FAST_OTHER_TYPES or rdclass != _IN:
+            elif (
+                rdtype not in _FAST_OTHER_TYPES
+                or rdclass != _IN
+                or not _other_data_read(wire, qname, rdtype, start, offset)
+            ):
                 return None
             continue
         type_name = _FAST_TYPES.get(rdtype)
@@ -390,13 +398,58 @@ def _records_of(
         record: Record = _new(Record)
         _RECORD_NAME(record, owner)
         _RECORD_TYPE(record, type_name)
-        _RECORD_TTL(record, ttl)
+        _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
         _RECORD_DATA(record, data)
         answer.append(record)
     if offset != end:
         return None
     response: _Response = _tuple_new(_Response, (rcode, False, tuple(answer), size))
     return response
+
+
+def _other_data_read(wire: bytes, qname: str, rdtype: int, start: int, end: int) -> bool:
+    """Whether dnspython reads the data of an authority or additional record without error.
+
+    Those records are not reported, but dnspython reads their data and refuses the
+    whole message for a malformed one (an SOA's names cut short, a glue address of
+    five bytes): False leaves such a message, or one of unusual names, to it.
+    ``qname`` as :func:`_records_of` has it.
+    """
+    if rdtype == _A:
+        return end - start == 4
+    if rdtype == _AAAA:
+        return end - start == 16
+    after = _name_end(wire, qname, start, end)
+    if rdtype == _SOA:  # two names, then serial, refresh, retry, expire and minimum
+        after = _name_end(wire, qname, after, end) if after > 0 else after
+        return after > 0 and end - after == 20
+    return after == end  # NS: one name
+
+
+def _name_end(wire: bytes, qname: str, at: int, end: int) -> int:
+    """The offset after a name that dnspython reads without error (ending by ``end``), or -1.
+
+    The usual one in a record's data (an SOA's) is labels then a pointer to a label of
+    the question's name, written whole (``qname``), checked without building its text;
+    any other is read by :func:`_name`.
+    """
+    start, length = at, 1  # the wire length so far, with the root's byte
+    while at < end:
+        size = wire[at]
+        if size >= 0xC0 and qname and at + 1 < end:
+            target = (size & 0x3F) << 8 | wire[at + 1]
+            tail = qname if target == 12 else _suffix(qname, target - 12)
+            if tail and length + len(tail) <= 255:
+                return at + 2
+            break
+        if size > 63:
+            break
+        at += size + 1
+        if not size:
+            return at if length <= 255 else -1
+        length += size + 1
+    read = _name(wire, start, end)
+    return -1 if read is None else read[1]
 
 
 def _suffix(qname: str, at: int) -> str:
