@@ -198,7 +198,7 @@ class _Plan:
         if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
-        why = reason(answer, trace) if expected_by_people else ""
+        why = reason(answer, trace) if expected_by_people and not answer.answer else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
 
@@ -255,8 +255,9 @@ class _Plan:
                 if canon is not None:
                     self.ask(Group.PTR, ref, names.reverse_name(canon), "PTR")
         self.slice_names(svc.namespace, svc.name, base)
-        self.per_pod_names(svc, base)
-        for pod in self.c.pods_of(svc):
+        pods = self.c.pods_of(svc)
+        self.per_pod_names(svc, base, pods)
+        for pod in pods:
             self.pod_records(pod)
 
     def slice_names(self, ns: str, svc_name: str, base: str) -> None:
@@ -314,8 +315,11 @@ class _Plan:
                 expected_by_people=not conditions.published(entry.endpoint),
             )
 
-    def per_pod_names(self, svc: Service, base: str) -> None:
-        """Names people expect for pods, including those that must not exist (rules 21-23)."""
+    def per_pod_names(self, svc: Service, base: str, pods: list[Pod]) -> None:
+        """Names people expect for pods, including those that must not exist (rules 21-23).
+
+        ``pods``: the pods the Service selects or that name it as subdomain (``pods_of``).
+        """
         for sts in self.c.stateful_sets_by_service.get((svc.namespace, svc.name), []):
             # Pods that exist answer through their own records; names of pods not
             # created yet stop at MAX_DESIRED_ORDINALS (replicas: 100000000).
@@ -326,10 +330,12 @@ class _Plan:
                         Group.ENDPOINT, sts.ref, f"{pod_name}.{base}", "A", expected_by_people=True
                     )
         # Only pods the Service selects or that name it as subdomain matter here.
-        for pod in self.c.pods_of(svc):
-            selected = conditions.selects(svc, pod)
+        selects = {id(pod) for pod in self.c.selected_pods(svc)}  # conditions.selects
+        asked = self.items
+        for pod in pods:
+            selected = id(pod) in selects
             families = sorted({names.ip_family(ip) for ip in pod.pod_ips} - {0}) or [4]
-            qtypes = ["A" if f == 4 else "AAAA" for f in families]
+            qtypes = _A if families == [4] else ["A" if f == 4 else "AAAA" for f in families]
             labels: list[str] = []
             if pod.hostname and (pod.subdomain == svc.name or selected):
                 labels.append(pod.hostname.lower())
@@ -340,10 +346,10 @@ class _Plan:
             if selected:
                 labels.extend(self.c.dashed(ip) for ip in pod.pod_ips)
             for label in labels:
+                name = f"{label}.{base}"
                 for qtype in qtypes:
-                    self.ask(
-                        Group.ENDPOINT, pod.ref, f"{label}.{base}", qtype, expected_by_people=True
-                    )
+                    if (name, qtype) not in asked:  # most were asked from the slices
+                        self.ask(Group.ENDPOINT, pod.ref, name, qtype, expected_by_people=True)
             if selected:
                 for ip in pod.pod_ips:
                     canon = names.canonical_ip(ip)
@@ -354,6 +360,7 @@ class _Plan:
                             names.reverse_name(canon),
                             "PTR",
                             expected_by_people=True,
+                            address=canon,
                         )
 
     def pod_records(self, pod: Pod) -> None:
@@ -380,6 +387,9 @@ class _Plan:
                 above=above,
                 label=label,
             )
+
+
+_A = ("A",)  # the query types of a pod with IPv4 addresses only (the usual pod)
 
 
 def _zone_ref(zone: str) -> ObjectRef:
