@@ -533,8 +533,11 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     try:
-        if args and args[0] not in ("-h", "--help", "--version"):
-            args = hoist_command(args, _command_names(), _value_flags())
+        names = _command_names()
+        if args and args[0] not in names and args[0] not in ("-h", "--help", "--version"):
+            # Only when the command is not first: the value flags are read from every
+            # command's signature.
+            args = hoist_command(args, names, _value_flags())
         code = _group_for(args)(args=args, prog_name=prog, standalone_mode=False, obj=env)
         if code != ExitCode.WRITE_FAILED:
             env.stdout.flush()

@@ -51,6 +51,7 @@ from hsvc.adapters.fields import (
     _type_name,
     shared,
 )
+from hsvc.adapters.listread import read_endpoint, read_pod
 from hsvc.core import names
 from hsvc.core.model import (
     BackendRef,
@@ -219,6 +220,39 @@ def _endpoint_ports(obj: Mapping[str, object]) -> tuple[EndpointPort, ...]:
     )
 
 
+def _endpoint(
+    endpoint: Mapping[str, object], path: tuple[PathPart, ...], address_type: str, namespace: str
+) -> Endpoint:
+    """One entry of a slice's ``endpoints``, each field read with its path."""
+    addresses = _str_list(endpoint, "addresses", path)
+    if not addresses:
+        raise ConversionError((*path, "addresses"), "required field is missing or empty")
+    for i, address in enumerate(addresses):
+        if address_type == "FQDN":
+            if not names.is_dns1123_subdomain(address):
+                raise ConversionError(
+                    (*path, "addresses", i),
+                    f"invalid value {address!r}: must be an RFC 1123 subdomain",
+                )
+        else:
+            _check_ip(address, (*path, "addresses", i), 4 if address_type == "IPv4" else 6)
+    hostname = _str(endpoint, "hostname", path)
+    if hostname:
+        _check_label(hostname, (*path, "hostname"))
+    cond_path = (*path, "conditions")
+    conditions = _mapping(endpoint.get("conditions"), cond_path)
+    return Endpoint(
+        addresses=addresses,
+        ready=_bool(conditions, "ready", cond_path),
+        serving=_bool(conditions, "serving", cond_path),
+        terminating=_bool(conditions, "terminating", cond_path),
+        hostname=hostname,
+        target_ref=_object_ref(endpoint, "targetRef", path, namespace),
+        node_name=_str(endpoint, "nodeName", path),
+        zone=_str(endpoint, "zone", path),
+    )
+
+
 def slice_from_dict(
     obj: Mapping[str, object], *, default_namespace: str = "default"
 ) -> EndpointSlice:
@@ -239,37 +273,14 @@ def slice_from_dict(
             ("addressType",),
             f"unsupported value {address_type!r}: must be one of {', '.join(_ADDRESS_TYPES)}",
         )
-    endpoints: list[Endpoint] = []
-    for endpoint, path in _each(obj, "endpoints", ()):
-        addresses = _str_list(endpoint, "addresses", path)
-        if not addresses:
-            raise ConversionError((*path, "addresses"), "required field is missing or empty")
-        for i, address in enumerate(addresses):
-            if address_type == "FQDN":
-                if not names.is_dns1123_subdomain(address):
-                    raise ConversionError(
-                        (*path, "addresses", i),
-                        f"invalid value {address!r}: must be an RFC 1123 subdomain",
-                    )
-            else:
-                _check_ip(address, (*path, "addresses", i), 4 if address_type == "IPv4" else 6)
-        hostname = _str(endpoint, "hostname", path)
-        if hostname:
-            _check_label(hostname, (*path, "hostname"))
-        cond_path = (*path, "conditions")
-        conditions = _mapping(endpoint.get("conditions"), cond_path)
-        endpoints.append(
-            Endpoint(
-                addresses=addresses,
-                ready=_bool(conditions, "ready", cond_path),
-                serving=_bool(conditions, "serving", cond_path),
-                terminating=_bool(conditions, "terminating", cond_path),
-                hostname=hostname,
-                target_ref=_object_ref(endpoint, "targetRef", path, namespace),
-                node_name=_str(endpoint, "nodeName", path),
-                zone=_str(endpoint, "zone", path),
-            )
-        )
+    # An address endpoint as the API lists it is read in one pass (listread); any
+    # other, and every one in error, field by field, in the order of the list.
+    family = {"IPv4": 4, "IPv6": 6}.get(address_type, 0)
+    endpoints = [
+        read_endpoint(endpoint, family, namespace)
+        or _endpoint(endpoint, path, address_type, namespace)
+        for endpoint, path in _each(obj, "endpoints", ())
+    ]
     return EndpointSlice(
         namespace=namespace,
         name=name,
@@ -387,11 +398,19 @@ def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "defaul
     """Convert a Pod.
 
     ``status.podIPs`` wins over ``status.podIP``; a ``deletionTimestamp`` marks
-    the pod as deleting. See :func:`_pod_ready` for readiness.
+    the pod as deleting. See :func:`_pod_ready` for readiness. A pod as the API
+    lists it is read in one pass (:mod:`hsvc.adapters.listread`); any other, and
+    every one in error, field by field.
 
     Raises:
         ConversionError: ``metadata.name`` is missing or a field has the wrong type.
     """
+    pod = read_pod(obj, default_namespace)
+    return pod if pod is not None else _pod_from_fields(obj, default_namespace)
+
+
+def _pod_from_fields(obj: Mapping[str, object], default_namespace: str) -> Pod:
+    """:func:`pod_from_dict`, each field read with its path (the error names the field)."""
     meta, namespace, name = _metadata(obj, default_namespace)
     spec = _spec(obj)
     status = _spec(obj, "status")

@@ -206,6 +206,12 @@ _ROOT_OPT = b"\0" + struct.pack("!H", dns.rdatatype.OPT)  # an OPT record's owne
 _RR = struct.Struct("!HHIH")
 _OPT = int(dns.rdatatype.OPT)
 _IN = int(dns.rdataclass.IN)
+# The usual answer to an A question, after its question: a pointer to the question's
+# name, type, class, TTL, data length, four address bytes; then an OPT record's owner
+# and type, payload, extended rcode, version and flags, data length.
+_ONE_A = struct.Struct("!HHHIHBBBB3s2xB3x2s")
+_ONE_A_SHAPE = (0xC00C, int(dns.rdatatype.A), int(dns.rdataclass.IN), 4, _ROOT_OPT, 0, b"\0\0")
+_DECIMAL = tuple(str(byte) for byte in range(256))  # an address byte as inet_ntoa writes it
 _A, _AAAA, _SRV, _TXT = (
     int(t) for t in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.TXT)
 )
@@ -273,6 +279,18 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _R
     loop; None for any other shape (left to it).
     """
     size = len(wire)
+    if size == end + 27:  # the size of one A record and the OPT record
+        pointer, rdtype, rdclass, ttl, rdlen, a, b, c, d, opt, ext, optlen = _ONE_A.unpack_from(
+            wire, end
+        )
+        if (pointer, rdtype, rdclass, rdlen, opt, ext, optlen) == _ONE_A_SHAPE:
+            record: Record = _new(Record)
+            _RECORD_NAME(record, qname)
+            _RECORD_TYPE(record, "A")
+            _RECORD_TTL(record, ttl)
+            _RECORD_DATA(record, ".".join((_DECIMAL[a], _DECIMAL[b], _DECIMAL[c], _DECIMAL[d])))
+            response: _Response = _tuple_new(_Response, (rcode, False, (record,), size))
+            return response
     if (
         size < end + 23
         or wire[end : end + 2] != b"\xc0\x0c"  # a pointer to the question's name
@@ -294,12 +312,12 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _R
     )
     if data is None:
         return None
-    record: Record = _new(Record)
+    record = _new(Record)
     _RECORD_NAME(record, qname)
     _RECORD_TYPE(record, type_name)
     _RECORD_TTL(record, ttl)
     _RECORD_DATA(record, data)
-    response: _Response = _tuple_new(_Response, (rcode, False, (record,), size))
+    response = _tuple_new(_Response, (rcode, False, (record,), size))
     return response
 
 
@@ -332,6 +350,13 @@ def _records_of(
             owner, at = qname, offset + 2
         elif offset < size and wire[offset] == 0:
             owner, at = ".", offset + 1
+        elif (
+            qname
+            and offset + 1 < size
+            and wire[offset] >= 0xC0
+            and (tail := _suffix(qname, ((wire[offset] & 0x3F) << 8 | wire[offset + 1]) - 12))
+        ):
+            owner, at = tail, offset + 2  # a pointer to the zone in the question (an SOA's owner)
         else:
             read = _name(wire, offset, size)
             if read is None:
@@ -372,6 +397,18 @@ def _records_of(
         return None
     response: _Response = _tuple_new(_Response, (rcode, False, tuple(answer), size))
     return response
+
+
+def _suffix(qname: str, at: int) -> str:
+    """The name from ``at`` bytes into the question's name (written whole at offset 12), or "".
+
+    Its text is ``qname`` from ``at`` when a label starts there (byte for character:
+    a label's length byte stands where the dot before it does), what following a
+    pointer there reads; "" anywhere else, the root included (left to :func:`_name`).
+    """
+    if at <= 0 or at >= len(qname) or qname[at - 1] != ".":
+        return ""  # 0 is offset 12 itself (read as the question's name before this)
+    return qname[at:]
 
 
 def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:

@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
@@ -100,6 +99,8 @@ def run_fleet(
         code = int(ExitCode.OK if report.ok else ExitCode.MISMATCH)
         tell(context, "done", f"exit {code}")
         return ContextResult(context=context, exit_code=code, seconds=seconds, report=report)
+
+    from concurrent.futures import ThreadPoolExecutor  # here: a one-context run never needs it
 
     from hsvc.adapters.kubeconfig import import_client
 

@@ -60,7 +60,9 @@ class Answerer(ForwardInquiry):
                 open_ended=True,
                 trace=self.answer_trace(),
             )
-        self.shared_step(("zone", self.zone), _zone_step, self.zone)
+        self.last_ok = True  # the zone step held; worded only for a kept trace (shared_step)
+        if self.keep_trace:
+            self.shared_step(("zone", self.zone), _zone_step, self.zone)
         qtype = self.qtype
         if qtype == "PTR":
             return self.ptr()

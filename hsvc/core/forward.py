@@ -98,7 +98,9 @@ class ForwardInquiry(Inquiry):
                 fix="set 'pods insecure' or 'pods verified' in the Corefile's kubernetes block",
             )
             return self.nx("R28", "pod records are disabled (pods disabled, the plugin's default)")
-        self.shared_step(("namespace", namespace), _namespace_step, namespace)
+        self.last_ok = True  # shared steps held; worded only for a kept trace (shared_step)
+        if self.keep_trace:
+            self.shared_step(("namespace", namespace), _namespace_step, namespace)
         if kind is NameKind.NAMESPACE:
             return Lookup(rules=["R33"], why=f"namespace {namespace} exists; no data at its name")
         if kind is NameKind.POD:
@@ -209,7 +211,8 @@ class ForwardInquiry(Inquiry):
         if svc is None:
             self.add([causes.missing_service_step(self.c, namespace, name)])
             return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
-        self.shared_step(("service", namespace, name), _service_step, svc)
+        if self.keep_trace:
+            self.shared_step(("service", namespace, name), _service_step, svc)
         below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
             return self._external_name(svc)
@@ -230,9 +233,10 @@ class ForwardInquiry(Inquiry):
                 "sets ignore empty_service",
             )
         below_or_port = below or p.kind is NameKind.PORT
-        self.shared_step(
-            ("headless", namespace, name, below_or_port), _headless_step, svc, below_or_port
-        )
+        if self.keep_trace:
+            self.shared_step(
+                ("headless", namespace, name, below_or_port), _headless_step, svc, below_or_port
+            )
         base = names.under(self.zone_spelled, f"{name}.{namespace}.svc")
         if p.kind is NameKind.ZONAL:
             return self._zonal(svc, ready, base)

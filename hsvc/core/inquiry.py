@@ -151,7 +151,14 @@ class Inquiry:
         open_ended: bool = False,
     ) -> DnsAnswer:
         """A NOERROR answer holding ``records``, each with its source object and rule."""
-        answer, sources, record_rules = zip(*records, strict=True) if records else ((), (), ())
+        if len(records) == 1:  # the usual answer: one record from one object
+            rec, source, rule = records[0]
+            answer: tuple[Record, ...] = (rec,)
+            record_rules: tuple[str, ...] = (rule,)
+            provenance: tuple[Provenance, ...] = (Provenance(source=source, rule=rule),)
+        else:
+            answer, sources, record_rules = zip(*records, strict=True) if records else ((), (), ())
+            provenance = tuple(map(_provenance, sources, record_rules))
         all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
         text = why or ""
         if self.notes:
@@ -164,7 +171,7 @@ class Inquiry:
             additional=tuple(additional or ()),
             rules=rule_set(all_rules),
             explanation=text,
-            provenance=tuple(map(_provenance, sources, record_rules)),
+            provenance=provenance,
             open_ended=open_ended,
             trace=self.answer_trace(),
             uncertain=self.uncertain,
@@ -173,8 +180,10 @@ class Inquiry:
     def negative(self, rcode: Rcode, why: str, *, open_ended: bool = False) -> DnsAnswer:
         """NXDOMAIN or NODATA with the zone's SOA (rule 44); fallthrough hands it on (rule 38)."""
         self.rules.append("R44")
-        if rcode is Rcode.NXDOMAIN and any(
-            names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough
+        if (
+            rcode is Rcode.NXDOMAIN
+            and self.s.fallthrough
+            and any(names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough)
         ):
             # Rule 38: the NXDOMAIN is handed to the next plugin (forward) instead.
             self.rules.append("R38")

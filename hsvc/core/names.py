@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
 from hsvc.core.dataclass import dataclass
 
@@ -520,6 +521,68 @@ def _below_service(
         topology=topology,
         prefer=prefer,
     )
+
+
+class Parent(NamedTuple):
+    """A name the planner builds names one label below, parsed once (:func:`parent`)."""
+
+    parsed: ParsedName
+    child: NameKind | None  # what a plain label below reads as; None: parse each child
+
+
+def parent(name: str, zones: Sequence[str], *, zonal: bool = False) -> Parent:
+    """Parse ``name`` (what :func:`absolute` returned) once, for the names one label below it.
+
+    Below a Service's name a label is an endpoint (rule 15), below ``<ns>.pod`` a pod
+    address (rule 28); anything else is parsed name by name (:func:`parse_child`).
+    """
+    parsed = parse_query(name, zones, zonal=zonal, absolute_name=True)
+    child = None
+    if parsed.zone and not (is_reverse_zone(parsed.zone) or is_reverse_zone(name)):
+        if parsed.kind is NameKind.SERVICE:
+            child = NameKind.ENDPOINT
+        elif parsed.kind is NameKind.NAMESPACE and trim_zone(name, parsed.zone)[-1] == "pod":
+            child = NameKind.POD
+    return Parent(parsed, child)
+
+
+def parse_child(
+    above: Parent, label: str, name: str, zones: Sequence[str], *, zonal: bool = False
+) -> ParsedName:
+    """:func:`parse_query` of ``name``, which is ``label`` and a dot before ``above``'s name.
+
+    ``name`` is what :func:`absolute` returned. The name lies in the zone its parent
+    lies in unless it is a zone itself, so one plain label (no dot) below a Service
+    or ``<ns>.pod`` is read from the parent's parse without reading the name again.
+    """
+    p = above.parsed
+    if above.child is None or not label or "." in label or name in zones:
+        return parse_query(name, zones, zonal=zonal, absolute_name=True)
+    if above.child is NameKind.ENDPOINT:
+        return ParsedName(
+            name=name,
+            kind=NameKind.ENDPOINT,
+            zone=p.zone,
+            namespace=p.namespace,
+            service=p.service,
+            endpoint=label,
+        )
+    return ParsedName(
+        name=name, kind=NameKind.POD, zone=p.zone, namespace=p.namespace, pod_label=label
+    )
+
+
+def parse_reverse(address: str, name: str, zones: Sequence[str]) -> ParsedName:
+    """:func:`parse_query` of ``name``, the :func:`reverse_name` of ``address`` (rule 34).
+
+    An IPv4 address in its canonical form is what the full reverse name reads back as.
+    """
+    if not _IPV4.fullmatch(address):
+        return parse_query(name, zones, absolute_name=True)
+    zone = zone_of(name, zones)
+    if zone is None:
+        return ParsedName(name=name, kind=NameKind.OUTSIDE)
+    return ParsedName(name=name, kind=NameKind.REVERSE, zone=zone, address=address)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -27,7 +27,7 @@ from hsvc.core.model import (
     Pod,
     Service,
 )
-from hsvc.core.names import NameKind
+from hsvc.core.names import NameKind, ParsedName
 from hsvc.core.text import unique
 
 
@@ -162,6 +162,7 @@ class _Plan:
         self.traces = traces
         self.zone = cluster.settings.primary_zone
         self.items: dict[tuple[str, str], Expectation] = {}
+        self.parents: dict[str, names.Parent | None] = {}
 
     def ask(
         self,
@@ -171,28 +172,55 @@ class _Plan:
         qtype: str,
         *,
         expected_by_people: bool = False,
+        above: names.Parent | None = None,
+        label: str = "",
+        address: str = "",
     ) -> DnsAnswer | None:
         """Add one question; a name people expect that gets no data becomes a must-not-resolve row.
 
-        The row's reason is the first failed step of the engine's trace for it.
+        The row's reason is the first failed step of the engine's trace for it. A name
+        built from known parts is read from them (the parse it would get): ``label``
+        and a dot before ``above``'s name, or the reverse name of ``address``.
         """
         asked = self.items.get((name, qtype))  # keys are absolute already: no second reading
         if asked is not None:
             return asked.expected
         try:
-            name = names.absolute(name)
+            spelled = names.absolute(name)
         except names.InvalidName:
             return None  # e.g. a pod name longer than a DNS label: no one can ask it
-        key = (name, qtype)
-        if key in self.items:
-            return self.items[key].expected
-        parsed = self.c.parse_absolute(name)
+        key = (spelled, qtype)
+        if spelled != name:
+            if key in self.items:
+                return self.items[key].expected
+            above, address, name = None, "", spelled
+        parsed = self._parse(name, above, label, address)
         if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
-        why = reason(answer, trace) if expected_by_people else ""
+        why = reason(answer, trace) if expected_by_people and not answer.answer else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
+
+    def _parse(self, name: str, above: names.Parent | None, label: str, address: str) -> ParsedName:
+        zones = self.c.settings.zones
+        if above is not None:
+            return names.parse_child(above, label, name, zones, zonal=self.c.settings.zonal)
+        if address:
+            return names.parse_reverse(address, name, zones)
+        return self.c.parse_absolute(name)
+
+    def parent(self, name: str) -> names.Parent | None:
+        """The parse of a name the plan builds names below, once (None: parse each one)."""
+        if name in self.parents:
+            return self.parents[name]
+        try:
+            valid = names.absolute(name) == name
+        except names.InvalidName:
+            valid = False
+        s = self.c.settings
+        found = self.parents[name] = names.parent(name, s.zones, zonal=s.zonal) if valid else None
+        return found
 
     def done(self) -> list[Expectation]:
         order = {g: i for i, g in enumerate(GROUP_ORDER)}
@@ -227,8 +255,9 @@ class _Plan:
                 if canon is not None:
                     self.ask(Group.PTR, ref, names.reverse_name(canon), "PTR")
         self.slice_names(svc.namespace, svc.name, base)
-        self.per_pod_names(svc, base)
-        for pod in self.c.pods_of(svc):
+        pods = self.c.pods_of(svc)
+        self.per_pod_names(svc, base, pods)
+        for pod in pods:
             self.pod_records(pod)
 
     def slice_names(self, ns: str, svc_name: str, base: str) -> None:
@@ -237,6 +266,7 @@ class _Plan:
         Published endpoints answer under their name (rule 6); the others' names
         (hostname, pod name with endpoint_pod_names, dashed IP) must not (rule 2).
         """
+        above = self.parent(base)
         for entry in self.c.slice_endpoints.get((ns, svc_name), []):
             ep = entry.endpoint
             subject = ep.target_ref or entry.slice.ref
@@ -249,13 +279,23 @@ class _Plan:
             ):
                 labels.add(ep.target_ref.name.lower())
             for label in sorted(labels):
-                self.ask(Group.ENDPOINT, subject, f"{label}.{base}", qtype, expected_by_people=True)
+                name = f"{label}.{base}"
+                self.ask(
+                    Group.ENDPOINT,
+                    subject,
+                    name,
+                    qtype,
+                    expected_by_people=True,
+                    above=above,
+                    label=label,
+                )
             self.ask(
                 Group.PTR,
                 subject,
                 names.reverse_name(entry.address),
                 "PTR",
                 expected_by_people=not conditions.published(ep),
+                address=entry.address,
             )
 
     def orphan_slices(self, ns: str, svc_name: str, entries: list[SliceEndpoint]) -> None:
@@ -275,8 +315,11 @@ class _Plan:
                 expected_by_people=not conditions.published(entry.endpoint),
             )
 
-    def per_pod_names(self, svc: Service, base: str) -> None:
-        """Names people expect for pods, including those that must not exist (rules 21-23)."""
+    def per_pod_names(self, svc: Service, base: str, pods: list[Pod]) -> None:
+        """Names people expect for pods, including those that must not exist (rules 21-23).
+
+        ``pods``: the pods the Service selects or that name it as subdomain (``pods_of``).
+        """
         for sts in self.c.stateful_sets_by_service.get((svc.namespace, svc.name), []):
             # Pods that exist answer through their own records; names of pods not
             # created yet stop at MAX_DESIRED_ORDINALS (replicas: 100000000).
@@ -287,10 +330,12 @@ class _Plan:
                         Group.ENDPOINT, sts.ref, f"{pod_name}.{base}", "A", expected_by_people=True
                     )
         # Only pods the Service selects or that name it as subdomain matter here.
-        for pod in self.c.pods_of(svc):
-            selected = conditions.selects(svc, pod)
+        selects = {id(pod) for pod in self.c.selected_pods(svc)}  # conditions.selects
+        asked = self.items
+        for pod in pods:
+            selected = id(pod) in selects
             families = sorted({names.ip_family(ip) for ip in pod.pod_ips} - {0}) or [4]
-            qtypes = ["A" if f == 4 else "AAAA" for f in families]
+            qtypes = _A if families == [4] else ["A" if f == 4 else "AAAA" for f in families]
             labels: list[str] = []
             if pod.hostname and (pod.subdomain == svc.name or selected):
                 labels.append(pod.hostname.lower())
@@ -301,10 +346,10 @@ class _Plan:
             if selected:
                 labels.extend(self.c.dashed(ip) for ip in pod.pod_ips)
             for label in labels:
+                name = f"{label}.{base}"
                 for qtype in qtypes:
-                    self.ask(
-                        Group.ENDPOINT, pod.ref, f"{label}.{base}", qtype, expected_by_people=True
-                    )
+                    if (name, qtype) not in asked:  # most were asked from the slices
+                        self.ask(Group.ENDPOINT, pod.ref, name, qtype, expected_by_people=True)
             if selected:
                 for ip in pod.pod_ips:
                     canon = names.canonical_ip(ip)
@@ -315,6 +360,7 @@ class _Plan:
                             names.reverse_name(canon),
                             "PTR",
                             expected_by_people=True,
+                            address=canon,
                         )
 
     def pod_records(self, pod: Pod) -> None:
@@ -324,18 +370,26 @@ class _Plan:
         indexes ``status.podIP`` (the node's IP). With pods disabled, or for the
         secondary IP under verified, the names must not answer.
         """
+        parent = names.under(self.zone, f"{pod.namespace}.pod")
+        above = self.parent(parent)
         for ip in pod.pod_ips:
             canon = names.canonical_ip(ip)
             if canon is None:
                 continue
             qtype = "A" if names.ip_family(canon) == 4 else "AAAA"
+            label = self.c.dashed(canon)
             self.ask(
                 Group.POD,
                 pod.ref,
-                names.under(self.zone, f"{self.c.dashed(canon)}.{pod.namespace}.pod"),
+                f"{label}.{parent}",
                 qtype,
                 expected_by_people=True,
+                above=above,
+                label=label,
             )
+
+
+_A = ("A",)  # the query types of a pod with IPv4 addresses only (the usual pod)
 
 
 def _zone_ref(zone: str) -> ObjectRef:

@@ -42,9 +42,9 @@ NEVER_LIVE = (
     "asyncio",  # the resolver's exchanges run in plain poll loops
 )
 
-# hsvc's own modules a live inspect with --nameserver has no use for: the exec
-# vantage point (--via exec only).
-ONLY_WHEN_ASKED = ("hsvc.commands.execvantage",)
+# What a live inspect with --nameserver has no use for: the exec vantage point
+# (--via exec only) and the thread pool of a run over several contexts.
+ONLY_WHEN_ASKED = ("hsvc.commands.execvantage", "concurrent.futures")
 
 
 def in_fresh_python(code: str) -> dict:

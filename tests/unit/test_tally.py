@@ -206,7 +206,9 @@ def _split_owner(name: str, zones: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-_NAME_LABELS = st.sampled_from(["svc", "web", "web-0", "bench", "pod", "", "cluster", "local", "_tcp"])
+_NAME_LABELS = st.sampled_from(
+    ["svc", "web", "web-0", "bench", "pod", "", "cluster", "local", "_tcp"]
+)
 
 
 @settings(max_examples=300)

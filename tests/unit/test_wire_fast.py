@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import dns.exception
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -241,3 +242,39 @@ def test_one_record_is_read_as_the_general_reader_reads_it(record, asked, qid, t
     assert read == slow_read(wire, qid, question)
     if mangle(b"x" * 40) == b"x" * 40:
         assert read == by_dnspython(wire)
+
+
+@pytest.mark.parametrize(
+    ("asked", "owner"),
+    [
+        ("web-0.web.ms.svc.cluster.local.", "cluster.local."),
+        ("Web-0.Web.MS.svc.cluster.local.", "ms.svc.cluster.local."),
+        ("q.example.", "example."),
+    ],
+)
+def test_owners_pointing_into_the_question_read_as_dnspython_reads_them(asked, owner):
+    # An NXDOMAIN's SOA is owned by the zone, written as a pointer into the question's
+    # name; pointed anywhere before it (a label's start, the middle of a label, the
+    # root, the header) it reads as the general reader reads it.
+    question = dnswire._prepare(Question(name=asked, type="A"))
+    soa = dns.rrset.from_text(owner, 30, "IN", "SOA", "ns.dns. hostmaster. 1 2 3 4 5")
+    address = dns.rrset.from_text(owner, 30, "IN", "A", "10.0.0.1")
+    for answer, rcode in (([], dns.rcode.NXDOMAIN), ([address], dns.rcode.NOERROR)):
+        query = dns.message.make_query(question.name, "A", use_edns=0, payload=1232)
+        query.id = 9
+        response = dns.message.make_response(query)
+        response.set_rcode(rcode)
+        response.answer.extend(answer)
+        response.authority.append(soa)
+        wire = response.to_wire()
+        after = 12 + len(question.section)
+        assert wire[after] >= 0xC0  # compressed: a pointer into the question
+        assert dnswire._read_answer(wire, 9, question) == by_dnspython(wire)
+        for target in range(after):
+            mangled = wire[:after] + bytes([0xC0, target]) + wire[after + 2 :]
+            read = dnswire._read_answer(mangled, 9, question)
+            assert read == slow_read(mangled, 9, question), target
+            try:
+                assert read == by_dnspython(mangled), target
+            except dns.exception.DNSException as exc:
+                assert read == dnswire._Failure(Rcode.ERROR, dnswire._describe(exc)), target

@@ -1,0 +1,258 @@
+"""Pods and slice endpoints as the API lists them, read in one pass: the converters' usual case.
+
+:func:`hsvc.adapters.convert.pod_from_dict` and ``slice_from_dict`` read every
+field through the typed accessors of :mod:`hsvc.adapters.fields`, each carrying
+the path of the field for its error message: some fifty calls a pod, most of the
+cost of converting the 150,000 pods and endpoints of a large cluster.
+:func:`read_pod` and :func:`read_endpoint` read an object whose every field they
+look at has the exact JSON type the API writes (a field absent or ``null``, a
+string, a list of objects) and whose names and addresses pass the converter's
+checks, and make the same :class:`~hsvc.core.model.Pod` or
+:class:`~hsvc.core.model.Endpoint`. Anything else, from a wrong type to an
+invalid name, gives None: the converter then reads the object itself and finds
+the error there, with its path. So this module never decides that an object is
+wrong, only that it is plainly right (``tests/unit/test_listread.py`` holds the
+two against each other on generated objects).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from hsvc.adapters.fields import _ip_version
+from hsvc.core import names
+from hsvc.core.model import Endpoint, ObjectRef, Pod
+
+__all__ = ["read_endpoint", "read_pod"]
+
+_intern = sys.intern
+_is_label = names.is_dns1123_label
+_is_subdomain = names.is_dns1123_subdomain
+
+
+class _Unusual(Exception):  # noqa: N818  (a private signal, never raised out of here)
+    """A field this reader leaves to the converter."""
+
+
+def _text(obj: dict[str, Any], key: str, default: str = "") -> str:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if type(value) is not str:
+        raise _Unusual
+    return value
+
+
+def _list(obj: dict[str, Any], key: str, kind: type) -> list[Any]:
+    """The list ``obj[key]`` of ``kind`` items (JSON objects or strings); [] when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise _Unusual
+    for item in value:
+        if type(item) is not kind:
+            raise _Unusual
+    return value
+
+
+def _mapping(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise _Unusual
+    return value
+
+
+def read_pod(obj: Mapping[str, object], default_namespace: str) -> Pod | None:
+    """The Pod :func:`~hsvc.adapters.convert.pod_from_dict` makes of ``obj``, or None."""
+    try:
+        return _read(obj, default_namespace)
+    except _Unusual:
+        return None
+
+
+def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
+    if type(obj) is not dict:
+        raise _Unusual
+    meta = _mapping(obj, "metadata")
+    spec = _mapping(obj, "spec")
+    status = _mapping(obj, "status")
+    name = _text(meta, "name")
+    namespace = _text(meta, "namespace", default_namespace)
+    if not name or not _is_subdomain(name) or not _is_label(namespace):
+        raise _Unusual
+    namespace = _intern(namespace)
+    hostname = _text(spec, "hostname")
+    subdomain = _text(spec, "subdomain")
+    if (hostname and not _is_label(hostname)) or (subdomain and not _is_label(subdomain)):
+        raise _Unusual
+    ready, ready_since = _readiness(status)
+    named_ports, images, hardcoded = _containers(spec)
+    return Pod(
+        namespace=namespace,
+        name=name,
+        labels=_labels(meta),
+        hostname=hostname,
+        subdomain=subdomain,
+        pod_ips=_addresses(status),
+        phase=_intern(_text(status, "phase", "Running")),
+        ready=ready,
+        has_status=bool(status),
+        deleting=meta.get("deletionTimestamp") is not None,
+        host_network=_flag(spec, "hostNetwork"),
+        dns_policy=_text(spec, "dnsPolicy", "ClusterFirst"),
+        owner=_owner(meta, namespace),
+        ready_since=ready_since,
+        hardcoded_names=hardcoded,
+        images=images,
+        node_name=_text(spec, "nodeName"),
+        dns_port=next((n for nm, proto, n in named_ports if nm == "dns" and proto == "UDP"), None),
+        named_ports=named_ports,
+    )
+
+
+def _condition(obj: dict[str, Any], key: str) -> bool | None:
+    """A true or false field; None when absent or null."""
+    value = obj.get(key)
+    if value is not None and type(value) is not bool:
+        raise _Unusual
+    return value
+
+
+def _flag(obj: dict[str, Any], key: str) -> bool:
+    return _condition(obj, key) is True
+
+
+def _labels(meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    labels = _mapping(meta, "labels")
+    for key, value in labels.items():
+        if type(key) is not str or type(value) is not str:
+            raise _Unusual
+    return tuple(sorted([(_intern(k), _intern(v)) for k, v in labels.items()]))
+
+
+def _addresses(status: dict[str, Any]) -> tuple[str, ...]:
+    """``status.podIPs``, else ``status.podIP``: each an address the converter accepts."""
+    found = tuple(_text(entry, "ip") for entry in _list(status, "podIPs", dict))
+    if not found:
+        single = _text(status, "podIP")
+        found = (single,) if single else ()
+    for ip in found:
+        if not ip or not _ip_version(ip):
+            raise _Unusual
+    return found
+
+
+def _readiness(status: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the pod is ready, and since when (``_pod_ready``, ``_ready_since`` of convert)."""
+    ready: bool | None = None
+    since: str | None = None
+    for cond in _list(status, "conditions", dict):
+        state, changed = _text(cond, "status"), _text(cond, "lastTransitionTime")
+        if _text(cond, "type") == "Ready":
+            if ready is None:
+                ready = state == "True"
+            if since is None and state == "True":
+                since = changed
+    if not status:
+        ready = True  # a manifest's pod, meant to run
+    elif status.get("conditions") is None:
+        ready = status.get("phase") in (None, "Running")  # just created: only a running pod
+    return bool(ready), since or ""
+
+
+def _containers(
+    spec: dict[str, Any],
+) -> tuple[tuple[tuple[str, str, int], ...], tuple[str, ...], tuple[str, ...]]:
+    """Named ports, images and cluster DNS names written into the containers' settings."""
+    named: list[tuple[str, str, int]] = []
+    images: list[str] = []
+    found: dict[str, None] = {}
+    for key in ("initContainers", "containers"):
+        for container in _list(spec, key, dict):
+            words = [*_list(container, "command", str), *_list(container, "args", str)]
+            words += [_text(env, "value") for env in _list(container, "env", dict)]
+            for word in words:
+                low = word.lower()
+                if ".svc." in low or ".pod." in low:
+                    found.setdefault(word, None)
+            if key == "initContainers":
+                continue
+            for port in _list(container, "ports", dict):
+                protocol = _text(port, "protocol", "TCP")
+                number = port.get("containerPort")
+                if number is not None and type(number) is not int:
+                    raise _Unusual
+                port_name = _text(port, "name")
+                if port_name and number:
+                    named.append((port_name, protocol, number))
+            image = _text(container, "image")
+            if image:
+                images.append(_intern(image))
+    return tuple(named), tuple(images), tuple(found)
+
+
+def _owner(meta: dict[str, Any], namespace: str) -> ObjectRef | None:
+    """The controller owner reference, else the first owner (the converter's ``_controller``)."""
+    owners = _list(meta, "ownerReferences", dict)
+    chosen = None
+    for owner in owners:
+        if _flag(owner, "controller") and chosen is None:
+            chosen = owner
+    if chosen is None:
+        if not owners:
+            return None
+        chosen = owners[0]
+    return _ref(chosen, namespace)
+
+
+def _ref(ref: object, namespace: str) -> ObjectRef:
+    """An object reference (``fields._ref``): its namespace the object's when absent."""
+    if type(ref) is not dict:
+        raise _Unusual
+    return ObjectRef(
+        kind=_intern(_text(ref, "kind")),
+        namespace=_intern(_text(ref, "namespace", namespace)),
+        name=_text(ref, "name"),
+    )
+
+
+def read_endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -> Endpoint | None:
+    """The Endpoint ``slice_from_dict`` makes of one of a slice's ``endpoints``, or None.
+
+    ``family`` is 4 or 6, the slice's ``addressType``; 0 (FQDN) leaves it to the converter.
+    """
+    try:
+        return _endpoint(endpoint, family, namespace)
+    except _Unusual:
+        return None
+
+
+def _endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -> Endpoint:
+    if type(endpoint) is not dict or not family:
+        raise _Unusual
+    addresses = _list(endpoint, "addresses", str)
+    if not addresses:
+        raise _Unusual
+    for address in addresses:
+        if _ip_version(address) != family:
+            raise _Unusual
+    hostname = _text(endpoint, "hostname")
+    if hostname and not _is_label(hostname):
+        raise _Unusual
+    conditions = _mapping(endpoint, "conditions")
+    ref = endpoint.get("targetRef")
+    return Endpoint(
+        addresses=tuple(addresses),
+        ready=_condition(conditions, "ready"),
+        serving=_condition(conditions, "serving"),
+        terminating=_condition(conditions, "terminating"),
+        hostname=hostname,
+        target_ref=None if ref is None else _ref(ref, namespace),
+        node_name=_text(endpoint, "nodeName"),
+        zone=_text(endpoint, "zone"),
+    )

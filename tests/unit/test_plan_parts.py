@@ -1,0 +1,122 @@
+"""A name the planner builds from known parts reads as the parser reads it (rule 9).
+
+The plan asks names it glued together itself (a label before a Service's name or
+``<ns>.pod``, the reverse name of an address) and takes their parse from those
+parts instead of reading the name again; these hold that parse to
+:func:`hsvc.core.names.parse_query` on any parts, and every planned answer to the
+one :meth:`~hsvc.core.cluster.ClusterDns.answer` gives for its name alone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hsvc.core import names
+from hsvc.core.explain import reason
+from hsvc.core.records import expectations
+from tests.unit.test_engine_properties import selected_worlds
+from tests.unit.test_properties import FAST, World
+
+# Labels of the characters that matter: plain ones, dots, escapes, upper case, long.
+LABEL = st.text(alphabet="ab09-_.\\X*", max_size=8) | st.sampled_from(
+    ("", "a" * 63, "a" * 64, "svc", "pod", "_zone", "10-1-0-7", "fd00--1")
+)
+ZONES = st.lists(
+    st.sampled_from(
+        (
+            "cluster.local.",
+            "local.",
+            ".",
+            "svc.cluster.local.",
+            "ns.svc.cluster.local.",
+            "web.ns.svc.cluster.local.",
+            "x.web.ns.svc.cluster.local.",
+            "ns.pod.cluster.local.",
+            "in-addr.arpa.",
+            "10.in-addr.arpa.",
+            "ip6.arpa.",
+            "arpa.",
+        )
+    ),
+    min_size=1,
+    max_size=4,
+).map(tuple)
+# The names the plan builds below (a Service's, <ns>.pod) and any other.
+PARENT = st.builds(
+    lambda labels, kind, zone: names.under(zone, ".".join([*labels, *kind])),
+    st.lists(LABEL, min_size=0, max_size=3),
+    st.sampled_from(((), ("svc",), ("pod",))),
+    st.sampled_from(("cluster.local.", ".", "in-addr.arpa.", "local.", "arpa.")),
+)
+
+
+def _absolute(name: str) -> str | None:
+    try:
+        return names.absolute(name)
+    except names.InvalidName:
+        return None
+
+
+@FAST
+@given(PARENT, LABEL, ZONES, st.booleans())
+def test_rule09_a_label_below_a_built_name_parses_as_the_whole_name(
+    base: str, label: str, zones: tuple[str, ...], zonal: bool
+) -> None:
+    name = f"{label}.{base}"
+    if _absolute(base) != base or _absolute(name) != name:
+        return  # the plan reads such names in full (records._Plan.parent, ask)
+    above = names.parent(base, zones, zonal=zonal)
+    whole = names.parse_query(name, zones, zonal=zonal, absolute_name=True)
+    assert names.parse_child(above, label, name, zones, zonal=zonal) == whole
+
+
+def test_rule09_the_parents_the_plan_builds_read_their_children_from_parts() -> None:
+    zones = ("cluster.local.", "in-addr.arpa.")
+    service = names.parent("web.ns.svc.cluster.local.", zones)
+    pods = names.parent("ns.pod.cluster.local.", zones)
+    assert service.child is names.NameKind.ENDPOINT and pods.child is names.NameKind.POD
+    endpoint = names.parse_child(service, "web-0", "web-0.web.ns.svc.cluster.local.", zones)
+    assert (endpoint.kind, endpoint.endpoint, endpoint.service) == ("endpoint", "web-0", "web")
+    pod = names.parse_child(pods, "10-1-0-7", "10-1-0-7.ns.pod.cluster.local.", zones)
+    assert (pod.kind, pod.pod_label, pod.namespace) == ("pod", "10-1-0-7", "ns")
+    # A zone of its own, a dotted label, a name in a reverse zone: read in full.
+    assert names.parent("ns.svc.cluster.local.", zones).child is None
+    assert names.parent("web.ns.svc.in-addr.arpa.", ("in-addr.arpa.",)).child is None
+    inner = ("cluster.local.", "x.web.ns.svc.cluster.local.")
+    assert names.parse_child(service, "x", "x.web.ns.svc.cluster.local.", inner).kind == "apex"
+
+
+ADDRESS = st.ip_addresses().map(str) | st.sampled_from(
+    ("010.1.0.7", "10.1.0.256", "fd00::1", "FD00::1", "1.2.3.4 ", "x")
+)
+
+
+@FAST
+@given(ADDRESS, ZONES)
+def test_rule34_the_reverse_name_of_an_address_parses_as_the_whole_name(
+    address: str, zones: tuple[str, ...]
+) -> None:
+    try:
+        name = names.reverse_name(address)
+    except ValueError:
+        return  # not an address: the plan asks no reverse name for it
+    whole = names.parse_query(name, zones, absolute_name=True)
+    assert names.parse_reverse(address, name, zones) == whole
+    if isinstance(ipaddress.ip_address(address.strip()), ipaddress.IPv4Address):
+        assert whole.kind in ("reverse", "outside")
+
+
+@FAST
+@given(selected_worlds())
+def test_every_planned_answer_is_the_answer_to_its_name_alone(world: World) -> None:
+    # Whatever the plan carried along or shared, each question's answer and reason
+    # are the engine's for that name asked on its own (rules 2-6, 9, 21-23, 28-36).
+    cluster = world.cluster
+    for planned in expectations(cluster, traces=False):
+        alone = cluster.answer(planned.expected.name, planned.expected.type)
+        assert planned.expected == replace(alone, trace=()), planned.expected.name
+        assert planned.reason in ("", reason(alone)), planned.expected.name
