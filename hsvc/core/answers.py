@@ -202,22 +202,27 @@ class Answerer(ForwardInquiry):
         seen_glue: set[tuple[str, str]] = set()
         name, ttl = self.name, self.s.ttl
         lowered: str | None = None  # the last target (its ports come together) and its lower case
-        lower = ""
+        lower, fits = "", False
+        prefixes: dict[int, str] = {}  # "0 <weight> <port> " for each port number
         for host, port, target, source, rule in items:
             if port == NO_PORT:
                 continue  # rule 5: a slice without ports gives no SRV
             if target is not lowered:
-                if not names.fits(target):
-                    # Over 253 characters: no DNS message can carry it (lint HSVC402).
-                    continue
-                lowered, lower = target, target.lower()
-            if (lower, port) not in seen_srv:
-                seen_srv.add((lower, port))
-                data = f"0 {weight} {port} {target}"
-                srv = Record(name=name, type="SRV", ttl=ttl, data=data)
+                # Over 253 characters: no DNS message can carry it (lint HSVC402).
+                lowered, lower, fits = target, target.lower(), names.fits(target)
+            if not fits:
+                continue
+            at = (lower, port)
+            if at not in seen_srv:
+                seen_srv.add(at)
+                prefix = prefixes.get(port)
+                if prefix is None:
+                    prefix = prefixes[port] = f"0 {weight} {port} "
+                srv = Record(name=name, type="SRV", ttl=ttl, data=prefix + target)
                 records.append((srv, source, _SRV_RULE.get(rule, rule)))
-            if (lower, host) not in seen_glue:
-                seen_glue.add((lower, host))
+            glue = (lower, host)
+            if glue not in seen_glue:
+                seen_glue.add(glue)
                 rtype = "A" if names.ip_family(host) == 4 else "AAAA"
                 additional.append(Record(name=target, type=rtype, ttl=ttl, data=host))
         if not records:

@@ -32,6 +32,7 @@ from hsvc.core.model import (
     Namespace,
     ObjectRef,
     Pod,
+    Provenance,
     Record,
     Service,
     Snapshot,
@@ -206,6 +207,7 @@ class ClusterIndex:
         # Trace steps that depend only on the objects (a zone, a namespace, a Service),
         # made once for the thousands of questions that take them (hsvc.core.inquiry).
         self.shared_steps: dict[tuple[object, ...], Step] = {}
+        self.provenances: dict[tuple[int, str], Provenance] = {}  # hsvc.core.inquiry
         self._slice_index: dict[tuple[str, str], _SliceIndex] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:

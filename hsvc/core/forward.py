@@ -19,6 +19,7 @@ from hsvc.core.lookup import (
     Lookup,
     PredictedEndpoint,
     PublishedEndpoint,
+    namespace_ref,
     port_matches,
     server,
 )
@@ -121,7 +122,7 @@ class ForwardInquiry(Inquiry):
                 fix="write the pod IP with dashes: 10-244-1-7 (IPv6: fd00--1 for fd00::1)",
             )
             return self.nx("R29", f"{label!r} does not decode to an IP address")
-        ref = ObjectRef(kind="Namespace", namespace="", name=namespace)
+        ref = namespace_ref(namespace)
         if self.s.pods is PodsMode.INSECURE:
             if self.held():
                 self.step(

@@ -28,8 +28,19 @@ def rule_set(rules: Iterable[str]) -> tuple[str, ...]:
     return _RULE_SETS.setdefault(key, key)
 
 
-def _provenance(source: ObjectRef, rule: str) -> Provenance:
-    return Provenance(source=source, rule=rule)
+def _provenance(
+    made: dict[tuple[int, str], Provenance], source: ObjectRef, rule: str
+) -> Provenance:
+    """Why a record exists, one value per object and rule for every answer of an engine.
+
+    Keyed by the object's identity: the value kept holds the object, so no other takes
+    its identity while the engine lives (a pod's SRV records, its glue and its names).
+    """
+    key = (id(source), rule)
+    found = made.get(key)
+    if found is None:
+        found = made[key] = Provenance(source=source, rule=rule)
+    return found
 
 
 class Inquiry:
@@ -151,14 +162,15 @@ class Inquiry:
         open_ended: bool = False,
     ) -> DnsAnswer:
         """A NOERROR answer holding ``records``, each with its source object and rule."""
+        made = self.c.provenances
         if len(records) == 1:  # the usual answer: one record from one object
             rec, source, rule = records[0]
             answer: tuple[Record, ...] = (rec,)
             record_rules: tuple[str, ...] = (rule,)
-            provenance: tuple[Provenance, ...] = (Provenance(source=source, rule=rule),)
+            provenance: tuple[Provenance, ...] = (_provenance(made, source, rule),)
         else:
-            answer, sources, record_rules = zip(*records, strict=True) if records else ((), (), ())
-            provenance = tuple(map(_provenance, sources, record_rules))
+            answer, _, record_rules = zip(*records, strict=True) if records else ((), (), ())
+            provenance = tuple([_provenance(made, s, r) for _, s, r in records])
         all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
         text = why or ""
         if self.notes:
@@ -180,11 +192,8 @@ class Inquiry:
     def negative(self, rcode: Rcode, why: str, *, open_ended: bool = False) -> DnsAnswer:
         """NXDOMAIN or NODATA with the zone's SOA (rule 44); fallthrough hands it on (rule 38)."""
         self.rules.append("R44")
-        if (
-            rcode is Rcode.NXDOMAIN
-            and self.s.fallthrough
-            and any(names.is_subdomain(self.p.lower, z) for z in self.s.fallthrough)
-        ):
+        # In a fallthrough zone: the first of them the name lies in (is_subdomain of any).
+        if rcode is Rcode.NXDOMAIN and names.zone_of(self.p.lower, self.s.fallthrough) is not None:
             # Rule 38: the NXDOMAIN is handed to the next plugin (forward) instead.
             self.rules.append("R38")
             self.notes.append("with fallthrough here, the upstream resolver answers instead")

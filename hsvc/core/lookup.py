@@ -8,6 +8,7 @@ per-type answers (:mod:`hsvc.core.answers`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import field
 from typing import NamedTuple
 
@@ -105,6 +106,12 @@ def server(settings: DnsSettings) -> str:
 def apex_ref(zone: str) -> ObjectRef:
     """The zone apex as the object an answer points at."""
     return ObjectRef(kind="Zone", namespace="", name=zone)
+
+
+@functools.lru_cache(maxsize=1024)
+def namespace_ref(namespace: str) -> ObjectRef:
+    """A namespace as the object an answer points at: one value for its thousands of pods."""
+    return ObjectRef(kind="Namespace", namespace="", name=namespace)
 
 
 def port_matches(want_port: str, want_proto: str, name: str, protocol: str) -> bool:

@@ -53,7 +53,8 @@ def absolute(name: str) -> str:
     """
     text = name.strip()
     if len(text) <= MAX_NAME + 1 and _PLAIN_ABSOLUTE.fullmatch(text):
-        return text.lower()  # the usual absolute name, checked in one match
+        # The usual absolute name, checked in one match (the same string when lower-case).
+        return text if text.islower() else text.lower()
     if not text:
         raise InvalidName(name, "empty name")
     if text == ".":

@@ -27,7 +27,7 @@ from hsvc.core.model import (
     Pod,
     Service,
 )
-from hsvc.core.names import NameKind, ParsedName
+from hsvc.core.names import NameKind
 from hsvc.core.text import unique
 
 
@@ -194,21 +194,19 @@ class _Plan:
             if key in self.items:
                 return self.items[key].expected
             above, address, name = None, "", spelled
-        parsed = self._parse(name, above, label, address)
+        if above is not None:
+            zones = self.c.settings.zones
+            parsed = names.parse_child(above, label, name, zones, zonal=self.c.settings.zonal)
+        elif address:
+            parsed = names.parse_reverse(address, name, self.c.settings.zones)
+        else:
+            parsed = self.c.parse_absolute(name)
         if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
         answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
         why = reason(answer, trace) if expected_by_people and not answer.answer else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer
-
-    def _parse(self, name: str, above: names.Parent | None, label: str, address: str) -> ParsedName:
-        zones = self.c.settings.zones
-        if above is not None:
-            return names.parse_child(above, label, name, zones, zonal=self.c.settings.zonal)
-        if address:
-            return names.parse_reverse(address, name, zones)
-        return self.c.parse_absolute(name)
 
     def parent(self, name: str) -> names.Parent | None:
         """The parse of a name the plan builds names below, once (None: parse each one)."""
@@ -267,6 +265,7 @@ class _Plan:
         (hostname, pod name with endpoint_pod_names, dashed IP) must not (rule 2).
         """
         above = self.parent(base)
+        pod_names = self.c.settings.endpoint_pod_names
         for entry in self.c.slice_endpoints.get((ns, svc_name), []):
             ep = entry.endpoint
             subject = ep.target_ref or entry.slice.ref
@@ -274,9 +273,8 @@ class _Plan:
             labels = {entry.name, self.c.dashed(entry.address)}
             if ep.hostname:
                 labels.add(ep.hostname.lower())
-            if ep.target_ref is not None and (
-                self.c.settings.endpoint_pod_names or not conditions.published(ep)
-            ):
+            published = conditions.published(ep)
+            if ep.target_ref is not None and (pod_names or not published):
                 labels.add(ep.target_ref.name.lower())
             for label in sorted(labels):
                 name = f"{label}.{base}"
@@ -294,7 +292,7 @@ class _Plan:
                 subject,
                 names.reverse_name(entry.address),
                 "PTR",
-                expected_by_people=not conditions.published(ep),
+                expected_by_people=not published,
                 address=entry.address,
             )
 

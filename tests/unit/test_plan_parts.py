@@ -120,3 +120,36 @@ def test_every_planned_answer_is_the_answer_to_its_name_alone(world: World) -> N
         alone = cluster.answer(planned.expected.name, planned.expected.type)
         assert planned.expected == replace(alone, trace=()), planned.expected.name
         assert planned.reason in ("", reason(alone)), planned.expected.name
+
+
+def test_rule18_a_pods_srv_records_and_glue_share_one_provenance_per_rule() -> None:
+    # The headless Service's bare SRV and each named port's SRV all come from the
+    # pod by rule 18: one Provenance value, equal to the one built alone.
+    from hsvc.core.cluster import ClusterDns
+    from hsvc.core.model import Provenance
+    from tests.conftest import KUBEADM, seed_snapshot
+
+    cluster = ClusterDns(seed_snapshot(), KUBEADM)
+    plan = expectations(cluster, traces=False)
+    by_value: dict[Provenance, set[int]] = {}
+    for e in plan:
+        for prov in e.expected.provenance:
+            by_value.setdefault(prov, set()).add(id(prov))
+    assert len(by_value) < sum(len(e.expected.provenance) for e in plan)
+    assert all(len(ids) == 1 for ids in by_value.values())
+    other = ClusterDns(seed_snapshot(), KUBEADM)
+    assert other.provenances == {} and expectations(other, traces=False) == plan
+
+
+def test_rule29_pod_records_of_one_namespace_point_at_one_namespace_value() -> None:
+    from hsvc.core.lookup import namespace_ref
+
+    assert namespace_ref("bench") is namespace_ref("bench")
+    assert (namespace_ref("bench").kind, namespace_ref("bench").name) == ("Namespace", "bench")
+
+
+def test_an_absolute_lower_case_name_is_the_same_string() -> None:
+    name = "web-0.web.ns.svc.cluster.local."
+    assert names.absolute(name) is name
+    assert names.absolute("Web-0.web.ns.svc.cluster.local.") == name
+    assert names.absolute("10.1.0.7.in-addr.arpa.") == "10.1.0.7.in-addr.arpa."
