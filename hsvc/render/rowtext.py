@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from hsvc.core.compare import Row
+from hsvc.core.compare import Row, ServerCheck
 from hsvc.core.model import Provenance, Record, Transport
 
 T = TypeVar("T")
@@ -84,27 +85,100 @@ class ListWriter(NamedTuple):
 
     whole: Callable[[Sequence[Any]], str]  # raises LongRowError over LONG_ROW items
     pieces: Callable[[Sequence[Any]], Iterator[str]]  # the same text, LONG_ROW items a piece
-    plain: Callable[[Any], bool]  # whether an item is of exactly the types ``whole`` knows
+    plain: Callable[[Sequence[Any]], bool]  # whether the items are of exactly the types known
 
 
-def _listed(item: Callable[[T], str], indent: str, plain: Callable[[T], bool]) -> ListWriter:
-    """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``."""
+# From this many items on, a list whose items differ in one field only is written in
+# one join of that field's text (a large Service's addresses, an SRV set's targets).
+MANY = 16
+
+
+def _same_text(values: list[Any]) -> str | None:
+    """The text of every one of ``values`` when they are one str or int value, else None."""
+    first = values[0]
+    kind = type(first)
+    only = _ONLY.get(kind)
+    if only is None or values.count(first) != len(values) or not only(map(type, values)):
+        return None
+    return _escape(first) if kind is str else int.__repr__(first)
+
+
+# Type -> whether an iterable of types holds that type alone.
+_ONLY: dict[type, Callable[[Iterable[type]], bool]] = {
+    kind: frozenset({kind}).issuperset for kind in (str, int)
+}
+
+
+def _typed(
+    fields: Sequence[Callable[[Any], Any]], kinds: Sequence[type]
+) -> Callable[[Sequence[Any]], bool]:
+    """Whether every item's ``fields`` are of exactly their ``kinds``."""
+    checks = list(zip(fields, (_ONLY[kind] for kind in kinds), strict=True))
+
+    def typed(items: Sequence[Any]) -> bool:
+        return all(only(map(type, map(field, items))) for field, only in checks)
+
+    return typed
+
+
+def _bulk(
+    around: Sequence[str], fields: Sequence[Callable[[Any], Any]], varying: int, sep: str
+) -> Callable[[Sequence[Any]], str | None]:
+    """The text of many items, ``sep`` between, when they differ in field ``varying`` only.
+
+    Each item's text is its ``fields``' values (str or int) between the ``around``
+    pieces; the varying field is text. None when any other field differs between items.
+    """
+    get = fields[varying]
+
+    def bulk(items: Sequence[Any]) -> str | None:
+        texts = []
+        for i, field in enumerate(fields):
+            text = "" if i == varying else _same_text(list(map(field, items)))
+            if text is None:
+                return None
+            texts.append(text)
+        head = "".join(around[i] + texts[i] for i in range(varying)) + around[varying]
+        after = range(varying + 1, len(fields))
+        tail = around[varying + 1] + "".join(texts[i] + around[i + 1] for i in after)
+        return head + (tail + sep + head).join(map(_escape, map(get, items))) + tail
+
+    return bulk
+
+
+def _listed(
+    item: Callable[[T], str],
+    indent: str,
+    plain: Callable[[Sequence[T]], bool],
+    one: Callable[[T], str],
+    bulk: Callable[[Sequence[T]], str | None],
+) -> ListWriter:
+    """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``.
+
+    ``one`` writes a list of one item whole (its brackets included), ``bulk`` many
+    items at once (the text of ``item`` for each, ``,`` and a new line between) or
+    gives None.
+    """
     inner = indent + "  "
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
 
+    def joined(items: Sequence[T]) -> str:
+        text = bulk(items) if len(items) >= MANY else None
+        return sep.join(map(item, items)) if text is None else text
+
     def whole(items: Sequence[T]) -> str:
         if len(items) == 1:  # the usual answer and provenance: no list to make and join
-            return at + item(items[0]) + close
+            return one(items[0])
         if not items:
             return "[]"
         if len(items) > LONG_ROW:
             raise LongRowError
-        return at + sep.join(map(item, items)) + close
+        return at + joined(items) + close
 
     def pieces(items: Sequence[T]) -> Iterator[str]:  # a long list's
         head = at
         for start in range(0, len(items), LONG_ROW):
-            yield head + sep.join(map(item, items[start : start + LONG_ROW]))
+            yield head + joined(items[start : start + LONG_ROW])
             head = sep
         yield close
 
@@ -114,33 +188,46 @@ def _listed(item: Callable[[T], str], indent: str, plain: Callable[[T], bool]) -
 def _records(indent: str) -> ListWriter:
     """The writer of a list of records whose ``[`` sits at ``indent``."""
     p0, p1, p2, p3, p4 = _pieces(indent + "  ", _RECORD)
+    # A list of one record: its brackets joined to the text around the first and last value.
+    only, last = "[\n" + indent + "  " + p0, p4 + "\n" + indent + "]"
     esc = _escape
+    number = int.__repr__
 
     def record(r: Record) -> str:
-        return "".join((p0, esc(r.data), p1, esc(r.name), p2, scalar(r.ttl), p3, esc(r.type), p4))
+        ttl = r.ttl
+        text = number(ttl) if type(ttl) is int else scalar(ttl)
+        return f"{p0}{esc(r.data)}{p1}{esc(r.name)}{p2}{text}{p3}{esc(r.type)}{p4}"
 
-    def plain(r: Record) -> bool:
-        return type(r.data) is type(r.name) is type(r.type) is str and type(r.ttl) is int
+    def one(r: Record) -> str:
+        ttl = r.ttl
+        text = number(ttl) if type(ttl) is int else scalar(ttl)
+        return f"{only}{esc(r.data)}{p1}{esc(r.name)}{p2}{text}{p3}{esc(r.type)}{last}"
 
-    return _listed(record, indent, plain)
+    fields = [attrgetter(f) for f in _RECORD]
+    plain = _typed(fields, (str, str, int, str))
+    bulk = _bulk((p0, p1, p2, p3, p4), fields, 0, ",\n" + indent + "  ")  # data varies
+    return _listed(record, indent, plain, one, bulk)
 
 
 def _sources(indent: str) -> ListWriter:
     """The writer of an answer's sources whose ``[`` sits at ``indent``."""
     p0, p1, p2, p3, p4 = _pieces(indent + "  ", ("kind", "name", "namespace", "rule"))
+    only, last = "[\n" + indent + "  " + p0, p4 + "\n" + indent + "]"
     esc = _escape
 
     def source(p: Provenance) -> str:
         o = p.source
-        return "".join(
-            (p0, esc(o.kind), p1, esc(o.name), p2, esc(o.namespace), p3, esc(p.rule), p4)
-        )
+        return f"{p0}{esc(o.kind)}{p1}{esc(o.name)}{p2}{esc(o.namespace)}{p3}{esc(p.rule)}{p4}"
 
-    def plain(p: Provenance) -> bool:
+    def one(p: Provenance) -> str:
         o = p.source
-        return type(o.kind) is type(o.name) is type(o.namespace) is type(p.rule) is str
+        return f"{only}{esc(o.kind)}{p1}{esc(o.name)}{p2}{esc(o.namespace)}{p3}{esc(p.rule)}{last}"
 
-    return _listed(source, indent, plain)
+    fields = [attrgetter("source.kind"), attrgetter("source.name")]
+    fields += [attrgetter("source.namespace"), attrgetter("rule")]
+    plain = _typed(fields, (str, str, str, str))
+    bulk = _bulk((p0, p1, p2, p3, p4), fields, 1, ",\n" + indent + "  ")  # name varies
+    return _listed(source, indent, plain, one, bulk)
 
 
 def _shared(text: Callable[[T], str]) -> Callable[[T], str]:
@@ -169,12 +256,10 @@ def _transport(indent: str) -> Carried:
     def carried(t: Transport | None) -> str:
         if t is None:
             return "null"
-        return "".join(
-            (
-                *(p0, scalar(t.edns_size), p1, scalar(t.edns_truncated), p2, esc(t.plain_error)),
-                *(p3, scalar(t.plain_size), p4, scalar(t.plain_truncated), p5, esc(t.tcp_error)),
-                *(p6, scalar(t.tcp_size), p7),
-            )
+        return (
+            f"{p0}{scalar(t.edns_size)}{p1}{scalar(t.edns_truncated)}{p2}{esc(t.plain_error)}"
+            f"{p3}{scalar(t.plain_size)}{p4}{scalar(t.plain_truncated)}{p5}{esc(t.tcp_error)}"
+            f"{p6}{scalar(t.tcp_size)}{p7}"
         )
 
     return carried
@@ -193,23 +278,41 @@ def _actual(indent: str) -> Actual:
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
     esc = _escape
 
+    only, last = at + p0, p12 + close  # a list of one: its brackets joined to the text
+    number, finite = int.__repr__, math.isfinite
+    real = float.__repr__
+
+    def observed(
+        check: ServerCheck,
+        layers: Mapping[str, str],
+        carried: Carried,
+        records: Listed,
+        head: str = p0,
+        tail: str = p12,
+    ) -> str:
+        o = check.observation
+        # The usual types written here without a call (scalar() for any other).
+        elapsed = round(o.elapsed_ms, 2)
+        ms = real(elapsed) if type(elapsed) is float and finite(elapsed) else scalar(elapsed)
+        size = o.size
+        size_text = number(size) if type(size) is int else scalar(size)
+        low, large = o.low_confidence, o.too_large
+        return (
+            f"{head}{records(o.answer) if o.answer else '[]'}{p1}{ms}{p2}{esc(o.error)}"
+            f"{p3}{esc(layers.get(o.server, ''))}"
+            f"{p4}{'true' if low is True else 'false' if low is False else scalar(low)}"
+            f"{p5}{esc(check.note)}{p6}{esc(o.rcode)}{p7}{esc(o.server)}{p8}{size_text}"
+            f"{p9}{'true' if large is True else 'false' if large is False else scalar(large)}"
+            f"{p10}{carried(o.transport)}{p11}{esc(check.verdict)}{tail}"
+        )
+
     def actual(r: Row, layers: Mapping[str, str], carried: Carried, records: Listed) -> str:
-        if not r.checks:
+        checks = r.checks
+        if len(checks) == 1:  # the usual row: one server
+            return observed(checks[0], layers, carried, records, only, last)
+        if not checks:
             return "[]"
-        texts = []
-        for check in r.checks:
-            o = check.observation
-            texts.append(
-                "".join(
-                    (
-                        *(p0, records(o.answer), p1, scalar(round(o.elapsed_ms, 2))),
-                        *(p2, esc(o.error), p3, esc(layers.get(o.server, ""))),
-                        *(p4, scalar(o.low_confidence), p5, esc(check.note), p6, esc(o.rcode)),
-                        *(p7, esc(o.server), p8, scalar(o.size), p9, scalar(o.too_large)),
-                        *(p10, carried(o.transport), p11, esc(check.verdict), p12),
-                    )
-                )
-            )
+        texts = [observed(check, layers, carried, records) for check in checks]
         return at + sep.join(texts) + close
 
     return actual
@@ -258,17 +361,19 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
             observed: Listed, records: Listed, sources: Listed, r: Row, layers: Mapping[str, str]
         ) -> str:
             x, s = r.expected, r.subject
-            return "".join(
-                (
-                    *(r0, actual(r, layers, carried, observed), r1x0, records(x.answer)),
-                    *(x1, esc(x.explanation), x2, scalar(x.open_ended), x3),
-                    *(strings(x.predicted), x4, esc(x.rcode)),
-                    reason_head + esc(r.reason) if r.reason else "",
-                    *(x5, strings(x.rules), x6, sources(x.provenance), x7, esc(x.uncertain)),
-                    *(x8r2, esc(r.group), r3, esc(x.name), r4, esc(r.status)),
-                    *(r5j0, esc(s.kind), j1, esc(s.name), j2, esc(s.namespace)),
-                    *(j3r6, esc(x.type), r7),  # Row.name and Row.type are the answer's
-                )
+            ended = x.open_ended
+            return (
+                f"{r0}{actual(r, layers, carried, observed)}{r1x0}"
+                f"{records(x.answer) if x.answer else '[]'}"
+                f"{x1}{esc(x.explanation)}{x2}"
+                f"{'true' if ended is True else 'false' if ended is False else scalar(ended)}"
+                f"{x3}{strings(x.predicted) if x.predicted else '[]'}{x4}{esc(x.rcode)}"
+                f"{reason_head + esc(r.reason) if r.reason else ''}"
+                f"{x5}{strings(x.rules)}{x6}{sources(x.provenance) if x.provenance else '[]'}"
+                f"{x7}{esc(x.uncertain)}"
+                f"{x8r2}{esc(r.group)}{r3}{esc(x.name)}{r4}{esc(r.status)}"
+                f"{r5j0}{esc(s.kind)}{j1}{esc(s.name)}{j2}{esc(s.namespace)}"
+                f"{j3r6}{esc(x.type)}{r7}"  # Row.name and Row.type are the answer's
             )
 
         def pieces(r: Row, layers: Mapping[str, str]) -> Iterator[str]:
@@ -278,7 +383,7 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
                 def listed(items: Sequence[Any]) -> str:
                     if len(items) <= LONG_ROW:
                         return lists.whole(items)
-                    if not all(map(lists.plain, items)):
+                    if not lists.plain(items):
                         raise TypeError("a value of a type the row's templates do not know")
                     later.append((lists, items))
                     return _MARK

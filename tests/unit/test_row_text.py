@@ -227,3 +227,56 @@ def test_a_long_list_of_a_value_the_templates_do_not_know_goes_to_the_general_wr
     pieces: list[str] = []
     write_json(doc, pieces.append)
     assert "".join(pieces) == json.dumps({"rows": [row(long, {})]}, indent=2, sort_keys=True)
+
+
+class Tag(str):
+    """A str subclass: written as its text, but no plain type for a long list."""
+
+
+def _many(draw_field: st.SearchStrategy[object], size: int) -> st.SearchStrategy[list[Record]]:
+    return st.lists(
+        st.builds(
+            Record, name=draw_field, type=draw_field, ttl=st.sampled_from([30, 5]), data=TEXT
+        ),
+        min_size=size,
+        max_size=size + 3,
+    )
+
+
+FEW_NAMES = st.sampled_from(["a.", "a.", "a.", "b."]) | st.builds(Tag, st.just("a."))
+
+
+@settings(deadline=None, max_examples=150)
+@given(_many(FEW_NAMES, rowtext.MANY), st.booleans(), indents)
+def test_many_records_alike_but_one_field_are_the_text_json_dumps_writes(recs, sources, indent):
+    # Lists of MANY items or more are joined at once when only one field differs
+    # (here names, types and TTLs are mostly the same); any other list item by item.
+    base = _a_row(1)
+    pod = base.expected.provenance[0].source
+    provenance = tuple(
+        Provenance(source=replace(pod, name=r.data), rule=r.type if sources else "R2") for r in recs
+    )
+    expected = replace(base.expected, answer=tuple(recs), provenance=provenance)
+    obs = replace(base.checks[0].observation, answer=tuple(reversed(recs)))
+    r = replace(base, expected=expected, checks=(replace(base.checks[0], observation=obs),))
+    assert list(row_texts([r], {}, indent)) == [_dumped(r, {}, indent)]
+
+
+@pytest.mark.parametrize("ttl", [True, 30.0, Port.DNS])
+def test_many_records_with_one_ttl_of_another_type_are_written_one_by_one(ttl):
+    # 30, True, 30.0 and Port.DNS compare equal (or not) across types: each keeps its own text.
+    recs = [Record(name="a.", type="A", ttl=30, data=f"10.0.0.{i}") for i in range(40)]
+    recs[7] = replace(recs[7], ttl=ttl)
+    r = replace(_a_row(1), expected=replace(_a_row(1).expected, answer=tuple(recs), provenance=()))
+    assert list(row_texts([r], {}, "  ")) == [_dumped(r, {}, "  ")]
+
+
+def test_a_long_list_of_records_alike_but_their_data_is_written_in_pieces():
+    long = _a_row(3 * LONG_ROW + 5)
+    (text,) = row_pieces([long], {}, "    ")
+    assert isinstance(text, Pieces)
+    assert "".join(text.parts) == _dumped(long, {}, "    ")
+
+
+def test_an_empty_list_of_records_or_sources_is_brackets():
+    assert rowtext._records("  ").whole(()) == rowtext._sources("").whole(()) == "[]"
