@@ -6,21 +6,18 @@ would pay for importing them), checked against dnspython in tests.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import time
 
-import dns.entropy  # noqa: TID251
-import dns.inet  # noqa: TID251
-import dns.rdataclass  # noqa: TID251
-import dns.rdatatype  # noqa: TID251
-
+from hsvc.adapters.dnsquery import RDATATYPES
 from hsvc.adapters.dnswire import _answers, _query_wire
+from hsvc.adapters.nameservers import address_family
 from hsvc.core.model import Nameserver
 
-VERSION_QUESTION = b"\x07version\x04bind\x00" + struct.pack(
-    "!HH", dns.rdatatype.TXT, dns.rdataclass.CH
-)
+_CH = 3  # dns.rdataclass.CH (tests/unit/test_version_bind.py holds it equal)
+VERSION_QUESTION = b"\x07version\x04bind\x00" + struct.pack("!HH", RDATATYPES["TXT"], _CH)
 
 
 def version_query(qid: int) -> bytes:
@@ -63,7 +60,7 @@ def version_text(wire: bytes, qid: int) -> str:
             start, end = offset + 10, offset + 10 + rdlen
             if end > len(wire):
                 return ""
-            if rdtype == dns.rdatatype.TXT and rdclass == dns.rdataclass.CH:
+            if rdtype == RDATATYPES["TXT"] and rdclass == _CH:
                 strings, at = [], start
                 while at < end:
                     strings.append(wire[at + 1 : at + 1 + wire[at]])
@@ -85,11 +82,11 @@ def chaos_version(server: Nameserver, *, timeout: float) -> str:
     "", never an error. Built and read by :mod:`hsvc.adapters.dnswire`, without
     dnspython's message parser (a fifth of a small inspect's start).
     """
-    qid = dns.entropy.random_16()
+    qid = int.from_bytes(os.urandom(2), "big")  # a random ID (RFC 5452 section 4.3)
     query = version_query(qid)
     deadline = time.monotonic() + timeout
     try:
-        family = dns.inet.af_for_address(server.host)
+        family = address_family(server.host)
         if server.tcp_only:
             with socket.socket(family, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)

@@ -13,21 +13,29 @@ import re
 import struct
 from collections.abc import Iterator, Sequence
 from types import MappingProxyType
-
-import dns.exception  # noqa: TID251
-import dns.flags  # noqa: TID251
-import dns.name  # noqa: TID251
-import dns.rdataclass  # noqa: TID251
-import dns.rdatatype  # noqa: TID251
+from typing import TYPE_CHECKING
 
 from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Question
 from hsvc.errors import InvalidNameError, UsageError
 
+if TYPE_CHECKING:
+    import dns.name  # noqa: TID251
+
 # DNS Flag Day 2020: the largest UDP payload that avoids IP fragmentation.
 EDNS_PAYLOAD = 1232
 
-_RD = int(dns.flags.RD)
+# dnspython's values of the codes the usual question and answer need (tests/unit/
+# test_wire_fast.py holds them equal): a run whose names are plain and whose answers
+# the fast reader reads never imports dnspython (a fourteenth of a small inspect's
+# start, docs/reference/benchmarks.md); anything else still goes through it.
+_RD = 0x0100  # dns.flags.RD
+RDATATYPES = MappingProxyType(
+    {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28}
+    | {"SRV": 33, "DNAME": 39, "OPT": 41}
+)
+"""A few of ``dns.rdatatype``'s values, by mnemonic."""
+_IN = 1  # dns.rdataclass.IN
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +44,14 @@ class _Prepared:
 
     name: str  # absolute, lower-case, trailing dot
     type: str  # canonical mnemonic, e.g. "SRV"
-    rdtype: dns.rdatatype.RdataType
+    rdtype: int  # dns.rdatatype's value
     section: bytes  # the question section on the wire: name, type, class IN
     plain: bool = False  # the name is of plain labels only, so ``name`` is how _name reads it
 
     @property
     def qname(self) -> dns.name.Name:
+        import dns.name  # noqa: TID251
+
         return dns.name.from_text(self.name)
 
 
@@ -50,13 +60,9 @@ class _Prepared:
 _PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?")
 # The types hsvc asks most, as dns.rdatatype reads and writes them.
 _COMMON_TYPES = MappingProxyType(
-    {
-        t: (dns.rdatatype.from_text(t), t)
-        for t in ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA", "MX")
-    }
+    {t: (RDATATYPES[t], t) for t in ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA", "MX")}
 )
 _TYPE_CLASS = struct.Struct("!HH")
-_IN = int(dns.rdataclass.IN)
 _new = object.__new__
 _set = object.__setattr__
 # A label's length byte, by length.
@@ -81,6 +87,9 @@ def _prepare(question: Question) -> _Prepared:
     wire_name = _plain_name_wire(text)
     plain = wire_name is not None
     if wire_name is None:
+        import dns.exception  # noqa: TID251
+        import dns.name  # noqa: TID251
+
         try:
             qname = dns.name.from_text(text).canonicalize()
         except dns.exception.DNSException as exc:
@@ -98,6 +107,9 @@ def _prepare(question: Question) -> _Prepared:
     if common is not None:
         rdtype, mnemonic = common
     else:
+        import dns.exception  # noqa: TID251
+        import dns.rdatatype  # noqa: TID251
+
         try:
             rdtype = dns.rdatatype.from_text(question.type)
         except (dns.exception.DNSException, ValueError) as exc:
@@ -136,7 +148,7 @@ def _prepare_all(questions: Sequence[Question]) -> list[_Prepared]:
     """
     known: dict[str, dict[str, _Prepared]] = {}  # by type as given, then name as given
     wires: dict[str, bytes] = {}  # a plain name's wire form, by its text as given
-    types: dict[str, tuple[dns.rdatatype.RdataType, str, bytes]] = {}  # type as given
+    types: dict[str, tuple[int, str, bytes]] = {}  # type as given
     length_byte, label, new = _LENGTH_BYTE, _PLAIN_LABEL.fullmatch, _new
     set_name, set_type, set_rdtype, set_section, set_plain = _PREPARED_SLOTS
     prepared = []
@@ -197,7 +209,7 @@ def _sentence(exc: BaseException) -> str:
 
 
 # EDNS0 OPT record: root owner, payload size as its class, no extended flags (no DO).
-_OPT_RR = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0, 0)
+_OPT_RR = b"\x00" + struct.pack("!HHIH", RDATATYPES["OPT"], EDNS_PAYLOAD, 0, 0)
 
 
 def _question_wire(question: _Prepared) -> bytes:

@@ -15,30 +15,20 @@ import sys
 import time
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-import dns.exception  # noqa: TID251
-import dns.flags  # noqa: TID251
-import dns.ipv4  # noqa: TID251
-import dns.ipv6  # noqa: TID251
-import dns.name  # noqa: TID251
-import dns.opcode  # noqa: TID251
-import dns.rcode  # noqa: TID251
-import dns.rdataclass  # noqa: TID251
-import dns.rdatatype  # noqa: TID251
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from hsvc.adapters.dnsname import _name
 from hsvc.adapters.dnsquery import _OPT_RR as _OPT_RR
 from hsvc.adapters.dnsquery import _QUERY_HEADER as _QUERY_HEADER
 from hsvc.adapters.dnsquery import _RD as _RD
 from hsvc.adapters.dnsquery import EDNS_PAYLOAD as EDNS_PAYLOAD
+from hsvc.adapters.dnsquery import RDATATYPES, _sentence
 from hsvc.adapters.dnsquery import _prepare as _prepare
 from hsvc.adapters.dnsquery import _prepare_all as _prepare_all
 from hsvc.adapters.dnsquery import _Prepared as _Prepared
 from hsvc.adapters.dnsquery import _query_ids as _query_ids
 from hsvc.adapters.dnsquery import _query_wire as _query_wire
 from hsvc.adapters.dnsquery import _question_wire as _question_wire
-from hsvc.adapters.dnsquery import _sentence
 from hsvc.core.dataclass import dataclass
 from hsvc.core.model import Observation, Rcode, Record, Transport
 
@@ -47,43 +37,35 @@ if TYPE_CHECKING:
     # a small inspect's start: it is imported only for answers the fast decoder leaves
     # to it (docs/reference/benchmarks.md).
     import dns.message  # noqa: TID251
+    import dns.rcode  # noqa: TID251
 
+# dnspython's rcodes (dns.rcode, tests/unit/test_wire_fast.py holds them equal): the
+# fast reader needs no dnspython (dnsquery.RDATATYPES).
+_NOERROR, _FORMERR, _SERVFAIL, _NXDOMAIN, _NOTIMP, _REFUSED = range(6)
 # Read-only tables (MappingProxyType): the adapters hold no module-level mutable state.
 _RCODES = MappingProxyType(
     {
-        dns.rcode.NOERROR: Rcode.NOERROR,
-        dns.rcode.NXDOMAIN: Rcode.NXDOMAIN,
-        dns.rcode.SERVFAIL: Rcode.SERVFAIL,
-        dns.rcode.REFUSED: Rcode.REFUSED,
-        dns.rcode.NOTIMP: Rcode.NOTIMP,
-        dns.rcode.FORMERR: Rcode.FORMERR,
+        _NOERROR: Rcode.NOERROR,
+        _NXDOMAIN: Rcode.NXDOMAIN,
+        _SERVFAIL: Rcode.SERVFAIL,
+        _REFUSED: Rcode.REFUSED,
+        _NOTIMP: Rcode.NOTIMP,
+        _FORMERR: Rcode.FORMERR,
     }
 )
 # The rcodes the fast reader decodes; the rare ones (FORMERR, NOTIMP) go to dnspython.
-_FAST_RCODES = frozenset(
-    {dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL, dns.rcode.REFUSED}
-)
+_FAST_RCODES = frozenset({_NOERROR, _NXDOMAIN, _SERVFAIL, _REFUSED})
 # The same by header value, and the header flags as plain ints: an IntFlag's "&"
 # builds an enum member each time, a cost per message at thousands of messages.
 _FAST_RCODE_OF = MappingProxyType({int(rcode): rcode for rcode in _FAST_RCODES})
-_TC = int(dns.flags.TC)
-_QR = int(dns.flags.QR)
-_QUERY = int(dns.opcode.QUERY)
+_TC = 0x0200  # dns.flags.TC
+_QR = 0x8000  # dns.flags.QR
+_QUERY = 0  # dns.opcode.QUERY
 
 # Types whose presentation form holds only names and numbers, so lower-casing it is
 # safe. TXT and the rest carry case-sensitive text and stay as the server sent them.
 _CASELESS_TYPES = frozenset(
-    {
-        dns.rdatatype.A,
-        dns.rdatatype.AAAA,
-        dns.rdatatype.CNAME,
-        dns.rdatatype.DNAME,
-        dns.rdatatype.MX,
-        dns.rdatatype.NS,
-        dns.rdatatype.PTR,
-        dns.rdatatype.SOA,
-        dns.rdatatype.SRV,
-    }
+    RDATATYPES[t] for t in ("A", "AAAA", "CNAME", "DNAME", "MX", "NS", "PTR", "SOA", "SRV")
 )
 
 _MISMATCH = "response does not match the query (wrong ID or question)"
@@ -102,6 +84,9 @@ class _Failure:
 
 def _records(message: dns.message.Message) -> tuple[Record, ...]:
     """Convert the answer section into Records in presentation form."""
+    import dns.rdataclass  # noqa: TID251
+    import dns.rdatatype  # noqa: TID251
+
     records: list[Record] = []
     for rrset in message.answer:
         if rrset.rdclass != dns.rdataclass.IN:
@@ -123,11 +108,13 @@ def _records(message: dns.message.Message) -> tuple[Record, ...]:
     return tuple(records)
 
 
-def _status(rcode: dns.rcode.Rcode) -> tuple[Rcode, str]:
+def _status(rcode: int) -> tuple[Rcode, str]:
     """Return a response's status and, for rcodes without one, an error text."""
     status = _RCODES.get(rcode)
     if status is None:
-        return Rcode.ERROR, f"server answered {dns.rcode.to_text(rcode)}"
+        import dns.rcode  # noqa: TID251
+
+        return Rcode.ERROR, f"server answered {dns.rcode.to_text(cast('dns.rcode.Rcode', rcode))}"
     return status, ""
 
 
@@ -138,7 +125,7 @@ class _Response(NamedTuple):
     dataclass sets its fields one by one.
     """
 
-    rcode: dns.rcode.Rcode
+    rcode: int  # dns.rcode's value (the fast reader's a plain int)
     truncated: bool
     answer: tuple[Record, ...]
     size: int  # bytes on the wire
@@ -174,7 +161,7 @@ def _response(message: dns.message.Message) -> _Response:
     """Keep what hsvc reads from a message dnspython parsed."""
     return _Response(
         rcode=message.rcode(),
-        truncated=bool(message.flags & dns.flags.TC),
+        truncated=bool(message.flags & _TC),
         answer=_records(message),
         size=len(message.wire or b""),
     )
@@ -183,38 +170,30 @@ def _response(message: dns.message.Message) -> _Response:
 # The fast path below reads answers of these types; anything else goes to dnspython.
 _FAST_TYPES = MappingProxyType(
     {
-        dns.rdatatype.A: "A",
-        dns.rdatatype.AAAA: "AAAA",
-        dns.rdatatype.CNAME: "CNAME",
-        dns.rdatatype.NS: "NS",
-        dns.rdatatype.PTR: "PTR",
-        dns.rdatatype.SRV: "SRV",
-        dns.rdatatype.TXT: "TXT",  # dns-version (dns-records.md rule 27): one per inspect
+        RDATATYPES[t]: t
+        # TXT: dns-version (dns-records.md rule 27), one per inspect.
+        for t in ("A", "AAAA", "CNAME", "NS", "PTR", "SRV", "TXT")
     }
 )
 # TXT bytes dnspython writes as they are: printable ASCII but the quote and the backslash
 # (which it escapes with a backslash; other bytes as \DDD).
 _PLAIN_TEXT = re.compile(rb"[ !#-\[\]-~]*")
 # Types the fast path lets pass, unread, in the authority and additional sections.
-_FAST_OTHER_TYPES = frozenset(
-    {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.AAAA}
-)
+_FAST_OTHER_TYPES = frozenset(RDATATYPES[t] for t in ("SOA", "NS", "A", "AAAA"))
 # The header's counts (after the ID) and a record's fixed fields, precompiled.
 _HEADER = struct.Struct("!HHHHH")
 _HEADER_ID = struct.Struct("!HHHHHH")
-_ROOT_OPT = b"\0" + struct.pack("!H", dns.rdatatype.OPT)  # an OPT record's owner and type
+_ROOT_OPT = b"\0" + struct.pack("!H", RDATATYPES["OPT"])  # an OPT record's owner and type
 _RR = struct.Struct("!HHIH")
-_OPT = int(dns.rdatatype.OPT)
-_IN = int(dns.rdataclass.IN)
+_OPT = RDATATYPES["OPT"]
+_IN = 1  # dns.rdataclass.IN
 # The usual answer to an A question, after its question: a pointer to the question's
 # name, type, class, TTL, data length, four address bytes; then an OPT record's owner
 # and type, payload, extended rcode, version and flags, data length.
 _ONE_A = struct.Struct("!HHHIHBBBB3s2xB3x2s")
-_ONE_A_SHAPE = (0xC00C, int(dns.rdatatype.A), int(dns.rdataclass.IN), 4, _ROOT_OPT, 0, b"\0\0")
+_ONE_A_SHAPE = (0xC00C, RDATATYPES["A"], _IN, 4, _ROOT_OPT, 0, b"\0\0")
 _DECIMAL = tuple(str(byte) for byte in range(256))  # an address byte as inet_ntoa writes it
-_A, _AAAA, _SRV, _TXT = (
-    int(t) for t in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.TXT)
-)
+_A, _AAAA, _SRV, _TXT = (RDATATYPES[t] for t in ("A", "AAAA", "SRV", "TXT"))
 
 
 def _decode(wire: bytes) -> _Response | None:
@@ -272,7 +251,7 @@ def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Fai
     return _read_wire(wire)
 
 
-def _one_record(wire: bytes, qname: str, end: int, rcode: dns.rcode.Rcode) -> _Response | None:
+def _one_record(wire: bytes, qname: str, end: int, rcode: int) -> _Response | None:
     """The usual answer: one record owned by the question's name, then an OPT record.
 
     Read as :func:`_records_of` reads it (tests/unit/test_wire_fast.py), without its
@@ -329,7 +308,7 @@ def _records_of(
     ancount: int,
     nscount: int,
     arcount: int,
-    rcode: dns.rcode.Rcode,
+    rcode: int,
 ) -> _Response | None:
     """The records after the question (ending at ``offset``), as :func:`_decode` reads them.
 
@@ -416,6 +395,8 @@ def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:
     if rdtype == _A:
         return "{}.{}.{}.{}".format(*wire[start:end]) if end - start == 4 else None
     if rdtype == _AAAA:
+        import dns.ipv6  # noqa: TID251  (an AAAA record: rare in clusters)
+
         return dns.ipv6.inet_ntoa(wire[start:end]) if end - start == 16 else None
     if rdtype == _SRV:
         if end - start < 7:
@@ -460,7 +441,8 @@ def _describe(exc: BaseException) -> str:
     message = sys.modules.get("dns.message")  # none of its errors before it is imported
     if message is not None and isinstance(exc, message.ShortHeader):
         return "malformed response: shorter than a DNS header"
-    if isinstance(exc, dns.exception.DNSException):
+    exception = sys.modules.get("dns.exception")
+    if exception is not None and isinstance(exc, exception.DNSException):
         return f"malformed response: {_sentence(exc)}"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -479,8 +461,10 @@ def _tcp_failure(result: _Response | _Failure) -> str:
         return result.error
     if result.truncated:
         return "the TCP answer is truncated too (over 65535 bytes)"
-    if result.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return f"server answered {dns.rcode.to_text(result.rcode)}"
+    if result.rcode not in (_NOERROR, _NXDOMAIN):
+        import dns.rcode  # noqa: TID251
+
+        return f"server answered {dns.rcode.to_text(cast('dns.rcode.Rcode', result.rcode))}"
     return ""
 
 
@@ -529,9 +513,7 @@ def _observation(
 
 
 # Failure rcodes a server may answer without echoing the question (as dnspython allows).
-_NO_QUESTION_RCODES = frozenset(
-    {dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED}
-)
+_NO_QUESTION_RCODES = frozenset({_FORMERR, _SERVFAIL, _NOTIMP, _REFUSED})
 
 
 def _answers(wire: bytes, qid: int, section: bytes) -> bool:
@@ -569,6 +551,7 @@ def _read_wire(wire: bytes) -> _Response | _Failure:
     fast = _decode(wire)
     if fast is not None:
         return fast
+    import dns.exception  # noqa: TID251
     import dns.message  # noqa: TID251
 
     try:

@@ -20,8 +20,6 @@ import socket
 import time
 from collections.abc import Sequence
 
-import dns.inet  # noqa: TID251
-
 from hsvc.adapters.dnswire import (
     _describe,
     _Failure,
@@ -32,6 +30,7 @@ from hsvc.adapters.dnswire import (
     _Response,
     _timed_out,
 )
+from hsvc.adapters.nameservers import address_family
 from hsvc.core.model import Nameserver, Rcode
 
 _CONNECTING = (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY)
@@ -77,7 +76,7 @@ def _connect(server: Nameserver) -> tuple[socket.socket, bool]:
     Raises:
         OSError: The socket could not be made, or the connect failed at once.
     """
-    family = dns.inet.af_for_address(server.host)
+    family = address_family(server.host)
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)

@@ -7,11 +7,34 @@ look it up, which hsvc never consults.
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from hsvc.core.model import Nameserver
 from hsvc.errors import UsageError
 
 _NAMESERVER_HELP = "use HOST[:PORT], [IPv6]:PORT or a bare IPv6 address, e.g. 10.96.0.10:53"
+
+
+def address_family(host: str) -> int:
+    """The socket family of an address written as text, as ``dns.inet.af_for_address``.
+
+    The usual literals are told apart by the OS's parser, which accepts no text
+    dnspython rejects (property-tested against it, tests/unit/test_resolver_units.py);
+    anything else (an IPv6 scope, say) is left to dnspython, so a run asking
+    servers by plain address does not import it.
+
+    Raises:
+        ValueError: The text is neither an IPv4 nor an IPv6 address.
+    """
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        return family
+    import dns.inet  # noqa: TID251
+
+    return dns.inet.af_for_address(host)
 
 
 def parse_nameserver(text: str) -> Nameserver:

@@ -13,8 +13,6 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-import dns.inet  # noqa: TID251
-
 from hsvc.adapters.dnswire import (
     _MISMATCH,
     _describe,
@@ -26,6 +24,7 @@ from hsvc.adapters.dnswire import (
     _Response,
     _timed_out,
 )
+from hsvc.adapters.nameservers import address_family
 from hsvc.core.model import Nameserver, Rcode
 
 # --- TCP-only servers: pipelined connections (RFC 7766) ------------------------------------
@@ -180,7 +179,7 @@ def pipelined_exchanges(
                 busy = False
         if best is not None and (live >= connections or not busy):
             return best
-        sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_STREAM)
+        sock = socket.socket(address_family(server.host), socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
             code = sock.connect_ex((server.host, server.port))

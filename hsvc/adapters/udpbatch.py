@@ -20,8 +20,6 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-import dns.inet  # noqa: TID251
-
 from hsvc.adapters.dnswire import (
     _MISMATCH,
     _OPT_RR,
@@ -35,6 +33,7 @@ from hsvc.adapters.dnswire import (
     _Response,
     _timed_out,
 )
+from hsvc.adapters.nameservers import address_family
 from hsvc.core.model import Nameserver, Rcode
 
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
@@ -146,7 +145,7 @@ def first_exchanges(
             if sock is None:
                 server = worker.server
                 assert server is not None
-                sock = socket.socket(dns.inet.af_for_address(server.host), socket.SOCK_DGRAM)
+                sock = socket.socket(address_family(server.host), socket.SOCK_DGRAM)
                 try:
                     sock.connect((server.host, server.port))
                 except BaseException:

@@ -621,3 +621,30 @@ def test_fast_reader_property_any_names(rrsets):
     wire = wire_of("q.example.", "A", *rrsets)
     fast = dnswire._decode(wire)
     assert fast is None or fast == by_dnspython(wire)
+
+
+ADDRESS_TEXT = st.one_of(
+    st.ip_addresses().map(str),
+    st.ip_addresses(v=6).map(lambda a: a.exploded),
+    st.ip_addresses(v=6).map(lambda a: f"{a}%eth0"),
+    st.text(alphabet="0123456789abcdefABCDEF:.%x ", max_size=45),
+    st.sampled_from(["", "::", "::1", "01.2.3.4", "1.2.3", "256.1.1.1", "::ffff:1.2.3.4"]),
+)
+
+
+@settings(deadline=None)
+@given(ADDRESS_TEXT)
+def test_address_family_is_dnspythons(text: str) -> None:
+    import dns.inet
+
+    from hsvc.adapters.nameservers import address_family
+
+    try:
+        theirs: int | None = dns.inet.af_for_address(text)
+    except ValueError:
+        theirs = None
+    try:
+        mine: int | None = address_family(text)
+    except ValueError:
+        mine = None
+    assert mine == theirs

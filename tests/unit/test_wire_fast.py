@@ -278,3 +278,35 @@ def test_owners_pointing_into_the_question_read_as_dnspython_reads_them(asked, o
                 assert read == by_dnspython(mangled), target
             except dns.exception.DNSException as exc:
                 assert read == dnswire._Failure(Rcode.ERROR, dnswire._describe(exc)), target
+
+
+def test_the_codes_written_out_are_dnspythons() -> None:
+    """The values the fast paths use without importing dnspython are dnspython's own."""
+    import dns.flags
+    import dns.opcode
+    import dns.rdataclass
+    import dns.rdatatype
+
+    from hsvc.adapters import dnsquery
+
+    assert dnsquery.RDATATYPES == {t: dns.rdatatype.from_text(t) for t in dnsquery.RDATATYPES}
+    assert (dnsquery._RD, dnswire._TC, dnswire._QR, dnswire._QUERY) == (
+        dns.flags.RD,
+        dns.flags.TC,
+        dns.flags.QR,
+        dns.opcode.QUERY,
+    )
+    assert dnsquery._IN == dnswire._IN == dns.rdataclass.IN
+    rcodes = ("NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED")
+    assert [getattr(dnswire, f"_{name}") for name in rcodes] == [
+        dns.rcode.from_text(name) for name in rcodes
+    ]
+
+
+def test_a_rare_rcode_is_named_as_dnspython_names_it() -> None:
+    # Read without dnspython's enums (a plain int), worded by dnspython as before.
+    assert dnswire._status(dnswire._NOTIMP) == (Rcode.NOTIMP, "")
+    assert dnswire._status(9) == (Rcode.ERROR, "server answered NOTAUTH")
+    assert dnswire._status(dns.rcode.Rcode(9)) == dnswire._status(9)
+    answer = dnswire._Response(rcode=dnswire._SERVFAIL, truncated=False, answer=(), size=12)
+    assert dnswire._tcp_failure(answer) == "server answered SERVFAIL"
