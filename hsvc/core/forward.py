@@ -405,8 +405,9 @@ class ForwardInquiry(Inquiry):
             rule = "R15"
         if port:
             rule = "R18"
-        predicted = self._predicted_note(svc)
-        pending = self.c.predicted_endpoints.get((namespace, name), [])
+        desired = self.c.predicted_slices or self.c.predicted_endpoints  # else none predicted
+        predicted = self._predicted_note(svc) if desired else []
+        pending = self.c.predicted_endpoints.get((namespace, name), []) if desired else []
         if pending and not endpoint:
             self.notes.extend(predicted)
             return self._pending(svc, pending, rule)
@@ -417,7 +418,8 @@ class ForwardInquiry(Inquiry):
             self.c.endpoints_by_name.get((namespace, name, endpoint), []) if endpoint else ready
         )
         if endpoint:
-            waiting = self.c.predicted_endpoints_by_name.get((namespace, name, endpoint), [])
+            by_name = self.c.predicted_endpoints_by_name
+            waiting = by_name.get((namespace, name, endpoint), []) if desired else []
             if not chosen and waiting:
                 self.notes.extend(predicted)
                 return self._pending(svc, waiting, rule)

@@ -103,6 +103,8 @@ def expectations(
                     for pod in pods:
                         plan.pod_records(pod)
         plan.ask(Group.CLUSTER, _zone_ref(zone), names.under(zone, "dns-version"), "TXT")
+    # The answers hold their provenance; the engine's table of them is for planning.
+    cluster.provenances.clear()
     return plan.done()
 
 
@@ -182,15 +184,16 @@ class _Plan:
         built from known parts is read from them (the parse it would get): ``label``
         and a dot before ``above``'s name, or the reverse name of ``address``.
         """
-        asked = self.items.get((name, qtype))  # keys are absolute already: no second reading
+        key = (name, qtype)
+        asked = self.items.get(key)  # keys are absolute already: no second reading
         if asked is not None:
             return asked.expected
         try:
             spelled = names.absolute(name)
         except names.InvalidName:
             return None  # e.g. a pod name longer than a DNS label: no one can ask it
-        key = (spelled, qtype)
-        if spelled != name:
+        if spelled is not name:  # absolute() hands back a name written as it reads
+            key = (spelled, qtype)
             if key in self.items:
                 return self.items[key].expected
             above, address, name = None, "", spelled
