@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
-from hsvc.core.compare import MAX_MESSAGE, Verdict, answer_wire_size, judge, worst
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hsvc.core.compare import (
+    MAX_MESSAGE,
+    Verdict,
+    answer_wire_size,
+    distinct_records,
+    judge,
+    record_key,
+    worst,
+)
 from hsvc.core.model import DnsAnswer, Observation, Rcode, Record
 
 NAME = "eureka.ms.svc.cluster.local."
@@ -169,8 +181,9 @@ def test_too_large_names_size_checked_records_and_what_clients_see() -> None:
         srv_seen(srv_set(2000)[:1100]),  # a cut-down set without TC (as CoreDNS over TCP may send)
         srv_seen([], rcode=Rcode.SERVFAIL),
         srv_seen([], rcode=Rcode.TIMEOUT, error="no response within 2s"),
+        srv_seen([]),  # NOERROR and no records at all
     ],
-    ids=["part-of-the-set", "servfail", "timeout"],
+    ids=["part-of-the-set", "servfail", "timeout", "nothing"],
 )
 def test_an_oversized_expectation_cut_short_is_too_large_not_a_mismatch(obs: Observation) -> None:
     check = judge(srv_expected(2000), obs)
@@ -293,3 +306,36 @@ def test_an_oversized_expectation_answered_nxdomain_is_missing_with_the_size_not
     check = judge(srv_expected(2000), srv_seen([], rcode=Rcode.NXDOMAIN))
     assert check.verdict is Verdict.MISSING
     assert "expected 2000 record(s), got NXDOMAIN" in check.note and "over the 65535" in check.note
+
+
+_DATA = st.sampled_from(
+    ["10.0.0.1", "10.0.0.1", "A.b.", "a.b.", "0 50 80 web-0.web.", "0 50 80 .", "", "x y z"]
+)
+_RECORDS = st.lists(
+    st.builds(
+        Record,
+        name=st.sampled_from([NAME, NAME.upper()]),
+        type=st.sampled_from(["A", "AAAA", "SRV", "PTR", "TXT", "SOA"]),
+        ttl=st.just(30),
+        data=_DATA,
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300)
+@given(_RECORDS, st.sampled_from(["A", "SRV", "TXT"]))
+def test_an_answers_size_is_the_sum_of_its_records_sizes(records: list[Record], rtype: str) -> None:
+    # Answers of one type are counted at once; each record alone, one by one.
+    for answer in (records, [replace(r, type=rtype) for r in records]):
+        base = answer_wire_size(expected())
+        alone = sum(answer_wire_size(expected(r)) - base for r in answer)
+        assert answer_wire_size(expected(*answer)) == base + alone
+
+
+@settings(max_examples=300)
+@given(_RECORDS, st.booleans())
+def test_distinct_records_counts_the_keys_a_set_compares(records: list[Record], one: bool) -> None:
+    if one:  # one name and type: counted by the data alone
+        records = [replace(r, name=NAME, type="PTR") for r in records]
+    assert distinct_records(records) == len({record_key(r) for r in records})
