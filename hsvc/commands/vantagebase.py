@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 from hsvc.core.dataclass import dataclass
 from hsvc.core.dnspath import ResolverPath
 from hsvc.core.model import Nameserver, Observation, Pod, Question
-from hsvc.core.podexec import PodLookups
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Libc, candidates
 
 if TYPE_CHECKING:
-    pass
+    from hsvc.core.podexec import PodLookups  # a field type: --via exec imports it
 
 
 DNS_PORT = 53

@@ -8,7 +8,7 @@ exit code. Nothing here does I/O.
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from hsvc.core.compare import PASSING, Disagreement, Row
 from hsvc.core.dataclass import dataclass
@@ -28,11 +28,15 @@ from hsvc.core.model import (
     Snapshot,
     StatefulSet,
 )
-from hsvc.core.podexec import SystemAnswer
-from hsvc.core.refuse import Checked
 from hsvc.core.resolvconf import ResolvConf
 from hsvc.core.searchpath import Walk
 from hsvc.core.tally import ServiceTally
+
+if TYPE_CHECKING:
+    # Field types only: the pod tools (--via exec) and the reference scanner
+    # (--references) are imported by the runs that use them.
+    from hsvc.core.podexec import SystemAnswer
+    from hsvc.core.refuse import Checked
 
 # Responses that are not answers: nothing was heard, or nothing usable.
 

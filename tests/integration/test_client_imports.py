@@ -42,9 +42,10 @@ NEVER_LIVE = (
     "asyncio",  # the resolver's exchanges run in plain poll loops
 )
 
-# What a live inspect with --nameserver has no use for: the exec vantage point
-# (--via exec only) and the thread pool of a run over several contexts.
-ONLY_WHEN_ASKED = ("hsvc.commands.execvantage", "concurrent.futures")
+# What a live inspect with --nameserver has no use for: the exec vantage point and
+# the pod tools' parsers (--via exec only), the thread pool of a run over several
+# contexts.
+ONLY_WHEN_ASKED = ("hsvc.commands.execvantage", "hsvc.core.podexec", "concurrent.futures")
 
 
 def in_fresh_python(code: str) -> dict:
