@@ -249,9 +249,15 @@ def _resolve(
         def tcp_done(i: int, first: _Response | _Failure, started: float) -> None:
             finish(i, _tcp_only(jobs[i][0], labels[i % n], first, started, transports), limit)
 
-        udp = [i for i in indices if not jobs[i][1].tcp_only]
-        tcp = [i for i in indices if jobs[i][1].tcp_only]
+        udp: Sequence[int] = indices
+        tcp: Sequence[int] = []
+        if any(server.tcp_only for server in servers):
+            udp = [i for i in indices if not jobs[i][1].tcp_only]
+            tcp = [i for i in indices if jobs[i][1].tcp_only]
         attempts = retries + 1
+        # A server that answered once is never silent: with every one answered (the
+        # probe's jobs are not in ``indices`` again), no UDP job is left out.
+        answered = all(state.answered for state in state_of) and not indices[0] < n
         if udp:
             first_exchanges(
                 jobs,
@@ -259,7 +265,7 @@ def _resolve(
                 timeout=timeout,
                 attempts=attempts,
                 concurrency=concurrency,
-                skip=skip,
+                skip=None if answered else skip,
                 done=udp_done,
             )
         if tcp:
@@ -284,13 +290,13 @@ def _resolve(
     pipelines = Pipelines(connections)
     tcp_probe = _TcpProbe(questions[0], [s for s in servers if not s.tcp_only], timeout)
     try:
-        for indices, limit in ((probe, 1), (range(len(jobs)), SILENT_AFTER)):
+        # After the probe, its jobs (0 to n - 1) are answered: the rest start after them.
+        for indices, limit in ((probe, 1), (range(len(probe), len(jobs)), SILENT_AFTER)):
             if not indices:
                 continue
             first_pass(indices, limit)
-            more = [i for i in indices if i in firsts]
-            if more:
-                follow_ups(more, limit)
+            if firsts:  # of this pass only (each pass's are settled before the next)
+                follow_ups(sorted(firsts), limit)
     finally:
         pipelines.close()
     probed = tcp_probe.results()
@@ -450,7 +456,7 @@ def _follow_ups(
         timeout=timeout,
         attempts=retries + 1,
         concurrency=concurrency,
-        skip=lambda i: False,
+        skip=None,
         done=lambda i, plain, started: plains.__setitem__(i, plain),
         edns=False,
     )

@@ -99,18 +99,19 @@ def first_exchanges(
     timeout: float,
     attempts: int,
     concurrency: int,
-    skip: Callable[[int], bool],
+    skip: Callable[[int], bool] | None,
     done: Callable[[int, _Response | _Failure, float], None],
     edns: bool = True,
 ) -> None:
     """Send job ``i``'s query for each of ``indices`` over UDP; report each outcome to ``done``.
 
     ``skip(i)`` is asked just before a job would be sent and True leaves it out
-    (answered already, or its server went silent). ``done(i, outcome, started)``
-    gets the response or why there is none, and the ``time.monotonic()`` of the
-    first send. An attempt that gets no matching answer within ``timeout`` is
-    sent again on a new socket, up to ``attempts`` in all (the socket of a
-    failed exchange is closed, so a late reply cannot meet the next query).
+    (answered already, or its server went silent); None when none is left out.
+    ``done(i, outcome, started)`` gets the response or why there is none, and the
+    ``time.monotonic()`` of the first send. An attempt that gets no matching
+    answer within ``timeout`` is sent again on a new socket, up to ``attempts``
+    in all (the socket of a failed exchange is closed, so a late reply cannot
+    meet the next query).
     ``edns`` False asks as a client without EDNS does (no OPT record).
     """
     pending = iter(indices)
@@ -121,6 +122,7 @@ def first_exchanges(
     workers = [_Worker() for _ in range(min(concurrency, len(indices)))]
     outbox: list[_Worker] = []  # workers whose query goes out at the end of the round
     header = _QUERY_HEADER.pack
+    inf = math.inf
     additional, opt = (1, _OPT_RR) if edns else (0, b"")
 
     def finish(worker: _Worker, outcome: _Response | _Failure) -> None:
@@ -188,7 +190,7 @@ def first_exchanges(
     def start(worker: _Worker, queue: Iterator[int]) -> None:
         """Give an idle worker the next job, to send with the round's others, if any is left."""
         for job in queue:
-            if skip(job):
+            if skip is not None and skip(job):
                 continue
             question, server = jobs[job]
             worker.job = job
@@ -198,7 +200,7 @@ def first_exchanges(
                 worker.sock = worker.sockets.get(server)
             worker.attempt = worker.mismatched = 0
             worker.qid = -1  # as wait() does
-            worker.deadline = math.inf
+            worker.deadline = inf
             outbox.append(worker)
             return
 
