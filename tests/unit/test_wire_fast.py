@@ -452,3 +452,27 @@ def test_mangled_responses_are_read_as_dnspython_reads_them(case):
     # the message to it: bytes overwritten, pointers anywhere, records cut short.
     wire, qid, question = case
     assert dnswire._read_answer(wire, qid, question) == read_by_dnspython(wire, qid, question)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"\x3f" + b"a" * 63 + b"\xc0\x0c",  # a label, then the question's name: in bounds
+        b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\xc0\x0c",  # over 255 bytes
+        b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\x00",  # over 255, written whole
+        b"\x02ns\x00",  # written whole
+        b"\x02ns\xc0\x0d",  # a pointer into a label of the question
+    ],
+    ids=["pointer", "long-pointer", "long-whole", "whole", "mid-label"],
+)
+def test_an_soa_name_is_checked_as_dnspython_checks_it(first):
+    # The SOA's names are checked without their text: labels, then the end of the name
+    # or a pointer to a label of the question; a name over 255 bytes is dnspython's error.
+    question = dnswire._prepare(Question(name="web-7.web.bench.svc.cluster.local.", type="A"))
+    after = 12 + len(question.section)
+    head = _nxdomain_wire(question, SOA_DATA)[:after]
+    data = first + b"\x00" + bytes(20)  # the mailbox is the root, then the five numbers
+    soa = b"\xc0\x0c\x00\x06\x00\x01\x00\x00\x00\x1e" + len(data).to_bytes(2, "big") + data
+    wire = head[:8] + b"\x00\x01\x00\x00" + head[12:] + soa  # one authority record, no OPT
+    wire = wire[:6] + b"\x00\x00" + wire[8:]
+    assert dnswire._read_answer(wire, 4, question) == read_by_dnspython(wire, 4, question)
