@@ -99,3 +99,41 @@ def _walk(wire: bytes, offset: int, bound: int) -> tuple[str, int] | None:
     if joined.count(b".") != len(labels) - 1 or not _PLAIN_JOINED.fullmatch(joined):
         return None
     return joined.decode("ascii").lower() + ".", end
+
+
+def _name_end(wire: bytes, qname: str, at: int, end: int) -> int:
+    """The offset after a name that dnspython reads without error (ending by ``end``), or -1.
+
+    The usual one in a record's data (an SOA's) is labels then a pointer to a label of
+    the question's name, written whole (``qname``), checked without building its text;
+    any other is read by :func:`_name`.
+    """
+    start, length = at, 1  # the wire length so far, with the root's byte
+    while at < end:
+        size = wire[at]
+        if size >= 0xC0 and qname and at + 1 < end:
+            target = (size & 0x3F) << 8 | wire[at + 1]
+            tail = qname if target == 12 else _suffix(qname, target - 12)
+            if tail and length + len(tail) <= 255:
+                return at + 2
+            break
+        if size > 63:
+            break
+        at += size + 1
+        if not size:
+            return at if length <= 255 else -1
+        length += size + 1
+    read = _name(wire, start, end)
+    return -1 if read is None else read[1]
+
+
+def _suffix(qname: str, at: int) -> str:
+    """The name from ``at`` bytes into the question's name (written whole at offset 12), or "".
+
+    Its text is ``qname`` from ``at`` when a label starts there (byte for character:
+    a label's length byte stands where the dot before it does), what following a
+    pointer there reads; "" anywhere else, the root included (left to :func:`_name`).
+    """
+    if at <= 0 or at >= len(qname) or qname[at - 1] != ".":
+        return ""  # 0 is offset 12 itself (read as the question's name before this)
+    return qname[at:]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from hsvc.adapters.dnsname import _name
+from hsvc.adapters.dnsname import _name, _name_end, _suffix
 from hsvc.adapters.dnsquery import _OPT_RR as _OPT_RR
 from hsvc.adapters.dnsquery import _QUERY_HEADER as _QUERY_HEADER
 from hsvc.adapters.dnsquery import _RD as _RD
@@ -193,7 +193,9 @@ _IN = 1  # dns.rdataclass.IN
 _ONE_A = struct.Struct("!HHHIHBBBB3s2xB3x2s")
 _ONE_A_SHAPE = (0xC00C, RDATATYPES["A"], _IN, 4, _ROOT_OPT, 0, b"\0\0")
 _DECIMAL = tuple(str(byte) for byte in range(256))  # an address byte as inet_ntoa writes it
-_A, _AAAA, _SRV, _TXT = (RDATATYPES[t] for t in ("A", "AAAA", "SRV", "TXT"))
+# A TTL with its top bit set reads as 0 (RFC 2181 section 8), as dnspython reads it.
+_MAX_TTL = 0x7FFFFFFF
+_A, _AAAA, _SRV, _TXT, _SOA = (RDATATYPES[t] for t in ("A", "AAAA", "SRV", "TXT", "SOA"))
 
 
 def _decode(wire: bytes) -> _Response | None:
@@ -266,7 +268,7 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: int) -> _Response | No
             record: Record = _new(Record)
             _RECORD_NAME(record, qname)
             _RECORD_TYPE(record, "A")
-            _RECORD_TTL(record, ttl)
+            _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
             _RECORD_DATA(record, ".".join((_DECIMAL[a], _DECIMAL[b], _DECIMAL[c], _DECIMAL[d])))
             response: _Response = _tuple_new(_Response, (rcode, False, (record,), size))
             return response
@@ -294,7 +296,7 @@ def _one_record(wire: bytes, qname: str, end: int, rcode: int) -> _Response | No
     record = _new(Record)
     _RECORD_NAME(record, qname)
     _RECORD_TYPE(record, type_name)
-    _RECORD_TTL(record, ttl)
+    _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
     _RECORD_DATA(record, data)
     response = _tuple_new(_Response, (rcode, False, (record,), size))
     return response
@@ -350,11 +352,16 @@ def _records_of(
             return None
         if index >= ancount:
             if rdtype == _OPT and index >= ancount + nscount and not opt_seen:
-                # The extended rcode lives in the OPT TTL's top byte; leave it to dnspython.
-                if owner != "." or ttl >> 24:
+                # The extended rcode lives in the OPT TTL's top byte, options in its data:
+                # leave them to dnspython.
+                if owner != "." or ttl >> 24 or rdlen:
                     return None
                 opt_seen = True
-            elif rdtype not in _FAST_OTHER_TYPES or rdclass != _IN:
+            elif (
+                rdtype not in _FAST_OTHER_TYPES
+                or rdclass != _IN
+                or not _other_data_read(wire, qname, rdtype, start, offset)
+            ):
                 return None
             continue
         type_name = _FAST_TYPES.get(rdtype)
@@ -369,7 +376,7 @@ def _records_of(
         record: Record = _new(Record)
         _RECORD_NAME(record, owner)
         _RECORD_TYPE(record, type_name)
-        _RECORD_TTL(record, ttl)
+        _RECORD_TTL(record, ttl if ttl <= _MAX_TTL else 0)
         _RECORD_DATA(record, data)
         answer.append(record)
     if offset != end:
@@ -378,16 +385,23 @@ def _records_of(
     return response
 
 
-def _suffix(qname: str, at: int) -> str:
-    """The name from ``at`` bytes into the question's name (written whole at offset 12), or "".
+def _other_data_read(wire: bytes, qname: str, rdtype: int, start: int, end: int) -> bool:
+    """Whether dnspython reads the data of an authority or additional record without error.
 
-    Its text is ``qname`` from ``at`` when a label starts there (byte for character:
-    a label's length byte stands where the dot before it does), what following a
-    pointer there reads; "" anywhere else, the root included (left to :func:`_name`).
+    Those records are not reported, but dnspython reads their data and refuses the
+    whole message for a malformed one (an SOA's names cut short, a glue address of
+    five bytes): False leaves such a message, or one of unusual names, to it.
+    ``qname`` as :func:`_records_of` has it.
     """
-    if at <= 0 or at >= len(qname) or qname[at - 1] != ".":
-        return ""  # 0 is offset 12 itself (read as the question's name before this)
-    return qname[at:]
+    if rdtype == _A:
+        return end - start == 4
+    if rdtype == _AAAA:
+        return end - start == 16
+    after = _name_end(wire, qname, start, end)
+    if rdtype == _SOA:  # two names, then serial, refresh, retry, expire and minimum
+        after = _name_end(wire, qname, after, end) if after > 0 else after
+        return after > 0 and end - after == 20
+    return after == end  # NS: one name
 
 
 def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> str | None:

@@ -360,21 +360,15 @@ class ClusterIndex:
         self, ns: str, svc_name: str, sl: EndpointSlice, into: _EndpointIndexes
     ) -> None:
         slice_ref = sl.ref  # one reference for every endpoint of the slice
+        key = (ns, svc_name)
         for ep in sl.endpoints:
             for raw in ep.addresses:
                 address = names.canonical_ip(raw)
                 if address is None:
                     continue
                 label = self.endpoint_name(ep.hostname, ep.target_ref, raw)
-                entry = SliceEndpoint(
-                    namespace=ns,
-                    service=svc_name,
-                    name=label,
-                    address=address,
-                    endpoint=ep,
-                    slice=sl,
-                )
-                self.slice_endpoints[(ns, svc_name)].append(entry)
+                entry = SliceEndpoint(ns, svc_name, label, address, ep, sl)
+                self.slice_endpoints[key].append(entry)
                 into.slice_by_name[(ns, svc_name, label)].append(entry)
                 into.slice_by_ip[address].append(entry)
                 if ep.target_ref is not None:
@@ -382,16 +376,16 @@ class ClusterIndex:
                 if not conditions.published(ep):  # rule 2: ready true or absent
                     continue
                 published = PublishedEndpoint(
-                    name=label,
-                    address=address,
-                    family=names.ip_family(address),
-                    ports=sl.ports,
-                    zone=ep.zone,
-                    source=ep.target_ref or slice_ref,
-                    slice=slice_ref,
-                    has_hostname=bool(ep.hostname),
+                    label,
+                    address,
+                    names.ip_family(address),
+                    sl.ports,
+                    ep.zone,
+                    ep.target_ref or slice_ref,
+                    slice_ref,
+                    bool(ep.hostname),
                 )
-                self.endpoints[(ns, svc_name)].append(published)
+                self.endpoints[key].append(published)
                 into.by_name[(ns, svc_name, label)].append(published)
                 into.by_ip[address].append((ns, svc_name, published))
 

@@ -24,6 +24,7 @@ from hsvc.core.model import (
 )
 from hsvc.core.refuse import describe_use
 from hsvc.core.report import (
+    EndpointState,
     InspectReport,
     LintReport,
     RecordsReport,
@@ -34,7 +35,7 @@ from hsvc.core.report import (
 from hsvc.core.searchpath import Walk
 from hsvc.core.summary import tallies
 from hsvc.render.jsonwrite import Lazy, Pieces, pretty_json, write_json
-from hsvc.render.rowtext import LongRowError, row_writer
+from hsvc.render.rowtext import LongRowError, condition_writer, row_writer
 
 API_VERSION = "hsvc/v1alpha1"
 
@@ -399,6 +400,33 @@ def _used_by(report: InspectReport, namespace: str, name: str) -> dict[str, Any]
     }
 
 
+def endpoint_condition(e: EndpointState) -> dict[str, Any]:
+    """One endpoint of an inspected Service, its conditions as the EndpointSlice says."""
+    return {
+        "name": e.name,
+        "addresses": list(e.addresses),
+        "pod": e.pod,
+        "ready": e.ready,
+        "serving": e.serving,
+        "terminating": e.terminating,
+        "published": e.published,
+    }
+
+
+def _conditions(endpoints: Sequence[EndpointState]) -> Lazy:
+    """A Service's ``endpointConditions``, each written from its template (thousands at scale)."""
+
+    def texts(indent: str) -> Iterator[str | dict[str, Any]]:
+        condition = condition_writer(indent)
+        for e in endpoints:
+            try:
+                yield condition(e)
+            except TypeError:  # a value of a type the template does not know
+                yield endpoint_condition(e)
+
+    return Lazy(lambda: [endpoint_condition(e) for e in endpoints], texts)
+
+
 def inspect_doc(report: InspectReport) -> dict[str, Any]:
     """``hsvc inspect -o json``."""
     return envelope(
@@ -430,18 +458,7 @@ def inspect_doc(report: InspectReport) -> dict[str, Any]:
                     "predicted": s.predicted,
                 },
                 "predictedPods": list(s.predicted_pods),
-                "endpointConditions": [
-                    {
-                        "name": e.name,
-                        "addresses": list(e.addresses),
-                        "pod": e.pod,
-                        "ready": e.ready,
-                        "serving": e.serving,
-                        "terminating": e.terminating,
-                        "published": e.published,
-                    }
-                    for e in s.endpoints
-                ],
+                "endpointConditions": _conditions(s.endpoints),
                 "checks": t.counts,
                 "cause": t.cause,
             }

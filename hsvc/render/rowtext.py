@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from hsvc.core.compare import Row, ServerCheck
 from hsvc.core.model import Provenance, Record, Transport
+from hsvc.core.report import EndpointState
 
 T = TypeVar("T")
 
@@ -318,6 +319,27 @@ def _actual(indent: str) -> Actual:
     return actual
 
 
+@lru_cache(maxsize=8)
+def condition_writer(indent: str) -> Callable[[EndpointState], str]:
+    """The text of an inspected Service's endpoint whose ``{`` sits at ``indent``.
+
+    What ``json.dumps`` writes for its ``endpointConditions`` item (:mod:`hsvc.render.data`);
+    raises TypeError for a value of a type it does not know.
+    """
+    p0, p1, p2, p3, p4, p5, p6, p7 = _pieces(indent, _CONDITION)
+    at = indent + "  "
+    esc = _escape
+
+    def condition(e: EndpointState) -> str:
+        return (
+            f"{p0}{_strings(e.addresses, at)}{p1}{esc(e.name)}{p2}{esc(e.pod)}"
+            f"{p3}{scalar(e.published)}{p4}{scalar(e.ready)}{p5}{scalar(e.serving)}"
+            f"{p6}{scalar(e.terminating)}{p7}"
+        )
+
+    return condition
+
+
 # What a long list's text is while the rest of its row is written: no text has it.
 _MARK = "\x00"  # (the escaped strings and the text around them are printable ASCII)
 
@@ -442,4 +464,5 @@ _EXPECTED = (
     "uncertain",
 )
 _RECORD = ("data", "name", "ttl", "type")
+_CONDITION = ("addresses", "name", "pod", "published", "ready", "serving", "terminating")
 _ROW = ("actual", "expected", "group", "name", "status", "subject", "type")

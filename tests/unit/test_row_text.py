@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from hsvc.core.compare import Row, ServerCheck, Verdict
 from hsvc.core.model import DnsAnswer, ObjectRef, Observation, Provenance, Rcode, Record, Transport
 from hsvc.core.records import Group
-from hsvc.render import rowtext
+from hsvc.core.report import EndpointState
+from hsvc.render import data, rowtext
 from hsvc.render.data import Lazy, row, row_pieces, row_texts, write_json
-from hsvc.render.jsonwrite import Pieces
+from hsvc.render.jsonwrite import Pieces, pretty_json
 from hsvc.render.rowtext import LONG_ROW, scalar
 
 SERVERS = ("127.0.0.1:53", "10.96.0.10:53")
@@ -280,3 +281,48 @@ def test_a_long_list_of_records_alike_but_their_data_is_written_in_pieces():
 
 def test_an_empty_list_of_records_or_sources_is_brackets():
     assert rowtext._records("  ").whole(()) == rowtext._sources("").whole(()) == "[]"
+
+
+conditions = st.builds(
+    EndpointState,
+    name=TEXT,
+    addresses=st.lists(TEXT, max_size=3).map(tuple),
+    pod=TEXT,
+    ready=st.none() | st.booleans(),
+    serving=st.none() | st.booleans(),
+    terminating=st.none() | st.booleans(),
+    published=st.booleans(),
+    is_serving=st.booleans(),
+    is_terminating=st.booleans(),
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(conditions, max_size=4))
+def test_endpoint_conditions_are_the_text_json_dumps_writes(items):
+    doc = {"services": [{"endpointConditions": data._conditions(items)}]}
+    whole = {"services": [{"endpointConditions": [data.endpoint_condition(e) for e in items]}]}
+    assert pretty_json({"x": {"y": doc}}) == json.dumps(
+        {"x": {"y": whole}}, indent=2, sort_keys=True
+    )
+    assert (
+        list(doc["services"][0]["endpointConditions"]) == whole["services"][0]["endpointConditions"]
+    )
+
+
+def test_an_endpoint_condition_of_a_type_the_template_does_not_know_is_written_as_json_dumps_does():
+    odd = EndpointState(
+        name="web-0",
+        addresses=("10.0.0.1",),
+        pod=None,
+        ready=[1],
+        serving=None,
+        terminating=None,
+        published=True,
+        is_serving=True,
+        is_terminating=False,
+    )
+    doc = {"endpointConditions": data._conditions([odd])}
+    assert pretty_json(doc) == json.dumps(
+        {"endpointConditions": [data.endpoint_condition(odd)]}, indent=2, sort_keys=True
+    )

@@ -310,3 +310,145 @@ def test_a_rare_rcode_is_named_as_dnspython_names_it() -> None:
     assert dnswire._status(dns.rcode.Rcode(9)) == dnswire._status(9)
     answer = dnswire._Response(rcode=dnswire._SERVFAIL, truncated=False, answer=(), size=12)
     assert dnswire._tcp_failure(answer) == "server answered SERVFAIL"
+
+
+def dnspython_read(wire: bytes) -> dnswire._Response | dnswire._Failure:
+    """What dnspython alone makes of a response (``_read_wire`` without the fast decoder)."""
+    try:
+        message = dns.message.from_wire(wire, one_rr_per_rrset=True, raise_on_truncation=True)
+    except dns.message.Truncated as exc:
+        return dnswire._response(exc.message())
+    except dns.exception.DNSException as exc:
+        return dnswire._Failure(Rcode.ERROR, dnswire._describe(exc))
+    return dnswire._response(message)
+
+
+def read_by_dnspython(wire: bytes, qid: int, question: dnswire._Prepared):
+    """The answer to ``question`` as dnspython reads it, None if it is no answer to it."""
+    if not dnswire._answers(wire, qid, question.section):
+        return None
+    return dnspython_read(wire)
+
+
+@pytest.mark.parametrize("ttl", [2**31 - 1, 2**31, 2**32 - 1])
+@pytest.mark.parametrize(
+    ("qtype", "data"),
+    [("A", ["10.0.0.1"]), ("PTR", ["web-0.example."]), ("A", ["10.0.0.1", "10.0.0.2"])],
+    ids=["one-address", "one-record", "two-addresses"],
+)
+def test_a_ttl_with_its_top_bit_set_reads_as_zero_as_dnspython_reads_it(ttl, qtype, data):
+    # RFC 2181 section 8: dnspython reads such a TTL as 0; the one-unpack A answer, the
+    # one-record answer and the loop read it so too (not as a TTL over the configured one).
+    question = dnswire._prepare(Question(name="web-0.web.ms.svc.cluster.local.", type=qtype))
+    query = dns.message.make_query(question.name, qtype, use_edns=0, payload=1232)
+    query.id = 3
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text(question.name, ttl, "IN", qtype, *data))
+    wire = response.to_wire()
+    read = dnswire._read_answer(wire, 3, question)
+    assert read == read_by_dnspython(wire, 3, question) == dnswire._read_wire(wire)
+    assert {r.ttl for r in read.answer} == {ttl if ttl < 2**31 else 0}
+
+
+def _nxdomain_wire(question: dnswire._Prepared, soa_data: str, *, glue: bool = False) -> bytes:
+    query = dns.message.make_query(question.name, "A", use_edns=0, payload=1232)
+    query.id = 4
+    response = dns.message.make_response(query)
+    response.set_rcode(dns.rcode.NXDOMAIN)
+    response.authority.append(dns.rrset.from_text("cluster.local.", 30, "IN", "SOA", soa_data))
+    if glue:
+        response.additional.append(
+            dns.rrset.from_text("ns.cluster.local.", 30, "IN", "A", "10.0.0.1")
+        )
+    return response.to_wire()
+
+
+SOA_DATA = "ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30"
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda w: w,
+        lambda w: w.replace(b"\x0ahostmaster", b"\x0bhostmaster"),  # a label past its name
+        lambda w: w.replace(b"\x0ahostmaster", b"\x4ahostmaster"),  # an extended label type
+        lambda w: w.replace(b"\x02ns\x03dns\xc0", b"\x02ns\x03dns\xff"),  # a pointer forward
+        lambda w: w.replace(b"\x00\x00\x1c\x20", b"\x00\x1c\x20"),  # the SOA a byte short
+        lambda w: w.replace(b"\x00\x04\x0a\x00\x00\x01", b"\x00\x05\x0a\x00\x00\x01\x01"),  # glue
+        lambda w: w[:-2] + b"\x00\x04\x00\x0a\x00\x00",  # an option in the OPT record
+        lambda w: w[:-2] + b"\x00\x04\x00\x0a\x00",  # an option cut short
+    ],
+    ids=["usual", "long-label", "label-type", "forward", "short", "glue", "option", "cut"],
+)
+def test_authority_and_additional_data_are_read_as_dnspython_reads_them(mangle):
+    # Not reported, but dnspython refuses a message whose SOA or glue data is malformed:
+    # the fast decoder leaves such a message to it instead of reading an empty NXDOMAIN.
+    question = dnswire._prepare(Question(name="web-7.web.bench.svc.cluster.local.", type="A"))
+    for glue in (False, True):
+        wire = mangle(_nxdomain_wire(question, SOA_DATA, glue=glue))
+        read = dnswire._read_answer(wire, 4, question)
+        assert read == read_by_dnspython(wire, 4, question), wire
+        assert dnswire._read_wire(wire) == dnspython_read(wire)
+    usual = _nxdomain_wire(question, SOA_DATA)
+    assert dnswire._decode(usual) is not None  # the usual NXDOMAIN is still read without it
+
+
+@st.composite
+def mangled_responses(draw):
+    """A response to a question of cluster names, then bytes overwritten, cut or added."""
+    asked = draw(
+        st.sampled_from(
+            ["web-0.web.ms.svc.cluster.local.", "Web-0.Web.MS.svc.cluster.local.", "q.example."]
+        )
+    )
+    qtype = draw(st.sampled_from(["A", "AAAA", "SRV", "PTR"]))
+    question = dnswire._prepare(Question(name=asked, type=qtype))
+    query = dns.message.make_query(question.name, qtype, use_edns=0, payload=1232)
+    query.id = qid = draw(st.integers(0, 65535))
+    response = dns.message.make_response(query)
+    response.set_rcode(draw(st.sampled_from([dns.rcode.NOERROR, dns.rcode.NXDOMAIN])))
+    labels = question.name.split(".")
+    for _ in range(draw(st.integers(0, 3))):
+        owner = ".".join(labels[draw(st.integers(0, len(labels) - 1)) :]) or "."
+        rtype, data = draw(
+            st.sampled_from(
+                [
+                    ("A", "10.0.0.1"),
+                    ("AAAA", "fd00::1"),
+                    ("PTR", question.name),
+                    ("TXT", '"x"'),
+                    ("SRV", f"0 1 2 {question.name}"),
+                    ("CNAME", ".".join(labels[1:]) or "."),
+                ]
+            )
+        )
+        ttl = draw(st.sampled_from([0, 30, 2**31 - 1, 2**31, 2**32 - 1]))
+        response.answer.append(dns.rrset.from_text(owner, ttl, "IN", rtype, data))
+    if draw(st.booleans()):
+        zone = ".".join(labels[draw(st.integers(0, len(labels) - 1)) :]) or "."
+        response.authority.append(dns.rrset.from_text(zone, 30, "IN", "SOA", SOA_DATA))
+    wire = bytearray(response.to_wire())
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(12, len(wire) - 1))
+        edit = draw(st.integers(0, 3))
+        if edit == 0:
+            wire[at] = draw(st.integers(0, 255))
+        elif edit == 1:
+            del wire[at:]
+        elif edit == 2:
+            wire[at : at + 2] = bytes([0xC0 | draw(st.integers(0, 1)), draw(st.integers(0, 255))])
+        else:
+            del wire[at]
+        if len(wire) < 13:
+            break
+    return bytes(wire), qid, question
+
+
+@settings(max_examples=400, deadline=None)
+@given(mangled_responses())
+def test_mangled_responses_are_read_as_dnspython_reads_them(case):
+    # Every fast path (the one-unpack A answer, the one-record answer, owners and SOA
+    # names pointing into the question, the loop) gives what dnspython gives, or leaves
+    # the message to it: bytes overwritten, pointers anywhere, records cut short.
+    wire, qid, question = case
+    assert dnswire._read_answer(wire, qid, question) == read_by_dnspython(wire, qid, question)
