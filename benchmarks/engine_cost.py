@@ -16,7 +16,9 @@ and JSON around them:
   collector set as the CLI and inspect set it) and prints the fastest run per question, and
   whether the plan and the rows equal the captured ones (they must: the code
   under test may change the cost, never the result);
-- ``bench DIR REPS --profile FILE``: the last run under cProfile.
+- ``bench DIR REPS --profile FILE``: the last run under cProfile;
+- ``bench DIR REPS --plan-only``: plans only (the rows are not made again), for
+  callgrind figures of planning alone.
 
 Run ``capture`` with the code before a change and ``bench`` with the code
 after it, interleaved with the code before, in the same minute: the machine is
@@ -84,7 +86,7 @@ def capture(n: int, out: Path, *, services: bool = False) -> None:
     print(f"exit {code}: {len(kept['items']):,} questions kept in {out}")
 
 
-def bench(state: Path, reps: int, profile: Path | None) -> None:
+def bench(state: Path, reps: int, profile: Path | None, *, plan_only: bool = False) -> None:
     """Plan and compare the captured source ``reps`` times; print the fastest per question."""
     from hsvc.commands.inspect import _compared, _planned
 
@@ -110,7 +112,7 @@ def bench(state: Path, reps: int, profile: Path | None) -> None:
         # As inspect plans and compares: the collector waiting, then what was made frozen.
         _cluster, items = _planned(source, service)
         planned = time.process_time()
-        rows = _compared(items, observations)
+        rows = rows0 if plan_only else _compared(items, observations)
         compared = time.process_time()
         if profiler is not None:
             profiler.disable()
@@ -151,11 +153,12 @@ def main() -> None:
     run.add_argument("dir", type=Path)
     run.add_argument("reps", type=int, nargs="?", default=3)
     run.add_argument("--profile", type=Path, help="the last run under cProfile, kept here")
+    run.add_argument("--plan-only", action="store_true", help="plan only, compare nothing")
     args = parser.parse_args()
     if args.command == "capture":
         capture(args.replicas, args.dir, services=args.services)
     else:
-        bench(args.dir, args.reps, args.profile)
+        bench(args.dir, args.reps, args.profile, plan_only=args.plan_only)
 
 
 if __name__ == "__main__":

@@ -322,3 +322,80 @@ def test_a_listed_endpoint_is_read_in_one_pass() -> None:
     )
     assert read_endpoint(obj, 6, "bench") is None  # an IPv4 address in an IPv6 slice: refused there
     assert read_endpoint({"addresses": ["a.example"]}, 0, "bench") is None  # FQDN: the converter's
+
+
+# --- any JSON value anywhere -------------------------------------------------------------------
+
+ODD_TEXT = _values(
+    *("", " ", "web-0", "Web-0", "web-0.", "a..b", "x" * 63, "x" * 64, "x" * 253, "x" * 254),
+    *("10.0.0.1", " 10.0.0.1", "10.0.0.1 ", "010.0.0.1", "::ffff:1.2.3.4", "fe80::1%eth0"),
+    *("FD00::1", "fd00:0::1", "::", "1.2.3", "True", "true", "Ready", "Running", "UDP", "dns"),
+    *("a.svc.b", "A.SVC.B", "\u00e9"),
+)
+KEYS = _values(
+    *("ip", "type", "status", "name", "kind", "namespace", "controller", "containerPort"),
+    *("protocol", "value", "image", "lastTransitionTime", "ready", "serving", "terminating"),
+)
+# Any JSON value (and a float, which YAML gives): the converter's types, and every other.
+JSON: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers(-1, 70000) | st.floats(allow_nan=False) | ODD_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS | ODD_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+POD_PATHS = [
+    *(("metadata",), ("spec",), ("status",), ("metadata", "labels", "app")),
+    *[("metadata", *p) for p in (("ownerReferences", 0), ("ownerReferences", 0, "controller"))],
+    *[("spec", "containers", 0, *p) for p in ((), ("ports", 0), ("ports", 0, "containerPort"))],
+    *[("status", *p) for p in (("podIPs", 0), ("podIPs", 0, "ip"), ("conditions", 0, "status"))],
+    *(("status", "conditions", 1), ("status", "conditions", 0, "type")),
+    *FIELDS,
+]
+
+
+@settings(max_examples=scaled(400), deadline=None)
+@given(
+    st.sampled_from(USUAL),
+    st.lists(st.tuples(st.sampled_from(POD_PATHS), JSON), max_size=3),
+    _values("default", "bench"),
+)
+def test_any_value_anywhere_in_a_pod_is_read_as_the_converter_reads_it(
+    usual: dict[str, Any], edits: list[tuple[tuple[Any, ...], Any]], namespace: str
+) -> None:
+    obj = copy.deepcopy(usual)
+    for path, value in edits:
+        _put(obj, path, copy.deepcopy(value))
+    pod, expected = read_pod(obj, namespace), _converted(obj, namespace)
+    if pod is not None:
+        assert pod == expected
+    try:
+        assert convert.pod_from_dict(obj, default_namespace=namespace) == expected
+    except ConversionError as exc:
+        assert isinstance(expected, ConversionError)
+        assert (exc.path, exc.reason) == (expected.path, expected.reason)
+
+
+@settings(max_examples=scaled(400), deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([*ENDPOINT_FIELDS, ("addresses", 1)]), JSON), max_size=3),
+    _values("IPv4", "IPv6"),
+    _values("10.0.0.1", "fd00::1"),
+)
+def test_any_value_anywhere_in_an_endpoint_is_read_as_the_converter_reads_it(
+    edits: list[tuple[tuple[Any, ...], Any]], address_type: str, address: str
+) -> None:
+    obj: dict[str, Any] = {
+        "addresses": [address, address],
+        "hostname": "web-0",
+        "conditions": {"ready": True},
+        "targetRef": {"kind": "Pod", "name": "web-0"},
+    }
+    for path, value in edits:
+        _put(obj, path, copy.deepcopy(value))
+    endpoint = read_endpoint(obj, {"IPv4": 4, "IPv6": 6}[address_type], "bench")
+    path = ("endpoints", 0)
+    try:
+        expected: Any = convert._endpoint(obj, path, address_type, "bench")
+    except ConversionError as exc:
+        expected = exc
+    if endpoint is not None:
+        assert endpoint == expected
