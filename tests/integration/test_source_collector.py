@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from hsvc.adapters.kuberest import RestClient
 from hsvc.commands.options import Options
 from hsvc.commands.source import Api, _live_source, load_source
+from tests.gcwatch import collections_inside
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_ambient_kubeconfig")]
 
@@ -29,24 +29,8 @@ def collections() -> Iterator[list[str]]:
     threshold stays cheap in a large test process.
     """
     watched = {RestClient._list_all.__code__: "list", _live_source.__code__: "load_source"}
-    inside: list[str] = []
-
-    def seen(phase: str, info: dict[str, Any]) -> None:
-        frame = sys._getframe(1) if phase == "start" else None
-        while frame is not None:
-            if frame.f_code in watched:
-                inside.append(watched[frame.f_code])
-                return
-            frame = frame.f_back
-
-    enabled, threshold = gc.isenabled(), gc.get_threshold()
-    gc.callbacks.append(seen)
-    try:
+    with collections_inside(watched) as inside:
         yield inside
-    finally:
-        gc.callbacks.remove(seen)
-        gc.set_threshold(*threshold)
-        (gc.enable if enabled else gc.disable)()
 
 
 def _load(kubeconfig: Path) -> Any:

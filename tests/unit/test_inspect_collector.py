@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from hsvc.core.compare import compare
 from hsvc.core.model import Observation, Rcode
 from hsvc.core.report import Source
 from tests.conftest import KUBEADM, seed_snapshot
+from tests.gcwatch import collections_inside
 
 
 @pytest.fixture
@@ -27,25 +27,8 @@ def collector() -> Iterator[list[str]]:
     (before ``_planned`` pauses the collector, after it resumes it) are not the code's.
     """
     watched = {plan.__code__: "plan", compare.__code__: "compare"}
-    inside: list[str] = []
-
-    def seen(phase: str, info: dict[str, Any]) -> None:
-        frame = sys._getframe(1) if phase == "start" else None
-        while frame is not None:
-            if frame.f_code in watched:
-                inside.append(watched[frame.f_code])
-                return
-            frame = frame.f_back
-
-    enabled, threshold = gc.isenabled(), gc.get_threshold()
-    gc.callbacks.append(seen)
-    try:
+    with collections_inside(watched) as inside:
         yield inside
-    finally:
-        gc.callbacks.remove(seen)
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
-        (gc.enable if enabled else gc.disable)()
 
 
 def _in_generation(obj: object, generation: int) -> bool:
