@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hsvc.core import names
+from hsvc.core.cluster import ClusterDns
 from hsvc.core.explain import reason
 from hsvc.core.records import expectations
 from tests.unit.test_engine_properties import selected_worlds
@@ -115,7 +116,11 @@ def test_rule34_the_reverse_name_of_an_address_parses_as_the_whole_name(
 def test_every_planned_answer_is_the_answer_to_its_name_alone(world: World) -> None:
     # Whatever the plan carried along or shared, each question's answer and reason
     # are the engine's for that name asked on its own (rules 2-6, 9, 21-23, 28-36).
-    cluster = world.cluster
+    assert_planned_as_asked_alone(world.cluster)
+
+
+def assert_planned_as_asked_alone(cluster: ClusterDns) -> None:
+    """Each planned answer (without its trace) and reason equal the name asked alone."""
     for planned in expectations(cluster, traces=False):
         alone = cluster.answer(planned.expected.name, planned.expected.type)
         assert planned.expected == replace(alone, trace=()), planned.expected.name

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from hsvc.core import names
 from hsvc.core.cluster import ClusterDns
-from hsvc.core.explain import reason
 from hsvc.core.model import DnsSettings, Namespace, Snapshot
 from hsvc.core.records import expectations
 from tests.unit.test_engine_properties import every_name, selected_worlds
+from tests.unit.test_plan_parts import assert_planned_as_asked_alone
 from tests.unit.test_properties import FAST, NS, World
 
 FORWARD = (
@@ -95,11 +95,7 @@ def test_rule38_planned_answers_under_odd_zones_are_the_answers_to_their_names(
 ) -> None:
     # Each question's answer and reason are the engine's for that name asked on its own,
     # fallthrough zones included (rule 38: an NXDOMAIN in one is handed on).
-    cluster = world.cluster
-    for planned in expectations(cluster, traces=False):
-        alone = cluster.answer(planned.expected.name, planned.expected.type)
-        assert planned.expected == replace(alone, trace=()), planned.expected.name
-        assert planned.reason in ("", reason(alone)), planned.expected.name
+    assert_planned_as_asked_alone(world.cluster)
 
 
 def test_rule38_fallthrough_is_tested_against_each_zone_listed() -> None:
