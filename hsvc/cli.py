@@ -31,6 +31,7 @@ from hsvc.commands.options import (
     WATCH_INTERVAL,
     WATCH_SWEEP,
 )
+from hsvc.core import collector
 from hsvc.core.vocabulary import DEFAULT_MAX_SERVICES, WATCH_ALLOWANCE
 from hsvc.errors import ExitCode, WriteFailedError
 from hsvc.flags import (
@@ -522,11 +523,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
     )
     args = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
-        # The process is ours (not a test calling main): a large inspect builds
-        # millions of long-lived objects and few cycles, which the cyclic GC would
-        # rescan again and again (up to a quarter of the run, docs/reference/
-        # benchmarks.md). Collect rarely, as mypy does.
-        gc.set_threshold(200_000, 30, 30)
+        collector.collect_rarely()  # the process is ours, not a test calling main
     if argv is None and hasattr(signal, "SIGPIPE"):
         # `hsvc ... | head` ends quietly like other Unix tools instead of exiting 1,
         # which would read as "mismatch found".

@@ -10,7 +10,6 @@ runs :func:`hsvc.cli.main`.
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import sys
@@ -52,7 +51,9 @@ def main() -> NoReturn:
     # The collector's thresholds hsvc.cli.main sets for the run, already while the
     # modules load: at the default ones it rescanned their objects again and again
     # (about 1 % of a small inspect's instructions, docs/reference/benchmarks.md).
-    gc.set_threshold(200_000, 30, 30)
+    from hsvc.core.collector import collect_rarely
+
+    collect_rarely()
     from hsvc.adapters.initcache import install
 
     install()  # before hsvc's classes are defined: their __init__ code from the last run

@@ -10,7 +10,7 @@ import pytest
 
 from hsvc.commands.inspect import _compared, _planned
 from hsvc.commands.source import plan
-from hsvc.core.collector import paused
+from hsvc.core.collector import RARE_THRESHOLDS, collect_rarely, paused
 from hsvc.core.compare import compare
 from hsvc.core.model import Observation, Rcode
 from hsvc.core.report import Source
@@ -99,3 +99,16 @@ def test_a_collector_turned_off_by_the_caller_is_left_off_and_nothing_moved(
         assert _in_generation(built, 0)  # where the caller's collector left it
     finally:
         gc.enable()
+
+
+def test_hsvcs_own_process_collects_rarely_from_before_its_imports() -> None:
+    # The console script sets the thresholds before it imports the CLI, and the CLI's
+    # own main sets the same ones: one value, so the two cannot drift apart.
+    threshold = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        collect_rarely()
+        assert gc.get_threshold() == RARE_THRESHOLDS
+        assert RARE_THRESHOLDS[0] > 700 * 100  # young collections rare, not the default
+    finally:
+        gc.set_threshold(*threshold)
