@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import pytest
 
 from hsvc.adapters.deadline import Deadline, Watchdog
 
@@ -23,58 +25,56 @@ def watchdog_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "hsvc-deadlines" and t.is_alive()]
 
 
-def test_a_deadline_shuts_its_sockets_when_its_time_is_up() -> None:
+Pair = tuple[Watchdog, socket.socket, socket.socket]
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    """A watchdog and a connected socket pair, all closed after the test."""
     watchdog = Watchdog()
     left, right = socket.socketpair()
     try:
-        deadline = Deadline(0.05, watchdog)
-        deadline.watch(left)
-        deadline.start()
-        # A blocked read wakes: the shut socket reads as closed.
-        left.settimeout(5)
-        assert left.recv(1) == b""
-        assert deadline.expired
+        yield watchdog, left, right
     finally:
         watchdog.close()
         left.close()
         right.close()
 
 
-def test_a_socket_watched_after_the_time_is_up_is_shut_at_once() -> None:
-    watchdog = Watchdog()
-    left, right = socket.socketpair()
-    try:
-        deadline = Deadline(0, watchdog)
-        deadline.start()
-        assert eventually(lambda: deadline.expired)
-        deadline.watch(left)
-        left.settimeout(5)
-        assert left.recv(1) == b""
-    finally:
-        watchdog.close()
-        left.close()
-        right.close()
+def test_a_deadline_shuts_its_sockets_when_its_time_is_up(pair: Pair) -> None:
+    watchdog, left, _ = pair
+    deadline = Deadline(0.05, watchdog)
+    deadline.watch(left)
+    deadline.start()
+    # A blocked read wakes: the shut socket reads as closed.
+    left.settimeout(5)
+    assert left.recv(1) == b""
+    assert deadline.expired
 
 
-def test_a_cancelled_deadline_never_expires() -> None:
-    watchdog = Watchdog()
-    left, right = socket.socketpair()
-    try:
-        cancelled = Deadline(0.05, watchdog)
-        cancelled.watch(left)
-        cancelled.start()
-        cancelled.cancel()
-        later = Deadline(0.1, watchdog)
-        later.start()
-        assert eventually(lambda: later.expired)  # the clock went past the cancelled one
-        assert not cancelled.expired
-        right.sendall(b"x")
-        left.settimeout(5)
-        assert left.recv(1) == b"x"  # its socket still works
-    finally:
-        watchdog.close()
-        left.close()
-        right.close()
+def test_a_socket_watched_after_the_time_is_up_is_shut_at_once(pair: Pair) -> None:
+    watchdog, left, _ = pair
+    deadline = Deadline(0, watchdog)
+    deadline.start()
+    assert eventually(lambda: deadline.expired)
+    deadline.watch(left)
+    left.settimeout(5)
+    assert left.recv(1) == b""
+
+
+def test_a_cancelled_deadline_never_expires(pair: Pair) -> None:
+    watchdog, left, right = pair
+    cancelled = Deadline(0.05, watchdog)
+    cancelled.watch(left)
+    cancelled.start()
+    cancelled.cancel()
+    later = Deadline(0.1, watchdog)
+    later.start()
+    assert eventually(lambda: later.expired)  # the clock went past the cancelled one
+    assert not cancelled.expired
+    right.sendall(b"x")
+    left.settimeout(5)
+    assert left.recv(1) == b"x"  # its socket still works
 
 
 def test_deadlines_expire_in_time_order_on_one_thread() -> None:
