@@ -191,8 +191,7 @@ def test_rule16_an_address_lookup_keeps_one_item_per_endpoint_and_srv_every_port
     snapshot = seed_snapshot()
     two = (EndpointPort(name="eureka", port=8888), EndpointPort(name="admin", port=9999))
     slices = [
-        replace(s, ports=two) if s.service_name == "eureka" else s
-        for s in snapshot.endpoint_slices
+        replace(s, ports=two) if s.service_name == "eureka" else s for s in snapshot.endpoint_slices
     ]
     cluster = ClusterDns(replace(snapshot, endpoint_slices=slices), KUBEADM)
     name = "eureka.ms.svc.cluster.local."
