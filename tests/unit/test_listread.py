@@ -232,6 +232,38 @@ def test_what_the_reader_leaves_is_converted_or_refused_with_its_path() -> None:
     assert convert.pod_from_dict(odd).images == ()
 
 
+def test_the_pods_of_one_controller_share_its_reference_and_the_tables_start_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hsvc.adapters import listread
+
+    monkeypatch.setattr(listread, "_KEPT", 2)
+    monkeypatch.setattr(listread, "_OWNERS", {})
+    monkeypatch.setattr(listread, "_LABELS", {})
+    read = []
+    for i, (owner, namespace) in enumerate([("web", "a"), ("web", "a"), ("db", "b"), ("x", "c")]):
+        obj = copy.deepcopy(USUAL[0])
+        obj["metadata"]["name"] = obj["spec"]["hostname"] = f"{owner}-{i}"
+        obj["metadata"]["namespace"] = namespace
+        obj["metadata"]["ownerReferences"][0]["name"] = owner
+        pod = read_pod(obj, "default")
+        assert pod is not None and pod == _converted(obj, "default")
+        read.append(pod)
+    assert read[0].owner is read[1].owner  # one reference for the pods of one StatefulSet
+    assert [p.owner.name for p in read if p.owner] == ["web", "web", "db", "x"]
+    assert [p.namespace for p in read] == ["a", "a", "b", "c"]
+    assert len(listread._OWNERS) <= 2 and len(listread._LABELS) <= 2  # full: started afresh
+
+
+def test_a_hostname_equal_to_a_dotted_name_is_left_to_the_converter() -> None:
+    obj = copy.deepcopy(USUAL[0])
+    obj["metadata"]["name"] = obj["spec"]["hostname"] = "web.0"  # a subdomain, not a label
+    assert read_pod(obj, "default") is None
+    with pytest.raises(ConversionError) as info:
+        convert.pod_from_dict(obj)
+    assert info.value.path == ("spec", "hostname")
+
+
 # --- endpoints ---------------------------------------------------------------------------------
 
 ENDPOINT_FIELDS: dict[tuple[str, ...], tuple[list[Any], list[Any]]] = {
