@@ -25,16 +25,25 @@ from hsvc.adapters.fields import _ip_version
 from hsvc.core import names
 from hsvc.core.model import Endpoint, ObjectRef, Pod
 
-__all__ = ["read_endpoint", "read_pod"]
+__all__ = ["Seen", "read_endpoint", "read_pod"]
 
 _intern = sys.intern
 _is_label = names.is_dns1123_label
 _is_subdomain = names.is_dns1123_subdomain
 
-_KEPT = 4096
-"""Most labels and owner references held by the readers' tables (then they start afresh)."""
-_LABELS: dict[str, str] = {}
-_OWNERS: dict[tuple[str, str, str], ObjectRef] = {}
+
+class Seen:
+    """What the pods of one list share, each read once.
+
+    Their namespaces and subdomains (checked as labels, held once) and their
+    controllers' references (one per controller).
+    """
+
+    __slots__ = ("labels", "owners")
+
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}
+        self.owners: dict[tuple[str, str, str], ObjectRef] = {}
 
 
 class _Unusual(Exception):  # noqa: N818  (a private signal, never raised out of here)
@@ -72,15 +81,20 @@ def _mapping(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def read_pod(obj: Mapping[str, object], default_namespace: str) -> Pod | None:
-    """The Pod :func:`~hsvc.adapters.convert.pod_from_dict` makes of ``obj``, or None."""
+def read_pod(
+    obj: Mapping[str, object], default_namespace: str, seen: Seen | None = None
+) -> Pod | None:
+    """The Pod :func:`~hsvc.adapters.convert.pod_from_dict` makes of ``obj``, or None.
+
+    ``seen``: what the pods read before it from the same list share.
+    """
     try:
-        return _read(obj, default_namespace)
+        return _read(obj, default_namespace, seen or Seen())
     except _Unusual:
         return None
 
 
-def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
+def _read(obj: Mapping[str, object], default_namespace: str, seen: Seen) -> Pod:
     if type(obj) is not dict:
         raise _Unusual
     meta = _mapping(obj, "metadata")
@@ -96,7 +110,8 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
             raise _Unusual
     elif not _is_subdomain(name) or (hostname and not _is_label(hostname)):
         raise _Unusual
-    namespace = _label(_text(meta, "namespace", default_namespace))
+    labels = seen.labels
+    namespace = _label(labels, _text(meta, "namespace", default_namespace))
     subdomain = _text(spec, "subdomain")
     ready, ready_since = _readiness(status)
     named_ports, images, hardcoded = _containers(spec)
@@ -105,7 +120,7 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
         name=name,
         labels=_labels(meta),
         hostname=hostname,
-        subdomain=_label(subdomain) if subdomain else subdomain,
+        subdomain=_label(labels, subdomain) if subdomain else subdomain,
         pod_ips=_addresses(status),
         phase=_intern(_text(status, "phase", "Running")),
         ready=ready,
@@ -113,7 +128,7 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
         deleting=get("deletionTimestamp") is not None,
         host_network=_flag(spec, "hostNetwork"),
         dns_policy=_text(spec, "dnsPolicy", "ClusterFirst"),
-        owner=_owner(meta, namespace),
+        owner=_owner(meta, namespace, seen.owners),
         ready_since=ready_since,
         hardcoded_names=hardcoded,
         images=images,
@@ -123,19 +138,17 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
     )
 
 
-def _label(text: str) -> str:
+def _label(known: dict[str, str], text: str) -> str:
     """``text``, an RFC 1123 label (a namespace, a subdomain), held once; else _Unusual.
 
-    Pods share a few of them: each is checked once, not once a pod.
+    The pods of a list share a few of them: each is checked once, not once a pod.
     """
-    known = _LABELS.get(text)
-    if known is None:
+    label = known.get(text)
+    if label is None:
         if not _is_label(text):
             raise _Unusual
-        if len(_LABELS) >= _KEPT:
-            _LABELS.clear()
-        known = _LABELS[text] = _intern(text)
-    return known
+        label = known[text] = _intern(text)
+    return label
 
 
 def _dns_port(named_ports: tuple[tuple[str, str, int], ...]) -> int | None:
@@ -232,7 +245,9 @@ def _hardcoded(container: dict[str, Any], found: dict[str, None]) -> None:
             found.setdefault(word, None)
 
 
-def _owner(meta: dict[str, Any], namespace: str) -> ObjectRef | None:
+def _owner(
+    meta: dict[str, Any], namespace: str, made: dict[tuple[str, str, str], ObjectRef]
+) -> ObjectRef | None:
     """The controller owner reference, else the first owner (the converter's ``_controller``).
 
     The pods of one controller share its reference: each is made once.
@@ -247,14 +262,10 @@ def _owner(meta: dict[str, Any], namespace: str) -> ObjectRef | None:
     if chosen is None:
         chosen = owners[0]
     key = (_text(chosen, "kind"), _text(chosen, "namespace", namespace), _text(chosen, "name"))
-    ref = _OWNERS.get(key)
+    ref = made.get(key)
     if ref is None:
-        if len(_OWNERS) >= _KEPT:
-            _OWNERS.clear()
         kind, ref_namespace, name = key
-        ref = _OWNERS[key] = ObjectRef(
-            kind=_intern(kind), namespace=_intern(ref_namespace), name=name
-        )
+        ref = made[key] = ObjectRef(kind=_intern(kind), namespace=_intern(ref_namespace), name=name)
     return ref
 
 
