@@ -18,7 +18,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeVar
 
 from hsvc.adapters.convert import (
@@ -320,7 +320,7 @@ class KubeSource(DnsReads):
             )
         reads["slices"] = lambda notes: self._read_slices(namespace, service, deadline, notes)
         # The pods of the list share their namespaces, subdomains and owners: read once.
-        pods = functools.partial(pod_from_dict, seen=Seen())
+        pods: Callable[[Mapping[str, object]], Any] = functools.partial(pod_from_dict, seen=Seen())
         kinds = [("pods", "", pods), ("statefulsets", "apps", statefulset_from_dict)]
         for resource, group, converter in kinds:
             request = list_request(resource, namespace, group=group)
