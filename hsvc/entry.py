@@ -54,6 +54,9 @@ def main() -> NoReturn:
     from hsvc.core.collector import collect_rarely
 
     collect_rarely()
+    from hsvc.adapters import regexcache
+
+    regexcache.install()  # before the modules load: their regular expressions from the last run
     from hsvc.adapters.initcache import install
 
     install()  # before hsvc's classes are defined: their __init__ code from the last run
