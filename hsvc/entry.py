@@ -61,5 +61,12 @@ def main() -> NoReturn:
 
     install()  # before hsvc's classes are defined: their __init__ code from the last run
     from hsvc.cli import main as run
+    from hsvc.outstreams import end_process, owns_process
 
-    run()
+    try:
+        run()
+    except SystemExit as done:
+        # Nothing else in the process waits for the exit: end it without teardown.
+        if type(done.code) is int and owns_process(sys._getframe(1)):
+            end_process(done.code)
+        raise
