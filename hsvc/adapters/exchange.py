@@ -2,9 +2,11 @@
 
 The resolver (:mod:`hsvc.adapters.resolver`) asks every question's first query in
 plain poll loops (:mod:`hsvc.adapters.udpbatch`, :mod:`hsvc.adapters.pipeline`);
-a truncated UDP answer is asked again over TCP, and the TCP probe asks one
-question over TCP: those exchanges are here, in a poll loop of their own (no
-event loop: a small run never imports asyncio).
+the TCP probe asks one question of each server over TCP: those exchanges are
+here, in a poll loop of their own (no event loop: a small run never imports
+asyncio). The truncated UDP answers asked again over TCP share a few pipelined
+connections instead (:mod:`hsvc.adapters.followup`), each with the outcome an
+exchange here gives.
 
 Each exchange is what a stub resolver does: connect, send the framed query
 (RFC 1035 4.2.2), read the two-byte length and the message, all within the

@@ -31,6 +31,7 @@ from hsvc.adapters.dnswire import (
     _tcp_failure,
 )
 from hsvc.adapters.exchange import tcp_exchanges
+from hsvc.adapters.followup import tcp_follow_ups
 from hsvc.adapters.nameservers import check_server, parse_nameserver
 from hsvc.adapters.pipeline import PIPELINE_CONNECTIONS, Pipelines, pipelined_exchanges
 from hsvc.adapters.udpbatch import first_exchanges
@@ -446,7 +447,8 @@ def _follow_ups(
     ``firsts``: (job, its first answer, the first send's monotonic time). Yields
     (job, observation) as each is settled: first every job is asked again as a
     client without EDNS asks (``concurrency`` at once, as the first exchanges),
-    then the ones still truncated over TCP.
+    then the ones still truncated over TCP, pipelined over a few connections per
+    server (:mod:`hsvc.adapters.followup`).
     """
     n = len(labels)
     plains: dict[int, _Response | _Failure] = {}
@@ -474,7 +476,7 @@ def _follow_ups(
             over_tcp.append((i, first, started, carried))
         else:
             yield i, _observation(jobs[i][0], labels[i % n], first, started, transport=carried)
-    seconds = tcp_exchanges(
+    seconds = tcp_follow_ups(
         [jobs[i] for i, _, _, _ in over_tcp],
         timeout=timeout,
         concurrency=concurrency,

@@ -200,7 +200,7 @@ class Answerer(ForwardInquiry):
         additional: list[Record] = []
         seen_srv: set[tuple[str, int]] = set()
         seen_glue: set[tuple[str, str]] = set()
-        name, ttl = self.name, self.s.ttl
+        name, ttl, made = self.name, self.s.ttl, self.c.glue_records
         lowered: str | None = None  # the last target (its ports come together) and its lower case
         lower, fits = "", False
         prefixes: dict[int, str] = {}  # "0 <weight> <port> " for each port number
@@ -223,8 +223,8 @@ class Answerer(ForwardInquiry):
             glue = (lower, host)
             if glue not in seen_glue:
                 seen_glue.add(glue)
-                rtype = "A" if names.ip_family(host) == 4 else "AAAA"
-                additional.append(Record(name=target, type=rtype, ttl=ttl, data=host))
+                rec = made.get((target, host))  # every SRV answer naming it shares it
+                additional.append(rec or self.glue(target, host))
         if not records:
             self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(
@@ -232,6 +232,13 @@ class Answerer(ForwardInquiry):
             )
         rules = [_SRV_RULE.get(r, r) for r in found.rules]
         return self.positive(records, rules, why=found.why, additional=additional)
+
+    def glue(self, target: str, host: str) -> Record:
+        """The address record of an SRV target, made once per engine (``glue_records``)."""
+        rtype = "A" if names.ip_family(host) == 4 else "AAAA"
+        rec = Record(name=target, type=rtype, ttl=self.s.ttl, data=host)
+        self.c.glue_records[(target, host)] = rec
+        return rec
 
     def ptr(self) -> DnsAnswer:
         """PTR for a reverse name (:func:`hsvc.core.reverse.ptr`)."""
