@@ -51,7 +51,7 @@ from hsvc.adapters.fields import (
     _type_name,
     shared,
 )
-from hsvc.adapters.listread import read_endpoint, read_pod
+from hsvc.adapters.listread import Seen, read_endpoint, read_pod
 from hsvc.core import names
 from hsvc.core.model import (
     BackendRef,
@@ -394,18 +394,21 @@ def _hardcoded_names(pod_spec: Mapping[str, object], path: tuple[PathPart, ...])
     return tuple(found)
 
 
-def pod_from_dict(obj: Mapping[str, object], *, default_namespace: str = "default") -> Pod:
+def pod_from_dict(
+    obj: Mapping[str, object], *, default_namespace: str = "default", seen: Seen | None = None
+) -> Pod:
     """Convert a Pod.
 
     ``status.podIPs`` wins over ``status.podIP``; a ``deletionTimestamp`` marks
     the pod as deleting. See :func:`_pod_ready` for readiness. A pod as the API
-    lists it is read in one pass (:mod:`hsvc.adapters.listread`); any other, and
-    every one in error, field by field.
+    lists it is read in one pass (:mod:`hsvc.adapters.listread`; ``seen``: what the
+    pods of its list read before it share); any other, and every one in error,
+    field by field.
 
     Raises:
         ConversionError: ``metadata.name`` is missing or a field has the wrong type.
     """
-    pod = read_pod(obj, default_namespace)
+    pod = read_pod(obj, default_namespace, seen)
     return pod if pod is not None else _pod_from_fields(obj, default_namespace)
 
 

@@ -18,7 +18,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeVar
 
 from hsvc.adapters.convert import (
@@ -55,6 +55,7 @@ from hsvc.adapters.kuberest import (
     list_request,
 )
 from hsvc.adapters.kubestreams import ExecResult, PortForwards
+from hsvc.adapters.listread import Seen
 from hsvc.core.model import (
     BackendRef,
     ConfigData,
@@ -318,7 +319,9 @@ class KubeSource(DnsReads):
                 for o in self._required(list_request("services", namespace), deadline)
             )
         reads["slices"] = lambda notes: self._read_slices(namespace, service, deadline, notes)
-        kinds = [("pods", "", pod_from_dict), ("statefulsets", "apps", statefulset_from_dict)]
+        # The pods of the list share their namespaces, subdomains and owners: read once.
+        pods: Callable[[Mapping[str, object]], Any] = functools.partial(pod_from_dict, seen=Seen())
+        kinds = [("pods", "", pods), ("statefulsets", "apps", statefulset_from_dict)]
         for resource, group, converter in kinds:
             request = list_request(resource, namespace, group=group)
             if raw:

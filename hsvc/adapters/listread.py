@@ -25,11 +25,25 @@ from hsvc.adapters.fields import _ip_version
 from hsvc.core import names
 from hsvc.core.model import Endpoint, ObjectRef, Pod
 
-__all__ = ["read_endpoint", "read_pod"]
+__all__ = ["Seen", "read_endpoint", "read_pod"]
 
 _intern = sys.intern
 _is_label = names.is_dns1123_label
 _is_subdomain = names.is_dns1123_subdomain
+
+
+class Seen:
+    """What the pods of one list share, each read once.
+
+    Their namespaces and subdomains (checked as labels, held once) and their
+    controllers' references (one per controller).
+    """
+
+    __slots__ = ("labels", "owners")
+
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}
+        self.owners: dict[tuple[str, str, str], ObjectRef] = {}
 
 
 class _Unusual(Exception):  # noqa: N818  (a private signal, never raised out of here)
@@ -67,29 +81,38 @@ def _mapping(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def read_pod(obj: Mapping[str, object], default_namespace: str) -> Pod | None:
-    """The Pod :func:`~hsvc.adapters.convert.pod_from_dict` makes of ``obj``, or None."""
+def read_pod(
+    obj: Mapping[str, object], default_namespace: str, seen: Seen | None = None
+) -> Pod | None:
+    """The Pod :func:`~hsvc.adapters.convert.pod_from_dict` makes of ``obj``, or None.
+
+    ``seen``: what the pods read before it from the same list share.
+    """
     try:
-        return _read(obj, default_namespace)
+        return _read(obj, default_namespace, seen or Seen())
     except _Unusual:
         return None
 
 
-def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
+def _read(obj: Mapping[str, object], default_namespace: str, seen: Seen) -> Pod:
     if type(obj) is not dict:
         raise _Unusual
     meta = _mapping(obj, "metadata")
     spec = _mapping(obj, "spec")
     status = _mapping(obj, "status")
-    name = _text(meta, "name")
-    namespace = _text(meta, "namespace", default_namespace)
-    if not name or not _is_subdomain(name) or not _is_label(namespace):
-        raise _Unusual
-    namespace = _intern(namespace)
+    get = meta.get
+    name = get("name")
     hostname = _text(spec, "hostname")
-    subdomain = _text(spec, "subdomain")
-    if (hostname and not _is_label(hostname)) or (subdomain and not _is_label(subdomain)):
+    if type(name) is not str or not name:
         raise _Unusual
+    if hostname == name:  # a StatefulSet's pod: one check, as every label is a subdomain
+        if not _is_label(name):
+            raise _Unusual
+    elif not _is_subdomain(name) or (hostname and not _is_label(hostname)):
+        raise _Unusual
+    labels = seen.labels
+    namespace = _label(labels, _text(meta, "namespace", default_namespace))
+    subdomain = _text(spec, "subdomain")
     ready, ready_since = _readiness(status)
     named_ports, images, hardcoded = _containers(spec)
     return Pod(
@@ -97,22 +120,40 @@ def _read(obj: Mapping[str, object], default_namespace: str) -> Pod:
         name=name,
         labels=_labels(meta),
         hostname=hostname,
-        subdomain=subdomain,
+        subdomain=_label(labels, subdomain) if subdomain else subdomain,
         pod_ips=_addresses(status),
         phase=_intern(_text(status, "phase", "Running")),
         ready=ready,
         has_status=bool(status),
-        deleting=meta.get("deletionTimestamp") is not None,
+        deleting=get("deletionTimestamp") is not None,
         host_network=_flag(spec, "hostNetwork"),
         dns_policy=_text(spec, "dnsPolicy", "ClusterFirst"),
-        owner=_owner(meta, namespace),
+        owner=_owner(meta, namespace, seen.owners),
         ready_since=ready_since,
         hardcoded_names=hardcoded,
         images=images,
         node_name=_text(spec, "nodeName"),
-        dns_port=next((n for nm, proto, n in named_ports if nm == "dns" and proto == "UDP"), None),
+        dns_port=_dns_port(named_ports) if named_ports else None,
         named_ports=named_ports,
     )
+
+
+def _label(known: dict[str, str], text: str) -> str:
+    """``text``, an RFC 1123 label (a namespace, a subdomain), held once; else _Unusual.
+
+    The pods of a list share a few of them: each is checked once, not once a pod.
+    """
+    label = known.get(text)
+    if label is None:
+        if not _is_label(text):
+            raise _Unusual
+        label = known[text] = _intern(text)
+    return label
+
+
+def _dns_port(named_ports: tuple[tuple[str, str, int], ...]) -> int | None:
+    """The UDP container port named ``dns``."""
+    return next((n for name, proto, n in named_ports if name == "dns" and proto == "UDP"), None)
 
 
 def _condition(obj: dict[str, Any], key: str) -> bool | None:
@@ -129,15 +170,17 @@ def _flag(obj: dict[str, Any], key: str) -> bool:
 
 def _labels(meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     labels = _mapping(meta, "labels")
-    for key, value in labels.items():
-        if type(key) is not str or type(value) is not str:
-            raise _Unusual
-    return tuple(sorted([(_intern(k), _intern(v)) for k, v in labels.items()]))
+    if not labels:
+        return ()
+    try:  # sys.intern takes nothing but a str: the type check of every key and value
+        return tuple(sorted([(_intern(k), _intern(v)) for k, v in labels.items()]))
+    except TypeError:
+        raise _Unusual from None
 
 
 def _addresses(status: dict[str, Any]) -> tuple[str, ...]:
     """``status.podIPs``, else ``status.podIP``: each an address the converter accepts."""
-    found = tuple(_text(entry, "ip") for entry in _list(status, "podIPs", dict))
+    found = tuple([_text(entry, "ip") for entry in _list(status, "podIPs", dict)])
     if not found:
         single = _text(status, "podIP")
         found = (single,) if single else ()
@@ -174,12 +217,8 @@ def _containers(
     found: dict[str, None] = {}
     for key in ("initContainers", "containers"):
         for container in _list(spec, key, dict):
-            words = [*_list(container, "command", str), *_list(container, "args", str)]
-            words += [_text(env, "value") for env in _list(container, "env", dict)]
-            for word in words:
-                low = word.lower()
-                if ".svc." in low or ".pod." in low:
-                    found.setdefault(word, None)
+            if "command" in container or "args" in container or "env" in container:
+                _hardcoded(container, found)
             if key == "initContainers":
                 continue
             for port in _list(container, "ports", dict):
@@ -196,18 +235,38 @@ def _containers(
     return tuple(named), tuple(images), tuple(found)
 
 
-def _owner(meta: dict[str, Any], namespace: str) -> ObjectRef | None:
-    """The controller owner reference, else the first owner (the converter's ``_controller``)."""
+def _hardcoded(container: dict[str, Any], found: dict[str, None]) -> None:
+    """Add the cluster DNS names of a container's command, args and env values to ``found``."""
+    words = [*_list(container, "command", str), *_list(container, "args", str)]
+    words += [_text(env, "value") for env in _list(container, "env", dict)]
+    for word in words:
+        low = word.lower()
+        if ".svc." in low or ".pod." in low:
+            found.setdefault(word, None)
+
+
+def _owner(
+    meta: dict[str, Any], namespace: str, made: dict[tuple[str, str, str], ObjectRef]
+) -> ObjectRef | None:
+    """The controller owner reference, else the first owner (the converter's ``_controller``).
+
+    The pods of one controller share its reference: each is made once.
+    """
     owners = _list(meta, "ownerReferences", dict)
+    if not owners:
+        return None
     chosen = None
     for owner in owners:
         if _flag(owner, "controller") and chosen is None:
             chosen = owner
     if chosen is None:
-        if not owners:
-            return None
         chosen = owners[0]
-    return _ref(chosen, namespace)
+    key = (_text(chosen, "kind"), _text(chosen, "namespace", namespace), _text(chosen, "name"))
+    ref = made.get(key)
+    if ref is None:
+        kind, ref_namespace, name = key
+        ref = made[key] = ObjectRef(kind=_intern(kind), namespace=_intern(ref_namespace), name=name)
+    return ref
 
 
 def _ref(ref: object, namespace: str) -> ObjectRef:

@@ -64,6 +64,38 @@ class Answerer(ForwardInquiry):
         if self.keep_trace:
             self.shared_step(("zone", self.zone), _zone_step, self.zone)
         qtype = self.qtype
+        if qtype != "A" and qtype != "AAAA":  # the usual questions take none of these
+            typed = self.typed()
+            if typed is not None:
+                return typed
+        if p.kind is NameKind.NS_DNS:
+            return self.ns_dns()
+        found = self.lookup()
+        self.rules.extend(found.rules)
+        if found.nxdomain:
+            return self.negative(Rcode.NXDOMAIN, found.why)
+        if qtype in ("A", "AAAA"):
+            return self.address(found, qtype)
+        if qtype == "SRV":
+            return self.srv(found)
+        if qtype == "CNAME":
+            if found.items and names.canonical_ip(found.items[0].host) is None:
+                item = found.items[0]
+                rec = Record(name=self.name, type="CNAME", ttl=self.s.ttl, data=item.host)
+                return self.positive([(rec, item.source, "R24")], ["R24"])
+            self.step("type", False, "CNAME exists only for ExternalName Services", ("R46",))
+            return self.negative(
+                Rcode.NOERROR, f"{found.why}; CNAME exists only for ExternalName Services (rule 46)"
+            )
+        # Rule 46: any other type (MX, HINFO, CAA, ...) is NODATA where the name exists
+        # (CoreDNS handler.go asks a fake A question to tell NODATA from NXDOMAIN).
+        self.rules.append("R46")
+        self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
+        return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+
+    def typed(self) -> DnsAnswer | None:
+        """The types with rules of their own (PTR, TXT, SOA, zone transfers, NS at the apex)."""
+        p, qtype = self.p, self.qtype
         if qtype == "PTR":
             return self.ptr()
         if qtype == "TXT":
@@ -91,30 +123,7 @@ class Answerer(ForwardInquiry):
             )
         if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
-        if p.kind is NameKind.NS_DNS:
-            return self.ns_dns()
-        found = self.lookup()
-        self.rules.extend(found.rules)
-        if found.nxdomain:
-            return self.negative(Rcode.NXDOMAIN, found.why)
-        if qtype in ("A", "AAAA"):
-            return self.address(found, qtype)
-        if qtype == "SRV":
-            return self.srv(found)
-        if qtype == "CNAME":
-            if found.items and names.canonical_ip(found.items[0].host) is None:
-                item = found.items[0]
-                rec = Record(name=self.name, type="CNAME", ttl=self.s.ttl, data=item.host)
-                return self.positive([(rec, item.source, "R24")], ["R24"])
-            self.step("type", False, "CNAME exists only for ExternalName Services", ("R46",))
-            return self.negative(
-                Rcode.NOERROR, f"{found.why}; CNAME exists only for ExternalName Services (rule 46)"
-            )
-        # Rule 46: any other type (MX, HINFO, CAA, ...) is NODATA where the name exists
-        # (CoreDNS handler.go asks a fake A question to tell NODATA from NXDOMAIN).
-        self.rules.append("R46")
-        self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
-        return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+        return None
 
     def address(self, found: Lookup, qtype: str) -> DnsAnswer:
         """A/AAAA from the found items, following ExternalName CNAMEs (rules 16, 25)."""
@@ -122,22 +131,18 @@ class Answerer(ForwardInquiry):
         out: list[tuple[Record, ObjectRef, str]] = []
         seen: set[str] = set()
         open_ended = found.open_ended
+        canonical, ip_family, name, ttl = names.canonical_ip, names.ip_family, self.name, self.s.ttl
         for item in found.items:
-            if names.canonical_ip(item.host) is None:
+            host = item.host
+            if canonical(host) is None:
                 # ExternalName: the CNAME first, then the target's records (rule 25).
                 chain, open_ended = self.cname_chain(item, qtype)
                 out.extend(chain)
                 continue
-            if names.ip_family(item.host) != family or item.host in seen:
+            if ip_family(host) != family or host in seen:
                 continue
-            seen.add(item.host)  # the server deduplicates the message (rule 16)
-            out.append(
-                (
-                    Record(name=self.name, type=qtype, ttl=self.s.ttl, data=item.host),
-                    item.source,
-                    item.rule,
-                )
-            )
+            seen.add(host)  # the server deduplicates the message (rule 16)
+            out.append((Record(name=name, type=qtype, ttl=ttl, data=host), item.source, item.rule))
         if found.predicted:
             return self.predicted(found, qtype)
         if not out:
@@ -200,7 +205,7 @@ class Answerer(ForwardInquiry):
         additional: list[Record] = []
         seen_srv: set[tuple[str, int]] = set()
         seen_glue: set[tuple[str, str]] = set()
-        name, ttl = self.name, self.s.ttl
+        name, ttl, made = self.name, self.s.ttl, self.c.glue_records
         lowered: str | None = None  # the last target (its ports come together) and its lower case
         lower, fits = "", False
         prefixes: dict[int, str] = {}  # "0 <weight> <port> " for each port number
@@ -223,8 +228,8 @@ class Answerer(ForwardInquiry):
             glue = (lower, host)
             if glue not in seen_glue:
                 seen_glue.add(glue)
-                rtype = "A" if names.ip_family(host) == 4 else "AAAA"
-                additional.append(Record(name=target, type=rtype, ttl=ttl, data=host))
+                rec = made.get((target, host))  # every SRV answer naming it shares it
+                additional.append(rec or self.glue(target, host))
         if not records:
             self.step("port", False, "the slices have no ports, so no SRV", ("R5",))
             return self.negative(
@@ -232,6 +237,13 @@ class Answerer(ForwardInquiry):
             )
         rules = [_SRV_RULE.get(r, r) for r in found.rules]
         return self.positive(records, rules, why=found.why, additional=additional)
+
+    def glue(self, target: str, host: str) -> Record:
+        """The address record of an SRV target, made once per engine (``glue_records``)."""
+        rtype = "A" if names.ip_family(host) == 4 else "AAAA"
+        rec = Record(name=target, type=rtype, ttl=self.s.ttl, data=host)
+        self.c.glue_records[(target, host)] = rec
+        return rec
 
     def ptr(self) -> DnsAnswer:
         """PTR for a reverse name (:func:`hsvc.core.reverse.ptr`)."""

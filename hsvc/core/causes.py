@@ -112,20 +112,14 @@ def endpoint_cause(
     failed step are the same; an answer built without its trace reads nothing else).
     """
     ns = svc.namespace
-    where = f"{ns}/{svc.name}"
     # 1. An endpoint has this name but is not published: readiness (rule 2).
-    unpublished = [
-        e
-        for e in c.slice_endpoints_by_name.get((ns, svc.name, label), [])
-        if not conditions.published(e.endpoint)
-    ]
+    named = c.slice_endpoints_by_name.get((ns, svc.name, label))
+    unpublished = [e for e in named if not conditions.published(e.endpoint)] if named else []
     if unpublished:
         return _unpublished_cause(c, svc, label, unpublished, failed_only=failed_only)
     # 2. A pod has this hostname: a condition on the pod.
-    pods = sorted(
-        c.pods_by_hostname.get((ns, label), []),
-        key=lambda p: p.subdomain != svc.name,
-    )
+    hostnamed = c.pods_by_hostname.get((ns, label))
+    pods = sorted(hostnamed, key=lambda p: p.subdomain != svc.name) if hostnamed else []
     if pods:
         failed = conditions.pod_steps(c, pods[0], svc, failed_only=failed_only)
         if failed_only:
@@ -158,7 +152,7 @@ def endpoint_cause(
         Step(
             check="endpoint",
             ok=False,
-            detail=f"no ready endpoint of Service {where} is named {label!r}, "
+            detail=f"no ready endpoint of Service {ns}/{svc.name} is named {label!r}, "
             f"and no pod in {ns} has hostname {label!r}",
             rules=("R6", "R17", "R21"),
             fix="per-pod names need spec.hostname + spec.subdomain (StatefulSet pods get both)",

@@ -208,6 +208,7 @@ class ClusterIndex:
         # made once for the thousands of questions that take them (hsvc.core.inquiry).
         self.shared_steps: dict[tuple[object, ...], Step] = {}
         self.provenances: dict[tuple[int, str], Provenance] = {}  # hsvc.core.inquiry
+        self.glue_records: dict[tuple[str, str], Record] = {}  # SRV glue, hsvc.core.answers
         self._slice_index: dict[tuple[str, str], _SliceIndex] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:

@@ -46,7 +46,9 @@ _SEVERITY = (
     Verdict.OK,
 )
 
-_FAILED = (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.NOTIMP, Rcode.FORMERR, Rcode.TIMEOUT, Rcode.ERROR)
+_FAILED = frozenset(
+    (Rcode.SERVFAIL, Rcode.REFUSED, Rcode.NOTIMP, Rcode.FORMERR, Rcode.TIMEOUT, Rcode.ERROR)
+)
 _FAILED_WORDS = {
     Rcode.SERVFAIL: "SERVFAIL: the server failed to answer",
     Rcode.REFUSED: "REFUSED: the server does not answer for this name",
@@ -102,6 +104,7 @@ def record_key(record: Record) -> tuple[str, str, str]:
 
 
 _NAME, _TYPE, _DATA = attrgetter("name"), attrgetter("type"), attrgetter("data")
+_STATUS = attrgetter("status")
 
 
 # The most bytes one DNS message can hold: TCP frames it with a 16-bit length
@@ -431,7 +434,7 @@ def compare(expectations: Sequence[Expectation], observations: Iterable[Observat
     by_type: dict[str, dict[str, Observation | list[Observation]]] = {}
     for obs in observations:
         by_name = by_type.setdefault(obs.type.upper(), {})
-        name = _lower(obs.name)
+        name = obs.name if obs.name.islower() else obs.name.lower()  # names usually are
         held = by_name.get(name)
         if held is None:
             by_name[name] = obs
@@ -440,34 +443,31 @@ def compare(expectations: Sequence[Expectation], observations: Iterable[Observat
         else:
             by_name[name] = [held, obs]
     rows = []
+    none: dict[str, Observation | list[Observation]] = {}
     for exp in expectations:
-        found = by_type.get(exp.expected.type, {}).get(_lower(exp.expected.name))
+        x = exp.expected
+        found = by_type.get(x.type, none).get(x.name if x.name.islower() else x.name.lower())
         if found is None:
             checks: tuple[ServerCheck, ...] = ()
             status = Verdict.ERROR
         elif not isinstance(found, list):  # one server: its verdict speaks for the row
-            check = judge(exp.expected, found)
+            check = judge(x, found)
             checks = (check,)
             status = check.verdict
         else:
-            checks = tuple(judge(exp.expected, obs) for obs in found)
+            checks = tuple(judge(x, obs) for obs in found)
             status = worst(c.verdict for c in checks)
         rows.append(
             Row(
                 group=exp.group,
                 subject=exp.subject,
-                expected=exp.expected,
+                expected=x,
                 reason=exp.reason,
                 checks=checks,
                 status=status,
             )
         )
     return rows
-
-
-def _lower(name: str) -> str:
-    """``name`` in lower case, the same string when it is already (names usually are)."""
-    return name if name.islower() else name.lower()
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:
@@ -478,8 +478,8 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
 
 def summarize(rows: Sequence[Row]) -> dict[str, int]:
     """Count rows per status, every status present (zero included)."""
-    counts = Counter(r.status.value for r in rows)
-    return {v.value: counts.get(v.value, 0) for v in Verdict} | {"total": len(rows)}
+    counts = Counter(map(_STATUS, rows))  # a Verdict hashes and compares as its value
+    return {v.value: counts.get(v, 0) for v in Verdict} | {"total": len(rows)}
 
 
 def _srv_note(missing: Sequence[Record], extra: Sequence[Record]) -> str | None:

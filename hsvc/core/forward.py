@@ -8,7 +8,9 @@ or a name error with its reason, recording every decision in the trace.
 
 from __future__ import annotations
 
-from hsvc.core import causes, conditions, names, text
+from functools import partial
+
+from hsvc.core import causes, names, podnames, text
 from hsvc.core.clusterindex import ClusterIndex
 from hsvc.core.inquiry import Inquiry
 from hsvc.core.lookup import (
@@ -19,7 +21,6 @@ from hsvc.core.lookup import (
     Lookup,
     PredictedEndpoint,
     PublishedEndpoint,
-    namespace_ref,
     port_matches,
     server,
 )
@@ -109,106 +110,14 @@ class ForwardInquiry(Inquiry):
         return self.find_service()
 
     def find_pod(self) -> Lookup:
-        """Pod records (rules 28-31); extra labels left of the address are ignored (rule 31)."""
-        p = self.p
-        label, namespace = p.pod_label, p.namespace
-        ip = names.ip_from_pod_label(label)
-        if ip is None:
-            self.step(
-                "pod address",
-                False,
-                f"{label!r} does not decode to an IP address",
-                ("R29",),
-                fix="write the pod IP with dashes: 10-244-1-7 (IPv6: fd00--1 for fd00::1)",
-            )
-            return self.nx("R29", f"{label!r} does not decode to an IP address")
-        ref = namespace_ref(namespace)
-        if self.s.pods is PodsMode.INSECURE:
-            if self.held():
-                self.step(
-                    "pod address",
-                    True,
-                    f"pods insecure answers {ip} without looking for a pod",
-                    ("R29",),
-                )
-            return Lookup(
-                items=[Item(host=ip, port=0, target=self.name, source=ref, rule="R29")],
-                rules=["R29"],
-                why=f"pods insecure answers any decodable address ({ip}) without a pod lookup",
-            )
-        return self._verified_pod(label, namespace, ip)
-
-    def _verified_pod(self, label: str, namespace: str, ip: str) -> Lookup:
-        """Pods verified (rule 30): a running pod in ``namespace`` has ``ip`` as primary IP."""
-        # Verified mode matches the label as decoded, not normalised: a non-compressed
-        # IPv6 label ("fd00-1-0-0-0-0-0-5") finds no pod whose podIP reads "fd00:1::5".
-        found = [
-            pod
-            for pod in self.c.pods_by_ip.get(names.decode_pod_label(label), [])
-            if pod.namespace == namespace and conditions.verified_pod(pod)
-        ]
-        stable = [pod for pod in found if not pod.deleting]
-        if stable:
-            pod = stable[0]
-            self.step(
-                "pod address",
-                True,
-                f"pods verified: pod {pod.name} in {namespace} has primary IP {ip}",
-                ("R30",),
-                subject=pod.ref,
-            )
-            return Lookup(
-                items=[Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],
-                rules=["R30"],
-                why=f"pods verified: pod {pod.name} in {namespace} has primary IP {ip}",
-            )
-        if found:
-            # CoreDNS object/pod.go: a pod first seen with deletionTimestamp set is never
-            # stored; one stored before its deletion began stays until it is deleted.
-            pod = found[0]
-            self.uncertain = (
-                f"pod {pod.name} is terminating: a CoreDNS replica that stored it before its "
-                f"deletion began answers {ip}, one that first saw it terminating answers "
-                "NXDOMAIN (pods verified, rule 30)"
-            )
-            self.step(
-                "pod address",
-                True,
-                f"pods verified: pod {pod.name} has primary IP {ip} but is terminating: the "
-                "answer depends on the replica",
-                ("R30",),
-                subject=pod.ref,
-            )
-            return Lookup(
-                items=[Item(host=ip, port=0, target=self.name, source=pod.ref, rule="R30")],
-                rules=["R30"],
-                why=self.uncertain,
-            )
-        other = [pod for pod in self.c.pods_by_any_ip.get(ip, []) if pod.namespace == namespace]
-        detail = f"pods verified: no running pod in {namespace} has primary IP {ip}"
-        subject = None
-        if other:
-            pod = other[0]
-            subject = pod.ref
-            if pod.pod_ips and names.canonical_ip(pod.pod_ips[0]) == ip:
-                detail += f" (pod {pod.name} has it, but is {pod.phase or 'not running'})"
-            else:
-                detail += f" (pod {pod.name} has it as a secondary IP, which is not indexed)"
-        self.step(
-            "pod address",
-            False,
-            detail,
-            ("R30",),
-            fix="check the namespace and the pod IP (kubectl get pods -o wide)",
-            subject=subject,
-        )
-        return self.nx("R30", f"pods verified: no running pod in {namespace} has primary IP {ip}")
+        """Pod records (rules 28-31): :func:`hsvc.core.podnames.find_pod`."""
+        return podnames.find_pod(self)
 
     def find_service(self) -> Lookup:
         """Service, endpoint and port names (rules 12-26, 40-42)."""
         p = self.p
         namespace, name = p.namespace, p.service
-        svc = self.c.service(namespace, name)
+        svc = self.c.services.get((namespace, name))  # ClusterIndex.service
         if svc is None:
             self.add([causes.missing_service_step(self.c, namespace, name)])
             return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
@@ -217,7 +126,7 @@ class ForwardInquiry(Inquiry):
         below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
             return self._external_name(svc)
-        ready = self.c.ready_endpoints(namespace, name)
+        ready = self.c.endpoints.get((namespace, name), [])  # ClusterIndex.ready_endpoints
         if self.s.ignore_empty_service and not svc.is_headless and not ready:
             self.step(
                 "ready endpoints",
@@ -438,17 +347,21 @@ class ForwardInquiry(Inquiry):
                     ("R6",),
                     subject=chosen[0].source,
                 )
-        items = []
+        items: list[Item] = []
         # The port numbers asked for, per ports tuple: a slice's endpoints share theirs.
         numbers: dict[int, tuple[tuple[EndpointPort, ...], list[int]]] = {}
+        # An address answer keeps one record per address (rule 16): the items of an
+        # endpoint's other ports would be dropped unread, so only SRV gets them all.
+        every_port = self.qtype not in ("A", "AAAA")
         for ep in chosen:
             known = numbers.get(id(ep.ports))
             if known is None or known[0] is not ep.ports:
-                known = numbers[id(ep.ports)] = (ep.ports, _numbers(ep.ports, port, proto))
+                wanted = _numbers(ep.ports, port, proto)
+                known = numbers[id(ep.ports)] = (ep.ports, wanted if every_port else wanted[:1])
             if known[1]:
                 target = f"{ep.name}.{base}"
                 for number in known[1]:
-                    items.append(Item(ep.address, number, target, ep.source, rule))
+                    items.append(_item((ep.address, number, target, ep.source, rule)))
         if not items:
             ports = {(sp.name.lower(), sp.protocol.lower()) for ep in ready for sp in ep.ports}
             named = sorted(f"_{n}._{q}" for n, q in ports if n)
@@ -540,6 +453,8 @@ class ForwardInquiry(Inquiry):
 
 
 _NO_PORTS = (EndpointPort(port=NO_PORT),)
+# An Item from its five fields at once (a headless Service's name makes one per endpoint).
+_item = partial(tuple.__new__, Item)
 
 
 def _numbers(ports: tuple[EndpointPort, ...], port: str, proto: str) -> list[int]:

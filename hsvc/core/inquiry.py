@@ -170,7 +170,10 @@ class Inquiry:
             provenance: tuple[Provenance, ...] = (_provenance(made, source, rule),)
         else:
             answer, _, record_rules = zip(*records, strict=True) if records else ((), (), ())
-            provenance = tuple([_provenance(made, s, r) for _, s, r in records])
+            # Looked up inline: a headless Service's name holds a record per endpoint.
+            provenance = tuple(
+                [made.get((id(s), r)) or _provenance(made, s, r) for _, s, r in records]
+            )
         all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
         text = why or ""
         if self.notes:
@@ -193,7 +196,12 @@ class Inquiry:
         """NXDOMAIN or NODATA with the zone's SOA (rule 44); fallthrough hands it on (rule 38)."""
         self.rules.append("R44")
         # In a fallthrough zone: the first of them the name lies in (is_subdomain of any).
-        if rcode is Rcode.NXDOMAIN and names.zone_of(self.p.lower, self.s.fallthrough) is not None:
+        fallthrough = self.s.fallthrough
+        if (
+            rcode is Rcode.NXDOMAIN
+            and fallthrough
+            and names.zone_of(self.p.lower, fallthrough) is not None
+        ):
             # Rule 38: the NXDOMAIN is handed to the next plugin (forward) instead.
             self.rules.append("R38")
             self.notes.append("with fallthrough here, the upstream resolver answers instead")

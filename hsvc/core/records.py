@@ -103,8 +103,9 @@ def expectations(
                     for pod in pods:
                         plan.pod_records(pod)
         plan.ask(Group.CLUSTER, _zone_ref(zone), names.under(zone, "dns-version"), "TXT")
-    # The answers hold their provenance; the engine's table of them is for planning.
+    # The answers hold their provenance and glue; the engine's tables of them are for planning.
     cluster.provenances.clear()
+    cluster.glue_records.clear()
     return plan.done()
 
 
@@ -165,6 +166,8 @@ class _Plan:
         self.zone = cluster.settings.primary_zone
         self.items: dict[tuple[str, str], Expectation] = {}
         self.parents: dict[str, names.Parent | None] = {}
+        # The reverse name of each slice endpoint's address, for the pods holding it.
+        self.reverse_names: dict[str, str] = {}
 
     def ask(
         self,
@@ -255,6 +258,7 @@ class _Plan:
                 canon = names.canonical_ip(ip)
                 if canon is not None:
                     self.ask(Group.PTR, ref, names.reverse_name(canon), "PTR")
+        self.reverse_names.clear()  # kept for one Service's names at a time
         self.slice_names(svc.namespace, svc.name, base)
         pods = self.c.pods_of(svc)
         self.per_pod_names(svc, base, pods)
@@ -290,10 +294,11 @@ class _Plan:
                     above=above,
                     label=label,
                 )
+            reverse = self.reverse_names[entry.address] = names.reverse_name(entry.address)
             self.ask(
                 Group.PTR,
                 subject,
-                names.reverse_name(entry.address),
+                reverse,
                 "PTR",
                 expected_by_people=not published,
                 address=entry.address,
@@ -354,11 +359,14 @@ class _Plan:
             if selected:
                 for ip in pod.pod_ips:
                     canon = names.canonical_ip(ip)
-                    if canon is not None:
+                    if canon is None:
+                        continue
+                    reverse = self.reverse_names.get(canon) or names.reverse_name(canon)
+                    if (reverse, "PTR") not in asked:  # most were asked from the slices
                         self.ask(
                             Group.PTR,
                             pod.ref,
-                            names.reverse_name(canon),
+                            reverse,
                             "PTR",
                             expected_by_people=True,
                             address=canon,

@@ -9,7 +9,9 @@ causes are the report's own findings and the rows' own notes and reasons.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from hsvc.core.compare import Row, Verdict
 from hsvc.core.dataclass import dataclass
@@ -19,6 +21,7 @@ from hsvc.core.report import InspectReport
 
 ServiceKey = tuple[str, str]  # (namespace, name)
 
+_STATUS = attrgetter("status")
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -152,9 +155,9 @@ def row_services(report: InspectReport) -> list[ServiceKey | None]:
 
 
 def _counts(rows: Sequence[Row]) -> dict[str, int]:
-    counts = {v.value: 0 for v in Verdict}
-    for row in rows:
-        counts[row.status.value] += 1
+    # By the statuses themselves: a Verdict hashes and compares as its value does.
+    counted = Counter(map(_STATUS, rows))
+    counts = {v.value: counted.get(v, 0) for v in Verdict}
     counts["total"] = len(rows)
     return counts
 
@@ -191,11 +194,12 @@ def tallies(
         if f.object.kind == "Service":
             findings.setdefault((f.object.namespace, f.object.name), []).append(f)
     out = []
+    row_at, ok = report.rows.__getitem__, Verdict.OK
     for s in report.services:
         key = (s.service.namespace, s.service.name)
         indices = by_service.get(key, [])
-        rows = [report.rows[i] for i in indices]
-        failed = tuple(i for i in indices if report.rows[i].status is not Verdict.OK)
+        rows = list(map(row_at, indices))
+        failed = tuple(i for i, row in zip(indices, rows, strict=True) if row.status is not ok)
         about = findings.get(key, [])
         out.append(
             ServiceTally(
@@ -203,7 +207,7 @@ def tallies(
                 name=key[1],
                 counts=_counts(rows),
                 failed=failed,
-                cause=_cause(about, [report.rows[i] for i in failed]),
+                cause=_cause(about, list(map(row_at, failed))),
             )
         )
     return out

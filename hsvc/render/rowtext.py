@@ -85,8 +85,10 @@ class ListWriter(NamedTuple):
     """The text of a list in a row, whole or in pieces."""
 
     whole: Callable[[Sequence[Any]], str]  # raises LongRowError over LONG_ROW items
-    pieces: Callable[[Sequence[Any]], Iterator[str]]  # the same text, LONG_ROW items a piece
-    plain: Callable[[Sequence[Any]], bool]  # whether the items are of exactly the types known
+    # The same text, LONG_ROW items a piece; raises TypeError at once (before any piece)
+    # unless the items are of exactly the types known.
+    pieces: Callable[[Sequence[Any]], Iterator[str]]
+    one: Callable[[Any], str]  # the text of a list of this one item, brackets included
 
 
 # From this many items on, a list whose items differ in one field only is written in
@@ -122,17 +124,16 @@ def _typed(
     return typed
 
 
-def _bulk(
-    around: Sequence[str], fields: Sequence[Callable[[Any], Any]], varying: int, sep: str
-) -> Callable[[Sequence[Any]], str | None]:
-    """The text of many items, ``sep`` between, when they differ in field ``varying`` only.
+def _uniform(
+    around: Sequence[str], fields: Sequence[Callable[[Any], Any]], varying: int
+) -> Callable[[Sequence[Any]], tuple[str, str] | None]:
+    """The text before and after field ``varying`` of items that differ in it only.
 
     Each item's text is its ``fields``' values (str or int) between the ``around``
-    pieces; the varying field is text. None when any other field differs between items.
+    pieces. None when any other field differs between items (or is of another type).
     """
-    get = fields[varying]
 
-    def bulk(items: Sequence[Any]) -> str | None:
+    def uniform(items: Sequence[Any]) -> tuple[str, str] | None:
         texts = []
         for i, field in enumerate(fields):
             text = "" if i == varying else _same_text(list(map(field, items)))
@@ -141,31 +142,37 @@ def _bulk(
             texts.append(text)
         head = "".join(around[i] + texts[i] for i in range(varying)) + around[varying]
         after = range(varying + 1, len(fields))
-        tail = around[varying + 1] + "".join(texts[i] + around[i + 1] for i in after)
-        return head + (tail + sep + head).join(map(_escape, map(get, items))) + tail
+        return head, around[varying + 1] + "".join(texts[i] + around[i + 1] for i in after)
 
-    return bulk
+    return uniform
 
 
 def _listed(
     item: Callable[[T], str],
     indent: str,
-    plain: Callable[[Sequence[T]], bool],
+    fields: Sequence[Callable[[Any], Any]],
+    kinds: Sequence[type],
     one: Callable[[T], str],
-    bulk: Callable[[Sequence[T]], str | None],
+    around: Sequence[str],
+    varying: int,
 ) -> ListWriter:
     """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``.
 
-    ``one`` writes a list of one item whole (its brackets included), ``bulk`` many
-    items at once (the text of ``item`` for each, ``,`` and a new line between) or
-    gives None.
+    ``one`` writes a list of one item whole (its brackets included). Each item's text
+    is its ``fields`` (of exactly ``kinds``, when not of a type the writer does not
+    know) between the ``around`` pieces; from :data:`MANY` items on, items that
+    differ in field ``varying`` only (a str) are written in one join of its text.
     """
     inner = indent + "  "
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
+    plain, uniform = _typed(fields, kinds), _uniform(around, fields, varying)
+    get, text_only = fields[varying], _ONLY[str]
 
-    def joined(items: Sequence[T]) -> str:
-        text = bulk(items) if len(items) >= MANY else None
-        return sep.join(map(item, items)) if text is None else text
+    def bulk(items: Sequence[T], shared: tuple[str, str] | None) -> str:
+        if shared is None:
+            return sep.join(map(item, items))
+        head, tail = shared
+        return head + (tail + sep + head).join(map(_escape, map(get, items))) + tail
 
     def whole(items: Sequence[T]) -> str:
         if len(items) == 1:  # the usual answer and provenance: no list to make and join
@@ -174,16 +181,32 @@ def _listed(
             return "[]"
         if len(items) > LONG_ROW:
             raise LongRowError
-        return at + joined(items) + close
+        return at + bulk(items, uniform(items) if len(items) >= MANY else None) + close
 
     def pieces(items: Sequence[T]) -> Iterator[str]:  # a long list's
-        head = at
-        for start in range(0, len(items), LONG_ROW):
-            yield head + joined(items[start : start + LONG_ROW])
-            head = sep
-        yield close
+        # The fields that do not vary found once for the whole list, and its types checked.
+        shared = uniform(items)
+        if shared is None or not text_only(map(type, map(get, items))):
+            if not plain(items):
+                raise TypeError("a value of a type the row's templates do not know")
+        return _chunks(at, sep, close, (bulk(part, shared) for part in _parts(items)))
 
-    return ListWriter(whole, pieces, plain)
+    return ListWriter(whole, pieces, one)
+
+
+def _chunks(at: str, sep: str, close: str, texts: Iterable[str]) -> Iterator[str]:
+    """A list's text from its parts' ``texts``: ``at`` before the first, ``sep`` between."""
+    head = at
+    for text in texts:
+        yield head + text
+        head = sep
+    yield close
+
+
+def _parts(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items``, :data:`LONG_ROW` a part."""
+    for start in range(0, len(items), LONG_ROW):
+        yield items[start : start + LONG_ROW]
 
 
 def _records(indent: str) -> ListWriter:
@@ -204,10 +227,8 @@ def _records(indent: str) -> ListWriter:
         text = number(ttl) if type(ttl) is int else scalar(ttl)
         return f"{only}{esc(r.data)}{p1}{esc(r.name)}{p2}{text}{p3}{esc(r.type)}{last}"
 
-    fields = [attrgetter(f) for f in _RECORD]
-    plain = _typed(fields, (str, str, int, str))
-    bulk = _bulk((p0, p1, p2, p3, p4), fields, 0, ",\n" + indent + "  ")  # data varies
-    return _listed(record, indent, plain, one, bulk)
+    fields = [attrgetter(f) for f in _RECORD]  # data varies
+    return _listed(record, indent, fields, (str, str, int, str), one, (p0, p1, p2, p3, p4), 0)
 
 
 def _sources(indent: str) -> ListWriter:
@@ -226,9 +247,8 @@ def _sources(indent: str) -> ListWriter:
 
     fields = [attrgetter("source.kind"), attrgetter("source.name")]
     fields += [attrgetter("source.namespace"), attrgetter("rule")]
-    plain = _typed(fields, (str, str, str, str))
-    bulk = _bulk((p0, p1, p2, p3, p4), fields, 1, ",\n" + indent + "  ")  # name varies
-    return _listed(source, indent, plain, one, bulk)
+    kinds, around = (str, str, str, str), (p0, p1, p2, p3, p4)
+    return _listed(source, indent, fields, kinds, one, around, 1)  # name varies
 
 
 def _shared(text: Callable[[T], str]) -> Callable[[T], str]:
@@ -268,8 +288,18 @@ def _transport(indent: str) -> Carried:
 
 Carried = Callable[[Transport | None], str]  # a transport's text
 Listed = Callable[[Sequence[Any]], str]  # a list's text
-# (row, layers, transport text, observed records' text) -> the text of the row's answers
-Actual = Callable[[Row, Mapping[str, str], Carried, Listed], str]
+Layers = Mapping[str, str]  # server -> the layer of the resolver path it stands for
+Times = dict[float, str]  # an elapsed time -> its text, kept while a document is written
+# (row, layers, transport text, observed records' text, times) -> the text of its answers
+Actual = Callable[[Row, Layers, Carried, Listed, Times], str]
+
+
+def elapsed_text(elapsed_ms: object) -> str:
+    """The text of ``round(elapsed_ms, 2)``, as ``json.dumps`` writes it."""
+    elapsed = round(elapsed_ms, 2)  # type: ignore[call-overload]
+    if type(elapsed) is float and math.isfinite(elapsed):
+        return float.__repr__(elapsed)
+    return scalar(elapsed)
 
 
 def _actual(indent: str) -> Actual:
@@ -280,26 +310,35 @@ def _actual(indent: str) -> Actual:
     esc = _escape
 
     only, last = at + p0, p12 + close  # a list of one: its brackets joined to the text
-    number, finite = int.__repr__, math.isfinite
-    real = float.__repr__
+    number = int.__repr__
+    one = _records(inner + "  ").one  # an answer of one record
 
     def observed(
         check: ServerCheck,
-        layers: Mapping[str, str],
+        layers: Layers,
         carried: Carried,
         records: Listed,
+        times: Times,
         head: str = p0,
         tail: str = p12,
     ) -> str:
         o = check.observation
+        # Rounding and writing a float is ~0.5 us; thousands of answers share each time.
+        # Positive floats only: 0.0 and -0.0 (and 1 and 1.0) are the same key.
+        raw = o.elapsed_ms
+        if type(raw) is float and raw > 0.0:
+            ms = times.get(raw)
+            if ms is None:
+                ms = times[raw] = elapsed_text(raw)
+        else:
+            ms = elapsed_text(raw)
         # The usual types written here without a call (scalar() for any other).
-        elapsed = round(o.elapsed_ms, 2)
-        ms = real(elapsed) if type(elapsed) is float and finite(elapsed) else scalar(elapsed)
         size = o.size
         size_text = number(size) if type(size) is int else scalar(size)
-        low, large = o.low_confidence, o.too_large
+        low, large, got = o.low_confidence, o.too_large, o.answer
         return (
-            f"{head}{records(o.answer) if o.answer else '[]'}{p1}{ms}{p2}{esc(o.error)}"
+            f"{head}{'[]' if not got else one(got[0]) if len(got) == 1 else records(got)}"
+            f"{p1}{ms}{p2}{esc(o.error)}"
             f"{p3}{esc(layers.get(o.server, ''))}"
             f"{p4}{'true' if low is True else 'false' if low is False else scalar(low)}"
             f"{p5}{esc(check.note)}{p6}{esc(o.rcode)}{p7}{esc(o.server)}{p8}{size_text}"
@@ -307,13 +346,13 @@ def _actual(indent: str) -> Actual:
             f"{p10}{carried(o.transport)}{p11}{esc(check.verdict)}{tail}"
         )
 
-    def actual(r: Row, layers: Mapping[str, str], carried: Carried, records: Listed) -> str:
+    def actual(r: Row, layers: Layers, carried: Carried, records: Listed, times: Times) -> str:
         checks = r.checks
         if len(checks) == 1:  # the usual row: one server
-            return observed(checks[0], layers, carried, records, only, last)
+            return observed(checks[0], layers, carried, records, times, only, last)
         if not checks:
             return "[]"
-        texts = [observed(check, layers, carried, records) for check in checks]
+        texts = [observed(check, layers, carried, records, times) for check in checks]
         return at + sep.join(texts) + close
 
     return actual
@@ -329,12 +368,20 @@ def condition_writer(indent: str) -> Callable[[EndpointState], str]:
     p0, p1, p2, p3, p4, p5, p6, p7 = _pieces(indent, _CONDITION)
     at = indent + "  "
     esc = _escape
+    # The usual endpoint: one address, with its list's brackets joined to the text around.
+    only, last = p0 + "[\n" + at + "  ", "\n" + at + "]" + p1
+
+    def flag(value: object) -> str:
+        return "true" if value is True else "false" if value is False else scalar(value)
 
     def condition(e: EndpointState) -> str:
+        addresses = e.addresses
+        one = len(addresses) == 1
         return (
-            f"{p0}{_strings(e.addresses, at)}{p1}{esc(e.name)}{p2}{esc(e.pod)}"
-            f"{p3}{scalar(e.published)}{p4}{scalar(e.ready)}{p5}{scalar(e.serving)}"
-            f"{p6}{scalar(e.terminating)}{p7}"
+            f"{f'{only}{esc(addresses[0])}{last}' if one else p0 + _strings(addresses, at) + p1}"
+            f"{esc(e.name)}{p2}{esc(e.pod)}"
+            f"{p3}{flag(e.published)}{p4}{flag(e.ready)}{p5}{flag(e.serving)}"
+            f"{p6}{flag(e.terminating)}{p7}"
         )
 
     return condition
@@ -375,23 +422,27 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
     transport = _transport(b + "  ")
     esc = _escape
 
+    one, source = records.one, sources.one
+
     def make() -> RowWriters:
         carried = _shared(transport)
+        times: Times = {}
         strings = _shared(partial(_strings, indent=b))
 
         def text(
             observed: Listed, records: Listed, sources: Listed, r: Row, layers: Mapping[str, str]
         ) -> str:
             x, s = r.expected, r.subject
-            ended = x.open_ended
+            ended, answer, prov = x.open_ended, x.answer, x.provenance
             return (
-                f"{r0}{actual(r, layers, carried, observed)}{r1x0}"
-                f"{records(x.answer) if x.answer else '[]'}"
+                f"{r0}{actual(r, layers, carried, observed, times)}{r1x0}"
+                f"{'[]' if not answer else one(answer[0]) if len(answer) == 1 else records(answer)}"
                 f"{x1}{esc(x.explanation)}{x2}"
                 f"{'true' if ended is True else 'false' if ended is False else scalar(ended)}"
                 f"{x3}{strings(x.predicted) if x.predicted else '[]'}{x4}{esc(x.rcode)}"
                 f"{reason_head + esc(r.reason) if r.reason else ''}"
-                f"{x5}{strings(x.rules)}{x6}{sources(x.provenance) if x.provenance else '[]'}"
+                f"{x5}{strings(x.rules)}{x6}"
+                f"{'[]' if not prov else source(prov[0]) if len(prov) == 1 else sources(prov)}"
                 f"{x7}{esc(x.uncertain)}"
                 f"{x8r2}{esc(r.group)}{r3}{esc(x.name)}{r4}{esc(r.status)}"
                 f"{r5j0}{esc(s.kind)}{j1}{esc(s.name)}{j2}{esc(s.namespace)}"
@@ -399,15 +450,13 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
             )
 
         def pieces(r: Row, layers: Mapping[str, str]) -> Iterator[str]:
-            later: list[tuple[ListWriter, Sequence[Any]]] = []
+            later: list[Iterator[str]] = []
 
             def put(lists: ListWriter) -> Listed:
                 def listed(items: Sequence[Any]) -> str:
                     if len(items) <= LONG_ROW:
                         return lists.whole(items)
-                    if not lists.plain(items):
-                        raise TypeError("a value of a type the row's templates do not know")
-                    later.append((lists, items))
+                    later.append(lists.pieces(items))  # TypeError here, before any piece
                     return _MARK
 
                 return listed
@@ -420,13 +469,11 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
     return make
 
 
-def _spliced(
-    head: str, tails: Sequence[str], lists: Sequence[tuple[ListWriter, Sequence[Any]]]
-) -> Iterator[str]:
+def _spliced(head: str, tails: Sequence[str], lists: Sequence[Iterator[str]]) -> Iterator[str]:
     """``head``, then each long list's pieces followed by the text after it."""
     yield head
-    for (writer, items), tail in zip(lists, tails, strict=True):
-        yield from writer.pieces(items)
+    for pieces, tail in zip(lists, tails, strict=True):
+        yield from pieces
         yield tail
 
 

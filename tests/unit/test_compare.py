@@ -339,3 +339,25 @@ def test_distinct_records_counts_the_keys_a_set_compares(records: list[Record], 
     if one:  # one name and type: counted by the data alone
         records = [replace(r, name=NAME, type="PTR") for r in records]
     assert distinct_records(records) == len({record_key(r) for r in records})
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(st.sampled_from(Verdict), max_size=30))
+def test_summarize_counts_each_status_by_its_value_in_the_contracts_order(statuses) -> None:
+    from hsvc.core.compare import Row, summarize
+    from hsvc.core.model import ObjectRef
+    from hsvc.core.records import Group
+    from hsvc.core.summary import _counts
+
+    answer = DnsAnswer(name="a.", type="A", rcode=Rcode.NOERROR)
+    subject = ObjectRef(kind="Pod", namespace="ns", name="p")
+    rows = [
+        Row(group=Group.POD, subject=subject, expected=answer, reason="", checks=(), status=s)
+        for s in statuses
+    ]
+    by_value = {v.value: [s.value for s in statuses].count(v.value) for v in Verdict}
+    by_value["total"] = len(statuses)
+    for counts in (summarize(rows), _counts(rows)):
+        assert counts == by_value
+        assert list(counts) == list(by_value)
+        assert all(type(k) is str and type(n) is int for k, n in counts.items())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hsvc.adapters import convert
 from hsvc.adapters.fields import ConversionError
-from hsvc.adapters.listread import read_endpoint, read_pod
+from hsvc.adapters.listread import Seen, read_endpoint, read_pod
 from tests.examples import scaled
 
 
@@ -159,6 +159,20 @@ def test_the_reader_makes_the_converters_pod_or_none(obj: Any, namespace: str) -
         assert convert.pod_from_dict(obj, default_namespace=namespace) == expected
 
 
+@settings(max_examples=scaled(100), deadline=None)
+@given(st.lists(PODS, min_size=2, max_size=6), _values("default", "Bad_NS"))
+def test_pods_read_with_what_their_list_shares_are_each_the_converters(
+    objs: list[Any], namespace: str
+) -> None:
+    seen = Seen()
+    for obj in objs:
+        pod = read_pod(obj, namespace, seen)
+        assert pod is None or pod == _converted(obj, namespace)
+        expected = _converted(obj, namespace)
+        if not isinstance(expected, ConversionError):
+            assert convert.pod_from_dict(obj, default_namespace=namespace, seen=seen) == expected
+
+
 USUAL: list[dict[str, Any]] = [
     {  # a StatefulSet's pod as the API lists it
         "metadata": {
@@ -230,6 +244,37 @@ def test_what_the_reader_leaves_is_converted_or_refused_with_its_path() -> None:
     odd["spec"]["containers"] = [None]  # null reads as an empty container
     assert read_pod(odd, "default") is None
     assert convert.pod_from_dict(odd).images == ()
+
+
+def test_the_pods_of_one_list_share_their_controllers_reference_and_namespace() -> None:
+    seen = Seen()
+    read = []
+    for i, (owner, namespace) in enumerate([("web", "a"), ("web", "a"), ("db", "b"), ("web", "c")]):
+        obj = copy.deepcopy(USUAL[0])
+        obj["metadata"]["name"] = obj["spec"]["hostname"] = f"{owner}-{i}"
+        obj["metadata"]["namespace"] = "".join([namespace])  # a copy, as each page decodes it
+        obj["metadata"]["ownerReferences"][0]["name"] = owner
+        pod = read_pod(obj, "default", seen)
+        assert pod is not None and pod == _converted(obj, "default")
+        assert convert.pod_from_dict(obj, seen=seen) == pod
+        read.append(pod)
+    assert read[0].owner is read[1].owner  # one reference for the pods of one StatefulSet
+    assert read[3].owner is not read[0].owner  # the same name in another namespace
+    assert [p.owner.name for p in read if p.owner] == ["web", "web", "db", "web"]
+    assert read[0].namespace is read[1].namespace
+    assert sorted(seen.labels) == ["a", "b", "c", "web"]  # namespaces and the subdomain
+    bad = copy.deepcopy(USUAL[0])
+    bad["metadata"]["namespace"] = "Bad_NS"
+    assert read_pod(bad, "default", seen) is None and "Bad_NS" not in seen.labels
+
+
+def test_a_hostname_equal_to_a_dotted_name_is_left_to_the_converter() -> None:
+    obj = copy.deepcopy(USUAL[0])
+    obj["metadata"]["name"] = obj["spec"]["hostname"] = "web.0"  # a subdomain, not a label
+    assert read_pod(obj, "default") is None
+    with pytest.raises(ConversionError) as info:
+        convert.pod_from_dict(obj)
+    assert info.value.path == ("spec", "hostname")
 
 
 # --- endpoints ---------------------------------------------------------------------------------

@@ -158,3 +158,45 @@ def test_an_absolute_lower_case_name_is_the_same_string() -> None:
     assert names.absolute(name) is name
     assert names.absolute("Web-0.web.ns.svc.cluster.local.") == name
     assert names.absolute("10.1.0.7.in-addr.arpa.") == "10.1.0.7.in-addr.arpa."
+
+
+def test_rule19_srv_answers_naming_one_target_share_its_glue_record() -> None:
+    # The bare SRV and each named port's SRV of a Service carry the same targets'
+    # addresses as glue: one Record value per target and address, equal to the glue
+    # a fresh engine gives each SRV name asked alone.
+    from hsvc.core.model import Record
+    from tests.conftest import KUBEADM, seed_snapshot
+
+    cluster = ClusterDns(seed_snapshot(), KUBEADM)
+    srv = [e.expected for e in expectations(cluster, traces=False) if e.expected.type == "SRV"]
+    by_value: dict[Record, set[int]] = {}
+    for answer in srv:
+        for rec in answer.additional:
+            by_value.setdefault(rec, set()).add(id(rec))
+    assert len(by_value) < sum(len(a.additional) for a in srv)
+    assert all(len(ids) == 1 for ids in by_value.values())
+    assert cluster.glue_records == {}  # the table is for planning, as the provenances'
+    for answer in srv:
+        alone = ClusterDns(seed_snapshot(), KUBEADM).answer(answer.name, "SRV")
+        assert alone.additional == answer.additional, answer.name
+
+
+def test_rule16_an_address_lookup_keeps_one_item_per_endpoint_and_srv_every_port() -> None:
+    # The A answer holds one record per address whatever the slice ports (rule 16),
+    # so its lookup builds one item per endpoint; SRV needs each port (rule 18).
+    from hsvc.core.answers import Answerer
+    from hsvc.core.model import EndpointPort
+    from tests.conftest import KUBEADM, seed_snapshot
+
+    snapshot = seed_snapshot()
+    two = (EndpointPort(name="eureka", port=8888), EndpointPort(name="admin", port=9999))
+    slices = [
+        replace(s, ports=two) if s.service_name == "eureka" else s for s in snapshot.endpoint_slices
+    ]
+    cluster = ClusterDns(replace(snapshot, endpoint_slices=slices), KUBEADM)
+    name = "eureka.ms.svc.cluster.local."
+    found = {q: Answerer(cluster, cluster.parse(name), q).lookup() for q in ("A", "SRV")}
+    assert len(found["SRV"].items) == 2 * len(found["A"].items) == 6
+    assert {i.host for i in found["A"].items} == {i.host for i in found["SRV"].items}
+    assert len(cluster.answer(name, "A").answer) == 3
+    assert len(cluster.answer(name, "SRV").answer) == 6

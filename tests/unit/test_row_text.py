@@ -288,7 +288,7 @@ conditions = st.builds(
     name=TEXT,
     addresses=st.lists(TEXT, max_size=3).map(tuple),
     pod=TEXT,
-    ready=st.none() | st.booleans(),
+    ready=st.none() | st.booleans() | st.integers(0, 1),  # 1 is no true
     serving=st.none() | st.booleans(),
     terminating=st.none() | st.booleans(),
     published=st.booleans(),
@@ -326,3 +326,52 @@ def test_an_endpoint_condition_of_a_type_the_template_does_not_know_is_written_a
     assert pretty_json(doc) == json.dumps(
         {"endpointConditions": [data.endpoint_condition(odd)]}, indent=2, sort_keys=True
     )
+
+
+# Elapsed times that are equal keys of a dict but not the same text, and ones repeated.
+TIMES = [0.0, -0.0, 1, 1.0, True, 2.5, 2.5, 1.005, 1e-7, 1e300, float("nan"), float("inf")]
+
+
+def test_elapsed_times_shared_by_rows_are_each_their_own_text():
+    items = [_a_row(elapsed_ms=ms) for ms in [*TIMES, *reversed(TIMES)]]
+    texts = list(row_texts(items, {}, "  "))
+    assert texts == [_dumped(r, {}, "  ") for r in items]
+    written = {
+        line.split(": ")[1].rstrip(",")
+        for text in texts
+        for line in text.splitlines()
+        if '"elapsedMs"' in line
+    }
+    assert {"0.0", "-0.0", "1", "1.0", "2.5", "NaN", "Infinity"} <= written
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    st.lists(st.sampled_from(TIMES) | st.floats(allow_nan=True) | st.integers(), max_size=12),
+    indents,
+)
+def test_rows_of_one_document_write_each_elapsed_time_as_json_dumps_does(times, indent):
+    items = [_a_row(answered=len(times) % 3, elapsed_ms=ms) for ms in times]
+    assert list(row_texts(items, {}, indent)) == [_dumped(r, {}, indent) for r in items]
+
+
+@pytest.mark.parametrize("ms", TIMES)
+def test_elapsed_text_is_the_rounded_time_json_dumps_writes(ms):
+    assert rowtext.elapsed_text(ms) == json.dumps(round(ms, 2))
+
+
+@pytest.mark.parametrize("served", [0, 1, 2, 3])
+def test_a_long_row_with_short_lists_beside_its_long_one_is_json_dumps_of_the_row(served):
+    long = _a_row(LONG_ROW + 1)
+    obs = replace(long.checks[0].observation, answer=_a_row(served).expected.answer)
+    long = replace(long, checks=(replace(long.checks[0], observation=obs),))
+    (text,) = row_pieces([long], {}, "  ")
+    assert isinstance(text, Pieces)
+    assert "".join(text.parts) == _dumped(long, {}, "  ")
+
+
+def test_a_list_of_one_record_or_source_is_its_one_item_text():
+    r = _a_row(1)
+    records, sources = rowtext._records("  "), rowtext._sources("  ")
+    assert records.whole(r.expected.answer) == records.one(r.expected.answer[0])
+    assert sources.whole(r.expected.provenance) == sources.one(r.expected.provenance[0])
