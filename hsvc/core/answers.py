@@ -64,6 +64,38 @@ class Answerer(ForwardInquiry):
         if self.keep_trace:
             self.shared_step(("zone", self.zone), _zone_step, self.zone)
         qtype = self.qtype
+        if qtype != "A" and qtype != "AAAA":  # the usual questions take none of these
+            typed = self.typed()
+            if typed is not None:
+                return typed
+        if p.kind is NameKind.NS_DNS:
+            return self.ns_dns()
+        found = self.lookup()
+        self.rules.extend(found.rules)
+        if found.nxdomain:
+            return self.negative(Rcode.NXDOMAIN, found.why)
+        if qtype in ("A", "AAAA"):
+            return self.address(found, qtype)
+        if qtype == "SRV":
+            return self.srv(found)
+        if qtype == "CNAME":
+            if found.items and names.canonical_ip(found.items[0].host) is None:
+                item = found.items[0]
+                rec = Record(name=self.name, type="CNAME", ttl=self.s.ttl, data=item.host)
+                return self.positive([(rec, item.source, "R24")], ["R24"])
+            self.step("type", False, "CNAME exists only for ExternalName Services", ("R46",))
+            return self.negative(
+                Rcode.NOERROR, f"{found.why}; CNAME exists only for ExternalName Services (rule 46)"
+            )
+        # Rule 46: any other type (MX, HINFO, CAA, ...) is NODATA where the name exists
+        # (CoreDNS handler.go asks a fake A question to tell NODATA from NXDOMAIN).
+        self.rules.append("R46")
+        self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
+        return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+
+    def typed(self) -> DnsAnswer | None:
+        """The types with rules of their own (PTR, TXT, SOA, zone transfers, NS at the apex)."""
+        p, qtype = self.p, self.qtype
         if qtype == "PTR":
             return self.ptr()
         if qtype == "TXT":
@@ -91,30 +123,7 @@ class Answerer(ForwardInquiry):
             )
         if qtype == "NS" and p.kind is NameKind.APEX and names.trim_zone(p.lower, self.zone) == []:
             return self.ns()
-        if p.kind is NameKind.NS_DNS:
-            return self.ns_dns()
-        found = self.lookup()
-        self.rules.extend(found.rules)
-        if found.nxdomain:
-            return self.negative(Rcode.NXDOMAIN, found.why)
-        if qtype in ("A", "AAAA"):
-            return self.address(found, qtype)
-        if qtype == "SRV":
-            return self.srv(found)
-        if qtype == "CNAME":
-            if found.items and names.canonical_ip(found.items[0].host) is None:
-                item = found.items[0]
-                rec = Record(name=self.name, type="CNAME", ttl=self.s.ttl, data=item.host)
-                return self.positive([(rec, item.source, "R24")], ["R24"])
-            self.step("type", False, "CNAME exists only for ExternalName Services", ("R46",))
-            return self.negative(
-                Rcode.NOERROR, f"{found.why}; CNAME exists only for ExternalName Services (rule 46)"
-            )
-        # Rule 46: any other type (MX, HINFO, CAA, ...) is NODATA where the name exists
-        # (CoreDNS handler.go asks a fake A question to tell NODATA from NXDOMAIN).
-        self.rules.append("R46")
-        self.step("type", False, f"cluster DNS serves no {qtype} records", ("R46",))
-        return self.negative(Rcode.NOERROR, f"{found.why}; no {qtype} records exist in cluster DNS")
+        return None
 
     def address(self, found: Lookup, qtype: str) -> DnsAnswer:
         """A/AAAA from the found items, following ExternalName CNAMEs (rules 16, 25)."""
@@ -122,22 +131,18 @@ class Answerer(ForwardInquiry):
         out: list[tuple[Record, ObjectRef, str]] = []
         seen: set[str] = set()
         open_ended = found.open_ended
+        canonical, ip_family, name, ttl = names.canonical_ip, names.ip_family, self.name, self.s.ttl
         for item in found.items:
-            if names.canonical_ip(item.host) is None:
+            host = item.host
+            if canonical(host) is None:
                 # ExternalName: the CNAME first, then the target's records (rule 25).
                 chain, open_ended = self.cname_chain(item, qtype)
                 out.extend(chain)
                 continue
-            if names.ip_family(item.host) != family or item.host in seen:
+            if ip_family(host) != family or host in seen:
                 continue
-            seen.add(item.host)  # the server deduplicates the message (rule 16)
-            out.append(
-                (
-                    Record(name=self.name, type=qtype, ttl=self.s.ttl, data=item.host),
-                    item.source,
-                    item.rule,
-                )
-            )
+            seen.add(host)  # the server deduplicates the message (rule 16)
+            out.append((Record(name=name, type=qtype, ttl=ttl, data=host), item.source, item.rule))
         if found.predicted:
             return self.predicted(found, qtype)
         if not out:

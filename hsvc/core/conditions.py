@@ -183,8 +183,7 @@ def pod_steps(
     returned (an answer built without its trace reads nothing else).
     """
     steps: list[Step] = []
-    start, stop = 0 if by_hostname else 1, None if slices else -1
-    for check, holds in zip(_CHECKS[start:stop], _HOLDS[start:stop], strict=True):
+    for check, holds in _WALKS[by_hostname, slices]:
         if failed_only and holds(cluster, pod, svc):
             continue
         step = check(cluster, pod, svc)
@@ -388,3 +387,16 @@ _HOLDS: tuple[Callable[[Indexes, Pod, Service], bool], ...] = (
     POD_CONDITIONS["ready"],
     lambda c, pod, svc: False,
 )
+# Each walk of pod_steps as (check, holds) pairs, by (by_hostname, slices): without
+# by_hostname the subdomain step is left out, without slices the slice step.
+_WALKS = {
+    (by_hostname, slices): tuple(
+        zip(
+            _CHECKS[0 if by_hostname else 1 : None if slices else -1],
+            _HOLDS[0 if by_hostname else 1 : None if slices else -1],
+            strict=True,
+        )
+    )
+    for by_hostname in (True, False)
+    for slices in (True, False)
+}

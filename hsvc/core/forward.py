@@ -117,7 +117,7 @@ class ForwardInquiry(Inquiry):
         """Service, endpoint and port names (rules 12-26, 40-42)."""
         p = self.p
         namespace, name = p.namespace, p.service
-        svc = self.c.service(namespace, name)
+        svc = self.c.services.get((namespace, name))  # ClusterIndex.service
         if svc is None:
             self.add([causes.missing_service_step(self.c, namespace, name)])
             return self.nx("R23", f"no Service {name!r} in namespace {namespace}")
@@ -126,7 +126,7 @@ class ForwardInquiry(Inquiry):
         below = p.kind in (NameKind.ENDPOINT, NameKind.ZONAL)
         if svc.is_external_name:
             return self._external_name(svc)
-        ready = self.c.ready_endpoints(namespace, name)
+        ready = self.c.endpoints.get((namespace, name), [])  # ClusterIndex.ready_endpoints
         if self.s.ignore_empty_service and not svc.is_headless and not ready:
             self.step(
                 "ready endpoints",
