@@ -85,8 +85,9 @@ class ListWriter(NamedTuple):
     """The text of a list in a row, whole or in pieces."""
 
     whole: Callable[[Sequence[Any]], str]  # raises LongRowError over LONG_ROW items
-    pieces: Callable[[Sequence[Any]], Iterator[str]]  # the same text, LONG_ROW items a piece
-    plain: Callable[[Sequence[Any]], bool]  # whether the items are of exactly the types known
+    # The same text, LONG_ROW items a piece; raises TypeError at once (before any piece)
+    # unless the items are of exactly the types known.
+    pieces: Callable[[Sequence[Any]], Iterator[str]]
     one: Callable[[Any], str]  # the text of a list of this one item, brackets included
 
 
@@ -123,17 +124,16 @@ def _typed(
     return typed
 
 
-def _bulk(
-    around: Sequence[str], fields: Sequence[Callable[[Any], Any]], varying: int, sep: str
-) -> Callable[[Sequence[Any]], str | None]:
-    """The text of many items, ``sep`` between, when they differ in field ``varying`` only.
+def _uniform(
+    around: Sequence[str], fields: Sequence[Callable[[Any], Any]], varying: int
+) -> Callable[[Sequence[Any]], tuple[str, str] | None]:
+    """The text before and after field ``varying`` of items that differ in it only.
 
     Each item's text is its ``fields``' values (str or int) between the ``around``
-    pieces; the varying field is text. None when any other field differs between items.
+    pieces. None when any other field differs between items (or is of another type).
     """
-    get = fields[varying]
 
-    def bulk(items: Sequence[Any]) -> str | None:
+    def uniform(items: Sequence[Any]) -> tuple[str, str] | None:
         texts = []
         for i, field in enumerate(fields):
             text = "" if i == varying else _same_text(list(map(field, items)))
@@ -142,31 +142,37 @@ def _bulk(
             texts.append(text)
         head = "".join(around[i] + texts[i] for i in range(varying)) + around[varying]
         after = range(varying + 1, len(fields))
-        tail = around[varying + 1] + "".join(texts[i] + around[i + 1] for i in after)
-        return head + (tail + sep + head).join(map(_escape, map(get, items))) + tail
+        return head, around[varying + 1] + "".join(texts[i] + around[i + 1] for i in after)
 
-    return bulk
+    return uniform
 
 
 def _listed(
     item: Callable[[T], str],
     indent: str,
-    plain: Callable[[Sequence[T]], bool],
+    fields: Sequence[Callable[[Any], Any]],
+    kinds: Sequence[type],
     one: Callable[[T], str],
-    bulk: Callable[[Sequence[T]], str | None],
+    around: Sequence[str],
+    varying: int,
 ) -> ListWriter:
     """The writer of a list whose ``[`` sits at ``indent``, each item's text by ``item``.
 
-    ``one`` writes a list of one item whole (its brackets included), ``bulk`` many
-    items at once (the text of ``item`` for each, ``,`` and a new line between) or
-    gives None.
+    ``one`` writes a list of one item whole (its brackets included). Each item's text
+    is its ``fields`` (of exactly ``kinds``, when not of a type the writer does not
+    know) between the ``around`` pieces; from :data:`MANY` items on, items that
+    differ in field ``varying`` only (a str) are written in one join of its text.
     """
     inner = indent + "  "
     at, sep, close = "[\n" + inner, ",\n" + inner, "\n" + indent + "]"
+    plain, uniform = _typed(fields, kinds), _uniform(around, fields, varying)
+    get, text_only = fields[varying], _ONLY[str]
 
-    def joined(items: Sequence[T]) -> str:
-        text = bulk(items) if len(items) >= MANY else None
-        return sep.join(map(item, items)) if text is None else text
+    def bulk(items: Sequence[T], shared: tuple[str, str] | None) -> str:
+        if shared is None:
+            return sep.join(map(item, items))
+        head, tail = shared
+        return head + (tail + sep + head).join(map(_escape, map(get, items))) + tail
 
     def whole(items: Sequence[T]) -> str:
         if len(items) == 1:  # the usual answer and provenance: no list to make and join
@@ -175,16 +181,32 @@ def _listed(
             return "[]"
         if len(items) > LONG_ROW:
             raise LongRowError
-        return at + joined(items) + close
+        return at + bulk(items, uniform(items) if len(items) >= MANY else None) + close
 
     def pieces(items: Sequence[T]) -> Iterator[str]:  # a long list's
-        head = at
-        for start in range(0, len(items), LONG_ROW):
-            yield head + joined(items[start : start + LONG_ROW])
-            head = sep
-        yield close
+        # The fields that do not vary found once for the whole list, and its types checked.
+        shared = uniform(items)
+        if shared is None or not text_only(map(type, map(get, items))):
+            if not plain(items):
+                raise TypeError("a value of a type the row's templates do not know")
+        return _chunks(at, sep, close, (bulk(part, shared) for part in _parts(items)))
 
-    return ListWriter(whole, pieces, plain, one)
+    return ListWriter(whole, pieces, one)
+
+
+def _chunks(at: str, sep: str, close: str, texts: Iterable[str]) -> Iterator[str]:
+    """A list's text from its parts' ``texts``: ``at`` before the first, ``sep`` between."""
+    head = at
+    for text in texts:
+        yield head + text
+        head = sep
+    yield close
+
+
+def _parts(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items``, :data:`LONG_ROW` a part."""
+    for start in range(0, len(items), LONG_ROW):
+        yield items[start : start + LONG_ROW]
 
 
 def _records(indent: str) -> ListWriter:
@@ -205,10 +227,8 @@ def _records(indent: str) -> ListWriter:
         text = number(ttl) if type(ttl) is int else scalar(ttl)
         return f"{only}{esc(r.data)}{p1}{esc(r.name)}{p2}{text}{p3}{esc(r.type)}{last}"
 
-    fields = [attrgetter(f) for f in _RECORD]
-    plain = _typed(fields, (str, str, int, str))
-    bulk = _bulk((p0, p1, p2, p3, p4), fields, 0, ",\n" + indent + "  ")  # data varies
-    return _listed(record, indent, plain, one, bulk)
+    fields = [attrgetter(f) for f in _RECORD]  # data varies
+    return _listed(record, indent, fields, (str, str, int, str), one, (p0, p1, p2, p3, p4), 0)
 
 
 def _sources(indent: str) -> ListWriter:
@@ -227,9 +247,8 @@ def _sources(indent: str) -> ListWriter:
 
     fields = [attrgetter("source.kind"), attrgetter("source.name")]
     fields += [attrgetter("source.namespace"), attrgetter("rule")]
-    plain = _typed(fields, (str, str, str, str))
-    bulk = _bulk((p0, p1, p2, p3, p4), fields, 1, ",\n" + indent + "  ")  # name varies
-    return _listed(source, indent, plain, one, bulk)
+    kinds, around = (str, str, str, str), (p0, p1, p2, p3, p4)
+    return _listed(source, indent, fields, kinds, one, around, 1)  # name varies
 
 
 def _shared(text: Callable[[T], str]) -> Callable[[T], str]:
@@ -349,12 +368,20 @@ def condition_writer(indent: str) -> Callable[[EndpointState], str]:
     p0, p1, p2, p3, p4, p5, p6, p7 = _pieces(indent, _CONDITION)
     at = indent + "  "
     esc = _escape
+    # The usual endpoint: one address, with its list's brackets joined to the text around.
+    only, last = p0 + "[\n" + at + "  ", "\n" + at + "]" + p1
+
+    def flag(value: object) -> str:
+        return "true" if value is True else "false" if value is False else scalar(value)
 
     def condition(e: EndpointState) -> str:
+        addresses = e.addresses
+        one = len(addresses) == 1
         return (
-            f"{p0}{_strings(e.addresses, at)}{p1}{esc(e.name)}{p2}{esc(e.pod)}"
-            f"{p3}{scalar(e.published)}{p4}{scalar(e.ready)}{p5}{scalar(e.serving)}"
-            f"{p6}{scalar(e.terminating)}{p7}"
+            f"{f'{only}{esc(addresses[0])}{last}' if one else p0 + _strings(addresses, at) + p1}"
+            f"{esc(e.name)}{p2}{esc(e.pod)}"
+            f"{p3}{flag(e.published)}{p4}{flag(e.ready)}{p5}{flag(e.serving)}"
+            f"{p6}{flag(e.terminating)}{p7}"
         )
 
     return condition
@@ -423,15 +450,13 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
             )
 
         def pieces(r: Row, layers: Mapping[str, str]) -> Iterator[str]:
-            later: list[tuple[ListWriter, Sequence[Any]]] = []
+            later: list[Iterator[str]] = []
 
             def put(lists: ListWriter) -> Listed:
                 def listed(items: Sequence[Any]) -> str:
                     if len(items) <= LONG_ROW:
                         return lists.whole(items)
-                    if not lists.plain(items):
-                        raise TypeError("a value of a type the row's templates do not know")
-                    later.append((lists, items))
+                    later.append(lists.pieces(items))  # TypeError here, before any piece
                     return _MARK
 
                 return listed
@@ -444,13 +469,11 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
     return make
 
 
-def _spliced(
-    head: str, tails: Sequence[str], lists: Sequence[tuple[ListWriter, Sequence[Any]]]
-) -> Iterator[str]:
+def _spliced(head: str, tails: Sequence[str], lists: Sequence[Iterator[str]]) -> Iterator[str]:
     """``head``, then each long list's pieces followed by the text after it."""
     yield head
-    for (writer, items), tail in zip(lists, tails, strict=True):
-        yield from writer.pieces(items)
+    for pieces, tail in zip(lists, tails, strict=True):
+        yield from pieces
         yield tail
 
 

@@ -288,7 +288,7 @@ conditions = st.builds(
     name=TEXT,
     addresses=st.lists(TEXT, max_size=3).map(tuple),
     pod=TEXT,
-    ready=st.none() | st.booleans(),
+    ready=st.none() | st.booleans() | st.integers(0, 1),  # 1 is no true
     serving=st.none() | st.booleans(),
     terminating=st.none() | st.booleans(),
     published=st.booleans(),
@@ -358,3 +358,20 @@ def test_rows_of_one_document_write_each_elapsed_time_as_json_dumps_does(times, 
 @pytest.mark.parametrize("ms", TIMES)
 def test_elapsed_text_is_the_rounded_time_json_dumps_writes(ms):
     assert rowtext.elapsed_text(ms) == json.dumps(round(ms, 2))
+
+
+@pytest.mark.parametrize("served", [0, 1, 2, 3])
+def test_a_long_row_with_short_lists_beside_its_long_one_is_json_dumps_of_the_row(served):
+    long = _a_row(LONG_ROW + 1)
+    obs = replace(long.checks[0].observation, answer=_a_row(served).expected.answer)
+    long = replace(long, checks=(replace(long.checks[0], observation=obs),))
+    (text,) = row_pieces([long], {}, "  ")
+    assert isinstance(text, Pieces)
+    assert "".join(text.parts) == _dumped(long, {}, "  ")
+
+
+def test_a_list_of_one_record_or_source_is_its_one_item_text():
+    r = _a_row(1)
+    records, sources = rowtext._records("  "), rowtext._sources("  ")
+    assert records.whole(r.expected.answer) == records.one(r.expected.answer[0])
+    assert sources.whole(r.expected.provenance) == sources.one(r.expected.provenance[0])
