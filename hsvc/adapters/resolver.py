@@ -73,7 +73,8 @@ def resolve_all(
     probe, beside the UDP run: :class:`_TcpProbe`). An
     attempt that times out is sent again up to ``retries`` more times (lost UDP
     packets), so one query takes at most ``timeout * (retries + 1)`` plus one
-    TCP ``timeout``.
+    TCP ``timeout`` (two when a query pipelined over TCP gets no answer and is
+    asked again on a connection of its own: :mod:`hsvc.adapters.followup`).
 
     Args:
         questions: What to ask; names may omit the trailing dot (they are
