@@ -59,7 +59,7 @@ from hsvc.flags import (
     WatchOpt,
     complete_services,
 )
-from hsvc.outstreams import BestEffort, Checked, end_process, silence_stdout, write_failed
+from hsvc.outstreams import BestEffort, Checked, silence_stdout, write_failed
 from hsvc.present import (
     Invocation,
     Progress,
@@ -564,7 +564,6 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> NoRet
         # `inspect -A` at 1,000 Services) need not be collected and freed one by one
         # at interpreter teardown (0.8 of 6.9 CPU s there). atexit handlers still run.
         gc.freeze()
-        end_process(code)
     sys.exit(code)
 
 

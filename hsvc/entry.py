@@ -54,9 +54,19 @@ def main() -> NoReturn:
     from hsvc.core.collector import collect_rarely
 
     collect_rarely()
+    from hsvc.adapters import regexcache
+
+    regexcache.install()  # before the modules load: their regular expressions from the last run
     from hsvc.adapters.initcache import install
 
     install()  # before hsvc's classes are defined: their __init__ code from the last run
     from hsvc.cli import main as run
+    from hsvc.outstreams import end_process, owns_process
 
-    run()
+    try:
+        run()
+    except SystemExit as done:
+        # Nothing else in the process waits for the exit: end it without teardown.
+        if type(done.code) is int and owns_process(sys._getframe(1)):
+            end_process(done.code)
+        raise

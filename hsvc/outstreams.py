@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, NoReturn, TextIO
 
 from hsvc.errors import ExitCode, WriteFailedError
@@ -100,6 +101,28 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):
         pass
+
+
+def owns_process(caller: FrameType | None) -> bool:
+    """Whether ``caller``, the frame that called the console script's ``main``, is the process.
+
+    That is the console script's own code, or ``python -m hsvc``'s below runpy, with no
+    profiler or tracer set. Anything else around it (``python -m cProfile``, which
+    writes its file once the run exits; a debugger; coverage; a program calling
+    ``main`` from a function) may still act on the exit, so the process ends the usual way.
+    """
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return False
+    if caller is None or caller.f_code.co_name != "<module>":
+        return False
+    if caller.f_globals.get("__name__") != "__main__":
+        return False
+    frame = caller.f_back
+    while frame is not None:
+        if frame.f_globals.get("__name__") != "runpy":
+            return False
+        frame = frame.f_back
+    return True
 
 
 def end_process(

@@ -8,7 +8,8 @@ each source it has compiled in one file next to hsvc's bytecode (``__pycache__``
 or under ``sys.pycache_prefix``), read at the next start. As for bytecode, nothing
 is written when ``PYTHONDONTWRITEBYTECODE`` (``sys.dont_write_bytecode``) is set or
 the folder cannot be written, and a file of another interpreter, or unreadable, is
-ignored: the code is compiled as without it.
+ignored: the code is compiled as without it. :class:`MarshalFile`, that stamped
+file, also keeps :mod:`hsvc.adapters.regexcache`'s programs.
 """
 
 from __future__ import annotations
@@ -20,64 +21,63 @@ import os
 import sys
 from pathlib import Path
 from types import CodeType
+from typing import Any
 
-from hsvc.core.dataclass import InitCompiler, compile_init
-
-__all__ = ["InitCache", "cache_file", "install"]
+__all__ = ["InitCache", "MarshalFile", "cache_file", "install"]
 
 MAX_SOURCES = 4096
-"""More sources than this in the file (old versions' classes piling up): keep this run's."""
+"""More entries than this in a file (old versions' piling up): keep this run's."""
 
 
-def _stamp() -> bytes:
+def _stamp(kind: str = "hsvc-inits") -> bytes:
     """What the file must start with: code is only valid for the interpreter that made it."""
     tag = sys.implementation.cache_tag
-    return f"hsvc-inits {sys.version} {tag} O{sys.flags.optimize}\n".encode()
+    return f"{kind} {sys.version} {tag} O{sys.flags.optimize}\n".encode()
 
 
-def cache_file() -> Path:
-    """Where the cache of hsvc's own classes lives, as ``__pycache__`` would hold it."""
+def cache_file(name: str = "dataclass-inits") -> Path:
+    """Where a cache of hsvc's own lives, as ``__pycache__`` would hold it."""
     package = Path(__file__).resolve().parent.parent
-    name = f"dataclass-inits.{sys.implementation.cache_tag}.marshal"
+    name = f"{name}.{sys.implementation.cache_tag}.marshal"
     prefix = sys.pycache_prefix
     if prefix:
         return Path(prefix + str(package)) / name
     return package / "__pycache__" / name
 
 
-class InitCache:
-    """Compiled ``__init__`` sources by source text, read from and written to ``path``."""
+class MarshalFile:
+    """A dictionary read from and written to ``path`` with marshal, stamped ``kind``.
+
+    A file of another interpreter, unreadable, or holding anything :meth:`valid`
+    refuses is ignored (the dictionary starts empty).
+    """
+
+    kind = "hsvc-inits"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.codes: dict[str, CodeType] = {}
+        self.codes: dict[Any, Any] = {}
         self.added = 0
         try:
             data = path.read_bytes()
         except OSError:
             return
-        stamp = _stamp()
+        stamp = _stamp(self.kind)
         if not data.startswith(stamp):
             return
         try:
             codes = marshal.loads(data[len(stamp) :])
         except (ValueError, EOFError, TypeError):
             return
-        if isinstance(codes, dict) and all(
-            isinstance(k, str) and isinstance(v, CodeType) for k, v in codes.items()
-        ):
+        if isinstance(codes, dict) and self.valid(codes):
             self.codes = codes
 
-    def compile(self, source: str) -> CodeType:
-        """The code of ``source``: from the file, else compiled (and kept for the next run)."""
-        code = self.codes.get(source)
-        if code is None:
-            code = self.codes[source] = compile_init(source)
-            self.added += 1
-        return code
+    def valid(self, codes: dict[Any, Any]) -> bool:
+        """Whether ``codes``, read from the file, may be used."""
+        raise NotImplementedError
 
     def save(self) -> None:
-        """Write the file when this run compiled something new (never raises)."""
+        """Write the file when this run added something new (never raises)."""
         if not self.added or sys.dont_write_bytecode:
             return
         codes = self.codes
@@ -89,17 +89,39 @@ class InitCache:
             # Created as bytecode is: the umask decides who may read it.
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as f:
-                f.write(_stamp() + marshal.dumps(codes))
+                f.write(_stamp(self.kind) + marshal.dumps(codes))
             os.replace(temporary, self.path)  # whole or not at all, for runs side by side
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             return
         self.added = 0
 
 
+class InitCache(MarshalFile):
+    """Compiled ``__init__`` sources by source text, read from and written to ``path``."""
+
+    codes: dict[str, CodeType]
+
+    def valid(self, codes: dict[Any, Any]) -> bool:
+        """Sources (text) and their code."""
+        return all(isinstance(k, str) and isinstance(v, CodeType) for k, v in codes.items())
+
+    def compile(self, source: str) -> CodeType:
+        """The code of ``source``: from the file, else compiled (and kept for the next run)."""
+        code = self.codes.get(source)
+        if code is None:
+            from hsvc.core.dataclass import compile_init
+
+            code = self.codes[source] = compile_init(source)
+            self.added += 1
+        return code
+
+
 def install(path: Path | None = None) -> InitCache:
     """Compile frozen ``__init__`` sources through a cache from now on; save it at exit."""
+    from hsvc.core.dataclass import InitCompiler
+
     cache = InitCache(cache_file() if path is None else path)
     InitCompiler.compile = cache.compile
     atexit.register(cache.save)

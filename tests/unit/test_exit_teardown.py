@@ -13,11 +13,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from hsvc.cli import main
-from hsvc.outstreams import end_process
+from hsvc.outstreams import end_process, owns_process
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -59,11 +61,17 @@ _TEARDOWN_PROBE = (
     "        write(2, b'torn down\\n')\n"
     "sys.addaudithook(hook)\n"
     "atexit.register(lambda: sys.stderr.write('atexit ran\\n'))\n"
-    "if sys.argv[1] == 'thread':\n"
+    "if sys.argv[1] == 'thread':  # before sys.argv is the command's\n"
     "    threading.Thread(target=lambda: (time.sleep(0.2), sys.stderr.write('waited\\n'))).start()\n"
+    "mode = sys.argv[1]\n"
     "sys.argv = ['hsvc', 'explain', sys.argv[2]]\n"
-    "from hsvc.cli import main\n"
-    "main()\n"
+    "from hsvc.entry import main\n"
+    "def embedding():\n"
+    "    try:\n"
+    "        main()\n"
+    "    except SystemExit as exc:\n"
+    "        sys.stderr.write(f'caught {exc.code}\\n')\n"
+    "embedding() if mode == 'embedded' else main()\n"
 )
 
 
@@ -150,3 +158,55 @@ def test_end_process_off_the_main_thread_exits_the_usual_way():
     thread.join()
     assert [e.code for e in caught if isinstance(e, SystemExit)] == [5]
     assert ends.calls == []
+
+
+def test_a_program_calling_main_itself_gets_the_exit():
+    done = _probe("embedded", "NOPE")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "caught 2" in lines and "torn down" in lines
+
+
+def test_a_profiled_run_exits_the_usual_way_so_the_profile_is_written(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\nsys.argv[1:] = ['explain', 'HSVC603']\nfrom hsvc.entry import main\nmain()\n"
+    )
+    written = tmp_path / "run.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(written), str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("HSVC603")
+    assert written.stat().st_size > 0
+
+
+def _frame(code: str, module: str, back: object = None) -> Any:
+    return SimpleNamespace(
+        f_code=SimpleNamespace(co_name=code), f_globals={"__name__": module}, f_back=back
+    )
+
+
+def test_only_the_processs_main_code_owns_the_process(monkeypatch):
+    assert not owns_process(None)
+    assert not owns_process(sys._getframe())  # a test function, under pytest
+    monkeypatch.setattr(sys, "gettrace", lambda: None)  # as without coverage's tracer
+    monkeypatch.setattr(sys, "getprofile", lambda: None)
+    script = _frame("<module>", "__main__")  # the console script
+    assert owns_process(script)
+    assert owns_process(
+        _frame(
+            "<module>",
+            "__main__",
+            _frame("_run_code", "runpy", _frame("_run_module_as_main", "runpy")),
+        )
+    )
+    assert not owns_process(_frame("<module>", "__main__", _frame("runctx", "cProfile")))
+    assert not owns_process(_frame("<module>", "hsvc.__main__"))  # imported, not run
+    assert not owns_process(_frame("embedding", "__main__"))
+    monkeypatch.setattr(sys, "getprofile", lambda: object())  # a profiler
+    assert not owns_process(script)

@@ -14,6 +14,7 @@ import pytest
 
 from hsvc.adapters import initcache
 from hsvc.adapters.initcache import InitCache
+from hsvc.adapters.regexcache import RegexCache
 from hsvc.core.dataclass import InitCompiler, compile_init, dataclass
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -145,7 +146,10 @@ def test_the_file_sits_with_hsvcs_bytecode(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_second_run_reads_the_code_the_first_wrote(tmp_path: Path) -> None:
-    """End to end: ``python -m hsvc`` twice, bytecode allowed, under a pycache prefix."""
+    """End to end: ``python -m hsvc`` twice, bytecode allowed, under a pycache prefix.
+
+    The regular expressions' cache (:mod:`hsvc.adapters.regexcache`) is written beside.
+    """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path)
     argv = [sys.executable, "-m", "hsvc", "records", "-f", "tests/data/seed", "--offline"]
@@ -158,3 +162,7 @@ def test_a_second_run_reads_the_code_the_first_wrote(tmp_path: Path) -> None:
     written = list(tmp_path.rglob("dataclass-inits.*.marshal"))
     assert len(written) == 1
     assert len(InitCache(written[0]).codes) > 50  # hsvc's own frozen classes
+    if sys.version_info[:2] == (3, 11):  # and the regular expressions' programs
+        programs = list(tmp_path.rglob("regex-programs.*.marshal"))
+        assert len(programs) == 1
+        assert len(RegexCache(programs[0], sys.modules["re._compiler"]).codes) > 20
