@@ -565,6 +565,13 @@ def _read_wire(wire: bytes) -> _Response | _Failure:
     fast = _decode(wire)
     if fast is not None:
         return fast
+    if len(wire) >= 12 and wire[2] & _TC >> 8:
+        # TC set (a large answer over UDP): dnspython reads the whole message before it
+        # raises Truncated with it, so one whose records are all there reads as it does
+        # with TC clear, truncated; one cut short goes to dnspython (its partial message).
+        whole = _decode(wire[:2] + bytes((wire[2] & ~(_TC >> 8),)) + wire[3:])
+        if whole is not None:
+            return whole._replace(truncated=True)
     import dns.exception  # noqa: TID251
     import dns.message  # noqa: TID251
 

@@ -477,3 +477,56 @@ def test_an_soa_name_is_checked_as_dnspython_checks_it(first):
     wire = head[:8] + b"\x00\x01\x00\x00" + head[12:] + soa  # one authority record, no OPT
     wire = wire[:6] + b"\x00\x00" + wire[8:]
     assert dnswire._read_answer(wire, 4, question) == read_by_dnspython(wire, 4, question)
+
+
+def by_dnspython_truncating(wire: bytes) -> dnswire._Response | dnswire._Failure:
+    """What the resolver read of any response before the fast path took truncated ones."""
+    try:
+        message = dns.message.from_wire(wire, one_rr_per_rrset=True, raise_on_truncation=True)
+    except dns.message.Truncated as exc:
+        return dnswire._response(exc.message())  # type: ignore[no-untyped-call]
+    except dns.exception.DNSException as exc:
+        return dnswire._Failure(Rcode.ERROR, dnswire._describe(exc))
+    return dnswire._response(message)
+
+
+def _with_tc(wire: bytes) -> bytes:
+    return wire[:2] + (int.from_bytes(wire[2:4], "big") | dnswire._TC).to_bytes(2, "big") + wire[4:]
+
+
+@settings(deadline=None)
+@given(
+    st.lists(records_(), max_size=6),
+    st.sampled_from(["A", "SRV", "PTR"]),
+    st.sampled_from([dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL]),
+    st.integers(0, 400),
+)
+def test_a_truncated_response_is_read_as_dnspython_reads_it(rrsets, qtype, rcode, cut):
+    """TC set: whole (its records all there, read fast) or cut anywhere (left to dnspython)."""
+    whole = _with_tc(response_wire("q.example.", qtype, 9, rrsets, rcode))
+    read = dnswire._read_wire(whole)
+    assert read == by_dnspython_truncating(whole)
+    assert isinstance(read, dnswire._Response) and read.truncated
+    if dnswire._decode(whole[:2] + bytes((whole[2] & 0xFD,)) + whole[3:]) is not None:
+        assert read.size == len(whole)
+    cut_short = whole[: max(12, len(whole) - cut)]
+    assert dnswire._read_wire(cut_short) == by_dnspython_truncating(cut_short)
+
+
+@settings(deadline=None)
+@given(st.lists(records_(ODD_LABEL), max_size=4), st.integers(0, 65535))
+def test_a_truncated_response_of_unusual_names_is_read_as_dnspython_reads_it(rrsets, qid):
+    wire = _with_tc(response_wire("q.example.", "A", qid, rrsets))
+    assert dnswire._read_wire(wire) == by_dnspython_truncating(wire)
+    question = dnswire._prepare(Question(name="q.example.", type="A"))
+    assert dnswire._read_answer(wire, qid, question) == slow_read(wire, qid, question)
+
+
+def test_a_truncated_answer_as_knotd_sends_it_is_read_fast():
+    """Header, question and OPT, TC set, no records: read without dnspython's parser."""
+    wire = _with_tc(response_wire("big.example.", "A", 5, []))
+    cleared = wire[:2] + bytes((wire[2] & 0xFD,)) + wire[3:]
+    assert dnswire._decode(wire) is None and dnswire._decode(cleared) is not None
+    read = dnswire._read_wire(wire)
+    assert read == by_dnspython_truncating(wire)
+    assert read == dnswire._Response(rcode=0, truncated=True, answer=(), size=len(wire))
