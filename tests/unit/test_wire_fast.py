@@ -12,6 +12,7 @@ import dataclasses
 import time
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -428,6 +429,8 @@ def mangled_responses(draw):
     if draw(st.booleans()):
         zone = ".".join(labels[draw(st.integers(0, len(labels) - 1)) :]) or "."
         response.authority.append(dns.rrset.from_text(zone, 30, "IN", "SOA", SOA_DATA))
+    if draw(st.booleans()):
+        response.flags |= dns.flags.TC  # read whole by dnspython, then handed over truncated
     wire = bytearray(response.to_wire())
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(12, len(wire) - 1))
@@ -477,3 +480,23 @@ def test_an_soa_name_is_checked_as_dnspython_checks_it(first):
     wire = head[:8] + b"\x00\x01\x00\x00" + head[12:] + soa  # one authority record, no OPT
     wire = wire[:6] + b"\x00\x00" + wire[8:]
     assert dnswire._read_answer(wire, 4, question) == read_by_dnspython(wire, 4, question)
+
+
+@pytest.mark.parametrize("addresses", [0, 1, 3])
+def test_a_truncated_answer_is_read_whole_as_dnspython_reads_it(addresses):
+    # dnspython reads a truncated message whole, then hands it over as truncated; the
+    # fast reader does the same without it (a headless Service's addresses over UDP).
+    question = dnswire._prepare(Question(name="web.bench.svc.cluster.local.", type="A"))
+    query = dns.message.make_query(question.name, "A", use_edns=0, payload=1232)
+    query.id = 9
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.TC
+    if addresses:
+        data = [f"10.0.0.{i + 1}" for i in range(addresses)]
+        response.answer.append(dns.rrset.from_text(question.name, 30, "IN", "A", *data))
+    wire = response.to_wire()
+    read = dnswire._read_answer(wire, 9, question)
+    assert read == read_by_dnspython(wire, 9, question)
+    assert isinstance(read, dnswire._Response)
+    assert read.truncated and len(read.answer) == addresses
+    assert dnswire._decode(wire) == read  # read without dnspython
