@@ -206,14 +206,14 @@ def _decode(wire: bytes) -> _Response | None:
     cluster DNS sends (A, AAAA, CNAME, NS, PTR, SRV answers; SOA, NS, address
     and OPT records in the other sections) to the same Records as
     :func:`_records`, checks the framing of every section, and returns None for
-    anything else (other types, extended rcodes, escapes, trailing bytes)
+    anything else (TC set, other types, extended rcodes, escapes, trailing bytes)
     so that dnspython decides, and words any error, as before.
     """
     if len(wire) < 12:
         return None
     flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire, 2)
     fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
-    if qdcount != 1 or fast_rcode is None:
+    if flags & _TC or qdcount != 1 or fast_rcode is None:
         return None
     read = _name(wire, 12, len(wire))
     if read is None:
@@ -223,9 +223,7 @@ def _decode(wire: bytes) -> _Response | None:
     # only for a question written out whole (no pointer of its own, which could reach
     # bytes the owner's bound excludes).
     plain = wire[end - 1] == 0 and (end == 13 or wire[end - 2] < 0xC0)
-    truncated = bool(flags & _TC)
-    owner = qname if plain else ""
-    return _records_of(wire, owner, end + 4, ancount, nscount, arcount, fast_rcode, truncated)
+    return _records_of(wire, qname if plain else "", end + 4, ancount, nscount, arcount, fast_rcode)
 
 
 def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Failure | None:
@@ -240,16 +238,13 @@ def _read_answer(wire: bytes, qid: int, question: _Prepared) -> _Response | _Fai
         ident, flags, qdcount, ancount, nscount, arcount = _HEADER_ID.unpack_from(wire)
         if ident == qid and flags & 0xF800 == _QR and qdcount == 1:  # QR set, opcode QUERY
             fast_rcode = _FAST_RCODE_OF.get(flags & 0xF)
-            if fast_rcode is not None:
-                truncated = bool(flags & _TC)
+            if fast_rcode is not None and not flags & _TC:
                 qname = question.name if question.plain else ""
-                if ancount == arcount == 1 and not nscount and qname and not truncated:
+                if ancount == arcount == 1 and not nscount and qname:
                     one = _one_record(wire, qname, end, fast_rcode)
                     if one is not None:
                         return one
-                fast = _records_of(
-                    wire, qname, end, ancount, nscount, arcount, fast_rcode, truncated
-                )
+                fast = _records_of(wire, qname, end, ancount, nscount, arcount, fast_rcode)
                 if fast is not None:
                     return fast
             return _read_wire(wire)
@@ -316,13 +311,10 @@ def _records_of(
     nscount: int,
     arcount: int,
     rcode: int,
-    truncated: bool = False,
 ) -> _Response | None:
     """The records after the question (ending at ``offset``), as :func:`_decode` reads them.
 
     ``qname``: the question's name, if it is written out whole at offset 12 ("" if not).
-    ``truncated``: the TC flag. dnspython reads a truncated message whole, then hands it
-    over as truncated; one it cannot read whole is left to it (it keeps what it read).
     """
     size = end = len(wire)
     answer: list[Record] = []
@@ -389,7 +381,7 @@ def _records_of(
         answer.append(record)
     if offset != end:
         return None
-    response: _Response = _tuple_new(_Response, (rcode, truncated, tuple(answer), size))
+    response: _Response = _tuple_new(_Response, (rcode, False, tuple(answer), size))
     return response
 
 
@@ -573,6 +565,13 @@ def _read_wire(wire: bytes) -> _Response | _Failure:
     fast = _decode(wire)
     if fast is not None:
         return fast
+    if len(wire) >= 12 and wire[2] & _TC >> 8:
+        # TC set (a large answer over UDP): dnspython reads the whole message before it
+        # raises Truncated with it, so one whose records are all there reads as it does
+        # with TC clear, truncated; one cut short goes to dnspython (its partial message).
+        whole = _decode(wire[:2] + bytes((wire[2] & ~(_TC >> 8),)) + wire[3:])
+        if whole is not None:
+            return whole._replace(truncated=True)
     import dns.exception  # noqa: TID251
     import dns.message  # noqa: TID251
 

@@ -294,22 +294,28 @@ def read_endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -
 def _endpoint(endpoint: Mapping[str, object], family: int, namespace: str) -> Endpoint:
     if type(endpoint) is not dict or not family:
         raise _Unusual
-    addresses = _list(endpoint, "addresses", str)
-    if not addresses:
+    addresses = endpoint.get("addresses")
+    if type(addresses) is not list or not addresses:
         raise _Unusual
     for address in addresses:
-        if _ip_version(address) != family:
+        if type(address) is not str or _ip_version(address) != family:
             raise _Unusual
     hostname = _text(endpoint, "hostname")
     if hostname and not _is_label(hostname):
         raise _Unusual
     conditions = _mapping(endpoint, "conditions")
+    ready = conditions.get("ready")
+    serving = conditions.get("serving")
+    terminating = conditions.get("terminating")
+    for state in (ready, serving, terminating):
+        if state is not None and type(state) is not bool:
+            raise _Unusual
     ref = endpoint.get("targetRef")
     return Endpoint(
         addresses=tuple(addresses),
-        ready=_condition(conditions, "ready"),
-        serving=_condition(conditions, "serving"),
-        terminating=_condition(conditions, "terminating"),
+        ready=ready,
+        serving=serving,
+        terminating=terminating,
         hostname=hostname,
         target_ref=None if ref is None else _ref(ref, namespace),
         node_name=_text(endpoint, "nodeName"),

@@ -127,7 +127,8 @@ class ForwardInquiry(Inquiry):
         if svc.is_external_name:
             return self._external_name(svc)
         ready = self.c.endpoints.get((namespace, name), [])  # ClusterIndex.ready_endpoints
-        if self.s.ignore_empty_service and not svc.is_headless and not ready:
+        headless = svc.is_headless
+        if self.s.ignore_empty_service and not headless and not ready:
             self.step(
                 "ready endpoints",
                 False,
@@ -150,11 +151,7 @@ class ForwardInquiry(Inquiry):
         base = names.under(self.zone_spelled, f"{name}.{namespace}.svc")
         if p.kind is NameKind.ZONAL:
             return self._zonal(svc, ready, base)
-        if (
-            p.kind is NameKind.ENDPOINT
-            and not svc.is_headless
-            and not self.s.clusterip_endpoint_names
-        ):
+        if p.kind is NameKind.ENDPOINT and not headless and not self.s.clusterip_endpoint_names:
             # Rule 15 is a CoreDNS extension: kube-dns and Cloud DNS (hsvc.core.flavour)
             # serve endpoint names only under headless Services.
             self.step(
@@ -170,7 +167,7 @@ class ForwardInquiry(Inquiry):
                 f"{server(self.s)} serves endpoint names only under headless Services; "
                 f"{namespace}/{name} is a ClusterIP Service",
             )
-        if (svc.is_headless or p.kind is NameKind.ENDPOINT) and self.s.noendpoints:
+        if (headless or p.kind is NameKind.ENDPOINT) and self.s.noendpoints:
             self.step(
                 "noendpoints",
                 False,
@@ -181,7 +178,7 @@ class ForwardInquiry(Inquiry):
                 subject=svc.ref,
             )
             return self.nx("R41", "the Corefile sets noendpoints: slices are not read")
-        if svc.is_headless or p.kind is NameKind.ENDPOINT:
+        if headless or p.kind is NameKind.ENDPOINT:
             return self._endpoints(svc, ready, base)
         return self._cluster_ip(svc, base)
 

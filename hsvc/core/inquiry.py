@@ -174,7 +174,7 @@ class Inquiry:
             provenance = tuple(
                 [made.get((id(s), r)) or _provenance(made, s, r) for _, s, r in records]
             )
-        all_rules = unique([*self.rules, *rules, *record_rules, "R43"])
+        all_rules = dict.fromkeys([*self.rules, *rules, *record_rules, "R43"])  # text.unique
         text = why or ""
         if self.notes:
             text = "; ".join([t for t in [text, *self.notes] if t])
@@ -183,12 +183,12 @@ class Inquiry:
             type=self.qtype,
             rcode=Rcode.NOERROR,
             answer=answer,
-            additional=tuple(additional or ()),
+            additional=tuple(additional) if additional else (),
             rules=rule_set(all_rules),
             explanation=text,
             provenance=provenance,
             open_ended=open_ended,
-            trace=self.answer_trace(),
+            trace=tuple(self.trace) if self.keep_trace else (),  # answer_trace
             uncertain=self.uncertain,
         )
 
@@ -215,8 +215,8 @@ class Inquiry:
             type=self.qtype,
             rcode=rcode,
             authority=(self.c.soa(self.zone),),
-            rules=rule_set(unique(self.rules)),
+            rules=rule_set(dict.fromkeys(self.rules)),  # text.unique
             explanation=f"{label}: {text}" if text else label,
             open_ended=open_ended,
-            trace=self.answer_trace(),
+            trace=tuple(self.trace) if self.keep_trace else (),  # answer_trace
         )

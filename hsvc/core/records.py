@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from hsvc.core import conditions, names
+from hsvc.core.answers import Answerer
 from hsvc.core.cluster import ClusterDns
 from hsvc.core.dataclass import dataclass
 from hsvc.core.explain import reason
@@ -209,7 +210,9 @@ class _Plan:
             parsed = self.c.parse_absolute(name)
         if parsed.kind is NameKind.OUTSIDE:
             return None  # e.g. a reverse zone the plugin does not serve (rule 34)
-        answer, trace = self.c.answer_parsed(parsed, qtype, keep_trace=self.traces)
+        # ClusterDns.answer_parsed, for the plan's own types
+        inquiry = Answerer(self.c, parsed, qtype, keep_trace=self.traces)
+        answer, trace = inquiry.run(), inquiry.trace
         why = reason(answer, trace) if expected_by_people and not answer.answer else ""
         self.items[key] = Expectation(group=group, subject=subject, expected=answer, reason=why)
         return answer

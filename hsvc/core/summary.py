@@ -134,7 +134,9 @@ def row_services(report: InspectReport) -> list[ServiceKey | None]:
     for row in report.rows:
         expected = row.expected
         name = expected.name
-        key = of_name(name)
+        # A name under a Service's domain holds ".svc." before its zone: one without it
+        # (a pod record, a PTR name) needs no look-up.
+        key = of_name(name) if ".svc." in name else None
         if key is None and name.endswith(".arpa."):
             targets = [r.data for r in expected.answer] or [
                 r.data for c in row.checks for r in c.observation.answer

@@ -303,3 +303,26 @@ def test_every_connection_is_closed_at_the_end(serve, monkeypatch) -> None:
     )
     assert _answered(outcomes, questions)
     assert opened and all(s.fileno() == -1 for s in opened)
+
+
+def test_large_answers_are_read_without_dnspythons_parser(make_knot) -> None:
+    """knotd's truncated UDP answers, then TCP: dnspython's message parser stays unloaded."""
+    from tests.integration.test_client_imports import in_fresh_python
+    from tests.integration.test_resolver import BIG, REVERSE_ZONE, cluster_zone
+
+    knot = make_knot({"cluster.local": cluster_zone(), "10.in-addr.arpa": REVERSE_ZONE})
+    code = (
+        "import json, sys\n"
+        "from hsvc.adapters.resolver import resolve_all\n"
+        "from hsvc.core.model import Nameserver, Question\n"
+        f"server = Nameserver(host='127.0.0.1', port={knot.port})\n"
+        "names = ['big.ms.svc.cluster.local.', 'medium.ms.svc.cluster.local.'] * 3\n"
+        "obs = resolve_all([Question(name=n, type='A') for n in names], [server])\n"
+        "print('\\n--- result ---')\n"
+        "print(json.dumps([[len(o.answer), o.truncated, o.transport.edns_truncated,\n"
+        "    o.transport.plain_truncated, o.transport.tcp_error] for o in obs]\n"
+        "    + ['dns.message' in sys.modules]))\n"
+    )
+    *rows, loaded = in_fresh_python(code)
+    assert loaded is False
+    assert rows == [[len(BIG), True, True, True, ""], [40, False, False, True, ""]] * 3

@@ -12,7 +12,6 @@ import dataclasses
 import time
 
 import dns.exception
-import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -429,8 +428,6 @@ def mangled_responses(draw):
     if draw(st.booleans()):
         zone = ".".join(labels[draw(st.integers(0, len(labels) - 1)) :]) or "."
         response.authority.append(dns.rrset.from_text(zone, 30, "IN", "SOA", SOA_DATA))
-    if draw(st.booleans()):
-        response.flags |= dns.flags.TC  # read whole by dnspython, then handed over truncated
     wire = bytearray(response.to_wire())
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(12, len(wire) - 1))
@@ -482,21 +479,54 @@ def test_an_soa_name_is_checked_as_dnspython_checks_it(first):
     assert dnswire._read_answer(wire, 4, question) == read_by_dnspython(wire, 4, question)
 
 
-@pytest.mark.parametrize("addresses", [0, 1, 3])
-def test_a_truncated_answer_is_read_whole_as_dnspython_reads_it(addresses):
-    # dnspython reads a truncated message whole, then hands it over as truncated; the
-    # fast reader does the same without it (a headless Service's addresses over UDP).
-    question = dnswire._prepare(Question(name="web.bench.svc.cluster.local.", type="A"))
-    query = dns.message.make_query(question.name, "A", use_edns=0, payload=1232)
-    query.id = 9
-    response = dns.message.make_response(query)
-    response.flags |= dns.flags.TC
-    if addresses:
-        data = [f"10.0.0.{i + 1}" for i in range(addresses)]
-        response.answer.append(dns.rrset.from_text(question.name, 30, "IN", "A", *data))
-    wire = response.to_wire()
-    read = dnswire._read_answer(wire, 9, question)
-    assert read == read_by_dnspython(wire, 9, question)
-    assert isinstance(read, dnswire._Response)
-    assert read.truncated and len(read.answer) == addresses
-    assert dnswire._decode(wire) == read  # read without dnspython
+def by_dnspython_truncating(wire: bytes) -> dnswire._Response | dnswire._Failure:
+    """What the resolver read of any response before the fast path took truncated ones."""
+    try:
+        message = dns.message.from_wire(wire, one_rr_per_rrset=True, raise_on_truncation=True)
+    except dns.message.Truncated as exc:
+        return dnswire._response(exc.message())  # type: ignore[no-untyped-call]
+    except dns.exception.DNSException as exc:
+        return dnswire._Failure(Rcode.ERROR, dnswire._describe(exc))
+    return dnswire._response(message)
+
+
+def _with_tc(wire: bytes) -> bytes:
+    return wire[:2] + (int.from_bytes(wire[2:4], "big") | dnswire._TC).to_bytes(2, "big") + wire[4:]
+
+
+@settings(deadline=None)
+@given(
+    st.lists(records_(), max_size=6),
+    st.sampled_from(["A", "SRV", "PTR"]),
+    st.sampled_from([dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL]),
+    st.integers(0, 400),
+)
+def test_a_truncated_response_is_read_as_dnspython_reads_it(rrsets, qtype, rcode, cut):
+    """TC set: whole (its records all there, read fast) or cut anywhere (left to dnspython)."""
+    whole = _with_tc(response_wire("q.example.", qtype, 9, rrsets, rcode))
+    read = dnswire._read_wire(whole)
+    assert read == by_dnspython_truncating(whole)
+    assert isinstance(read, dnswire._Response) and read.truncated
+    if dnswire._decode(whole[:2] + bytes((whole[2] & 0xFD,)) + whole[3:]) is not None:
+        assert read.size == len(whole)
+    cut_short = whole[: max(12, len(whole) - cut)]
+    assert dnswire._read_wire(cut_short) == by_dnspython_truncating(cut_short)
+
+
+@settings(deadline=None)
+@given(st.lists(records_(ODD_LABEL), max_size=4), st.integers(0, 65535))
+def test_a_truncated_response_of_unusual_names_is_read_as_dnspython_reads_it(rrsets, qid):
+    wire = _with_tc(response_wire("q.example.", "A", qid, rrsets))
+    assert dnswire._read_wire(wire) == by_dnspython_truncating(wire)
+    question = dnswire._prepare(Question(name="q.example.", type="A"))
+    assert dnswire._read_answer(wire, qid, question) == slow_read(wire, qid, question)
+
+
+def test_a_truncated_answer_as_knotd_sends_it_is_read_fast():
+    """Header, question and OPT, TC set, no records: read without dnspython's parser."""
+    wire = _with_tc(response_wire("big.example.", "A", 5, []))
+    cleared = wire[:2] + bytes((wire[2] & 0xFD,)) + wire[3:]
+    assert dnswire._decode(wire) is None and dnswire._decode(cleared) is not None
+    read = dnswire._read_wire(wire)
+    assert read == by_dnspython_truncating(wire)
+    assert read == dnswire._Response(rcode=0, truncated=True, answer=(), size=len(wire))
