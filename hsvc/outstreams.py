@@ -109,9 +109,12 @@ def owns_process(caller: FrameType | None) -> bool:
     That is the console script's own code, or ``python -m hsvc``'s below runpy, with no
     profiler or tracer set. Anything else around it (``python -m cProfile``, which
     writes its file once the run exits; a debugger; coverage; a program calling
-    ``main`` from a function) may still act on the exit, so the process ends the usual way.
+    ``main`` from a function; ``python -i``, whose prompt follows the exit) may still
+    act on the exit, so the process ends the usual way.
     """
     if sys.getprofile() is not None or sys.gettrace() is not None:
+        return False
+    if sys.flags.inspect:
         return False
     if caller is None or caller.f_code.co_name != "<module>":
         return False

@@ -185,6 +185,20 @@ def test_a_profiled_run_exits_the_usual_way_so_the_profile_is_written(tmp_path):
     assert written.stat().st_size > 0
 
 
+def test_a_run_under_python_i_exits_to_its_prompt():
+    # python -i reads its prompt once the run exits: the run must exit, not end the process.
+    done = subprocess.run(
+        [sys.executable, "-i", "-m", "hsvc", "explain", "HSVC603"],
+        cwd=ROOT,
+        input="print('prompt read')\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.startswith("HSVC603"), done.stderr
+    assert "prompt read" in done.stdout, done.stderr
+
+
 def _frame(code: str, module: str, back: object = None) -> Any:
     return SimpleNamespace(
         f_code=SimpleNamespace(co_name=code), f_globals={"__name__": module}, f_back=back
