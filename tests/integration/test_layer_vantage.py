@@ -100,6 +100,42 @@ def test_the_pod_asks_each_layer_and_the_stale_node_cache_is_named(
     assert all("NodeLocal DNSCache" in f["hint"] for f in stale_found)
 
 
+@pytest.mark.parametrize("silent", ["10.244.0.11", "169.254.20.10"])
+def test_a_layer_that_never_answers_is_timed_out_not_stale(
+    run, api_server, kubeconfig: Path, make_knot, tmp_path: Path, silent: str
+) -> None:
+    """No answer is no evidence (rule 43): the silent layer times out, the stale one is named.
+
+    The sandbox's dig answers an address it has no route for as an unreachable
+    server does ("no servers could be reached"), at once: no timing involved.
+    """
+    cluster(api_server, port=5353)
+    stale = make_knot(stale_eureka1_zones())
+    good = make_knot(seed_zones())
+    routes = {
+        ("169.254.20.10", 53): stale.port,
+        (CLUSTER_IP, 53): stale.port,
+        ("10.244.0.10", 5353): good.port,
+        ("10.244.0.11", 5353): good.port,
+    }
+    routes = {where: port for where, port in routes.items() if where[0] != silent}
+    sandbox = PodSandbox(tmp_path / "pod", RESOLV_CONF, routes)
+    api_server.on_exec_run("ms", "client", sandbox)
+    result = inspect_from_the_pod(run, kubeconfig)
+    assert result.code == ExitCode.MISMATCH, result.err
+    doc = result.json()
+    quiet = f"pod ms/client (dig @{silent}{':5353' if silent.startswith('10.244.') else ''})"
+    assert quiet in doc["layers"], doc["layers"]
+    answers = [a for r in doc["rows"] for a in r["actual"] if a["server"] == quiet]
+    assert answers and all(a["verdict"] == "error" for a in answers), answers
+    stale_found = [f for f in doc["findings"] if f["code"] == "HSVC806"]
+    assert stale_found
+    assert not any(f["message"].startswith("CoreDNS") for f in stale_found)
+    assert all(f["message"].startswith("node-local on node worker-1 ") for f in stale_found)
+    named = {f["message"].split(" holds ")[0] for f in stale_found}
+    assert doc["layers"][quiet] not in named, named
+
+
 def test_without_a_node_cache_the_pod_asks_only_its_resolver(
     run, api_server, kubeconfig: Path, make_knot, tmp_path: Path
 ) -> None:
