@@ -452,11 +452,13 @@ def _describe(exc: BaseException) -> str:
     """Say in a few words why an exchange failed."""
     if isinstance(exc, MismatchError):
         return _MISMATCH
-    message = sys.modules.get("dns.message")  # none of its errors before it is imported
-    if message is not None and isinstance(exc, message.ShortHeader):
+    # None of their errors before they are imported; getattr, as another thread may be
+    # importing them (a module is in sys.modules before its names are).
+    short = getattr(sys.modules.get("dns.message"), "ShortHeader", None)
+    if short is not None and isinstance(exc, short):
         return "malformed response: shorter than a DNS header"
-    exception = sys.modules.get("dns.exception")
-    if exception is not None and isinstance(exc, exception.DNSException):
+    malformed = getattr(sys.modules.get("dns.exception"), "DNSException", None)
+    if malformed is not None and isinstance(exc, malformed):
         return f"malformed response: {_sentence(exc)}"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
