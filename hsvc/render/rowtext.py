@@ -17,14 +17,18 @@ from functools import lru_cache, partial
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from hsvc.core.compare import Row, ServerCheck
-from hsvc.core.model import Provenance, Record, Transport
+from hsvc.core.compare import Row, ServerCheck, Verdict
+from hsvc.core.model import Provenance, Rcode, Record, Transport
+from hsvc.core.records import Group
 from hsvc.core.report import EndpointState
 
 T = TypeVar("T")
 
 _escape = json.encoder.encode_basestring_ascii
 
+
+# The text of the values most fields of a row hold: the empty text and the enums' values.
+named = {v: _escape(v) for v in ("", *Rcode, *Verdict, *Group)}.get
 
 # A list of more records than this is written by the general writer, in pieces (the
 # row's text alone would be megabytes).
@@ -338,12 +342,13 @@ def _actual(indent: str) -> Actual:
         low, large, got = o.low_confidence, o.too_large, o.answer
         return (
             f"{head}{'[]' if not got else one(got[0]) if len(got) == 1 else records(got)}"
-            f"{p1}{ms}{p2}{esc(o.error)}"
+            f"{p1}{ms}{p2}{named(o.error) or esc(o.error)}"
             f"{p3}{esc(layers.get(o.server, ''))}"
             f"{p4}{'true' if low is True else 'false' if low is False else scalar(low)}"
-            f"{p5}{esc(check.note)}{p6}{esc(o.rcode)}{p7}{esc(o.server)}{p8}{size_text}"
+            f"{p5}{named(check.note) or esc(check.note)}{p6}{named(o.rcode) or esc(o.rcode)}"
+            f"{p7}{esc(o.server)}{p8}{size_text}"
             f"{p9}{'true' if large is True else 'false' if large is False else scalar(large)}"
-            f"{p10}{carried(o.transport)}{p11}{esc(check.verdict)}{tail}"
+            f"{p10}{carried(o.transport)}{p11}{named(check.verdict) or esc(check.verdict)}{tail}"
         )
 
     def actual(r: Row, layers: Layers, carried: Carried, records: Listed, times: Times) -> str:
@@ -439,12 +444,14 @@ def row_writer(indent: str) -> Callable[[], RowWriters]:
                 f"{'[]' if not answer else one(answer[0]) if len(answer) == 1 else records(answer)}"
                 f"{x1}{esc(x.explanation)}{x2}"
                 f"{'true' if ended is True else 'false' if ended is False else scalar(ended)}"
-                f"{x3}{strings(x.predicted) if x.predicted else '[]'}{x4}{esc(x.rcode)}"
+                f"{x3}{strings(x.predicted) if x.predicted else '[]'}"
+                f"{x4}{named(x.rcode) or esc(x.rcode)}"
                 f"{reason_head + esc(r.reason) if r.reason else ''}"
                 f"{x5}{strings(x.rules)}{x6}"
                 f"{'[]' if not prov else source(prov[0]) if len(prov) == 1 else sources(prov)}"
-                f"{x7}{esc(x.uncertain)}"
-                f"{x8r2}{esc(r.group)}{r3}{esc(x.name)}{r4}{esc(r.status)}"
+                f"{x7}{named(x.uncertain) or esc(x.uncertain)}"
+                f"{x8r2}{named(r.group) or esc(r.group)}{r3}{esc(x.name)}"
+                f"{r4}{named(r.status) or esc(r.status)}"
                 f"{r5j0}{esc(s.kind)}{j1}{esc(s.name)}{j2}{esc(s.namespace)}"
                 f"{j3r6}{esc(x.type)}{r7}"  # Row.name and Row.type are the answer's
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 import pytest
 from hypothesis import given, settings
@@ -375,3 +375,22 @@ def test_a_list_of_one_record_or_source_is_its_one_item_text():
     records, sources = rowtext._records("  "), rowtext._sources("  ")
     assert records.whole(r.expected.answer) == records.one(r.expected.answer[0])
     assert sources.whole(r.expected.provenance) == sources.one(r.expected.provenance[0])
+
+
+class Other(StrEnum):
+    OK = "ok"
+    EMPTY = ""
+    NOERROR = "NOERROR"
+
+
+@pytest.mark.parametrize("text", ["ok", "NOERROR", "", "Ok", Other.OK, Verdict.OK, Rcode.NOERROR])
+@pytest.mark.parametrize("kind", list(Other))
+def test_a_value_equal_to_an_enums_value_is_written_as_its_text(text, kind):
+    # The enums' fields hold another enum of the same values, the text fields those values.
+    r = _a_row(error=text)
+    obs = replace(r.checks[0].observation, rcode=kind)
+    check = replace(r.checks[0], observation=obs, verdict=kind, note=text)
+    r = replace(r, checks=(check,), status=kind, group=kind)
+    r = replace(r, expected=replace(r.expected, rcode=kind, uncertain=text))
+    (text_of_row,) = row_texts([r], {}, "  ")
+    assert text_of_row == _dumped(r, {}, "  ")
