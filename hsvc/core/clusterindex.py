@@ -45,6 +45,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+# A slice's ports (held, so the key's id stays theirs) and the port numbers a name asks for.
+_PortNumbers = tuple[tuple[EndpointPort, ...], list[int]]
+
+
 def _settled(index: dict[K, list[V]]) -> dict[K, tuple[V, ...]]:
     """An index built by appending, kept as tuples.
 
@@ -209,6 +213,8 @@ class ClusterIndex:
         self.shared_steps: dict[tuple[object, ...], Step] = {}
         self.provenances: dict[tuple[int, str], Provenance] = {}  # hsvc.core.inquiry
         self.glue_records: dict[tuple[str, str], Record] = {}  # SRV glue, hsvc.core.answers
+        # A slice's ports and the numbers a name asks for of them (hsvc.core.forward).
+        self.port_numbers: dict[tuple[int, str, str, bool], _PortNumbers] = {}
         self._slice_index: dict[tuple[str, str], _SliceIndex] = {}
 
     def _index_predicted(self, *, predict: bool) -> None:

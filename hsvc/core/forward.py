@@ -353,8 +353,7 @@ class ForwardInquiry(Inquiry):
         for ep in chosen:
             known = numbers.get(id(ep.ports))
             if known is None or known[0] is not ep.ports:
-                wanted = _numbers(ep.ports, port, proto)
-                known = numbers[id(ep.ports)] = (ep.ports, wanted if every_port else wanted[:1])
+                known = numbers[id(ep.ports)] = self._port_numbers(ep.ports, every_port)
             if known[1]:
                 target = f"{ep.name}.{base}"
                 for number in known[1]:
@@ -379,6 +378,17 @@ class ForwardInquiry(Inquiry):
         )
         self.notes.extend(predicted)
         return Lookup(items=items, rules=[rule, "R2", "R6"], why=why)
+
+    def _port_numbers(
+        self, ports: tuple[EndpointPort, ...], every_port: bool
+    ) -> tuple[tuple[EndpointPort, ...], list[int]]:
+        """``ports`` and the numbers the name asks for of them, made once per engine."""
+        key = (id(ports), self.p.port, self.p.protocol, every_port)
+        known = self.c.port_numbers.get(key)
+        if known is None or known[0] is not ports:  # the value holds the tuple: ids stay
+            wanted = _numbers(ports, self.p.port, self.p.protocol)
+            known = self.c.port_numbers[key] = (ports, wanted if every_port else wanted[:1])
+        return known
 
     def _pending(self, svc: Service, pending: list[PredictedEndpoint], rule: str) -> Lookup:
         """Desired state: endpoints of pods not started yet answer, their addresses unknown."""

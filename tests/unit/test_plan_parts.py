@@ -200,3 +200,15 @@ def test_rule16_an_address_lookup_keeps_one_item_per_endpoint_and_srv_every_port
     assert {i.host for i in found["A"].items} == {i.host for i in found["SRV"].items}
     assert len(cluster.answer(name, "A").answer) == 3
     assert len(cluster.answer(name, "SRV").answer) == 6
+
+
+@FAST
+@given(selected_worlds())
+def test_rule18_answers_from_the_engines_shared_tables_equal_a_fresh_engines(world: World) -> None:
+    # The plan's engine shares SRV glue and each slice's port numbers across its
+    # questions; an engine made for one question alone shares nothing (rules 16, 18, 19).
+    cluster = world.cluster
+    for planned in expectations(cluster, traces=False):
+        if planned.expected.type in ("A", "AAAA", "SRV"):
+            alone = world.cluster.answer(planned.expected.name, planned.expected.type)
+            assert planned.expected == replace(alone, trace=()), planned.expected.name
