@@ -127,6 +127,58 @@ def _name_end(wire: bytes, qname: str, at: int, end: int) -> int:
     return -1 if read is None else read[1]
 
 
+def _under_question(wire: bytes, offset: int, bound: int, qname: str) -> tuple[str, int] | None:
+    """Read labels then a pointer into the question's name, as :func:`_walk` reads them.
+
+    The usual owner of an SRV answer's address records (``web-7`` then a pointer to
+    the question's ``web.bench.svc.cluster.local``): the question is written whole at
+    offset 12 as ``qname``, before any name after it, so the pointer goes backwards
+    and needs no walk. None for any other name (left to :func:`_name`).
+    """
+    at = offset
+    labels = 0
+    while at < bound:
+        size = wire[at]
+        if size >= 0xC0:
+            break
+        if not size or size > 44:  # no pointer, or a length that reads as text
+            return None
+        at += size + 1
+        labels += 1
+    if not labels or at + 1 >= bound:
+        return None
+    target = ((wire[at] & 0x3F) << 8 | wire[at + 1]) - 12
+    tail = qname if target == 0 else _suffix(qname, target)
+    if len(tail) < 2 or at - offset + 1 + len(tail) > 255:  # "" or the root: not this shape
+        return None
+    text = wire[offset + 1 : at].translate(_LENGTH_DOTS)
+    if text.count(b".") != labels - 1 or not _PLAIN_JOINED.fullmatch(text):
+        return None
+    return text.decode("ascii").lower() + "." + tail, at + 2
+
+
+def _label_then_question(wire: bytes, at: int, end: int, qname: str, qend: int) -> str:
+    """Read one label then the question's name from a label on, written whole, ending at ``end``.
+
+    The usual SRV target (``web-7`` then ``web.bench.svc.cluster.local``, written
+    uncompressed as RFC 2782 asks) as :func:`_name` reads it; "" for any other name
+    (left to it). ``qname``: the question's name as read, written whole from offset 12
+    to ``qend``.
+    """
+    size = wire[at] if at < end else 0
+    after = at + 1 + size
+    skipped = qend - 12 - (end - after)  # the question's bytes before the target's tail
+    if not 0 < size <= 63 or skipped < 0 or end - at > 255 or len(qname) < 2:
+        return ""
+    tail = qname if not skipped else _suffix(qname, skipped)
+    label = wire[at + 1 : after]
+    if not tail or wire[after:end] != wire[12 + skipped : qend]:
+        return ""
+    if b"." in label or not _PLAIN_JOINED.fullmatch(label):
+        return ""
+    return label.decode("ascii").lower() + "." + tail
+
+
 def _suffix(qname: str, at: int) -> str:
     """The name from ``at`` bytes into the question's name (written whole at offset 12), or "".
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from hsvc.adapters.dnsname import _name, _name_end, _suffix
+from hsvc.adapters.dnsname import _label_then_question, _name, _name_end, _suffix, _under_question
 from hsvc.adapters.dnsquery import _OPT_RR as _OPT_RR
 from hsvc.adapters.dnsquery import _QUERY_HEADER as _QUERY_HEADER
 from hsvc.adapters.dnsquery import _RD as _RD
@@ -192,6 +192,7 @@ _IN = 1  # dns.rdataclass.IN
 # and type, payload, extended rcode, version and flags, data length.
 _ONE_A = struct.Struct("!HHHIHBBBB3s2xB3x2s")
 _ONE_A_SHAPE = (0xC00C, RDATATYPES["A"], _IN, 4, _ROOT_OPT, 0, b"\0\0")
+_SRV_HEAD = struct.Struct("!HHH")  # an SRV record's priority, weight and port
 _DECIMAL = tuple(str(byte) for byte in range(256))  # an address byte as inet_ntoa writes it
 # A TTL with its top bit set reads as 0 (RFC 2181 section 8), as dnspython reads it.
 _MAX_TTL = 0x7FFFFFFF
@@ -319,6 +320,7 @@ def _records_of(
     size = end = len(wire)
     answer: list[Record] = []
     opt_seen = False
+    qend = offset - 4  # where the question's name ends
     count = ancount + nscount + arcount
     if arcount == 1 and wire[-11:-8] == _ROOT_OPT and not wire[-6] and wire[-2:] == b"\0\0":
         # The usual last record: an OPT without options or extended rcode, 11 bytes.
@@ -338,6 +340,8 @@ def _records_of(
             and (tail := _suffix(qname, ((wire[offset] & 0x3F) << 8 | wire[offset + 1]) - 12))
         ):
             owner, at = tail, offset + 2  # a pointer to the zone in the question (an SOA's owner)
+        elif qname and (under := _under_question(wire, offset, size, qname)):
+            owner, at = under  # a label under the question's name (an SRV target's address)
         else:
             read = _name(wire, offset, size)
             if read is None:
@@ -369,6 +373,13 @@ def _records_of(
             return None
         if rdtype == _A and rdlen == 4:
             data: str | None = _ntoa(wire[start:offset])
+        elif (
+            rdtype == _SRV
+            and rdlen > 7
+            and qname
+            and (target := _label_then_question(wire, start + 6, offset, qname, qend))
+        ):
+            data = "{} {} {} ".format(*_SRV_HEAD.unpack_from(wire, start)) + target
         else:
             data = _rdata(wire, rdtype, start, offset)
             if data is None:
@@ -452,11 +463,13 @@ def _describe(exc: BaseException) -> str:
     """Say in a few words why an exchange failed."""
     if isinstance(exc, MismatchError):
         return _MISMATCH
-    message = sys.modules.get("dns.message")  # none of its errors before it is imported
-    if message is not None and isinstance(exc, message.ShortHeader):
+    # None of their errors before they are imported; getattr, as another thread may be
+    # importing them (a module is in sys.modules before its names are).
+    short = getattr(sys.modules.get("dns.message"), "ShortHeader", None)
+    if short is not None and isinstance(exc, short):
         return "malformed response: shorter than a DNS header"
-    exception = sys.modules.get("dns.exception")
-    if exception is not None and isinstance(exc, exception.DNSException):
+    malformed = getattr(sys.modules.get("dns.exception"), "DNSException", None)
+    if malformed is not None and isinstance(exc, malformed):
         return f"malformed response: {_sentence(exc)}"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"

@@ -8,10 +8,8 @@ each source it has compiled in one file next to hsvc's bytecode (``__pycache__``
 or under ``sys.pycache_prefix``), read at the next start. As for bytecode, nothing
 is written when ``PYTHONDONTWRITEBYTECODE`` (``sys.dont_write_bytecode``) is set or
 the folder cannot be written, and a file of another interpreter, or unreadable, is
-ignored: the code is compiled as without it. On CPython 3.11 the methods the
-standard decorator writes (hsvc's other classes, the libraries') are kept the same
-way, in a file of their own. :class:`MarshalFile`, that stamped file, also keeps
-:mod:`hsvc.adapters.regexcache`'s programs.
+ignored: the code is compiled as without it. :class:`MarshalFile`, that stamped
+file, also keeps :mod:`hsvc.adapters.regexcache`'s programs.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ import contextlib
 import marshal
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -101,26 +98,10 @@ class MarshalFile:
         self.added = 0
 
 
-def compile_standard(source: str) -> CodeType:
-    """The code of a standard dataclass method's source, as its ``exec`` compiles it.
-
-    ``dataclasses`` has no ``from __future__`` imports, so neither has its code (here
-    they would be inherited: annotations would stay text).
-    """
-    return compile(source, "<string>", "exec", dont_inherit=True)
-
-
 class InitCache(MarshalFile):
-    """Compiled ``__init__`` sources by source text, read from and written to ``path``.
-
-    ``compiler`` compiles a source not in the file (default: hsvc's, ``compile_init``).
-    """
+    """Compiled ``__init__`` sources by source text, read from and written to ``path``."""
 
     codes: dict[str, CodeType]
-
-    def __init__(self, path: Path, compiler: Callable[[str], CodeType] | None = None) -> None:
-        super().__init__(path)
-        self.compiler = compiler
 
     def valid(self, codes: dict[Any, Any]) -> bool:
         """Sources (text) and their code."""
@@ -132,66 +113,16 @@ class InitCache(MarshalFile):
         if code is None:
             from hsvc.core.dataclass import compile_init
 
-            code = self.codes[source] = (self.compiler or compile_init)(source)
+            code = self.codes[source] = compile_init(source)
             self.added += 1
         return code
 
 
 def install(path: Path | None = None) -> InitCache:
-    """Compile dataclasses' methods through a cache from now on; save it at exit.
-
-    hsvc's frozen ``__init__`` sources, and on CPython 3.11 the methods the standard
-    decorator writes (hsvc's other classes, the libraries': typer's), in a file of
-    their own beside ``path``.
-    """
+    """Compile frozen ``__init__`` sources through a cache from now on; save it at exit."""
     from hsvc.core.dataclass import InitCompiler
 
     cache = InitCache(cache_file() if path is None else path)
     InitCompiler.compile = cache.compile
     atexit.register(cache.save)
-    if sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11):
-        import dataclasses
-
-        standard = InitCache(
-            cache.path.with_name(cache_file("standard-inits").name), compile_standard
-        )
-        module: Any = dataclasses
-        module._create_fn = _standard_create_fn(standard, module)
-        atexit.register(standard.save)
     return cache
-
-
-def _standard_create_fn(cache: InitCache, module: Any) -> Any:
-    """``dataclasses._create_fn`` of CPython 3.11, its source compiled through ``cache``.
-
-    The text it writes and the names it binds are the standard one's, line for line;
-    only ``compile`` goes through the cache (the same source, the same code).
-    """
-    missing = module.MISSING
-
-    def _create_fn(
-        name: str,
-        args: Any,
-        body: Any,
-        *,
-        globals: dict[str, Any] | None = None,
-        locals: dict[str, Any] | None = None,
-        return_type: Any = missing,
-    ) -> Any:
-        if locals is None:
-            locals = {}
-        return_annotation = ""
-        if return_type is not missing:
-            locals["_return_type"] = return_type
-            return_annotation = "->_return_type"
-        args = ",".join(args)
-        body = "\n".join(f"  {b}" for b in body)
-        txt = f" def {name}({args}){return_annotation}:\n{body}"
-        local_vars = ", ".join(locals.keys())
-        txt = f"def __create_fn__({local_vars}):\n{txt}\n return {name}"
-        ns: dict[str, Any] = {}
-        # The standard exec()s in its own module when no globals are given.
-        exec(cache.compile(txt), vars(module) if globals is None else globals, ns)
-        return ns["__create_fn__"](**locals)
-
-    return _create_fn

@@ -66,7 +66,11 @@ class RegexCache(MarshalFile):
         key = (p, int(flags))
         kept = self.codes.get(key)
         if kept is not None:
-            return self.compiler._sre.compile(p, *kept)
+            try:
+                return self.compiler._sre.compile(p, *kept)
+            except (RuntimeError, TypeError, ValueError, OverflowError):
+                # A program _sre refuses (a damaged file): compiled as always, kept anew.
+                del self.codes[key]
         pattern = self.original(p, flags)  # any warning is given here, as always
         if _from_module_code():
             kept = self._program(p, int(flags))

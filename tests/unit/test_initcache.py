@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import json
 import marshal
 import os
@@ -25,12 +23,10 @@ SOURCE = "def __create_fn__():\n def __init__(self,*,a):\n  pass\n return __init
 
 @pytest.fixture
 def compiler() -> Iterator[None]:
-    """Leave the process's compilers as they were (hsvc's and the standard decorator's)."""
+    """Leave the process's compiler as it was."""
     before = InitCompiler.__dict__["compile"]
-    standard = vars(dataclasses)["_create_fn"]
     yield
     InitCompiler.compile = before  # type: ignore[method-assign]
-    vars(dataclasses)["_create_fn"] = standard
 
 
 def define() -> type:
@@ -170,78 +166,3 @@ def test_a_second_run_reads_the_code_the_first_wrote(tmp_path: Path) -> None:
         programs = list(tmp_path.rglob("regex-programs.*.marshal"))
         assert len(programs) == 1
         assert len(RegexCache(programs[0], sys.modules["re._compiler"]).codes) > 20
-        standard = list(tmp_path.rglob("standard-inits.*.marshal"))
-        assert len(standard) == 1 and len(InitCache(standard[0]).codes) > 5  # typer's
-
-
-def standard_shapes() -> list[type]:
-    """Classes the standard decorator writes methods for: hsvc's mutable ones, typer's."""
-
-    @dataclasses.dataclass
-    class Mutable:
-        count: int = 0
-        seen: list[str] = dataclasses.field(default_factory=list)
-
-    @dataclasses.dataclass(frozen=True, order=True)
-    class Ordered:
-        a: int
-        b: str = "b"
-
-    @dataclasses.dataclass(unsafe_hash=True, kw_only=True)
-    class Hashed:
-        a: int
-
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Slotted:
-        a: int
-
-    return [Mutable, Ordered, Hashed, Slotted]
-
-
-def behaviour(classes: list[type]) -> list[object]:
-    mutable, ordered, hashed, slotted = classes
-    one = mutable()
-    one.seen.append("x")
-    values: list[object] = [repr(one), one == mutable(0, ["x"]), one == mutable()]
-    values += [ordered(1) < ordered(2), ordered(1, "a") <= ordered(1), repr(ordered(3))]
-    values += [hash(hashed(a=1)) == hash(hashed(a=1)), repr(hashed(a=2)), repr(slotted(4))]
-    for attempt in (lambda: setattr(ordered(1), "a", 2), lambda: hashed(1)):  # type: ignore[misc]
-        try:
-            attempt()
-        except Exception as exc:
-            values.append((type(exc).__name__, str(exc)))
-    values += [str(inspect.signature(cls)) for cls in classes]
-    return values
-
-
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's dataclasses")
-def test_the_standard_decorators_methods_come_from_the_cache_the_same(
-    tmp_path: Path, compiler: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plain = standard_shapes()
-    path = tmp_path / "inits"
-    cache = initcache.install(path)
-    cached = standard_shapes()
-    assert cache.added == 0  # hsvc's frozen classes only
-    assert behaviour(cached) == behaviour(plain)
-    for before, after in zip(plain, cached, strict=True):
-        for name in ("__init__", "__repr__", "__eq__", "__setattr__", "__lt__", "__hash__"):
-            method = vars(before).get(name)
-            if method is not None and hasattr(method, "__code__"):
-                assert vars(after)[name].__code__ == method.__code__, (before, name)
-    standard = path.with_name(initcache.cache_file("standard-inits").name)
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    cells = vars(dataclasses)["_create_fn"].__closure__  # the cache it compiles through
-    kept = [c.cell_contents for c in cells if isinstance(c.cell_contents, InitCache)]
-    assert len(kept) == 1 and kept[0].path == standard and kept[0].added > 5
-    kept[0].save()
-    again = initcache.InitCache(standard, initcache.compile_standard)
-    assert again.codes == kept[0].codes
-
-    def refuse(source: str) -> object:
-        raise AssertionError("compiled again")
-
-    monkeypatch.setattr(initcache, "compile_standard", refuse)
-    again.compiler = refuse
-    vars(dataclasses)["_create_fn"] = initcache._standard_create_fn(again, dataclasses)
-    assert behaviour(standard_shapes()) == behaviour(plain)

@@ -168,6 +168,27 @@ def test_a_file_holding_anything_else_is_ignored(tmp_path: Path) -> None:
         assert RegexCache(path, COMPILER).codes == {}
 
 
+@needs_311
+def test_a_kept_program_re_refuses_is_compiled_as_always(tmp_path: Path) -> None:
+    """A damaged file (a program _sre finds invalid) must not fail the run: re compiles it."""
+    path = tmp_path / "regex"
+    pattern = _unique(r"(?P<name>[a-z]+)-\d+")
+    program = list(RegexCache(Path("/nonexistent"), COMPILER)._program(pattern, 0) or ())
+    for damaged in ([0xFFFF], "not a dict"):
+        bad = [*program]
+        bad[1 if isinstance(damaged, list) else 3] = damaged
+        path.write_bytes(
+            initcache._stamp(RegexCache.kind) + marshal.dumps({(pattern, 0): tuple(bad)})
+        )
+        cache = RegexCache(path, COMPILER)
+        assert (pattern, 0) in cache.codes  # the file's shape is right: it is read
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(regexcache, "_from_module_code", lambda: True)
+            made = cache.compile(pattern, 0)
+        _same(made, COMPILER._sre.compile(pattern, *program))
+        assert cache.codes[(pattern, 0)] == tuple(program) and cache.added == 1  # kept anew
+
+
 def test_other_interpreters_install_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(COMPILER, "compile", COMPILER.compile)
     original = COMPILER.compile

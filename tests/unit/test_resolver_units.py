@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
+import types
 
 import dns.exception
 import dns.flags
@@ -422,6 +424,15 @@ def test_status(rcode, status, error):
 )
 def test_describe(exc_type, args, text):
     assert dnswire._describe(exc_type(*args)) == text
+
+
+def test_describe_while_another_thread_imports_dnspython(monkeypatch):
+    # A module is in sys.modules before its names are, while another thread imports it
+    # (the TCP probe's thread failed with AttributeError then, its finding lost).
+    monkeypatch.setitem(sys.modules, "dns.message", types.ModuleType("dns.message"))
+    monkeypatch.setitem(sys.modules, "dns.exception", types.ModuleType("dns.exception"))
+    assert dnswire._describe(EOFError("EOF")) == "connection closed by server"
+    assert dnswire._describe(ConnectionResetError(104, "reset")) == "connection reset by server"
 
 
 def test_tcp_failure():
