@@ -10,6 +10,8 @@ runs :func:`hsvc.cli.main`.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import shutil
 import sys
@@ -37,8 +39,38 @@ def fast_answer(argv: list[str], prog: str, environ: Mapping[str, str]) -> str |
     return ROOT_HELP.replace("Usage: hsvc ", f"Usage: {prog} ", 1)
 
 
+class ClosedStream(io.TextIOBase):
+    """A standard stream closed before the start (``hsvc ... >&-``): every write fails.
+
+    Python leaves such a stream None; as this, a write to it fails as one to a
+    closed descriptor would (EBADF), which is exit 74 for stdout
+    (docs/reference/exit-codes.md). Nothing is ever buffered: flushing succeeds.
+    """
+
+    def write(self, text: str) -> int:
+        """Fail as a write to a closed descriptor does."""
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def fileno(self) -> int:
+        """There is no descriptor."""
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+
+def open_streams() -> None:
+    """Bind stdout and stderr if they were closed before the start.
+
+    A closed stdout fails the run's first write (exit 74, one line on stderr); a
+    closed stderr drops what is written there, as a failing one does.
+    """
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # the process's own stream, open to the end
+    if sys.stdout is None:
+        sys.stdout = ClosedStream()
+
+
 def main() -> NoReturn:
     """Run the CLI (console scripts ``hsvc`` and ``kubectl-hsvc``)."""
+    open_streams()
     prog = "kubectl hsvc" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "hsvc"
     text = fast_answer(sys.argv[1:], prog, os.environ)
     if text is not None:

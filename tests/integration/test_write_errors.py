@@ -66,3 +66,37 @@ def test_a_full_stderr_does_not_change_the_exit_code() -> None:
     result = hsvc_to(None, FULL, "records", "-n", "ms", "-f", SEED, "--offline")
     assert result.returncode == ExitCode.OK
     assert "gateway.ms.svc" in result.stdout
+
+
+def hsvc_closed(redirect: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``hsvc ARGS`` with a stream closed before it starts (``>&-`` or ``2>&-``)."""
+    command = " ".join([sys.executable, "-m", "hsvc", *args])
+    return subprocess.run(
+        ["sh", "-c", f"exec {command} {redirect}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["records", "-n", "ms", "-f", SEED, "--offline", "-o", "json"],
+        ["explain", "HSVC603"],
+        ["--version"],
+        ["--help"],
+    ],
+    ids=["json", "explain", "version", "help"],
+)
+def test_a_closed_stdout_is_exit_74_with_one_line(args) -> None:
+    result = hsvc_closed(">&-", *args)
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert result.stderr == "hsvc: error: cannot write the results: bad file descriptor\n"
+
+
+def test_a_closed_stderr_drops_the_notes_and_keeps_the_results() -> None:
+    # The run writes a note to stderr (kubeadm defaults assumed); its results are fine.
+    result = hsvc_closed("2>&-", "records", "-n", "ms", "-f", SEED, "--offline")
+    assert result.returncode == ExitCode.OK
+    assert "gateway.ms.svc" in result.stdout

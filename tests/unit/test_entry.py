@@ -7,6 +7,7 @@ When the app's help changes, regenerate hsvc/helptext.py:
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import subprocess
 import sys
@@ -100,3 +101,25 @@ def test_the_console_script_help_loads_no_typer() -> None:
     )
     assert out.stdout.startswith("Usage: hsvc [OPTIONS] COMMAND [ARGS]...")
     assert out.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_streams_closed_before_the_start_are_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    entry.open_streams()
+    assert isinstance(sys.stdout, entry.ClosedStream)
+    sys.stdout.flush()  # nothing buffered: the interpreter's last flush succeeds
+    for call in (lambda: sys.stdout.write("x"), sys.stdout.fileno):
+        with pytest.raises(OSError) as failed:
+            call()
+        assert failed.value.errno == errno.EBADF
+    assert sys.stderr.write("dropped\n") == 8  # to the null device
+    sys.stderr.close()
+
+
+def test_open_streams_leaves_open_streams_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    entry.open_streams()
+    assert (sys.stdout, sys.stderr) == (out, err)
