@@ -9,6 +9,7 @@ in front each resolver layer asked by address.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import field
@@ -141,8 +142,12 @@ class ExecVantage:
         pod = self._pod
         servers = [(t.host, t.port) for t in self._targets]
         script = lookup_script(lookups, types, questions, timeout=self._timeout, servers=servers)
-        queries = len(questions) * (1 + len(servers)) + len(lookups) * len(types) * 8
-        limit = max(EXEC_TIMEOUT_FLOOR, self._timeout * 2 + queries * 0.05)
+        limit = exec_limit(
+            self._timeout,
+            questions=len(questions),
+            layers=len(servers),
+            candidates=len(lookups) * len(types) * 8,
+        )
         started = time.monotonic()
         result = self._api.exec_in_pod(
             pod.namespace, pod.name, ["sh", "-c", script], container=self._container, timeout=limit
@@ -240,6 +245,25 @@ class ExecVantage:
             HsvcError: from the exec.
         """
         return self._observe(self._run(names, types, []))
+
+
+def exec_limit(timeout: float, *, questions: int, layers: int, candidates: int) -> float:
+    """Seconds one exec of the lookup script may take.
+
+    Each query's share, and a full wait (dig ``+tries=1 +time=N``) for every
+    question asked of one resolver layer that never answers: a dead replica's
+    answers then come back timed out, instead of the whole exec failing as
+    unfinished. Never less than :data:`EXEC_TIMEOUT_FLOOR`.
+
+    Args:
+        timeout: Seconds per query attempt (the script rounds it up).
+        questions: Absolute questions, each asked of the pod's resolver and of each layer.
+        layers: Resolver layers asked by address (``dig @ADDRESS``).
+        candidates: Search-list candidate queries (getaddrinfo's view).
+    """
+    queries = questions * (1 + layers) + candidates
+    silent_layer = max(1, math.ceil(timeout)) * questions if layers else 0
+    return max(EXEC_TIMEOUT_FLOOR, timeout * 2 + queries * 0.05 + silent_layer)
 
 
 def _first(text: str) -> str:
