@@ -8,7 +8,8 @@ each source it has compiled in one file next to hsvc's bytecode (``__pycache__``
 or under ``sys.pycache_prefix``), read at the next start. As for bytecode, nothing
 is written when ``PYTHONDONTWRITEBYTECODE`` (``sys.dont_write_bytecode``) is set or
 the folder cannot be written, and a file of another interpreter, or unreadable, is
-ignored: the code is compiled as without it. :class:`MarshalFile`, that stamped
+ignored: the code is compiled as without it; so is a damaged one (a CRC-32 of its
+contents follows the stamp). :class:`MarshalFile`, that stamped
 file, also keeps :mod:`hsvc.adapters.regexcache`'s programs.
 """
 
@@ -19,6 +20,7 @@ import contextlib
 import marshal
 import os
 import sys
+import zlib
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -33,6 +35,17 @@ def _stamp(kind: str = "hsvc-inits") -> bytes:
     """What the file must start with: code is only valid for the interpreter that made it."""
     tag = sys.implementation.cache_tag
     return f"{kind} {sys.version} {tag} O{sys.flags.optimize}\n".encode()
+
+
+def _check(payload: bytes) -> bytes:
+    """The line after the stamp: the payload's CRC-32, so that a damaged file is ignored."""
+    return b"%08x\n" % zlib.crc32(payload)
+
+
+def contents(kind: str, value: Any) -> bytes:
+    """What a file of ``kind`` holding ``value`` is: the stamp, the check, the marshal."""
+    payload = marshal.dumps(value)
+    return _stamp(kind) + _check(payload) + payload
 
 
 def cache_file(name: str = "dataclass-inits") -> Path:
@@ -65,8 +78,11 @@ class MarshalFile:
         stamp = _stamp(self.kind)
         if not data.startswith(stamp):
             return
+        check, payload = data[len(stamp) : len(stamp) + 9], data[len(stamp) + 9 :]
+        if check != _check(payload):
+            return  # damaged (a disk, a copy cut short): as if there were no file
         try:
-            codes = marshal.loads(data[len(stamp) :])
+            codes = marshal.loads(payload)
         except (ValueError, EOFError, TypeError):
             return
         if isinstance(codes, dict) and self.valid(codes):
@@ -89,7 +105,7 @@ class MarshalFile:
             # Created as bytecode is: the umask decides who may read it.
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as f:
-                f.write(_stamp(self.kind) + marshal.dumps(codes))
+                f.write(contents(self.kind, codes))
             os.replace(temporary, self.path)  # whole or not at all, for runs side by side
         except (OSError, ValueError):  # ValueError: a value marshal cannot write
             with contextlib.suppress(OSError):

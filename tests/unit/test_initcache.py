@@ -83,14 +83,32 @@ def test_nothing_is_written_when_bytecode_is_not(
     assert not (tmp_path / "inits").exists()
 
 
+def _damaged() -> bytes:
+    """A good file with one byte of its payload changed (a disk's error, not a shape's)."""
+    data = bytearray(initcache.contents("hsvc-inits", {SOURCE: compile_init(SOURCE)}))
+    data[-3] ^= 0x01
+    return bytes(data)
+
+
+DAMAGED = _damaged()
+
+
+def test_a_good_file_with_its_check_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "inits"
+    path.write_bytes(initcache.contents("hsvc-inits", {SOURCE: compile_init(SOURCE)}))
+    assert set(InitCache(path).codes) == {SOURCE}
+
+
 @pytest.mark.parametrize(
     "content",
     [
         b"",
         b"hsvc-inits another python\n" + marshal.dumps({SOURCE: compile_init(SOURCE)}),
-        initcache._stamp() + b"\x00garbage",
-        initcache._stamp() + marshal.dumps(["not", "a", "dict"]),
-        initcache._stamp() + marshal.dumps({SOURCE: "not code"}),
+        initcache._stamp() + initcache._check(b"\x00garbage") + b"\x00garbage",
+        initcache.contents("hsvc-inits", ["not", "a", "dict"]),
+        initcache.contents("hsvc-inits", {SOURCE: "not code"}),
+        initcache._stamp() + marshal.dumps({SOURCE: compile_init(SOURCE)}),  # no check line
+        DAMAGED,
     ],
 )
 def test_a_file_of_another_interpreter_or_broken_is_ignored(tmp_path: Path, content: bytes) -> None:

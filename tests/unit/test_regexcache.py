@@ -158,11 +158,11 @@ def test_debug_and_parsed_patterns_go_to_re_unchanged(
 
 def test_a_file_holding_anything_else_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "regex"
-    stamp = initcache._stamp(RegexCache.kind)
+    kind = RegexCache.kind
     for data in (
-        stamp + marshal.dumps({"not": "a key pair"}),
-        stamp + marshal.dumps({("a", 0): (1, 2)}),
-        initcache._stamp() + marshal.dumps({("a", 0): (0, [], 0, {}, ())}),  # another kind
+        initcache.contents(kind, {"not": "a key pair"}),
+        initcache.contents(kind, {("a", 0): (1, 2)}),
+        initcache.contents("hsvc-inits", {("a", 0): (0, [], 0, {}, ())}),  # another kind
     ):
         path.write_bytes(data)
         assert RegexCache(path, COMPILER).codes == {}
@@ -177,9 +177,7 @@ def test_a_kept_program_re_refuses_is_compiled_as_always(tmp_path: Path) -> None
     for damaged in ([0xFFFF], "not a dict"):
         bad = [*program]
         bad[1 if isinstance(damaged, list) else 3] = damaged
-        path.write_bytes(
-            initcache._stamp(RegexCache.kind) + marshal.dumps({(pattern, 0): tuple(bad)})
-        )
+        path.write_bytes(initcache.contents(RegexCache.kind, {(pattern, 0): tuple(bad)}))
         cache = RegexCache(path, COMPILER)
         assert (pattern, 0) in cache.codes  # the file's shape is right: it is read
         with pytest.MonkeyPatch.context() as patch:
