@@ -229,7 +229,12 @@ def monitor(run: Invocation, settings: MonitorOptions, listen: str) -> int:
 
     # End the process without interpreter teardown once main returns (hsvc.cli.main).
     run.env.exit_now = True
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # A signal ignored when hsvc started (SIGINT under `nohup`) stays ignored.
+    previous = {
+        sig: signal.signal(sig, on_signal)
+        for sig in (signal.SIGTERM, signal.SIGINT)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         run_monitor(run.opts, settings, (host.strip("[]"), int(port_text)), emit, stop)
     finally:

@@ -217,8 +217,12 @@ class _Loop:
                 raise KeyboardInterrupt
             stop.set()
 
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, on_interrupt) if main else None
+        # A SIGINT ignored when hsvc started (`nohup`, a script's background job) stays
+        # ignored, as Python leaves it: such a watch ends by --for, --until-ok or SIGTERM.
+        catch = threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        )
+        previous = signal.signal(signal.SIGINT, on_interrupt) if catch else None
         try:
             # From here on Ctrl-C ends the watch with the summary.
             self.emit(start)

@@ -23,8 +23,15 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 class MonitorProcess:
     """Start ``python -m hsvc monitor ARGS`` with ``env``; stop it with SIGTERM."""
 
-    def __init__(self, args: list[str], env: Mapping[str, str], cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        ignore: tuple[signal.Signals, ...] = (),
+    ) -> None:
         self.args = args
+        self.ignore = ignore  # signals the monitor starts with ignored, as under `nohup`
         self.env = dict(env)
         self.cwd = cwd
         self.lines: list[dict[str, Any]] = []
@@ -42,6 +49,7 @@ class MonitorProcess:
             text=True,
             env=self.env,
             cwd=self.cwd,
+            preexec_fn=self._ignore if self.ignore else None,
         )
         self._threads = [
             threading.Thread(target=self._read, daemon=True),
@@ -52,6 +60,10 @@ class MonitorProcess:
         listening = self.wait_for(lambda e: e["event"] == "listening", 20)
         self.address = listening["address"]
         return self
+
+    def _ignore(self) -> None:
+        for sig in self.ignore:
+            signal.signal(sig, signal.SIG_IGN)
 
     def __exit__(self, *exc: object) -> None:
         if self.process is None:

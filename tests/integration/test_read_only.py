@@ -159,3 +159,24 @@ def test_monitor_only_reads(api_server, kubeconfig: Path, cluster) -> None:
         assert parsed is not None, request.path
         assert parsed.resource in READ, request.path
     assert api_server.streams_closed()
+
+
+def test_a_monitor_started_with_sigint_ignored_keeps_ignoring_it(
+    api_server, kubeconfig: Path, cluster
+) -> None:
+    """`nohup hsvc monitor`: a Ctrl-C meant for the shell does not end it; SIGTERM does."""
+    import signal
+
+    from tests.integration.monitor_process import MonitorProcess, child_env
+
+    args = ["--kubeconfig", str(kubeconfig), "-n", "ms", "--interval", "1", "--timeout", "1"]
+    with MonitorProcess(args, child_env(), ignore=(signal.SIGINT,)) as monitor:
+        monitor.wait_for(lambda e: e["event"] == "ready", 20)
+        assert monitor.process is not None
+        monitor.process.send_signal(signal.SIGINT)
+        monitor.wait_metric(
+            lambda s: s.get(("hsvc_sweeps_total", frozenset()), 0) >= 2, 10, "a sweep after it"
+        )
+        assert monitor.process.poll() is None
+        code, _ = monitor.terminate()
+    assert code == ExitCode.OK, monitor.stderr

@@ -444,3 +444,33 @@ def test_ctrl_c_ends_with_the_summary(
     assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
     assert evs[-1]["reason"] == "interrupted" and not evs[-1]["ok"]
     assert "Traceback" not in err, err
+
+
+def test_a_watch_started_with_sigint_ignored_keeps_ignoring_it(
+    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
+) -> None:
+    """`nohup hsvc inspect --watch --for 3`: a SIGINT does not end it early; --for does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    knot = make_knot(seed_zones(), updatable=True)
+    api_server.add(*scaled_eureka(4))  # never served: rows stay wrong
+    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch", "--for", "3")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hsvc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline()]  # the start event: the watch is running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    evs = events("".join(lines) + out)
+    assert proc.returncode == ExitCode.MISMATCH, err + out[-500:]
+    assert evs[-1]["event"] == "summary" and evs[-1]["reason"] == "duration", evs[-1]
