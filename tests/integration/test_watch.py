@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -410,20 +412,13 @@ def test_each_coredns_replica_through_port_forward_and_the_late_one_named(
     assert states(evs, EUREKA3, server=labels[1])[-2:] == ["converging", "ok"]
 
 
-@pytest.mark.parametrize(("until_ok", "code"), [(False, ExitCode.MISMATCH), (True, 130)])
-def test_ctrl_c_ends_with_the_summary(
-    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot, until_ok: bool, code: int
-) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
+def watch_process(
+    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot, *extra: str, **popen: Any
+) -> tuple[subprocess.Popen[str], str]:
+    """``python -m hsvc`` watching a Service whose rows stay wrong; its start event read."""
     knot = make_knot(seed_zones(), updatable=True)
     api_server.add(*scaled_eureka(4))  # never served: rows stay wrong
-    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch")
-    if until_ok:
-        args.append("--until-ok")
+    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch", *extra)
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "hsvc", *args],
@@ -431,15 +426,24 @@ def test_ctrl_c_ends_with_the_summary(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        **popen,
     )
     assert proc.stdout is not None
-    lines = [proc.stdout.readline()]  # the start event: the watch is running
+    return proc, proc.stdout.readline()  # the start event: the watch is running
+
+
+@pytest.mark.parametrize(("until_ok", "code"), [(False, ExitCode.MISMATCH), (True, 130)])
+def test_ctrl_c_ends_with_the_summary(
+    api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot, until_ok: bool, code: int
+) -> None:
+    extra = ["--until-ok"] if until_ok else []
+    proc, start = watch_process(api_server, kubeconfig, corefile, make_knot, *extra)
     deadline = time.monotonic() + 20
     while sum(r.is_watch for r in api_server.log) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
-    evs = events("".join(lines) + out)
+    evs = events(start + out)
     assert proc.returncode == code, err + out[-500:]
     assert evs[0]["event"] == "start" and evs[-1]["event"] == "summary"
     assert evs[-1]["reason"] == "interrupted" and not evs[-1]["ok"]
@@ -450,27 +454,17 @@ def test_a_watch_started_with_sigint_ignored_keeps_ignoring_it(
     api_server: ApiServer, kubeconfig: Path, corefile: Path, make_knot
 ) -> None:
     """`nohup hsvc inspect --watch --for 3`: a SIGINT does not end it early; --for does."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    knot = make_knot(seed_zones(), updatable=True)
-    api_server.add(*scaled_eureka(4))  # never served: rows stay wrong
-    args = watch_args(kubeconfig, corefile, [knot], "--watch-lag", "30", "--watch", "--for", "3")
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hsvc", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    proc, start = watch_process(
+        api_server,
+        kubeconfig,
+        corefile,
+        make_knot,
+        "--for",
+        "3",
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
-    assert proc.stdout is not None
-    lines = [proc.stdout.readline()]  # the start event: the watch is running
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)  # after the start event: the watch's handler is set
     out, err = proc.communicate(timeout=30)
-    evs = events("".join(lines) + out)
+    evs = events(start + out)
     assert proc.returncode == ExitCode.MISMATCH, err + out[-500:]
     assert evs[-1]["event"] == "summary" and evs[-1]["reason"] == "duration", evs[-1]
